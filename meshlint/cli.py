@@ -1,0 +1,341 @@
+"""Command line wiring (click). The one module that prints or exits.
+
+Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage,
+configuration, plugin or read error, or an internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path as FsPath
+from typing import Any, TypeVar
+
+import click
+
+from meshlint import __version__
+from meshlint.model import Rule
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class Failure(Exception):
+    """A one-line error for stderr, exit code 2."""
+
+
+def _debug() -> bool:
+    return os.environ.get("MESHLINT_DEBUG") == "1"
+
+
+def _guard(func: F) -> F:
+    """Turn every error into one line on stderr and exit 2 (tracebacks only in debug)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from meshlint.config import ConfigError
+        from meshlint.plugins import PluginError
+
+        try:
+            return func(*args, **kwargs)
+        except (Failure, ConfigError, PluginError) as exc:
+            click.echo(f"meshlint: error: {exc}", err=True)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("meshlint: interrupted", err=True)
+        except Exception as exc:
+            if _debug():
+                traceback.print_exc()
+            click.echo(
+                f"meshlint: internal error: {type(exc).__name__}: {exc} "
+                "(set MESHLINT_DEBUG=1 for a traceback)",
+                err=True,
+            )
+        sys.exit(EXIT_ERROR)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t.strip() for v in values for t in v.split(",") if t.strip())
+
+
+def _load_rules(config: Any, no_plugins: bool) -> Mapping[str, Rule]:
+    from meshlint.plugins import collect_rules, plugin_manager
+
+    modules = () if no_plugins or config is None else config.plugins
+    return collect_rules(plugin_manager(builtin_only=no_plugins, modules=modules))
+
+
+def _find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
+    from meshlint.config import rule_for
+
+    rule = rule_for(key, rules) or rule_for(key.upper(), rules)
+    if rule is None:
+        raise Failure(f"unknown rule {key!r}; `meshlint rules` lists them")
+    return rule
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="meshlint")
+def main() -> None:
+    """Lint Kubernetes, Istio, Jaeger and OpenTelemetry manifests for the settings
+    behind real outages."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Output format (default: text).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option("--select", multiple=True, help="Rules to run: ids, slugs, prefixes (J, I0) or ALL.")
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
+@click.option("--ignore", multiple=True, help="Rules to skip: ids, slugs or prefixes.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: warning).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: nearest .meshlint.yaml, else pyproject.toml).",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--exclude", multiple=True, help="gitignore-style pattern to skip; repeatable.")
+@click.option("--kube-version", default=None, help="Target cluster version (default 1.30).")
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: number of CPUs; 1 = in-process).",
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option("-q", "--quiet", is_flag=True, help="Findings only: no source lines, no summary.")
+@click.option(
+    "--no-plugins", is_flag=True, help="Load only the built-in rules (untrusted branches)."
+)
+@_guard
+def check(
+    paths: tuple[str, ...],
+    format_: str | None,
+    output: str | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str | None,
+    config_path: str | None,
+    isolated: bool,
+    exclude: tuple[str, ...],
+    kube_version: str | None,
+    statistics: bool,
+    jobs: int | None,
+    no_color: bool,
+    quiet: bool,
+    no_plugins: bool,
+) -> None:
+    """Lint files, directories (recursively) and stdin (-)."""
+    from dataclasses import replace
+
+    from meshlint.config import (
+        Config,
+        check_selectors,
+        find_config,
+        load_config,
+        parse_fail_on,
+        parse_kube_version,
+        validate_against_rules,
+    )
+    from meshlint.engine import Plan, lint
+    from meshlint.inputs import discover
+    from meshlint.output import Options, renderer
+
+    config = Config()
+    if config_path:
+        config = load_config(FsPath(config_path))
+    elif not isolated and (found := find_config(FsPath.cwd())):
+        config = load_config(found)
+    rules = _load_rules(config, no_plugins)
+    validate_against_rules(config, rules)
+
+    for option, values in (
+        ("--select", select),
+        ("--extend-select", extend_select),
+        ("--ignore", ignore),
+    ):
+        if (bad := check_selectors(_split(values), rules.values())) is not None:
+            raise Failure(f"{option}: unknown rule {bad!r}")
+    try:
+        version = parse_kube_version(kube_version) if kube_version else config.kube_version
+    except ValueError as exc:
+        raise Failure(f"--kube-version: {exc}") from exc
+    config = replace(
+        config,
+        select=_split(select) or config.select,
+        extend_select=config.extend_select + _split(extend_select),
+        ignore=config.ignore + _split(ignore),
+        fail_on=parse_fail_on(fail_on) if fail_on else config.fail_on,
+        kube_version=version,
+        exclude=config.exclude + exclude,
+    )
+    found_inputs = discover(paths or (".",), config.exclude, config.root)
+    plan = Plan.build(rules, config)
+    report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1)
+    report.errors[:0] = found_inputs.errors
+
+    name = format_ or "text"
+    to_terminal = output is None and sys.stdout.isatty()
+    color = to_terminal and not no_color and "NO_COLOR" not in os.environ
+    options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
+    text = renderer(name)(report, options)
+    if output:
+        FsPath(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    for error in report.errors:
+        click.echo(f"meshlint: error: {error}", err=True)
+    if report.errors:
+        sys.exit(EXIT_ERROR)
+    threshold = config.fail_on
+    failed = threshold is not None and any(f.severity >= threshold for f in report.findings)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+@main.command("rules")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    help="text (default), json, or the README's markdown table.",
+)
+@click.option("--no-plugins", is_flag=True, help="List only the built-in rules.")
+@_guard
+def rules_command(format_: str, no_plugins: bool) -> None:
+    """List every rule: id, slug, severity, enabled, summary."""
+    from meshlint.config import Config, find_config, load_config
+    from meshlint.engine import Plan
+
+    found = find_config(FsPath.cwd())
+    config = load_config(found) if found else Config()
+    rules = _load_rules(config, no_plugins)
+    enabled = {a.rule.id for a in Plan.build(rules, config).rules}
+    if format_ == "json":
+        rows = [
+            {
+                "id": r.id,
+                "slug": r.slug,
+                "severity": str(r.severity),
+                "enabled": r.id in enabled,
+                "summary": r.summary,
+                "parameters": {p.name: p.default for p in r.params},
+            }
+            for r in rules.values()
+        ]
+        click.echo(json.dumps(rows, indent=2))
+    elif format_ == "markdown":
+        click.echo(markdown_table(rules.values()))
+    else:
+        for r in rules.values():
+            mark = " " if r.id in enabled else "-"
+            click.echo(f"{mark} {r.id}  {r.slug:<36} {r.severity!s:<8} {r.summary}")
+
+
+def markdown_table(rules: Any) -> str:
+    lines = ["| id | slug | severity | what it flags |", "|---|---|---|---|"]
+    for r in rules:
+        lines.append(f"| {r.id} | `{r.slug}` | {r.severity} | {r.summary} |")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("rule")
+@_guard
+def explain(rule: str) -> None:
+    """Show a rule's documentation (by id or slug)."""
+    from meshlint.config import Config
+
+    found = _find_rule(_load_rules(Config(), False), rule)
+    click.echo(explain_text(found))
+
+
+def explain_text(rule: Rule) -> str:
+    lines = [f"# {rule.id} {rule.slug} ({rule.severity})", "", rule.doc.strip()]
+    if rule.params:
+        lines += ["", "## Parameters", ""]
+        lines += [
+            f"- `{p.name}` ({p.type.__name__}, default {p.default!r}): {p.help}"
+            for p in rule.params
+        ]
+        lines += ["", "Set them in .meshlint.yaml:", "", "```yaml", "rules:", f"  {rule.id}:"]
+        lines += [f"    {p.name}: {json.dumps(p.default)}" for p in rule.params]
+        lines += ["```"]
+    return "\n".join(lines)
+
+
+STARTER = """\
+# meshlint configuration. Every key is optional; `meshlint rules` lists the rules
+# and `meshlint explain ID` documents one.
+
+# Rules to run: ids (J001), slugs (jaeger-queue-exceeds-memory), prefixes (J, I0) or ALL.
+select: [ALL]
+# Rules to skip.
+ignore: []
+# Lowest severity that makes `meshlint check` exit 1: error, warning, info or never.
+fail-on: warning
+# The cluster version that version-dependent rules (K003) assume. Quote it.
+kube-version: "1.30"
+# gitignore-style patterns, relative to this file. Go-templated chart sources do
+# not parse as YAML: lint `helm template` output instead.
+exclude:
+  - "charts/*/templates/**"
+# Per-rule severity.
+severity: {}
+#   K003: warning      # raise MemoryQoS throttling where the kubelet gate is on
+# Per-rule parameters; unknown keys are errors.
+rules: {}
+#   J001: {span-size-bytes: 1024, span-overhead-bytes: 4096, baseline-mib: 64}
+#   I002: {max-sampling-percent: 10}
+# Rules ignored in some files.
+per-file-ignores: {}
+#   "legacy/**": [K001, K002]
+# Extra plugin modules to load besides installed entry points.
+plugins: []
+"""
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing .meshlint.yaml.")
+@_guard
+def init(force: bool) -> None:
+    """Write a commented starter .meshlint.yaml in the current directory."""
+    target = FsPath(".meshlint.yaml")
+    if target.exists() and not force:
+        raise Failure(f"{target} exists; use --force to overwrite it")
+    target.write_text(STARTER, encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,93 @@
+"""What a container is: "is this a Jaeger collector", "an OpenTelemetry
+collector", "an Istio proxy". Rules ask here instead of matching images.
+
+Recognition follows SPEC §8: by image repository first, then by the settings a
+container carries (``--collector.*`` args or ``COLLECTOR_*`` env make a Jaeger
+collector even on an unusual image).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from meshlint.k8s import Container
+
+
+class Component(enum.Enum):
+    JAEGER_COLLECTOR = "jaeger-collector"
+    JAEGER_AGENT = "jaeger-agent"
+    JAEGER_QUERY = "jaeger-query"
+    JAEGER_ALL_IN_ONE = "jaeger-all-in-one"
+    JAEGER_V2 = "jaeger"  # the v2 binary: an OpenTelemetry collector distribution
+    OTEL_COLLECTOR = "otel-collector"
+    ISTIO_PROXY = "istio-proxy"
+    ENVOY = "envoy"
+
+    @property
+    def go_binary(self) -> bool:
+        """Written in Go, so GOMEMLIMIT applies."""
+        return self not in (Component.ISTIO_PROXY, Component.ENVOY)
+
+    @property
+    def jaeger_v1(self) -> bool:
+        return self in _JAEGER_V1
+
+
+_JAEGER_V1 = frozenset(
+    {
+        Component.JAEGER_COLLECTOR,
+        Component.JAEGER_AGENT,
+        Component.JAEGER_QUERY,
+        Component.JAEGER_ALL_IN_ONE,
+    }
+)
+
+_BY_REPOSITORY = {
+    "jaegertracing/jaeger-collector": Component.JAEGER_COLLECTOR,
+    "jaegertracing/all-in-one": Component.JAEGER_ALL_IN_ONE,
+    "jaegertracing/jaeger-agent": Component.JAEGER_AGENT,
+    "jaegertracing/jaeger-query": Component.JAEGER_QUERY,
+    "jaegertracing/jaeger": Component.JAEGER_V2,
+    "envoyproxy/envoy": Component.ENVOY,
+}
+
+
+def repository(image: str) -> str:
+    """``docker.io/jaegertracing/jaeger-collector:1.57@sha256:..`` -> ``jaegertracing/jaeger-collector``."""
+    name = image.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name = name[:colon]
+    parts = name.split("/")
+    if len(parts) > 2 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    return "/".join(parts[-2:]).lower()
+
+
+def component_of(container: Container) -> Component | None:
+    repo = repository(container.image)
+    if repo in _BY_REPOSITORY:
+        return _BY_REPOSITORY[repo]
+    last = repo.rsplit("/", 1)[-1]
+    if "opentelemetry-collector" in last or last.startswith("otelcol"):
+        return Component.OTEL_COLLECTOR
+    if last in ("proxyv2", "proxyv2-rhel8", "proxyv2-rhel9") or container.name == "istio-proxy":
+        return Component.ISTIO_PROXY
+    if last.startswith("envoy"):
+        return Component.ENVOY
+    return _by_settings(container)
+
+
+def _by_settings(container: Container) -> Component | None:
+    args = container.args
+    env = {var.name for var in container.env()}
+    if any(a.startswith("--collector.") for a in args) or any(
+        n.startswith("COLLECTOR_QUEUE") or n.startswith("COLLECTOR_NUM_WORKERS") for n in env
+    ):
+        return Component.JAEGER_COLLECTOR
+    if any(a.startswith(("--reporter.", "--processor.")) for a in args) or any(
+        n.startswith(("REPORTER_GRPC_", "PROCESSOR_JAEGER_")) for n in env
+    ):
+        return Component.JAEGER_AGENT
+    return None

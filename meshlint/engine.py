@@ -1,0 +1,302 @@
+"""The one loop: inputs -> documents -> rules -> findings.
+
+Each file is linted on its own (in a worker process when there are many) and
+yields a ``FileReport``: positioned, suppression-checked findings plus the
+small facts that cross-object rules and the run-wide index need. The parent
+joins the reports, runs the cross-object checks, and sorts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from meshlint.config import Config, matches
+from meshlint.globs import matches_any
+from meshlint.index import Entry, Index, entry_for
+from meshlint.model import (
+    Context,
+    Finding,
+    Ignore,
+    Location,
+    Rule,
+    Severity,
+    Violation,
+    json_path,
+)
+from meshlint.source import Document, Problem, SourceFile, parse_bytes
+from meshlint.suppress import annotation_ignores
+
+# Below this many bytes a worker pool costs more than it saves.
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    rule: Rule
+    severity: Severity  # after config overrides
+    fixed_severity: bool  # config set it, so a rule's own choice does not apply
+    context: Context
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run, resolved once from rules and config."""
+
+    rules: tuple[ActiveRule, ...]
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    root: str = "."
+
+    @classmethod
+    def build(cls, rules: Mapping[str, Rule], config: Config) -> Plan:
+        chosen = []
+        for rule in rules.values():
+            selected = any(matches(t, rule) for t in (*config.select, *config.extend_select))
+            if not selected or any(matches(t, rule) for t in config.ignore):
+                continue
+            override = config.severity.get(rule.id) or config.severity.get(rule.slug)
+            params = rule.defaults()
+            params.update(config.rules.get(rule.id, {}))
+            params.update(config.rules.get(rule.slug, {}))
+            context = Context(params=params, kube_version=config.kube_version)
+            chosen.append(
+                ActiveRule(rule, override or rule.severity, override is not None, context)
+            )
+        return cls(tuple(chosen), tuple(config.per_file_ignores.items()), config.root)
+
+    def get(self, rule_id: str) -> ActiveRule | None:
+        return next((a for a in self.rules if a.rule.id == rule_id), None)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str  # as shown in findings
+    path: str | None = None  # read from here, or
+    data: bytes | None = None  # already read (stdin)
+    rel: str = ""  # relative to the config root, for per-file-ignores
+
+
+@dataclass
+class FileReport:
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    entries: list[Entry] = field(default_factory=list)
+    ignores: list[Ignore] = field(default_factory=list)
+    used: set[Ignore] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    documents: int = 0
+    skipped: int = 0
+    suppressed: int = 0
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    files: int = 0
+    documents: int = 0
+    skipped: int = 0
+    suppressed: int = 0
+    unused_ignores: list[Ignore] = field(default_factory=list)
+
+    def counts(self) -> Counter[str]:
+        return Counter(f.rule for f in self.findings)
+
+
+class _Collector:
+    """Turns violations into findings for one file, applying suppression."""
+
+    def __init__(
+        self, plan: Plan, report: FileReport, rel: str, file: SourceFile | None = None
+    ) -> None:
+        self.plan = plan
+        self.report = report
+        self.file = file
+        self.file_ignored = [
+            set(tokens) for pattern, tokens in plan.per_file_ignores if matches_any(rel, [pattern])
+        ]
+
+    def add(
+        self, active: ActiveRule, location: Location, message: str, severity: Severity | None
+    ) -> None:
+        rule = active.rule
+        if any(matches(t, rule) for tokens in self.file_ignored for t in tokens):
+            return
+        for ignore in location.ignores:
+            if ignore.covers(rule.id, rule.slug):
+                self.report.used.add(ignore)
+                self.report.suppressed += 1
+                return
+        level = active.severity if active.fixed_severity or severity is None else severity
+        self.report.findings.append(Finding.make(location, rule, level, message))
+
+
+def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) -> Location:
+    ignores = file.suppressions.at(problem.line)
+    if doc is not None:
+        ignores += annotation_ignores(doc.host or doc)
+    return Location(
+        file=file.name,
+        line=problem.line,
+        column=problem.column,
+        path=json_path(problem.path),
+        resource=doc.resource if doc is not None else None,
+        source=(doc.host or doc).source if doc is not None else None,
+        source_line=file.line(problem.line),
+        ignores=ignores,
+    )
+
+
+def report_problem(collector: _Collector, problem: Problem) -> None:
+    """Loader and embedded-config problems (M001, M002, M004) become findings."""
+    active = collector.plan.get(problem.rule)
+    file = problem.document.file if problem.document else collector.file
+    if active is not None and file is not None:
+        location = _problem_location(problem, problem.document, file)
+        collector.add(active, location, problem.message, None)
+
+
+def lint_input(item: Input, plan: Plan) -> FileReport:
+    report = FileReport()
+    if item.data is None:
+        try:
+            with open(item.path or item.name, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
+            return report
+    else:
+        data = item.data
+    parsed = parse_bytes(item.name, data)
+    collector = _Collector(plan, report, item.rel or item.name, parsed.file)
+    report.ignores.extend(parsed.file.suppressions.all())
+    for problem in parsed.problems:
+        report_problem(collector, problem)
+    report.documents = len(parsed.documents)
+    report.skipped = parsed.skipped
+    for doc in parsed.documents:
+        report.ignores.extend(annotation_ignores(doc))
+        report.entries.append(entry_for(doc))
+        _lint_document(doc, plan, collector)
+    return report
+
+
+def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
+    kind = doc.kind
+    for active in plan.rules:
+        rule = active.rule
+        if not rule.applies_to(kind):
+            continue
+        try:
+            if rule.check is not None:
+                for violation in rule.check(doc, active.context):
+                    _add_violation(collector, active, doc, violation)
+            if rule.collect is not None:
+                collector.report.facts[rule.id].extend(rule.collect(doc, active.context))
+        except Exception as exc:  # a rule bug must not end the run or hide other findings
+            line, column = doc.position(())
+            collector.report.errors.append(
+                f"{doc.file.name}:{line}:{column}: internal error in rule {rule.id} "
+                f"({rule.slug}) on {doc.resource}: {type(exc).__name__}: {exc}"
+            )
+
+
+def _add_violation(collector: _Collector, active: ActiveRule, doc: Document, v: Violation) -> None:
+    if isinstance(v, Problem):
+        report_problem(collector, v)
+        return
+    location = v.anchor or doc.anchor(v.path)
+    collector.add(active, location, v.message, v.severity)
+
+
+# Worker processes inherit the plan through fork; this is set only inside them.
+_WORKER_PLAN: Plan | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+
+
+def _work(item: Input) -> FileReport:
+    assert _WORKER_PLAN is not None
+    return lint_input(item, _WORKER_PLAN)
+
+
+def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]:
+    size = sum(os.path.getsize(i.path) for i in inputs if i.path and os.path.isfile(i.path))
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
+        for item in inputs:
+            yield lint_input(item, plan)
+        return
+    # Largest first, so that no worker is left alone with a big file at the end.
+    ordered = sorted(inputs, key=lambda i: -(os.path.getsize(i.path) if i.path else 0))
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
+        yield from pool.imap_unordered(_work, ordered, chunksize=2)
+
+
+def lint(inputs: Iterable[Input], plan: Plan, jobs: int = 1) -> Report:
+    items = list(inputs)
+    report = Report(files=len(items))
+    facts: dict[str, list[Any]] = defaultdict(list)
+    entries: list[Entry] = []
+    ignores: list[Ignore] = []
+    used: set[Ignore] = set()
+    for part in _reports(items, plan, jobs):
+        report.findings.extend(part.findings)
+        report.errors.extend(part.errors)
+        report.documents += part.documents
+        report.skipped += part.skipped
+        report.suppressed += part.suppressed
+        entries.extend(part.entries)
+        ignores.extend(part.ignores)
+        used |= part.used
+        for rule_id, items_ in part.facts.items():
+            facts[rule_id].extend(items_)
+    _check_run(plan, Index(entries), facts, report, used)
+    report.findings = sorted(dict.fromkeys(report.findings))  # one finding per place
+    report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
+    return report
+
+
+def _check_run(
+    plan: Plan, index: Index, facts: Mapping[str, list[Any]], report: Report, used: set[Ignore]
+) -> None:
+    """Cross-object rules, once every file has been read."""
+    part = FileReport()
+    collector = _Collector(plan, part, "")
+    for active in plan.rules:
+        rule = active.rule
+        if rule.check_run is None:
+            continue
+        context = replace(active.context, index=index, facts=tuple(facts.get(rule.id, ())))
+        try:
+            for violation in rule.check_run(context):
+                if violation.anchor is None:
+                    raise ValueError("a cross-object violation needs an anchor")
+                collector.file_ignored = [
+                    set(tokens)
+                    for pattern, tokens in plan.per_file_ignores
+                    if matches_any(_rel(violation.anchor.file, plan.root), [pattern])
+                ]
+                collector.add(active, violation.anchor, violation.message, violation.severity)
+        except Exception as exc:
+            report.errors.append(
+                f"internal error in rule {rule.id} ({rule.slug}): {type(exc).__name__}: {exc}"
+            )
+    report.findings.extend(part.findings)
+    report.suppressed += part.suppressed
+    used |= part.used
+
+
+def _rel(name: str, root: str) -> str:
+    try:
+        return os.path.relpath(name, root).replace(os.sep, "/")
+    except ValueError:
+        return name

@@ -1,0 +1,95 @@
+"""The run-wide index: small facts about every object, for cross-object rules.
+
+Each file's worker turns its documents into ``Entry`` values (identity, labels,
+selectors and a resolved anchor); the engine joins them after every file was
+read. Documents themselves are never kept, so memory follows the largest file,
+not the number of files.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from meshlint.k8s import get_in, pod_labels, string_map
+from meshlint.model import Location, Resource
+from meshlint.source import Document
+
+
+@dataclass(frozen=True)
+class Entry:
+    resource: Resource
+    labels: Mapping[str, str]
+    anchor: Location  # the object's metadata.name
+    selector: Mapping[str, str] | None = None  # Service spec.selector, workload matchLabels
+    pod_labels: Mapping[str, str] | None = None  # a workload's pod template labels
+
+
+def entry_for(doc: Document) -> Entry:
+    data, kind = doc.data, doc.kind
+    selector = None
+    if kind == "Service":
+        selector = string_map(get_in(data, ("spec", "selector")))
+    elif isinstance(get_in(data, ("spec", "selector", "matchLabels")), dict):
+        selector = string_map(get_in(data, ("spec", "selector", "matchLabels")))
+    template = pod_labels(data, kind)
+    return Entry(
+        doc.resource,
+        string_map(get_in(data, ("metadata", "labels"))),
+        doc.anchor(("metadata", "name")),
+        selector,
+        template or None,
+    )
+
+
+def _same_namespace(a: str | None, b: str | None) -> bool:
+    """Objects rendered without a namespace land in whatever namespace is applied."""
+    return a is None or b is None or a == b
+
+
+def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+class Index:
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._by_kind: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            self._by_kind[entry.resource.kind].append(entry)
+
+    def __len__(self) -> int:
+        return sum(map(len, self._by_kind.values()))
+
+    def find(
+        self, kind: str, *, namespace: str | None = None, name: str | None = None
+    ) -> list[Entry]:
+        """Objects of ``kind``, optionally by namespace and name."""
+        return [
+            e
+            for e in self._by_kind.get(kind, ())
+            if (name is None or e.resource.name == name)
+            and _same_namespace(namespace, e.resource.namespace)
+        ]
+
+    def selecting(self, pods: Entry, kind: str = "Service") -> list[Entry]:
+        """Objects of ``kind`` whose selector matches the pods of workload ``pods``."""
+        labels = pods.pod_labels or {}
+        return [
+            e
+            for e in self._by_kind.get(kind, ())
+            if e.selector is not None
+            and _same_namespace(e.resource.namespace, pods.resource.namespace)
+            and _selects(e.selector, labels)
+        ]
+
+    def selected_by(self, selector_of: Entry) -> list[Entry]:
+        """Workloads whose pod labels match the selector of ``selector_of`` (a Service)."""
+        return [
+            e
+            for entries in self._by_kind.values()
+            for e in entries
+            if e.pod_labels
+            and _same_namespace(e.resource.namespace, selector_of.resource.namespace)
+            and _selects(selector_of.selector or {}, e.pod_labels)
+        ]

@@ -1,0 +1,98 @@
+"""Which files a run reads: explicit files, directories walked recursively for
+``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from meshlint.engine import Input
+from meshlint.globs import matches_any
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
+)
+
+
+@dataclass
+class Discovery:
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _rel(path: str, root: str) -> str:
+    absolute = os.path.abspath(path)
+    base = os.path.abspath(root)
+    if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, base).replace(os.sep, "/")
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> Discovery:
+    found = Discovery()
+    patterns = tuple(exclude)
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        name = os.path.normpath(path)
+        rel = _rel(path, root)
+        if name in seen or (patterns and matches_any(rel, patterns)):
+            return
+        seen.add(name)
+        found.inputs.append(Input(name=name, path=path, rel=rel))
+
+    for path in paths:
+        if path == "-":
+            found.inputs.append(Input(name="-", data=sys.stdin.buffer.read(), rel="-"))
+        elif os.path.isdir(path):
+            for file in _walk(path, found.errors):
+                if not (patterns and matches_any(_rel(file, root), patterns)):
+                    add(file)
+        elif os.path.exists(path):
+            add(path)
+        else:
+            found.errors.append(f"{path}: no such file or directory")
+    return found
+
+
+def _walk(top: str, errors: list[str]) -> list[str]:
+    files: list[str] = []
+    visited: set[tuple[int, int]] = set()
+
+    def onerror(exc: OSError) -> None:
+        errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
+
+    for directory, dirs, names in os.walk(top, followlinks=True, onerror=onerror):
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in visited:  # a symlink loop or a second way in
+            dirs[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(names):
+            if name.endswith(EXTENSIONS):
+                path = os.path.join(directory, name)
+                if os.path.isfile(path):
+                    files.append(path)
+                elif not os.path.exists(path):
+                    errors.append(f"{path}: broken symbolic link")
+    return files

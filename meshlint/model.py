@@ -1,0 +1,191 @@
+"""Frozen value objects shared by the engine, the rules and plugins.
+
+This module imports nothing from meshlint, does no I/O and holds no state.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from meshlint.index import Index
+    from meshlint.source import Document
+
+PathPart = Union[str, int]  # noqa: UP007 - a runtime alias, valid on 3.10
+Path = tuple[PathPart, ...]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+def json_path(path: Path) -> str:
+    """Render a path as JSONPath: ``$.spec.containers[0].env[3].value``."""
+    out = ["$"]
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _PLAIN_KEY.match(part):
+            out.append(f".{part}")
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            out.append(f"['{escaped}']")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Which Kubernetes object a finding belongs to."""
+
+    api_version: str = ""
+    kind: str = ""
+    namespace: str | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{ns}{self.name or '<unnamed>'}"
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """One suppression directive. Empty ``tokens`` means every rule."""
+
+    origin: str  # "comment", "file" or "annotation"
+    file: str
+    line: int
+    column: int
+    tokens: frozenset[str]
+    reason: str = ""
+
+    def covers(self, rule_id: str, slug: str) -> bool:
+        return not self.tokens or rule_id in self.tokens or slug in self.tokens
+
+
+@dataclass(frozen=True)
+class Location:
+    """A resolved place in an input file. Lines and columns are 1-based."""
+
+    file: str
+    line: int
+    column: int
+    path: str = "$"
+    resource: Resource | None = None
+    source: str | None = None  # Helm "# Source:" template of the document
+    source_line: str = ""  # the text of the offending line, for the caret display
+    ignores: tuple[Ignore, ...] = ()  # directives that cover this place
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a check yields: where (a path into the document) and what is wrong.
+
+    Cross-object checks, which run after every document has been read, give a
+    pre-resolved ``anchor`` instead (see ``Document.anchor``).
+    """
+
+    path: Path
+    message: str
+    anchor: Location | None = None
+    severity: Severity | None = None  # a rule with two levels (J001) picks one here
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    location: Location = field(compare=False)
+    rule: str
+    slug: str
+    severity: Severity
+    message: str
+    sort_key: tuple[str, int, int] = field(default=("", 0, 0), repr=False)
+
+    @classmethod
+    def make(cls, location: Location, rule: Rule, severity: Severity, message: str) -> Finding:
+        key = (location.file, location.line, location.column)
+        return cls(location, rule.id, rule.slug, severity, message, key)
+
+    def identity(self) -> tuple[str, str, str, str]:
+        """What a baseline remembers: stable under edits that only move lines."""
+        r = self.location.resource
+        return (self.rule, self.location.file, str(r) if r else "", self.location.path)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A typed rule parameter, settable under ``rules: {ID: {name: value}}``."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    def validate(self, value: object) -> Any:
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, self.type) or isinstance(value, bool) is not (self.type is bool):
+            raise TypeError(f"{self.name} expects {self.type.__name__}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a check may read besides the document.
+
+    ``params`` holds the rule's parameters (defaults merged with config);
+    ``kube_version`` the target cluster version. Cross-object checks also get
+    the run-wide ``index`` and the ``facts`` their ``collect`` step produced.
+    """
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    kube_version: tuple[int, int] = (1, 30)
+    index: Index | None = None
+    facts: Sequence[Any] = ()
+
+
+Check = Callable[["Document", Context], Iterator[Violation]]
+Collect = Callable[["Document", Context], Iterator[Any]]
+CheckRun = Callable[[Context], Iterator[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: metadata plus pure functions.
+
+    * ``check(doc, ctx)`` runs on each document whose kind is in ``kinds``
+      (all documents when ``kinds`` is None);
+    * ``collect(doc, ctx)`` gathers small picklable facts for a cross-object
+      rule, and ``check_run(ctx)`` judges them once every file was read;
+    * a rule with neither (M001, M002) is emitted by the loader itself.
+    """
+
+    id: str
+    slug: str
+    severity: Severity
+    summary: str
+    doc: str
+    check: Check | None = None
+    kinds: frozenset[str] | None = None
+    params: tuple[Param, ...] = ()
+    collect: Collect | None = None
+    check_run: CheckRun | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def applies_to(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds

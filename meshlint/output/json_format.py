@@ -1,0 +1,59 @@
+"""Machine output, described by ``schemas/findings.schema.json``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from meshlint.engine import Report
+from meshlint.model import Finding
+from meshlint.output import Options
+
+VERSION = 1
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    loc = f.location
+    resource = loc.resource
+    out: dict[str, Any] = {
+        "rule": f.rule,
+        "slug": f.slug,
+        "severity": str(f.severity),
+        "message": f.message,
+        "file": loc.file,
+        "line": loc.line,
+        "column": loc.column,
+        "path": loc.path,
+        "resource": {
+            "apiVersion": resource.api_version if resource else None,
+            "kind": resource.kind if resource else None,
+            "namespace": resource.namespace if resource else None,
+            "name": resource.name if resource else None,
+        },
+    }
+    if loc.source:
+        out["source"] = loc.source
+    return out
+
+
+def document(report: Report, options: Options) -> dict[str, Any]:
+    levels = Counter(str(f.severity) for f in report.findings)
+    rules = report.counts()
+    return {
+        "version": VERSION,
+        "findings": [] if options.statistics else [finding(f) for f in report.findings],
+        "summary": {
+            "files": report.files,
+            "documents": report.documents,
+            "skipped": report.skipped,
+            "suppressed": report.suppressed,
+            "findings": len(report.findings),
+            "by_severity": {s: levels[s] for s in ("error", "warning", "info")},
+            "by_rule": dict(sorted(rules.items())),
+        },
+    }
+
+
+def render(report: Report, options: Options) -> str:
+    return json.dumps(document(report, options), indent=2) + "\n"

@@ -1,0 +1,89 @@
+"""Build the plugin manager and collect rules. No module-level state.
+
+Built-in rules arrive through the package's own ``meshlint`` entry point
+(``builtin = meshlint.rules``), the same door a third-party plugin uses. Code
+runs only from installed entry points and from modules named in the config's
+``plugins`` list; ``--no-plugins`` keeps only the built-in entry point.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+
+import pluggy
+
+from meshlint import hookspecs
+from meshlint.model import Rule, Severity
+
+ID_PATTERN = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+BUILTIN = "builtin"
+
+
+class PluginError(Exception):
+    """A plugin failed to load or declared an invalid or clashing rule."""
+
+
+def plugin_manager(
+    *,
+    entry_points_: bool = True,
+    builtin_only: bool = False,
+    modules: Iterable[str] = (),
+    plugins: Iterable[object] = (),
+) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("meshlint")
+    pm.add_hookspecs(hookspecs)
+    if entry_points_:
+        for ep in entry_points(group="meshlint"):
+            if builtin_only and ep.name != BUILTIN:
+                continue
+            if pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception as exc:  # a broken plugin names itself, no traceback
+                raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+    for module in modules:
+        try:
+            pm.register(importlib.import_module(module), name=module)
+        except ImportError as exc:
+            raise PluginError(f"plugin module {module!r} failed to import: {exc}") from exc
+    for plugin in plugins:
+        pm.register(plugin)
+    pm.check_pending()
+    return pm
+
+
+def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
+    """Every rule by id; ids and slugs must be well formed and unique across plugins."""
+    rules: dict[str, Rule] = {}
+    owners: dict[str, str] = {}
+    for impl in pm.hook.meshlint_rules.get_hookimpls():
+        owner = pm.get_name(impl.plugin) or repr(impl.plugin)
+        provided: Iterable[object] = impl.function()  # type: ignore[assignment]
+        for item in provided:
+            rule = validate_rule(item, owner)
+            for other in rules.values():
+                if rule.id == other.id or rule.slug == other.slug:
+                    raise PluginError(
+                        f"rule {rule.id} ({rule.slug}) of plugin {owner!r} clashes with "
+                        f"{other.id} ({other.slug}) of plugin {owners[other.id]!r}"
+                    )
+            rules[rule.id] = rule
+            owners[rule.id] = owner
+    return dict(sorted(rules.items()))
+
+
+def validate_rule(rule: object, owner: str) -> Rule:
+    if not isinstance(rule, Rule):
+        raise PluginError(f"plugin {owner!r} returned {rule!r}, not a meshlint.Rule")
+    if not ID_PATTERN.match(rule.id):
+        raise PluginError(f"plugin {owner!r}: rule id {rule.id!r} is not like 'ABC123'")
+    if not SLUG_PATTERN.match(rule.slug):
+        raise PluginError(f"plugin {owner!r}: rule slug {rule.slug!r} is not kebab-case")
+    if not isinstance(rule.severity, Severity):
+        raise PluginError(f"plugin {owner!r}: rule {rule.id} has no Severity")
+    return rule

@@ -1,0 +1,96 @@
+"""Suppression: ``# meshlint: ignore[...]`` comments and ``meshlint.io/ignore`` annotations.
+
+Comments are found with one regular expression over the text, so a look-alike
+line inside a block scalar counts too (a known, documented limit). A directive
+on a line of its own covers the next line; a trailing one covers its own line.
+``# meshlint: ignore-file[...]`` anywhere covers the whole file. Without a
+bracket a directive covers every rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from meshlint.k8s import mapping_at, pod_template_metadata
+from meshlint.model import Ignore
+
+if TYPE_CHECKING:
+    from meshlint.source import Document
+
+ANNOTATION = "meshlint.io/ignore"
+REASON_ANNOTATION = "meshlint.io/ignore-reason"
+
+_DIRECTIVE = re.compile(
+    r"#\s*meshlint:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<rules>[^\]]*)\])?(?P<reason>.*)$",
+    re.M,
+)
+
+
+def split_tokens(text: str) -> frozenset[str]:
+    return frozenset(t.strip() for t in text.split(",") if t.strip())
+
+
+@dataclass
+class Suppressions:
+    """The comment directives of one file, by the line they cover."""
+
+    by_line: dict[int, tuple[Ignore, ...]] = field(default_factory=dict)
+    file_wide: tuple[Ignore, ...] = ()
+
+    @classmethod
+    def scan(cls, text: str, name: str = "") -> Suppressions:
+        found = cls()
+        if "meshlint:" not in text:
+            return found
+        by_line: dict[int, list[Ignore]] = {}
+        file_wide: list[Ignore] = []
+        for match in _DIRECTIVE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            column = match.start() - line_start + 1
+            tokens = split_tokens(match["rules"] or "")
+            reason = match["reason"].strip()
+            if match["kind"] == "ignore-file":
+                file_wide.append(Ignore("file", name, line, column, tokens, reason))
+                continue
+            own_line = not text[line_start : match.start()].strip()
+            ignore = Ignore("comment", name, line, column, tokens, reason)
+            by_line.setdefault(line + 1 if own_line else line, []).append(ignore)
+        found.by_line = {k: tuple(v) for k, v in by_line.items()}
+        found.file_wide = tuple(file_wide)
+        return found
+
+    def at(self, line: int) -> tuple[Ignore, ...]:
+        return self.file_wide + self.by_line.get(line, ())
+
+    def all(self) -> list[Ignore]:
+        return [*self.file_wide, *(i for group in self.by_line.values() for i in group)]
+
+    def for_document(self, doc: Document) -> tuple[Ignore, ...]:
+        """The ``meshlint.io/ignore`` annotations of an object and its pod template."""
+        return annotation_ignores(doc)
+
+
+def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:
+    found = []
+    for meta in (("metadata",), pod_template_metadata(doc.kind)):
+        if meta is None:
+            continue
+        annotations = mapping_at(doc.data, (*meta, "annotations"))
+        if ANNOTATION not in annotations:
+            continue
+        line, column = doc.position((*meta, "annotations", ANNOTATION))
+        reason = annotations.get(REASON_ANNOTATION)
+        found.append(
+            Ignore(
+                "annotation",
+                doc.file.name,
+                line,
+                column,
+                split_tokens(str(annotations[ANNOTATION])),
+                reason if isinstance(reason, str) else "",
+            )
+        )
+    return tuple(found)

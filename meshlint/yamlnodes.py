@@ -1,0 +1,170 @@
+"""libyaml nodes -> plain Python values, and paths -> node positions.
+
+Loading composes with libyaml (PyYAML's C composer) and converts nodes with the
+small converter below instead of a constructor: it never builds objects from tags
+(``!!python/object`` is just a string or mapping here), keeps the API server's
+view of a manifest (last duplicate key wins, merge keys apply, timestamps stay
+strings, ``=`` is the string ``=``), and reports duplicate keys on the way.
+The node tree is kept beside the values so that ``locate`` can turn a path into
+a line and column only when a finding needs one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from meshlint.model import Path, PathPart
+
+# libyaml is bundled with PyYAML's wheels; the pure-Python parser is the fallback.
+Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALARS = yaml.constructor.SafeConstructor()
+
+MAX_DEPTH = 500  # far beyond any real manifest, well within Python's stack
+
+Duplicate = tuple[Node, Path]  # the repeated key's node, and the mapping's path
+
+
+class TooDeep(Exception):
+    """A document nests deeper than MAX_DEPTH; ``mark`` is where."""
+
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__(f"nesting deeper than {MAX_DEPTH} levels is not linted")
+        self.mark = mark
+
+
+def scalar(node: ScalarNode) -> Any:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    try:
+        if tag == _INT:
+            return _SCALARS.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _SCALARS.construct_yaml_float(node)
+        if tag == _BOOL:
+            return _SCALARS.construct_yaml_bool(node)
+    except (ValueError, OverflowError):  # e.g. a 5,000-digit integer
+        return node.value
+    if tag == _NULL:
+        return None
+    return node.value  # timestamps, binary, "=" (value), and any custom tag
+
+
+class Converter:
+    """Converts one document's nodes; collects duplicate keys as it goes."""
+
+    def __init__(self) -> None:
+        self.duplicates: list[Duplicate] = []
+        self._seen: dict[int, Any] = {}  # aliases share one value: no alias bombs
+
+    def convert(self, node: Node, path: Path = (), depth: int = 0) -> Any:
+        if isinstance(node, ScalarNode):
+            return scalar(node)
+        key = id(node)
+        if key in self._seen:
+            return self._seen[key]
+        if depth > MAX_DEPTH:
+            raise TooDeep(node.start_mark)
+        if isinstance(node, SequenceNode):
+            seq: list[Any] = []
+            self._seen[key] = seq
+            for i, item in enumerate(node.value):
+                seq.append(self.convert(item, (*path, i), depth + 1))
+            return seq
+        mapping: dict[Any, Any] = {}
+        self._seen[key] = mapping
+        merged: list[Node] = []
+        for knode, vnode in node.value:
+            if knode.tag == _MERGE:
+                merged.append(vnode)
+                continue
+            k = self.convert(knode, path, depth + 1)
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                k = str(knode.value if isinstance(knode, ScalarNode) else k)
+            if k in mapping:
+                self.duplicates.append((knode, path))
+            mapping[k] = self.convert(vnode, (*path, k), depth + 1)
+        for source in merged:
+            self._merge(mapping, source, path, depth)
+        return mapping
+
+    def _merge(self, mapping: dict[Any, Any], source: Node, path: Path, depth: int) -> None:
+        sources = source.value if isinstance(source, SequenceNode) else [source]
+        for item in sources:  # earlier sources win, explicit keys win over all
+            value = self.convert(item, path, depth + 1)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    mapping.setdefault(k, v)
+
+
+def _key_matches(knode: Node, part: PathPart) -> bool:
+    if not isinstance(knode, ScalarNode):
+        return False
+    if knode.tag == _STR or isinstance(part, str):
+        return knode.value == part if knode.tag == _STR else str(scalar(knode)) == part
+    return bool(scalar(knode) == part)
+
+
+def _find_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
+    for knode, vnode in reversed(node.value):  # the last duplicate is the one kept
+        if knode.tag != _MERGE and _key_matches(knode, part):
+            return knode, vnode
+    for knode, vnode in node.value:
+        if knode.tag == _MERGE:
+            for src in vnode.value if isinstance(vnode, SequenceNode) else [vnode]:
+                if isinstance(src, MappingNode) and (pair := _find_pair(src, part)):
+                    return pair
+    return None
+
+
+def locate(root: Node, path: Path) -> tuple[yaml.Mark, int]:
+    """The mark of the node at ``path`` and how many parts of the path exist.
+
+    A scalar reports its own position, a collection held by a key reports the
+    key (block collections start on the next line), a sequence item its first
+    token. A path that leaves the document stops at the deepest part that exists.
+    """
+    node, mark = root, root.start_mark
+    for depth, part in enumerate(path):
+        if isinstance(node, MappingNode):
+            pair = _find_pair(node, part)
+            if pair is None:
+                return mark, depth
+            knode, node = pair
+            mark = node.start_mark if isinstance(node, ScalarNode) else knode.start_mark
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if not -len(node.value) <= part < len(node.value):
+                return mark, depth
+            node = node.value[part]
+            mark = node.start_mark
+        else:
+            return mark, depth
+    return mark, len(path)
+
+
+def node_at(root: Node, path: Path) -> Node | None:
+    """The node at ``path``, or None where the path leaves the document."""
+    node = root
+    for part in path:
+        if isinstance(node, MappingNode):
+            pair = _find_pair(node, part)
+            if pair is None:
+                return None
+            node = pair[1]
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if not -len(node.value) <= part < len(node.value):
+                return None
+            node = node.value[part]
+        else:
+            return None
+    return node

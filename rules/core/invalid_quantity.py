@@ -1,0 +1,153 @@
+"""
+## What it does
+Checks every resource quantity (container and pod `resources`, Istio
+`sidecar.istio.io/proxy*` annotations, `LimitRange`, `ResourceQuota`,
+`PersistentVolumeClaim`, volume claim templates, `emptyDir.sizeLimit`) against
+the grammar of the Kubernetes API server, and flags memory and storage amounts
+that are fractions of a byte.
+
+## Why is this bad?
+The API server rejects `1K`, `1Mb` or `1 Gi`, so the rollout fails at apply
+time. Worse, `memory: 512m` is *accepted*: `m` is milli, so it means 0.512
+bytes, which the kubelet rounds up to a one-byte limit and the container is
+OOM-killed at start. The API server only prints a warning for it.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:2.3.0
+          resources:
+            requests: {cpu: 250m, memory: 512m}
+            limits: {cpu: "1", memory: 1G}
+```
+
+## Use instead
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:2.3.0
+          resources:
+            requests: {cpu: 250m, memory: 512Mi}
+            limits: {cpu: "1", memory: 1Gi}
+```
+
+## References
+- apimachinery `pkg/api/resource/quantity.go` (the grammar; `K` is not a suffix, `E` is exa)
+- Kubernetes docs, "Resource units in Kubernetes",
+  https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#resource-units-in-kubernetes
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.k8s import (
+    ISTIO_PROXY_ANNOTATIONS,
+    WORKLOAD_KINDS,
+    containers,
+    get_in,
+    list_at,
+    mapping_at,
+    pod_spec_path,
+    pod_template_metadata,
+)
+from meshlint.model import Path
+from meshlint.quantity import QuantityError, quantity_of
+
+_BYTES = ("memory", "ephemeral-storage", "storage")
+
+
+def _is_bytes(resource: str) -> bool:
+    return resource in _BYTES or resource.startswith("hugepages-")
+
+
+def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
+    """One quantity: invalid, or a fraction of a byte for a byte resource."""
+    try:
+        q = quantity_of(value)
+    except QuantityError as exc:
+        yield Violation(path, f"{resource} quantity {value!r} is invalid: {exc}")
+        return
+    if q is not None and _is_bytes(resource) and q.fractional:
+        hint = f"; did you mean {str(q)[:-1] + 'Mi'!r}?" if str(q).endswith("m") else ""
+        yield Violation(
+            path,
+            f"{resource} quantity {str(q)!r} is {float(q.amount):g} bytes, a fraction of a "
+            f"byte that the kubelet rounds up to {q.value()}{hint}",
+        )
+
+
+def _resource_map(data: Any, path: Path) -> Iterator[Violation]:
+    for name, value in mapping_at(data, path).items():
+        if isinstance(name, str):
+            yield from check_value(value, name, (*path, name))
+
+
+def _requirements(data: Any, path: Path) -> Iterator[Violation]:
+    for section in ("requests", "limits"):
+        yield from _resource_map(data, (*path, section))
+
+
+def _pod(doc: Document) -> Iterator[Violation]:
+    data, kind = doc.data, doc.kind
+    for container in containers(data, kind):
+        yield from _requirements(data, (*container.path, "resources"))
+    spec = pod_spec_path(kind) or ()
+    yield from _requirements(data, (*spec, "resources"))
+    for i, volume in enumerate(list_at(data, (*spec, "volumes"))):
+        size = get_in(volume, ("emptyDir", "sizeLimit"))
+        if size is not None:
+            yield from check_value(size, "memory", (*spec, "volumes", i, "emptyDir", "sizeLimit"))
+    meta = pod_template_metadata(kind) or ("metadata",)
+    annotations = mapping_at(data, (*meta, "annotations"))
+    for (_, resource), annotation in ISTIO_PROXY_ANNOTATIONS.items():
+        if annotation in annotations:
+            path = (*meta, "annotations", annotation)
+            yield from check_value(annotations[annotation], resource, path)
+    for i, _ in enumerate(list_at(data, ("spec", "volumeClaimTemplates"))):
+        yield from _requirements(data, ("spec", "volumeClaimTemplates", i, "spec", "resources"))
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    kind, data = doc.kind, doc.data
+    if kind in WORKLOAD_KINDS:
+        yield from _pod(doc)
+    elif kind == "LimitRange":
+        for i, _ in enumerate(list_at(data, ("spec", "limits"))):
+            for section in ("default", "defaultRequest", "max", "min"):
+                yield from _resource_map(data, ("spec", "limits", i, section))
+    elif kind == "ResourceQuota":
+        for name, value in mapping_at(data, ("spec", "hard")).items():
+            if isinstance(name, str) and name.split(".")[-1] in ("cpu", "memory", "storage"):
+                resource = name.split(".")[-1]
+                yield from check_value(value, resource, ("spec", "hard", name))
+    elif kind == "PersistentVolumeClaim":
+        yield from _requirements(data, ("spec", "resources"))
+
+
+RULE = Rule(
+    id="M003",
+    slug="invalid-quantity",
+    severity=Severity.ERROR,
+    summary="A resource quantity does not parse, or a memory amount is a fraction of a byte",
+    doc=__doc__ or "",
+    check=check,
+    kinds=WORKLOAD_KINDS | {"LimitRange", "ResourceQuota", "PersistentVolumeClaim"},
+)

@@ -1,0 +1,1 @@
+"""Kubernetes rules: memory requests, limits and the Go runtime."""

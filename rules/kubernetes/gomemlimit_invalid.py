@@ -1,0 +1,94 @@
+"""
+## What it does
+Flags a `GOMEMLIMIT` environment value that the Go runtime cannot parse. Go
+accepts only whole bytes with an optional `B`, `KiB`, `MiB`, `GiB` or `TiB`
+suffix (`^[0-9]+(([KMGT]i)?B)?$`), or `off`.
+
+## Why is this bad?
+The runtime reads `GOMEMLIMIT` before `main` and aborts with
+`fatal error: malformed GOMEMLIMIT` on anything else. A Kubernetes-style
+`400Mi`, a decimal `512M` or a fraction `1.5GiB` therefore crash-loops the
+collector, agent or proxy on its first start.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: otel-collector
+spec:
+  template:
+    spec:
+      containers:
+        - name: otel-collector
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          env:
+            - {name: GOMEMLIMIT, value: 400Mi}
+          resources:
+            limits: {memory: 512Mi}
+```
+
+## Use instead
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: otel-collector
+spec:
+  template:
+    spec:
+      containers:
+        - name: otel-collector
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          env:
+            - {name: GOMEMLIMIT, value: 409MiB}
+          resources:
+            limits: {memory: 512Mi}
+```
+
+## References
+- Go runtime documentation, GOMEMLIMIT, https://pkg.go.dev/runtime#hdr-Environment_Variables
+- golang/go `src/runtime/string.go` `parseByteCount`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.goruntime import (
+    Malformed,
+    gomemlimit_of,
+    is_substituted,
+    parse_gomemlimit,
+    suggestion,
+)
+from meshlint.k8s import WORKLOAD_KINDS, containers
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    for container in containers(doc.data, doc.kind):
+        var = gomemlimit_of(container)
+        if var is None or var.value is None or is_substituted(var.value):
+            continue
+        try:
+            parse_gomemlimit(var.value)
+        except Malformed:
+            better = suggestion(var.value)
+            hint = f" (write {better!r})" if better else ""
+            yield Violation(
+                (*var.path, "value"),
+                f'GOMEMLIMIT {var.value!r} of container "{container.name}" is not a Go byte '
+                f'count{hint}: the Go runtime aborts at start-up with "malformed GOMEMLIMIT"',
+            )
+
+
+RULE = Rule(
+    id="K004",
+    slug="gomemlimit-invalid",
+    severity=Severity.ERROR,
+    summary="GOMEMLIMIT is not a Go byte count (e.g. 400Mi): the process aborts at start",
+    doc=__doc__ or "",
+    check=check,
+    kinds=WORKLOAD_KINDS,
+)

@@ -1,0 +1,76 @@
+"""
+## What it does
+Flags a container of a workload that has neither a memory request nor a memory
+limit (a limit alone is fine: the API server copies it into the request).
+
+## Why is this bad?
+The scheduler places a pod by its requests. With no memory request the pod
+counts as needing nothing, lands on nodes that are already full, and is the
+first to be evicted (BestEffort, or Burstable with no request) when the node
+comes under memory pressure.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: jaeger-agent
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          image: jaegertracing/jaeger-agent:1.57.0
+```
+
+## Use instead
+```yaml
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: jaeger-agent
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          image: jaegertracing/jaeger-agent:1.57.0
+          resources:
+            requests: {cpu: 100m, memory: 256Mi}
+            limits: {memory: 256Mi}
+```
+
+## References
+- Kubernetes docs, "Pod Quality of Service Classes",
+  https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.k8s import WORKLOAD_KINDS, containers, get_in, pod_spec_path, resources_of
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    spec = pod_spec_path(doc.kind) or ()
+    if resources_of(get_in(doc.data, (*spec, "resources"))).declares("memory"):
+        return  # pod-level resources decide
+    for container in containers(doc.data, doc.kind):
+        if not container.resources.declares("memory"):
+            yield Violation(
+                container.resources_path,
+                f'Container "{container.name}" has neither a memory request nor a memory limit',
+            )
+
+
+RULE = Rule(
+    id="K002",
+    slug="memory-request-missing",
+    severity=Severity.WARNING,
+    summary="A container has neither a memory request nor a memory limit",
+    doc=__doc__ or "",
+    check=check,
+    kinds=WORKLOAD_KINDS,
+)

@@ -1,0 +1,1 @@
+"""OpenTelemetry collector and tracer SDK rules."""

@@ -1,0 +1,56 @@
+"""Shared test helpers: build rules and plans the way the CLI does, lint text."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+import meshlint.rules
+from meshlint.config import Config
+from meshlint.engine import Input, Plan, Report, lint
+from meshlint.model import Rule
+from meshlint.plugins import collect_rules, plugin_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "rules"
+CORPUS = Path(os.environ.get("MESHLINT_CORPUS", ROOT.parent / "shared" / "corpus" / "real"))
+MARKER = re.compile(r"#\s*\[(?P<slugs>[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\]")
+
+
+def builtin_rules() -> dict[str, Rule]:
+    """The built-in catalogue, independent of whatever else is installed."""
+    return collect_rules(plugin_manager(entry_points_=False, plugins=[meshlint.rules]))
+
+
+RULES = builtin_rules()
+BY_SLUG = {r.slug: r for r in RULES.values()}
+
+
+def lint_text(
+    text: str | bytes, select: Iterable[str] = ("ALL",), name: str = "manifest.yaml", **config: object
+) -> Report:
+    plan = Plan.build(RULES, Config(select=tuple(select), **config))  # type: ignore[arg-type]
+    data = text.encode() if isinstance(text, str) else text
+    return lint([Input(name=name, data=data, rel=name)], plan)
+
+
+def marked(text: str) -> Counter[tuple[int, str]]:
+    """Expected findings: ``# [slug]`` at the end of the reported line."""
+    return Counter(
+        (n, slug.strip())
+        for n, line in enumerate(text.splitlines(), 1)
+        if (m := MARKER.search(line))
+        for slug in m["slugs"].split(",")
+    )
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    return CORPUS
