@@ -74,7 +74,7 @@ def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
                     )
             rules[rule.id] = rule
             owners[rule.id] = owner
-    return dict(sorted(rules.items()))
+    return rules  # in plugin order: built-ins first, each pack in catalogue order
 
 
 def validate_rule(rule: object, owner: str) -> Rule:

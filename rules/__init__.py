@@ -1,4 +1,8 @@
-"""meshlint's built-in rules: a plugin like any other (entry point ``builtin``)."""
+"""meshlint's built-in rules: a plugin like any other (entry point ``builtin``).
+
+Each rule pack lists its rules in its own ``rules()``; modules are imported
+only when the hook runs.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,6 @@ RETIRED: frozenset[str] = frozenset()
 
 @hookimpl
 def meshlint_rules() -> list[Rule]:
-    from meshlint.rules.core import duplicate_key, invalid_quantity, yaml_syntax_error
-    from meshlint.rules.kubernetes import (
-        gomemlimit_exceeds_limit,
-        gomemlimit_invalid,
-        memory_limit_missing,
-        memory_request_missing,
-        memoryqos_throttling_risk,
-    )
+    from meshlint.rules import core, istio, jaeger, kubernetes, otel
 
-    return [
-        yaml_syntax_error.RULE,  # M001
-        duplicate_key.RULE,  # M002
-        invalid_quantity.RULE,  # M003
-        memory_limit_missing.RULE,  # K001
-        memory_request_missing.RULE,  # K002
-        memoryqos_throttling_risk.RULE,  # K003
-        gomemlimit_invalid.RULE,  # K004
-        gomemlimit_exceeds_limit.RULE,  # K005
-    ]
+    return [*core.rules(), *kubernetes.rules(), *jaeger.rules(), *istio.rules(), *otel.rules()]
