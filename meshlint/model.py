@@ -107,17 +107,19 @@ class Violation:
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    location: Location = field(compare=False)
+    """A violation placed and judged by the engine; sorts by file, line, column."""
+
+    sort_key: tuple[str, int, int, str] = field(repr=False)
     rule: str
     slug: str
     severity: Severity
     message: str
-    sort_key: tuple[str, int, int] = field(default=("", 0, 0), repr=False)
+    location: Location = field(compare=False)
 
     @classmethod
     def make(cls, location: Location, rule: Rule, severity: Severity, message: str) -> Finding:
-        key = (location.file, location.line, location.column)
-        return cls(location, rule.id, rule.slug, severity, message, key)
+        key = (location.file, location.line, location.column, rule.id)
+        return cls(key, rule.id, rule.slug, severity, message, location)
 
     def identity(self) -> tuple[str, str, str, str]:
         """What a baseline remembers: stable under edits that only move lines."""

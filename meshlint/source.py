@@ -290,8 +290,8 @@ def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, st
         raise TooDeep(deep)
     file = parsed.file
     for root in yaml.compose_all(text, Loader=Loader):
-        if root is None:
-            continue
+        if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
+            continue  # an empty document ("---" followed by nothing)
         converter = Converter()
         data = converter.convert(root)
         source = _source_for(sources, parsed.last_line, root.start_mark.line)

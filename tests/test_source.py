@@ -1,0 +1,175 @@
+"""Loading: documents, positions, Helm attribution, embedded configs, broken input."""
+
+from __future__ import annotations
+
+import codecs
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from meshlint.source import parse_bytes, parse_text
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:2.3.0
+          env:
+            - {name: GOMEMLIMIT, value: 400Mi}
+          resources:
+            limits:
+              memory: 512Mi
+"""
+
+
+def test_positions_point_at_values_keys_and_items() -> None:
+    (doc,) = parse_text("d.yaml", DEPLOY).documents
+    base = ("spec", "template", "spec", "containers", 0)
+    assert doc.position((*base, "resources", "limits", "memory")) == (16, 23)  # scalar value
+    assert doc.position((*base, "resources")) == (14, 11)  # a block mapping: its key
+    assert doc.position(base) == (10, 11)  # a sequence item: its first token
+    assert doc.position((*base, "env", 0, "value")) == (13, 41)  # flow mapping value
+    assert doc.position((*base, "resources", "requests", "memory")) == (14, 11)  # missing: parent
+
+
+def test_anchor_carries_json_path_resource_and_source_line() -> None:
+    (doc,) = parse_text("d.yaml", DEPLOY).documents
+    loc = doc.anchor(("spec", "template", "spec", "containers", 0, "env", 0, "value"))
+    assert loc.path == "$.spec.template.spec.containers[0].env[0].value"
+    assert loc.resource is not None and str(loc.resource) == "Deployment/shop/api"
+    assert loc.source_line.strip() == "- {name: GOMEMLIMIT, value: 400Mi}"
+
+
+def test_multi_document_positions_are_absolute_and_helm_sources_attributed() -> None:
+    stream = (
+        "---\n# Source: shop/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: a}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: plain}\n"
+        "---\n# Source: shop/templates/c.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: c}\n"
+    )
+    docs = parse_text("-", stream).documents
+    assert [d.resource.name for d in docs] == ["a", "plain", "c"]
+    assert [d.source for d in docs] == ["shop/templates/a.yaml", None, "shop/templates/c.yaml"]
+    assert docs[2].position(("metadata", "name")) == (14, 18)
+
+
+def test_kind_list_items_are_documents_with_item_paths() -> None:
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: one}\n"
+        "  - not-an-object\n"
+        "  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: two}\n"
+    )
+    docs = parse_text("l.yaml", text).documents
+    assert [d.resource.name for d in docs] == ["one", "two"]
+    assert docs[1].anchor(("metadata", "name")).path == "$.items[2].metadata.name"
+    assert docs[1].position(("metadata", "name")) == (10, 22)
+
+
+def test_json_with_tabs_bom_and_crlf() -> None:
+    text = '{\r\n\t"apiVersion": "v1",\r\n\t"kind": "ConfigMap",\r\n\t"metadata": {"name": "j"}\r\n}\r\n'
+    parsed = parse_bytes("c.json", codecs.BOM_UTF8 + text.encode())
+    (doc,) = parsed.documents
+    assert not parsed.problems
+    assert doc.position(("metadata", "name")) == (4, 23)
+    utf16 = parse_bytes("u.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n".encode("utf-16"))
+    assert [d.kind for d in utf16.documents] == ["Namespace"]
+
+
+def test_yaml_traps_load_as_the_api_server_reads_them() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: traps}\n"
+        "data:\n  op: =\n  200: ok\n  when: 2024-01-01\n  on: yes\n"
+        "spec:\n  <<: {a: 1, b: 2}\n  b: 3\n"
+    )
+    (doc,) = parse_text("t.yaml", text).documents
+    assert doc.data["data"] == {"op": "=", 200: "ok", "when": "2024-01-01", True: True}
+    assert doc.data["spec"] == {"a": 1, "b": 3}
+    assert doc.position(("data", 200)) == (6, 8)
+
+
+def test_python_tags_construct_nothing() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: evil}\n"
+        "data:\n  x: !!python/object/apply:os.system ['touch /tmp/meshlint-pwned']\n"
+        "  y: !!python/name:os.system\n"
+    )
+    (doc,) = parse_text("e.yaml", text).documents
+    assert doc.data["data"] == {"x": ["touch /tmp/meshlint-pwned"], "y": ""}
+
+
+def test_a_broken_document_is_m001_and_the_others_still_load() -> None:
+    text = "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: [B\n---\napiVersion: v1\nkind: C\n"
+    parsed = parse_text("b.yaml", text)
+    assert [d.kind for d in parsed.documents] == ["A", "C"]
+    (problem,) = parsed.problems
+    assert (problem.rule, problem.line) == ("M001", 6)
+
+
+def test_duplicate_keys_are_m002_at_the_repeated_key() -> None:
+    parsed = parse_text("d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
+    (problem,) = parsed.problems
+    assert (problem.rule, problem.line, problem.column, problem.path) == ("M002", 5, 3, ("metadata", "name"))
+    assert parsed.documents[0].resource.name == "b"  # the last one wins, as in Kubernetes
+
+
+def test_invalid_utf8_is_m001_at_the_byte() -> None:
+    parsed = parse_bytes("bin.yaml", b"apiVersion: v1\nkind: \xff\xfeX\n")
+    (problem,) = parsed.problems
+    assert (problem.rule, problem.line, problem.column) == ("M001", 2, 7)
+    assert "0xff" in problem.message
+
+
+def test_documents_without_api_version_or_kind_are_skipped_and_counted() -> None:
+    parsed = parse_text("v.yaml", "replicaCount: 2\n---\n- a\n---\nplain\n---\n---\n")
+    assert parsed.documents == [] and parsed.skipped == 3 and not parsed.problems
+
+
+def test_embedded_literal_block_maps_positions_into_the_host() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: otel}\ndata:\n  relay: |\n"
+        "    receivers:\n      otlp: {}\n    processors:\n      batch:\n"
+        "        send_batch_max_size: 0\n"
+    )
+    (doc,) = parse_text("c.yaml", text).documents
+    inner = doc.embedded(("data", "relay"))
+    assert inner is not None and not hasattr(inner, "rule")
+    loc = inner.anchor(("processors", "batch", "send_batch_max_size"))  # type: ignore[union-attr]
+    assert (loc.line, loc.column) == (10, 30)
+    assert loc.path == "$.data.relay.processors.batch.send_batch_max_size"
+    broken = parse_text("c.yaml", text.replace("otlp: {}", "otlp: {")).documents[0]
+    problem = broken.embedded(("data", "relay"))
+    assert getattr(problem, "rule", None) == "M004"
+
+
+def test_hostile_nesting_and_alias_bombs_finish_as_findings() -> None:
+    deep = "apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    parsed = parse_text("deep.yaml", deep)
+    assert [p.rule for p in parsed.problems] == ["M001"] and "nesting" in parsed.problems[0].message
+    bomb = "a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n"
+    for i in range(1, 10):
+        bomb += f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}"] * 9) + "]\n"
+    parsed = parse_text("bomb.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + bomb)
+    assert len(parsed.documents) == 1  # shared values: linear time and memory
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    parsed = parse_bytes("fuzz.yaml", data)
+    for problem in parsed.problems:
+        assert problem.line >= 1 and problem.column >= 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="ab:-[]{}&*!#'\"\n |>0123456789.", max_size=200))
+def test_yamlish_text_never_raises(text: str) -> None:
+    parsed = parse_text("fuzz.yaml", "apiVersion: v1\nkind: ConfigMap\n" + text)
+    for doc in parsed.documents:
+        doc.position(("data", "x", 0))
