@@ -5,6 +5,7 @@ and then against the loaded rules. Every error names the file, line and column.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import sys
@@ -21,6 +22,9 @@ from meshlint.yamlnodes import Converter, Loader, locate
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
+
+
+Locator = Callable[[Path, bool], tuple[int, int]]  # (path, point at the key) -> line, column
 
 
 class ConfigError(Exception):
@@ -41,10 +45,10 @@ class Config:
     plugins: tuple[str, ...] = ()
     path: str | None = None  # the file it came from
     root: str = "."  # directory that relative patterns start from
-    locate: Callable[[Path], tuple[int, int]] = field(default=lambda p: (1, 1), repr=False)
+    locate: Locator = field(default=lambda p, key=False: (1, 1), repr=False)
 
-    def error(self, path: Path, message: str) -> ConfigError:
-        line, column = self.locate(path)
+    def error(self, path: Path, message: str, *, key: bool = False) -> ConfigError:
+        line, column = self.locate(path, key)
         return ConfigError(f"{self.path}:{line}:{column}: {message}")
 
 
@@ -89,7 +93,7 @@ def load_config(path: FsPath) -> Config:
     return _build(data, str(path), str(path.parent), where)
 
 
-def _load_yaml(path: FsPath, text: str) -> tuple[Any, Callable[[Path], tuple[int, int]]]:
+def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
     try:
         root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
@@ -97,7 +101,7 @@ def _load_yaml(path: FsPath, text: str) -> tuple[Any, Callable[[Path], tuple[int
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {exc.problem}") from exc
     if root is None:
-        return {}, lambda p: (1, 1)
+        return {}, lambda p, key=False: (1, 1)
     converter = Converter()
     data = converter.convert(root)
     if converter.duplicates:
@@ -107,14 +111,14 @@ def _load_yaml(path: FsPath, text: str) -> tuple[Any, Callable[[Path], tuple[int
             f"{path}:{mark.line + 1}:{mark.column + 1}: duplicate key {knode.value!r}"
         )
 
-    def where(p: Path) -> tuple[int, int]:
-        mark, _ = locate(root, p)
+    def where(p: Path, key: bool = False) -> tuple[int, int]:
+        mark, _ = locate(root, p, key=key)
         return mark.line + 1, mark.column + 1
 
     return data, where
 
 
-def _load_toml(path: FsPath, text: str) -> tuple[Any, Callable[[Path], tuple[int, int]]]:
+def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -125,20 +129,20 @@ def _load_toml(path: FsPath, text: str) -> tuple[Any, Callable[[Path], tuple[int
         raise ConfigError(f"{path}:1:1: invalid TOML: {exc}") from exc
     lines = text.splitlines()
 
-    def where(p: Path) -> tuple[int, int]:
+    def where(p: Path, key: bool = False) -> tuple[int, int]:
         """The line of the key in [tool.meshlint] (TOML parsers keep no positions)."""
         start = next((i for i, ln in enumerate(lines) if ln.strip() == "[tool.meshlint]"), 0)
         if p:
-            key = re.compile(rf"^\s*\"?{re.escape(str(p[0]))}\"?\s*=")
+            assignment = re.compile(rf"^\s*\"?{re.escape(str(p[0]))}\"?\s*=")
             for i in range(start, len(lines)):
-                if key.match(lines[i]):
+                if assignment.match(lines[i]):
                     return i + 1, len(lines[i]) - len(lines[i].lstrip()) + 1
         return start + 1, 1
 
     return data, where
 
 
-def _validate_schema(path: FsPath, data: Any, where: Callable[[Path], tuple[int, int]]) -> None:
+def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
     import jsonschema  # only when a config exists: start-up is a budget
 
     schema = json.loads(
@@ -148,16 +152,26 @@ def _validate_schema(path: FsPath, data: Any, where: Callable[[Path], tuple[int,
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = errors[0]
-        line, col = where(tuple(error.absolute_path))
-        raise ConfigError(f"{path}:{line}:{col}: {_describe(error)}")
+        at: Path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+            at, message = (*at, extra[0]), _unknown_key(str(extra[0]), error.schema["properties"])
+            line, col = where(at, True)
+        else:
+            message = _describe(error)
+            line, col = where(at, False)
+        raise ConfigError(f"{path}:{line}:{col}: {message}")
+
+
+def _unknown_key(key: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
+    return f"unknown key {key!r}{hint}"
 
 
 def _describe(error: Any) -> str:
     where = "/".join(map(str, error.absolute_path)) or "config"
-    if error.validator == "additionalProperties":
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
-        return f"{where}: {error.message}; expected one of: {allowed}"
-    if error.validator == "pattern" and "kube-version" in where:
+    if where == "kube-version":
         return f'{where}: expected a quoted version such as "1.30", got {error.instance!r}'
     description = error.schema.get("description")
     suffix = f" ({description})" if description else ""
@@ -220,11 +234,11 @@ def validate_against_rules(config: Config, rules: Mapping[str, Rule]) -> None:
             raise config.error(("per-file-ignores", pattern), f"unknown rule {bad!r}")
     for key in config.severity:
         if rule_for(key, rules) is None:
-            raise config.error(("severity", key), f"severity: unknown rule {key!r}")
+            raise config.error(("severity", key), f"severity: unknown rule {key!r}", key=True)
     for key, params in config.rules.items():
         rule = rule_for(key, rules)
         if rule is None:
-            raise config.error(("rules", key), f"rules: unknown rule {key!r}")
+            raise config.error(("rules", key), f"rules: unknown rule {key!r}", key=True)
         declared = {p.name: p for p in rule.params}
         for name, value in params.items():
             if name not in declared:
@@ -232,6 +246,7 @@ def validate_against_rules(config: Config, rules: Mapping[str, Rule]) -> None:
                 raise config.error(
                     ("rules", key, name),
                     f"rules.{key}: unknown parameter {name!r}; {rule.id} takes {expected}",
+                    key=True,
                 )
             try:
                 declared[name].validate(value)

@@ -127,12 +127,13 @@ def _find_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
     return None
 
 
-def locate(root: Node, path: Path) -> tuple[yaml.Mark, int]:
+def locate(root: Node, path: Path, *, key: bool = False) -> tuple[yaml.Mark, int]:
     """The mark of the node at ``path`` and how many parts of the path exist.
 
     A scalar reports its own position, a collection held by a key reports the
     key (block collections start on the next line), a sequence item its first
-    token. A path that leaves the document stops at the deepest part that exists.
+    token; with ``key`` a mapping entry always reports its key. A path that
+    leaves the document stops at the deepest part that exists.
     """
     node, mark = root, root.start_mark
     for depth, part in enumerate(path):
@@ -141,7 +142,8 @@ def locate(root: Node, path: Path) -> tuple[yaml.Mark, int]:
             if pair is None:
                 return mark, depth
             knode, node = pair
-            mark = node.start_mark if isinstance(node, ScalarNode) else knode.start_mark
+            scalar_value = isinstance(node, ScalarNode) and not (key and depth == len(path) - 1)
+            mark = node.start_mark if scalar_value else knode.start_mark
         elif isinstance(node, SequenceNode) and isinstance(part, int):
             if not -len(node.value) <= part < len(node.value):
                 return mark, depth

@@ -32,7 +32,10 @@ BY_SLUG = {r.slug: r for r in RULES.values()}
 
 
 def lint_text(
-    text: str | bytes, select: Iterable[str] = ("ALL",), name: str = "manifest.yaml", **config: object
+    text: str | bytes,
+    select: Iterable[str] = ("ALL",),
+    name: str = "manifest.yaml",
+    **config: object,
 ) -> Report:
     plan = Plan.build(RULES, Config(select=tuple(select), **config))  # type: ignore[arg-type]
     data = text.encode() if isinstance(text, str) else text

@@ -11,13 +11,19 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import FIXTURES, ROOT, RULES, lint_text
 
 import meshlint.rules
+from conftest import FIXTURES, ROOT, RULES, lint_text
 from meshlint.cli import markdown_table
 from meshlint.plugins import ID_PATTERN, SLUG_PATTERN
 
-HEADINGS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## References")
+HEADINGS = (
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## References",
+)
 YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.S)
 
 
@@ -103,4 +109,6 @@ def test_rules_use_only_the_public_engine_surface() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
-                assert not any(node.module.startswith(f) for f in forbidden), f"{path}: {node.module}"
+                assert not any(node.module.startswith(f) for f in forbidden), (
+                    f"{path}: {node.module}"
+                )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from conftest import BY_SLUG, FIXTURES, lint_text, marked
 
 

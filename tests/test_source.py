@@ -78,7 +78,9 @@ def test_json_with_tabs_bom_and_crlf() -> None:
     (doc,) = parsed.documents
     assert not parsed.problems
     assert doc.position(("metadata", "name")) == (4, 23)
-    utf16 = parse_bytes("u.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n".encode("utf-16"))
+    utf16 = parse_bytes(
+        "u.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n".encode("utf-16")
+    )
     assert [d.kind for d in utf16.documents] == ["Namespace"]
 
 
@@ -113,9 +115,16 @@ def test_a_broken_document_is_m001_and_the_others_still_load() -> None:
 
 
 def test_duplicate_keys_are_m002_at_the_repeated_key() -> None:
-    parsed = parse_text("d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
+    parsed = parse_text(
+        "d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"
+    )
     (problem,) = parsed.problems
-    assert (problem.rule, problem.line, problem.column, problem.path) == ("M002", 5, 3, ("metadata", "name"))
+    assert (problem.rule, problem.line, problem.column, problem.path) == (
+        "M002",
+        5,
+        3,
+        ("metadata", "name"),
+    )
     assert parsed.documents[0].resource.name == "b"  # the last one wins, as in Kubernetes
 
 
@@ -155,7 +164,9 @@ def test_hostile_nesting_and_alias_bombs_finish_as_findings() -> None:
     bomb = "a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n"
     for i in range(1, 10):
         bomb += f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}"] * 9) + "]\n"
-    parsed = parse_text("bomb.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + bomb)
+    parsed = parse_text(
+        "bomb.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + bomb
+    )
     assert len(parsed.documents) == 1  # shared values: linear time and memory
 
 

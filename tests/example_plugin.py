@@ -1,0 +1,31 @@
+"""A small third-party plugin, as a user would write one: one rule, one hook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import meshlint
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.k8s import WORKLOAD_KINDS, containers
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    for container in containers(doc.data, doc.kind):
+        if container.image.endswith(":latest"):
+            yield Violation((*container.path, "image"), f'Image "{container.image}" is mutable')
+
+
+RULE = Rule(
+    id="ACM001",
+    slug="acme-mutable-image",
+    severity=Severity.WARNING,
+    summary="An image uses the latest tag",
+    doc="## What it does\nFlags `:latest` images.\n",
+    check=check,
+    kinds=WORKLOAD_KINDS,
+)
+
+
+@meshlint.hookimpl
+def meshlint_rules() -> list[Rule]:
+    return [RULE]

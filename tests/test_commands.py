@@ -1,0 +1,120 @@
+"""The commands as a user meets them: rules, explain, init, --version, check's exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import RULES
+from meshlint import __version__
+from meshlint.cli import main
+
+BAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:2.3.0
+          env:
+            - {name: GOMEMLIMIT, value: 400Mi}
+          resources:
+            requests: {memory: 1Gi}
+            limits: {memory: 1Gi}
+"""
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return CliRunner()
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_rules_lists_every_rule_in_each_format(runner: CliRunner) -> None:
+    text = runner.invoke(main, ["rules"]).output
+    assert all(r.id in text and r.slug in text for r in RULES.values())
+    rows = json.loads(runner.invoke(main, ["rules", "--format", "json"]).output)
+    assert {r["id"] for r in rows} >= set(RULES)
+    assert all(r["enabled"] for r in rows)
+
+
+def test_explain_by_id_or_slug_prints_the_docs(runner: CliRunner) -> None:
+    by_id = runner.invoke(main, ["explain", "K005"])
+    by_slug = runner.invoke(main, ["explain", "gomemlimit-exceeds-limit"])
+    assert by_id.exit_code == 0 and by_id.output == by_slug.output
+    assert "## Why is this bad?" in by_id.output and "limit-percent" in by_id.output
+    unknown = runner.invoke(main, ["explain", "K999"])
+    assert unknown.exit_code == 2 and "unknown rule 'K999'" in unknown.output
+
+
+def test_init_writes_a_config_that_check_accepts(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    assert runner.invoke(main, ["init"]).exit_code == 2  # never overwrites silently
+    Path("ok.yaml").write_text(BAD.replace("400Mi", "800MiB"))
+    result = runner.invoke(main, ["check", "ok.yaml"])
+    assert result.exit_code == 0, result.output
+
+
+def test_check_exit_codes_follow_fail_on(runner: CliRunner) -> None:
+    Path("bad.yaml").write_text(BAD)
+    result = runner.invoke(main, ["check", "bad.yaml", "--no-color"])
+    assert result.exit_code == 1
+    assert "bad.yaml:12:41: K004 [error] gomemlimit-invalid" in result.output
+    assert "12 |             - {name: GOMEMLIMIT, value: 400Mi}" in result.output
+    assert runner.invoke(main, ["check", "bad.yaml", "--fail-on", "never"]).exit_code == 0
+    assert runner.invoke(main, ["check", "bad.yaml", "--ignore", "K004"]).exit_code == 0
+
+
+def test_check_reads_stdin_and_names_helm_sources(runner: CliRunner) -> None:
+    stream = "---\n# Source: api/templates/deployment.yaml\n" + BAD
+    result = runner.invoke(main, ["check", "-", "--format", "json"], input=stream)
+    (finding,) = json.loads(result.output)["findings"]
+    assert finding["file"] == "-" and finding["line"] == 14
+    assert finding["source"] == "api/templates/deployment.yaml"
+    assert finding["resource"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "namespace": None,
+        "name": "api",
+    }
+
+
+def test_a_config_typo_exits_2_with_file_line_and_column(runner: CliRunner) -> None:
+    Path(".meshlint.yaml").write_text("ignore: [K003]\nfail_on: error\n")
+    Path("bad.yaml").write_text(BAD)
+    result = runner.invoke(main, ["check", "bad.yaml"])
+    assert result.exit_code == 2
+    assert (
+        ".meshlint.yaml:2:1: unknown key 'fail_on'; did you mean 'fail-on'?" in result.output
+        and "Traceback" not in result.output
+    )
+
+
+def test_missing_paths_and_unknown_selectors_exit_2(runner: CliRunner) -> None:
+    missing = runner.invoke(main, ["check", "nope.yaml"])
+    assert missing.exit_code == 2 and "nope.yaml: no such file or directory" in missing.output
+    unknown = runner.invoke(main, ["check", ".", "--select", "Z9"])
+    assert unknown.exit_code == 2 and "--select: unknown rule 'Z9'" in unknown.output
+
+
+def test_directories_are_walked_and_excludes_apply(runner: CliRunner) -> None:
+    Path("deploy/legacy").mkdir(parents=True)
+    Path("deploy/api.yaml").write_text(BAD)
+    Path("deploy/legacy/old.yml").write_text(BAD)
+    Path("deploy/notes.txt").write_text(BAD)
+    result = runner.invoke(main, ["check", "deploy", "--statistics", "--exclude", "legacy/"])
+    assert "in 1 documents in 1 files" in result.output
+    assert "     1  K004  gomemlimit-invalid" in result.output

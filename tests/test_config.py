@@ -1,0 +1,102 @@
+"""Configuration: discovery, validation with positions, rule-aware checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import RULES
+from meshlint.config import ConfigError, find_config, load_config, validate_against_rules
+from meshlint.model import Severity
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_nearest_meshlint_yaml_wins_over_pyproject(tmp_path: Path) -> None:
+    _write(tmp_path / "pyproject.toml", "[tool.meshlint]\nignore = ['K003']\n")
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    assert find_config(nested) == tmp_path / "pyproject.toml"
+    _write(tmp_path / "a" / ".meshlint.yaml", "ignore: [K001]\n")
+    assert find_config(nested) == tmp_path / "a" / ".meshlint.yaml"
+
+
+def test_a_full_config_loads(tmp_path: Path) -> None:
+    config = load_config(
+        _write(
+            tmp_path / ".meshlint.yaml",
+            """\
+select: [ALL]
+ignore: [K003]
+fail-on: error
+kube-version: "1.26"
+exclude: ["charts/**/templates/**"]
+severity: {memory-limit-missing: error}
+rules:
+  K005: {limit-percent: 75}
+per-file-ignores:
+  "legacy/**": [K001, K002]
+""",
+        )
+    )
+    validate_against_rules(config, RULES)
+    assert config.fail_on is Severity.ERROR and config.kube_version == (1, 26)
+    assert config.severity == {"memory-limit-missing": Severity.ERROR}
+    assert config.root == str(tmp_path)
+
+
+def test_pyproject_table_loads(tmp_path: Path) -> None:
+    config = load_config(
+        _write(
+            tmp_path / "pyproject.toml",
+            """\
+[project]
+name = "x"
+
+[tool.meshlint]
+ignore = ["K003"]
+fail-on = "never"
+""",
+        )
+    )
+    assert config.ignore == ("K003",) and config.fail_on is None
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("selct: [ALL]\n", "1:1", "unknown key 'selct'; did you mean 'select'?"),
+        (
+            "ignore: [K001]\nkube-version: 1.30\n",
+            "2:15",
+            'expected a quoted version such as "1.30"',
+        ),
+        ("fail-on: critical\n", "1:10", "'critical' is not one of"),
+        ("rules:\n  K005: {limit-percent: 75, limt: 3}\n", "2:29", "unknown parameter 'limt'"),
+        ("rules:\n  K005: {limit-percent: '80%'}\n", "2:25", "limit-percent expects int"),
+        ("ignore: [K001, K999]\n", "1:16", "unknown rule 'K999'"),
+        ("severity:\n  nope: error\n", "2:3", "unknown rule 'nope'"),
+        ("ignore: [K001\n", "2:1", "invalid YAML"),
+    ],
+)
+def test_errors_name_file_line_and_what_was_expected(
+    tmp_path: Path, text: str, where: str, what: str
+) -> None:
+    path = _write(tmp_path / ".meshlint.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        validate_against_rules(load_config(path), RULES)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{where}: "), message
+    assert what in message
+
+
+def test_pyproject_errors_point_at_the_key_line(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "pyproject.toml", "[project]\nname = 'x'\n\n[tool.meshlint]\nfail-on = 3\n"
+    )
+    with pytest.raises(ConfigError, match=r"pyproject.toml:5:1: fail-on"):
+        load_config(path)

@@ -1,0 +1,192 @@
+"""The engine: plugins, selection, suppression, cross-object rules, rule bugs, workers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import meshlint.rules
+from conftest import RULES, lint_text
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.config import Config
+from meshlint.engine import Input, Plan, lint
+from meshlint.plugins import PluginError, collect_rules, plugin_manager
+
+sys.path.insert(0, str(Path(__file__).parent))
+import example_plugin
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  annotations: {ANNOTATIONS}
+spec:
+  containers:
+    - name: web
+      image: nginx:latest
+      resources:
+        requests: {memory: 128Mi}
+"""
+
+
+def _ids(report: object) -> list[str]:
+    return [f.rule for f in report.findings]  # type: ignore[attr-defined]
+
+
+def test_a_third_party_plugin_adds_rules_through_the_same_hook() -> None:
+    pm = plugin_manager(entry_points_=False, plugins=[meshlint.rules, example_plugin])
+    rules = collect_rules(pm)
+    assert "ACM001" in rules and "K001" in rules
+    plan = Plan.build(rules, Config(select=("ACM",)))
+    report = lint([Input("p.yaml", data=POD.replace("{ANNOTATIONS}", "{}").encode())], plan)
+    assert [(f.rule, f.location.line, f.location.column) for f in report.findings] == [
+        ("ACM001", 9, 14)
+    ]
+
+
+def test_clashing_rule_ids_name_both_plugins() -> None:
+    class Twin:
+        @meshlint.hookimpl
+        def meshlint_rules(self) -> list[Rule]:
+            return [Rule("K001", "other-slug", Severity.INFO, "x", "x")]
+
+    pm = plugin_manager(entry_points_=False, plugins=[meshlint.rules])
+    pm.register(Twin(), name="twin")
+    with pytest.raises(
+        PluginError,
+        match=r"K001 \(other-slug\) of plugin 'twin' clashes with K001 .* 'meshlint.rules'",
+    ):
+        collect_rules(pm)
+
+
+def test_selection_by_prefix_slug_and_ignore() -> None:
+    text = POD.replace("{ANNOTATIONS}", "{}")
+    assert _ids(lint_text(text, select=["K"])) == ["K001", "K003"]
+    assert _ids(lint_text(text, select=["memory-limit-missing"])) == ["K001"]
+    assert _ids(lint_text(text, select=["K"], ignore=("K00",))) == []
+
+
+def test_annotation_suppression_with_ids_and_slugs() -> None:
+    text = POD.replace("{ANNOTATIONS}", '{meshlint.io/ignore: "K001,memoryqos-throttling-risk"}')
+    report = lint_text(text, select=["K"])
+    assert _ids(report) == [] and report.suppressed == 2 and not report.unused_ignores
+
+
+def test_comment_suppression_covers_its_line_or_the_next() -> None:
+    text = POD.replace("{ANNOTATIONS}", "{}").replace(
+        "      resources:\n",
+        "      # meshlint: ignore[K001] limit set by LimitRange\n      resources:\n",
+    )
+    report = lint_text(text, select=["K001", "K003"])
+    assert _ids(report) == ["K003"]
+    trailing = POD.replace("{ANNOTATIONS}", "{}").replace(
+        "requests: {memory: 128Mi}", "requests: {memory: 128Mi}  # meshlint: ignore[K003]"
+    )
+    assert _ids(lint_text(trailing, select=["K001", "K003"])) == ["K001"]
+
+
+def test_file_wide_suppression_and_unused_ignores() -> None:
+    text = "# meshlint: ignore-file[K001]\n# meshlint: ignore[J001]\n" + POD.replace(
+        "{ANNOTATIONS}", "{}"
+    )
+    report = lint_text(text, select=["K001"])
+    assert _ids(report) == []
+    assert [(i.line, sorted(i.tokens)) for i in report.unused_ignores] == [(2, ["J001"])]
+
+
+def test_per_file_ignores_and_severity_overrides() -> None:
+    text = POD.replace("{ANNOTATIONS}", "{}")
+    report = lint_text(
+        text,
+        select=["K"],
+        name="legacy/pod.yaml",
+        per_file_ignores={"legacy/**": ("K001",)},
+        severity={"K003": Severity.ERROR},
+    )
+    assert [(f.rule, f.severity) for f in report.findings] == [("K003", Severity.ERROR)]
+
+
+def _cross_rule() -> Rule:
+    """A cross-object rule: Services that select no workload in the run."""
+
+    def collect(doc: Document, ctx: Context) -> Iterator[object]:
+        if doc.kind == "Service":
+            yield doc.anchor(("spec", "selector"))
+
+    def check_run(ctx: Context) -> Iterator[Violation]:
+        assert ctx.index is not None
+        for service in ctx.index.find("Service"):
+            if not ctx.index.selected_by(service):
+                anchor = next(a for a in ctx.facts if a.resource == service.resource)
+                yield Violation((), f"Service {service.resource.name} selects nothing", anchor)
+
+    return Rule(
+        "TST001",
+        "service-selects-nothing",
+        Severity.WARNING,
+        "x",
+        "x",
+        kinds=frozenset({"Service"}),
+        collect=collect,
+        check_run=check_run,
+    )
+
+
+def test_cross_object_rules_see_every_file_of_the_run() -> None:
+    rule = _cross_rule()
+    plan = Plan.build({rule.id: rule}, Config())
+    svc = b"apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec:\n  selector: {app: %s}\n"
+    deploy = (
+        b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+        b"spec:\n  template:\n    metadata:\n      labels: {app: web}\n"
+    )
+    report = lint(
+        [
+            Input("a.yaml", data=svc % (b"web", b"web") + b"---\n" + svc % (b"db", b"db")),
+            Input("b.yaml", data=deploy),
+        ],
+        plan,
+    )
+    assert [(f.message, f.location.file, f.location.line) for f in report.findings] == [
+        ("Service db selects nothing", "a.yaml", 11)
+    ]
+
+
+def test_a_failing_rule_is_reported_and_the_run_continues() -> None:
+    def boom(doc: Document, ctx: Context) -> Iterator[Violation]:
+        raise ZeroDivisionError("division by zero")
+        yield  # pragma: no cover
+
+    broken = Rule("TST002", "always-broken", Severity.ERROR, "x", "x", check=boom)
+    plan = Plan.build({broken.id: broken, "K001": RULES["K001"]}, Config())
+    report = lint([Input("p.yaml", data=POD.replace("{ANNOTATIONS}", "{}").encode())], plan)
+    assert _ids(report) == ["K001"]
+    assert report.errors == [
+        "p.yaml:1:1: internal error in rule TST002 (always-broken) on Pod/web: "
+        "ZeroDivisionError: division by zero"
+    ]
+
+
+def test_worker_processes_give_the_same_report_as_in_process(tmp_path: Path) -> None:
+    for i in range(40):
+        (tmp_path / f"pod{i}.yaml").write_text(
+            POD.replace("{ANNOTATIONS}", "{}").replace("web", f"web{i}") * 1
+        )
+    plan = Plan.build(RULES, Config())
+    inputs = [Input(str(p), path=str(p)) for p in sorted(tmp_path.iterdir())]
+    import meshlint.engine as engine
+
+    serial = lint(inputs, plan, jobs=1)
+    old, engine.PARALLEL_MIN_BYTES = engine.PARALLEL_MIN_BYTES, 0
+    try:
+        parallel = lint(inputs, plan, jobs=2)
+    finally:
+        engine.PARALLEL_MIN_BYTES = old
+    assert [(f.rule, f.location) for f in parallel.findings] == [
+        (f.rule, f.location) for f in serial.findings
+    ]
+    assert len(serial.findings) == 80
