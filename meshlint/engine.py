@@ -102,6 +102,9 @@ class Report:
     skipped: int = 0
     suppressed: int = 0
     unused_ignores: list[Ignore] = field(default_factory=list)
+    # Every linted object (its metadata.name anchor), for per-resource reports (JUnit).
+    resources: list[Location] = field(default_factory=list)
+    baselined: int = 0  # findings hidden by --baseline
 
     def counts(self) -> Counter[str]:
         return Counter(f.rule for f in self.findings)
@@ -262,6 +265,7 @@ def lint(inputs: Iterable[Input], plan: Plan, jobs: int = 1) -> Report:
     _check_run(plan, Index(entries), facts, report, used)
     report.findings = sorted(dict.fromkeys(report.findings))  # one finding per place
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
+    report.resources = [e.anchor for e in entries]
     return report
 
 
