@@ -93,16 +93,19 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=str)
 @click.option(
     "--format",
-    "format_",
-    type=click.Choice(["text", "json"]),
-    default=None,
-    help="Output format (default: text).",
+    "formats",
+    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+    multiple=True,
+    help="Output format (default: text; github when GITHUB_ACTIONS=true). Repeatable: "
+    "the n-th --format is written to the n-th --output, the one left over to stdout.",
 )
 @click.option(
+    "-o",
     "--output",
+    "outputs",
     type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the report to FILE instead of stdout.",
+    multiple=True,
+    help="Write the report to FILE instead of stdout. Repeatable, paired with --format.",
 )
 @click.option("--select", multiple=True, help="Rules to run: ids, slugs, prefixes (J, I0) or ALL.")
 @click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
@@ -136,11 +139,28 @@ def main() -> None:
 @click.option(
     "--no-plugins", is_flag=True, help="Load only the built-in rules (untrusted branches)."
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Report only findings that are not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Record every current finding in this baseline file (the run then exits 0).",
+)
+@click.option(
+    "--report-unused-ignores",
+    is_flag=True,
+    help="Report ignore comments and annotations that suppress nothing (M100, a warning).",
+)
 @_guard
 def check(
     paths: tuple[str, ...],
-    format_: str | None,
-    output: str | None,
+    formats: tuple[str, ...],
+    outputs: tuple[str, ...],
     select: tuple[str, ...],
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -154,8 +174,12 @@ def check(
     no_color: bool,
     quiet: bool,
     no_plugins: bool,
+    baseline: str | None,
+    write_baseline: str | None,
+    report_unused_ignores: bool,
 ) -> None:
     """Lint files, directories (recursively) and stdin (-)."""
+    targets = pair_outputs(formats, outputs, github=os.environ.get("GITHUB_ACTIONS") == "true")
     from dataclasses import replace
 
     from meshlint.config import (
@@ -204,22 +228,75 @@ def check(
     report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1)
     report.errors[:0] = found_inputs.errors
 
-    name = format_ or "text"
-    to_terminal = output is None and sys.stdout.isatty()
-    color = to_terminal and not no_color and "NO_COLOR" not in os.environ
-    options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
-    text = renderer(name)(report, options)
-    if output:
-        FsPath(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+    if report_unused_ignores:
+        from meshlint import unused
+
+        report.findings = sorted(
+            [*report.findings, *unused.findings(report.unused_ignores, plan, rules)]
+        )
+        rules = {**rules, unused.RULE.id: unused.RULE}
+    if write_baseline:
+        from meshlint import baseline as baselines
+
+        baselines.write(report.findings, FsPath(write_baseline))
+    if baseline:
+        from meshlint import baseline as baselines
+
+        try:
+            report = baselines.apply(report, FsPath(baseline))
+        except baselines.BaselineError as exc:
+            raise Failure(str(exc)) from exc
+
+    for name, output in targets:
+        to_terminal = output is None and sys.stdout.isatty()
+        color = to_terminal and not no_color and "NO_COLOR" not in os.environ
+        options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
+        text = renderer(name)(report, options)
+        if output:
+            try:
+                FsPath(output).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise Failure(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        else:
+            click.echo(text, nl=False)
     for error in report.errors:
         click.echo(f"meshlint: error: {error}", err=True)
     if report.errors:
         sys.exit(EXIT_ERROR)
+    if write_baseline:
+        # Recording a baseline accepts what was found: the run succeeds.
+        sys.exit(EXIT_CLEAN)
     threshold = config.fail_on
     failed = threshold is not None and any(f.severity >= threshold for f in report.findings)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def pair_outputs(
+    formats: tuple[str, ...], outputs: tuple[str, ...], github: bool = False
+) -> list[tuple[str, str | None]]:
+    """Pair the n-th --format with the n-th --output; a format left over goes to stdout.
+
+    With no --format, the report is text, or GitHub annotations when running in
+    GitHub Actions (``github``) and the report goes to stdout.
+    """
+    if not formats:
+        default = "github" if github and not outputs else "text"
+        formats = (default,) * max(1, len(outputs))
+    if len(outputs) > len(formats):
+        raise click.UsageError(
+            f"{len(outputs)} --output for {len(formats)} --format: give each output its format"
+        )
+    targets: list[tuple[str, str | None]] = [
+        (name, outputs[i] if i < len(outputs) else None) for i, name in enumerate(formats)
+    ]
+    if sum(output is None for _, output in targets) > 1:
+        raise click.UsageError(
+            "only one report can go to stdout: give every --format but one an --output"
+        )
+    files = [output for _, output in targets if output is not None]
+    if len(set(files)) != len(files):
+        raise click.UsageError("two reports would be written to the same --output file")
+    return targets
 
 
 @main.command("rules")
@@ -281,17 +358,9 @@ def explain(rule: str) -> None:
 
 
 def explain_text(rule: Rule) -> str:
-    lines = [f"# {rule.id} {rule.slug} ({rule.severity})", "", rule.doc.strip()]
-    if rule.params:
-        lines += ["", "## Parameters", ""]
-        lines += [
-            f"- `{p.name}` ({p.type.__name__}, default {p.default!r}): {p.help}"
-            for p in rule.params
-        ]
-        lines += ["", "Set them in .meshlint.yaml:", "", "```yaml", "rules:", f"  {rule.id}:"]
-        lines += [f"    {p.name}: {json.dumps(p.default)}" for p in rule.params]
-        lines += ["```"]
-    return "\n".join(lines)
+    from meshlint.output import rule_doc
+
+    return rule_doc(rule)
 
 
 STARTER = """\

@@ -1,7 +1,14 @@
-"""Report formats: one module per format, each with ``render(report, options) -> str``."""
+"""Report formats: one module per format, each with ``render(report, options) -> str``.
+
+A format's module is imported only when that format is asked for, so start-up
+stays cheap; the helpers here are shared by several formats.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -9,7 +16,9 @@ from importlib import import_module
 from meshlint.engine import Report
 from meshlint.model import Rule
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+_SECTION = re.compile(r"^## What it does\s*\n(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
 
 
 @dataclass(frozen=True)
@@ -30,3 +39,42 @@ def renderer(name: str) -> Renderer:
     module = import_module(f"meshlint.output.{name}_format")
     render: Renderer = module.render
     return render
+
+
+def relative_path(name: str) -> str:
+    """``name`` relative to the working directory, with ``/`` separators.
+
+    CI systems resolve report paths against the checkout, and an absolute path
+    would leak the runner's layout; ``-`` (stdin) stays as it is.
+    """
+    if name == "-":
+        return name
+    path = name
+    if os.path.isabs(name):
+        try:
+            path = os.path.relpath(name)
+        except ValueError:  # another drive on Windows: nothing relative exists
+            path = name
+    return path.replace(os.sep, "/")
+
+
+def rule_doc(rule: Rule) -> str:
+    """A rule's documentation as markdown: the docstring plus its parameters."""
+    lines = [f"# {rule.id} {rule.slug} ({rule.severity})", "", rule.doc.strip()]
+    if rule.params:
+        lines += ["", "## Parameters", ""]
+        lines += [
+            f"- `{p.name}` ({p.type.__name__}, default {p.default!r}): {p.help}"
+            for p in rule.params
+        ]
+        lines += ["", "Set them in .meshlint.yaml:", "", "```yaml", "rules:", f"  {rule.id}:"]
+        lines += [f"    {p.name}: {json.dumps(p.default)}" for p in rule.params]
+        lines += ["```"]
+    return "\n".join(lines)
+
+
+def rule_description(rule: Rule) -> str:
+    """The "What it does" paragraph of a rule's documentation, on one line."""
+    match = _SECTION.search(rule.doc)
+    text = " ".join(match["body"].split()) if match else ""
+    return text or rule.summary

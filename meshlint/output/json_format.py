@@ -48,6 +48,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
             "documents": report.documents,
             "skipped": report.skipped,
             "suppressed": report.suppressed,
+            "baselined": report.baselined,
             "findings": len(report.findings),
             "by_severity": {s: levels[s] for s in ("error", "warning", "info")},
             "by_rule": dict(sorted(rules.items())),

@@ -42,6 +42,8 @@ def summary(report: Report) -> str:
     scope = f"{report.documents} documents in {report.files} files"
     if report.skipped:
         scope += f", {report.skipped} without apiVersion/kind skipped"
+    if report.baselined:
+        scope += f", {report.baselined} accepted by the baseline"
     if not report.findings:
         return f"All checks passed ({scope})."
     parts = [

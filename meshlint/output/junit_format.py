@@ -1,0 +1,136 @@
+"""JUnit XML: a testsuite per file, a testcase per linted resource.
+
+``classname`` is the file and ``name`` is ``Kind/namespace/name``, so GitLab's
+and Jenkins' test reports list every object that was checked. A resource with
+findings gets one ``<failure>`` holding all of them: most JUnit readers
+(Jenkins, GitLab and many others) show only the first ``<failure>`` of a
+testcase, so several would hide findings. Findings outside any object (a YAML
+syntax error, an unused file-wide ignore) go to a ``(file)`` testcase, and run
+errors (an unreadable path) to ``<error>`` testcases.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable
+
+from meshlint.engine import Report
+from meshlint.model import Finding, Resource
+from meshlint.output import Options, relative_path
+
+FILE_CASE = "(file)"
+# XML 1.0 forbids most control characters even as references; messages quote
+# user values, which can hold them.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+Key = tuple[str, Resource | None]
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)
+
+
+def _case_name(resource: Resource | None) -> str:
+    return str(resource) if resource is not None else FILE_CASE
+
+
+def _finding_line(f: Finding) -> str:
+    loc = f.location
+    line = (
+        f"{relative_path(loc.file)}:{loc.line}:{loc.column}: {f.rule} [{f.severity}] "
+        f"{f.slug}  {f.message}"
+    )
+    details = [f"    at {loc.path}"]
+    if loc.source:
+        details.append(f"    from {loc.source}")
+    return "\n".join([line, *details])
+
+
+def _cases(report: Report) -> dict[str, dict[Key, list[Finding]]]:
+    """file -> (file, resource) -> findings, in the order objects were read."""
+    by_file: dict[str, dict[Key, list[Finding]]] = defaultdict(dict)
+    for anchor in report.resources:
+        by_file[anchor.file].setdefault((anchor.file, anchor.resource), [])
+    for finding in report.findings:
+        loc = finding.location
+        by_file[loc.file].setdefault((loc.file, loc.resource), []).append(finding)
+    return by_file
+
+
+def _failure(case: ET.Element, findings: Iterable[Finding]) -> None:
+    found = list(findings)
+    rules = ", ".join(dict.fromkeys(f"{f.rule} {f.slug}" for f in found))
+    first = found[0]
+    message = first.message if len(found) == 1 else f"{len(found)} findings: {rules}"
+    failure = ET.SubElement(case, "failure", {"message": _clean(message), "type": _clean(rules)})
+    failure.text = _clean("\n".join(_finding_line(f) for f in found))
+
+
+def document(report: Report) -> ET.Element:
+    root = ET.Element("testsuites", {"name": "meshlint"})
+    total = failed = 0
+    for file, cases in _cases(report).items():
+        name = relative_path(file)
+        suite = ET.SubElement(root, "testsuite", {"name": name})
+        suite_failed = 0
+        for (_, resource), findings in cases.items():
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                {
+                    "classname": name,
+                    "name": _clean(_case_name(resource)),
+                    "file": name,
+                    "time": "0",
+                },
+            )
+            if findings:
+                suite_failed += 1
+                _failure(case, findings)
+        suite.attrib.update(
+            {
+                "tests": str(len(cases)),
+                "failures": str(suite_failed),
+                "errors": "0",
+                "skipped": "0",
+                "time": "0",
+            }
+        )
+        total += len(cases)
+        failed += suite_failed
+    if report.errors:
+        suite = ET.SubElement(root, "testsuite", {"name": "meshlint"})
+        for number, error in enumerate(report.errors, 1):
+            case = ET.SubElement(
+                suite, "testcase", {"classname": "meshlint", "name": f"error {number}", "time": "0"}
+            )
+            ET.SubElement(case, "error", {"message": _clean(error), "type": "error"}).text = _clean(
+                error
+            )
+        suite.attrib.update(
+            {
+                "tests": str(len(report.errors)),
+                "failures": "0",
+                "errors": str(len(report.errors)),
+                "skipped": "0",
+                "time": "0",
+            }
+        )
+    root.attrib.update(
+        {
+            "tests": str(total + len(report.errors)),
+            "failures": str(failed),
+            "errors": str(len(report.errors)),
+            "time": "0",
+        }
+    )
+    return root
+
+
+def render(report: Report, options: Options) -> str:
+    root = document(report)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
