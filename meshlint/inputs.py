@@ -64,8 +64,10 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
             for file in _walk(path, found.errors):
                 if not (patterns and matches_any(_rel(file, root), patterns)):
                     add(file)
-        elif os.path.exists(path):
+        elif os.path.isfile(path):
             add(path)
+        elif os.path.exists(path):  # a FIFO or device would block or never end
+            found.errors.append(f"{path}: not a regular file")
         else:
             found.errors.append(f"{path}: no such file or directory")
     return found

@@ -9,7 +9,9 @@ runs only from installed entry points and from modules named in the config's
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 
@@ -47,14 +49,29 @@ def plugin_manager(
             except Exception as exc:  # a broken plugin names itself, no traceback
                 raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
     for module in modules:
-        try:
-            pm.register(importlib.import_module(module), name=module)
-        except ImportError as exc:
-            raise PluginError(f"plugin module {module!r} failed to import: {exc}") from exc
+        pm.register(_import_installed(module), name=module)
     for plugin in plugins:
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def _import_installed(module: str) -> object:
+    """Import a plugin named in config from the installed packages only.
+
+    A config file in a pull request must not be a way to run code from the
+    working tree: the current directory is taken off ``sys.path`` for the import
+    (``python -m meshlint`` would otherwise put it first).
+    """
+    cwd = os.getcwd()
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]
+    try:
+        return importlib.import_module(module)
+    except Exception as exc:
+        raise PluginError(f"plugin module {module!r} failed to import: {exc}") from exc
+    finally:
+        sys.path[:] = saved
 
 
 def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:

@@ -245,8 +245,17 @@ def parse_text(name: str, text: str) -> Parsed:
                 line = (mark.line if mark else offset) + 1
                 column = (mark.column if mark else 0) + 1
                 parsed.problems.append(Problem("M001", _yaml_message(exc), line, column))
+            except yaml.reader.ReaderError as exc:
+                # libyaml reports a forbidden character by offset, not by mark
+                prefixed = "\n" * offset + chunk
+                line = prefixed.count("\n", 0, exc.position) + 1
+                column = exc.position - prefixed.rfind("\n", 0, exc.position)
+                char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+                message = f"unacceptable character {char}: {exc.reason}"
+                parsed.problems.append(Problem("M001", message, line, column))
             except yaml.YAMLError as exc:
-                parsed.problems.append(Problem("M001", str(exc), offset + 1, 1))
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                parsed.problems.append(Problem("M001", message, offset + 1, 1))
             except TooDeep as exc:
                 line = exc.mark.line + 1
                 parsed.problems.append(Problem("M001", str(exc), line, exc.mark.column + 1))

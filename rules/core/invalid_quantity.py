@@ -3,8 +3,8 @@
 Checks every resource quantity (container and pod `resources`, Istio
 `sidecar.istio.io/proxy*` annotations, `LimitRange`, `ResourceQuota`,
 `PersistentVolumeClaim`, volume claim templates, `emptyDir.sizeLimit`) against
-the grammar of the Kubernetes API server, and flags memory and storage amounts
-that are fractions of a byte.
+the grammar of the Kubernetes API server, and flags negative amounts and memory
+and storage amounts that are fractions of a byte.
 
 ## Why is this bad?
 The API server rejects `1K`, `1Mb` or `1 Gi`, so the rollout fails at apply
@@ -85,7 +85,9 @@ def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
     except QuantityError as exc:
         yield Violation(path, f"{resource} quantity {value!r} is invalid: {exc}")
         return
-    if q is not None and _is_bytes(resource) and q.fractional:
+    if q is not None and q.amount < 0:
+        yield Violation(path, f"{resource} quantity {str(q)!r} is negative: the API server rejects it")
+    elif q is not None and _is_bytes(resource) and q.fractional:
         hint = f"; did you mean {str(q)[:-1] + 'Mi'!r}?" if str(q).endswith("m") else ""
         yield Violation(
             path,
