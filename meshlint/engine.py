@@ -131,7 +131,7 @@ class _Collector:
             return
         for ignore in location.ignores:
             if ignore.covers(rule.id, rule.slug):
-                self.report.used.add(ignore)
+                self.report.used.add(_named(ignore, location.file))
                 self.report.suppressed += 1
                 return
         level = active.severity if active.fixed_severity or severity is None else severity
@@ -185,7 +185,15 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         report.ignores.extend(annotation_ignores(doc))
         report.entries.append(entry_for(doc))
         _lint_document(doc, plan, collector)
+    # Comment directives can come from the scanner without their file's name:
+    # name them, so unused ones point at a file and equal comments in two files
+    # stay apart.
+    report.ignores = [_named(i, item.name) for i in report.ignores]
     return report
+
+
+def _named(ignore: Ignore, name: str) -> Ignore:
+    return ignore if ignore.file else replace(ignore, file=name)
 
 
 def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
