@@ -1,0 +1,47 @@
+"""Tracer SDK span buffers set through the environment (reference/domain-facts.md §1, §3).
+
+* OpenTelemetry SDKs: ``OTEL_BSP_MAX_QUEUE_SIZE`` (default 2048 spans) and
+  ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` (default 512, must not exceed the queue);
+* Jaeger clients (deprecated): ``JAEGER_REPORTER_MAX_QUEUE_SIZE`` (default 100).
+
+Each queue holds finished spans in the application's own heap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meshlint.k8s import Container, EnvVar
+
+BSP_QUEUE = "OTEL_BSP_MAX_QUEUE_SIZE"
+BSP_BATCH = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+JAEGER_QUEUE = "JAEGER_REPORTER_MAX_QUEUE_SIZE"
+DEFAULTS = {BSP_QUEUE: 2048, BSP_BATCH: 512, JAEGER_QUEUE: 100}
+
+
+@dataclass(frozen=True)
+class Setting:
+    var: EnvVar
+    value: int
+
+
+def setting(container: Container, name: str) -> Setting | None:
+    """The integer a container sets for ``name``; None when unset or not a literal integer."""
+    var = container.env_var(name)
+    if var is None or var.value is None:
+        return None
+    text = var.value.strip()
+    if not text.isdigit():
+        return None  # $(VAR) and typos: the SDK falls back to its default
+    return Setting(var, int(text))
+
+
+def queue_settings(container: Container) -> list[Setting]:
+    """The span queue sizes a container's SDK env sets."""
+    found = (setting(container, BSP_QUEUE), setting(container, JAEGER_QUEUE))
+    return [s for s in found if s is not None]
+
+
+def effective_queue(container: Container) -> int:
+    found = setting(container, BSP_QUEUE)
+    return found.value if found is not None else DEFAULTS[BSP_QUEUE]

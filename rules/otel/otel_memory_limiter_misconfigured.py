@@ -1,0 +1,230 @@
+"""
+## What it does
+Checks every `memory_limiter` processor of a collector config (OpenTelemetry or
+Jaeger v2) against its own rules and against the container it runs in:
+
+- `limit_mib` at or above the container's memory limit;
+- `limit_percentage` (without `limit_mib`) where the container has no memory
+  limit: the percentage is then taken of the node's RAM;
+- `check_interval` missing or 0 (the collector refuses to start);
+- neither `limit_mib` nor `limit_percentage` set (the collector refuses to start);
+- a spike limit at or above its limit.
+
+For a ConfigMap the container is the one that mounts it (found across files);
+an `OpenTelemetryCollector` brings its own `spec.resources`.
+
+## Why is this bad?
+The limiter refuses data once the heap passes `limit - spike`. A limit at or
+above the cgroup limit never triggers before the OOM kill (the process uses
+~50 MiB above `limit_mib` besides the heap). Without a container limit,
+`limit_percentage: 80` means 80% of the node, so the collector takes the node
+down before it refuses anything.
+
+## Example
+```yaml
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: gateway
+spec:
+  resources:
+    limits: {memory: 512Mi}
+  config:
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_mib: 512}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter]
+          exporters: [otlp]
+```
+
+## Use instead
+```yaml
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: gateway
+spec:
+  resources:
+    limits: {memory: 512Mi}
+  config:
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_percentage: 75, spike_limit_percentage: 20}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter]
+          exporters: [otlp]
+```
+
+## References
+- OpenTelemetry Collector, memory limiter processor README and
+  `internal/memorylimiter/config.go` (validation, defaults),
+  https://github.com/open-telemetry/opentelemetry-collector/tree/main/processor/memorylimiterprocessor
+- `internal/memorylimiter/iruntime/total_memory_linux.go`: without a cgroup
+  limit the total is read from `/proc/meminfo`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint.k8s import WORKLOAD_KINDS
+from meshlint.otel import (
+    COLLECTOR_CR,
+    CONFIG_MAP,
+    HOST_KINDS,
+    ConfigView,
+    MemoryLimiter,
+    as_violation,
+    configs,
+    memory_limiters,
+    parse_duration,
+)
+from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
+from meshlint.source import Problem
+
+MIB = 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the container check needs, small enough to cross process boundaries."""
+
+    id: str
+    limit_mib: int | None
+    limit_mib_at: Location
+    percent: int | None
+    percent_at: Location
+
+
+def _limits(view: ConfigView, limiter: MemoryLimiter) -> Limits:
+    return Limits(
+        limiter.id,
+        limiter.limit_mib,
+        view.anchor(limiter.setting("limit_mib")),
+        limiter.limit_percentage,
+        view.anchor(limiter.setting("limit_percentage")),
+    )
+
+
+def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
+    """What is wrong with the settings whatever the container."""
+    name = f'memory_limiter "{limiter.id}"'
+    if not limiter.has("check_interval"):
+        yield view.violation(
+            limiter.path,
+            f"{name} has no check_interval: it defaults to 0s and the collector refuses to "
+            f"start; set check_interval: 1s",
+        )
+    else:
+        interval = limiter.body["check_interval"]
+        seconds = parse_duration(interval)
+        if seconds is not None and seconds <= 0:
+            yield view.violation(
+                limiter.setting("check_interval"),
+                f"check_interval {interval!r} of {name} must be above 0 or the collector "
+                f"refuses to start; set 1s",
+            )
+    mib, pct = limiter.limit_mib, limiter.limit_percentage
+    templated = (limiter.has("limit_mib") and mib is None) or (
+        limiter.has("limit_percentage") and pct is None
+    )
+    if not templated and not mib and not pct:
+        yield view.violation(
+            limiter.path,
+            f"{name} sets neither limit_mib nor limit_percentage: the collector refuses to "
+            f"start; set limit_percentage: 80 (with a container memory limit)",
+        )
+    spike_mib, spike_pct = limiter.spike_limit_mib, limiter.spike_limit_percentage
+    if mib and spike_mib is not None and spike_mib >= mib:
+        yield view.violation(
+            limiter.setting("spike_limit_mib"),
+            f"spike_limit_mib {spike_mib} of {name} is >= limit_mib {mib}: the soft limit "
+            f"(limit - spike) is 0 or less; use about 20% of limit_mib ({mib // 5})",
+        )
+    elif not mib and pct and spike_pct is not None and spike_pct >= pct:
+        yield view.violation(
+            limiter.setting("spike_limit_percentage"),
+            f"spike_limit_percentage {spike_pct} of {name} is >= limit_percentage {pct}: "
+            f"the soft limit (limit - spike) is 0 or less; use about a fifth of it ({pct // 5})",
+        )
+
+
+def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
+    """What is wrong with the settings in the container that runs them."""
+    name = f'memory_limiter "{limits.id}"'
+    if limits.limit_mib:
+        if budget.limit is not None and limits.limit_mib * MIB >= budget.limit:
+            yield Violation(
+                (),
+                f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
+                f"the process is OOM-killed before the limiter refuses data; use about 80% "
+                f"of the limit ({budget.limit * 8 // 10 // MIB}) or limit_percentage",
+                anchor=limits.limit_mib_at,
+            )
+    elif limits.percent and budget.limit is None:
+        yield Violation(
+            (),
+            f"limit_percentage {limits.percent} of {name} is taken of the node's RAM: "
+            f"{budget.owner} has no memory limit; set resources.limits.memory",
+            anchor=limits.percent_at,
+        )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    for view in configs(doc):
+        if isinstance(view, Problem):
+            yield as_violation(view)
+            continue
+        for limiter in memory_limiters(view):
+            yield from _own(view, limiter)
+            if doc.kind == COLLECTOR_CR:
+                yield from _against(_limits(view, limiter), cr_budget(doc))
+
+
+def collect(doc: Document, ctx: Context) -> Iterator[object]:
+    """ConfigMap limiters and the pods that mount ConfigMaps, for check_run."""
+    if doc.kind != CONFIG_MAP:
+        yield from mounts(doc)
+        return
+    for view in configs(doc):
+        if isinstance(view, ConfigView):
+            for limiter in memory_limiters(view):
+                yield hosted(view, _limits(view, limiter))
+
+
+def check_run(ctx: Context) -> Iterator[Violation]:
+    for fact, budgets in link(ctx.facts):
+        for budget in budgets:
+            yield from _against(fact.item, budget)
+
+
+RULE = Rule(
+    id="O002",
+    slug="otel-memory-limiter-misconfigured",
+    severity=Severity.ERROR,
+    summary="memory_limiter is above the container limit, relative to node RAM, or invalid",
+    doc=__doc__ or "",
+    check=check,
+    kinds=HOST_KINDS | WORKLOAD_KINDS,
+    collect=collect,
+    check_run=check_run,
+)

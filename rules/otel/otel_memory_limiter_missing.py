@@ -1,0 +1,137 @@
+"""
+## What it does
+Flags a pipeline of an OpenTelemetry collector (or Jaeger v2, which is one)
+that has no `memory_limiter` processor, or has it after another processor.
+Configs are found in ConfigMaps (any data key), in `OpenTelemetryCollector`
+resources (`spec.config` as a string or an object) and in Helm-rendered charts.
+Pipelines fed only by connectors are skipped: their data already passed the
+limiter of the pipeline that produced it.
+
+## Why is this bad?
+When the backend slows down, exporters queue and retry while receivers keep
+accepting data, and the collector grows until the kernel OOM-kills it, losing
+everything queued. `memory_limiter` checks the heap and refuses new data
+(a retryable error for senders) before that happens; placed after other
+processors, the data has already been decoded and copied when it is refused.
+
+## Example
+```yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: otel-collector
+data:
+  relay: |
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      batch: {}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [batch]
+          exporters: [otlp]
+```
+
+## Use instead
+```yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: otel-collector
+data:
+  relay: |
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20}
+      batch: {}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, batch]
+          exporters: [otlp]
+```
+
+## References
+- OpenTelemetry Collector, memory limiter processor README (put it first in
+  every pipeline), https://github.com/open-telemetry/opentelemetry-collector/tree/main/processor/memorylimiterprocessor
+- Jaeger v2 ships `memory_limiter`; its example configs use only `batch`
+  (jaegertracing/jaeger `cmd/jaeger/config-elasticsearch.yaml`)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.k8s import get_in
+from meshlint.otel import (
+    HOST_KINDS,
+    MEMORY_LIMITER,
+    ConfigView,
+    Pipeline,
+    as_violation,
+    component_type,
+    configs,
+    fed_by_connectors_only,
+    pipelines,
+)
+from meshlint.source import Problem
+
+
+def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
+    types = [component_type(p) for p in pipeline.processors]
+    if MEMORY_LIMITER not in types:
+        listed = get_in(view.data, (*pipeline.path, "processors")) is not None
+        path = (*pipeline.path, "processors") if listed else pipeline.path
+        shown = ", ".join(pipeline.processors) or "none"
+        return view.violation(
+            path,
+            f'Pipeline "{pipeline.name}" has no memory_limiter processor (processors: {shown}): '
+            f"when the backend slows down the collector buffers until it is OOM-killed; "
+            f"add memory_limiter as the first processor",
+        )
+    first = types.index(MEMORY_LIMITER)
+    if first == 0:
+        return None
+    return view.violation(
+        pipeline.processor_path(first),
+        f'memory_limiter "{pipeline.processors[first]}" is processor #{first + 1} of pipeline '
+        f'"{pipeline.name}", after "{pipeline.processors[0]}": data is decoded and processed '
+        f"before it can be refused; move it first",
+    )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    for view in configs(doc):
+        if isinstance(view, Problem):
+            yield as_violation(view)
+            continue
+        for pipeline in pipelines(view):
+            if fed_by_connectors_only(view, pipeline):
+                continue
+            verdict = _judge(view, pipeline)
+            if verdict is not None:
+                yield verdict
+
+
+RULE = Rule(
+    id="O001",
+    slug="otel-memory-limiter-missing",
+    severity=Severity.WARNING,
+    summary="A collector pipeline lacks memory_limiter, or it is not the first processor",
+    doc=__doc__ or "",
+    check=check,
+    kinds=HOST_KINDS,
+)

@@ -1,0 +1,207 @@
+"""
+## What it does
+Estimates how much memory each exporter queue of a collector config can hold
+(`sending_queue`, or `queue` of Jaeger v2's `jaeger_storage_exporter`) and
+flags queues that exceed the container's memory limit (else its `GOMEMLIMIT`),
+or that nothing bounds. The message shows the arithmetic:
+
+- `sizer: requests` (the default): `queue_size` x items per request x bytes per
+  item, where items per request is the upstream `batch` processor's
+  `send_batch_max_size`; `0` (the default) means no bound at all;
+- `sizer: items`: `queue_size` x bytes per item;
+- `sizer: bytes`: `queue_size` (serialized bytes) x (span size + overhead) /
+  span size.
+
+Persistent queues (`storage`) and exporters without a queue block are not
+judged, nor `requests` queues whose pipelines have no batch processor.
+
+## Why is this bad?
+A queue exists to absorb a slow or absent backend: in an outage it fills up
+completely. Counted in requests, 1000 entries of 8192 spans are 8 million
+spans; each decoded span takes several times its wire size in the Go heap. The
+collector is OOM-killed with the whole queue, which is the data the queue was
+meant to save.
+
+## Example
+```yaml
+apiVersion: opentelemetry.io/v1alpha1
+kind: OpenTelemetryCollector
+metadata:
+  name: gateway
+spec:
+  resources:
+    limits: {memory: 512Mi}
+  config: |
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_percentage: 75, spike_limit_percentage: 20}
+      batch: {send_batch_size: 8192}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+        sending_queue: {queue_size: 5000}
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, batch]
+          exporters: [otlp]
+```
+
+## Use instead
+```yaml
+apiVersion: opentelemetry.io/v1alpha1
+kind: OpenTelemetryCollector
+metadata:
+  name: gateway
+spec:
+  resources:
+    limits: {memory: 512Mi}
+  config: |
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_percentage: 75, spike_limit_percentage: 20}
+      batch: {send_batch_size: 8192, send_batch_max_size: 8192}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+        sending_queue: {sizer: bytes, queue_size: 67108864}
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, batch]
+          exporters: [otlp]
+```
+
+## Parameters
+- `span-size-bytes` (default 1024): serialized size of an average span (or
+  data point, log record).
+- `span-overhead-bytes` (default 4096): what a decoded item costs in the heap
+  beyond its serialized size (5x in total, the middle of the measured 4-6x).
+
+## References
+- OpenTelemetry Collector, exporterhelper README (`sending_queue`, sizers) and
+  batch processor README (`send_batch_max_size` 0 = no limit)
+- reference measurement of decoded span size: jaegertracing/jaeger#2715, #2433
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
+from meshlint.k8s import WORKLOAD_KINDS
+from meshlint.otel import (
+    COLLECTOR_CR,
+    CONFIG_MAP,
+    HOST_KINDS,
+    ConfigView,
+    as_violation,
+    configs,
+)
+from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
+from meshlint.otel_queue import estimate, queues
+from meshlint.quantity import human_bytes
+from meshlint.source import Problem
+
+
+@dataclass(frozen=True)
+class Held:
+    """One queue's estimate, anchored where it is set."""
+
+    name: str  # 'Exporter "otlp" sending_queue'
+    size: int | None  # None: unbounded
+    arithmetic: str
+    at: Location
+
+
+def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
+    span: int = ctx.params["span-size-bytes"]
+    overhead: int = ctx.params["span-overhead-bytes"]
+    if span <= 0 or overhead < 0:
+        return
+    for queue in queues(view):
+        found = estimate(view, queue, span, overhead)
+        if found is not None:
+            name = f'Exporter "{queue.exporter}" {queue.label}'
+            yield Held(name, found.size, found.arithmetic, view.anchor(found.path))
+
+
+def _judge(held: Held, budget: Budget | None) -> Violation | None:
+    if held.size is None:
+        return Violation(
+            (),
+            f"{held.name} has no memory bound: {held.arithmetic}; set send_batch_max_size "
+            f"or size the queue with sizer: bytes",
+            anchor=held.at,
+        )
+    if budget is None:
+        return None
+    if budget.limit is not None:
+        cap, what = budget.limit, budget.describe_limit()
+    elif budget.gomemlimit is not None:
+        cap = budget.gomemlimit
+        what = f"GOMEMLIMIT {budget.gomemlimit_text} ({human_bytes(cap)}) of {budget.owner}"
+    else:
+        return None
+    if held.size <= cap:
+        return None
+    return Violation(
+        (),
+        f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
+        f"{what}; lower queue_size or use sizer: bytes",
+        anchor=held.at,
+    )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    for view in configs(doc):
+        if isinstance(view, Problem):
+            yield as_violation(view)
+        elif doc.kind == COLLECTOR_CR:
+            budget = cr_budget(doc)
+            for held in _estimates(view, ctx):
+                verdict = _judge(held, budget)
+                if verdict is not None:
+                    yield verdict
+
+
+def collect(doc: Document, ctx: Context) -> Iterator[object]:
+    if doc.kind != CONFIG_MAP:
+        yield from mounts(doc)
+        return
+    for view in configs(doc):
+        if isinstance(view, ConfigView):
+            for held in _estimates(view, ctx):
+                yield hosted(view, held)
+
+
+def check_run(ctx: Context) -> Iterator[Violation]:
+    for fact, budgets in link(ctx.facts):
+        for budget in budgets or (None,):
+            verdict = _judge(fact.item, budget)
+            if verdict is not None:
+                yield verdict
+
+
+RULE = Rule(
+    id="O003",
+    slug="otel-queue-exceeds-memory",
+    severity=Severity.WARNING,
+    summary="An exporter queue can hold more than the collector's memory limit, or is unbounded",
+    doc=__doc__ or "",
+    check=check,
+    kinds=HOST_KINDS | WORKLOAD_KINDS,
+    collect=collect,
+    check_run=check_run,
+    params=(
+        Param("span-size-bytes", int, 1024, "serialized bytes of an average span"),
+        Param("span-overhead-bytes", int, 4096, "heap bytes of a decoded span beyond its size"),
+    ),
+)

@@ -1,0 +1,131 @@
+"""
+## What it does
+Reads the tracer SDK environment of every container of a workload and flags:
+
+- a span queue whose worst case exceeds the container's memory limit (else
+  its request): `OTEL_BSP_MAX_QUEUE_SIZE` or `JAEGER_REPORTER_MAX_QUEUE_SIZE`
+  x (span size + overhead);
+- `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` above `OTEL_BSP_MAX_QUEUE_SIZE` (default
+  2048), which the specification forbids.
+
+## Why is this bad?
+The SDK keeps finished spans in the application's heap until the exporter
+sends them. When the collector or agent is slow or unreachable the queue fills
+to its maximum, and a queue raised "to stop dropping spans" takes the
+application down with an OOM kill instead of dropping telemetry.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:1.4.2
+          env:
+            - {name: OTEL_BSP_MAX_QUEUE_SIZE, value: "1000000"}
+          resources:
+            requests: {memory: 512Mi}
+            limits: {memory: 512Mi}
+```
+
+## Use instead
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    spec:
+      containers:
+        - name: checkout
+          image: registry.example.com/checkout:1.4.2
+          env:
+            - {name: OTEL_BSP_MAX_QUEUE_SIZE, value: "8192"}
+            - {name: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, value: "512"}
+          resources:
+            requests: {memory: 512Mi}
+            limits: {memory: 512Mi}
+```
+
+## Parameters
+- `span-size-bytes` (default 1024): serialized size of an average span.
+- `span-overhead-bytes` (default 4096): what a finished span costs in the heap
+  beyond its serialized size.
+
+## References
+- OpenTelemetry specification, SDK environment variables (batch span processor),
+  https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+- Jaeger documentation, performance tuning (client reporter queue)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshlint import Context, Document, Param, Rule, Severity, Violation
+from meshlint.k8s import WORKLOAD_KINDS, Container, containers
+from meshlint.otel_sdk import BSP_BATCH, BSP_QUEUE, effective_queue, queue_settings, setting
+from meshlint.quantity import human_bytes
+
+
+def _batch(container: Container) -> Violation | None:
+    batch = setting(container, BSP_BATCH)
+    if batch is None:
+        return None
+    queue = effective_queue(container)
+    if batch.value <= queue:
+        return None
+    default = "" if setting(container, BSP_QUEUE) else " (the default)"
+    return Violation(
+        (*batch.var.path, "value"),
+        f'{BSP_BATCH} {batch.value} of container "{container.name}" is above {BSP_QUEUE} '
+        f"{queue}{default}: the specification requires batch <= queue; lower the batch size",
+    )
+
+
+def _queues(container: Container, per_span: int) -> Iterator[Violation]:
+    res = container.resources
+    memory = res.limit("memory") or res.request("memory")
+    if memory is None or memory.value() <= 0:
+        return
+    what = "limit" if res.limit("memory") is not None else "request"
+    for found in queue_settings(container):
+        size = found.value * per_span
+        if size > memory.value():
+            yield Violation(
+                (*found.var.path, "value"),
+                f'{found.var.name} {found.value} of container "{container.name}" can buffer '
+                f"~{human_bytes(size)} ({found.value} spans x {human_bytes(per_span)} in the "
+                f"heap), more than its memory {what} {memory}; keep the queue small enough to "
+                f"drop spans instead",
+            )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    per_span: int = ctx.params["span-size-bytes"] + ctx.params["span-overhead-bytes"]
+    for container in containers(doc.data, doc.kind):
+        yield from _queues(container, per_span)
+        verdict = _batch(container)
+        if verdict is not None:
+            yield verdict
+
+
+RULE = Rule(
+    id="O004",
+    slug="tracer-sdk-queue-unbounded",
+    severity=Severity.WARNING,
+    summary="A tracer SDK span queue can exceed the container's memory, or batch > queue",
+    doc=__doc__ or "",
+    check=check,
+    kinds=WORKLOAD_KINDS,
+    params=(
+        Param("span-size-bytes", int, 1024, "serialized bytes of an average span"),
+        Param("span-overhead-bytes", int, 4096, "heap bytes of a finished span beyond its size"),
+    ),
+)
