@@ -1,0 +1,251 @@
+"""Collector config discovery, the ConfigMap -> pod link and the queue arithmetic."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+
+from conftest import RULES, lint_text
+from meshlint.config import Config
+from meshlint.engine import Input, Plan, lint
+from meshlint.otel import ConfigView, configs, parse_duration, pipelines
+from meshlint.otel_link import Budget, Hosted, Mount, link, mounts
+from meshlint.otel_queue import estimate, queues, upstream_batch
+from meshlint.source import Document, Problem, parse_text
+
+CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}
+  namespace: obs
+data:
+  notes: "just text"
+  relay: |
+    receivers:
+      otlp: {{protocols: {{grpc: {{}}}}}}
+    processors:
+      memory_limiter: {{check_interval: 1s, limit_mib: {mib}}}
+      batch: {batch}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+        sending_queue: {queue}
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, batch]
+          exporters: [otlp]
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: obs
+spec:
+  template:
+    spec:
+      containers:
+        - name: reloader
+          image: jimmidyson/configmap-reload:v0.9.0
+          volumeMounts: [{{name: cfg, mountPath: /conf}}]
+          resources: {{limits: {{memory: 16Mi}}}}
+        - name: otelcol
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          env: [{{name: GOMEMLIMIT, value: 400MiB}}]
+          volumeMounts: [{{name: cfg, mountPath: /conf}}]
+          resources: {{limits: {{memory: {limit}}}}}
+      volumes:
+        - name: cfg
+          configMap: {{name: {name}, items: [{{key: {key}, path: relay.yaml}}]}}
+"""
+
+
+def _config_map(
+    name: str = "gw",
+    mib: int = 400,
+    batch: str = "{send_batch_max_size: 1000}",
+    queue: str = "{queue_size: 10}",
+) -> str:
+    return CONFIG_MAP.format(name=name, mib=mib, batch=batch, queue=queue)
+
+
+def _deployment(name: str = "gw", limit: str = "512Mi", key: str = "relay") -> str:
+    return DEPLOYMENT.format(name=name, limit=limit, key=key)
+
+
+def _docs(text: str) -> list[Document]:
+    return parse_text("m.yaml", text).documents
+
+
+def _view(text: str) -> ConfigView:
+    (view,) = [v for doc in _docs(text) for v in configs(doc)]
+    assert isinstance(view, ConfigView)
+    return view
+
+
+def test_a_configmap_value_under_any_key_is_found_with_host_positions() -> None:
+    text = _config_map()
+    view = _view(text)
+    assert view.key == "relay"
+    assert [p.name for p in pipelines(view)] == ["traces"]
+    anchor = view.anchor(("processors", "memory_limiter", "limit_mib"))
+    line = text.splitlines()[anchor.line - 1]
+    assert "limit_mib" in line and line[anchor.column - 1 :].startswith("400")
+    assert anchor.path == "$.data.relay.processors.memory_limiter.limit_mib"
+
+
+def test_collector_crs_hold_a_string_in_v1alpha1_and_an_object_in_v1beta1() -> None:
+    body = "receivers: {otlp: {}}\nexporters: {debug: {}}\nservice: {pipelines: {traces: {}}}"
+    alpha = f"apiVersion: opentelemetry.io/v1alpha1\nkind: OpenTelemetryCollector\nmetadata: {{name: a}}\nspec:\n  config: |\n{textwrap.indent(body, '    ')}\n"
+    beta = f"apiVersion: opentelemetry.io/v1beta1\nkind: OpenTelemetryCollector\nmetadata: {{name: b}}\nspec:\n  config:\n{textwrap.indent(body, '    ')}\n"
+    for text in (alpha, beta):
+        view = _view(text)
+        assert view.host.kind == "OpenTelemetryCollector"
+        assert view.anchor(("exporters",)).line == 7
+
+
+def test_values_that_are_not_collector_configs_are_ignored() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: 'receivers exporters pipelines'\n  b: |\n    receivers: {}\n    exporters: {}\n"
+    assert [v for doc in _docs(text) for v in configs(doc)] == []
+
+
+def test_a_broken_embedded_config_is_reported_as_m004_in_the_host_file() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  relay: |\n    receivers: {otlp: {}}\n    exporters: debug: {}\n    service: {pipelines: {}}\n"
+    (problem,) = [v for doc in _docs(text) for v in configs(doc)]
+    assert isinstance(problem, Problem) and problem.rule == "M004"
+    report = lint_text(text, select=["M004", "O"])
+    assert [(f.rule, f.location.line) for f in report.findings] == [("M004", 7)]
+
+
+def test_go_durations() -> None:
+    assert parse_duration("1s") == 1.0
+    assert parse_duration("1m30s") == 90.0
+    assert parse_duration("500ms") == 0.5
+    assert parse_duration("0") == 0.0
+    assert parse_duration(0) == 0.0
+    assert parse_duration("${env:INTERVAL}") is None
+    assert parse_duration("5 s") is None
+
+
+def test_requests_queue_arithmetic_uses_the_upstream_batch_bound() -> None:
+    view = _view(_config_map(batch="{send_batch_max_size: 1000}", queue="{queue_size: 10}"))
+    (queue,) = queues(view)
+    found = estimate(view, queue, 1024, 4096)
+    assert found is not None and found.size == 10 * 1000 * 5120
+    assert found.path == ("exporters", "otlp", "sending_queue", "queue_size")
+    assert "10 requests x 1000 items" in found.arithmetic
+
+
+def test_an_unbounded_batch_makes_a_requests_queue_unbounded() -> None:
+    view = _view(_config_map(batch="{send_batch_size: 8192}", queue="{enabled: true}"))
+    (queue,) = queues(view)
+    found = estimate(view, queue, 1024, 4096)
+    assert found is not None and found.size is None
+    assert found.path == ("exporters", "otlp", "sending_queue")  # no queue_size to point at
+    assert "1000 requests of unbounded size" in found.arithmetic
+
+
+def test_items_and_bytes_sizers_do_not_depend_on_the_batch() -> None:
+    items = _view(_config_map(batch="{}", queue="{sizer: items, queue_size: 2000}"))
+    assert estimate(items, next(queues(items)), 1024, 4096).size == 2000 * 5120  # type: ignore[union-attr]
+    raw = _view(_config_map(batch="{}", queue="{sizer: bytes, queue_size: 1048576}"))
+    assert estimate(raw, next(queues(raw)), 1024, 4096).size == 5 * 1048576  # type: ignore[union-attr]
+
+
+def test_persistent_disabled_and_templated_queues_are_not_estimated() -> None:
+    for queue in ("{storage: file_storage}", "{enabled: false}", "{enabled: 'false'}"):
+        assert list(queues(_view(_config_map(queue=queue)))) == []
+    templated = _view(_config_map(queue="{queue_size: '${env:QUEUE}'}"))
+    assert estimate(templated, next(queues(templated)), 1024, 4096) is None
+
+
+def test_the_largest_batch_over_all_feeding_pipelines_wins() -> None:
+    text = _config_map().replace(
+        "          exporters: [otlp]\n",
+        "          exporters: [otlp]\n"
+        "        logs:\n          receivers: [otlp]\n          processors: [batch/big]\n"
+        "          exporters: [otlp]\n",
+    )
+    text = text.replace(
+        "      batch: {send", "      batch/big: {send_batch_max_size: 4000}\n      batch: {send"
+    )
+    batch = upstream_batch(_view(text), "otlp")
+    assert batch is not None and batch.items == 4000 and "batch/big" in batch.why
+
+
+def test_mounts_prefer_the_collector_container_and_keep_its_budget() -> None:
+    (doc,) = _docs(_deployment(limit="1Gi"))
+    (mount,) = mounts(doc)
+    assert mount.config_map == "gw" and mount.keys == ("relay",)
+    assert mount.budget.limit == 2**30 and mount.budget.gomemlimit == 400 * 2**20
+    assert 'container "otelcol"' in mount.budget.owner
+
+
+def _facts(*files: tuple[str, str]) -> list[object]:
+    facts: list[object] = []
+    for name, text in files:
+        for doc in parse_text(name, text).documents:
+            facts.extend(mounts(doc))
+            for view in configs(doc):
+                if isinstance(view, ConfigView):
+                    facts.append(Hosted(name, "obs", "gw", view.key or "", "item"))
+    return facts
+
+
+def test_link_prefers_the_nearest_pod_and_respects_mounted_keys() -> None:
+    facts = _facts(
+        ("a/rendered/configmap.yaml", _config_map()),
+        ("a/rendered/deployment.yaml", _deployment(limit="1Gi")),
+        ("b/rendered/deployment.yaml", _deployment(limit="2Gi")),
+    )
+    ((_hosted, budgets),) = link(facts)
+    assert [b.limit for b in budgets] == [2**30]
+    other_key = _facts(("cm.yaml", _config_map()), ("d.yaml", _deployment(key="other")))
+    assert [list(b) for _, b in link(other_key)] == [[]]
+
+
+def test_facts_survive_pickling_for_worker_processes() -> None:
+    (doc,) = _docs(_deployment())
+    facts = [*mounts(doc), Hosted("f", None, "gw", "relay", Budget("x", 1, "1"))]
+    assert pickle.loads(pickle.dumps(facts)) == facts
+    assert isinstance(facts[0], Mount)
+
+
+def test_a_configmap_and_its_deployment_in_different_files_are_joined() -> None:
+    plan = Plan.build(RULES, Config(select=("O002", "O003")))
+    inputs = [
+        Input(name="cm.yaml", data=_config_map(mib=600).encode(), rel="cm.yaml"),
+        Input(name="deploy.yaml", data=_deployment(limit="512Mi").encode(), rel="deploy.yaml"),
+    ]
+    report = lint(inputs, plan)
+    assert not report.errors
+    (finding,) = report.findings
+    assert finding.rule == "O002" and finding.location.file == "cm.yaml"
+    assert "limit_mib 600" in finding.message and 'container "otelcol"' in finding.message
+    assert finding.location.line == 12
+
+
+def test_queue_message_states_the_arithmetic_against_the_limit() -> None:
+    text = _config_map(queue="{queue_size: 200}") + "---\n" + _deployment(limit="512Mi")
+    report = lint_text(text, select=["O003"])
+    (finding,) = report.findings
+    assert "~977 MiB (200 requests x 1000 items" in finding.message
+    assert "x 5 KiB per item in memory" in finding.message
+    assert "memory limit 512Mi (512 MiB)" in finding.message
+
+
+def test_sdk_queue_arithmetic_uses_the_span_parameters() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers:\n"
+        "    - name: app\n      image: app:1\n"
+        "      env: [{name: OTEL_BSP_MAX_QUEUE_SIZE, value: '100000'}]\n"
+        "      resources: {limits: {memory: 256Mi}}\n"
+    )
+    (finding,) = lint_text(text, select=["O004"]).findings
+    assert "~488 MiB (100000 spans x 5 KiB" in finding.message
+    small = {"O004": {"span-size-bytes": 512, "span-overhead-bytes": 1024}}
+    assert not lint_text(text, select=["O004"], rules=small).findings
