@@ -79,14 +79,21 @@ def component_of(container: Container) -> Component | None:
     return _by_settings(container)
 
 
+def _flag_names(args: list[str], prefixes: tuple[str, ...]) -> set[str]:
+    return {a[2:].split("=", 1)[0] for a in args if a.startswith(prefixes)}
+
+
 def _by_settings(container: Container) -> Component | None:
+    # Only flags Jaeger really has count: node-exporter also takes --collector.* args.
+    from meshlint.jaeger_flags import AGENT, COLLECTOR
+
     args = container.args
     env = {var.name for var in container.env()}
-    if any(a.startswith("--collector.") for a in args) or any(
+    if _flag_names(args, ("--collector.",)) & COLLECTOR.keys() or any(
         n.startswith("COLLECTOR_QUEUE") or n.startswith("COLLECTOR_NUM_WORKERS") for n in env
     ):
         return Component.JAEGER_COLLECTOR
-    if any(a.startswith(("--reporter.", "--processor.")) for a in args) or any(
+    if _flag_names(args, ("--reporter.", "--processor.")) & AGENT.keys() or any(
         n.startswith(("REPORTER_GRPC_", "PROCESSOR_JAEGER_")) for n in env
     ):
         return Component.JAEGER_AGENT

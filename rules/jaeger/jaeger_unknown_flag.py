@@ -1,0 +1,168 @@
+"""
+## What it does
+Checks the flags and env vars given to Jaeger v1 collectors, agents, query
+services and all-in-one containers against a catalogue of the flags those
+binaries really have (every v1 release from 1.9 to 1.60, kept as data in
+`meshlint/jaeger_flags.py`). It reports:
+
+- a `--flag` the component does not have, such as
+  `--collector.dyn-queue-size-memory` (a name from the dynamic-queue proposal
+  that never shipped) or a query option `base-path` that the operator renders
+  as `--base-path`;
+- an env var in a Jaeger flag namespace (`COLLECTOR_*`, `PROCESSOR_*`,
+  `REPORTER_*`, `QUERY_*`) that maps to no flag of the component;
+- a value-taking flag rendered with no value: the jaegertracing `jaeger` Helm
+  chart v3 renders a falsy `cmdlineParams` value (`0`, `false`, `""`) as a bare
+  `--collector.queue-size-memory`, and `--flag=` with nothing after it.
+
+Container args, env, and the `Jaeger` CR's `spec.collector.options`,
+`spec.agent.options`, `spec.query.options` and `spec.allInOne.options`
+(flattened with `.`) are read. Storage flag families (`es.*`, `cassandra.*`,
+`kafka.*`, ...) are not judged flag by flag.
+
+## Why is this bad?
+A v1 binary refuses to start on an unknown flag, so the pod crash-loops. An
+env var that names no flag is worse: viper silently ignores it, and the queue
+or port it was meant to set keeps its default. A bare value-taking flag either
+stops the binary ("flag needs an argument") or swallows the next argument as
+its value.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: jaeger-collector
+spec:
+  template:
+    spec:
+      containers:
+        - name: collector
+          image: jaegertracing/jaeger-collector:1.57.0
+          args: ["--collector.dyn-queue-size-memory=80"]
+```
+
+## Use instead
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: jaeger-collector
+spec:
+  template:
+    spec:
+      containers:
+        - name: collector
+          image: jaegertracing/jaeger-collector:1.57.0
+          args: ["--collector.queue-size-memory=80"]
+```
+
+## References
+- jaegertracing/jaeger#1985 (the merged flag is `collector.queue-size-memory`)
+- `jaegertracing/documentation:data/cli/<version>/` (generated flag listings)
+- `jaegertracing/helm-charts:charts/jaeger/templates/_helpers.tpl@jaeger-3.4.1`
+  (`extra.cmdArgs` renders a falsy value as a bare flag)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.jaeger import (
+    Process,
+    Setting,
+    container_process,
+    cr_processes,
+    env_flags,
+    env_name,
+    flag_type,
+    known_flags,
+    owns_env,
+)
+from meshlint.jaeger_flags import CATALOGUE_VERSIONS
+from meshlint.k8s import WORKLOAD_KINDS, containers
+
+_TYPES = {
+    "i": "an integer",
+    "u": "an unsigned integer",
+    "f": "a number",
+    "d": "a duration",
+    "s": "a value",
+}
+
+
+def _hint(wrong: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
+    if not close:
+        return ""
+    return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
+
+
+def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
+    kind = flag_type(process.component, setting.flag)
+    if kind is None:
+        hint = _hint(setting.flag, list(known_flags(process.component)))
+        return Violation(
+            setting.path,
+            f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
+            f"(catalogue: {CATALOGUE_VERSIONS}); the binary exits with 'unknown flag'",
+        )
+    if kind in ("?", "b"):
+        return None  # an open family's type is unknown; a bool may stand alone
+    if setting.bare:
+        return Violation(
+            setting.path,
+            f"{setting.written!r} of {process.label} has no value: --{setting.flag} takes "
+            f"{_TYPES[kind]}, so the binary stops or swallows the next argument (a Helm "
+            "chart renders a falsy value like 0 as a bare flag)",
+        )
+    if setting.empty and kind != "s":
+        return Violation(
+            setting.path,
+            f"{setting.written!r} of {process.label} has an empty value: --{setting.flag} "
+            f"takes {_TYPES[kind]}, and the binary refuses to start",
+        )
+    return None
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    if doc.kind == "Jaeger":
+        for process in cr_processes(doc.data):
+            for setting in process.settings:
+                verdict = _flag_verdict(process, setting)
+                if verdict is not None:
+                    yield verdict
+        return
+    for container in containers(doc.data, doc.kind):
+        process = container_process(container)
+        if process is None:
+            continue
+        for setting in process.settings:
+            if setting.source == "arg":
+                verdict = _flag_verdict(process, setting)
+                if verdict is not None:
+                    yield verdict
+        by_env = env_flags(process.component)
+        for var in container.env():
+            if not owns_env(var.name) or var.name in by_env:
+                continue
+            names = [env_name(f) for f in known_flags(process.component)]
+            yield Violation(
+                (*var.path, "name"),
+                f"env {var.name} of {process.label} maps to no flag of the component"
+                f"{_hint(var.name, names)}: Jaeger ignores it silently "
+                "and the setting keeps its default",
+            )
+
+
+RULE = Rule(
+    id="J004",
+    slug="jaeger-unknown-flag",
+    severity=Severity.ERROR,
+    summary="A Jaeger v1 flag or env the component does not have, or a flag with no value",
+    doc=__doc__ or "",
+    check=check,
+    kinds=WORKLOAD_KINDS | {"Jaeger"},
+)
