@@ -63,10 +63,11 @@ def _disabled(value: Any) -> bool:
 
 
 def queues(view: ConfigView) -> Iterator[Queue]:
-    """Every in-memory exporter queue that is switched on."""
+    """Every in-memory queue of an exporter that a pipeline uses and that is switched on."""
+    used = {e for pipeline in pipelines(view) for e in pipeline.exporters}
     for eid, body in view.section("exporters").items():
-        if not isinstance(body, dict):
-            continue
+        if not isinstance(body, dict) or str(eid) not in used:
+            continue  # an exporter no pipeline uses is never started
         label = "sending_queue"
         if label not in body and component_type(eid) == JAEGER_STORAGE_EXPORTER:
             label = "queue"  # Jaeger v2 names it differently (domain-facts §1)
