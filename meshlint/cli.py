@@ -238,7 +238,10 @@ def check(
     if write_baseline:
         from meshlint import baseline as baselines
 
-        baselines.write(report.findings, FsPath(write_baseline))
+        try:
+            baselines.write(report.findings, FsPath(write_baseline))
+        except OSError as exc:
+            raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
     if baseline:
         from meshlint import baseline as baselines
 

@@ -1,0 +1,127 @@
+"""The installed console script, in a real subprocess, once per format."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+MANIFEST = """\
+# Source: collector/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: otel-collector
+  namespace: observability
+spec:
+  template:
+    spec:
+      containers:
+        - name: otel-collector
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          env:
+            - {name: GOMEMLIMIT, value: 400Mi}
+          resources:
+            requests: {memory: 256Mi}
+            limits: {memory: 512Mi}
+"""
+
+
+def console_script() -> str:
+    beside = Path(sys.executable).parent / ("meshlint.exe" if os.name == "nt" else "meshlint")
+    found = str(beside) if beside.is_file() else shutil.which("meshlint")
+    if not found:
+        pytest.skip("the meshlint console script is not installed")
+    return found
+
+
+def run(
+    cwd: Path, *args: str, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR")}
+    environ.update(env)
+    return subprocess.run(
+        [console_script(), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "collector.yaml").write_text(MANIFEST, encoding="utf-8")
+    return tmp_path
+
+
+def test_text(workdir: Path) -> None:
+    done = run(workdir, "check", "--isolated", "deploy")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("deploy/collector.yaml:14:41: K004 [error] gomemlimit-invalid")
+    assert "\x1b[" not in done.stdout  # no colour into a pipe
+
+
+def test_json(workdir: Path) -> None:
+    done = run(workdir, "check", "--isolated", "deploy", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert [f["rule"] for f in data["findings"]] == ["K004", "K003"]
+    assert data["findings"][0]["source"] == "collector/templates/deployment.yaml"
+
+
+def test_sarif(workdir: Path) -> None:
+    done = run(workdir, "check", "--isolated", "deploy", "--format", "sarif")
+    assert done.returncode == 1, done.stderr
+    run_ = json.loads(done.stdout)["runs"][0]
+    assert [r["ruleId"] for r in run_["results"]] == ["K004", "K003"]
+    artifact = run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "deploy/collector.yaml", "uriBaseId": "%SRCROOT%"}
+
+
+def test_junit(workdir: Path) -> None:
+    done = run(workdir, "check", "--isolated", "deploy", "--format", "junit")
+    assert done.returncode == 1, done.stderr
+    root = ET.fromstring(done.stdout.encode("utf-8"))
+    (case,) = root.iter("testcase")
+    assert case.get("name") == "Deployment/observability/otel-collector"
+    assert case.find("failure") is not None
+
+
+def test_github_chosen_in_github_actions(workdir: Path) -> None:
+    done = run(workdir, "check", "--isolated", "deploy", GITHUB_ACTIONS="true")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.match(r"^::error file=deploy/collector\.yaml,line=14,col=41,title=K004 ", lines[0])
+    assert lines[1].startswith("::notice file=deploy/collector.yaml,line=16,col=32,")
+
+
+def test_helm_stream_to_two_files_and_stdout(workdir: Path) -> None:
+    done = run(
+        workdir,
+        "check", "--isolated", "-",
+        "--format", "json", "--output", "a.json",
+        "--format", "sarif", "--output", "b.sarif",
+        "--format", "github",
+        stdin=MANIFEST,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert json.loads((workdir / "a.json").read_text(encoding="utf-8"))["findings"]
+    assert json.loads((workdir / "b.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert done.stdout.startswith("::error file=-,line=14,")
+
+
+def test_usage_error_exits_2(workdir: Path) -> None:
+    done = run(workdir, "check", "deploy", "--format", "json", "--format", "sarif")
+    assert done.returncode == 2 and "only one report can go to stdout" in done.stderr
