@@ -94,6 +94,11 @@ def configs(doc: Document) -> Iterator[ConfigView | Problem]:
             yield ConfigView(config, doc, ("spec", "config"), doc)
 
 
+def problems(doc: Document) -> Iterator[Problem]:
+    """Only the parse errors of ``doc``'s collector configs (for M004)."""
+    return (found for found in configs(doc) if isinstance(found, Problem))
+
+
 def _looks_like_config(text: str) -> bool:
     return all(marker in text for marker in _MARKERS)
 

@@ -8,7 +8,7 @@ import textwrap
 from conftest import RULES, lint_text
 from meshlint.config import Config
 from meshlint.engine import Input, Plan, lint
-from meshlint.otel import ConfigView, configs, parse_duration, pipelines
+from meshlint.otel import ConfigView, configs, parse_duration, pipelines, problems
 from meshlint.otel_link import Budget, Hosted, Mount, link, mounts
 from meshlint.otel_queue import estimate, queues, upstream_batch
 from meshlint.source import Document, Problem, parse_text
@@ -249,3 +249,21 @@ def test_sdk_queue_arithmetic_uses_the_span_parameters() -> None:
     assert "~488 MiB (100000 spans x 5 KiB" in finding.message
     small = {"O004": {"span-size-bytes": 512, "span-overhead-bytes": 1024}}
     assert not lint_text(text, select=["O004"], rules=small).findings
+
+
+def test_problems_yields_only_parse_errors() -> None:
+    broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  relay: |\n    receivers: {}\n    exporters: a: b\n    pipelines: {}\n"
+    assert [p.rule for doc in _docs(broken) for p in problems(doc)] == ["M004"]
+    assert [p for doc in _docs(_config_map()) for p in problems(doc)] == []
+
+
+def test_cross_object_findings_honour_annotations_and_comments() -> None:
+    annotated = _config_map(mib=600).replace(
+        "  namespace: obs\n", "  namespace: obs\n  annotations: {meshlint.io/ignore: O002}\n", 1
+    )
+    report = lint_text(annotated + "---\n" + _deployment(), select=["O002"])
+    assert not report.findings and report.suppressed == 1
+    commented = _config_map(mib=600).replace(
+        "limit_mib: 600}", "limit_mib: 600}  # meshlint: ignore[O002] sized by hand"
+    )
+    assert not lint_text(commented + "---\n" + _deployment(), select=["O002"]).findings
