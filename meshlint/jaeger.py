@@ -471,8 +471,8 @@ def parse_agent_host(variable: str, value: str) -> AgentHost | None:
     if not text or _unknowable(text) or text == "localhost" or ":" in text:
         return None
     parts = text.rstrip(".").split(".")
-    if all(p.isdigit() for p in parts):
-        return None  # an IPv4 address
+    if not parts[0] or all(p.isdigit() for p in parts):
+        return None  # an IPv4 address, or no name at all
     namespace = parts[1] if len(parts) > 1 else None
     return AgentHost(variable, value, parts[0], namespace, len(parts) > 2 and parts[2] == "svc")
 

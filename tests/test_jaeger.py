@@ -251,7 +251,7 @@ def test_agent_host_names(value: str, name: str, namespace: str | None, service_
     assert (host.name, host.namespace, host.service_dns) == (name, namespace, service_dns)
 
 
-@pytest.mark.parametrize("value", ["localhost", "10.0.0.7", "$(HOST_IP)", "fd00::1", ""])
+@pytest.mark.parametrize("value", ["localhost", "10.0.0.7", "$(HOST_IP)", "fd00::1", "", "..."])
 def test_agent_host_addresses_that_are_not_names(value: str) -> None:
     assert parse_agent_host("JAEGER_AGENT_HOST", value) is None
 
