@@ -130,20 +130,35 @@ def mounts(doc: Document) -> Iterator[Mount]:
     volumes = _config_map_volumes(spec)
     if not volumes:
         return
-    mounting: dict[str, list[Container]] = defaultdict(list)
+    mounting: dict[str, list[tuple[Container, str]]] = defaultdict(list)
     for container in containers(doc.data, doc.kind):
         for mount in list_at(container.data, ("volumeMounts",)):
-            volume = get_in(mount, ("name",))
+            volume, path = get_in(mount, ("name",)), get_in(mount, ("mountPath",))
             if isinstance(volume, str) and volume in volumes:
-                mounting[volume].append(container)
+                mounting[volume].append((container, path if isinstance(path, str) else ""))
     for volume, users in mounting.items():
-        # A config reloader may mount the config too: recognised collectors win.
-        chosen = [c for c in users if component_of(c) in _COLLECTORS] or users
         cm, keys = volumes[volume]
-        for container in chosen:
+        for container in _collectors(users):
             owner = f'container "{container.name}" of {doc.resource}'
             budget = budget_of(container, owner, get_in(spec, ("resources",)))
             yield Mount(doc.file.name, doc.resource.namespace, cm, keys, budget)
+
+
+def _collectors(users: list[tuple[Container, str]]) -> list[Container]:
+    """Which of the containers mounting a config run it.
+
+    A config reloader may mount it too: recognised collector images win, then
+    containers whose arguments name the mount path or a ``--config`` flag.
+    """
+    known = [c for c, _ in users if component_of(c) in _COLLECTORS]
+    if known:
+        return known
+    named = [
+        c
+        for c, path in users
+        if any((path and path in a) or a.startswith("--config") for a in c.args)
+    ]
+    return named or [c for c, _ in users]
 
 
 def _nearness(a: str, b: str) -> int:

@@ -267,3 +267,13 @@ def test_cross_object_findings_honour_annotations_and_comments() -> None:
         "limit_mib: 600}", "limit_mib: 600}  # meshlint: ignore[O002] sized by hand"
     )
     assert not lint_text(commented + "---\n" + _deployment(), select=["O002"]).findings
+
+
+def test_an_unrecognised_image_is_the_collector_when_its_args_name_the_config() -> None:
+    text = _deployment().replace(
+        "otel/opentelemetry-collector-contrib:0.115.0",
+        "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0\n"
+        "          args: [--config=/conf/relay.yaml]",
+    )
+    (doc,) = _docs(text)
+    assert [m.budget.owner.split('"')[1] for m in mounts(doc)] == ["otelcol"]
