@@ -76,13 +76,12 @@ from meshlint.jaeger import (
     container_process,
     cr_processes,
     env_flags,
-    env_name,
     flag_type,
     known_flags,
     owns_env,
 )
 from meshlint.jaeger_flags import CATALOGUE_VERSIONS
-from meshlint.k8s import WORKLOAD_KINDS, containers
+from meshlint.k8s import WORKLOAD_KINDS, Container, containers
 
 _TYPES = {
     "i": "an integer",
@@ -127,6 +126,20 @@ def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
     return None
 
 
+def _env_verdicts(process: Process, container: Container) -> Iterator[Violation]:
+    """Env vars in a Jaeger flag namespace that name no flag: viper ignores them."""
+    by_env = env_flags(process.component)
+    for var in container.env():
+        if not owns_env(var.name) or var.name in by_env:
+            continue
+        yield Violation(
+            (*var.path, "name"),
+            f"env {var.name} of {process.label} maps to no flag of the component"
+            f"{_hint(var.name, list(by_env))}: Jaeger ignores it silently "
+            "and the setting keeps its default",
+        )
+
+
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     if doc.kind == "Jaeger":
         for process in cr_processes(doc.data):
@@ -136,25 +149,14 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
                     yield verdict
         return
     for container in containers(doc.data, doc.kind):
-        process = container_process(container)
-        if process is None:
+        found = container_process(container)
+        if found is None:
             continue
-        for setting in process.settings:
-            if setting.source == "arg":
-                verdict = _flag_verdict(process, setting)
-                if verdict is not None:
-                    yield verdict
-        by_env = env_flags(process.component)
-        for var in container.env():
-            if not owns_env(var.name) or var.name in by_env:
-                continue
-            names = [env_name(f) for f in known_flags(process.component)]
-            yield Violation(
-                (*var.path, "name"),
-                f"env {var.name} of {process.label} maps to no flag of the component"
-                f"{_hint(var.name, names)}: Jaeger ignores it silently "
-                "and the setting keeps its default",
-            )
+        for setting in found.settings:
+            verdict = _flag_verdict(found, setting) if setting.source == "arg" else None
+            if verdict is not None:
+                yield verdict
+        yield from _env_verdicts(found, container)
 
 
 RULE = Rule(
