@@ -89,7 +89,33 @@ def main() -> None:
     behind real outages."""
 
 
-@main.command()
+class _CheckCommand(click.Command):
+    """Remembers where --format and --output occur, which click's tuples forget."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from meshlint.output.targets import scan
+
+        ctx.meta["meshlint.targets"] = scan(args)
+        return super().parse_args(ctx, args)
+
+
+def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """Each report's format and file (None: stdout); see meshlint.output.targets."""
+    from meshlint.output.targets import FORMAT, OUTPUT, TargetError, pair
+
+    ctx = click.get_current_context(silent=True)
+    occurrences = ctx.meta.get("meshlint.targets") if ctx is not None else None
+    if occurrences is None:  # called without parsing: keep the order click gives
+        occurrences = [(FORMAT, f) for f in formats] + [(OUTPUT, o) for o in outputs]
+    # In GitHub Actions, annotations are what the runner reads from stdout.
+    github = os.environ.get("GITHUB_ACTIONS") == "true" and not outputs
+    try:
+        return pair(occurrences, default="github" if github else "text")
+    except TargetError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@main.command(cls=_CheckCommand)
 @click.argument("paths", nargs=-1, type=str)
 @click.option(
     "--format",
@@ -97,7 +123,7 @@ def main() -> None:
     type=click.Choice(["text", "json", "sarif", "junit", "github"]),
     multiple=True,
     help="Output format (default: text; github when GITHUB_ACTIONS=true). Repeatable: "
-    "the n-th --format is written to the n-th --output, the one left over to stdout.",
+    "each --format is written to the --output that follows it, or else to stdout.",
 )
 @click.option(
     "-o",
@@ -105,7 +131,7 @@ def main() -> None:
     "outputs",
     type=click.Path(dir_okay=False, writable=True),
     multiple=True,
-    help="Write the report to FILE instead of stdout. Repeatable, paired with --format.",
+    help="Write the report of the --format before it to FILE instead of stdout.",
 )
 @click.option("--select", multiple=True, help="Rules to run: ids, slugs, prefixes (J, I0) or ALL.")
 @click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
@@ -179,7 +205,7 @@ def check(
     report_unused_ignores: bool,
 ) -> None:
     """Lint files, directories (recursively) and stdin (-)."""
-    targets = pair_outputs(formats, outputs, github=os.environ.get("GITHUB_ACTIONS") == "true")
+    targets = _targets(formats, outputs)
     from dataclasses import replace
 
     from meshlint.config import (
@@ -272,34 +298,6 @@ def check(
     threshold = config.fail_on
     failed = threshold is not None and any(f.severity >= threshold for f in report.findings)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
-
-
-def pair_outputs(
-    formats: tuple[str, ...], outputs: tuple[str, ...], github: bool = False
-) -> list[tuple[str, str | None]]:
-    """Pair the n-th --format with the n-th --output; a format left over goes to stdout.
-
-    With no --format, the report is text, or GitHub annotations when running in
-    GitHub Actions (``github``) and the report goes to stdout.
-    """
-    if not formats:
-        default = "github" if github and not outputs else "text"
-        formats = (default,) * max(1, len(outputs))
-    if len(outputs) > len(formats):
-        raise click.UsageError(
-            f"{len(outputs)} --output for {len(formats)} --format: give each output its format"
-        )
-    targets: list[tuple[str, str | None]] = [
-        (name, outputs[i] if i < len(outputs) else None) for i, name in enumerate(formats)
-    ]
-    if sum(output is None for _, output in targets) > 1:
-        raise click.UsageError(
-            "only one report can go to stdout: give every --format but one an --output"
-        )
-    files = [output for _, output in targets if output is not None]
-    if len(set(files)) != len(files):
-        raise click.UsageError("two reports would be written to the same --output file")
-    return targets
 
 
 @main.command("rules")

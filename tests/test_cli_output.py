@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from meshlint.cli import main
+from meshlint.output import targets
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -159,3 +160,31 @@ def test_an_unknown_rule_in_an_ignore_is_reported(runner: CliRunner) -> None:
     assert len(unused) == 1 and "unknown rule 'K04'" in unused[0]["message"]["text"]
     rules = run["tool"]["driver"]["rules"]
     assert rules[unused[0]["ruleIndex"]]["name"] == "unused-ignore"
+
+
+def test_each_output_belongs_to_the_format_before_it(runner: CliRunner) -> None:
+    result = check(
+        runner, "collector.yaml", "--format", "github", "--format", "sarif", "-o", "x.sarif"
+    )
+    assert result.stdout.startswith("::error file=collector.yaml,")
+    assert json.loads(Path("x.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--format", "json", "--output", "a.json", "--format", "sarif", "--output", "b.sarif"],
+         [("json", "a.json"), ("sarif", "b.sarif")]),
+        (["--format", "github", "--format=sarif", "--output=b.sarif"],
+         [("github", None), ("sarif", "b.sarif")]),
+        (["-o", "a.json", "--format", "json", "--format", "text"], [("json", "a.json"), ("text", None)]),
+        (["-qo", "r.txt", "--select", "--format", "-j2"], [("text", "r.txt")]),
+        (["--output", "a.txt", "--output", "b.txt"], [("text", "a.txt"), ("text", "b.txt")]),
+        (["--", "--format", "json"], [("text", None)]),
+        ([], [("text", None)]),
+    ],
+)  # fmt: skip
+def test_formats_and_outputs_pair_in_command_line_order(
+    args: list[str], expected: list[tuple[str, str | None]]
+) -> None:
+    assert targets.pair(targets.scan(args), default="text") == expected
