@@ -11,7 +11,9 @@ The exporterhelper queue (``sending_queue``; ``queue`` on Jaeger v2's
 * ``bytes``: serialized bytes, which grow by ``(span size + overhead) / span
   size`` once decoded in memory.
 
-A queue with ``storage`` is persistent (on disk) and is not estimated; nor is an
+Jaeger's ``jaeger_storage_exporter`` starts with its queue disabled (the
+field's zero value, not exporterhelper's defaults), so it counts only with
+``enabled: true``. A queue with ``storage`` is persistent (on disk) and is not estimated; nor is an
 exporter without a ``sending_queue`` block, because whether it queues by
 default depends on the exporter. A ``requests`` queue whose pipelines have no
 batch processor holds whatever the senders batched: not known statically.
@@ -58,8 +60,10 @@ class Batch:
     why: str
 
 
-def _disabled(value: Any) -> bool:
-    return value is False or str(value).strip().lower() == "false"
+def _flag(value: Any) -> bool | None:
+    """A YAML or templated-string boolean; None when unset or unknown."""
+    text = str(value).strip().lower()
+    return True if text == "true" else False if text == "false" else None
 
 
 def queues(view: ConfigView) -> Iterator[Queue]:
@@ -68,13 +72,15 @@ def queues(view: ConfigView) -> Iterator[Queue]:
     for eid, body in view.section("exporters").items():
         if not isinstance(body, dict) or str(eid) not in used:
             continue  # an exporter no pipeline uses is never started
+        jaeger = component_type(eid) == JAEGER_STORAGE_EXPORTER
         label = "sending_queue"
-        if label not in body and component_type(eid) == JAEGER_STORAGE_EXPORTER:
+        if label not in body and jaeger:
             label = "queue"  # Jaeger v2 names it differently (domain-facts §1)
         if label not in body:
             continue
         queue = body[label] if isinstance(body[label], dict) else {}
-        if _disabled(queue.get("enabled")) or queue.get("storage"):
+        enabled = _flag(queue.get("enabled"))
+        if enabled is False or (jaeger and enabled is None) or queue.get("storage"):
             continue
         yield Queue(str(eid), ("exporters", eid, label), queue, label)
 

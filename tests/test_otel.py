@@ -277,3 +277,16 @@ def test_an_unrecognised_image_is_the_collector_when_its_args_name_the_config() 
     )
     (doc,) = _docs(text)
     assert [m.budget.owner.split('"')[1] for m in mounts(doc)] == ["otelcol"]
+
+
+def test_jaeger_storage_exporter_queues_count_only_when_enabled() -> None:
+    def jaeger(queue: str) -> ConfigView:
+        text = _config_map(queue="{}").replace(
+            "      otlp:\n        endpoint: tempo:4317\n        sending_queue: {}",
+            f"      jaeger_storage_exporter:\n        trace_storage: es\n        queue: {queue}",
+        )
+        return _view(text.replace("exporters: [otlp]", "exporters: [jaeger_storage_exporter]"))
+
+    assert list(queues(jaeger("{queue_size: 100000}"))) == []
+    (queue,) = queues(jaeger("{enabled: true, queue_size: 100000}"))
+    assert queue.label == "queue" and queue.path[-1] == "queue"

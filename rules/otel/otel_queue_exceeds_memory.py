@@ -12,8 +12,9 @@ or that nothing bounds. The message shows the arithmetic:
 - `sizer: bytes`: `queue_size` (serialized bytes) x (span size + overhead) /
   span size.
 
-Persistent queues (`storage`) and exporters without a queue block are not
-judged, nor `requests` queues whose pipelines have no batch processor.
+Persistent queues (`storage`), exporters without a queue block, a Jaeger
+`queue` without `enabled: true` (it starts disabled) and `requests` queues
+whose pipelines have no batch processor are not judged.
 
 ## Why is this bad?
 A queue exists to absorb a slow or absent backend: in an outage it fills up
