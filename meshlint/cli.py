@@ -353,8 +353,11 @@ def markdown_table(rules: Any) -> str:
 def explain(rule: str) -> None:
     """Show a rule's documentation (by id or slug)."""
     from meshlint.config import Config
+    from meshlint.unused import RULE as UNUSED_IGNORE
 
-    found = _find_rule(_load_rules(Config(), False), rule)
+    # M100 is not a catalogue rule, but its findings should be explainable too.
+    rules = {**_load_rules(Config(), False), UNUSED_IGNORE.id: UNUSED_IGNORE}
+    found = _find_rule(rules, rule)
     click.echo(explain_text(found))
 
 

@@ -188,3 +188,8 @@ def test_formats_and_outputs_pair_in_command_line_order(
     args: list[str], expected: list[tuple[str, str | None]]
 ) -> None:
     assert targets.pair(targets.scan(args), default="text") == expected
+
+
+def test_explain_knows_the_unused_ignore_finding(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["explain", "M100"])
+    assert result.exit_code == 0 and "## What it does" in result.stdout

@@ -143,6 +143,13 @@ def test_sarif_paths_are_never_absolute(tmp_path: Path, monkeypatch: pytest.Monk
         assert uri == "deploy/collector.yaml"
 
 
+def test_sarif_uris_are_percent_encoded() -> None:
+    report = lint_text(HELM_STREAM, name="my deploy/a:b#1.yaml")
+    result = sarif(report)["runs"][0]["results"][0]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "my%20deploy/a%3Ab%231.yaml"
+
+
 def test_sarif_fingerprints_survive_lines_added_above() -> None:
     before = sarif(lint_text(MANIFEST))["runs"][0]["results"]
     moved = "# rendered by our pipeline\n# do not edit\n" + MANIFEST

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 from meshlint import __version__
 from meshlint.engine import Report
@@ -44,8 +45,13 @@ def fingerprint(finding: Finding, occurrence: int) -> str:
     return f"{hashlib.sha256(text.encode()).hexdigest()}:{occurrence}"
 
 
+def _uri(path: str) -> str:
+    # Percent-encoded, ":" included: "a:b.yaml" would otherwise read as a scheme.
+    return quote(path, safe="/")
+
+
 def _artifact(name: str) -> dict[str, Any]:
-    return {"uri": relative_path(name), "uriBaseId": SRCROOT}
+    return {"uri": _uri(relative_path(name)), "uriBaseId": SRCROOT}
 
 
 def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[st
         out["relatedLocations"] = [
             {
                 "id": 1,
-                "physicalLocation": {"artifactLocation": {"uri": loc.source}},
+                "physicalLocation": {"artifactLocation": {"uri": _uri(loc.source)}},
                 "message": {"text": f"rendered from the Helm template {loc.source}"},
             }
         ]
