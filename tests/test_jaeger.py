@@ -324,3 +324,33 @@ spec:
     assert not lint_text(text, select=["J003"]).findings
     flagged = lint_text(text.replace("Local", "Cluster"), select=["J003"]).findings
     assert [f.location.line for f in flagged] == [6, 15]  # the Service, the app's env
+
+
+AGENT_64MI = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          image: jaegertracing/jaeger-agent:1.57.0
+          args: [--processor.jaeger-compact.workers, "50"]
+          resources: {limits: {memory: 64Mi}}
+"""
+
+
+def test_agent_with_a_64mi_limit_shows_its_arithmetic() -> None:
+    (finding,) = lint_text(AGENT_64MI, select=["J002"]).findings
+    assert finding.severity is Severity.WARNING
+    assert "jaeger-compact (1000 + 50 workers) x 65000 B = 65.1 MiB" in finding.message
+    assert "~190 MiB" in finding.message and "limit 64Mi" in finding.message
+    assert finding.location.path.endswith(".args[1]")  # the value of "--flag value"
+
+
+def test_a_bare_value_flag_is_reported_and_a_separate_value_is_not() -> None:
+    bare = AGENT_64MI.replace('"50"]', "--reporter.type=grpc]")
+    (finding,) = lint_text(bare, select=["J004"]).findings
+    assert "has no value" in finding.message and finding.location.path.endswith(".args[0]")
+    assert not lint_text(AGENT_64MI, select=["J004"]).findings
