@@ -6,7 +6,9 @@ Reads the tracer SDK environment of every container of a workload and flags:
   its request): `OTEL_BSP_MAX_QUEUE_SIZE` or `JAEGER_REPORTER_MAX_QUEUE_SIZE`
   x (span size + overhead);
 - `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` above `OTEL_BSP_MAX_QUEUE_SIZE` (default
-  2048), which the specification forbids.
+  2048), which the specification forbids; this is also checked in the
+  OpenTelemetry operator's `Instrumentation` (`spec.env` and each language's
+  `env`), whose pods' memory is not known there.
 
 ## Why is this bad?
 The SDK keeps finished spans in the application's heap until the exporter
@@ -70,22 +72,32 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
 from meshlint.k8s import WORKLOAD_KINDS, Container, containers
-from meshlint.otel_sdk import BSP_BATCH, BSP_QUEUE, effective_queue, queue_settings, setting
+from meshlint.otel_sdk import (
+    BSP_BATCH,
+    BSP_QUEUE,
+    DEFAULTS,
+    INSTRUMENTATION,
+    instrumentation_envs,
+    queue_in_effect,
+    queue_settings,
+    setting,
+)
 from meshlint.quantity import human_bytes
 
 
-def _batch(container: Container) -> Violation | None:
+def _batch(container: Container, who: str, inherited: Container | None = None) -> Violation | None:
     batch = setting(container, BSP_BATCH)
     if batch is None:
         return None
-    queue = effective_queue(container)
-    if batch.value <= queue:
+    queue = queue_in_effect(container, inherited)
+    size = queue.value if queue is not None else DEFAULTS[BSP_QUEUE]
+    if batch.value <= size:
         return None
-    default = "" if setting(container, BSP_QUEUE) else " (the default)"
+    default = "" if queue is not None else " (the default)"
     return Violation(
         (*batch.var.path, "value"),
-        f'{BSP_BATCH} {batch.value} of container "{container.name}" is above {BSP_QUEUE} '
-        f"{queue}{default}: the specification requires batch <= queue; lower the batch size",
+        f"{BSP_BATCH} {batch.value} of {who} is above {BSP_QUEUE} {size}{default}: the "
+        f"specification requires batch <= queue; lower the batch size",
     )
 
 
@@ -108,10 +120,17 @@ def _queues(container: Container, per_span: int) -> Iterator[Violation]:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    if doc.kind == INSTRUMENTATION:
+        for env, inherited in instrumentation_envs(doc.data):
+            where = ".".join(str(p) for p in env.path)
+            verdict = _batch(env, f"{doc.resource} {where}", inherited)
+            if verdict is not None:
+                yield verdict
+        return
     per_span: int = ctx.params["span-size-bytes"] + ctx.params["span-overhead-bytes"]
     for container in containers(doc.data, doc.kind):
         yield from _queues(container, per_span)
-        verdict = _batch(container)
+        verdict = _batch(container, f'container "{container.name}"')
         if verdict is not None:
             yield verdict
 
@@ -123,7 +142,7 @@ RULE = Rule(
     summary="A tracer SDK span queue can exceed the container's memory, or batch > queue",
     doc=__doc__ or "",
     check=check,
-    kinds=WORKLOAD_KINDS,
+    kinds=WORKLOAD_KINDS | {INSTRUMENTATION},
     params=(
         Param("span-size-bytes", int, 1024, "serialized bytes of an average span"),
         Param("span-overhead-bytes", int, 4096, "heap bytes of a finished span beyond its size"),
