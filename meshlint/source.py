@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.model import Location, Path, Resource, json_path
 from meshlint.suppress import Suppressions
-from meshlint.yamlnodes import MAX_DEPTH, Converter, Loader, TooDeep, locate, node_at
+from meshlint.yamlnodes import MAX_DEPTH, Converter, Loader, TooDeep, locate, node_at, path_to
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
@@ -250,7 +250,11 @@ def parse_text(name: str, text: str) -> Parsed:
                 prefixed = "\n" * offset + chunk
                 line = prefixed.count("\n", 0, exc.position) + 1
                 column = exc.position - prefixed.rfind("\n", 0, exc.position)
-                char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+                char = (
+                    f"#x{exc.character:04x}"
+                    if isinstance(exc.character, int)
+                    else repr(exc.character)
+                )
                 message = f"unacceptable character {char}: {exc.reason}"
                 parsed.problems.append(Problem("M001", message, line, column))
             except yaml.YAMLError as exc:
@@ -305,7 +309,8 @@ def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, st
         data = converter.convert(root)
         source = _source_for(sources, parsed.last_line, root.start_mark.line)
         parsed.last_line = root.end_mark.line
-        for knode, path in converter.duplicates:
+        for knode, holder in converter.duplicates:
+            path = path_to(root, holder)
             parsed.problems.append(
                 Problem(
                     "M002",

@@ -184,3 +184,26 @@ def test_yamlish_text_never_raises(text: str) -> None:
     parsed = parse_text("fuzz.yaml", "apiVersion: v1\nkind: ConfigMap\n" + text)
     for doc in parsed.documents:
         doc.position(("data", "x", 0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="yYnNoOtTfF~.+-_:0123456789xeE<=abc ", max_size=12))
+def test_fast_resolver_agrees_with_pyyaml(text: str) -> None:
+    """meshlint's loader resolves every plain scalar to the tag PyYAML's would."""
+    import yaml
+
+    from meshlint.yamlnodes import Loader
+
+    source = f"v: {text}\n"
+    try:
+        expected = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return
+    actual = yaml.compose(source, Loader=Loader)
+    assert actual.value[0][1].tag == expected.value[0][1].tag
+
+
+def test_an_alias_inside_its_own_anchor_is_m001() -> None:
+    parsed = parse_text("r.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: &a\n  self: *a\n")
+    (problem,) = parsed.problems
+    assert problem.rule == "M001" and "refers to the anchor that contains it" in problem.message
