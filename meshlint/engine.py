@@ -12,7 +12,7 @@ import gc
 import multiprocessing
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -272,7 +272,12 @@ def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]
         yield from pool.imap_unordered(_work, ordered, chunksize=2)
 
 
-def lint(inputs: Iterable[Input], plan: Plan, jobs: int = 1) -> Report:
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+
+def lint(
+    inputs: Iterable[Input], plan: Plan, jobs: int = 1, progress: Progress | None = None
+) -> Report:
     items = list(inputs)
     report = Report(files=len(items))
     facts: dict[str, list[Any]] = defaultdict(list)
@@ -280,7 +285,9 @@ def lint(inputs: Iterable[Input], plan: Plan, jobs: int = 1) -> Report:
     ignores: list[Ignore] = []
     used: set[Ignore] = set()
     with _gc_paused():
-        for part in _reports(items, plan, jobs):
+        for done, part in enumerate(_reports(items, plan, jobs), 1):
+            if progress is not None:
+                progress(done, len(items))
             report.findings.extend(part.findings)
             report.errors.extend(part.errors)
             report.documents += part.documents
