@@ -1,0 +1,327 @@
+"""The effective Istio mesh and proxy configuration of a run: the one place
+that knows Istio's precedence. Every Istio rule asks here.
+
+Files are linted one by one (maybe in worker processes), so rules gather small
+facts with ``collect`` (installs, Telemetry/EnvoyFilter/Sidecar resources and
+workloads) and build a ``Mesh`` from ``ctx.facts`` and ``ctx.index`` in
+``check_run``. Precedence, most specific first:
+
+* sampling: Telemetry ``randomSamplingPercentage`` (workload selector, then
+  namespace, then root namespace) > ``proxy.istio.io/config`` ``tracing`` >
+  ``meshConfig.defaultConfig.tracing.sampling`` > ``PILOT_TRACE_SAMPLING`` /
+  ``values.pilot.traceSampling`` (OSSM: ``spec.tracing.sampling`` / 100) > 1%;
+* other ProxyConfig fields: the annotation, field by field, over the mesh's
+  ``defaultConfig``, over Istio's defaults (terminationDrainDuration 5s);
+* proxy resources: ``sidecar.istio.io/proxy*`` annotations replace
+  ``global.proxy.resources`` as a whole (the injection template's rule), which
+  defaults to a 1024Mi memory limit;
+* native sidecar: the ``sidecar.istio.io/nativeSidecar`` annotation >
+  istiod ``ENABLE_NATIVE_SIDECARS`` > ``auto`` (Istio >= 1.27 on kubelets >= 1.33).
+
+When a run holds several installs a workload could belong to, a workload
+finding needs every candidate to agree (no false positive from a guess).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meshlint.index import Index
+from meshlint.istio_install import InstallFact, install_facts
+from meshlint.istio_proxy import (
+    DEFAULT_DRAIN_SECONDS,
+    DEFAULT_PROXY_MEMORY_LIMIT,
+    DEFAULT_SAMPLING,
+    MeshSettings,
+    ProxyDefaults,
+)
+from meshlint.istio_telemetry import ScopedFact, scoped_facts
+from meshlint.istio_values import Setting, falsy, truthy
+from meshlint.istio_workload import WorkloadFact, workload_facts
+from meshlint.k8s import WORKLOAD_KINDS
+from meshlint.model import Context, Location
+from meshlint.source import Document
+
+FACT_KINDS = WORKLOAD_KINDS | {
+    "IstioOperator",
+    "ConfigMap",
+    "ServiceMeshControlPlane",
+    "Telemetry",
+    "EnvoyFilter",
+    "Sidecar",
+}
+_MESH_SURFACES = ("IstioOperator", "ConfigMap", "ServiceMeshControlPlane")
+
+
+def collect(doc: Document, ctx: Context) -> Iterator[Any]:
+    """Every Istio rule's ``collect``: the facts ``Mesh`` is built from."""
+    yield from install_facts(doc)
+    yield from scoped_facts(doc)
+    yield from workload_facts(doc)
+
+
+@dataclass(frozen=True)
+class Install:
+    """One install: an IstioOperator, an OSSM control plane, or the parts of one
+    rendered install (mesh ConfigMap, istiod, injector) from the same file."""
+
+    parts: tuple[InstallFact, ...] = ()
+
+    def _first(self, name: str) -> Any:
+        for part in self.parts:
+            if getattr(part, name) is not None:
+                return getattr(part, name)
+        return None
+
+    @property
+    def revision(self) -> str:
+        return self.parts[0].revision if self.parts else ""
+
+    @property
+    def mesh(self) -> MeshSettings:
+        return self._first("mesh") or MeshSettings()
+
+    @property
+    def anchor(self) -> Location | None:
+        """The mesh config when there is one (what a user edits), else the object."""
+        return self._first("mesh_at") or (self.parts[0].at if self.parts else None)
+
+    @property
+    def surface(self) -> str:
+        return next((p.surface for p in self.parts if p.mesh is not None), self.parts[0].surface)
+
+    @property
+    def mesh_wide(self) -> bool:
+        """Installs istiod and carries mesh config: its defaults reach every proxy."""
+        return any(p.control_plane and p.surface in _MESH_SURFACES for p in self.parts)
+
+    @property
+    def pilot_sampling(self) -> Setting | None:
+        return self._first("pilot_sampling")  # type: ignore[no-any-return]
+
+    @property
+    def prometheus_off(self) -> Setting | None:
+        return self._first("prometheus")  # type: ignore[no-any-return]
+
+    @property
+    def native(self) -> Setting | None:
+        return self._first("native")  # type: ignore[no-any-return]
+
+    @property
+    def proxy_limit(self) -> Setting | None:
+        return self._first("proxy_limit")  # type: ignore[no-any-return]
+
+    @property
+    def proxy_prestop(self) -> Setting | None:
+        return self._first("proxy_prestop")  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> tuple[int, int] | None:
+        return self._first("version")  # type: ignore[no-any-return]
+
+    def sampling(self) -> tuple[float, Setting | None]:
+        """The mesh default rate before Telemetry: defaultConfig, then istiod."""
+        own = self.mesh.proxy.sampling or self.pilot_sampling
+        return (own.value, own) if own else (DEFAULT_SAMPLING, None)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """The effective proxy of one workload under one install."""
+
+    workload: WorkloadFact
+    install: Install
+    config: ProxyDefaults  # annotation over mesh defaultConfig
+    sampling: float
+    sampling_at: Setting | None  # None: Istio's default
+    drain: float
+    exit_on_zero: bool
+    native: bool
+    memory_limit: Setting | None  # value "" or None: no limit
+    prestop: float  # the proxy's own preStop, seconds
+
+    @property
+    def drain_at(self) -> Setting | None:
+        return self.config.drain
+
+
+class Mesh:
+    def __init__(self, facts: Iterable[Any], index: Index | None, kube: tuple[int, int]) -> None:
+        self.index = index or Index()
+        self.kube = kube
+        self.scoped: list[ScopedFact] = []
+        self.workloads: list[WorkloadFact] = []
+        groups: dict[tuple[Any, ...], list[InstallFact]] = defaultdict(list)
+        for fact in facts:
+            if isinstance(fact, InstallFact):
+                alone = fact.surface in ("IstioOperator", "ServiceMeshControlPlane")
+                key = (id(fact),) if alone else (fact.file, fact.namespace, fact.revision)
+                groups[key].append(fact)
+            elif isinstance(fact, ScopedFact):
+                self.scoped.append(fact)
+            elif isinstance(fact, WorkloadFact):
+                self.workloads.append(fact)
+        # the part that carries mesh config first: it names and anchors the install
+        self.installs = [
+            Install(tuple(sorted(parts, key=lambda p: p.mesh is None))) for parts in groups.values()
+        ]
+
+    @classmethod
+    def of(cls, ctx: Context) -> Mesh:
+        return cls(ctx.facts, ctx.index, ctx.kube_version)
+
+    @classmethod
+    def of_document(cls, doc: Document, ctx: Context) -> Mesh:
+        """What one document says on its own (the per-document half of a rule)."""
+        return cls(collect(doc, ctx), None, ctx.kube_version)
+
+    # --- scope -------------------------------------------------------------
+    def roots(self) -> set[str]:
+        return {i.mesh.root_namespace for i in self.installs} or {"istio-system"}
+
+    def mesh_scoped(self, kind: str) -> list[ScopedFact]:
+        """Resources of ``kind`` in a root namespace without a selector: mesh-wide."""
+        roots = self.roots()
+        return [
+            f for f in self.scoped if f.kind == kind and f.selector is None and f.namespace in roots
+        ]
+
+    def applying(self, kind: str, w: WorkloadFact) -> list[ScopedFact]:
+        """Resources of ``kind`` that apply to ``w``, most specific first."""
+        ns = w.resource.namespace
+        own = [
+            f
+            for f in self.scoped
+            if f.kind == kind
+            and f.selector
+            and f.namespace == ns
+            and all(w.labels.get(k) == v for k, v in f.selector.items())
+        ]
+        space = [
+            f for f in self.scoped if f.kind == kind and f.selector is None and f.namespace == ns
+        ]
+        return own + space + [f for f in self.mesh_scoped(kind) if f not in space]
+
+    # --- installs ----------------------------------------------------------
+    def candidates(self, revision: str | None) -> list[Install]:
+        found = [i for i in self.installs if i.revision == (revision or "")]
+        return found or [Install()]
+
+    def mesh_sampling(self, install: Install) -> tuple[float, Setting | None, bool]:
+        """(rate, where, from Telemetry) for proxies with no override of their own."""
+        for fact in self.mesh_scoped("Telemetry"):
+            if fact.sampling is not None:
+                return fact.sampling.value, fact.sampling, True
+        rate, where = install.sampling()
+        return rate, where, False
+
+    def fallback_cleared(self) -> bool:
+        return any(f.clears_outbound_fallback for f in self.scoped)
+
+    def registry_only(self, install: Install) -> bool:
+        outbound = install.mesh.outbound
+        if outbound is not None and outbound.value == "REGISTRY_ONLY":
+            return True
+        return any(f.registry_only for f in self.mesh_scoped("Sidecar"))
+
+    # --- workloads ---------------------------------------------------------
+    def injection(self, w: WorkloadFact) -> tuple[bool, str | None]:
+        """Whether Istio injects a proxy into ``w``, and with which revision."""
+        if w.proxy_container is not None:
+            return True, w.revision
+        if w.host_network or (w.inject is not None and falsy(w.inject.value)):
+            return False, None
+        if w.inject is not None and truthy(w.inject.value):
+            return True, w.revision
+        if w.revision:
+            return True, w.revision
+        ns = w.resource.namespace
+        if ns is None:
+            return False, None  # cannot know which namespace labels apply
+        for entry in self.index.find("Namespace", name=ns):
+            labels = entry.labels
+            if labels.get("istio-injection") == "enabled":
+                return True, None
+            if labels.get("istio-injection") == "disabled":
+                return False, None
+            if labels.get("istio.io/rev"):
+                rev = labels["istio.io/rev"]
+                return True, None if rev == "default" else rev
+        return False, None
+
+    def proxies(self, w: WorkloadFact, *, assume_injected: bool = False) -> list[Proxy]:
+        """The effective proxy of ``w`` under each candidate install.
+
+        [] when Istio does not inject ``w``, unless ``assume_injected`` (a pod that
+        writes ``proxy.istio.io/config`` expects a proxy even where its namespace
+        labels are not in the run).
+        """
+        injected, revision = self.injection(w)
+        if not injected:
+            opted_out = w.inject is not None and falsy(w.inject.value)
+            if not assume_injected or opted_out or w.host_network:
+                return []
+            revision = w.revision
+        return [self._proxy(w, install) for install in self.candidates(revision)]
+
+    def _proxy(self, w: WorkloadFact, install: Install) -> Proxy:
+        config = w.proxy.over(install.mesh.proxy)
+        sampling: tuple[float, Setting | None]
+        telemetry = next((f.sampling for f in self.applying("Telemetry", w) if f.sampling), None)
+        if telemetry is not None:
+            sampling = (telemetry.value, telemetry)
+        elif config.sampling is not None:
+            sampling = (config.sampling.value, config.sampling)
+        else:
+            sampling = install.sampling()
+        box = w.proxy_container
+        return Proxy(
+            w,
+            install,
+            config,
+            sampling[0],
+            sampling[1],
+            config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS,
+            bool(config.exit_on_zero and config.exit_on_zero.value)
+            or bool(box and box.exit_on_zero),
+            self._native(w, install),
+            self._memory_limit(w, install),
+            (box.prestop.value if box and box.prestop else 0.0)
+            or (install.proxy_prestop.value if install.proxy_prestop and not box else 0.0),
+        )
+
+    def _native(self, w: WorkloadFact, install: Install) -> bool:
+        if w.proxy_container is not None and not w.proxy_container.auto:
+            return w.proxy_container.native
+        if w.native is not None:
+            return bool(w.native.value)
+        if install.native is not None:
+            return bool(install.native.value)
+        version = install.version
+        return version is not None and version >= (1, 27) and self.kube >= (1, 33)
+
+    def _memory_limit(self, w: WorkloadFact, install: Install) -> Setting | None:
+        box = w.proxy_container
+        if box is not None and (box.memory_limit or not box.auto):
+            return Setting(box.memory_limit or "", box.resources_at)
+        if w.resource_annotations:  # the annotations replace global.proxy.resources
+            return w.memory_limit or Setting("", w.at)
+        if install.proxy_limit is not None:
+            return install.proxy_limit
+        return Setting(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
+
+
+def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
+    """The first proxy when ``test`` holds for all candidates, else None."""
+    return proxies[0] if proxies and all(test(p) for p in proxies) else None
+
+
+def facts_of(facts: Iterable[Any], kind: type) -> list[Any]:
+    return [f for f in facts if isinstance(f, kind)]
+
+
+def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
