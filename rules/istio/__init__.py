@@ -1,4 +1,5 @@
-"""Istio rules."""
+"""Istio rules: mesh-wide and per-workload proxy settings, resolved by
+``meshlint.istio`` across every object of the run."""
 
 from __future__ import annotations
 
@@ -6,4 +7,20 @@ from meshlint import Rule
 
 
 def rules() -> list[Rule]:
-    return []
+    from meshlint.rules.istio import (
+        drain_exceeds_grace_period,
+        host_header_fallback_enabled,
+        proxy_memory_limit_missing,
+        sidecar_drain_missing,
+        tracing_sampling_too_high,
+        unbounded_tracer_buffer,
+    )
+
+    return [
+        host_header_fallback_enabled.RULE,  # I001
+        tracing_sampling_too_high.RULE,  # I002
+        unbounded_tracer_buffer.RULE,  # I003
+        sidecar_drain_missing.RULE,  # I004
+        drain_exceeds_grace_period.RULE,  # I005
+        proxy_memory_limit_missing.RULE,  # I006
+    ]

@@ -1,0 +1,134 @@
+"""
+## What it does
+Flags random trace sampling above `max-sampling-percent` (default 10) on every
+surface Istio reads it from, where that surface is the one in effect:
+`meshConfig.defaultConfig.tracing.sampling`, `values.pilot.traceSampling` /
+`values.traceSampling` (and the `demo` profile, which sets 100), the istiod
+`PILOT_TRACE_SAMPLING` env, a Telemetry `randomSamplingPercentage`, a pod's
+`proxy.istio.io/config` `tracing.sampling`, and Red Hat OSSM's
+`ServiceMeshControlPlane.spec.tracing.sampling` (in units of 0.01%: 10000 is
+100%). A setting shadowed by a more specific one (a Telemetry over
+`defaultConfig`, `defaultConfig` over `PILOT_TRACE_SAMPLING`) is not reported.
+
+## Why is this bad?
+Every sampled request makes each proxy on its path build, buffer and export
+spans. At 100% and a few thousand requests per second the proxies' tracer
+buffers and the collector's queues grow with traffic, not with a budget: an
+Istio ingress gateway with the Datadog tracer grew to its 1 GB limit in ten
+minutes (istio#33073). Client-forced traces (`x-client-trace-id`) are kept
+regardless of the rate, so debugging does not need a high random rate.
+
+## Example
+```yaml
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: mesh-default
+  namespace: istio-system
+spec:
+  tracing:
+    - providers:
+        - name: otel-tracing
+      randomSamplingPercentage: 100
+```
+
+## Use instead
+```yaml
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: mesh-default
+  namespace: istio-system
+spec:
+  tracing:
+    - providers:
+        - name: otel-tracing
+      randomSamplingPercentage: 1
+```
+
+## Parameters
+- `max-sampling-percent` (float, default 10): the highest random sampling rate, in percent, that is not reported.
+
+## References
+- istio#33073 (gateway OOM with tracing on), DataDog/dd-opentracing-cpp#190 (forced sampling, no memory bound)
+- istio `pilot/pkg/networking/core/tracing.go` (sampling precedence; 0 means unset)
+- Red Hat OpenShift Service Mesh docs, "Configuring sampling" (units of 0.01%)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshlint import Context, Document, Param, Rule, Severity, Violation
+from meshlint.istio import FACT_KINDS, Mesh, collect
+from meshlint.istio_values import Setting, percent
+
+_WHY = "every proxy on a sampled path buffers and exports spans in proportion to traffic"
+
+
+def _violation(what: str, setting: Setting, limit: float) -> Violation:
+    return Violation(
+        (),
+        f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "
+        f"{percent(limit)}: {_WHY}",
+        anchor=setting.at,
+    )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    """Surfaces nothing else can override: a Telemetry rate, an OSSM control plane."""
+    limit = float(ctx.params["max-sampling-percent"])
+    mesh = Mesh.of_document(doc, ctx)
+    for fact in mesh.scoped:
+        if fact.kind == "Telemetry" and fact.sampling and fact.sampling.value > limit:
+            yield _violation("Telemetry randomSamplingPercentage", fact.sampling, limit)
+    for install in mesh.installs:
+        rate, where = install.sampling()
+        if install.surface == "ServiceMeshControlPlane" and where and rate > limit:
+            what = f"spec.tracing.sampling {rate * 100:g} (units of 0.01%)"
+            yield _violation(what, where, limit)
+
+
+def check_run(ctx: Context) -> Iterator[Violation]:
+    limit = float(ctx.params["max-sampling-percent"])
+    mesh = Mesh.of(ctx)
+    shadowed = any(f.sampling for f in mesh.mesh_scoped("Telemetry"))
+    for install in mesh.installs:
+        rate, where = install.sampling()
+        if shadowed or where is None or rate <= limit:
+            continue
+        if install.surface == "ServiceMeshControlPlane":
+            continue  # check() reports it
+        if where is install.mesh.proxy.sampling:
+            what = "meshConfig defaultConfig.tracing.sampling"
+        else:
+            what = f"{install.surface} trace sampling (PILOT_TRACE_SAMPLING / traceSampling)"
+        yield _violation(what, where, limit)
+    for w in mesh.workloads:
+        own = w.proxy.sampling
+        if own is None or own.value <= limit:
+            continue
+        if any(f.sampling for f in mesh.applying("Telemetry", w)):
+            continue  # a Telemetry rate wins over the annotation
+        yield _violation("proxy.istio.io/config tracing.sampling", own, limit)
+
+
+RULE = Rule(
+    id="I002",
+    slug="tracing-sampling-too-high",
+    severity=Severity.WARNING,
+    summary="Istio random trace sampling above the configured maximum",
+    doc=__doc__ or "",
+    check=check,
+    kinds=FACT_KINDS,
+    collect=collect,
+    check_run=check_run,
+    params=(
+        Param(
+            "max-sampling-percent",
+            float,
+            10.0,
+            "highest random trace sampling rate (percent) that is not reported",
+        ),
+    ),
+)

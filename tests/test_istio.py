@@ -1,0 +1,311 @@
+"""meshlint.istio: the effective mesh and proxy configuration, and its precedence."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from conftest import lint_text
+from meshlint.index import Index, entry_for
+from meshlint.istio import Mesh, collect
+from meshlint.istio_embedded import validator
+from meshlint.istio_values import prestop_seconds, seconds, version_of
+from meshlint.model import Context
+from meshlint.source import parse_text
+
+
+def mesh_of(text: str, kube: tuple[int, int] = (1, 30)) -> Mesh:
+    parsed = parse_text("run.yaml", textwrap.dedent(text))
+    ctx = Context(kube_version=kube)
+    facts = [fact for doc in parsed.documents for fact in collect(doc, ctx)]
+    return Mesh(facts, Index(entry_for(doc) for doc in parsed.documents), kube)
+
+
+def workload(mesh: Mesh, name: str):  # type: ignore[no-untyped-def]
+    return next(w for w in mesh.workloads if w.resource.name == name)
+
+
+IOP = """
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {{name: cp, namespace: istio-system}}
+spec:
+{spec}
+"""
+
+APP = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app, namespace: shop}}
+spec:
+  template:
+    metadata:
+      labels: {{sidecar.istio.io/inject: "true", app: app}}
+      annotations: {annotations}
+    spec:
+      terminationGracePeriodSeconds: 60
+      containers:
+        - name: app
+          image: registry.example.com/app:1.0.0
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5s", 5.0),
+        ("1m30s", 90.0),
+        ("500ms", 0.5),
+        ("1.5h", 5400.0),
+        (45, 45.0),
+        ("5", None),
+        ("", None),
+    ],
+)
+def test_durations(text: object, expected: float | None) -> None:
+    assert seconds(text) == expected
+
+
+def test_prestop_and_version_grammars() -> None:
+    assert prestop_seconds({"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 12"]}}}) == 12
+    assert prestop_seconds({"preStop": {"sleep": {"seconds": 7}}}) == 7
+    assert prestop_seconds({"preStop": {"httpGet": {"path": "/drain"}}}) == 0.0
+    assert prestop_seconds({}) is None
+    assert version_of("docker.io/istio/pilot:1.22.3-distroless") == (1, 22)
+    assert version_of("latest") is None
+
+
+def test_default_config_sampling_shadows_pilot_trace_sampling() -> None:
+    spec = """
+      meshConfig: {defaultConfig: {tracing: {sampling: 2}}}
+      values: {pilot: {traceSampling: 100}}
+    """
+    mesh = mesh_of(IOP.format(spec=textwrap.indent(textwrap.dedent(spec), "  ")))
+    (install,) = mesh.installs
+    assert install.sampling()[0] == 2
+
+
+def test_sampling_zero_is_unset_and_out_of_range_is_default() -> None:
+    spec = """
+      meshConfig: {defaultConfig: {tracing: {sampling: 0}}}
+      values: {pilot: {env: {PILOT_TRACE_SAMPLING: "250"}}}
+    """
+    mesh = mesh_of(IOP.format(spec=textwrap.indent(textwrap.dedent(spec), "  ")))
+    assert mesh.installs[0].sampling()[0] == 1.0  # 0 falls through; 250 resets to 1.0
+
+
+def test_sampling_precedence_for_a_workload() -> None:
+    text = IOP.format(spec="  meshConfig: {defaultConfig: {tracing: {sampling: 3}}}") + APP.format(
+        annotations='{proxy.istio.io/config: "tracing: {sampling: 7}"}'
+    )
+    mesh = mesh_of(text)
+    (proxy,) = mesh.proxies(workload(mesh, "app"))
+    assert proxy.sampling == 7  # the annotation over the mesh default
+    namespace_telemetry = """
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: t, namespace: shop}
+spec: {tracing: [{randomSamplingPercentage: 0.5}]}
+"""
+    mesh = mesh_of(text + namespace_telemetry)
+    (proxy,) = mesh.proxies(workload(mesh, "app"))
+    assert proxy.sampling == 0.5  # a Telemetry over both
+
+
+def test_telemetry_scope_follows_selector_and_namespace() -> None:
+    telemetry = """
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  {selector}
+  tracing: [{{randomSamplingPercentage: {rate}}}]
+"""
+    text = APP.format(annotations="{}")
+    text += telemetry.format(name="root", ns="istio-system", selector="", rate=4)
+    text += telemetry.format(
+        name="other", ns="shop", selector="selector: {matchLabels: {app: x}}", rate=9
+    )
+    mesh = mesh_of(text)
+    (proxy,) = mesh.proxies(workload(mesh, "app"))
+    assert proxy.sampling == 4  # the root one applies; the other selects different pods
+    text += telemetry.format(
+        name="mine", ns="shop", selector="selector: {matchLabels: {app: app}}", rate=6
+    )
+    mesh = mesh_of(text)
+    assert mesh.proxies(workload(mesh, "app"))[0].sampling == 6
+
+
+def test_injection_from_namespace_labels_and_revisions() -> None:
+    text = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/rev: canary}}
+---
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata: {name: canary, namespace: istio-system}
+spec:
+  revision: canary
+  meshConfig: {defaultConfig: {terminationDrainDuration: 12s}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: plain, image: registry.example.com/plain:1}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: opted-out, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {sidecar.istio.io/inject: "false"}}
+    spec:
+      containers: [{name: x, image: registry.example.com/x:1}]
+"""
+    mesh = mesh_of(text)
+    assert mesh.injection(workload(mesh, "plain")) == (True, "canary")
+    (proxy,) = mesh.proxies(workload(mesh, "plain"))
+    assert proxy.drain == 12  # the canary install's defaults
+    assert mesh.proxies(workload(mesh, "opted-out")) == []
+
+
+def test_annotation_fields_override_mesh_fields_one_by_one() -> None:
+    spec = """
+      meshConfig:
+        defaultConfig:
+          terminationDrainDuration: 20s
+          proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"}
+    """
+    text = IOP.format(spec=textwrap.indent(textwrap.dedent(spec), "  "))
+    text += APP.format(annotations='{proxy.istio.io/config: "terminationDrainDuration: 40s"}')
+    mesh = mesh_of(text)
+    (proxy,) = mesh.proxies(workload(mesh, "app"))
+    assert proxy.drain == 40 and proxy.exit_on_zero
+
+
+def test_native_sidecar_precedence() -> None:
+    spec = '  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}}}'
+    mesh = mesh_of(IOP.format(spec=spec) + APP.format(annotations="{}"))
+    assert mesh.proxies(workload(mesh, "app"))[0].native
+    text = IOP.format(spec=spec) + APP.format(
+        annotations='{sidecar.istio.io/nativeSidecar: "false"}'
+    )
+    mesh = mesh_of(text)
+    assert not mesh.proxies(workload(mesh, "app"))[0].native
+    auto = IOP.format(spec="  tag: 1.27.1") + APP.format(annotations="{}")
+    assert mesh_of(auto, kube=(1, 33)).proxies(workload(mesh_of(auto), "app"))[0].native
+    assert not mesh_of(auto, kube=(1, 30)).proxies(workload(mesh_of(auto), "app"))[0].native
+
+
+def test_proxy_memory_limit_resolution() -> None:
+    mesh = mesh_of(APP.format(annotations="{}"))
+    limit = mesh.proxies(workload(mesh, "app"))[0].memory_limit
+    assert limit is not None and limit.value == "1024Mi"  # Istio's global.proxy.resources
+    mesh = mesh_of(APP.format(annotations="{sidecar.istio.io/proxyMemory: 128Mi}"))
+    limit = mesh.proxies(workload(mesh, "app"))[0].memory_limit
+    assert limit is not None and limit.value == ""  # annotations replace the whole block
+    spec = "  values: {global: {proxy: {resources: {limits: {memory: 2Gi}}}}}"
+    mesh = mesh_of(IOP.format(spec=spec) + APP.format(annotations="{}"))
+    limit = mesh.proxies(workload(mesh, "app"))[0].memory_limit
+    assert limit is not None and limit.value == "2Gi"
+
+
+def test_several_installs_must_all_agree() -> None:
+    slow = IOP.format(spec="  meshConfig: {defaultConfig: {terminationDrainDuration: 90s}}")
+    fast = slow.replace("name: cp", "name: cp2").replace("90s", "5s")
+    text = slow + "---" + fast + APP.format(annotations="{}")
+    report = lint_text(text, select=["I004"])
+    assert report.findings == []  # under "slow" the 90s drain covers the 60s grace period
+
+
+def test_rendered_install_parts_merge_by_file_namespace_and_revision() -> None:
+    text = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |-
+    defaultConfig:
+      tracing: {sampling: 5}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  template:
+    spec:
+      containers:
+        - name: discovery
+          image: docker.io/istio/pilot:1.22.0
+          env: [{name: PILOT_TRACE_SAMPLING, value: "100"}]
+"""
+    mesh = mesh_of(text)
+    (install,) = mesh.installs
+    assert install.sampling()[0] == 5 and install.version == (1, 22)
+    assert lint_text(text, select=["I002"]).findings == []
+
+
+def test_host_header_fallback_clean_when_prometheus_is_off_or_registry_only() -> None:
+    off = IOP.format(spec="  values: {telemetry: {v2: {prometheus: {enabled: false}}}}")
+    assert lint_text(off, select=["I001"]).findings == []
+    providers = IOP.format(spec="  meshConfig: {defaultProviders: {metrics: [stackdriver]}}")
+    assert lint_text(providers, select=["I001"]).findings == []
+    sidecar = (
+        IOP.format(spec="  profile: default")
+        + """
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: istio-system}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+"""
+    )
+    assert lint_text(sidecar, select=["I001"]).findings == []
+    assert len(lint_text(IOP.format(spec="  profile: default"), select=["I001"]).findings) == 1
+
+
+def test_legacy_wasm_stats_filter_json_is_read() -> None:
+    text = """
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: stats-filter-1.8, namespace: istio-system}
+spec:
+  configPatches:
+    - applyTo: HTTP_FILTER
+      match: {context: SIDECAR_OUTBOUND}
+      patch:
+        operation: INSERT_BEFORE
+        value:
+          name: istio.stats
+          typed_config:
+            value:
+              config:
+                root_id: stats_outbound
+                configuration:
+                  value: |
+                    {"debug": "false", "stat_prefix": "istio", "disable_host_header_fallback": true}
+"""
+    assert mesh_of(text).fallback_cleared()
+
+
+def test_schema_is_compiled_once() -> None:
+    assert validator("istio-proxyconfig.schema.json") is validator("istio-proxyconfig.schema.json")
+
+
+def test_embedded_positions_map_into_the_host_file() -> None:
+    text = APP.format(annotations="").replace(
+        "      annotations: \n",
+        "      annotations:\n        proxy.istio.io/config: |\n          drainDuraton: 5s\n",
+    )
+    (finding,) = lint_text(text, select=["M004"]).findings
+    line = text.splitlines()[finding.location.line - 1]
+    assert "drainDuraton" in line and finding.location.column == line.index("drainDuraton") + 1
