@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from meshlint.index import Index
@@ -53,6 +54,8 @@ FACT_KINDS = WORKLOAD_KINDS | {
     "EnvoyFilter",
     "Sidecar",
 }
+INSTALL_KINDS = frozenset({"IstioOperator", "ConfigMap", "Deployment", "ServiceMeshControlPlane"})
+MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deployment
 _MESH_SURFACES = ("IstioOperator", "ConfigMap", "ServiceMeshControlPlane")
 
 
@@ -61,6 +64,12 @@ def collect(doc: Document, ctx: Context) -> Iterator[Any]:
     yield from install_facts(doc)
     yield from scoped_facts(doc)
     yield from workload_facts(doc)
+
+
+def collect_mesh(doc: Document, ctx: Context) -> Iterator[Any]:
+    """``collect`` for rules that judge installs and mesh resources, not workloads."""
+    yield from install_facts(doc)
+    yield from scoped_facts(doc)
 
 
 @dataclass(frozen=True)
@@ -80,45 +89,54 @@ class Install:
     def revision(self) -> str:
         return self.parts[0].revision if self.parts else ""
 
-    @property
+    @cached_property
     def mesh(self) -> MeshSettings:
         return self._first("mesh") or MeshSettings()
 
-    @property
+    @cached_property
     def anchor(self) -> Location | None:
         """The mesh config when there is one (what a user edits), else the object."""
         return self._first("mesh_at") or (self.parts[0].at if self.parts else None)
 
-    @property
+    @cached_property
     def surface(self) -> str:
         return next((p.surface for p in self.parts if p.mesh is not None), self.parts[0].surface)
 
-    @property
+    @cached_property
     def mesh_wide(self) -> bool:
         """Installs istiod and carries mesh config: its defaults reach every proxy."""
         return any(p.control_plane and p.surface in _MESH_SURFACES for p in self.parts)
 
-    @property
+    @cached_property
     def pilot_sampling(self) -> Setting | None:
         return self._first("pilot_sampling")  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def prometheus_off(self) -> Setting | None:
         return self._first("prometheus")  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def native(self) -> Setting | None:
         return self._first("native")  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def proxy_limit(self) -> Setting | None:
         return self._first("proxy_limit")  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def proxy_prestop(self) -> Setting | None:
         return self._first("proxy_prestop")  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
+    def outbound(self) -> Setting | None:
+        """outboundTrafficPolicy.mode: MeshConfig, else the old Helm global value."""
+        return self.mesh.outbound or self._first("values_outbound")
+
+    @cached_property
+    def values_datadog(self) -> Setting | None:
+        return self._first("values_datadog")  # type: ignore[no-any-return]
+
+    @cached_property
     def version(self) -> tuple[int, int] | None:
         return self._first("version")  # type: ignore[no-any-return]
 
@@ -168,6 +186,12 @@ class Mesh:
         self.installs = [
             Install(tuple(sorted(parts, key=lambda p: p.mesh is None))) for parts in groups.values()
         ]
+        # asked once per workload and candidate install: computed once per run
+        self._roots = {i.mesh.root_namespace for i in self.installs} or {"istio-system"}
+        self._mesh_scoped: dict[str, list[ScopedFact]] = defaultdict(list)
+        for fact in self.scoped:
+            if fact.selector is None and fact.namespace in self._roots:
+                self._mesh_scoped[fact.kind].append(fact)
 
     @classmethod
     def of(cls, ctx: Context) -> Mesh:
@@ -180,14 +204,11 @@ class Mesh:
 
     # --- scope -------------------------------------------------------------
     def roots(self) -> set[str]:
-        return {i.mesh.root_namespace for i in self.installs} or {"istio-system"}
+        return self._roots
 
     def mesh_scoped(self, kind: str) -> list[ScopedFact]:
         """Resources of ``kind`` in a root namespace without a selector: mesh-wide."""
-        roots = self.roots()
-        return [
-            f for f in self.scoped if f.kind == kind and f.selector is None and f.namespace in roots
-        ]
+        return self._mesh_scoped.get(kind, [])
 
     def applying(self, kind: str, w: WorkloadFact) -> list[ScopedFact]:
         """Resources of ``kind`` that apply to ``w``, most specific first."""
@@ -222,7 +243,7 @@ class Mesh:
         return any(f.clears_outbound_fallback for f in self.scoped)
 
     def registry_only(self, install: Install) -> bool:
-        outbound = install.mesh.outbound
+        outbound = install.outbound
         if outbound is not None and outbound.value == "REGISTRY_ONLY":
             return True
         return any(f.registry_only for f in self.mesh_scoped("Sidecar"))

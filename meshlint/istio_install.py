@@ -40,6 +40,10 @@ class InstallFact:
     proxy_limit: Setting | None = None  # global.proxy.resources memory limit; "" = none
     proxy_prestop: Setting | None = None  # global.proxy.lifecycle preStop, seconds
     version: tuple[int, int] | None = None
+    values_outbound: Setting | None = (
+        None  # global.outboundTrafficPolicy.mode (Istio <= 1.5 values)
+    )
+    values_datadog: Setting | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
 
 
 def _env(items: Any, name: str) -> tuple[int, Any] | None:
@@ -94,6 +98,13 @@ def _values_facts(doc: Document, values: Any, base: Path) -> dict[str, Any]:
         out["proxy_prestop"] = Setting(
             wait, anchor((*base, "global", "proxy", "lifecycle", "preStop"))
         )
+    mode = get_in(values, ("global", "outboundTrafficPolicy", "mode"))
+    if isinstance(mode, str):
+        out["values_outbound"] = Setting(
+            mode, anchor((*base, "global", "outboundTrafficPolicy", "mode"))
+        )
+    if proxy.get("tracer") == "datadog":
+        out["values_datadog"] = Setting("datadog", anchor((*base, "global", "proxy", "tracer")))
     tag = get_in(values, ("global", "tag"))
     if version_of(tag):
         out["version"] = version_of(tag)

@@ -71,7 +71,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.istio import FACT_KINDS, Install, Mesh, Proxy, collect, every
+from meshlint.istio import FACT_KINDS, INSTALL_KINDS, Install, Mesh, Proxy, collect, every
 from meshlint.istio_proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
 from meshlint.istio_values import duration_text
 
@@ -128,6 +128,8 @@ def _install(install: Install) -> Violation | None:
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     """A mesh default that alone does not fit the default grace period."""
+    if doc.kind not in INSTALL_KINDS:
+        return
     for install in Mesh.of_document(doc, ctx).installs:
         found = _install(install)
         if found is not None:

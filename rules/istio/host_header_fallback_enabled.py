@@ -76,7 +76,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.istio import FACT_KINDS, Mesh, collect
+from meshlint.istio import MESH_KINDS, Mesh, collect_mesh
 from meshlint.istio_telemetry import FALLBACK, host_tag_overrides, stats_patches
 from meshlint.k8s import mapping_at
 
@@ -140,7 +140,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
     for install in mesh.installs:
         if not install.mesh_wide or install.prometheus_off or mesh.registry_only(install):
             continue
-        outbound = install.mesh.outbound
+        outbound = install.outbound
         anchor = outbound.at if outbound else install.anchor
         if anchor is None:
             continue
@@ -161,7 +161,7 @@ RULE = Rule(
     summary="Istio stats host-header fallback can explode destination_service cardinality",
     doc=__doc__ or "",
     check=check,
-    kinds=FACT_KINDS,
-    collect=collect,
+    kinds=MESH_KINDS,
+    collect=collect_mesh,
     check_run=check_run,
 )

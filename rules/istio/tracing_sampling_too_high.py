@@ -77,6 +77,8 @@ def _violation(what: str, setting: Setting, limit: float) -> Violation:
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     """Surfaces nothing else can override: a Telemetry rate, an OSSM control plane."""
+    if doc.kind not in ("Telemetry", "ServiceMeshControlPlane"):
+        return
     limit = float(ctx.params["max-sampling-percent"])
     mesh = Mesh.of_document(doc, ctx)
     for fact in mesh.scoped:

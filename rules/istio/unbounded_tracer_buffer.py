@@ -106,6 +106,9 @@ def _sources(install: Install, datadog: set[str], reason: str) -> Iterator[Viola
     own = install.mesh.proxy.datadog
     if own is not None:
         yield Violation((), _message("meshConfig defaultConfig.tracing", reason), anchor=own.at)
+    elif install.values_datadog is not None:
+        what = "values global.proxy.tracer"
+        yield Violation((), _message(what, reason), anchor=install.values_datadog.at)
     for provider in install.mesh.providers:
         if provider.name in install.mesh.default_tracing and provider.name in datadog:
             what = f'default tracing provider "{provider.name}"'
@@ -119,7 +122,7 @@ def _unlimited_alone(install: Install) -> bool:
         return False
     own = _own_datadog(install)
     default = any(name in own for name in install.mesh.default_tracing)
-    return install.mesh.proxy.datadog is not None or default
+    return install.mesh.proxy.datadog is not None or install.values_datadog is not None or default
 
 
 def _own_datadog(install: Install) -> set[str]:
@@ -127,6 +130,8 @@ def _own_datadog(install: Install) -> set[str]:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    if doc.kind not in ("IstioOperator", "ConfigMap", "ServiceMeshControlPlane"):
+        return
     mesh = Mesh.of_document(doc, ctx)
     for install in mesh.installs:
         if _unlimited_alone(install):
