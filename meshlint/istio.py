@@ -53,6 +53,7 @@ FACT_KINDS = WORKLOAD_KINDS | {
     "Telemetry",
     "EnvoyFilter",
     "Sidecar",
+    "ProxyConfig",
 }
 INSTALL_KINDS = frozenset({"IstioOperator", "ConfigMap", "Deployment", "ServiceMeshControlPlane"})
 MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deployment
@@ -255,23 +256,27 @@ class Mesh:
             return True, w.revision
         if w.host_network or (w.inject is not None and falsy(w.inject.value)):
             return False, None
+        labels = self._namespace_labels(w.resource.namespace)
+        if labels.get("istio-injection") == "disabled":
+            return False, None  # the webhook never sees pods of such namespaces
         if w.inject is not None and truthy(w.inject.value):
             return True, w.revision
         if w.revision:
             return True, w.revision
-        ns = w.resource.namespace
-        if ns is None:
-            return False, None  # cannot know which namespace labels apply
-        for entry in self.index.find("Namespace", name=ns):
-            labels = entry.labels
-            if labels.get("istio-injection") == "enabled":
-                return True, None
-            if labels.get("istio-injection") == "disabled":
-                return False, None
-            if labels.get("istio.io/rev"):
-                rev = labels["istio.io/rev"]
-                return True, None if rev == "default" else rev
+        if labels.get("istio-injection") == "enabled":
+            return True, None
+        if labels.get("istio.io/rev"):
+            rev = labels["istio.io/rev"]
+            return True, None if rev == "default" else rev
         return False, None
+
+    def _namespace_labels(self, ns: str | None) -> Mapping[str, str]:
+        """Labels of the Namespace object ``ns`` in the run ({} when unknown)."""
+        if ns is None:
+            return {}  # rendered without a namespace: which labels apply is unknown
+        for entry in self.index.find("Namespace", name=ns):
+            return entry.labels
+        return {}
 
     def proxies(self, w: WorkloadFact, *, assume_injected: bool = False) -> list[Proxy]:
         """The effective proxy of ``w`` under each candidate install.
@@ -299,6 +304,10 @@ class Mesh:
         else:
             sampling = install.sampling()
         box = w.proxy_container
+        # a ProxyConfig resource's environment wins over proxyMetadata (most specific first)
+        cr = next((f.exit_on_zero for f in self.applying("ProxyConfig", w) if f.exit_on_zero), None)
+        exit_on_zero = cr or config.exit_on_zero
+        injected_hook = box is None or box.auto  # the injector adds global.proxy.lifecycle
         return Proxy(
             w,
             install,
@@ -306,12 +315,11 @@ class Mesh:
             sampling[0],
             sampling[1],
             config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS,
-            bool(config.exit_on_zero and config.exit_on_zero.value)
-            or bool(box and box.exit_on_zero),
+            bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero),
             self._native(w, install),
             self._memory_limit(w, install),
             (box.prestop.value if box and box.prestop else 0.0)
-            or (install.proxy_prestop.value if install.proxy_prestop and not box else 0.0),
+            or (install.proxy_prestop.value if install.proxy_prestop and injected_hook else 0.0),
         )
 
     def _native(self, w: WorkloadFact, install: Install) -> bool:

@@ -37,6 +37,7 @@ class ScopedFact:
     tracing_providers: tuple[Setting, ...] = ()  # provider names, where they are referenced
     clears_outbound_fallback: bool = False  # removes destination_service or the fallback
     registry_only: bool = False  # Sidecar outboundTrafficPolicy REGISTRY_ONLY
+    exit_on_zero: Setting | None = None  # ProxyConfig CR environmentVariables
 
 
 def _selector(data: Any) -> Mapping[str, str] | None:
@@ -150,8 +151,28 @@ def _sidecar(doc: Document) -> ScopedFact:
     )
 
 
+def _proxy_config(doc: Document) -> ScopedFact:
+    """networking.istio.io ProxyConfig: per-namespace/workload agent environment."""
+    env = mapping_at(doc.data, ("spec", "environmentVariables"))
+    found = None
+    if "EXIT_ON_ZERO_ACTIVE_CONNECTIONS" in env:
+        path = ("spec", "environmentVariables", "EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
+        found = Setting(
+            str(env["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]).lower() == "true", doc.anchor(path)
+        )
+    return ScopedFact(
+        "ProxyConfig",
+        doc.resource.namespace,
+        _selector(doc.data),
+        doc.anchor(("metadata", "name")),
+        exit_on_zero=found,
+    )
+
+
 def scoped_facts(doc: Document) -> Iterator[ScopedFact]:
     kind = doc.kind
+    if kind == "ProxyConfig" and doc.api_version.startswith("networking.istio.io/"):
+        yield _proxy_config(doc)
     if kind == "Telemetry":
         yield _telemetry(doc)
     elif kind == "EnvoyFilter":

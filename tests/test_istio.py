@@ -309,3 +309,32 @@ def test_embedded_positions_map_into_the_host_file() -> None:
     (finding,) = lint_text(text, select=["M004"]).findings
     line = text.splitlines()[finding.location.line - 1]
     assert "drainDuraton" in line and finding.location.column == line.index("drainDuraton") + 1
+
+
+def test_disabled_namespace_wins_over_the_pod_label() -> None:
+    text = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: disabled}}
+""" + APP.format(annotations="{}")
+    mesh = mesh_of(text)
+    assert mesh.injection(workload(mesh, "app")) == (False, None)
+
+
+def test_proxy_config_resource_sets_the_agent_environment() -> None:
+    text = (
+        APP.format(annotations="{}")
+        + """
+---
+apiVersion: networking.istio.io/v1beta1
+kind: ProxyConfig
+metadata: {name: env, namespace: shop}
+spec:
+  selector: {matchLabels: {app: app}}
+  environmentVariables: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"}
+"""
+    )
+    mesh = mesh_of(text)
+    assert mesh.proxies(workload(mesh, "app"))[0].exit_on_zero
+    assert lint_text(text, select=["I004"]).findings == []
+    assert len(lint_text(APP.format(annotations="{}"), select=["I004"]).findings) == 1
