@@ -271,12 +271,21 @@ class Mesh:
         return False, None
 
     def _namespace_labels(self, ns: str | None) -> Mapping[str, str]:
-        """Labels of the Namespace object ``ns`` in the run ({} when unknown)."""
+        """Injection labels of the Namespace ``ns`` in the run ({} when unknown).
+
+        Several Namespace objects of one name that disagree (one repository's
+        test data next to another's) leave the namespace unknown rather than
+        letting whichever file came first decide.
+        """
         if ns is None:
             return {}  # rendered without a namespace: which labels apply is unknown
-        for entry in self.index.find("Namespace", name=ns):
-            return entry.labels
-        return {}
+        keys = ("istio-injection", "istio.io/rev")
+        seen = {
+            tuple((k, e.labels.get(k)) for k in keys) for e in self.index.find("Namespace", name=ns)
+        }
+        if len(seen) != 1:
+            return {}
+        return {k: v for k, v in next(iter(seen)) if v is not None}
 
     def proxies(self, w: WorkloadFact, *, assume_injected: bool = False) -> list[Proxy]:
         """The effective proxy of ``w`` under each candidate install.

@@ -338,3 +338,18 @@ spec:
     assert mesh.proxies(workload(mesh, "app"))[0].exit_on_zero
     assert lint_text(text, select=["I004"]).findings == []
     assert len(lint_text(APP.format(annotations="{}"), select=["I004"]).findings) == 1
+
+
+def test_conflicting_namespace_objects_leave_injection_unknown() -> None:
+    namespace = """
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: shop, labels: {labels}}}
+"""
+    plain = APP.format(annotations="{}").replace('sidecar.istio.io/inject: "true", ', "")
+    enabled = namespace.format(labels="{istio-injection: enabled}")
+    mesh = mesh_of(plain + enabled)
+    assert mesh.injection(workload(mesh, "app"))[0]
+    mesh = mesh_of(plain + enabled + namespace.format(labels="{team: a}"))
+    assert not mesh.injection(workload(mesh, "app"))[0]
