@@ -53,7 +53,8 @@ def _describe(error: Any, what: str) -> Iterator[tuple[Path, str]]:
             )
         return
     if error.validator in ("type", "anyOf", "pattern", "enum"):
-        expected = error.schema.get("description") or _expected(error)
+        described = error.validator != "type" and error.schema.get("description")
+        expected = described or _expected(error)
         shown = json.dumps(error.instance, default=str)
         yield path, f"{what} field {where} = {shown} is invalid: expected {expected}"
         return
@@ -65,7 +66,8 @@ def _expected(error: Any) -> str:
     if "enum" in schema:
         return "one of " + ", ".join(map(str, schema["enum"]))
     if "type" in schema:
-        return f"a {schema['type']}"
+        kind = {"object": "a mapping", "array": "a list", "integer": "an integer"}
+        return kind.get(schema["type"], f"a {schema['type']}")
     return "a value of the documented type"
 
 
@@ -154,5 +156,7 @@ def check(doc: Document) -> Iterator[Violation | Problem]:
     elif kind == "IstioOperator":
         for base in (("spec", "meshConfig"), ("spec", "values", "meshConfig")):
             cfg = get_in(doc.data, base)
-            if isinstance(cfg, dict):
+            if cfg is not None and not isinstance(cfg, dict):
+                yield Violation(base, "IstioOperator meshConfig is not a mapping")
+            elif isinstance(cfg, dict):
                 yield from validate(cfg, MESH_SCHEMA, "IstioOperator meshConfig", doc, base, True)

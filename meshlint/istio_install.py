@@ -246,6 +246,11 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     rate = number(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
         facts["pilot_sampling"] = Setting(rate / 100, doc.anchor(("spec", "tracing", "sampling")))
+    outbound: Path = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
+    if isinstance(get_in(doc.data, outbound), str):
+        facts["values_outbound"] = Setting(get_in(doc.data, outbound), doc.anchor(outbound))
+    if str_at(doc.data, ("spec", "telemetry", "type")) == "None":
+        facts["prometheus"] = Setting(False, doc.anchor(("spec", "telemetry", "type")))
     memory = get_in(
         doc.data, ("spec", "proxy", "runtime", "container", "resources", "limits", "memory")
     )

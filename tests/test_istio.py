@@ -353,3 +353,24 @@ metadata: {{name: shop, labels: {labels}}}
     assert mesh.injection(workload(mesh, "app"))[0]
     mesh = mesh_of(plain + enabled + namespace.format(labels="{team: a}"))
     assert not mesh.injection(workload(mesh, "app"))[0]
+
+
+def test_ossm_control_plane_outbound_policy_and_sampling_units() -> None:
+    smcp = """
+apiVersion: maistra.io/v2
+kind: ServiceMeshControlPlane
+metadata: {name: basic, namespace: istio-system}
+spec:
+  proxy: {networking: {trafficControl: {outbound: {policy: REGISTRY_ONLY}}}}
+  tracing: {type: Jaeger, sampling: 2500}
+"""
+    assert lint_text(smcp, select=["I001"]).findings == []
+    (finding,) = lint_text(smcp, select=["I002"]).findings
+    assert "25%" in finding.message
+    assert mesh_of(smcp).installs[0].sampling()[0] == 25
+
+
+def test_embedded_type_errors_name_the_expected_type() -> None:
+    text = IOP.format(spec="  meshConfig: {defaultProviders: {tracing: dd}, enableTracing: 'yes'}")
+    messages = sorted(f.message for f in lint_text(text, select=["M004"]).findings)
+    assert "expected a list" in messages[0] and "expected a boolean" in messages[1]
