@@ -141,6 +141,11 @@ class Install:
     def version(self) -> tuple[int, int] | None:
         return self._first("version")  # type: ignore[no-any-return]
 
+    @cached_property
+    def tracing_off(self) -> bool:
+        """meshConfig.enableTracing: false switches off the ProxyConfig tracer."""
+        return self.mesh.enable_tracing is False
+
     def sampling(self) -> tuple[float, Setting | None]:
         """The mesh default rate before Telemetry: defaultConfig, then istiod."""
         own = self.mesh.proxy.sampling or self.pilot_sampling

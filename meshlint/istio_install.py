@@ -61,8 +61,9 @@ def _sampling(value: Any, at: Location) -> Setting | None:
     return Setting(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
 
 
-def _values_facts(doc: Document, values: Any, base: Path) -> dict[str, Any]:
-    """Settings in Helm values (IstioOperator spec.values or the injector's values)."""
+def _values_facts(doc: Document, values: Any, base: Path, final: bool = False) -> dict[str, Any]:
+    """Settings in Helm values: an IstioOperator's overrides, or (``final``) the
+    merged values a rendered injector ConfigMap carries, where absence means unset."""
     out: dict[str, Any] = {}
     anchor = doc.anchor
     key: Path
@@ -91,7 +92,7 @@ def _values_facts(doc: Document, values: Any, base: Path) -> dict[str, Any]:
         at = anchor((*base, "global", "proxy", "resources"))
         if limit is not None:
             out["proxy_limit"] = Setting(str(limit), at)
-        elif _nulls(proxy["resources"]):
+        elif final or _nulls(proxy["resources"]):
             out["proxy_limit"] = Setting("", at)
     wait = prestop_seconds(proxy.get("lifecycle"))
     if wait:
@@ -197,7 +198,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
             values = json.loads(data["values"])
         except ValueError:
             return
-        facts = _values_facts(doc, values, ())
+        facts = _values_facts(doc, values, (), final=True)
         at = doc.anchor(("data", "values"))
         facts = {k: Setting(v.value, at) if isinstance(v, Setting) else v for k, v in facts.items()}
         facts.pop("pilot_sampling", None)  # the injector does not sample; istiod does

@@ -374,3 +374,22 @@ def test_embedded_type_errors_name_the_expected_type() -> None:
     text = IOP.format(spec="  meshConfig: {defaultProviders: {tracing: dd}, enableTracing: 'yes'}")
     messages = sorted(f.message for f in lint_text(text, select=["M004"]).findings)
     assert "expected a list" in messages[0] and "expected a boolean" in messages[1]
+
+
+def test_enable_tracing_false_leaves_sampling_and_tracer_unused() -> None:
+    spec = "  meshConfig: {enableTracing: false, defaultConfig: {tracing: {sampling: 100, datadog: {}}}}"
+    text = IOP.format(spec=spec)
+    assert lint_text(text, select=["I002", "I003"]).findings == []
+    assert len(lint_text(text.replace("false", "true"), select=["I002", "I003"]).findings) == 2
+
+
+def test_rendered_injector_values_are_final() -> None:
+    text = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio-sidecar-injector, namespace: istio-system}
+data:
+  values: '{"global": {"proxy": {"resources": {"requests": {"memory": "128Mi"}}}}}'
+"""
+    (finding,) = lint_text(text, select=["I006"]).findings
+    assert "removes the memory limit" in finding.message

@@ -118,7 +118,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         for path, value in host_tag_overrides(doc):
             yield Violation(
                 path,
-                f"destination_service is set from the request host ({value!r}): every "
+                f'destination_service is set from the request host ("{value}"): every '
                 "distinct Host header becomes a new metric series",
             )
     elif doc.kind == "IstioOperator":

@@ -130,8 +130,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     if doc.kind == "Deployment" and value is not None and not falsy(value) and not has_agent:
         yield Violation(
             ("metadata", "annotations", JAEGER_INJECT),
-            f"{JAEGER_INJECT}: {value!r} makes the Jaeger operator add jaeger-agent as an ordinary "
-            "container with no preStop hook: it dies with the application and drops its spans",
+            f'{JAEGER_INJECT}: "{value}" makes the Jaeger operator add jaeger-agent as an '
+            "ordinary container with no preStop hook: it dies with the application and drops "
+            "its spans",
         )
 
 

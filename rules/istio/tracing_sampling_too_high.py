@@ -97,7 +97,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
     shadowed = any(f.sampling for f in mesh.mesh_scoped("Telemetry"))
     for install in mesh.installs:
         rate, where = install.sampling()
-        if shadowed or where is None or rate <= limit:
+        if shadowed or where is None or rate <= limit or install.tracing_off:
             continue
         if install.surface == "ServiceMeshControlPlane":
             continue  # check() reports it

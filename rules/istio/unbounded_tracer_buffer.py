@@ -104,9 +104,11 @@ def _install(mesh: Mesh, install: Install, datadog: set[str]) -> Iterator[Violat
 def _sources(install: Install, datadog: set[str], reason: str) -> Iterator[Violation]:
     """Each place that makes this install's proxies trace with Datadog."""
     own = install.mesh.proxy.datadog
+    if install.tracing_off:
+        own = None  # enableTracing: false leaves defaultConfig.tracing unused
     if own is not None:
         yield Violation((), _message("meshConfig defaultConfig.tracing", reason), anchor=own.at)
-    elif install.values_datadog is not None:
+    elif install.values_datadog is not None and not install.tracing_off:
         what = "values global.proxy.tracer"
         yield Violation((), _message(what, reason), anchor=install.values_datadog.at)
     for provider in install.mesh.providers:
