@@ -57,6 +57,11 @@ FACT_KINDS = WORKLOAD_KINDS | {
 }
 INSTALL_KINDS = frozenset({"IstioOperator", "ConfigMap", "Deployment", "ServiceMeshControlPlane"})
 MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deployment
+_LABELS = {
+    "ConfigMap": "mesh ConfigMap",
+    "Deployment": "istiod",
+    "Injector": "sidecar injector values",
+}
 _MESH_SURFACES = ("IstioOperator", "ConfigMap", "ServiceMeshControlPlane")
 
 
@@ -102,6 +107,11 @@ class Install:
     @cached_property
     def surface(self) -> str:
         return next((p.surface for p in self.parts if p.mesh is not None), self.parts[0].surface)
+
+    @cached_property
+    def label(self) -> str:
+        """How messages name the install."""
+        return _LABELS.get(self.surface, self.surface)
 
     @cached_property
     def mesh_wide(self) -> bool:

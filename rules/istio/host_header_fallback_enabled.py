@@ -147,7 +147,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         mode = f"is {outbound.value}" if outbound else "defaults to ALLOW_ANY"
         yield Violation(
             (),
-            f"{install.surface} outbound traffic policy {mode} with Prometheus metrics on and "
+            f"{install.label} outbound traffic policy {mode} with Prometheus metrics on and "
             "no EnvoyFilter or Telemetry that disables the host-header fallback or removes "
             "destination_service: outbound sidecars record every external Host as a new series",
             anchor=anchor,

@@ -90,7 +90,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         if limit is not None and not limit.value:
             yield Violation(
                 (),
-                f"{install.surface} global.proxy.resources removes the memory limit: every "
+                f"{install.label} global.proxy.resources removes the memory limit: every "
                 "injected istio-proxy runs without one",
                 anchor=limit.at,
             )

@@ -104,7 +104,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         if where is install.mesh.proxy.sampling:
             what = "meshConfig defaultConfig.tracing.sampling"
         else:
-            what = f"{install.surface} trace sampling (PILOT_TRACE_SAMPLING / traceSampling)"
+            what = f"{install.label} trace sampling (PILOT_TRACE_SAMPLING / traceSampling)"
         yield _violation(what, where, limit)
     for w in mesh.workloads:
         own = w.proxy.sampling
