@@ -27,23 +27,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from meshlint.index import Index
+from meshlint.istio_control_plane import Install
 from meshlint.istio_install import InstallFact, install_facts
-from meshlint.istio_proxy import (
-    DEFAULT_DRAIN_SECONDS,
-    DEFAULT_PROXY_MEMORY_LIMIT,
-    DEFAULT_SAMPLING,
-    MeshSettings,
-    ProxyDefaults,
-)
+from meshlint.istio_proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_PROXY_MEMORY_LIMIT, ProxyDefaults
 from meshlint.istio_telemetry import ScopedFact, scoped_facts
 from meshlint.istio_values import Setting, falsy, truthy
 from meshlint.istio_workload import WorkloadFact, workload_facts
 from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.model import Context, Location
+from meshlint.model import Context
 from meshlint.source import Document
 
 FACT_KINDS = WORKLOAD_KINDS | {
@@ -57,12 +51,6 @@ FACT_KINDS = WORKLOAD_KINDS | {
 }
 INSTALL_KINDS = frozenset({"IstioOperator", "ConfigMap", "Deployment", "ServiceMeshControlPlane"})
 MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deployment
-_LABELS = {
-    "ConfigMap": "mesh ConfigMap",
-    "Deployment": "istiod",
-    "Injector": "sidecar injector values",
-}
-_MESH_SURFACES = ("IstioOperator", "ConfigMap", "ServiceMeshControlPlane")
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[Any]:
@@ -76,90 +64,6 @@ def collect_mesh(doc: Document, ctx: Context) -> Iterator[Any]:
     """``collect`` for rules that judge installs and mesh resources, not workloads."""
     yield from install_facts(doc)
     yield from scoped_facts(doc)
-
-
-@dataclass(frozen=True)
-class Install:
-    """One install: an IstioOperator, an OSSM control plane, or the parts of one
-    rendered install (mesh ConfigMap, istiod, injector) from the same file."""
-
-    parts: tuple[InstallFact, ...] = ()
-
-    def _first(self, name: str) -> Any:
-        for part in self.parts:
-            if getattr(part, name) is not None:
-                return getattr(part, name)
-        return None
-
-    @property
-    def revision(self) -> str:
-        return self.parts[0].revision if self.parts else ""
-
-    @cached_property
-    def mesh(self) -> MeshSettings:
-        return self._first("mesh") or MeshSettings()
-
-    @cached_property
-    def anchor(self) -> Location | None:
-        """The mesh config when there is one (what a user edits), else the object."""
-        return self._first("mesh_at") or (self.parts[0].at if self.parts else None)
-
-    @cached_property
-    def surface(self) -> str:
-        return next((p.surface for p in self.parts if p.mesh is not None), self.parts[0].surface)
-
-    @cached_property
-    def label(self) -> str:
-        """How messages name the install."""
-        return _LABELS.get(self.surface, self.surface)
-
-    @cached_property
-    def mesh_wide(self) -> bool:
-        """Installs istiod and carries mesh config: its defaults reach every proxy."""
-        return any(p.control_plane and p.surface in _MESH_SURFACES for p in self.parts)
-
-    @cached_property
-    def pilot_sampling(self) -> Setting | None:
-        return self._first("pilot_sampling")  # type: ignore[no-any-return]
-
-    @cached_property
-    def prometheus_off(self) -> Setting | None:
-        return self._first("prometheus")  # type: ignore[no-any-return]
-
-    @cached_property
-    def native(self) -> Setting | None:
-        return self._first("native")  # type: ignore[no-any-return]
-
-    @cached_property
-    def proxy_limit(self) -> Setting | None:
-        return self._first("proxy_limit")  # type: ignore[no-any-return]
-
-    @cached_property
-    def proxy_prestop(self) -> Setting | None:
-        return self._first("proxy_prestop")  # type: ignore[no-any-return]
-
-    @cached_property
-    def outbound(self) -> Setting | None:
-        """outboundTrafficPolicy.mode: MeshConfig, else the old Helm global value."""
-        return self.mesh.outbound or self._first("values_outbound")
-
-    @cached_property
-    def values_datadog(self) -> Setting | None:
-        return self._first("values_datadog")  # type: ignore[no-any-return]
-
-    @cached_property
-    def version(self) -> tuple[int, int] | None:
-        return self._first("version")  # type: ignore[no-any-return]
-
-    @cached_property
-    def tracing_off(self) -> bool:
-        """meshConfig.enableTracing: false switches off the ProxyConfig tracer."""
-        return self.mesh.enable_tracing is False
-
-    def sampling(self) -> tuple[float, Setting | None]:
-        """The mesh default rate before Telemetry: defaultConfig, then istiod."""
-        own = self.mesh.proxy.sampling or self.pilot_sampling
-        return (own.value, own) if own else (DEFAULT_SAMPLING, None)
 
 
 @dataclass(frozen=True)
@@ -365,6 +269,9 @@ class Mesh:
         if install.proxy_limit is not None:
             return install.proxy_limit
         return Setting(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
+
+
+__all__ = ["FACT_KINDS", "INSTALL_KINDS", "MESH_KINDS", "Install", "Mesh", "Proxy", "collect"]
 
 
 def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
