@@ -103,6 +103,8 @@ def check_run(ctx: Context) -> Iterator[Violation]:
             continue  # check() reports it
         if where is install.mesh.proxy.sampling:
             what = "meshConfig defaultConfig.tracing.sampling"
+        elif where.at.path.endswith(".profile"):
+            what = "the demo profile (its traceSampling)"
         else:
             what = f"{install.label} trace sampling (PILOT_TRACE_SAMPLING / traceSampling)"
         yield _violation(what, where, limit)
