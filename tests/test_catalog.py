@@ -75,7 +75,8 @@ def test_doc_examples_run(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_rule_module_is_named_after_its_slug(rule_id: str) -> None:
     rule = RULES[rule_id]
-    module = importlib.import_module(rule.check.__module__) if rule.check else None
+    function = rule.check or rule.collect or rule.check_run
+    module = importlib.import_module(function.__module__) if function else None
     if module is None:  # loader-emitted rules keep their docs in a module of their own
         pack = {"M": "core"}[rule_id[0]]
         module = importlib.import_module(f"meshlint.rules.{pack}.{rule.slug.replace('-', '_')}")
