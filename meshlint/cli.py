@@ -248,19 +248,15 @@ def check(
         fail_on=parse_fail_on(fail_on) if fail_on else config.fail_on,
         kube_version=version,
         exclude=config.exclude + exclude,
+        report_unused_ignores=config.report_unused_ignores or report_unused_ignores,
     )
+    if config.report_unused_ignores:  # asking for the report selects its rule
+        config = replace(config, extend_select=(*config.extend_select, "M100"))
     found_inputs = discover(paths or (".",), config.exclude, config.root)
     plan = Plan.build(rules, config)
     report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1)
     report.errors[:0] = found_inputs.errors
 
-    if report_unused_ignores:
-        from meshlint import unused
-
-        report.findings = sorted(
-            [*report.findings, *unused.findings(report.unused_ignores, plan, rules)]
-        )
-        rules = {**rules, unused.RULE.id: unused.RULE}
     if write_baseline:
         from meshlint import baseline as baselines
 
@@ -353,11 +349,8 @@ def markdown_table(rules: Any) -> str:
 def explain(rule: str) -> None:
     """Show a rule's documentation (by id or slug)."""
     from meshlint.config import Config
-    from meshlint.unused import RULE as UNUSED_IGNORE
 
-    # M100 is not a catalogue rule, but its findings should be explainable too.
-    rules = {**_load_rules(Config(), False), UNUSED_IGNORE.id: UNUSED_IGNORE}
-    found = _find_rule(rules, rule)
+    found = _find_rule(_load_rules(Config(), False), rule)
     click.echo(explain_text(found))
 
 

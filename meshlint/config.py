@@ -43,6 +43,7 @@ class Config:
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
+    report_unused_ignores: bool = False
     path: str | None = None  # the file it came from
     root: str = "."  # directory that relative patterns start from
     locate: Locator = field(default=lambda p, key=False: (1, 1), repr=False)
@@ -196,6 +197,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
         rules=dict(data.get("rules", {})),
         per_file_ignores={k: tuple(v) for k, v in data.get("per-file-ignores", {}).items()},
         plugins=tokens("plugins"),
+        report_unused_ignores=bool(data.get("report-unused-ignores", False)),
         path=path,
         root=root,
         locate=where,

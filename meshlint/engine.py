@@ -31,7 +31,7 @@ from meshlint.model import (
     json_path,
 )
 from meshlint.source import Document, Problem, SourceFile, parse_bytes
-from meshlint.suppress import annotation_ignores
+from meshlint.suppress import annotation_ignores, unused_reports
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -52,6 +52,8 @@ class Plan:
     rules: tuple[ActiveRule, ...]
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     root: str = "."
+    known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
+    report_unused: bool = False  # emit M100 for directives that suppressed nothing
 
     @classmethod
     def build(cls, rules: Mapping[str, Rule], config: Config) -> Plan:
@@ -68,7 +70,14 @@ class Plan:
             chosen.append(
                 ActiveRule(rule, override or rule.severity, override is not None, context)
             )
-        return cls(tuple(chosen), tuple(config.per_file_ignores.items()), config.root)
+        known = frozenset(t for r in rules.values() for t in (r.id, r.slug))
+        return cls(
+            tuple(chosen),
+            tuple(config.per_file_ignores.items()),
+            config.root,
+            known,
+            config.report_unused_ignores,
+        )
 
     def get(self, rule_id: str) -> ActiveRule | None:
         return next((a for a in self.rules if a.rule.id == rule_id), None)
@@ -133,7 +142,7 @@ class _Collector:
             return
         for ignore in location.ignores:
             if ignore.covers(rule.id, rule.slug):
-                self.report.used.add(_named(ignore, location.file))
+                self.report.used.add(ignore)
                 self.report.suppressed += 1
                 return
         level = active.severity if active.fixed_severity or severity is None else severity
@@ -187,15 +196,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         report.ignores.extend(annotation_ignores(doc))
         report.entries.append(entry_for(doc))
         _lint_document(doc, plan, collector)
-    # Comment directives can come from the scanner without their file's name:
-    # name them, so unused ones point at a file and equal comments in two files
-    # stay apart.
-    report.ignores = [_named(i, item.name) for i in report.ignores]
     return report
-
-
-def _named(ignore: Ignore, name: str) -> Ignore:
-    return ignore if ignore.file else replace(ignore, file=name)
 
 
 def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
@@ -299,10 +300,22 @@ def lint(
             for rule_id, items_ in part.facts.items():
                 facts[rule_id].extend(items_)
     _check_run(plan, Index(entries), facts, report, used)
-    report.findings = sorted(dict.fromkeys(report.findings))  # one finding per place
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
+    report.findings.extend(_unused_findings(plan, report.unused_ignores))
+    report.findings = sorted(dict.fromkeys(report.findings))  # one finding per place
     report.resources = [e.anchor for e in entries]
     return report
+
+
+def _unused_findings(plan: Plan, unused: list[Ignore]) -> Iterator[Finding]:
+    """M100 findings, when asked for (``--report-unused-ignores``)."""
+    active = plan.get("M100")
+    if not plan.report_unused or active is None:
+        return
+    ran = {t for a in plan.rules if a.rule.id != "M100" for t in (a.rule.id, a.rule.slug)}
+    for ignore, message in unused_reports(unused, ran, plan.known):
+        location = Location(ignore.file, ignore.line, ignore.column, source_line=ignore.text)
+        yield Finding.make(location, active.rule, active.severity, message)
 
 
 def _check_run(

@@ -72,6 +72,7 @@ class Ignore:
     column: int
     tokens: frozenset[str]
     reason: str = ""
+    text: str = field(default="", compare=False)  # the directive's line, for display
 
     def covers(self, rule_id: str, slug: str) -> bool:
         return not self.tokens or rule_id in self.tokens or slug in self.tokens

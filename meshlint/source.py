@@ -227,7 +227,7 @@ def parse_text(name: str, text: str) -> Parsed:
     """Parse a (possibly multi-document) YAML or JSON stream."""
     if name.endswith(".json") and "\t" in text:
         text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
-    file = SourceFile(name, text, text.splitlines(), Suppressions.scan(text))
+    file = SourceFile(name, text, text.splitlines(), Suppressions.scan(text, name))
     deep_input = _could_be_too_deep(file)
     parsed = Parsed(file, deep_input=deep_input)
     sources = _helm_sources(text)

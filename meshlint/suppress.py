@@ -10,6 +10,7 @@ bracket a directive covers every rule.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ class Suppressions:
     file_wide: tuple[Ignore, ...] = ()
 
     @classmethod
-    def scan(cls, text: str, name: str = "") -> Suppressions:
+    def scan(cls, text: str, name: str) -> Suppressions:
         found = cls()
         if "meshlint:" not in text:
             return found
@@ -52,11 +53,12 @@ class Suppressions:
             column = match.start() - line_start + 1
             tokens = split_tokens(match["rules"] or "")
             reason = match["reason"].strip()
+            shown = text[line_start : match.end()]
             if match["kind"] == "ignore-file":
-                file_wide.append(Ignore("file", name, line, column, tokens, reason))
+                file_wide.append(Ignore("file", name, line, column, tokens, reason, shown))
                 continue
             own_line = not text[line_start : match.start()].strip()
-            ignore = Ignore("comment", name, line, column, tokens, reason)
+            ignore = Ignore("comment", name, line, column, tokens, reason, shown)
             by_line.setdefault(line + 1 if own_line else line, []).append(ignore)
         found.by_line = {k: tuple(v) for k, v in by_line.items()}
         found.file_wide = tuple(file_wide)
@@ -91,6 +93,37 @@ def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:
                 column,
                 split_tokens(str(annotations[ANNOTATION])),
                 reason if isinstance(reason, str) else "",
+                doc.file.line(line),
             )
         )
     return tuple(found)
+
+
+_WHERE = {
+    "comment": "`# meshlint: ignore{rules}`",
+    "file": "`# meshlint: ignore-file{rules}`",
+    "annotation": 'annotation `meshlint.io/ignore: "{plain}"`',
+}
+
+
+def unused_reports(
+    unused: Iterable[Ignore], active: Collection[str], known: Collection[str]
+) -> Iterator[tuple[Ignore, str]]:
+    """(directive, message) for each unused directive worth reporting (M100).
+
+    ``active`` holds the ids and slugs of the rules that ran, ``known`` those of
+    every rule in the catalogue. A directive naming only known rules that did
+    not run says nothing about this run and is left alone.
+    """
+    for ignore in unused:
+        tokens = sorted(ignore.tokens)
+        unknown = [t for t in tokens if t not in known]
+        if tokens and not unknown and not any(t in active for t in tokens):
+            continue
+        plain = ",".join(tokens)
+        where = _WHERE[ignore.origin].format(rules=f"[{plain}]" if tokens else "", plain=plain)
+        if unknown:
+            names = ", ".join(repr(t) for t in unknown)
+            yield ignore, f"{where} names unknown rule {names}; `meshlint rules` lists them"
+        else:
+            yield ignore, f"{where} suppresses nothing: no finding of {plain or 'any rule'} here"

@@ -37,9 +37,18 @@ def lint_text(
     name: str = "manifest.yaml",
     **config: object,
 ) -> Report:
-    plan = Plan.build(RULES, Config(select=tuple(select), **config))  # type: ignore[arg-type]
+    select = tuple(select)
+    plan = Plan.build(RULES, Config(select=select, **config))  # type: ignore[arg-type]
     data = text.encode() if isinstance(text, str) else text
     return lint([Input(name=name, data=data, rel=name)], plan)
+
+
+def findings_of(rule: Rule, text: str, name: str = "manifest.yaml") -> Report:
+    """Lint ``text`` for one rule; M100 judges other rules' ignores, so all run."""
+    select = ["ALL"] if rule.id == "M100" else [rule.id]
+    report = lint_text(text, select=select, name=name, report_unused_ignores=True)
+    report.findings = [f for f in report.findings if f.rule == rule.id]
+    return report
 
 
 def marked(text: str) -> Counter[tuple[int, str]]:

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 import meshlint.rules
-from conftest import FIXTURES, ROOT, RULES, lint_text
+from conftest import FIXTURES, ROOT, RULES, findings_of
 from meshlint.cli import markdown_table
 from meshlint.plugins import ID_PATTERN, SLUG_PATTERN
 
@@ -67,9 +67,9 @@ def test_doc_examples_run(rule_id: str) -> None:
     good = YAML_BLOCK.findall(_section(rule.doc, "## Use instead"))
     assert bad and good
     for text in bad:
-        assert lint_text(text, select=[rule_id]).findings, f"{rule_id} Example does not fire"
+        assert findings_of(rule, text).findings, f"{rule_id} Example does not fire"
     for text in good:
-        assert not lint_text(text, select=[rule_id]).findings, f"{rule_id} Use instead fires"
+        assert not findings_of(rule, text).findings, f"{rule_id} Use instead fires"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -78,7 +78,7 @@ def test_rule_module_is_named_after_its_slug(rule_id: str) -> None:
     function = rule.check or rule.collect or rule.check_run
     module = importlib.import_module(function.__module__) if function else None
     if module is None:  # loader-emitted rules keep their docs in a module of their own
-        pack = {"M": "core"}[rule_id[0]]
+        pack = {"M": "core"}[rule_id[0]]  # M001, M002, M100
         module = importlib.import_module(f"meshlint.rules.{pack}.{rule.slug.replace('-', '_')}")
     assert module.__name__.rsplit(".", 1)[-1] == rule.slug.replace("-", "_")
     assert module.RULE is rule

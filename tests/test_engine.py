@@ -196,5 +196,9 @@ def test_progress_is_reported_once_per_file() -> None:
     calls: list[tuple[int, int]] = []
     text = POD.replace("{ANNOTATIONS}", "{}").encode()
     inputs = [Input(f"p{i}.yaml", data=text) for i in range(3)]
-    lint(inputs, Plan.build(RULES, Config()), progress=lambda done, total: calls.append((done, total)))
+    lint(
+        inputs,
+        Plan.build(RULES, Config()),
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1, 3), (2, 3), (3, 3)]

@@ -10,13 +10,13 @@ from collections import Counter
 
 import pytest
 
-from conftest import BY_SLUG, FIXTURES, lint_text, marked
+from conftest import BY_SLUG, FIXTURES, findings_of, marked
 
 
 @pytest.mark.parametrize("slug", sorted(BY_SLUG))
 def test_good_fixture_is_clean(slug: str) -> None:
     text = (FIXTURES / slug / "good.yaml").read_text(encoding="utf-8")
-    report = lint_text(text, select=[BY_SLUG[slug].id], name=f"{slug}/good.yaml")
+    report = findings_of(BY_SLUG[slug], text, name=f"{slug}/good.yaml")
     assert not report.errors
     assert [(f.location.line, f.message) for f in report.findings] == []
 
@@ -24,7 +24,7 @@ def test_good_fixture_is_clean(slug: str) -> None:
 @pytest.mark.parametrize("slug", sorted(BY_SLUG))
 def test_bad_fixture_matches_markers(slug: str) -> None:
     text = (FIXTURES / slug / "bad.yaml").read_text(encoding="utf-8")
-    report = lint_text(text, select=[BY_SLUG[slug].id], name=f"{slug}/bad.yaml")
+    report = findings_of(BY_SLUG[slug], text, name=f"{slug}/bad.yaml")
     assert not report.errors
     found = Counter((f.location.line, f.slug) for f in report.findings)
     expected = marked(text)

@@ -1,4 +1,5 @@
-"""Core rules: input that does not load as the API server would read it."""
+"""Core rules: input that does not load as the API server would read it, and
+suppressions that suppress nothing."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ def rules() -> list[Rule]:
         duplicate_key,
         invalid_embedded_config,
         invalid_quantity,
+        unused_ignore,
         yaml_syntax_error,
     )
 
     return [
-        yaml_syntax_error.RULE,
-        duplicate_key.RULE,
-        invalid_quantity.RULE,
+        yaml_syntax_error.RULE,  # M001
+        duplicate_key.RULE,  # M002
+        invalid_quantity.RULE,  # M003
         invalid_embedded_config.RULE,  # M004
+        unused_ignore.RULE,  # M100
     ]

@@ -86,7 +86,9 @@ def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
         yield Violation(path, f"{resource} quantity {value!r} is invalid: {exc}")
         return
     if q is not None and q.amount < 0:
-        yield Violation(path, f"{resource} quantity {str(q)!r} is negative: the API server rejects it")
+        yield Violation(
+            path, f"{resource} quantity {str(q)!r} is negative: the API server rejects it"
+        )
     elif q is not None and _is_bytes(resource) and q.fractional:
         hint = f"; did you mean {str(q)[:-1] + 'Mi'!r}?" if str(q).endswith("m") else ""
         yield Violation(
