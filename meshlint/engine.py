@@ -31,7 +31,7 @@ from meshlint.model import (
     json_path,
 )
 from meshlint.source import Document, Problem, SourceFile, parse_bytes
-from meshlint.suppress import annotation_ignores, unused_reports
+from meshlint.suppress import unused_reports
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -152,7 +152,7 @@ class _Collector:
 def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) -> Location:
     ignores = file.suppressions.at(problem.line)
     if doc is not None:
-        ignores += annotation_ignores(doc.host or doc)
+        ignores += (doc.host or doc).annotation_ignores()
     return Location(
         file=file.name,
         line=problem.line,
@@ -193,7 +193,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     report.documents = len(parsed.documents)
     report.skipped = parsed.skipped
     for doc in parsed.documents:
-        report.ignores.extend(annotation_ignores(doc))
+        report.ignores.extend(doc.annotation_ignores())
         report.entries.append(entry_for(doc))
         _lint_document(doc, plan, collector)
     return report
@@ -201,6 +201,9 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
 
 def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
     kind = doc.kind
+    # Rules of one pack share a collect function (every Istio rule asks the same
+    # mesh facts): gather them once per document and parameters.
+    collected: dict[tuple[Any, ...], list[Any]] = {}
     for active in plan.rules:
         rule = active.rule
         if not rule.applies_to(kind):
@@ -210,7 +213,11 @@ def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
                 for violation in rule.check(doc, active.context):
                     _add_violation(collector, active, doc, violation)
             if rule.collect is not None:
-                collector.report.facts[rule.id].extend(rule.collect(doc, active.context))
+                ctx = active.context
+                key = (rule.collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
+                if key not in collected:
+                    collected[key] = list(rule.collect(doc, ctx))
+                collector.report.facts[rule.id].extend(collected[key])
         except Exception as exc:  # a rule bug must not end the run or hide other findings
             line, column = doc.position(())
             collector.report.errors.append(

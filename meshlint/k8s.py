@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from meshlint.model import Path
@@ -159,7 +160,7 @@ class Container:
         """``command`` then ``args``, every item as a string."""
         return [str(a) for a in list_at(self.data, ("command",)) + list_at(self.data, ("args",))]
 
-    @property
+    @cached_property
     def resources(self) -> Resources:
         return resources_of(self.data.get("resources"))
 
@@ -171,6 +172,11 @@ class Container:
         return self.path
 
     def env(self) -> list[EnvVar]:
+        """The env entries with a string name, values as strings (None for valueFrom)."""
+        return self._env
+
+    @cached_property
+    def _env(self) -> list[EnvVar]:
         out = []
         for i, item in enumerate(list_at(self.data, ("env",))):
             name = item.get("name") if isinstance(item, dict) else None

@@ -11,6 +11,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -75,6 +76,8 @@ class Document:
     host: Document | None = None  # set on configs embedded in a string
     host_path: Path = ()
     mapper: Mapper = None
+    # embedded configs parsed so far: several rules read the same one
+    _embedded: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -91,7 +94,7 @@ class Document:
         meta = self.data.get("metadata")
         return meta if isinstance(meta, dict) else {}
 
-    @property
+    @cached_property
     def resource(self) -> Resource:
         if self.host is not None:
             return self.host.resource
@@ -128,15 +131,27 @@ class Document:
             ignores=self.file.suppressions.at(line) + root.annotation_ignores(),
         )
 
-    def annotation_ignores(self) -> tuple[Any, ...]:
+    @cached_property
+    def _annotation_ignores(self) -> tuple[Any, ...]:
         return self.file.suppressions.for_document(self)
+
+    def annotation_ignores(self) -> tuple[Any, ...]:
+        """The ``meshlint.io/ignore`` annotations that cover this document."""
+        return self._annotation_ignores
 
     def embedded(self, path: Path) -> Document | Problem | None:
         """Parse the YAML string at ``path`` as a config with host positions.
 
         Returns None when there is no string there, a Problem (for M004) when
         it does not parse, else a Document whose positions map into this file.
+        Parsed once per document, however many rules ask.
         """
+        if path not in self._embedded:
+            self._embedded[path] = self._parse_embedded(path)
+        found: Document | Problem | None = self._embedded[path]
+        return found
+
+    def _parse_embedded(self, path: Path) -> Document | Problem | None:
         node = node_at(self.node, path)
         if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
             return None
