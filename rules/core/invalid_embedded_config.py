@@ -6,7 +6,9 @@ against its schema in `schemas/`: the `proxy.istio.io/config` pod annotation
 `istio` mesh ConfigMap's `data.mesh` and IstioOperator `spec.meshConfig`
 (MeshConfig, `schemas/istio-meshconfig.schema.json`). It reports YAML errors,
 unknown fields (with the closest known name) and values of the wrong type, at
-their line inside the host file.
+their line inside the host file. OpenTelemetry and Jaeger v2 collector configs
+held in a ConfigMap or an `OpenTelemetryCollector` string are checked for YAML
+errors too.
 
 ## Why is this bad?
 The API server stores an annotation or a ConfigMap string without reading it,
@@ -65,7 +67,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from meshlint import Context, Document, Rule, Severity, istio_embedded
+from meshlint import Context, Document, Rule, Severity, istio_embedded, otel
 from meshlint.k8s import WORKLOAD_KINDS
 
 
@@ -73,6 +75,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Any]:
     # Problems (YAML errors inside the string) are yielded as they are: the
     # engine reports them as M004 with the position the parser gave.
     yield from istio_embedded.check(doc)
+    yield from otel.problems(doc)
 
 
 RULE = Rule(
@@ -82,5 +85,5 @@ RULE = Rule(
     summary="An embedded config does not parse or does not match its schema",
     doc=__doc__ or "",
     check=check,
-    kinds=WORKLOAD_KINDS | {"ConfigMap", "IstioOperator"},
+    kinds=WORKLOAD_KINDS | {"ConfigMap", "IstioOperator"} | otel.HOST_KINDS,
 )
