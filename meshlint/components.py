@@ -9,6 +9,7 @@ collector even on an unusual image).
 from __future__ import annotations
 
 import enum
+import re
 
 from meshlint.k8s import Container
 
@@ -65,14 +66,29 @@ def repository(image: str) -> str:
     return "/".join(parts[-2:]).lower()
 
 
+# Image names without the owner, as Red Hat (registry.redhat.io/rhosdt/...) and
+# mirrors publish them; "-rhel8"/"-rhel9" suffixes are dropped before the lookup.
+_BY_NAME = {
+    "jaeger-collector": Component.JAEGER_COLLECTOR,
+    "jaeger-agent": Component.JAEGER_AGENT,
+    "jaeger-query": Component.JAEGER_QUERY,
+    "jaeger-all-in-one": Component.JAEGER_ALL_IN_ONE,
+    "proxyv2": Component.ISTIO_PROXY,
+}
+
+
 def component_of(container: Container) -> Component | None:
     repo = repository(container.image)
     if repo in _BY_REPOSITORY:
         return _BY_REPOSITORY[repo]
-    last = repo.rsplit("/", 1)[-1]
+    last = re.sub(r"-rhel[0-9]+$", "", repo.rsplit("/", 1)[-1])
+    if last in _BY_NAME:
+        return _BY_NAME[last]
     if "opentelemetry-collector" in last or last.startswith("otelcol"):
         return Component.OTEL_COLLECTOR
-    if last in ("proxyv2", "proxyv2-rhel8", "proxyv2-rhel9") or container.name == "istio-proxy":
+    if last == "ztunnel":  # ambient mode's node proxy also names its container istio-proxy
+        return None
+    if container.name == "istio-proxy":
         return Component.ISTIO_PROXY
     if last.startswith("envoy"):
         return Component.ENVOY

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from meshlint.components import Component, component_of, repository
+from meshlint.components import Component, component_of
 from meshlint.istio_proxy import ProxyDefaults, proxy_defaults
 from meshlint.istio_values import Setting, number, prestop_seconds, truthy
 from meshlint.k8s import (
@@ -73,8 +73,8 @@ class WorkloadFact:
 
 
 def is_istio_proxy(c: Container) -> bool:
-    """An Envoy-based istio-proxy (ztunnel's container is also named istio-proxy)."""
-    return component_of(c) in PROXY_KINDS and "ztunnel" not in repository(c.image)
+    """An Envoy-based istio-proxy (components.py tells ztunnel apart)."""
+    return component_of(c) in PROXY_KINDS
 
 
 def is_gateway(doc: Document, proxy: Container, found: list[Container]) -> bool:

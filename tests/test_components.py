@@ -1,0 +1,67 @@
+"""What a container is, from its image, name and settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshlint.components import Component, component_of, repository
+from meshlint.k8s import Container
+
+
+def _container(image: str, name: str = "main", args: tuple[str, ...] = ()) -> Container:
+    return Container((), {"name": name, "image": image, "args": list(args)}, "container")
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (
+            "docker.io/jaegertracing/jaeger-collector:1.57.0@sha256:abc",
+            "jaegertracing/jaeger-collector",
+        ),
+        ("localhost:5000/team/app:1", "team/app"),
+        ("nginx", "nginx"),
+        ("registry.example.com:443/a/b/c:tag", "b/c"),
+    ],
+)
+def test_repository_drops_registry_tag_and_digest(image: str, expected: str) -> None:
+    assert repository(image) == expected
+
+
+@pytest.mark.parametrize(
+    ("image", "name", "args", "expected"),
+    [
+        ("jaegertracing/jaeger-collector:1.57.0", "c", (), Component.JAEGER_COLLECTOR),
+        (
+            "registry.redhat.io/rhosdt/jaeger-collector-rhel8:1.57",
+            "c",
+            (),
+            Component.JAEGER_COLLECTOR,
+        ),
+        ("jaegertracing/all-in-one:1.57", "j", (), Component.JAEGER_ALL_IN_ONE),
+        ("jaegertracing/jaeger:2.1.0", "j", (), Component.JAEGER_V2),
+        ("otel/opentelemetry-collector-contrib:0.115.0", "o", (), Component.OTEL_COLLECTOR),
+        ("ghcr.io/acme/otelcol-custom:1.0", "o", (), Component.OTEL_COLLECTOR),
+        ("gcr.io/istio-release/proxyv2:1.22.0", "istio-proxy", (), Component.ISTIO_PROXY),
+        ("auto", "istio-proxy", (), Component.ISTIO_PROXY),
+        ("docker.io/istio/ztunnel:1.22.0", "istio-proxy", (), None),
+        ("envoyproxy/envoy:v1.31.0", "envoy", (), Component.ENVOY),
+        (
+            "registry.example.com/tracing:1",
+            "c",
+            ("--collector.queue-size=5000",),
+            Component.JAEGER_COLLECTOR,
+        ),
+        (
+            "quay.io/prometheus/node-exporter:v1.8.0",
+            "n",
+            ("--collector.filesystem.mount-points-exclude=^/sys",),
+            None,
+        ),
+        ("nginx:1.27", "web", (), None),
+    ],
+)
+def test_component_recognition(
+    image: str, name: str, args: tuple[str, ...], expected: Component | None
+) -> None:
+    assert component_of(_container(image, name, args)) is expected
