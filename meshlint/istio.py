@@ -109,9 +109,20 @@ class Mesh:
         # asked once per workload and candidate install: computed once per run
         self._roots = {i.mesh.root_namespace for i in self.installs} or {"istio-system"}
         self._mesh_scoped: dict[str, list[ScopedFact]] = defaultdict(list)
+        # by (kind, namespace): a workload looks only at its own namespace's resources
+        self._by_namespace: dict[tuple[str, str | None], list[ScopedFact]] = defaultdict(list)
         for fact in self.scoped:
+            self._by_namespace[(fact.kind, fact.namespace)].append(fact)
             if fact.selector is None and fact.namespace in self._roots:
                 self._mesh_scoped[fact.kind].append(fact)
+        # installs by revision, and by every directory above their file: a workload
+        # is judged under the installs nearest to it, so a run over many
+        # repositories stays linear instead of trying every install on every pod
+        self._subtree: dict[tuple[str, str], list[Install]] = defaultdict(list)
+        for install in self.installs:
+            for directory in _ancestors(install.parts[0].file if install.parts else ""):
+                self._subtree[(install.revision, directory)].append(install)
+        self._namespaces: dict[str | None, Mapping[str, str]] = {}
 
     @classmethod
     def of(cls, ctx: Context) -> Mesh:
@@ -132,24 +143,20 @@ class Mesh:
 
     def applying(self, kind: str, w: WorkloadFact) -> list[ScopedFact]:
         """Resources of ``kind`` that apply to ``w``, most specific first."""
-        ns = w.resource.namespace
-        own = [
-            f
-            for f in self.scoped
-            if f.kind == kind
-            and f.selector
-            and f.namespace == ns
-            and all(w.labels.get(k) == v for k, v in f.selector.items())
-        ]
-        space = [
-            f for f in self.scoped if f.kind == kind and f.selector is None and f.namespace == ns
-        ]
-        return own + space + [f for f in self.mesh_scoped(kind) if f not in space]
+        local = self._by_namespace.get((kind, w.resource.namespace), [])
+        own = [f for f in local if f.selector and labels_match(f.selector, w.labels)]
+        space = [f for f in local if f.selector is None]
+        seen = {id(f) for f in space}
+        return own + space + [f for f in self.mesh_scoped(kind) if id(f) not in seen]
 
     # --- installs ----------------------------------------------------------
-    def candidates(self, revision: str | None) -> list[Install]:
-        found = [i for i in self.installs if i.revision == (revision or "")]
-        return found or [Install()]
+    def candidates(self, revision: str | None, near: str = "") -> list[Install]:
+        """Installs of ``revision``; with ``near`` (a file), those closest to it."""
+        for directory in _ancestors(near):
+            found = self._subtree.get((revision or "", directory))
+            if found:
+                return found
+        return [Install()]
 
     def mesh_sampling(self, install: Install) -> tuple[float, Setting | None, bool]:
         """(rate, where, from Telemetry) for proxies with no override of their own."""
@@ -198,6 +205,11 @@ class Mesh:
         """
         if ns is None:
             return {}  # rendered without a namespace: which labels apply is unknown
+        if ns not in self._namespaces:
+            self._namespaces[ns] = self._labels_of(ns)
+        return self._namespaces[ns]
+
+    def _labels_of(self, ns: str) -> Mapping[str, str]:
         keys = ("istio-injection", "istio.io/rev")
         seen = {
             tuple((k, e.labels.get(k)) for k in keys) for e in self.index.find("Namespace", name=ns)
@@ -219,7 +231,7 @@ class Mesh:
             if not assume_injected or opted_out or w.host_network:
                 return []
             revision = w.revision
-        return [self._proxy(w, install) for install in self.candidates(revision)]
+        return [self._proxy(w, install) for install in self.candidates(revision, w.at.file)]
 
     def _proxy(self, w: WorkloadFact, install: Install) -> Proxy:
         config = w.proxy.over(install.mesh.proxy)
@@ -285,3 +297,9 @@ def facts_of(facts: Iterable[Any], kind: type) -> list[Any]:
 
 def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _ancestors(file: str) -> list[str]:
+    """``a/b/c.yaml`` -> ``["a/b", "a", ""]``: nearest directory first, the run last."""
+    parts = file.replace("\\", "/").split("/")[:-1]
+    return ["/".join(parts[:n]) for n in range(len(parts), -1, -1)]
