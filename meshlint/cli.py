@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path as FsPath
@@ -60,6 +61,27 @@ def _guard(func: F) -> F:
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper  # type: ignore[return-value]
+
+
+PROGRESS_MIN_FILES = 1000
+
+
+def _progress(total: int) -> Callable[[int, int], None] | None:
+    """A files-done counter on stderr for long runs on a terminal, else nothing."""
+    if total < PROGRESS_MIN_FILES or not sys.stderr.isatty():
+        return None
+    shown = [0.0]
+
+    def show(done: int, all_files: int) -> None:
+        now = time.monotonic()
+        if done == all_files:
+            sys.stderr.write("\r\x1b[K")  # leave no trace before the report
+        elif now - shown[0] >= 0.1:
+            shown[0] = now
+            sys.stderr.write(f"\rmeshlint: {done}/{all_files} files")
+        sys.stderr.flush()
+
+    return show
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -254,7 +276,8 @@ def check(
         config = replace(config, extend_select=(*config.extend_select, "M100"))
     found_inputs = discover(paths or (".",), config.exclude, config.root)
     plan = Plan.build(rules, config)
-    report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1)
+    progress = _progress(len(found_inputs.inputs)) if not quiet else None
+    report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1, progress)
     report.errors[:0] = found_inputs.errors
 
     if write_baseline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,30 @@ def test_directories_are_walked_and_excludes_apply(runner: CliRunner) -> None:
     result = runner.invoke(main, ["check", "deploy", "--statistics", "--exclude", "legacy/"])
     assert "in 1 documents in 1 files" in result.output
     assert "     1  K004  gomemlimit-invalid" in result.output
+
+
+def test_progress_shows_on_a_terminal_for_long_runs_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from meshlint import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert cli._progress(5000) is None  # piped: silent
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert cli._progress(20) is None  # short runs: silent
+    show = cli._progress(5000)
+    assert show is not None
+    show(1, 5000)
+    show(5000, 5000)
+    err = capsys.readouterr().err
+    assert "\rmeshlint: 1/5000 files" in err and err.endswith("\r\x1b[K")
+
+
+def test_control_characters_in_the_echoed_line_never_reach_the_terminal(runner: CliRunner) -> None:
+    Path("esc.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
+        'spec:\n  containers: [{name: "a\x1b[2J", image: b}]\n'
+    )
+    result = runner.invoke(main, ["check", "esc.yaml", "--no-color", "--select", "M001"])
+    echoed = [line for line in result.output.splitlines() if line.startswith("5 |")]
+    assert echoed and "\x1b" not in echoed[0] and "\ufffd" in echoed[0]

@@ -11,6 +11,13 @@ from meshlint.output import Options
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
+def _printable(line: str) -> str:
+    """The echoed line, one column per character: a tab is a space, and control
+    characters (a NUL, an escape sequence in a hostile file) are shown as U+FFFD
+    instead of reaching the terminal."""
+    return "".join(" " if c == "\t" else "\ufffd" if not c.isprintable() else c for c in line)
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
@@ -28,7 +35,7 @@ def _finding(f: Finding, options: Options) -> list[str]:
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
-        text = loc.source_line.replace("\t", " ")
+        text = _printable(loc.source_line)
         lines += [
             f"{pad} |",
             f"{number} | {text}",
