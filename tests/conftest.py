@@ -19,6 +19,8 @@ from meshlint.plugins import collect_rules, plugin_manager
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "rules"
 CORPUS = Path(os.environ.get("MESHLINT_CORPUS", ROOT.parent / "shared" / "corpus" / "real"))
+# Hypothesis examples per property; raise it for nightly fuzzing (README).
+FUZZ_EXAMPLES = int(os.environ.get("MESHLINT_FUZZ_EXAMPLES", "150"))
 MARKER = re.compile(r"#\s*\[(?P<slugs>[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\]")
 
 

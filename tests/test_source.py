@@ -7,6 +7,7 @@ import codecs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import FUZZ_EXAMPLES
 from meshlint.source import parse_bytes, parse_text
 
 DEPLOY = """\
@@ -170,7 +171,7 @@ def test_hostile_nesting_and_alias_bombs_finish_as_findings() -> None:
     assert len(parsed.documents) == 1  # shared values: linear time and memory
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     parsed = parse_bytes("fuzz.yaml", data)
@@ -178,7 +179,7 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
         assert problem.line >= 1 and problem.column >= 1
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(st.text(alphabet="ab:-[]{}&*!#'\"\n |>0123456789.", max_size=200))
 def test_yamlish_text_never_raises(text: str) -> None:
     parsed = parse_text("fuzz.yaml", "apiVersion: v1\nkind: ConfigMap\n" + text)
@@ -186,7 +187,7 @@ def test_yamlish_text_never_raises(text: str) -> None:
         doc.position(("data", "x", 0))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=2 * FUZZ_EXAMPLES, deadline=None)
 @given(st.text(alphabet="yYnNoOtTfF~.+-_:0123456789xeE<=abc ", max_size=12))
 def test_fast_resolver_agrees_with_pyyaml(text: str) -> None:
     """meshlint's loader resolves every plain scalar to the tag PyYAML's would."""
