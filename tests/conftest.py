@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 import meshlint.rules
+from meshlint.cli import main
 from meshlint.config import Config
 from meshlint.engine import Input, Plan, Report, lint
 from meshlint.model import Rule
@@ -22,6 +24,27 @@ CORPUS = Path(os.environ.get("MESHLINT_CORPUS", ROOT.parent / "shared" / "corpus
 # Hypothesis examples per property; raise it for nightly fuzzing (README).
 FUZZ_EXAMPLES = int(os.environ.get("MESHLINT_FUZZ_EXAMPLES", "150"))
 MARKER = re.compile(r"#\s*\[(?P<slugs>[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\]")
+
+# The CLI tests' collector: a GOMEMLIMIT Go cannot parse (K004) on line 13 and a
+# memory request below its limit (K003) on line 15.
+COLLECTOR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: otel-collector
+  namespace: observability
+spec:
+  template:
+    spec:
+      containers:
+        - name: otel-collector
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          env:
+            - {name: GOMEMLIMIT, value: 400Mi}
+          resources:
+            requests: {memory: 256Mi}
+            limits: {memory: 512Mi}
+"""
 
 
 def builtin_rules() -> dict[str, Rule]:
@@ -68,3 +91,16 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture
+def cli_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A click runner in an empty cwd, outside GitHub Actions."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return CliRunner()
+
+
+def run_check(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
+    """``meshlint check --isolated ARGS`` through click's runner."""
+    return runner.invoke(main, ["check", "--isolated", *args], env=env)

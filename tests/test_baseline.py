@@ -9,28 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import lint_text
+from conftest import COLLECTOR, lint_text, run_check
 from meshlint import baseline
 from meshlint.cli import main
-
-COLLECTOR = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: otel-collector
-  namespace: observability
-spec:
-  template:
-    spec:
-      containers:
-        - name: otel-collector
-          image: otel/opentelemetry-collector-contrib:0.115.0
-          env:
-            - {name: GOMEMLIMIT, value: 400Mi}
-          resources:
-            requests: {memory: 256Mi}
-            limits: {memory: 512Mi}
-"""
 
 QUERY = """\
 ---
@@ -54,16 +35,14 @@ spec:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+def runner(cli_runner: CliRunner) -> CliRunner:
     Path("deploy").mkdir()
     Path("deploy/collector.yaml").write_text(COLLECTOR, encoding="utf-8")
-    return CliRunner()
+    return cli_runner
 
 
 def check(runner: CliRunner, *args: str) -> Result:
-    return runner.invoke(main, ["check", "--isolated", "--format", "json", *args])
+    return run_check(runner, "--format", "json", *args)
 
 
 def reported(result: Result) -> list[tuple[str, str, int]]:

@@ -13,25 +13,9 @@ from pathlib import Path
 
 import pytest
 
-MANIFEST = """\
-# Source: collector/templates/deployment.yaml
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: otel-collector
-  namespace: observability
-spec:
-  template:
-    spec:
-      containers:
-        - name: otel-collector
-          image: otel/opentelemetry-collector-contrib:0.115.0
-          env:
-            - {name: GOMEMLIMIT, value: 400Mi}
-          resources:
-            requests: {memory: 256Mi}
-            limits: {memory: 512Mi}
-"""
+from conftest import COLLECTOR
+
+MANIFEST = "# Source: collector/templates/deployment.yaml\n" + COLLECTOR
 
 
 def console_script() -> str:

@@ -8,29 +8,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
+from conftest import COLLECTOR as MANIFEST
+from conftest import run_check as check
 from meshlint.cli import main
 from meshlint.output import targets
-
-MANIFEST = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: otel-collector
-  namespace: observability
-spec:
-  template:
-    spec:
-      containers:
-        - name: otel-collector
-          image: otel/opentelemetry-collector-contrib:0.115.0
-          env:
-            - {name: GOMEMLIMIT, value: 400Mi}
-          resources:
-            requests: {memory: 256Mi}
-            limits: {memory: 512Mi}
-"""
 
 CLEAN = """\
 apiVersion: apps/v1
@@ -53,15 +36,9 @@ spec:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+def runner(cli_runner: CliRunner) -> CliRunner:
     Path("collector.yaml").write_text(MANIFEST, encoding="utf-8")
-    return CliRunner()
-
-
-def check(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
-    return runner.invoke(main, ["check", "--isolated", *args], env=env)
+    return cli_runner
 
 
 def test_one_run_writes_json_and_sarif_to_their_files(runner: CliRunner) -> None:

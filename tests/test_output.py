@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import ROOT, RULES, lint_text
+from conftest import COLLECTOR, ROOT, RULES, lint_text
 from meshlint.engine import Report
 from meshlint.model import Finding, Location, Resource
 from meshlint.output import Options, renderer
@@ -23,23 +23,9 @@ SARIF_SCHEMA = ROOT.parent / "shared" / "reference" / "sarif-schema-2.1.0.json"
 
 # A collector whose GOMEMLIMIT Go cannot parse (K004) and whose memory request
 # is below its limit (K003), next to a Service without findings.
-MANIFEST = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: otel-collector
-  namespace: observability
-spec:
-  template:
-    spec:
-      containers:
-        - name: otel-collector
-          image: otel/opentelemetry-collector-contrib:0.115.0
-          env:
-            - {name: GOMEMLIMIT, value: 400Mi}
-          resources:
-            requests: {memory: 256Mi}
-            limits: {memory: 512Mi}
+MANIFEST = (
+    COLLECTOR
+    + """\
 ---
 apiVersion: v1
 kind: Service
@@ -50,6 +36,7 @@ spec:
   selector: {app: otel-collector}
   ports: [{name: otlp-grpc, port: 4317}]
 """
+)
 
 HELM_STREAM = "---\n# Source: collector/templates/deployment.yaml\n" + MANIFEST
 
