@@ -83,12 +83,17 @@ class Plan:
         return next((a for a in self.rules if a.rule.id == rule_id), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Input:
     name: str  # as shown in findings
     path: str | None = None  # read from here, or
     data: bytes | None = None  # already read (stdin)
     rel: str = ""  # relative to the config root, for per-file-ignores
+
+    @property
+    def file(self) -> str:
+        """Where to read it from."""
+        return self.path or self.name
 
 
 @dataclass
@@ -178,7 +183,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     report = FileReport()
     if item.data is None:
         try:
-            with open(item.path or item.name, "rb") as handle:
+            with open(item.file, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
             report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
@@ -266,15 +271,25 @@ def _work(item: Input) -> FileReport:
     return lint_input(item, _WORKER_PLAN)
 
 
+def _size(item: Input) -> int:
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return os.path.getsize(item.file)
+    except OSError:
+        return 0  # reported when it is read
+
+
 def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]:
-    size = sum(os.path.getsize(i.path) for i in inputs if i.path and os.path.isfile(i.path))
+    sizes = {id(item): _size(item) for item in inputs}
+    size = sum(sizes.values())
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
         for item in inputs:
             yield lint_input(item, plan)
         return
     # Largest first, so that no worker is left alone with a big file at the end.
-    ordered = sorted(inputs, key=lambda i: -(os.path.getsize(i.path) if i.path else 0))
+    ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
         yield from pool.imap_unordered(_work, ordered, chunksize=2)

@@ -8,16 +8,17 @@ not the number of files.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from meshlint.k8s import get_in, pod_labels, string_map
 from meshlint.model import Location, Resource
 from meshlint.source import Document
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     resource: Resource
     labels: Mapping[str, str]
@@ -34,10 +35,12 @@ def entry_for(doc: Document) -> Entry:
     elif isinstance(get_in(data, ("spec", "selector", "matchLabels")), dict):
         selector = string_map(get_in(data, ("spec", "selector", "matchLabels")))
     template = pod_labels(data, kind)
+    # kept for every object of the run: the anchor leaves out the echoed line
+    anchor = replace(doc.anchor(("metadata", "name")), source_line="")
     return Entry(
         doc.resource,
         string_map(get_in(data, ("metadata", "labels"))),
-        doc.anchor(("metadata", "name")),
+        replace(anchor, path=sys.intern(anchor.path)),
         selector,
         template or None,
     )

@@ -24,7 +24,7 @@ from meshlint.source import Document
 _NO_CONTROL_PLANE = frozenset({"empty", "remote", "external"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InstallFact:
     surface: str  # IstioOperator | ConfigMap | Deployment | Injector | ServiceMeshControlPlane
     file: str

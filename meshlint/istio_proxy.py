@@ -26,7 +26,7 @@ DEFAULT_GRACE_SECONDS = 30.0
 DEFAULT_PROXY_MEMORY_LIMIT = "1024Mi"  # istio-discovery values global.proxy.resources
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProxyDefaults:
     """ProxyConfig settings the rules need; None where the config says nothing."""
 
@@ -84,7 +84,7 @@ def proxy_defaults(cfg: Any, anchor: Anchor, base: Path = ()) -> ProxyDefaults:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provider:
     """A ``meshConfig.extensionProviders`` entry."""
 
@@ -93,7 +93,7 @@ class Provider:
     at: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MeshSettings:
     """The MeshConfig fields the rules read (IstioOperator meshConfig or data.mesh)."""
 

@@ -25,7 +25,7 @@ _OUTBOUND_MODES = frozenset({None, "CLIENT", "CLIENT_AND_SERVER"})
 _INSERTS = frozenset({"INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE", "ADD"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScopedFact:
     """A Telemetry, EnvoyFilter or Sidecar: where it applies and what it says."""
 

@@ -19,7 +19,7 @@ _SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)\b")
 _VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setting:
     """A value and the place that set it (a picklable fact for check_run)."""
 

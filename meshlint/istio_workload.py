@@ -39,7 +39,7 @@ _RESOURCE_ANNOTATIONS = (
 PROXY_KINDS = frozenset({Component.ISTIO_PROXY})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProxyContainer:
     """An istio-proxy written into the manifest (gateway, or kube-inject output)."""
 
@@ -53,7 +53,7 @@ class ProxyContainer:
     auto: bool = False  # image "auto": the injector fills in what the manifest leaves out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkloadFact:
     resource: Resource
     at: Location  # where pod-level annotations belong

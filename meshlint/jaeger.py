@@ -31,7 +31,7 @@ DEFAULT_QUEUE_SIZE = 2000
 AGENT_DEFAULTS = {"server-queue-size": 1000, "workers": 10, "server-max-packet-size": 65000}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setting:
     flag: str  # "collector.queue-size"
     value: str | None  # None when unknowable (valueFrom, $(VAR)) or missing
@@ -42,7 +42,7 @@ class Setting:
     empty: bool = False  # "--flag=" or an option with an empty value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Process:
     """One Jaeger v1 process: a container, or a component of a Jaeger CR."""
 
@@ -324,7 +324,7 @@ def parse_count(setting: Setting | None, default: int) -> int | None:
     return value if value >= 0 else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CollectorQueue:
     """What the collector's span queue can hold, as J001 models it."""
 
@@ -371,7 +371,7 @@ def collector_queue(
     return CollectorQueue(queue_size, span_size, span_overhead, baseline, None, size_setting)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UdpQueue:
     """One agent UDP processor: every queued packet holds a max-packet-size buffer."""
 
@@ -454,7 +454,7 @@ def agent_pods(data: Any, kind: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgentHost:
     """A literal agent address: ``jaeger-agent``, ``jaeger-agent.ns``, ``...svc.cluster.local``."""
 

@@ -48,7 +48,7 @@ def json_path(path: Path) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """Which Kubernetes object a finding belongs to."""
 
@@ -62,7 +62,7 @@ class Resource:
         return f"{self.kind}/{ns}{self.name or '<unnamed>'}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ignore:
     """One suppression directive. Empty ``tokens`` means every rule."""
 
@@ -78,7 +78,7 @@ class Ignore:
         return not self.tokens or rule_id in self.tokens or slug in self.tokens
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """A resolved place in an input file. Lines and columns are 1-based."""
 
@@ -92,7 +92,7 @@ class Location:
     ignores: tuple[Ignore, ...] = ()  # directives that cover this place
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Violation:
     """What a check yields: where (a path into the document) and what is wrong.
 
@@ -106,7 +106,7 @@ class Violation:
     severity: Severity | None = None  # a rule with two levels (J001) picks one here
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Finding:
     """A violation placed and judged by the engine; sorts by file, line, column."""
 

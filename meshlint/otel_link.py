@@ -31,7 +31,7 @@ from meshlint.source import Document
 _COLLECTORS = (Component.OTEL_COLLECTOR, Component.JAEGER_V2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Budget:
     """The memory a collector runs with; sizes in bytes, None where unset."""
 
@@ -77,7 +77,7 @@ def cr_budget(doc: Document) -> Budget:
     return budget_of(Container(("spec",), spec, "container"), f"{doc.resource}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mount:
     """A container that mounts ConfigMap ``config_map`` (``keys`` None: all of them)."""
 
@@ -88,7 +88,7 @@ class Mount:
     budget: Budget
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hosted:
     """A rule's fact about the config in ConfigMap ``config_map`` under ``key``."""
 

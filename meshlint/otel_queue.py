@@ -34,7 +34,7 @@ JAEGER_STORAGE_EXPORTER = "jaeger_storage_exporter"
 SIZERS = ("requests", "items", "bytes")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Queue:
     exporter: str
     path: Path  # of the queue mapping
@@ -42,7 +42,7 @@ class Queue:
     label: str  # "sending_queue" or "queue"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Estimate:
     """A queue's worst case: ``size`` bytes, or None when nothing bounds it."""
 
@@ -52,7 +52,7 @@ class Estimate:
     arithmetic: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Batch:
     """Items per request delivered to an exporter: ``items`` None is unbounded."""
 

@@ -36,7 +36,7 @@ class QuantityError(ValueError):
     """The text is not a Kubernetes quantity; the message says why, as the API would."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quantity:
     text: str
     amount: Fraction  # exact, after the API's rounding and capping

@@ -98,7 +98,7 @@ from meshlint.jaeger import AgentHost, agent_host_of, agent_pods, udp_agent_port
 from meshlint.k8s import WORKLOAD_KINDS, get_in, pod_labels, str_at, string_map
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceFact:
     resource: Resource
     anchor: Location  # internalTrafficPolicy, or the spec that should hold it
@@ -109,13 +109,13 @@ class ServiceFact:
     agent_named: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgentPodsFact:
     resource: Resource
     labels: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HostFact:
     resource: Resource
     anchor: Location

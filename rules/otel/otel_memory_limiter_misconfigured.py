@@ -104,7 +104,7 @@ from meshlint.source import Problem
 MIB = 2**20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Limits:
     """What the container check needs, small enough to cross process boundaries."""
 

@@ -112,7 +112,7 @@ from meshlint.quantity import human_bytes
 from meshlint.source import Problem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Held:
     """One queue's estimate, anchored where it is set."""
 
