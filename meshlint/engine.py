@@ -158,11 +158,12 @@ def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) 
     ignores = file.suppressions.at(problem.line)
     if doc is not None:
         ignores += (doc.host or doc).annotation_ignores()
+    base = (doc.host or doc).base_path if doc is not None else ()
     return Location(
         file=file.name,
         line=problem.line,
         column=problem.column,
-        path=json_path(problem.path),
+        path=json_path((*base, *problem.path)),
         resource=doc.resource if doc is not None else None,
         source=(doc.host or doc).source if doc is not None else None,
         source_line=file.line(problem.line),

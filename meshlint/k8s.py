@@ -262,12 +262,15 @@ PAGE_SIZE = 4096
 def memory_high(request: int, limit: int, kube_version: tuple[int, int]) -> int | None:
     """cgroup ``memory.high`` the kubelet writes under MemoryQoS, or None for none.
 
-    1.27+: ``floor((request + 0.9 x (limit - request)) / page) x page``, written
-    only when above the request; 1.22-1.26: ``limit x 0.8``. Exact arithmetic:
+    1.27+: ``floor((request + 0.9 x (limit - request)) / page) x page``; 1.22-1.26:
+    ``limit x 0.8``; either written only when above the request. Exact arithmetic:
     no float rounding ever moves the result by a page (KEP-2570).
     """
     if kube_version >= (1, 27):
         high = (request * 10 + 9 * (limit - request)) // 10
         high = high // PAGE_SIZE * PAGE_SIZE
-        return high if high > request else None
-    return limit * 8 // 10
+    else:
+        high = limit * 8 // 10
+    # the kubelet writes memory.high only above the request (KEP-2570: request
+    # 850Mi under a 1000Mi limit at factor 0.8 is not throttled)
+    return high if high > request else None

@@ -136,12 +136,18 @@ class Param:
     type: type
     default: Any
     help: str
+    minimum: float | None = None  # a value outside the range would disable the rule silently
+    maximum: float | None = None
 
     def validate(self, value: object) -> Any:
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
+            value = float(value)
         if not isinstance(value, self.type) or isinstance(value, bool) is not (self.type is bool):
             raise TypeError(f"{self.name} expects {self.type.__name__}, got {value!r}")
+        if self.minimum is not None and value < self.minimum:  # type: ignore[operator]
+            raise TypeError(f"{self.name} must be >= {self.minimum:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:  # type: ignore[operator]
+            raise TypeError(f"{self.name} must be <= {self.maximum:g}, got {value!r}")
         return value
 
 

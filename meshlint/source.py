@@ -324,21 +324,30 @@ def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, st
         data = converter.convert(root)
         source = _source_for(sources, parsed.last_line, root.start_mark.line)
         parsed.last_line = root.end_mark.line
+        docs, skipped = _documents(data, root, file, len(parsed.documents), source)
+        parsed.documents.extend(docs)
+        parsed.skipped += skipped
         for knode, holder in converter.duplicates:
-            path = path_to(root, holder)
+            path = (*path_to(root, holder), knode.value)
+            doc = _holder(docs, path)
             parsed.problems.append(
                 Problem(
                     "M002",
                     f"duplicate key {knode.value!r}: the API server keeps only the last one",
                     knode.start_mark.line + 1,
                     knode.start_mark.column + 1,
-                    (*path, knode.value),
+                    path[len(doc.base_path) :] if doc else path,
+                    doc,
                 )
             )
-        for doc in _documents(data, root, file, len(parsed.documents), source):
-            parsed.documents.append(doc)
-        if not _is_object(data):
-            parsed.skipped += 1
+
+
+def _holder(docs: list[Document], path: Path) -> Document | None:
+    """The object a path into the stream document belongs to (a List's item)."""
+    for doc in docs:
+        if path[: len(doc.base_path)] == doc.base_path:
+            return doc
+    return None
 
 
 def _is_object(data: Any) -> bool:
@@ -351,19 +360,21 @@ def _is_object(data: Any) -> bool:
 
 def _documents(
     data: Any, root: Node, file: SourceFile, index: int, source: str | None
-) -> Iterator[Document]:
+) -> tuple[list[Document], int]:
+    """The objects of one stream document, and how many were skipped (no apiVersion/kind)."""
     if not _is_object(data):
-        return
+        return [], 1
     kind: str = data["kind"]
     items = data.get("items")
     if kind.endswith("List") and isinstance(items, list) and isinstance(root, MappingNode):
         items_node = node_at(root, ("items",))
+        docs = []
         for i, item in enumerate(items):
             item_node = node_at(items_node, (i,)) if items_node is not None else None
             if _is_object(item) and item_node is not None:
-                yield Document(item, item_node, file, index + i, source, ("items", i))
-        return
-    yield Document(data, root, file, index, source)
+                docs.append(Document(item, item_node, file, index + i, source, ("items", i)))
+        return docs, len(items) - len(docs)
+    return [Document(data, root, file, index, source)], 0
 
 
 def _helm_sources(text: str) -> list[tuple[int, str]]:

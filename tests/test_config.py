@@ -79,6 +79,8 @@ fail-on = "never"
         ("rules:\n  K005: {limit-percent: 75, limt: 3}\n", "2:29", "unknown parameter 'limt'"),
         ("rules:\n  K005: {limit-percent: '80%'}\n", "2:25", "limit-percent expects int"),
         ("ignore: [K001, K999]\n", "1:16", "unknown rule 'K999'"),
+        ("rules:\n  J001: {span-size-bytes: 0}\n", "2:27", "span-size-bytes must be >= 1"),
+        ("rules:\n  K005: {limit-percent: 120}\n", "2:25", "limit-percent must be <= 100"),
         ("severity:\n  nope: error\n", "2:3", "unknown rule 'nope'"),
         ("ignore: [K001\n", "2:1", "invalid YAML"),
     ],

@@ -202,3 +202,26 @@ def test_progress_is_reported_once_per_file() -> None:
         progress=lambda done, total: calls.append((done, total)),
     )
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_duplicate_keys_belong_to_their_object_and_its_suppressions() -> None:
+    stream = (
+        "---\n# Source: shop/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\n"
+        "metadata:\n  name: dup\n  namespace: x\ndata:\n  a: '1'\n  a: '2'\n"
+    )
+    (finding,) = lint_text(stream, select=["M002"]).findings
+    assert finding.location.resource is not None
+    assert str(finding.location.resource) == "ConfigMap/x/dup"
+    assert finding.location.source == "shop/templates/cm.yaml"
+    assert finding.location.path == "$.data.a"
+    ignored = stream.replace(
+        "  namespace: x\n", "  namespace: x\n  annotations: {meshlint.io/ignore: M002}\n"
+    )
+    report = lint_text(ignored, select=["M002"])
+    assert report.findings == [] and report.suppressed == 1
+
+
+def test_list_items_that_are_not_objects_are_counted_as_skipped() -> None:
+    text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n- 5\n- null\n"
+    report = lint_text(text)
+    assert (report.documents, report.skipped) == (1, 2)

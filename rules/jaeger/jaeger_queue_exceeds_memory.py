@@ -180,8 +180,14 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {"Jaeger"},
     params=(
-        Param("span-size-bytes", int, 1024, "average serialized span size"),
-        Param("span-overhead-bytes", int, 4096, "heap bytes a queued span costs beyond its size"),
-        Param("baseline-mib", int, 64, "collector memory without its queue, in MiB"),
+        Param("span-size-bytes", int, 1024, "average serialized span size", minimum=1),
+        Param(
+            "span-overhead-bytes",
+            int,
+            4096,
+            "heap bytes a queued span costs beyond its size",
+            minimum=0,
+        ),
+        Param("baseline-mib", int, 64, "collector memory without its queue, in MiB", minimum=0),
     ),
 )

@@ -136,5 +136,14 @@ RULE = Rule(
     doc=__doc__ or "",
     check=check,
     kinds=WORKLOAD_KINDS,
-    params=(Param("limit-percent", int, 80, "share of the memory limit to recommend"),),
+    params=(
+        Param(
+            "limit-percent",
+            int,
+            80,
+            "share of the memory limit to recommend",
+            minimum=1,
+            maximum=100,
+        ),
+    ),
 )

@@ -202,7 +202,13 @@ RULE = Rule(
     collect=collect,
     check_run=check_run,
     params=(
-        Param("span-size-bytes", int, 1024, "serialized bytes of an average span"),
-        Param("span-overhead-bytes", int, 4096, "heap bytes of a decoded span beyond its size"),
+        Param("span-size-bytes", int, 1024, "serialized bytes of an average span", minimum=1),
+        Param(
+            "span-overhead-bytes",
+            int,
+            4096,
+            "heap bytes of a decoded span beyond its size",
+            minimum=0,
+        ),
     ),
 )

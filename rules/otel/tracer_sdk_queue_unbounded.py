@@ -144,7 +144,13 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {INSTRUMENTATION},
     params=(
-        Param("span-size-bytes", int, 1024, "serialized bytes of an average span"),
-        Param("span-overhead-bytes", int, 4096, "heap bytes of a finished span beyond its size"),
+        Param("span-size-bytes", int, 1024, "serialized bytes of an average span", minimum=1),
+        Param(
+            "span-overhead-bytes",
+            int,
+            4096,
+            "heap bytes of a finished span beyond its size",
+            minimum=0,
+        ),
     ),
 )

@@ -1,0 +1,65 @@
+"""Kubernetes knowledge: memory.high under MemoryQoS, QoS classes, containers."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshlint.k8s import Resources, containers, memory_high, qos_class, resources_of
+
+MI = 2**20
+
+
+@pytest.mark.parametrize(
+    ("req", "limit", "version", "expected"),
+    [
+        # KEP-2570 worked examples (limit 1000Mi, factor 0.9 from 1.27, 0.8 before)
+        (0, 1000 * MI, (1, 30), 900 * MI),
+        (500 * MI, 1000 * MI, (1, 30), 950 * MI),
+        (900 * MI, 1000 * MI, (1, 30), 990 * MI),
+        (1000 * MI, 1000 * MI, (1, 30), None),
+        (500 * MI, 1000 * MI, (1, 26), 800 * MI),
+        (850 * MI, 1000 * MI, (1, 26), None),  # old formula lands below the request
+        (850 * MI, 1000 * MI, (1, 27), 985 * MI),
+        # rounding down to the 4 KiB page can drop it to the request: none is written
+        (512 * MI - 1, 512 * MI, (1, 30), None),
+        # 1Gi request, 2Gi limit: 1073741824 + 0.9 x 1073741824 = 2040109465.6 -> page floor
+        (2**30, 2**31, (1, 30), 2040107008),
+    ],
+)
+def test_memory_high_follows_the_kubelet(
+    req: int, limit: int, version: tuple[int, int], expected: int | None
+) -> None:
+    assert memory_high(req, limit, version) == expected
+
+
+def _res(**values: dict[str, str]) -> Resources:
+    return resources_of(values)
+
+
+def test_qos_classes_with_limit_to_request_defaulting() -> None:
+    guaranteed = _res(limits={"cpu": "1", "memory": "1Gi"})
+    assert qos_class([guaranteed, guaranteed]) == "Guaranteed"
+    assert qos_class([guaranteed, _res(requests={"memory": "1Gi"})]) == "Burstable"
+    assert qos_class([Resources(), _res(requests={"ephemeral-storage": "1Gi"})]) == "BestEffort"
+
+
+def test_containers_marks_init_containers_and_native_sidecars() -> None:
+    data = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "initContainers": [
+                        {"name": "migrate"},
+                        {"name": "agent", "restartPolicy": "Always"},
+                        "not-a-container",
+                    ],
+                    "containers": {"name": "wrong-type"},
+                }
+            }
+        }
+    }
+    found = [(c.name, c.role, c.path) for c in containers(data, "Deployment")]
+    assert found == [
+        ("migrate", "init", ("spec", "template", "spec", "initContainers", 0)),
+        ("agent", "sidecar", ("spec", "template", "spec", "initContainers", 1)),
+    ]
