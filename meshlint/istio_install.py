@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlint.istio_proxy import MeshSettings, mesh_settings
-from meshlint.istio_values import Setting, falsy, number, prestop_seconds, truthy, version_of
+from meshlint.istio_values import Setting, falsy, float_value, prestop_seconds, truthy, version_of
 from meshlint.k8s import containers, get_in, mapping_at, str_at, string_map
 from meshlint.model import Location, Path
 from meshlint.source import Document
@@ -55,7 +55,7 @@ def _env(items: Any, name: str) -> tuple[int, Any] | None:
 
 
 def _sampling(value: Any, at: Location) -> Setting | None:
-    rate = number(value)
+    rate = float_value(value)
     if rate is None:
         return None
     return Setting(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
@@ -244,7 +244,7 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     """OSSM 2.x: ``spec.tracing.sampling`` counts in 0.01% (10000 = 100%)."""
     facts: dict[str, Any] = {}
     raw = get_in(doc.data, ("spec", "tracing", "sampling"))
-    rate = number(raw)
+    rate = float_value(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
         facts["pilot_sampling"] = Setting(rate / 100, doc.anchor(("spec", "tracing", "sampling")))
     outbound: Path = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")

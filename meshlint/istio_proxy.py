@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlint.istio_values import Setting, number, seconds, truthy
+from meshlint.durations import proto_duration
+from meshlint.istio_values import Setting, float_value, truthy
 from meshlint.k8s import get_in, list_at, mapping_at
 from meshlint.model import Location, Path
 
@@ -52,7 +53,9 @@ def proxy_defaults(cfg: Any, anchor: Anchor, base: Path = ()) -> ProxyDefaults:
     """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``)."""
     if not isinstance(cfg, dict):
         return ProxyDefaults()
-    drain = seconds(cfg.get("terminationDrainDuration", cfg.get("termination_drain_duration")))
+    drain = proto_duration(
+        cfg.get("terminationDrainDuration", cfg.get("termination_drain_duration"))
+    )
     drain_key = (
         "terminationDrainDuration"
         if "terminationDrainDuration" in cfg
@@ -63,7 +66,7 @@ def proxy_defaults(cfg: Any, anchor: Anchor, base: Path = ()) -> ProxyDefaults:
     tracing_at = None
     if isinstance(tracing, dict):
         tracing_at = anchor((*base, "tracing"))
-        value = number(tracing.get("sampling"))
+        value = float_value(tracing.get("sampling"))
         if value is not None and 0 < value <= 100:
             sampling = Setting(value, anchor((*base, "tracing", "sampling")))
         if "datadog" in tracing:

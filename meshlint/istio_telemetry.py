@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.istio_values import Setting, number
+from meshlint.istio_values import Setting, float_value
 from meshlint.k8s import get_in, list_at, mapping_at, str_at, string_map
 from meshlint.model import Location, Path
 from meshlint.source import Document
@@ -56,7 +56,7 @@ def _telemetry(doc: Document) -> ScopedFact:
     for i, item in enumerate(list_at(doc.data, ("spec", "tracing"))):
         if not isinstance(item, dict):
             continue
-        rate = number(item.get("randomSamplingPercentage"))
+        rate = float_value(item.get("randomSamplingPercentage"))
         if rate is not None and sampling is None:
             sampling = Setting(rate, doc.anchor(("spec", "tracing", i, "randomSamplingPercentage")))
         for j, provider in enumerate(list_at(item, ("providers",))):

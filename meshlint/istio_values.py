@@ -1,5 +1,6 @@
-"""Small value grammars the Istio rules share: durations, percentages, preStop
-sleeps, booleans written as strings, and version tags.
+"""Small value grammars the Istio rules share: numbers, percentages, preStop
+sleeps, booleans written as strings, and version tags (durations are Go's
+grammar, in ``meshlint.durations``).
 
 Every parser returns None for a value it cannot read: schema violations are
 M004's business, the other rules treat an unreadable value as absent.
@@ -13,8 +14,6 @@ from typing import Any
 
 from meshlint.model import Location
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)\b")
 _VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
@@ -27,26 +26,9 @@ class Setting:
     at: Location
 
 
-def seconds(value: Any) -> float | None:
-    """A protobuf/Go duration (``5s``, ``1m30s``, ``500ms``) or a bare number, in seconds."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    total, pos = 0.0, 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            return None
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    return total if pos == len(text) and pos else None
-
-
-def number(value: Any) -> float | None:
-    """A float written as a number or a numeric string (``"100"`` in env values)."""
+def float_value(value: Any) -> float | None:
+    """A float written as a YAML number or a numeric string (``"100"`` in env
+    values, read by Go's strconv.ParseFloat): sampling rates, seconds counts."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -81,7 +63,7 @@ def prestop_seconds(lifecycle: Any) -> float | None:
         return None
     sleep = hook.get("sleep")
     if isinstance(sleep, dict):
-        return number(sleep.get("seconds"))
+        return float_value(sleep.get("seconds"))
     command = hook.get("exec", {}).get("command") if isinstance(hook.get("exec"), dict) else None
     if isinstance(command, list):
         match = _SLEEP.search(" ".join(str(c) for c in command))
@@ -103,7 +85,3 @@ def version_of(tag: Any) -> tuple[int, int] | None:
 
 def percent(value: float) -> str:
     return f"{value:g}%"
-
-
-def duration_text(value: float) -> str:
-    return f"{value:g}s"

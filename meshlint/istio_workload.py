@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from meshlint.components import Component, component_of
 from meshlint.istio_proxy import ProxyDefaults, proxy_defaults
-from meshlint.istio_values import Setting, number, prestop_seconds, truthy
+from meshlint.istio_values import Setting, float_value, prestop_seconds, truthy
 from meshlint.k8s import (
     Container,
     containers,
@@ -136,8 +136,10 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         limit = Setting(annotations[MEMORY_LIMIT], doc.anchor((*meta, "annotations", MEMORY_LIMIT)))
     grace = None
     raw_grace = get_in(data, (*spec, "terminationGracePeriodSeconds"))
-    if number(raw_grace) is not None:
-        grace = Setting(number(raw_grace), doc.anchor((*spec, "terminationGracePeriodSeconds")))
+    if float_value(raw_grace) is not None:
+        grace = Setting(
+            float_value(raw_grace), doc.anchor((*spec, "terminationGracePeriodSeconds"))
+        )
     found = list(containers(data, kind))
     proxy_container = _proxy_container(doc, found)
     app_prestop = None

@@ -18,7 +18,6 @@ link to the pods that mount a ConfigMap in ``otel_link``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -37,8 +36,6 @@ BALLAST_SIZE = "ballast_size_mib"
 # Cheap test before parsing a ConfigMap value as YAML: dashboards and scripts
 # in ConfigMaps can be megabytes, and only collector configs concern us.
 _MARKERS = ("receivers", "exporters", "pipelines")
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def component_type(component_id: object) -> str:
@@ -151,25 +148,9 @@ def fed_by_connectors_only(view: ConfigView, pipeline: Pipeline) -> bool:
     return bool(pipeline.receivers) and all(r in connectors for r in pipeline.receivers)
 
 
-def parse_duration(value: Any) -> float | None:
-    """A Go duration (``1s``, ``500ms``, ``1m30s``) or bare nanoseconds, in seconds."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return value / 1e9
-    text = str(value).strip()
-    if text in ("0", "+0", "-0"):
-        return 0.0
-    body = text.lstrip("+-")
-    parts = _DURATION.findall(body)
-    if not parts or "".join(n + u for n, u in parts) != body:
-        return None
-    total = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    return -total if text.startswith("-") else total
-
-
-def number(value: Any) -> int | None:
-    """An unsigned integer setting; strings such as ``${env:X}`` are unknown."""
+def unsigned_int(value: Any) -> int | None:
+    """An unsigned integer setting (``limit_mib``, ``queue_size``): a YAML integer, an
+    integral float or a string of digits; strings such as ``${env:X}`` are unknown."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -209,8 +190,8 @@ def memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
             str(pid),
             ("processors", pid),
             body,
-            number(body.get("limit_mib")),
-            number(body.get("spike_limit_mib")),
-            number(body.get("limit_percentage")),
-            number(body.get("spike_limit_percentage")),
+            unsigned_int(body.get("limit_mib")),
+            unsigned_int(body.get("spike_limit_mib")),
+            unsigned_int(body.get("limit_percentage")),
+            unsigned_int(body.get("spike_limit_percentage")),
         )

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlint.model import Path
-from meshlint.otel import BATCH, ConfigView, component_type, number, pipelines
+from meshlint.otel import BATCH, ConfigView, component_type, pipelines, unsigned_int
 from meshlint.quantity import human_bytes
 
 DEFAULT_QUEUE_SIZE = 1000
@@ -103,7 +103,7 @@ def upstream_batch(view: ConfigView, exporter: str) -> Batch | None:
         body = processors.get(pid)
         body = body if isinstance(body, dict) else {}
         raw = body.get("send_batch_max_size", 0)
-        size = number(raw)
+        size = unsigned_int(raw)
         where = f'processor "{pid}" in pipeline "{pipeline.name}"'
         if size == 0:
             found.append(Batch(None, f"{where} has send_batch_max_size {raw} (no upper bound)"))
@@ -118,7 +118,7 @@ def upstream_batch(view: ConfigView, exporter: str) -> Batch | None:
 def estimate(view: ConfigView, queue: Queue, span_size: int, overhead: int) -> Estimate | None:
     """The queue's worst-case memory, or None when it cannot be estimated."""
     body = queue.body
-    size = number(body.get("queue_size", DEFAULT_QUEUE_SIZE))
+    size = unsigned_int(body.get("queue_size", DEFAULT_QUEUE_SIZE))
     sizer = str(body.get("sizer", "requests"))
     if size is None or size <= 0 or sizer not in SIZERS:
         return None  # templated (${env:..}) or invalid: the collector rejects it

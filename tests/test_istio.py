@@ -7,10 +7,11 @@ import textwrap
 import pytest
 
 from conftest import lint_text
+from meshlint.durations import proto_duration
 from meshlint.index import Index, entry_for
 from meshlint.istio import Mesh, collect
 from meshlint.istio_embedded import validator
-from meshlint.istio_values import prestop_seconds, seconds, version_of
+from meshlint.istio_values import prestop_seconds, version_of
 from meshlint.model import Context
 from meshlint.source import parse_text
 
@@ -59,13 +60,14 @@ spec:
         ("1m30s", 90.0),
         ("500ms", 0.5),
         ("1.5h", 5400.0),
-        (45, 45.0),
+        ("0", 0.0),
+        (45, None),  # jsonpb rejects a number for google.protobuf.Duration
         ("5", None),
         ("", None),
     ],
 )
-def test_durations(text: object, expected: float | None) -> None:
-    assert seconds(text) == expected
+def test_proxy_config_durations(text: object, expected: float | None) -> None:
+    assert proto_duration(text) == expected
 
 
 def test_prestop_and_version_grammars() -> None:

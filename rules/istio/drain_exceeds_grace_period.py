@@ -71,9 +71,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.durations import duration_text
 from meshlint.istio import FACT_KINDS, INSTALL_KINDS, Install, Mesh, Proxy, collect, every
 from meshlint.istio_proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
-from meshlint.istio_values import duration_text
 
 
 def _grace(p: Proxy) -> float:

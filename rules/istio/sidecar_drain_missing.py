@@ -86,8 +86,9 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.components import Component, component_of
+from meshlint.durations import duration_text
 from meshlint.istio import FACT_KINDS, Mesh, Proxy, collect, every
-from meshlint.istio_values import duration_text, falsy, truthy
+from meshlint.istio_values import falsy, truthy
 from meshlint.istio_workload import is_gateway, is_istio_proxy
 from meshlint.k8s import WORKLOAD_KINDS, containers, get_in
 

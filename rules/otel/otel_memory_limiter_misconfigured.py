@@ -86,6 +86,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint.durations import collector_duration
 from meshlint.k8s import WORKLOAD_KINDS
 from meshlint.otel import (
     COLLECTOR_CR,
@@ -96,7 +97,6 @@ from meshlint.otel import (
     as_violation,
     configs,
     memory_limiters,
-    parse_duration,
 )
 from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
 from meshlint.source import Problem
@@ -136,7 +136,7 @@ def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
         )
     else:
         interval = limiter.body["check_interval"]
-        seconds = parse_duration(interval)
+        seconds = collector_duration(interval)
         if seconds is not None and seconds <= 0:
             yield view.violation(
                 limiter.setting("check_interval"),
