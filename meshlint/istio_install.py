@@ -94,7 +94,7 @@ def _values_facts(doc: Document, values: Any, base: Path, final: bool = False) -
             out["proxy_limit"] = Setting(str(limit), at)
         elif final or _nulls(proxy["resources"]):
             out["proxy_limit"] = Setting("", at)
-    wait = prestop_seconds(proxy.get("lifecycle"))
+    wait = prestop_seconds(proxy.get("lifecycle"), unknown=0.0)
     if wait:
         out["proxy_prestop"] = Setting(
             wait, anchor((*base, "global", "proxy", "lifecycle", "preStop"))

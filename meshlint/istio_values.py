@@ -14,7 +14,12 @@ from typing import Any
 
 from meshlint.model import Location
 
-_SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)\b")
+# preStop commands: statements, sleep arguments, and commands that return at once
+_STATEMENT_END = re.compile(r"&&|\|\||[;&\n]")
+_SLEEP_ARG = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)")
+_SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+_QUICK = frozenset({"kill", "pkill", "killall", "echo", "printf", "true", ":", "touch", "rm"})
 _VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
 
@@ -54,22 +59,66 @@ def falsy(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in ("false", "0", "f")
 
 
-def prestop_seconds(lifecycle: Any) -> float | None:
-    """How long a preStop hook keeps the container alive: ``sleep N`` or ``sleep.seconds``."""
+def prestop_seconds(lifecycle: Any, *, unknown: float) -> float | None:
+    """How long a container's preStop hook keeps it alive, in seconds; None: no hook.
+
+    Read: the ``sleep`` action (``sleep.seconds``), and an ``exec`` hook whose
+    command (or ``sh -c`` script) is only ``sleep N`` statements (GNU suffixes
+    s/m/h/d, summed) and quick ones that return at once (``kill``, ``echo``,
+    ``nginx -s quit``...). ``tcpSocket`` and an empty hook run nothing: 0.
+
+    Everything else has a length meshlint cannot read: ``httpGet`` (it waits for
+    the application's answer), a script or binary (``/drain.sh``), a loop or
+    ``wait``, ``sleep infinity``. Callers say what such a hook counts as through
+    ``unknown``: ``math.inf`` where the question is "may it outlast X" (an app
+    hook against the proxy's drain), ``0.0`` where only a known delay may be
+    added up (the proxy's own hook before a SIGKILL).
+    """
     if not isinstance(lifecycle, dict):
         return None
     hook = lifecycle.get("preStop")
     if not isinstance(hook, dict):
         return None
-    sleep = hook.get("sleep")
-    if isinstance(sleep, dict):
-        return float_value(sleep.get("seconds"))
-    command = hook.get("exec", {}).get("command") if isinstance(hook.get("exec"), dict) else None
-    if isinstance(command, list):
-        match = _SLEEP.search(" ".join(str(c) for c in command))
-        if match:
-            return float(match.group(1))
-    return 0.0  # a hook of unknown length: present, but we cannot add it up
+    if "sleep" in hook:
+        sleep = hook.get("sleep")
+        wait = float_value(sleep.get("seconds")) if isinstance(sleep, dict) else None
+        return wait if wait is not None and wait >= 0 else unknown
+    if "exec" in hook:
+        command = hook.get("exec", {}).get("command") if isinstance(hook["exec"], dict) else None
+        wait = _command_seconds(command) if isinstance(command, list) else None
+        return wait if wait is not None else unknown
+    if "httpGet" in hook:
+        return unknown
+    return 0.0  # tcpSocket (not run as a lifecycle handler) or no handler at all
+
+
+def _command_seconds(command: list[Any]) -> float | None:
+    words = [str(c) for c in command]
+    if not words:
+        return None
+    if words[0].rsplit("/", 1)[-1] in _SHELLS and "-c" in words[:-1]:
+        script = words[words.index("-c") + 1]
+    else:
+        script = " ".join(words)
+    total = 0.0
+    for statement in _STATEMENT_END.split(script):
+        argv = statement.split()
+        if argv[:1] == ["exec"]:
+            argv = argv[1:]
+        if not argv:
+            continue
+        name = argv[0].rsplit("/", 1)[-1]
+        if name == "sleep" and len(argv) > 1:
+            for arg in argv[1:]:
+                match = _SLEEP_ARG.fullmatch(arg)
+                if not match:
+                    return None
+                total += float(match.group(1)) * _SLEEP_UNITS[match.group(2)]
+        elif name in _QUICK or (name == "nginx" and "-s" in argv):
+            continue
+        else:
+            return None
+    return total
 
 
 def version_of(tag: Any) -> tuple[int, int] | None:

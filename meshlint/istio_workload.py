@@ -6,6 +6,7 @@ its shutdown budget, and an istio-proxy container already in the manifest
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -65,7 +66,7 @@ class WorkloadFact:
     resource_annotations: bool = False  # any sidecar.istio.io/proxy{CPU,Memory}[Limit]
     memory_limit: Setting | None = None  # sidecar.istio.io/proxyMemoryLimit
     grace: Setting | None = None  # terminationGracePeriodSeconds
-    app_prestop: Setting | None = None  # the longest app container preStop, seconds
+    app_prestop: Setting | None = None  # the longest app container preStop, seconds (inf: unknown)
     proxy_container: ProxyContainer | None = None
     host_network: bool = False
     app_containers: int = 0
@@ -91,7 +92,7 @@ def _proxy_container(doc: Document, found: list[Container]) -> ProxyContainer | 
         if c.role == "init" or not is_istio_proxy(c):
             continue
         limit = c.resources.limit("memory")
-        wait = prestop_seconds(c.data.get("lifecycle"))
+        wait = prestop_seconds(c.data.get("lifecycle"), unknown=0.0)  # only known delays add up
         exit_var = c.env_var("EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
         gateway = is_gateway(doc, c, found)
         return ProxyContainer(
@@ -145,7 +146,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
     app_prestop = None
     apps = [c for c in found if c.role == "container" and not is_istio_proxy(c)]
     for c in apps:
-        wait = prestop_seconds(c.data.get("lifecycle"))
+        wait = prestop_seconds(c.data.get("lifecycle"), unknown=math.inf)  # may outlast anything
         if wait is not None and (app_prestop is None or wait > app_prestop.value):
             app_prestop = Setting(wait, doc.anchor((*c.path, "lifecycle", "preStop")))
     return WorkloadFact(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import pytest
@@ -70,11 +71,42 @@ def test_proxy_config_durations(text: object, expected: float | None) -> None:
     assert proto_duration(text) == expected
 
 
-def test_prestop_and_version_grammars() -> None:
-    assert prestop_seconds({"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 12"]}}}) == 12
-    assert prestop_seconds({"preStop": {"sleep": {"seconds": 7}}}) == 7
-    assert prestop_seconds({"preStop": {"httpGet": {"path": "/drain"}}}) == 0.0
-    assert prestop_seconds({}) is None
+def _hook(hook: object) -> float | None:
+    return prestop_seconds({"preStop": hook}, unknown=math.inf)
+
+
+@pytest.mark.parametrize(
+    ("hook", "expected"),
+    [
+        ({"exec": {"command": ["/bin/sh", "-c", "sleep 12"]}}, 12.0),
+        ({"exec": {"command": ["sleep", "10"]}}, 10.0),
+        ({"exec": {"command": ["/bin/sleep", "1m"]}}, 60.0),
+        ({"exec": {"command": ["sh", "-c", "sleep 5; kill -TERM 1 && sleep 2"]}}, 7.0),
+        ({"exec": {"command": ["/bin/sh", "-c", "sleep 15 && nginx -s quit"]}}, 15.0),
+        ({"sleep": {"seconds": 7}}, 7.0),
+        ({"tcpSocket": {"port": 8080}}, 0.0),
+        ({}, 0.0),
+        # lengths that cannot be read
+        ({"httpGet": {"path": "/drain", "port": 8080}}, math.inf),
+        ({"exec": {"command": ["/app/drain.sh"]}}, math.inf),
+        ({"exec": {"command": ["sh", "-c", "sleep 5 && /app/drain"]}}, math.inf),
+        ({"exec": {"command": ["sh", "-c", "while pgrep app; do sleep 1; done"]}}, math.inf),
+        ({"exec": {"command": ["sleep", "infinity"]}}, math.inf),
+        ({"sleep": {"seconds": "${WAIT}"}}, math.inf),
+    ],
+)
+def test_prestop_lengths(hook: object, expected: float) -> None:
+    assert _hook(hook) == expected
+
+
+def test_unknown_prestop_length_is_the_callers_choice() -> None:
+    http = {"preStop": {"httpGet": {"path": "/drain"}}}
+    assert prestop_seconds(http, unknown=0.0) == 0.0
+    assert prestop_seconds({}, unknown=0.0) is None
+    assert prestop_seconds({"postStart": {}}, unknown=math.inf) is None
+
+
+def test_version_grammar() -> None:
     assert version_of("docker.io/istio/pilot:1.22.3-distroless") == (1, 22)
     assert version_of("latest") is None
 

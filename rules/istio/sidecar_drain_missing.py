@@ -7,10 +7,16 @@ application has finished shutting down:
   (for istio-proxy, `EXIT_ON_ZERO_ACTIVE_CONNECTIONS=true` also counts);
 - a Deployment annotated `sidecar.jaegertracing.io/inject` (the operator
   injects the agent as an ordinary container without a hook);
-- an Istio-injected workload whose application declares a longer shutdown (a
-  `preStop` hook, or `terminationGracePeriodSeconds` above the proxy's
-  `terminationDrainDuration`, 5s by default) while the proxy neither uses
-  `EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"` nor runs as a native sidecar.
+- an Istio-injected workload whose application declares a longer shutdown than
+  the proxy's `terminationDrainDuration` (5s by default) while the proxy
+  neither uses `EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"` nor runs as a native
+  sidecar: `terminationGracePeriodSeconds` above the drain, or an application
+  `preStop` hook at least as long as the drain (the application gets SIGTERM
+  only after its hook). A hook's length is read from `sleep.seconds` and from
+  `exec` commands made only of `sleep N` and commands that return at once
+  (`kill`, `echo`, `nginx -s quit`); an `httpGet` hook, a script or binary, a
+  loop or `wait` has a length meshlint cannot read and counts as longer than
+  the drain.
 Injection follows Istio: pod label/annotation `sidecar.istio.io/inject`,
 `istio.io/rev`, or the namespace's `istio-injection`/`istio.io/rev` label.
 
@@ -82,6 +88,7 @@ spec:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
@@ -137,12 +144,24 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         )
 
 
+def _hook_outlasts(p: Proxy) -> bool:
+    """The app's preStop runs at least as long as the proxy's drain, or for a time
+    meshlint cannot read (inf). The app gets SIGTERM only when its hook returns, so
+    a hook as long as the drain leaves the app's whole shutdown without a proxy."""
+    hook = p.workload.app_prestop
+    return hook is not None and hook.value >= p.drain
+
+
+def _grace_outlasts(p: Proxy) -> bool:
+    grace = p.workload.grace
+    return grace is not None and grace.value > p.drain
+
+
 def _stops_first(p: Proxy) -> bool:
     """The proxy stops on SIGTERM after its drain, before the app's declared shutdown."""
     if p.exit_on_zero or p.native:
         return False
-    grace = p.workload.grace
-    return p.workload.app_prestop is not None or (grace is not None and grace.value > p.drain)
+    return _hook_outlasts(p) or _grace_outlasts(p)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
@@ -157,9 +176,13 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         if proxy is None:
             continue
         drain = duration_text(proxy.drain)
-        if w.app_prestop is not None:
-            anchor, what = w.app_prestop.at, "a preStop hook"
-        elif w.grace is not None:
+        if w.app_prestop is not None and _hook_outlasts(proxy):
+            wait = w.app_prestop.value
+            length = (
+                "whose length cannot be read" if wait == math.inf else f"of {duration_text(wait)}"
+            )
+            anchor, what = w.app_prestop.at, f"a preStop hook {length}"
+        elif w.grace is not None and _grace_outlasts(proxy):
             anchor, what = w.grace.at, f"terminationGracePeriodSeconds {w.grace.value:g}"
         else:
             continue
