@@ -64,6 +64,7 @@ def _guard(func: F) -> F:
 
 
 PROGRESS_MIN_FILES = 1000
+STATISTICS_FORMATS = frozenset({"text", "json"})
 
 
 def _progress(total: int) -> Callable[[int, int], None] | None:
@@ -228,6 +229,12 @@ def check(
 ) -> None:
     """Lint files, directories (recursively) and stdin (-)."""
     targets = _targets(formats, outputs)
+    counted = {name for name, _ in targets} - STATISTICS_FORMATS
+    if statistics and counted:
+        raise click.UsageError(
+            f"--statistics counts findings in text or json; {', '.join(sorted(counted))} "
+            "reports list every finding"
+        )
     from dataclasses import replace
 
     from meshlint.config import (
@@ -337,14 +344,20 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     found = find_config(FsPath.cwd())
     config = load_config(found) if found else Config()
     rules = _load_rules(config, no_plugins)
-    enabled = {a.rule.id for a in Plan.build(rules, config).rules}
+    plan = {a.rule.id: a for a in Plan.build(rules, config).rules}
+
+    def severity(rule: Rule) -> str:
+        """As the config sets it for this project, where it does."""
+        active = plan.get(rule.id)
+        return str(active.severity if active else config.severity.get(rule.id, rule.severity))
+
     if format_ == "json":
         rows = [
             {
                 "id": r.id,
                 "slug": r.slug,
-                "severity": str(r.severity),
-                "enabled": r.id in enabled,
+                "severity": severity(r),
+                "enabled": r.id in plan,
                 "summary": r.summary,
                 "parameters": {p.name: p.default for p in r.params},
             }
@@ -355,8 +368,8 @@ def rules_command(format_: str, no_plugins: bool) -> None:
         click.echo(markdown_table(rules.values()))
     else:
         for r in rules.values():
-            mark = " " if r.id in enabled else "-"
-            click.echo(f"{mark} {r.id}  {r.slug:<36} {r.severity!s:<8} {r.summary}")
+            mark = " " if r.id in plan else "-"
+            click.echo(f"{mark} {r.id}  {r.slug:<36} {severity(r):<8} {r.summary}")
 
 
 def markdown_table(rules: Any) -> str:

@@ -214,6 +214,22 @@ def matches(token: str, rule: Rule) -> bool:
     )
 
 
+def specificity(token: str, rule: Rule) -> int:
+    """How precisely ``token`` names ``rule`` (0: not at all). As in ruff, the most
+    specific selector decides: ``--select K001 --ignore K`` runs K001."""
+    if not matches(token, rule):
+        return 0
+    if token in (rule.id, rule.slug):
+        return 100
+    return 1 if token == "ALL" else 1 + len(token)
+
+
+def selected(rule: Rule, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    chosen = max((specificity(t, rule) for t in select), default=0)
+    dropped = max((specificity(t, rule) for t in ignore), default=0)
+    return chosen > 0 and chosen > dropped
+
+
 def check_selectors(tokens: Iterable[str], rules: Iterable[Rule]) -> str | None:
     """The first selector that names no rule, if any."""
     known = list(rules)

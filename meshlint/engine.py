@@ -15,16 +15,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
-from meshlint.config import Config, matches
+from meshlint.config import Config, matches, selected
 from meshlint.globs import matches_any
-from meshlint.index import Entry, Index, entry_for
+from meshlint.index import INDEXED_KINDS, Entry, Index, entry_for
 from meshlint.model import (
     Context,
     Finding,
     Ignore,
     Location,
+    Resource,
     Rule,
     Severity,
     Violation,
@@ -59,8 +60,7 @@ class Plan:
     def build(cls, rules: Mapping[str, Rule], config: Config) -> Plan:
         chosen = []
         for rule in rules.values():
-            selected = any(matches(t, rule) for t in (*config.select, *config.extend_select))
-            if not selected or any(matches(t, rule) for t in config.ignore):
+            if not selected(rule, (*config.select, *config.extend_select), config.ignore):
                 continue
             override = config.severity.get(rule.id) or config.severity.get(rule.slug)
             params = rule.defaults()
@@ -96,11 +96,19 @@ class Input:
         return self.path or self.name
 
 
+class Linted(NamedTuple):
+    """An object that was linted: the file and the resource, nothing more."""
+
+    file: str
+    resource: Resource
+
+
 @dataclass
 class FileReport:
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     entries: list[Entry] = field(default_factory=list)
+    resources: list[Linted] = field(default_factory=list)
     ignores: list[Ignore] = field(default_factory=list)
     used: set[Ignore] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
@@ -118,8 +126,8 @@ class Report:
     skipped: int = 0
     suppressed: int = 0
     unused_ignores: list[Ignore] = field(default_factory=list)
-    # Every linted object (its metadata.name anchor), for per-resource reports (JUnit).
-    resources: list[Location] = field(default_factory=list)
+    # Every linted object, in reading order, for per-resource reports (JUnit).
+    resources: list[Linted] = field(default_factory=list)
     baselined: int = 0  # findings hidden by --baseline
 
     def counts(self) -> Counter[str]:
@@ -200,7 +208,9 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     report.skipped = parsed.skipped
     for doc in parsed.documents:
         report.ignores.extend(doc.annotation_ignores())
-        report.entries.append(entry_for(doc))
+        report.resources.append(Linted(doc.file.name, doc.resource))
+        if doc.kind in INDEXED_KINDS:
+            report.entries.append(entry_for(doc))
         _lint_document(doc, plan, collector)
     return report
 
@@ -318,6 +328,7 @@ def lint(
             report.skipped += part.skipped
             report.suppressed += part.suppressed
             entries.extend(part.entries)
+            report.resources.extend(part.resources)
             ignores.extend(part.ignores)
             used |= part.used
             for rule_id, items_ in part.facts.items():
@@ -326,7 +337,7 @@ def lint(
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
     report.findings.extend(_unused_findings(plan, report.unused_ignores))
     report.findings = sorted(dict.fromkeys(report.findings))  # one finding per place
-    report.resources = [e.anchor for e in entries]
+
     return report
 
 

@@ -29,9 +29,12 @@ def parse_gomemlimit(text: str) -> int | None:
     if text == "off":
         return OFF
     match = _GRAMMAR.match(text)
-    if not match:
+    if not match or len(match.group(1)) > 20:
         raise Malformed(text)
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    value = int(match.group(1)) * _UNITS[match.group(2)]
+    if value >= 2**63:  # parseByteCount refuses what overflows an int64
+        raise Malformed(text)
+    return value
 
 
 def suggestion(text: str) -> str | None:

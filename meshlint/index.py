@@ -1,9 +1,11 @@
-"""The run-wide index: small facts about every object, for cross-object rules.
+"""The run-wide index, for cross-object rules: every Namespace, Service and
+workload of the run, with its labels and selectors.
 
-Each file's worker turns its documents into ``Entry`` values (identity, labels,
-selectors and a resolved anchor); the engine joins them after every file was
-read. Documents themselves are never kept, so memory follows the largest file,
-not the number of files.
+Each file's worker turns those documents into ``Entry`` values (identity,
+labels, selectors and a resolved anchor); the engine joins them after every
+file was read. Documents themselves are never kept, and other kinds are not
+indexed: a rule that needs more about them gathers its own small facts with
+``collect``. So memory follows the largest file, not the number of files.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from meshlint.k8s import get_in, pod_labels, string_map
+from meshlint.k8s import WORKLOAD_KINDS, get_in, pod_labels, string_map
 from meshlint.model import Location, Resource
 from meshlint.source import Document
 
@@ -25,6 +27,9 @@ class Entry:
     anchor: Location  # the object's metadata.name
     selector: Mapping[str, str] | None = None  # Service spec.selector, workload matchLabels
     pod_labels: Mapping[str, str] | None = None  # a workload's pod template labels
+
+
+INDEXED_KINDS = WORKLOAD_KINDS | {"Namespace", "Service"}
 
 
 def entry_for(doc: Document) -> Entry:

@@ -146,3 +146,18 @@ def test_control_characters_in_the_echoed_line_never_reach_the_terminal(runner: 
     result = runner.invoke(main, ["check", "esc.yaml", "--no-color", "--select", "M001"])
     echoed = [line for line in result.output.splitlines() if line.startswith("5 |")]
     assert echoed and "\x1b" not in echoed[0] and "\ufffd" in echoed[0]
+
+
+def test_statistics_is_refused_with_formats_that_list_every_finding(runner: CliRunner) -> None:
+    Path("bad.yaml").write_text(BAD)
+    result = runner.invoke(main, ["check", "bad.yaml", "--statistics", "--format", "sarif"])
+    assert result.exit_code == 2 and "--statistics counts findings in text or json" in result.output
+
+
+def test_rules_shows_the_configured_severity(runner: CliRunner) -> None:
+    Path(".meshlint.yaml").write_text("severity: {K003: error}\nignore: [K005]\n")
+    rows = {
+        r["id"]: r for r in json.loads(runner.invoke(main, ["rules", "--format", "json"]).output)
+    }
+    assert rows["K003"]["severity"] == "error" and rows["K003"]["enabled"]
+    assert rows["K005"]["enabled"] is False and rows["K001"]["severity"] == "warning"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES
-from meshlint.config import ConfigError, find_config, load_config, validate_against_rules
+from meshlint.config import ConfigError, find_config, load_config, selected, validate_against_rules
 from meshlint.model import Severity
 
 
@@ -102,3 +102,20 @@ def test_pyproject_errors_point_at_the_key_line(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"pyproject.toml:5:1: fail-on"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "runs"),
+    [
+        (["K001"], ["K"], True),  # the more specific selector decides, as in ruff
+        (["K"], ["K001"], False),
+        (["K"], ["K"], False),  # a tie: ignore wins
+        (["ALL"], ["memory-limit-missing"], False),
+        (["memory-limit-missing"], ["ALL"], True),
+        (["J"], [], False),
+    ],
+)
+def test_the_most_specific_selector_decides(
+    select: list[str], ignore: list[str], runs: bool
+) -> None:
+    assert selected(RULES["K001"], select, ignore) is runs
