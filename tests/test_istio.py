@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import textwrap
+import weakref
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from conftest import lint_text
+from meshlint import istio
 from meshlint.durations import proto_duration
 from meshlint.index import Index, entry_for
 from meshlint.istio import Mesh, collect
 from meshlint.istio_embedded import validator
 from meshlint.istio_values import prestop_seconds, version_of
 from meshlint.model import Context
-from meshlint.source import parse_text
+from meshlint.source import Document, parse_text
 
 
 def mesh_of(text: str, kube: tuple[int, int] = (1, 30)) -> Mesh:
@@ -427,3 +432,37 @@ data:
 """
     (finding,) = lint_text(text, select=["I006"]).findings
     assert "removes the memory limit" in finding.message
+
+
+def test_each_document_is_read_once_for_every_istio_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's collect phase (once per rule parameter set) and the rules that
+    judge a document on its own (Mesh.of_document) share one reading of it."""
+    read: list[str] = []
+    original = istio.workload_facts
+
+    def counting(doc: Document) -> Iterator[Any]:
+        read.append(doc.resource.name or "")
+        return original(doc)
+
+    monkeypatch.setattr(istio, "workload_facts", counting)
+    text = APP.format(annotations='{proxy.istio.io/config: "tracing: {sampling: 50}"}')
+    text += APP.replace("name: app,", "name: web,").format(annotations="{}")
+    report = lint_text(text, select=["I"])
+    assert "I002" in {f.rule for f in report.findings}
+    assert read == ["app", "web"]
+
+
+def test_the_per_document_mesh_is_per_document_and_weakly_held() -> None:
+    parsed = parse_text("a.yaml", APP.format(annotations="{}") + APP.format(annotations="{}"))
+    first, second = parsed.documents
+    ctx = Context(kube_version=(1, 30))
+    mesh = Mesh.of_document(first, ctx)
+    assert Mesh.of_document(first, ctx) is mesh
+    assert Mesh.of_document(first, Context(kube_version=(1, 33))) is not mesh
+    assert Mesh.of_document(second, ctx) is not Mesh.of_document(first, ctx)
+    ref = weakref.ref(Mesh.of_document(second, ctx))
+    del parsed, first, second, mesh
+    gc.collect()
+    assert ref() is None  # the memo dies with its document
