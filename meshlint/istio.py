@@ -99,16 +99,24 @@ class Mesh:
         groups: dict[tuple[Any, ...], list[InstallFact]] = defaultdict(list)
         for fact in facts:
             if isinstance(fact, InstallFact):
-                alone = fact.surface in ("IstioOperator", "ServiceMeshControlPlane")
-                key = (id(fact),) if alone else (fact.file, fact.namespace, fact.revision)
+                key: tuple[Any, ...]
+                if fact.surface == "ServiceMeshControlPlane":
+                    key = (id(fact),)
+                elif fact.surface == "IstioOperator":
+                    # the IstioOperators of one file are overlays of one install
+                    # (istioctl install -f), later documents over earlier ones
+                    key = (fact.surface, fact.file, fact.revision)
+                else:
+                    key = ("rendered", fact.file, fact.namespace, fact.revision)
                 groups[key].append(fact)
             elif isinstance(fact, ScopedFact):
                 self.scoped.append(fact)
             elif isinstance(fact, WorkloadFact):
                 self.workloads.append(fact)
-        # the part that carries mesh config first: it names and anchors the install
+        # the part that carries mesh config first (it names and anchors the install);
+        # of IstioOperators, later documents before earlier ones (overlays win)
         self.installs = [
-            Install(tuple(sorted(parts, key=lambda p: p.mesh is None))) for parts in groups.values()
+            Install(tuple(sorted(parts, key=_precedence))) for parts in groups.values()
         ]
         # asked once per workload and candidate install: computed once per run
         self._roots = {i.mesh.root_namespace for i in self.installs} or {"istio-system"}
@@ -348,6 +356,10 @@ def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
 
 def facts_of(facts: Iterable[Any], kind: type) -> list[Any]:
     return [f for f in facts if isinstance(f, kind)]
+
+
+def _precedence(part: InstallFact) -> tuple[bool, int]:
+    return part.mesh is None, -part.at.line if part.surface == "IstioOperator" else 0
 
 
 def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:

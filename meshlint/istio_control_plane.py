@@ -45,8 +45,15 @@ class Install:
 
     @cached_property
     def anchor(self) -> Location | None:
-        """The mesh config when there is one (what a user edits), else the object."""
-        return self._first("mesh_at") or (self.parts[0].at if self.parts else None)
+        """The mesh config when there is one (what a user edits), else the part that
+        installs istiod (not an overlay of component values), else the first part."""
+        for part in self.parts:
+            if part.mesh is not None and part.mesh_at is not None:
+                return part.mesh_at
+        for part in self.parts:
+            if part.control_plane:
+                return part.mesh_at or part.at
+        return (self.parts[0].mesh_at or self.parts[0].at) if self.parts else None
 
     @cached_property
     def surface(self) -> str:

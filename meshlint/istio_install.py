@@ -34,6 +34,7 @@ class InstallFact:
     mesh: MeshSettings | None = None  # None: this surface carries no MeshConfig
     mesh_at: Location | None = None
     pilot_sampling: Setting | None = None  # PILOT_TRACE_SAMPLING in any of its spellings
+    # installs istiod; for an IstioOperator, says so (see ``declares_control_plane``)
     control_plane: bool = True
     prometheus: Setting | None = None  # value False where Prometheus metrics are switched off
     native: Setting | None = None  # ENABLE_NATIVE_SIDECARS
@@ -122,15 +123,38 @@ def _nulls(resources: Any) -> bool:
     return False
 
 
+def declares_control_plane(spec: dict[Any, Any], has_mesh_config: bool) -> bool:
+    """An IstioOperator that installs istiod and says so, not an overlay.
+
+    ``istioctl install -f`` layers every file over a profile, so an IstioOperator
+    that only sets component values (``values.global.proxy.resources``,
+    ``components.pilot.k8s``) or nothing at all is an overlay or test fragment
+    that means nothing mesh-wide on its own. An install names a profile that
+    runs istiod (``spec.profile``/``values.profile``: not empty, remote or
+    external), enables ``components.pilot``, or sets mesh-wide settings
+    (``meshConfig``, ``values.global.outboundTrafficPolicy``), which only an
+    istiod applies; ``components.pilot.enabled: false`` always wins.
+    """
+    profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile"))
+    pilot = get_in(spec, ("components", "pilot", "enabled"))
+    if pilot is False:
+        return False
+    if pilot is True:
+        return True
+    if profile:
+        return profile not in _NO_CONTROL_PLANE
+    outbound = get_in(spec, ("values", "global", "outboundTrafficPolicy", "mode"))
+    return has_mesh_config or isinstance(outbound, str)
+
+
 def istio_operator(doc: Document) -> Iterator[InstallFact]:
     spec = mapping_at(doc.data, ("spec",))
     profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"
-    pilot = get_in(spec, ("components", "pilot", "enabled"))
-    control = (profile not in _NO_CONTROL_PLANE or pilot is True) and pilot is not False
     mesh_base: Path = ("spec", "meshConfig")
     cfg = spec.get("meshConfig")
     if not isinstance(cfg, dict) and isinstance(get_in(spec, ("values", "meshConfig")), dict):
         mesh_base, cfg = ("spec", "values", "meshConfig"), get_in(spec, ("values", "meshConfig"))
+    control = declares_control_plane(spec, isinstance(cfg, dict))
     mesh = mesh_settings(cfg, doc.anchor, mesh_base)
     facts = _values_facts(doc, spec.get("values"), ("spec", "values"))
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
@@ -155,7 +179,7 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
         doc.resource.namespace,
         str_at(spec, ("revision",)) or "",
         doc.anchor(("spec",)) if spec else doc.anchor(()),
-        mesh,
+        mesh if isinstance(cfg, dict) else None,  # an overlay without one keeps the others'
         doc.anchor(mesh_base) if isinstance(cfg, dict) else doc.anchor(("spec",)),
         control_plane=control,
         **facts,

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from conftest import lint_text
+from conftest import RULES, lint_text
 from meshlint import istio
+from meshlint.config import Config
 from meshlint.durations import proto_duration
+from meshlint.engine import Input, Plan, Report, lint
 from meshlint.index import Index, entry_for
 from meshlint.istio import Mesh, collect
 from meshlint.istio_embedded import validator
@@ -257,12 +259,73 @@ def test_proxy_memory_limit_resolution() -> None:
     assert limit is not None and limit.value == "2Gi"
 
 
+def lint_files(files: dict[str, str], select: list[str]) -> Report:
+    plan = Plan.build(RULES, Config(select=tuple(select)))  # type: ignore[arg-type]
+    inputs = [Input(name=n, data=t.encode(), rel=n) for n, t in files.items()]
+    return lint(inputs, plan)
+
+
 def test_several_installs_must_all_agree() -> None:
     slow = IOP.format(spec="  meshConfig: {defaultConfig: {terminationDrainDuration: 90s}}")
     fast = slow.replace("name: cp", "name: cp2").replace("90s", "5s")
-    text = slow + "---" + fast + APP.format(annotations="{}")
-    report = lint_text(text, select=["I004"])
+    files = {"slow.yaml": slow, "fast.yaml": fast, "app.yaml": APP.format(annotations="{}")}
+    report = lint_files(files, ["I004"])
     assert report.findings == []  # under "slow" the 90s drain covers the 60s grace period
+
+
+def test_istio_operators_of_one_file_are_overlays_of_one_install() -> None:
+    """istioctl install -f layers the documents: the later one wins, one install."""
+    slow = IOP.format(spec="  meshConfig: {defaultConfig: {terminationDrainDuration: 90s}}")
+    fast = slow.replace("name: cp", "name: cp2").replace("90s", "5s")
+    mesh = mesh_of(slow + "---" + fast)
+    (install,) = mesh.installs
+    assert install.mesh.proxy.drain is not None and install.mesh.proxy.drain.value == 5.0
+    (finding,) = lint_text(slow + "---" + fast + APP.format(annotations="{}"), ["I004"]).findings
+    assert "5s drain" in finding.message
+    # another revision in the same file is another install
+    canary = fast.replace("spec:\n", "spec:\n  revision: canary\n")
+    assert len(mesh_of(slow + "---" + canary).installs) == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "fires"),
+    [
+        ("  profile: default", True),
+        ("  profile: minimal", True),
+        ("  values: {profile: demo}", True),
+        ("  components: {pilot: {enabled: true}}", True),
+        ("  profile: empty\n  components: {pilot: {enabled: true}}", True),
+        ("  meshConfig: {accessLogFile: /dev/stdout}", True),
+        ("  meshConfig: {outboundTrafficPolicy: {mode: ALLOW_ANY}}", True),
+        ("  values: {global: {outboundTrafficPolicy: {mode: ALLOW_ANY}}}", True),
+        # overlays and fragments: component values only, or nothing
+        ("  values: {global: {proxy: {resources: {limits: {memory: 500Mi}}}}}", False),
+        ("  values: {global: {mountMtlsCerts: null}, pilot: {autoscaleEnabled: null}}", False),
+        ("  components: {pilot: {k8s: {replicaCount: 2}}}", False),
+        ("  hub: registry.example.com/istio", False),
+        ("  {}", False),
+        # no istiod, or no Prometheus metrics
+        ("  profile: remote", False),
+        ("  profile: default\n  components: {pilot: {enabled: false}}", False),
+        ("  profile: default\n  values: {telemetry: {enabled: false}}", False),
+        ("  meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}", False),
+    ],
+)
+def test_i001_judges_istio_operators_that_install_a_mesh(spec: str, fires: bool) -> None:
+    findings = lint_text(IOP.format(spec=spec), select=["I001"]).findings
+    assert len(findings) == int(fires)
+
+
+def test_i001_reports_an_install_of_several_documents_once() -> None:
+    first = IOP.format(spec="  profile: default")
+    second = IOP.replace("name: cp", "name: cp-overlay").format(
+        spec="  values: {global: {proxy: {resources: {limits: {memory: 2Gi}}}}}"
+    )
+    (finding,) = lint_text(first + "---" + second, select=["I001"]).findings
+    assert finding.location.resource is not None
+    assert finding.location.resource.name == "cp"  # the install, not the overlay
+    empty = IOP.format(spec="")
+    assert lint_text(empty + "---" + empty, select=["I001"]).findings == []
 
 
 def test_rendered_install_parts_merge_by_file_namespace_and_revision() -> None:
