@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from meshlint.config import Config, matches, selected
-from meshlint.globs import matches_any
+from meshlint.globs import matches_any, relative
 from meshlint.index import INDEXED_KINDS, Entry, Index, entry_for
 from meshlint.model import (
     Context,
@@ -55,9 +55,12 @@ class Plan:
     root: str = "."
     known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
     report_unused: bool = False  # emit M100 for directives that suppressed nothing
+    list_resources: bool = False  # keep every linted object (JUnit's testcases)
 
     @classmethod
-    def build(cls, rules: Mapping[str, Rule], config: Config) -> Plan:
+    def build(
+        cls, rules: Mapping[str, Rule], config: Config, *, list_resources: bool = False
+    ) -> Plan:
         chosen = []
         for rule in rules.values():
             if not selected(rule, (*config.select, *config.extend_select), config.ignore):
@@ -77,6 +80,7 @@ class Plan:
             config.root,
             known,
             config.report_unused_ignores,
+            list_resources,
         )
 
     def get(self, rule_id: str) -> ActiveRule | None:
@@ -200,7 +204,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     else:
         data = item.data
     parsed = parse_bytes(item.name, data)
-    collector = _Collector(plan, report, item.rel or item.name, parsed.file)
+    rel = item.rel or (relative(item.name, plan.root) if plan.per_file_ignores else item.name)
+    collector = _Collector(plan, report, rel, parsed.file)
     report.ignores.extend(parsed.file.suppressions.all())
     for problem in parsed.problems:
         report_problem(collector, problem)
@@ -208,7 +213,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     report.skipped = parsed.skipped
     for doc in parsed.documents:
         report.ignores.extend(doc.annotation_ignores())
-        report.resources.append(Linted(doc.file.name, doc.resource))
+        if plan.list_resources:
+            report.resources.append(Linted(doc.file.name, doc.resource))
         if doc.kind in INDEXED_KINDS:
             report.entries.append(entry_for(doc))
         _lint_document(doc, plan, collector)
@@ -383,7 +389,7 @@ def _check_run(
                 collector.file_ignored = [
                     set(tokens)
                     for pattern, tokens in plan.per_file_ignores
-                    if matches_any(_rel(violation.anchor.file, plan.root), [pattern])
+                    if matches_any(relative(violation.anchor.file, plan.root), [pattern])
                 ]
                 collector.add(active, violation.anchor, violation.message, violation.severity)
         except Exception as exc:
@@ -393,10 +399,3 @@ def _check_run(
     report.findings.extend(part.findings)
     report.suppressed += part.suppressed
     used |= part.used
-
-
-def _rel(name: str, root: str) -> str:
-    try:
-        return os.path.relpath(name, root).replace(os.sep, "/")
-    except ValueError:
-        return name

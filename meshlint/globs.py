@@ -7,6 +7,7 @@ matches everything below it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -44,3 +45,12 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
     """``path`` is relative, with forward slashes."""
     return any(compile_pattern(p).match(path) for p in patterns)
+
+
+def relative(path: str, root: str) -> str:
+    """``path`` as patterns see it: relative to ``root`` when below it, with '/'."""
+    absolute = os.path.abspath(path)
+    base = os.path.abspath(root)
+    if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, base).replace(os.sep, "/")
+    return os.path.normpath(path).replace(os.sep, "/")

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from meshlint.engine import Input
-from meshlint.globs import matches_any
+from meshlint.globs import matches_any, relative
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = frozenset(
@@ -36,14 +36,6 @@ class Discovery:
     errors: list[str] = field(default_factory=list)
 
 
-def _rel(path: str, root: str) -> str:
-    absolute = os.path.abspath(path)
-    base = os.path.abspath(root)
-    if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
-        return os.path.relpath(absolute, base).replace(os.sep, "/")
-    return os.path.normpath(path).replace(os.sep, "/")
-
-
 def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> Discovery:
     found = Discovery()
     patterns = tuple(exclude)
@@ -51,21 +43,20 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
 
     def add(path: str) -> None:
         name = os.path.normpath(path)
-        rel = _rel(path, root)
+        rel = relative(path, root)
         if name in seen or (patterns and matches_any(rel, patterns)):
             return
         seen.add(name)
-        # one string where the three agree: a 30,000-file tree keeps them all
-        found.inputs.append(
-            Input(name=name, path=None if path == name else path, rel="" if rel == name else rel)
-        )
+        # one string where name and path agree (a 30,000-file tree keeps them
+        # all); the relative path is derived again where per-file-ignores need it
+        found.inputs.append(Input(name=name, path=None if path == name else path))
 
     for path in paths:
         if path == "-":
             found.inputs.append(Input(name="-", data=sys.stdin.buffer.read(), rel="-"))
         elif os.path.isdir(path):
             for file in _walk(path, found.errors):
-                if not (patterns and matches_any(_rel(file, root), patterns)):
+                if not (patterns and matches_any(relative(file, root), patterns)):
                     add(file)
         elif os.path.isfile(path):
             add(path)

@@ -60,10 +60,15 @@ def lint_text(
     text: str | bytes,
     select: Iterable[str] = ("ALL",),
     name: str = "manifest.yaml",
+    list_resources: bool = False,
     **config: object,
 ) -> Report:
     select = tuple(select)
-    plan = Plan.build(RULES, Config(select=select, **config))  # type: ignore[arg-type]
+    plan = Plan.build(
+        RULES,
+        Config(select=select, **config),  # type: ignore[arg-type]
+        list_resources=list_resources,
+    )
     data = text.encode() if isinstance(text, str) else text
     return lint([Input(name=name, data=data, rel=name)], plan)
 

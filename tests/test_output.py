@@ -170,7 +170,7 @@ def junit(report: Report) -> ET.Element:
 
 
 def test_junit_has_a_testcase_per_resource_and_a_failure_per_failing_one() -> None:
-    report = lint_text(MANIFEST, name="deploy/collector.yaml")
+    report = lint_text(MANIFEST, name="deploy/collector.yaml", list_resources=True)
     root = junit(report)
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
@@ -197,7 +197,7 @@ def test_junit_has_a_testcase_per_resource_and_a_failure_per_failing_one() -> No
 
 def test_junit_keeps_findings_outside_objects_and_run_errors() -> None:
     broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a\n"
-    report = lint_text(broken, name="broken.yaml")
+    report = lint_text(broken, name="broken.yaml", list_resources=True)
     report.errors.append("gone.yaml: cannot read: Permission denied")
     root = junit(report)
     names = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
