@@ -3,7 +3,9 @@
 Flags a `GOMEMLIMIT` at or above the container's memory limit (set literally,
 or from `resourceFieldRef: limits.memory`), and a Go-based telemetry component
 (Jaeger, the OpenTelemetry collector) that has a memory limit but no
-`GOMEMLIMIT` at all. About 80% of the limit is the recommended value.
+`GOMEMLIMIT` at all. About 80% of the limit is the recommended value. Istio and
+Envoy proxies are left out: their memory is Envoy's (C++), and the GOMEMLIMIT
+Istio sets to the limit bounds only the small Go agent beside it.
 
 ## Why is this bad?
 `GOMEMLIMIT` is a soft limit on the Go heap and runtime: the garbage collector
@@ -83,9 +85,13 @@ def _recommend(limit: Quantity, percent: int) -> str:
 def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | None:
     percent: int = ctx.params["limit-percent"]
     var = gomemlimit_of(container)
+    component = component_of(container)
+    if component is not None and not component.go_binary:
+        # Envoy (C++) holds the container's memory; the GOMEMLIMIT Istio sets to
+        # the limit only bounds its small Go agent, on purpose
+        return None
     if var is None:
-        component = component_of(container)
-        if component is None or not component.go_binary:
+        if component is None:
             return None
         return Violation(
             container.path,
