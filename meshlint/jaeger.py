@@ -10,7 +10,9 @@ chart renders a falsy ``cmdlineParams`` value as a bare ``--flag``.
 
 Every reader returns ``Process`` values: the component, its settings in
 rising precedence with their paths, and its effective memory request/limit.
-Rules ask for settings and for the queue arithmetic (SPEC §8, J001/J002).
+The queue arithmetic over them is in ``jaeger_queues`` (J001/J002), how
+applications reach agents in ``jaeger_agents`` (J003), and the flag catalogue
+in ``jaeger_flags``.
 """
 
 from __future__ import annotations
@@ -24,11 +26,6 @@ from meshlint.components import Component, component_of
 from meshlint.k8s import Container, containers, get_in, mapping_at, resources_of
 from meshlint.model import Path
 from meshlint.quantity import Quantity
-
-MIB = 2**20
-MAX_DYNAMIC_QUEUE = 1_000_000  # span_processor.go maxQueueSize
-DEFAULT_QUEUE_SIZE = 2000
-AGENT_DEFAULTS = {"server-queue-size": 1000, "workers": 10, "server-max-packet-size": 65000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +120,7 @@ def owns_env(name: str) -> bool:
 # -- reading settings ----------------------------------------------------------
 
 
-def _unknowable(value: str) -> bool:
+def unknowable(value: str) -> bool:
     return "$(" in value or "{{" in value
 
 
@@ -142,7 +139,7 @@ def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[S
         if eq:
             yield Setting(
                 name,
-                None if _unknowable(value) else value,
+                None if unknowable(value) else value,
                 (*base, i - 1),
                 text,
                 "arg",
@@ -161,7 +158,7 @@ def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[S
             i += 1
             yield Setting(
                 name,
-                None if _unknowable(value) else value,
+                None if unknowable(value) else value,
                 (*base, i - 1),
                 f"{text} {value}",
                 "arg",
@@ -179,7 +176,7 @@ def container_settings(container: Container, component: Component) -> list[Setti
         flag = by_env.get(var.name)
         if flag is None:
             continue
-        value = var.value if var.value is not None and not _unknowable(var.value) else None
+        value = var.value if var.value is not None and not unknowable(var.value) else None
         path = (*var.path, "value") if var.value is not None else var.path
         out.append(Setting(flag, value, path, f"{var.name}={var.value or '...'}", "env"))
     for field in ("command", "args"):
@@ -306,184 +303,3 @@ def processes(data: Any, kind: str) -> Iterator[Process]:
         yield from cr_processes(data)
     else:
         yield from workload_processes(data, kind)
-
-
-# -- memory models (SPEC §8) -------------------------------------------------------
-
-
-def parse_count(setting: Setting | None, default: int) -> int | None:
-    """An int flag's value as Go's strconv reads it (base prefixes, ``_``); None if unknowable."""
-    if setting is None:
-        return default
-    if setting.value is None or setting.bare:
-        return None
-    try:
-        value = int(setting.value.strip(), 0)
-    except ValueError:
-        return None
-    return value if value >= 0 else None
-
-
-@dataclass(frozen=True, slots=True)
-class CollectorQueue:
-    """What the collector's span queue can hold, as J001 models it."""
-
-    spans: int
-    span_size: int  # serialized bytes per span
-    span_overhead: int  # heap bytes per queued span beyond span_size
-    baseline: int  # bytes of the process without its queue
-    budget_mib: int | None  # queue-size-memory when the dynamic queue is on
-    sized_by: Setting | None  # the setting that decided the queue's size
-
-    @property
-    def bytes_per_span(self) -> int:
-        return self.span_size + self.span_overhead
-
-    @property
-    def queue_bytes(self) -> int:
-        return self.spans * self.bytes_per_span
-
-    @property
-    def total(self) -> int:
-        return self.queue_bytes + self.baseline
-
-    @property
-    def raised(self) -> bool:
-        """Dynamic queue on, or the static queue above the default."""
-        return self.budget_mib is not None or self.spans > DEFAULT_QUEUE_SIZE
-
-
-def collector_queue(
-    process: Process, span_size: int, span_overhead: int, baseline_mib: int
-) -> CollectorQueue | None:
-    """Static: queue_size x (span + overhead); dynamic (queue-size-memory M > 0):
-    min(1e6, M MiB / span) x (span + overhead). None when a value is unknowable."""
-    size_setting = process.setting("collector.queue-size")
-    memory_setting = process.setting("collector.queue-size-memory")
-    queue_size = parse_count(size_setting, DEFAULT_QUEUE_SIZE)
-    budget = parse_count(memory_setting, 0)
-    if queue_size is None or budget is None or span_size <= 0:
-        return None
-    baseline = baseline_mib * MIB
-    if budget > 0:
-        spans = min(MAX_DYNAMIC_QUEUE, budget * MIB // span_size)
-        return CollectorQueue(spans, span_size, span_overhead, baseline, budget, memory_setting)
-    return CollectorQueue(queue_size, span_size, span_overhead, baseline, None, size_setting)
-
-
-@dataclass(frozen=True, slots=True)
-class UdpQueue:
-    """One agent UDP processor: every queued packet holds a max-packet-size buffer."""
-
-    processor: str
-    queue_size: int
-    workers: int
-    packet_size: int
-    settings: tuple[Setting, ...]  # the ones set explicitly
-
-    @property
-    def bytes(self) -> int:
-        return (self.queue_size + self.workers) * self.packet_size
-
-
-def agent_queues(process: Process) -> list[UdpQueue] | None:
-    """The three v1 UDP processors; None when a value is unknowable."""
-    out = []
-    for processor in catalogue.AGENT_PROCESSORS:
-        values: dict[str, int] = {}
-        explicit = []
-        for key, default in AGENT_DEFAULTS.items():
-            setting = process.setting(f"processor.{processor}.{key}")
-            value = parse_count(setting, default)
-            if value is None:
-                return None
-            values[key] = value
-            if setting is not None:
-                explicit.append(setting)
-        out.append(
-            UdpQueue(
-                processor,
-                values["server-queue-size"],
-                values["workers"],
-                values["server-max-packet-size"],
-                tuple(explicit),
-            )
-        )
-    return out
-
-
-# -- reaching the agent (J003) --------------------------------------------------------
-
-AGENT_UDP_PORTS = frozenset({5775, 6831, 6832})
-AGENT_HOST_VARIABLES = ("JAEGER_AGENT_HOST", "OTEL_EXPORTER_JAEGER_AGENT_HOST")
-
-
-def _port_number(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def udp_agent_ports(service: Any) -> tuple[int, ...]:
-    """The agent UDP ports (by port or targetPort) a Service exposes."""
-    found = []
-    for entry in get_in(service, ("spec", "ports")) or []:
-        if not isinstance(entry, dict) or entry.get("protocol") != "UDP":
-            continue  # protocol defaults to TCP
-        for key in ("port", "targetPort"):
-            number = _port_number(entry.get(key))
-            if number in AGENT_UDP_PORTS:
-                found.append(number)
-                break
-    return tuple(sorted(set(found)))
-
-
-def agent_pods(data: Any, kind: str) -> bool:
-    """Pods that receive spans like a node agent: a Jaeger v1 agent container, or
-    a DaemonSet listening on the agent's UDP ports (an OTel collector in agent mode)."""
-    for container in containers(data, kind):
-        if component_of(container) is Component.JAEGER_AGENT:
-            return True
-        if kind != "DaemonSet":
-            continue
-        for port in get_in(container.data, ("ports",)) or []:
-            if (
-                isinstance(port, dict)
-                and port.get("protocol") == "UDP"
-                and _port_number(port.get("containerPort")) in AGENT_UDP_PORTS
-            ):
-                return True
-    return False
-
-
-@dataclass(frozen=True, slots=True)
-class AgentHost:
-    """A literal agent address: ``jaeger-agent``, ``jaeger-agent.ns``, ``...svc.cluster.local``."""
-
-    variable: str
-    value: str
-    name: str
-    namespace: str | None
-    service_dns: bool  # ``<name>.<namespace>.svc[...]``: a Service by construction
-
-
-def parse_agent_host(variable: str, value: str) -> AgentHost | None:
-    """None for addresses that are not names (IPs, localhost, substitutions)."""
-    text = value.strip().lower()
-    if not text or _unknowable(text) or text == "localhost" or ":" in text:
-        return None
-    parts = text.rstrip(".").split(".")
-    if not parts[0] or all(p.isdigit() for p in parts):
-        return None  # an IPv4 address, or no name at all
-    namespace = parts[1] if len(parts) > 1 else None
-    return AgentHost(variable, value, parts[0], namespace, len(parts) > 2 and parts[2] == "svc")
-
-
-def agent_host_of(data: Any, kind: str) -> Iterator[tuple[AgentHost, Path]]:
-    """Literal ``JAEGER_AGENT_HOST`` values of a workload's containers, with their paths."""
-    for container in containers(data, kind):
-        for variable in AGENT_HOST_VARIABLES:
-            var = container.env_var(variable)
-            if var is None or var.value is None:
-                continue
-            host = parse_agent_host(variable, var.value)
-            if host is not None:
-                yield host, (*var.path, "value")

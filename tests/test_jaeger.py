@@ -10,19 +10,16 @@ import yaml
 from conftest import lint_text
 from meshlint.components import Component, component_of
 from meshlint.jaeger import (
-    MIB,
     Process,
-    agent_queues,
-    collector_queue,
     container_process,
     cr_processes,
     cr_strategy,
     env_name,
     flag_type,
-    parse_agent_host,
     parse_args,
-    udp_agent_ports,
 )
+from meshlint.jaeger_agents import parse_agent_host, udp_agent_ports
+from meshlint.jaeger_queues import MIB, agent_queues, collector_queue
 from meshlint.k8s import containers
 from meshlint.model import Severity
 

@@ -94,7 +94,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Resource, Rule, Severity, Violation
-from meshlint.jaeger import AgentHost, agent_host_of, agent_pods, udp_agent_ports
+from meshlint.jaeger_agents import AgentHost, agent_host_of, agent_pods, udp_agent_ports
 from meshlint.k8s import WORKLOAD_KINDS, get_in, pod_labels, str_at, string_map
 
 

@@ -72,7 +72,8 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.components import Component
-from meshlint.jaeger import Process, UdpQueue, agent_queues, processes
+from meshlint.jaeger import Process, processes
+from meshlint.jaeger_queues import UdpQueue, agent_queues
 from meshlint.k8s import WORKLOAD_KINDS
 from meshlint.model import Path
 from meshlint.quantity import human_bytes

@@ -98,7 +98,8 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
 from meshlint.components import Component
-from meshlint.jaeger import CollectorQueue, Process, collector_queue, processes
+from meshlint.jaeger import Process, processes
+from meshlint.jaeger_queues import CollectorQueue, collector_queue
 from meshlint.k8s import WORKLOAD_KINDS
 from meshlint.model import Path
 from meshlint.quantity import Quantity, human_bytes
