@@ -51,12 +51,13 @@ def entry_for(doc: Document) -> Entry:
     )
 
 
-def _same_namespace(a: str | None, b: str | None) -> bool:
+def same_namespace(a: str | None, b: str | None) -> bool:
     """Objects rendered without a namespace land in whatever namespace is applied."""
     return a is None or b is None or a == b
 
 
-def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """A label selector matches: every pair is in ``labels`` (an empty one matches nothing)."""
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
@@ -77,7 +78,7 @@ class Index:
             e
             for e in self._by_kind.get(kind, ())
             if (name is None or e.resource.name == name)
-            and _same_namespace(namespace, e.resource.namespace)
+            and same_namespace(namespace, e.resource.namespace)
         ]
 
     def selecting(self, pods: Entry, kind: str = "Service") -> list[Entry]:
@@ -87,8 +88,8 @@ class Index:
             e
             for e in self._by_kind.get(kind, ())
             if e.selector is not None
-            and _same_namespace(e.resource.namespace, pods.resource.namespace)
-            and _selects(e.selector, labels)
+            and same_namespace(e.resource.namespace, pods.resource.namespace)
+            and selects(e.selector, labels)
         ]
 
     def selected_by(self, selector_of: Entry) -> list[Entry]:
@@ -98,6 +99,6 @@ class Index:
             for entries in self._by_kind.values()
             for e in entries
             if e.pod_labels
-            and _same_namespace(e.resource.namespace, selector_of.resource.namespace)
-            and _selects(selector_of.selector or {}, e.pod_labels)
+            and same_namespace(e.resource.namespace, selector_of.resource.namespace)
+            and selects(selector_of.selector or {}, e.pod_labels)
         ]

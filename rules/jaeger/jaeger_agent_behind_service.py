@@ -94,6 +94,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Resource, Rule, Severity, Violation
+from meshlint.index import same_namespace, selects
 from meshlint.jaeger_agents import AgentHost, agent_host_of, agent_pods, udp_agent_ports
 from meshlint.k8s import WORKLOAD_KINDS, get_in, pod_labels, str_at, string_map
 
@@ -155,16 +156,9 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
         yield HostFact(doc.resource, doc.anchor(path), host)
 
 
-def _same_namespace(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a == b
-
-
 def _selects(service: ServiceFact, pods: AgentPodsFact) -> bool:
-    labels = dict(pods.labels)
-    return (
-        bool(service.selector)
-        and _same_namespace(service.resource.namespace, pods.resource.namespace)
-        and all(labels.get(k) == v for k, v in service.selector)
+    return same_namespace(service.resource.namespace, pods.resource.namespace) and selects(
+        dict(service.selector), dict(pods.labels)
     )
 
 
@@ -214,7 +208,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         named = [
             s
             for s in services
-            if s.resource.name == host.name and _same_namespace(namespace, s.resource.namespace)
+            if s.resource.name == host.name and same_namespace(namespace, s.resource.namespace)
         ]
         if (
             ctx.index is not None
