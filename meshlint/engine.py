@@ -31,7 +31,7 @@ from meshlint.model import (
     Violation,
     json_path,
 )
-from meshlint.source import Document, Problem, SourceFile, parse_bytes
+from meshlint.source import Document, Problem, SourceFile, decode, parse_bytes
 from meshlint.suppress import unused_reports
 
 # Below this many bytes a worker pool costs more than it saves.
@@ -178,7 +178,6 @@ def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) 
         path=json_path((*base, *problem.path)),
         resource=doc.resource if doc is not None else None,
         source=(doc.host or doc).source if doc is not None else None,
-        source_line=file.line(problem.line),
         ignores=ignores,
     )
 
@@ -355,9 +354,45 @@ def lint(
     _check_run(plan, Index(entries), facts, report, used)
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
     report.findings.extend(_unused_findings(plan, report.unused_ignores))
-    report.findings = sorted(dict.fromkeys(report.findings))  # one finding per place
+    report.findings = _echo(sorted(dict.fromkeys(report.findings)), items)
 
     return report
+
+
+def _echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
+    """Give each finding the text of its line, read once per file at the end.
+
+    Locations travel without it: the facts and index entries a run keeps would
+    otherwise hold a line of text each, for the few that become findings.
+    """
+    stdin = {i.name: i.data for i in inputs if i.data is not None}
+    out: list[Finding] = []
+    lines: list[str] = []
+    current = None
+    for finding in findings:
+        loc = finding.location
+        if loc.file != current:
+            current = loc.file
+            lines = _lines(stdin.get(current), current)
+        if loc.source_line or not 0 < loc.line <= len(lines):
+            out.append(finding)
+        else:
+            line = replace(loc, source_line=lines[loc.line - 1])
+            out.append(replace(finding, location=line))
+    return out
+
+
+def _lines(data: bytes | None, name: str) -> list[str]:
+    if data is None:
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return []
+    try:
+        return decode(data).splitlines()
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace").splitlines()
 
 
 def _unused_findings(plan: Plan, unused: list[Ignore]) -> Iterator[Finding]:

@@ -23,7 +23,7 @@ from meshlint.source import Document
 @dataclass(frozen=True, slots=True)
 class Entry:
     resource: Resource
-    labels: Mapping[str, str]
+    labels: Mapping[str, str]  # a Namespace's labels ({} for other kinds)
     anchor: Location  # the object's metadata.name
     selector: Mapping[str, str] | None = None  # Service spec.selector, workload matchLabels
     pod_labels: Mapping[str, str] | None = None  # a workload's pod template labels
@@ -40,11 +40,11 @@ def entry_for(doc: Document) -> Entry:
     elif isinstance(get_in(data, ("spec", "selector", "matchLabels")), dict):
         selector = string_map(get_in(data, ("spec", "selector", "matchLabels")))
     template = pod_labels(data, kind)
-    # kept for every object of the run: the anchor leaves out the echoed line
-    anchor = replace(doc.anchor(("metadata", "name")), source_line="")
+    anchor = doc.anchor(("metadata", "name"))
+    # kept for every indexed object of the run: only what the joins read
     return Entry(
         doc.resource,
-        string_map(get_in(data, ("metadata", "labels"))),
+        string_map(get_in(data, ("metadata", "labels"))) if kind == "Namespace" else {},
         replace(anchor, path=sys.intern(anchor.path)),
         selector,
         template or None,

@@ -84,7 +84,7 @@ def key_anchor(doc: Document, path: Path) -> Location:
                 line, column = mark.line + 1, mark.column + 1
             else:
                 line, column = doc.mapper(mark.line, mark.column)
-            return replace(location, line=line, column=column, source_line=doc.file.line(line))
+            return replace(location, line=line, column=column)
     return location
 
 

@@ -127,7 +127,6 @@ class Document:
             path=json_path(full),
             resource=root.resource,
             source=root.source,
-            source_line=self.file.line(line),
             ignores=self.file.suppressions.at(line) + root.annotation_ignores(),
         )
 

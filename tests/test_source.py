@@ -40,12 +40,20 @@ def test_positions_point_at_values_keys_and_items() -> None:
     assert doc.position((*base, "resources", "requests", "memory")) == (14, 11)  # missing: parent
 
 
-def test_anchor_carries_json_path_resource_and_source_line() -> None:
+def test_anchor_carries_json_path_and_resource() -> None:
     (doc,) = parse_text("d.yaml", DEPLOY).documents
     loc = doc.anchor(("spec", "template", "spec", "containers", 0, "env", 0, "value"))
     assert loc.path == "$.spec.template.spec.containers[0].env[0].value"
     assert loc.resource is not None and str(loc.resource) == "Deployment/shop/api"
-    assert loc.source_line.strip() == "- {name: GOMEMLIMIT, value: 400Mi}"
+    assert (loc.line, loc.column) == (13, 41)
+
+
+def test_findings_get_their_line_echoed_at_the_end_of_the_run() -> None:
+    """Anchors travel without text; the engine reads each finding's line once."""
+    from conftest import lint_text
+
+    (finding,) = lint_text(DEPLOY, select=["K004"]).findings
+    assert finding.location.source_line.strip() == "- {name: GOMEMLIMIT, value: 400Mi}"
 
 
 def test_multi_document_positions_are_absolute_and_helm_sources_attributed() -> None:
