@@ -282,6 +282,10 @@ def check(
     if config.report_unused_ignores:  # asking for the report selects its rule
         config = replace(config, extend_select=(*config.extend_select, "M100"))
     found_inputs = discover(paths or (".",), config.exclude, config.root)
+    if not found_inputs.inputs and not found_inputs.errors:
+        # a clean report over nothing would read as success
+        where = ", ".join(paths or (".",))
+        click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
     plan = Plan.build(rules, config, list_resources=any(name == "junit" for name, _ in targets))
     progress = _progress(len(found_inputs.inputs)) if not quiet else None
     report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1, progress)

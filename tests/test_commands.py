@@ -161,3 +161,11 @@ def test_rules_shows_the_configured_severity(runner: CliRunner) -> None:
     }
     assert rows["K003"]["severity"] == "error" and rows["K003"]["enabled"]
     assert rows["K005"]["enabled"] is False and rows["K001"]["severity"] == "warning"
+
+
+def test_a_run_over_no_manifest_warns_instead_of_passing_silently(runner: CliRunner) -> None:
+    Path("charts/templates").mkdir(parents=True)
+    Path("charts/templates/deployment.tpl").write_text("{{ .Values.x }}")
+    result = runner.invoke(main, ["check", "charts"])
+    assert result.exit_code == 0
+    assert "meshlint: warning: no *.yaml, *.yml or *.json files in charts" in result.output
