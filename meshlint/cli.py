@@ -229,6 +229,8 @@ def check(
 ) -> None:
     """Lint files, directories (recursively) and stdin (-)."""
     targets = _targets(formats, outputs)
+    if statistics and not formats:  # counts are text, even where github was the default
+        targets = [("text", output) for _, output in targets]
     counted = {name for name, _ in targets} - STATISTICS_FORMATS
     if statistics and counted:
         raise click.UsageError(
@@ -239,6 +241,7 @@ def check(
 
     from meshlint.config import (
         Config,
+        Selection,
         check_selectors,
         find_config,
         load_config,
@@ -269,18 +272,21 @@ def check(
         version = parse_kube_version(kube_version) if kube_version else config.kube_version
     except ValueError as exc:
         raise Failure(f"--kube-version: {exc}") from exc
+    # the command line is a selection layer over the config file's (ruff's model);
+    # asking for the unused-ignore report selects its rule
+    command_line = Selection(
+        _split(select),
+        _split(extend_select) + (("M100",) if report_unused_ignores else ()),
+        _split(ignore),
+    )
     config = replace(
         config,
-        select=_split(select) or config.select,
-        extend_select=config.extend_select + _split(extend_select),
-        ignore=config.ignore + _split(ignore),
+        overrides=(*config.overrides, command_line),
         fail_on=parse_fail_on(fail_on) if fail_on else config.fail_on,
         kube_version=version,
         exclude=config.exclude + exclude,
         report_unused_ignores=config.report_unused_ignores or report_unused_ignores,
     )
-    if config.report_unused_ignores:  # asking for the report selects its rule
-        config = replace(config, extend_select=(*config.extend_select, "M100"))
     found_inputs = discover(paths or (".",), config.exclude, config.root)
     if not found_inputs.inputs and not found_inputs.errors:
         # a clean report over nothing would read as success
@@ -353,7 +359,8 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     def severity(rule: Rule) -> str:
         """As the config sets it for this project, where it does."""
         active = plan.get(rule.id)
-        return str(active.severity if active else config.severity.get(rule.id, rule.severity))
+        override = config.severity.get(rule.id) or config.severity.get(rule.slug)
+        return str(active.severity if active else override or rule.severity)
 
     if format_ == "json":
         rows = [

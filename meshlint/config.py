@@ -24,6 +24,17 @@ CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
 
 
+@dataclass(frozen=True)
+class Selection:
+    """One layer of rule selection laid over the config file's, as ruff layers them:
+    a ``select`` starts again from nothing, ``extend_select`` and ``ignore`` change
+    what the layers before chose."""
+
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
 Locator = Callable[[Path, bool], tuple[int, int]]  # (path, point at the key) -> line, column
 
 
@@ -44,6 +55,7 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
     report_unused_ignores: bool = False
+    overrides: tuple[Selection, ...] = ()  # later layers (the command line)
     path: str | None = None  # the file it came from
     root: str = "."  # directory that relative patterns start from
     locate: Locator = field(default=lambda p, key=False: (1, 1), repr=False)
@@ -186,7 +198,8 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
     fail_on = data.get("fail-on")
     return Config(
         select=tokens("select") or ("ALL",),
-        extend_select=tokens("extend-select"),
+        extend_select=tokens("extend-select")
+        + (("M100",) if data.get("report-unused-ignores") else ()),
         ignore=tokens("ignore"),
         fail_on=parse_fail_on(fail_on) if fail_on else Severity.WARNING,
         kube_version=parse_kube_version(data["kube-version"])
@@ -228,6 +241,22 @@ def selected(rule: Rule, select: Iterable[str], ignore: Iterable[str]) -> bool:
     chosen = max((specificity(t, rule) for t in select), default=0)
     dropped = max((specificity(t, rule) for t in ignore), default=0)
     return chosen > 0 and chosen > dropped
+
+
+def enabled(rule: Rule, config: Config) -> bool:
+    """Whether ``rule`` runs: the config file's selection, then each override layer."""
+    on = selected(rule, (*config.select, *config.extend_select), config.ignore)
+    for layer in config.overrides:
+        if layer.select:
+            on = selected(rule, (*layer.select, *layer.extend_select), layer.ignore)
+            continue
+        added = max((specificity(t, rule) for t in layer.extend_select), default=0)
+        dropped = max((specificity(t, rule) for t in layer.ignore), default=0)
+        if added > dropped:
+            on = True
+        elif dropped:
+            on = False
+    return on
 
 
 def check_selectors(tokens: Iterable[str], rules: Iterable[Rule]) -> str | None:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from meshlint.config import Config, matches, selected
+from meshlint.config import Config, enabled, matches
 from meshlint.globs import matches_any, relative
 from meshlint.index import INDEXED_KINDS, Entry, Index, entry_for
 from meshlint.model import (
@@ -63,7 +63,7 @@ class Plan:
     ) -> Plan:
         chosen = []
         for rule in rules.values():
-            if not selected(rule, (*config.select, *config.extend_select), config.ignore):
+            if not enabled(rule, config):
                 continue
             override = config.severity.get(rule.id) or config.severity.get(rule.slug)
             params = rule.defaults()

@@ -169,3 +169,22 @@ def test_a_run_over_no_manifest_warns_instead_of_passing_silently(runner: CliRun
     result = runner.invoke(main, ["check", "charts"])
     assert result.exit_code == 0
     assert "meshlint: warning: no *.yaml, *.yml or *.json files in charts" in result.output
+
+
+def test_command_line_selection_is_a_layer_over_the_config(runner: CliRunner) -> None:
+    Path(".meshlint.yaml").write_text("select: [K001, K002]\n")
+    Path("bad.yaml").write_text(BAD.replace("limits: {memory: 1Gi}", "limits: {cpu: 1}"))
+    assert "K001" in runner.invoke(main, ["check", "bad.yaml", "-q"]).output
+    ignored = runner.invoke(main, ["check", "bad.yaml", "-q", "--ignore", "K"])
+    assert ignored.exit_code == 0 and ignored.output == ""
+    again = runner.invoke(main, ["check", "bad.yaml", "-q", "--select", "K004"])
+    assert [line.split()[1] for line in again.output.splitlines()] == ["K004"]
+
+
+def test_statistics_in_github_actions_without_a_format_prints_counts(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    Path("bad.yaml").write_text(BAD)
+    result = runner.invoke(main, ["check", "bad.yaml", "--statistics"])
+    assert result.exit_code == 1 and "     1  K004  gomemlimit-invalid" in result.output
