@@ -217,6 +217,9 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         if doc.kind in INDEXED_KINDS:
             report.entries.append(entry_for(doc))
         _lint_document(doc, plan, collector)
+    # the file's text is at hand: its own findings get their line now (facts and
+    # index entries travel without one; cross-object findings get it in _echo)
+    report.findings = [_with_line(f, parsed.file.lines) for f in report.findings]
     return report
 
 
@@ -355,37 +358,45 @@ def lint(
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
     report.findings.extend(_unused_findings(plan, report.unused_ignores))
     report.findings = _echo(sorted(dict.fromkeys(report.findings)), items)
+    # workers finish in any order; reports list objects in the order files were given
+    order = {item.name: n for n, item in enumerate(items)}
+    report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
 
     return report
 
 
-def _echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
-    """Give each finding the text of its line, read once per file at the end.
+def _with_line(finding: Finding, lines: list[str]) -> Finding:
+    loc = finding.location
+    if loc.source_line or not 0 < loc.line <= len(lines):
+        return finding
+    return replace(finding, location=replace(loc, source_line=lines[loc.line - 1]))
 
-    Locations travel without it: the facts and index entries a run keeps would
-    otherwise hold a line of text each, for the few that become findings.
-    """
-    stdin = {i.name: i.data for i in inputs if i.data is not None}
+
+def _echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
+    """Give the findings still without their line (cross-object, M100) its text,
+    reading each such file once, from where it was linted."""
+    by_name = {i.name: i for i in inputs}
     out: list[Finding] = []
     lines: list[str] = []
     current = None
     for finding in findings:
-        loc = finding.location
-        if loc.file != current:
-            current = loc.file
-            lines = _lines(stdin.get(current), current)
-        if loc.source_line or not 0 < loc.line <= len(lines):
+        if finding.location.source_line:
             out.append(finding)
-        else:
-            line = replace(loc, source_line=lines[loc.line - 1])
-            out.append(replace(finding, location=line))
+            continue
+        if finding.location.file != current:
+            current = finding.location.file
+            lines = _lines(by_name.get(current))
+        out.append(_with_line(finding, lines))
     return out
 
 
-def _lines(data: bytes | None, name: str) -> list[str]:
+def _lines(item: Input | None) -> list[str]:
+    if item is None:
+        return []
+    data = item.data
     if data is None:
         try:
-            with open(name, "rb") as handle:
+            with open(item.file, "rb") as handle:
                 data = handle.read()
         except OSError:
             return []

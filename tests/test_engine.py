@@ -225,3 +225,21 @@ def test_list_items_that_are_not_objects_are_counted_as_skipped() -> None:
     text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n- 5\n- null\n"
     report = lint_text(text)
     assert (report.documents, report.skipped) == (1, 2)
+
+
+def test_linted_objects_keep_the_input_order_whatever_the_workers(tmp_path: Path) -> None:
+    import meshlint.engine as engine
+
+    for i in range(12):
+        body = POD.replace("{ANNOTATIONS}", "{}").replace("web", f"web{i}")
+        (tmp_path / f"p{i:02}.yaml").write_text("---\n".join([body] * (1 + (i % 3) * 50)))
+    inputs = [Input(str(p), path=str(p)) for p in sorted(tmp_path.iterdir())]
+    plan = Plan.build(RULES, Config(), list_resources=True)
+    old, engine.PARALLEL_MIN_BYTES = engine.PARALLEL_MIN_BYTES, 0
+    try:
+        parallel = lint(inputs, plan, jobs=2)
+    finally:
+        engine.PARALLEL_MIN_BYTES = old
+    serial = lint(inputs, plan, jobs=1)
+    assert [r.file for r in parallel.resources] == [r.file for r in serial.resources]
+    assert [r.file for r in serial.resources][:1] == [str(inputs[0].name)]
