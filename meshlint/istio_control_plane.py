@@ -46,7 +46,7 @@ class Install:
     @cached_property
     def anchor(self) -> Location | None:
         """The mesh config when there is one (what a user edits), else the part that
-        installs istiod (not an overlay of component values), else the first part."""
+        installs istiod, else the first part."""
         for part in self.parts:
             if part.mesh is not None and part.mesh_at is not None:
                 return part.mesh_at

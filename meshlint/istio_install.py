@@ -124,27 +124,20 @@ def _nulls(resources: Any) -> bool:
 
 
 def declares_control_plane(spec: dict[Any, Any], has_mesh_config: bool) -> bool:
-    """An IstioOperator that installs istiod and says so, not an overlay.
+    """An IstioOperator that installs istiod.
 
-    ``istioctl install -f`` layers every file over a profile, so an IstioOperator
-    that only sets component values (``values.global.proxy.resources``,
-    ``components.pilot.k8s``) or nothing at all is an overlay or test fragment
-    that means nothing mesh-wide on its own. An install names a profile that
-    runs istiod (``spec.profile``/``values.profile``: not empty, remote or
-    external), enables ``components.pilot``, or sets mesh-wide settings
-    (``meshConfig``, ``values.global.outboundTrafficPolicy``), which only an
-    istiod applies; ``components.pilot.enabled: false`` always wins.
+    ``istioctl install -f file.yaml`` layers the file over its profile, and a
+    file that names none gets the ``default`` profile, which runs istiod with
+    Prometheus telemetry on: so every IstioOperator is an install (SPEC §8 I001)
+    unless ``components.pilot.enabled: false`` or its profile runs no control
+    plane (empty, remote, external). Several IstioOperators of one file and
+    revision form one install (``Mesh`` groups them), reported once.
     """
-    profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile"))
+    profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"
     pilot = get_in(spec, ("components", "pilot", "enabled"))
-    if pilot is False:
-        return False
-    if pilot is True:
-        return True
-    if profile:
-        return profile not in _NO_CONTROL_PLANE
-    outbound = get_in(spec, ("values", "global", "outboundTrafficPolicy", "mode"))
-    return has_mesh_config or isinstance(outbound, str)
+    if pilot is not None:
+        return pilot is True
+    return profile not in _NO_CONTROL_PLANE
 
 
 def istio_operator(doc: Document) -> Iterator[InstallFact]:

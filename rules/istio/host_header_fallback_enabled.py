@@ -12,11 +12,10 @@ whose outbound traffic policy is `ALLOW_ANY` (the default) with Prometheus
 metrics on, when no EnvoyFilter or Telemetry in the linted files disables the
 fallback or removes `destination_service` for outbound traffic.
 
-An IstioOperator is an install when it installs istiod and says so: it names a
-profile that runs istiod, enables `components.pilot`, or sets mesh-wide
-settings (`meshConfig`, `values.global.outboundTrafficPolicy`). One that only
-sets component values (`values.global.proxy.resources`) is an overlay for
-`istioctl install -f` and is not reported on its own; the IstioOperators of
+Every IstioOperator is an install: one that names no profile gets the
+`default` profile from `istioctl install -f`, which runs istiod with Prometheus
+telemetry on. Only `components.pilot.enabled: false` or a profile without a
+control plane (`empty`, `remote`, `external`) is not; the IstioOperators of
 one file and revision are one install, reported once.
 
 ## Why is this bad?
