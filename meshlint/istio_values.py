@@ -15,11 +15,15 @@ from typing import Any
 from meshlint.model import Location
 
 # preStop commands: statements, sleep arguments, and commands that return at once
-_STATEMENT_END = re.compile(r"&&|\|\||[;&\n]")
+_STATEMENT_END = re.compile(r"&&|\|\||[;\n]|(?<![<>])&(?![>&])")  # not the & of 2>&1
 _SLEEP_ARG = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)")
 _SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-_QUICK = frozenset({"kill", "pkill", "killall", "echo", "printf", "true", ":", "touch", "rm"})
+_QUICK = frozenset(
+    {"kill", "pkill", "killall", "echo", "printf", "true", ":", "touch", "rm", "exit"}
+)
+_COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*")
+_REDIRECTION = re.compile(r"[0-9&]?[<>]{1,2}(?:&?[0-9]+|\S*)")
 _VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
 
@@ -96,13 +100,10 @@ def _command_seconds(command: list[Any]) -> float | None:
     words = [str(c) for c in command]
     if not words:
         return None
-    if words[0].rsplit("/", 1)[-1] in _SHELLS and "-c" in words[:-1]:
-        script = words[words.index("-c") + 1]
-    else:
-        script = " ".join(words)
+    script = _shell_script(words)
     total = 0.0
-    for statement in _STATEMENT_END.split(script):
-        argv = statement.split()
+    for statement, background in _statements(script):
+        argv = [w for w in _without_redirections(statement.split())]
         if argv[:1] == ["exec"]:
             argv = argv[1:]
         if not argv:
@@ -113,12 +114,48 @@ def _command_seconds(command: list[Any]) -> float | None:
                 match = _SLEEP_ARG.fullmatch(arg)
                 if not match:
                     return None
-                total += float(match.group(1)) * _SLEEP_UNITS[match.group(2)]
+                if not background:  # "sleep 5 &" returns at once
+                    total += float(match.group(1)) * _SLEEP_UNITS[match.group(2)]
         elif name in _QUICK or (name == "nginx" and "-s" in argv):
             continue
         else:
             return None
     return total
+
+
+def _shell_script(words: list[str]) -> str:
+    """The script of ``sh -c SCRIPT`` (flags may be combined: ``-ec``), else the command."""
+    if words[0].rsplit("/", 1)[-1] in _SHELLS:
+        for i, word in enumerate(words[1:-1], 1):
+            if word.startswith("-") and not word.startswith("--") and "c" in word[1:]:
+                return words[i + 1]
+    return " ".join(words)
+
+
+def _statements(script: str) -> list[tuple[str, bool]]:
+    """(statement, runs in the background) for each statement, comments removed."""
+    script = _COMMENT.sub("", script)
+    out = []
+    start = 0
+    for match in _STATEMENT_END.finditer(script):
+        out.append((script[start : match.start()], match.group() == "&"))
+        start = match.end()
+    out.append((script[start:], False))
+    return out
+
+
+def _without_redirections(argv: list[str]) -> list[str]:
+    """Drop ``> /dev/null``, ``2>&1``, ``>>log``, ``<in``: they do not change how long it runs."""
+    out: list[str] = []
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif _REDIRECTION.fullmatch(word):
+            skip = word.rstrip("0123456789&") in (">", ">>", "<", "2>", "1>", "&>")
+        else:
+            out.append(word)
+    return out
 
 
 def version_of(tag: Any) -> tuple[int, int] | None:

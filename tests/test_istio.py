@@ -528,3 +528,21 @@ def test_the_per_document_mesh_is_per_document_and_weakly_held() -> None:
     del parsed, first, second, mesh
     gc.collect()
     assert ref() is None  # the memo dies with its document
+
+
+@pytest.mark.parametrize(
+    ("command", "seconds"),
+    [
+        (["sh", "-c", "sleep 5 &"], 0.0),  # backgrounded: returns at once
+        (["sh", "-c", "sleep 5; exit 0"], 5.0),
+        (["sh", "-c", "sleep 15 # wait for endpoints to update"], 15.0),
+        (["sh", "-c", "sleep 5 > /dev/null 2>&1"], 5.0),
+        (["sh", "-ec", "sleep 5"], 5.0),
+        (["sleep", "10"], 10.0),
+        (["/bin/sh", "-c", "sleep 5 && /app/bin/drain"], math.inf),
+        (["sh", "-c", "while true; do sleep 1; done"], math.inf),
+    ],
+)
+def test_prestop_length_reads_common_shell_hooks(command: list[str], seconds: float) -> None:
+    hook = {"preStop": {"exec": {"command": command}}}
+    assert prestop_seconds(hook, unknown=math.inf) == seconds

@@ -149,7 +149,7 @@ def _hook_outlasts(p: Proxy) -> bool:
     meshlint cannot read (inf). The app gets SIGTERM only when its hook returns, so
     a hook as long as the drain leaves the app's whole shutdown without a proxy."""
     hook = p.workload.app_prestop
-    return hook is not None and hook.value >= p.drain
+    return hook is not None and hook.value > 0 and hook.value >= p.drain
 
 
 def _grace_outlasts(p: Proxy) -> bool:
