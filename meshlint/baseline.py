@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from meshlint.engine import Report
 from meshlint.model import Finding
+from meshlint.report import Report
 
 VERSION = 1
 

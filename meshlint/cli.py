@@ -249,9 +249,10 @@ def check(
         parse_kube_version,
         validate_against_rules,
     )
-    from meshlint.engine import Plan, lint
+    from meshlint.engine import lint
     from meshlint.inputs import discover
     from meshlint.output import Options, renderer
+    from meshlint.plan import Plan
 
     config = Config()
     if config_path:
@@ -349,7 +350,7 @@ def check(
 def rules_command(format_: str, no_plugins: bool) -> None:
     """List every rule: id, slug, severity, enabled, summary."""
     from meshlint.config import Config, find_config, load_config
-    from meshlint.engine import Plan
+    from meshlint.plan import Plan
 
     found = find_config(FsPath.cwd())
     config = load_config(found) if found else Config()

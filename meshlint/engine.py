@@ -11,131 +11,30 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from dataclasses import replace
+from typing import Any
 
-from meshlint.config import Config, enabled, matches
+from meshlint.config import matches
 from meshlint.globs import matches_any, relative
 from meshlint.index import INDEXED_KINDS, Entry, Index, entry_for
 from meshlint.model import (
-    Context,
     Finding,
     Ignore,
     Location,
-    Resource,
-    Rule,
     Severity,
     Violation,
     json_path,
 )
-from meshlint.source import Document, Problem, SourceFile, decode, parse_bytes
+from meshlint.plan import ActiveRule, Plan
+from meshlint.report import FileReport, Input, Linted, Report, echo, with_line
+from meshlint.source import Document, Problem, SourceFile, parse_bytes
 from meshlint.suppress import unused_reports
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
-
-
-@dataclass(frozen=True)
-class ActiveRule:
-    rule: Rule
-    severity: Severity  # after config overrides
-    fixed_severity: bool  # config set it, so a rule's own choice does not apply
-    context: Context
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to run, resolved once from rules and config."""
-
-    rules: tuple[ActiveRule, ...]
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    root: str = "."
-    known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
-    report_unused: bool = False  # emit M100 for directives that suppressed nothing
-    list_resources: bool = False  # keep every linted object (JUnit's testcases)
-
-    @classmethod
-    def build(
-        cls, rules: Mapping[str, Rule], config: Config, *, list_resources: bool = False
-    ) -> Plan:
-        chosen = []
-        for rule in rules.values():
-            if not enabled(rule, config):
-                continue
-            override = config.severity.get(rule.id) or config.severity.get(rule.slug)
-            params = rule.defaults()
-            params.update(config.rules.get(rule.id, {}))
-            params.update(config.rules.get(rule.slug, {}))
-            context = Context(params=params, kube_version=config.kube_version)
-            chosen.append(
-                ActiveRule(rule, override or rule.severity, override is not None, context)
-            )
-        known = frozenset(t for r in rules.values() for t in (r.id, r.slug))
-        return cls(
-            tuple(chosen),
-            tuple(config.per_file_ignores.items()),
-            config.root,
-            known,
-            config.report_unused_ignores,
-            list_resources,
-        )
-
-    def get(self, rule_id: str) -> ActiveRule | None:
-        return next((a for a in self.rules if a.rule.id == rule_id), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Input:
-    name: str  # as shown in findings
-    path: str | None = None  # read from here, or
-    data: bytes | None = None  # already read (stdin)
-    rel: str = ""  # relative to the config root, for per-file-ignores
-
-    @property
-    def file(self) -> str:
-        """Where to read it from."""
-        return self.path or self.name
-
-
-class Linted(NamedTuple):
-    """An object that was linted: the file and the resource, nothing more."""
-
-    file: str
-    resource: Resource
-
-
-@dataclass
-class FileReport:
-    findings: list[Finding] = field(default_factory=list)
-    facts: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    entries: list[Entry] = field(default_factory=list)
-    resources: list[Linted] = field(default_factory=list)
-    ignores: list[Ignore] = field(default_factory=list)
-    used: set[Ignore] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
-    documents: int = 0
-    skipped: int = 0
-    suppressed: int = 0
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    files: int = 0
-    documents: int = 0
-    skipped: int = 0
-    suppressed: int = 0
-    unused_ignores: list[Ignore] = field(default_factory=list)
-    # Every linted object, in reading order, for per-resource reports (JUnit).
-    resources: list[Linted] = field(default_factory=list)
-    baselined: int = 0  # findings hidden by --baseline
-
-    def counts(self) -> Counter[str]:
-        return Counter(f.rule for f in self.findings)
 
 
 class _Collector:
@@ -219,7 +118,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         _lint_document(doc, plan, collector)
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it in _echo)
-    report.findings = [_with_line(f, parsed.file.lines) for f in report.findings]
+    report.findings = [with_line(f, parsed.file.lines) for f in report.findings]
     return report
 
 
@@ -357,53 +256,12 @@ def lint(
     _check_run(plan, Index(entries), facts, report, used)
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
     report.findings.extend(_unused_findings(plan, report.unused_ignores))
-    report.findings = _echo(sorted(dict.fromkeys(report.findings)), items)
+    report.findings = echo(sorted(dict.fromkeys(report.findings)), items)
     # workers finish in any order; reports list objects in the order files were given
     order = {item.name: n for n, item in enumerate(items)}
     report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
 
     return report
-
-
-def _with_line(finding: Finding, lines: list[str]) -> Finding:
-    loc = finding.location
-    if loc.source_line or not 0 < loc.line <= len(lines):
-        return finding
-    return replace(finding, location=replace(loc, source_line=lines[loc.line - 1]))
-
-
-def _echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
-    """Give the findings still without their line (cross-object, M100) its text,
-    reading each such file once, from where it was linted."""
-    by_name = {i.name: i for i in inputs}
-    out: list[Finding] = []
-    lines: list[str] = []
-    current = None
-    for finding in findings:
-        if finding.location.source_line:
-            out.append(finding)
-            continue
-        if finding.location.file != current:
-            current = finding.location.file
-            lines = _lines(by_name.get(current))
-        out.append(_with_line(finding, lines))
-    return out
-
-
-def _lines(item: Input | None) -> list[str]:
-    if item is None:
-        return []
-    data = item.data
-    if data is None:
-        try:
-            with open(item.file, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            return []
-    try:
-        return decode(data).splitlines()
-    except UnicodeDecodeError:
-        return data.decode("utf-8", "replace").splitlines()
 
 
 def _unused_findings(plan: Plan, unused: list[Ignore]) -> Iterator[Finding]:

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from meshlint.engine import Input
 from meshlint.globs import matches_any, relative
+from meshlint.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = frozenset(

@@ -14,9 +14,11 @@ from click.testing import CliRunner, Result
 import meshlint.rules
 from meshlint.cli import main
 from meshlint.config import Config
-from meshlint.engine import Input, Plan, Report, lint
+from meshlint.engine import lint
 from meshlint.model import Rule
+from meshlint.plan import Plan
 from meshlint.plugins import collect_rules, plugin_manager
+from meshlint.report import Input, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "rules"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from conftest import RULES
 from meshlint.config import Config
-from meshlint.engine import Plan, lint
+from meshlint.engine import lint
 from meshlint.inputs import discover
+from meshlint.plan import Plan
 
 
 def test_the_whole_corpus_lints_without_errors(corpus: Path) -> None:

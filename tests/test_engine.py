@@ -12,8 +12,10 @@ import meshlint.rules
 from conftest import RULES, lint_text
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.config import Config
-from meshlint.engine import Input, Plan, lint
+from meshlint.engine import lint
+from meshlint.plan import Plan
 from meshlint.plugins import PluginError, collect_rules, plugin_manager
+from meshlint.report import Input
 
 sys.path.insert(0, str(Path(__file__).parent))
 import example_plugin

@@ -15,12 +15,14 @@ from conftest import RULES, lint_text
 from meshlint import istio
 from meshlint.config import Config
 from meshlint.durations import proto_duration
-from meshlint.engine import Input, Plan, Report, lint
+from meshlint.engine import lint
 from meshlint.index import Index, entry_for
 from meshlint.istio import Mesh, collect
 from meshlint.istio_embedded import validator
 from meshlint.istio_values import prestop_seconds, version_of
 from meshlint.model import Context
+from meshlint.plan import Plan
+from meshlint.report import Input, Report
 from meshlint.source import Document, parse_text
 
 

@@ -8,10 +8,12 @@ import textwrap
 from conftest import RULES, lint_text
 from meshlint.config import Config
 from meshlint.durations import collector_duration
-from meshlint.engine import Input, Plan, lint
+from meshlint.engine import lint
 from meshlint.otel import ConfigView, configs, pipelines, problems
 from meshlint.otel_link import Budget, Hosted, Mount, link, mounts
 from meshlint.otel_queue import estimate, queues, upstream_batch
+from meshlint.plan import Plan
+from meshlint.report import Input
 from meshlint.source import Document, Problem, parse_text
 
 CONFIG_MAP = """\

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.engine import Report
 from meshlint.model import Rule
+from meshlint.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
