@@ -41,7 +41,12 @@ class Install:
 
     @cached_property
     def mesh(self) -> MeshSettings:
-        return self._first("mesh") or MeshSettings()
+        """The parts' mesh configs merged field by field, the first part winning."""
+        merged = MeshSettings()
+        for part in reversed(self.parts):
+            if part.mesh is not None:
+                merged = part.mesh.over(merged)
+        return merged
 
     @cached_property
     def anchor(self) -> Location | None:

@@ -108,6 +108,19 @@ class MeshSettings:
     root_namespace: str = "istio-system"
     enable_tracing: bool | None = None
 
+    def over(self, base: MeshSettings) -> MeshSettings:
+        """This (a later IstioOperator of the same install) over ``base``, field by
+        field, as istioctl merges the files it is given."""
+        return MeshSettings(
+            self.proxy.over(base.proxy),
+            self.providers or base.providers,
+            self.default_tracing or base.default_tracing,
+            self.default_metrics if self.default_metrics is not None else base.default_metrics,
+            self.outbound or base.outbound,
+            self.root_namespace if self.root_namespace != "istio-system" else base.root_namespace,
+            self.enable_tracing if self.enable_tracing is not None else base.enable_tracing,
+        )
+
 
 def mesh_settings(cfg: Any, anchor: Anchor, base: Path = ()) -> MeshSettings:
     if not isinstance(cfg, dict):

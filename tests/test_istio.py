@@ -548,3 +548,13 @@ def test_the_per_document_mesh_is_per_document_and_weakly_held() -> None:
 def test_prestop_length_reads_common_shell_hooks(command: list[str], seconds: float) -> None:
     hook = {"preStop": {"exec": {"command": command}}}
     assert prestop_seconds(hook, unknown=math.inf) == seconds
+
+
+def test_istio_operators_of_one_install_merge_mesh_config_field_by_field() -> None:
+    first = IOP.format(
+        spec="  profile: default\n  meshConfig:\n    outboundTrafficPolicy: {mode: REGISTRY_ONLY}"
+    )
+    second = IOP.replace("name: cp", "name: cp-logs").format(
+        spec="  meshConfig:\n    accessLogFile: /dev/stdout"
+    )
+    assert lint_text(first + "---" + second, select=["I001"]).findings == []
