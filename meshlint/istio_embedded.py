@@ -123,8 +123,13 @@ def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Vio
         )
     elif isinstance(inner, Document):
         yield from validate(inner.data, schema, what, inner)
-    elif isinstance(get_in(doc.data, path), str) and get_in(doc.data, path).strip():
-        yield Violation(path, f"{what} is not a YAML mapping")
+    else:
+        value = get_in(doc.data, path)
+        if isinstance(value, str) and value.strip():
+            yield Violation(path, f"{what} is not a YAML mapping")
+        elif value is not None and not isinstance(value, str):
+            # annotations and ConfigMap data are strings: the API server refuses the rest
+            yield Violation(path, f"{what} must be a string holding YAML, not {value!r}")
 
 
 def _within(doc: Document, path: Path, line: int, column: int) -> tuple[int, int]:
