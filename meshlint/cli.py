@@ -51,8 +51,11 @@ def _guard(func: F) -> F:
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
+            detail = " ".join(str(exc).split())
+            if len(detail) > 300:  # one line, even when an exception quotes a whole object
+                detail = detail[:300] + "..."
             click.echo(
-                f"meshlint: internal error: {type(exc).__name__}: {exc} "
+                f"meshlint: internal error: {type(exc).__name__}: {detail} "
                 "(set MESHLINT_DEBUG=1 for a traceback)",
                 err=True,
             )
@@ -295,7 +298,7 @@ def check(
         click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
     plan = Plan.build(rules, config, list_resources=any(name == "junit" for name, _ in targets))
     progress = _progress(len(found_inputs.inputs)) if not quiet else None
-    report = lint(found_inputs.inputs, plan, jobs or os.cpu_count() or 1, progress)
+    report = lint(found_inputs.take(), plan, jobs or os.cpu_count() or 1, progress)
     report.errors[:0] = found_inputs.errors
 
     if write_baseline:

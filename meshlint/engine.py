@@ -232,8 +232,13 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 def lint(
     inputs: Iterable[Input], plan: Plan, jobs: int = 1, progress: Progress | None = None
 ) -> Report:
-    items = list(inputs)
+    items = inputs if isinstance(inputs, list) else list(inputs)
+    del inputs
     report = Report(files=len(items))
+    # after the loop only these are needed: the inputs that cannot be re-read by
+    # name (stdin, paths written another way), and the input order for JUnit
+    special = [i for i in items if i.data is not None or i.path is not None]
+    order = {i.name: n for n, i in enumerate(items)} if plan.list_resources else {}
     facts: dict[str, list[Any]] = defaultdict(list)
     entries: list[Entry] = []
     ignores: list[Ignore] = []
@@ -241,7 +246,7 @@ def lint(
     with _gc_paused():
         for done, part in enumerate(_reports(items, plan, jobs), 1):
             if progress is not None:
-                progress(done, len(items))
+                progress(done, report.files)
             report.findings.extend(part.findings)
             report.errors.extend(part.errors)
             report.documents += part.documents
@@ -253,12 +258,12 @@ def lint(
             used |= part.used
             for rule_id, items_ in part.facts.items():
                 facts[rule_id].extend(items_)
+    del items  # a large tree's inputs are memory the end of the run can reuse
     _check_run(plan, Index(entries), facts, report, used)
     report.unused_ignores = [i for i in dict.fromkeys(ignores) if i not in used]
     report.findings.extend(_unused_findings(plan, report.unused_ignores))
-    report.findings = echo(sorted(dict.fromkeys(report.findings)), items)
+    report.findings = echo(sorted(dict.fromkeys(report.findings)), special)
     # workers finish in any order; reports list objects in the order files were given
-    order = {item.name: n for n, item in enumerate(items)}
     report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
 
     return report

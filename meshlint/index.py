@@ -30,6 +30,8 @@ class Entry:
 
 
 INDEXED_KINDS = WORKLOAD_KINDS | {"Namespace", "Service"}
+# one shared empty mapping, not one per object (a dict: it travels between processes)
+_NONE: Mapping[str, str] = {}
 
 
 def entry_for(doc: Document) -> Entry:
@@ -44,7 +46,7 @@ def entry_for(doc: Document) -> Entry:
     # kept for every indexed object of the run: only what the joins read
     return Entry(
         doc.resource,
-        string_map(get_in(data, ("metadata", "labels"))) if kind == "Namespace" else {},
+        string_map(get_in(data, ("metadata", "labels"))) if kind == "Namespace" else _NONE,
         replace(anchor, path=sys.intern(anchor.path)),
         selector,
         template or None,

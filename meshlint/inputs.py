@@ -35,6 +35,11 @@ class Discovery:
     inputs: list[Input] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def take(self) -> list[Input]:
+        """The inputs, handed over: the run can then free them once dispatched."""
+        inputs, self.inputs = self.inputs, []
+        return inputs
+
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> Discovery:
     found = Discovery()

@@ -110,6 +110,9 @@ def _proxy_container(doc: Document, found: list[Container]) -> ProxyContainer | 
     return None
 
 
+_ISTIO_ANNOTATION_PREFIXES = ("sidecar.istio.io/", "proxy.istio.io/", "istio.io/")
+
+
 def workload_fact(doc: Document) -> WorkloadFact | None:
     kind, data = doc.kind, doc.data
     spec = pod_spec_path(kind)
@@ -149,12 +152,24 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         wait = prestop_seconds(c.data.get("lifecycle"), unknown=math.inf)  # may outlast anything
         if wait is not None and (app_prestop is None or wait > app_prestop.value):
             app_prestop = Setting(wait, doc.anchor((*c.path, "lifecycle", "preStop")))
+    revision = labels.get(REVISION) or annotations.get(REVISION) or None
+    if (
+        doc.resource.namespace is None
+        and proxy_container is None
+        and inject is None
+        and revision is None
+        and not any(a.startswith(_ISTIO_ANNOTATION_PREFIXES) for a in annotations)
+    ):
+        # Injection then rests on namespace labels, and a pod rendered without a
+        # namespace has none that can be known (Mesh.injection): no Istio rule can
+        # say anything about it, so a large run keeps no fact for it.
+        return None
     return WorkloadFact(
         doc.resource,
         anchor,
         labels,
         inject,
-        labels.get(REVISION) or annotations.get(REVISION) or None,
+        revision,
         native,
         proxy,
         any(a in annotations for a in _RESOURCE_ANNOTATIONS),

@@ -106,21 +106,43 @@ class Violation:
     severity: Severity | None = None  # a rule with two levels (J001) picks one here
 
 
-@dataclass(frozen=True, order=True, slots=True)
+@dataclass(frozen=True, eq=False, slots=True)
 class Finding:
-    """A violation placed and judged by the engine; sorts by file, line, column."""
+    """A violation placed and judged by the engine.
 
-    sort_key: tuple[str, int, int, str] = field(repr=False)
+    Findings sort by file, line, column and rule, and two findings are the same
+    when they say the same thing at the same place (the key is derived, not
+    stored: a run keeps every finding).
+    """
+
     rule: str
     slug: str
     severity: Severity
     message: str
-    location: Location = field(compare=False)
+    location: Location
 
     @classmethod
     def make(cls, location: Location, rule: Rule, severity: Severity, message: str) -> Finding:
-        key = (location.file, location.line, location.column, rule.id)
-        return cls(key, rule.id, rule.slug, severity, message, location)
+        return cls(rule.id, rule.slug, severity, message, location)
+
+    def key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.rule)
+
+    def __lt__(self, other: Finding) -> bool:
+        return (self.key(), self.message) < (other.key(), other.message)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return (self.key(), self.message, self.severity) == (
+            other.key(),
+            other.message,
+            other.severity,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.key(), self.message))
 
     def identity(self) -> tuple[str, str, str, str]:
         """What a baseline remembers: stable under edits that only move lines."""

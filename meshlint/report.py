@@ -73,7 +73,7 @@ def with_line(finding: Finding, lines: list[str]) -> Finding:
 def echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
     """Give the findings still without their line (cross-object, M100) its text,
     reading each such file once, from where it was linted."""
-    by_name = {i.name: i for i in inputs}
+    by_name = {i.name: i for i in inputs}  # others are read again by their name
     out: list[Finding] = []
     lines: list[str] = []
     current = None
@@ -83,14 +83,12 @@ def echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
             continue
         if finding.location.file != current:
             current = finding.location.file
-            lines = _lines(by_name.get(current))
+            lines = _lines(by_name.get(current) or Input(current))
         out.append(with_line(finding, lines))
     return out
 
 
-def _lines(item: Input | None) -> list[str]:
-    if item is None:
-        return []
+def _lines(item: Input) -> list[str]:
     data = item.data
     if data is None:
         try:

@@ -76,8 +76,9 @@ class Document:
     host: Document | None = None  # set on configs embedded in a string
     host_path: Path = ()
     mapper: Mapper = None
-    # embedded configs parsed so far: several rules read the same one
+    # embedded configs parsed and anchors resolved so far: several rules ask alike
     _embedded: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
+    _anchors: dict[Path, Location] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -116,7 +117,17 @@ class Document:
         return line, column
 
     def anchor(self, path: Path) -> Location:
-        """A resolved Location for ``path``, for findings yielded outside ``check``."""
+        """A resolved Location for ``path``, for findings yielded outside ``check``.
+
+        One object per path and document: rules that point at the same place
+        (K001 and K002 at a container) share it, and so does the run's memory.
+        """
+        found = self._anchors.get(path)
+        if found is None:
+            found = self._anchors[path] = self._locate(path)
+        return found
+
+    def _locate(self, path: Path) -> Location:
         line, column = self.position(path)
         root = self.host or self
         full = (*root.base_path, *self.host_path, *path)
