@@ -245,3 +245,21 @@ def test_linted_objects_keep_the_input_order_whatever_the_workers(tmp_path: Path
     serial = lint(inputs, plan, jobs=1)
     assert [r.file for r in parallel.resources] == [r.file for r in serial.resources]
     assert [r.file for r in serial.resources][:1] == [str(inputs[0].name)]
+
+
+def test_a_failing_rule_is_in_the_json_report_too() -> None:
+    import json
+
+    from meshlint.output import Options, renderer
+
+    def boom(doc: Document, ctx: Context) -> Iterator[Violation]:
+        raise KeyError("spec")
+        yield  # pragma: no cover
+
+    broken = Rule("TST003", "always-broken-too", Severity.ERROR, "x", "x", check=boom)
+    plan = Plan.build({broken.id: broken}, Config())
+    report = lint([Input("p.yaml", data=POD.replace("{ANNOTATIONS}", "{}").encode())], plan)
+    document = json.loads(renderer("json")(report, Options()))
+    assert document["errors"] == [
+        "p.yaml:1:1: internal error in rule TST003 (always-broken-too) on Pod/web: KeyError: 'spec'"
+    ]

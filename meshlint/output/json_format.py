@@ -43,6 +43,8 @@ def document(report: Report, options: Options) -> dict[str, Any]:
     return {
         "version": VERSION,
         "findings": [] if options.statistics else [finding(f) for f in report.findings],
+        # read errors and rule failures: the run's exit code is 2 when there are any
+        "errors": list(report.errors),
         "summary": {
             "files": report.files,
             "documents": report.documents,
