@@ -172,6 +172,9 @@ class Document:
             mark = exc.problem_mark or exc.context_mark
             line, col = mapper(mark.line, mark.column) if mark else mapper(0, 0)
             return Problem("M004", _yaml_message(exc), line, col, path, self)
+        except yaml.YAMLError as exc:  # a control character, reported by offset
+            line, col = mapper(0, 0)
+            return Problem("M004", _reader_message(exc), line, col, path, self)
         roots = [r for r in roots if r is not None]
         if len(roots) != 1 or not isinstance(roots[0], MappingNode):
             return None
@@ -230,6 +233,15 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8")
 
 
+def _reader_message(exc: yaml.YAMLError) -> str:
+    """One line for an error without a mark (a forbidden character)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return f"unacceptable character {shown}: {exc.reason}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     parts = [p for p in (exc.context, exc.problem) if p]
     return ", ".join(parts) if parts else str(exc).splitlines()[0]
@@ -275,16 +287,9 @@ def parse_text(name: str, text: str) -> Parsed:
                 prefixed = "\n" * offset + chunk
                 line = prefixed.count("\n", 0, exc.position) + 1
                 column = exc.position - prefixed.rfind("\n", 0, exc.position)
-                char = (
-                    f"#x{exc.character:04x}"
-                    if isinstance(exc.character, int)
-                    else repr(exc.character)
-                )
-                message = f"unacceptable character {char}: {exc.reason}"
-                parsed.problems.append(Problem("M001", message, line, column))
+                parsed.problems.append(Problem("M001", _reader_message(exc), line, column))
             except yaml.YAMLError as exc:
-                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                parsed.problems.append(Problem("M001", message, offset + 1, 1))
+                parsed.problems.append(Problem("M001", _reader_message(exc), offset + 1, 1))
             except TooDeep as exc:
                 line = exc.mark.line + 1
                 parsed.problems.append(Problem("M001", str(exc), line, exc.mark.column + 1))

@@ -216,3 +216,14 @@ def test_an_alias_inside_its_own_anchor_is_m001() -> None:
     parsed = parse_text("r.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: &a\n  self: *a\n")
     (problem,) = parsed.problems
     assert problem.rule == "M001" and "refers to the anchor that contains it" in problem.message
+
+
+def test_a_control_character_inside_an_embedded_config_is_m004() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+        '    proxy.istio.io/config: "\\x1f"\nspec:\n  containers: [{name: a, image: b}]\n'
+    )
+    (doc,) = parse_text("p.yaml", text).documents
+    problem = doc.embedded(("metadata", "annotations", "proxy.istio.io/config"))
+    assert getattr(problem, "rule", None) == "M004"
+    assert "unacceptable character #x001f" in getattr(problem, "message", "")
