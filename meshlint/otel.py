@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from meshlint.k8s import get_in, mapping_at
 from meshlint.model import Location, Path, Violation
@@ -72,11 +72,6 @@ class ConfigView:
         return mapping_at(self.data, (name,))
 
 
-def as_violation(problem: Problem) -> Violation:
-    """The engine turns a yielded Problem into M004; typed as what checks yield."""
-    return cast(Violation, problem)
-
-
 def configs(doc: Document) -> Iterator[ConfigView | Problem]:
     """Every collector config held by ``doc``; a Problem where one does not parse."""
     if doc.kind == CONFIG_MAP:
@@ -92,8 +87,13 @@ def configs(doc: Document) -> Iterator[ConfigView | Problem]:
 
 
 def problems(doc: Document) -> Iterator[Problem]:
-    """Only the parse errors of ``doc``'s collector configs (for M004)."""
+    """Only the parse errors of ``doc``'s collector configs (M004 reports them)."""
     return (found for found in configs(doc) if isinstance(found, Problem))
+
+
+def views(doc: Document) -> Iterator[ConfigView]:
+    """Only the collector configs of ``doc`` that parse: what the O rules judge."""
+    return (found for found in configs(doc) if isinstance(found, ConfigView))
 
 
 def _looks_like_config(text: str) -> bool:

@@ -94,12 +94,10 @@ from meshlint.otel import (
     HOST_KINDS,
     ConfigView,
     MemoryLimiter,
-    as_violation,
-    configs,
     memory_limiters,
+    views,
 )
 from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
-from meshlint.source import Problem
 
 MIB = 2**20
 
@@ -190,10 +188,7 @@ def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for view in configs(doc):
-        if isinstance(view, Problem):
-            yield as_violation(view)
-            continue
+    for view in views(doc):
         for limiter in memory_limiters(view):
             yield from _own(view, limiter)
             if doc.kind == COLLECTOR_CR:
@@ -205,10 +200,9 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
     if doc.kind != CONFIG_MAP:
         yield from mounts(doc)
         return
-    for view in configs(doc):
-        if isinstance(view, ConfigView):
-            for limiter in memory_limiters(view):
-                yield hosted(view, _limits(view, limiter))
+    for view in views(doc):
+        for limiter in memory_limiters(view):
+            yield hosted(view, _limits(view, limiter))
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:

@@ -81,13 +81,11 @@ from meshlint.otel import (
     MEMORY_LIMITER,
     ConfigView,
     Pipeline,
-    as_violation,
     component_type,
-    configs,
     fed_by_connectors_only,
     pipelines,
+    views,
 )
-from meshlint.source import Problem
 
 
 def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
@@ -114,10 +112,7 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for view in configs(doc):
-        if isinstance(view, Problem):
-            yield as_violation(view)
-            continue
+    for view in views(doc):
         for pipeline in pipelines(view):
             if fed_by_connectors_only(view, pipeline):
                 continue

@@ -103,13 +103,11 @@ from meshlint.otel import (
     CONFIG_MAP,
     HOST_KINDS,
     ConfigView,
-    as_violation,
-    configs,
+    views,
 )
 from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
 from meshlint.otel_queue import estimate, queues
 from meshlint.quantity import human_bytes
-from meshlint.source import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +160,8 @@ def _judge(held: Held, budget: Budget | None) -> Violation | None:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for view in configs(doc):
-        if isinstance(view, Problem):
-            yield as_violation(view)
-        elif doc.kind == COLLECTOR_CR:
+    for view in views(doc):
+        if doc.kind == COLLECTOR_CR:
             budget = cr_budget(doc)
             for held in _estimates(view, ctx):
                 verdict = _judge(held, budget)
@@ -177,10 +173,9 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
     if doc.kind != CONFIG_MAP:
         yield from mounts(doc)
         return
-    for view in configs(doc):
-        if isinstance(view, ConfigView):
-            for held in _estimates(view, ctx):
-                yield hosted(view, held)
+    for view in views(doc):
+        for held in _estimates(view, ctx):
+            yield hosted(view, held)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:

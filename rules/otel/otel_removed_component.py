@@ -87,12 +87,10 @@ from meshlint.otel import (
     HOST_KINDS,
     MEMORY_BALLAST,
     ConfigView,
-    as_violation,
     component_type,
-    configs,
     memory_limiters,
+    views,
 )
-from meshlint.source import Problem
 
 _REMOVED = "removed from the collector in v0.109.0, so current collectors refuse to start"
 
@@ -121,11 +119,8 @@ def _findings(view: ConfigView) -> Iterator[Violation]:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for view in configs(doc):
-        if isinstance(view, Problem):
-            yield as_violation(view)
-        else:
-            yield from _findings(view)
+    for view in views(doc):
+        yield from _findings(view)
 
 
 RULE = Rule(
