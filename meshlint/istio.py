@@ -354,10 +354,6 @@ def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
     return proxies[0] if proxies and all(test(p) for p in proxies) else None
 
 
-def facts_of(facts: Iterable[Any], kind: type) -> list[Any]:
-    return [f for f in facts if isinstance(f, kind)]
-
-
 def _precedence(part: InstallFact) -> tuple[bool, int]:
     return part.mesh is None, -part.at.line if part.surface == "IstioOperator" else 0
 

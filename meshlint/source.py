@@ -18,7 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.model import Location, Path, Resource, json_path
-from meshlint.suppress import Suppressions
+from meshlint.suppress import Suppressions, annotation_ignores
 from meshlint.yamlnodes import MAX_DEPTH, Converter, Loader, TooDeep, locate, node_at, path_to
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
@@ -143,7 +143,7 @@ class Document:
 
     @cached_property
     def _annotation_ignores(self) -> tuple[Any, ...]:
-        return self.file.suppressions.for_document(self)
+        return annotation_ignores(self)
 
     def annotation_ignores(self) -> tuple[Any, ...]:
         """The ``meshlint.io/ignore`` annotations that cover this document."""

@@ -70,12 +70,9 @@ class Suppressions:
     def all(self) -> list[Ignore]:
         return [*self.file_wide, *(i for group in self.by_line.values() for i in group)]
 
-    def for_document(self, doc: Document) -> tuple[Ignore, ...]:
-        """The ``meshlint.io/ignore`` annotations of an object and its pod template."""
-        return annotation_ignores(doc)
-
 
 def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:
+    """The ``meshlint.io/ignore`` annotations of an object and its pod template."""
     found = []
     for meta in (("metadata",), pod_template_metadata(doc.kind)):
         if meta is None:

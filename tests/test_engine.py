@@ -263,3 +263,23 @@ def test_a_failing_rule_is_in_the_json_report_too() -> None:
     assert document["errors"] == [
         "p.yaml:1:1: internal error in rule TST003 (always-broken-too) on Pod/web: KeyError: 'spec'"
     ]
+
+
+def test_the_index_joins_services_and_workloads_both_ways() -> None:
+    from meshlint.index import Index, entry_for
+    from meshlint.source import parse_text
+
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: agent, namespace: tracing}\n"
+        "spec: {selector: {app: jaeger-agent}}\n---\n"
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: tracing}\n"
+        "spec:\n  template:\n    metadata: {labels: {app: jaeger-agent, tier: tracing}}\n---\n"
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: other, namespace: shop}\n"
+        "spec:\n  template:\n    metadata: {labels: {app: jaeger-agent}}\n"
+    )
+    index = Index(entry_for(d) for d in parse_text("x.yaml", text).documents)
+    (service,) = index.find("Service", name="agent")
+    assert [e.resource.name for e in index.selected_by(service)] == ["agent"]  # not shop's
+    agent, other = index.find("DaemonSet")
+    assert [e.resource.name for e in index.selecting(agent)] == ["agent"]
+    assert index.selecting(other) == []
