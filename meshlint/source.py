@@ -19,7 +19,18 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.model import Location, Path, Resource, json_path
 from meshlint.suppress import Suppressions, annotation_ignores
-from meshlint.yamlnodes import MAX_DEPTH, Converter, Loader, TooDeep, locate, node_at, path_to
+from meshlint.yamlnodes import (
+    MAX_DEPTH,
+    TOO_DEEP,
+    Converter,
+    Loader,
+    TooDeep,
+    locate,
+    node_at,
+    path_to,
+    stack_headroom,
+    too_deep_message,
+)
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
@@ -180,7 +191,8 @@ class Document:
             return None
         converter = Converter()
         try:
-            data = converter.convert(roots[0])
+            with stack_headroom():
+                data = converter.convert(roots[0])
         except TooDeep as exc:
             line, col = mapper(exc.mark.line, exc.mark.column)
             return Problem("M004", str(exc), line, col, path, self)
@@ -243,6 +255,8 @@ def _reader_message(exc: yaml.YAMLError) -> str:
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    if exc.problem and (translated := too_deep_message(exc.problem)):
+        return translated
     parts = [p for p in (exc.context, exc.problem) if p]
     return ", ".join(parts) if parts else str(exc).splitlines()[0]
 
@@ -262,6 +276,11 @@ def parse_bytes(name: str, data: bytes) -> Parsed:
 
 def parse_text(name: str, text: str) -> Parsed:
     """Parse a (possibly multi-document) YAML or JSON stream."""
+    with stack_headroom():
+        return _parse_text(name, text)
+
+
+def _parse_text(name: str, text: str) -> Parsed:
     if name.endswith(".json") and "\t" in text:
         text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
     file = SourceFile(name, text, text.splitlines(), Suppressions.scan(text, name))
@@ -293,6 +312,8 @@ def parse_text(name: str, text: str) -> Parsed:
             except TooDeep as exc:
                 line = exc.mark.line + 1
                 parsed.problems.append(Problem("M001", str(exc), line, exc.mark.column + 1))
+            except RecursionError:  # a last resort: the depth checks come first
+                parsed.problems.append(Problem("M001", TOO_DEEP, offset + 1, 1))
     return parsed
 
 

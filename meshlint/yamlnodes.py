@@ -11,6 +11,9 @@ a line and column only when a finding needs one.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -62,6 +65,35 @@ _MAP = "tag:yaml.org,2002:map"
 _SCALARS = yaml.constructor.SafeConstructor()
 
 MAX_DEPTH = 500  # far beyond any real manifest, well within Python's stack
+# meshlint's own wording, whichever layer notices first: the converter below, the
+# event pre-check in ``source``, or libyaml itself (0.2.6+, in PyYAML 6.0.4's
+# wheels, stops at 1,000 levels with "exceeded maximum nesting depth").
+TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels is not linted"
+_LIBYAML_TOO_DEEP = "maximum nesting depth"
+# Converting one level takes two frames; rules walk the result one frame a level.
+_FRAMES_NEEDED = 4 * MAX_DEPTH + 1_000
+
+
+def too_deep_message(problem: str) -> str | None:
+    """meshlint's message for libyaml's nesting limit, None for other problems."""
+    return TOO_DEEP if _LIBYAML_TOO_DEEP in problem else None
+
+
+@contextmanager
+def stack_headroom() -> Iterator[None]:
+    """Room on Python's stack for MAX_DEPTH levels of nesting.
+
+    The default limit of 1,000 frames ends conversion near 490 levels with a
+    RecursionError, before the depth check can report the document.
+    """
+    limit = sys.getrecursionlimit()
+    if limit < _FRAMES_NEEDED:
+        sys.setrecursionlimit(_FRAMES_NEEDED)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
 
 Duplicate = tuple[Node, Node]  # the repeated key's node, and the mapping holding it
 
@@ -74,7 +106,7 @@ class TooDeep(Exception):
     """
 
     def __init__(self, mark: yaml.Mark, message: str = "") -> None:
-        super().__init__(message or f"nesting deeper than {MAX_DEPTH} levels is not linted")
+        super().__init__(message or TOO_DEEP)
         self.mark = mark
 
 

@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from meshlint.cli import main
+from meshlint.yamlnodes import MAX_DEPTH, TOO_DEEP
 
 SHAPES = """\
 apiVersion: apps/v1
@@ -97,11 +99,62 @@ def test_hostile_files_end_as_findings_and_the_rest_is_linted(
     lines = result.output.splitlines()
     assert any(line.startswith("binary.yaml:2:") and "M001" in line for line in lines)
     assert any(line.startswith("nul.yaml:2:16: M001") for line in lines)
-    assert any(line.startswith("deep.yaml:1:") and "nesting deeper" in line for line in lines)
+    deep = [line for line in lines if line.startswith("deep.yaml:")]
+    assert len(deep) == 1 and deep[0].startswith("deep.yaml:1:") and TOO_DEEP in deep[0]
     assert any(line.startswith("ok.yaml:5:16: K001") for line in lines)
     assert any("-5Gi' is negative" in line for line in lines)
     assert not (hostile / "pwned").exists()
     assert all(line.count(":") >= 3 for line in lines)  # every line is file:line:col: ...
+
+
+def _flow(levels: int) -> str:
+    return (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: " + "[" * levels + "]" * levels
+    )
+
+
+def _flow_map(levels: int) -> str:
+    return "apiVersion: v1\nkind: ConfigMap\ndata: " + "{a: " * levels + "1" + "}" * levels
+
+
+def _block(levels: int) -> str:
+    return "apiVersion: v1\nkind: ConfigMap\ndata:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(levels)
+    )
+
+
+def _block_sequence(levels: int) -> str:
+    return "apiVersion: v1\nkind: ConfigMap\ndata:\n" + "".join(
+        "  " * (i + 1) + "-\n" for i in range(levels)
+    )
+
+
+# Block nesting grows the text quadratically: 1,500 levels are past every limit.
+NESTINGS = [
+    (shape, levels)
+    for shape in (_flow, _flow_map, _block, _block_sequence)
+    for levels in (MAX_DEPTH - 10, MAX_DEPTH + 200, 1_500, 60_000)
+    if levels < 2_000 or shape in (_flow, _flow_map)
+]
+
+
+@pytest.mark.parametrize(("shape", "levels"), NESTINGS)
+def test_deep_nesting_is_one_finding_in_meshlints_words(
+    tmp_path: Path, shape: Any, levels: int
+) -> None:
+    """Whichever layer stops the document (libyaml's own limit in PyYAML 6.0.4,
+    the event pre-check, the converter, Python's stack), the user reads one
+    M001 with one wording, and the next file is still linted."""
+    (tmp_path / "deep.yaml").write_text(shape(levels))
+    (tmp_path / "ok.yaml").write_text(OK)
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "--no-color", "-q", "-j", "1"])
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    deep = [line for line in result.output.splitlines() if "deep.yaml:" in line]
+    if levels <= MAX_DEPTH:
+        assert deep == [], result.output  # deep but linted: a ConfigMap has nothing to find
+    else:
+        assert len(deep) == 1 and ": M001 " in deep[0] and TOO_DEEP in deep[0], result.output
+    assert "ok.yaml:5:16: K001" in result.output
 
 
 def test_thirty_megabyte_document_lints(tmp_path: Path) -> None:

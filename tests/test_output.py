@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import COLLECTOR, ROOT, RULES, lint_text
+from conftest import COLLECTOR, ROOT, RULES, lint_text, require_shared
 from meshlint.model import Finding, Location, Resource
 from meshlint.output import Options, renderer
 from meshlint.output.github_format import escape_data, escape_property
@@ -57,8 +57,7 @@ def sarif(report: Report) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def sarif_schema() -> dict[str, Any]:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
+    require_shared(SARIF_SCHEMA, "the SARIF 2.1.0 schema")
     schema: dict[str, Any] = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     return schema
 
