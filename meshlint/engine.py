@@ -78,6 +78,7 @@ def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) 
         resource=doc.resource if doc is not None else None,
         source=(doc.host or doc).source if doc is not None else None,
         ignores=ignores,
+        echo=problem.echo,
     )
 
 

@@ -118,9 +118,8 @@ def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Vio
     inner = doc.embedded(path)
     if isinstance(inner, Problem):
         line, column = _within(doc, path, inner.line, inner.column)
-        yield Problem(
-            inner.rule, f"{what} does not parse: {inner.message}", line, column, path, doc
-        )
+        message = f"{what} does not parse: {inner.message}"
+        yield Problem(inner.rule, message, line, column, path, doc, echo=inner.echo)
     elif isinstance(inner, Document):
         yield from validate(inner.data, schema, what, inner)
     else:

@@ -90,6 +90,7 @@ class Location:
     source: str | None = None  # Helm "# Source:" template of the document
     source_line: str = ""  # the text of the offending line, for the caret display
     ignores: tuple[Ignore, ...] = ()  # directives that cover this place
+    echo: bool = True  # False: the line is not valid text (a NUL, a stray byte): never shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from meshlint.index import Entry
 from meshlint.model import Finding, Ignore, Resource
-from meshlint.source import decode
+from meshlint.source import decode, normalize_breaks, text_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class Report:
 
 def with_line(finding: Finding, lines: list[str]) -> Finding:
     loc = finding.location
-    if loc.source_line or not 0 < loc.line <= len(lines):
+    if loc.source_line or not loc.echo or not 0 < loc.line <= len(lines):
         return finding
     return replace(finding, location=replace(loc, source_line=lines[loc.line - 1]))
 
@@ -78,7 +78,7 @@ def echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
     lines: list[str] = []
     current = None
     for finding in findings:
-        if finding.location.source_line:
+        if finding.location.source_line or not finding.location.echo:
             out.append(finding)
             continue
         if finding.location.file != current:
@@ -97,6 +97,6 @@ def _lines(item: Input) -> list[str]:
         except OSError:
             return []
     try:
-        return decode(data).splitlines()
+        return text_lines(normalize_breaks(decode(data)))
     except UnicodeDecodeError:
-        return data.decode("utf-8", "replace").splitlines()
+        return []  # not text: its only finding (M001) is never echoed

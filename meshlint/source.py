@@ -20,7 +20,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from meshlint.model import Location, Path, Resource, json_path
 from meshlint.suppress import Suppressions, annotation_ignores
 from meshlint.yamlnodes import (
-    MAX_DEPTH,
     TOO_DEEP,
     Converter,
     Loader,
@@ -28,7 +27,9 @@ from meshlint.yamlnodes import (
     locate,
     node_at,
     path_to,
+    reader_message,
     stack_headroom,
+    too_deep,
     too_deep_message,
 )
 
@@ -54,6 +55,7 @@ class Problem:
     column: int
     path: Path = ()
     document: Document | None = None
+    echo: bool = True  # False: the line is not valid text and is never shown
 
 
 @dataclass
@@ -127,6 +129,12 @@ class Document:
         line, column = self.mapper(mark.line, mark.column)
         return line, column
 
+    def written(self, path: Path) -> str | None:
+        """The scalar at ``path`` as the file spells it (``no``, where the value
+        is False), for messages that quote the user; None where it is no scalar."""
+        node = node_at(self.node, path)
+        return node.value if isinstance(node, ScalarNode) else None
+
     def anchor(self, path: Path) -> Location:
         """A resolved Location for ``path``, for findings yielded outside ``check``.
 
@@ -185,7 +193,7 @@ class Document:
             return Problem("M004", _yaml_message(exc), line, col, path, self)
         except yaml.YAMLError as exc:  # a control character, reported by offset
             line, col = mapper(0, 0)
-            return Problem("M004", _reader_message(exc), line, col, path, self)
+            return Problem("M004", reader_message(exc), line, col, path, self, echo=False)
         roots = [r for r in roots if r is not None]
         if len(roots) != 1 or not isinstance(roots[0], MappingNode):
             return None
@@ -245,15 +253,6 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8")
 
 
-def _reader_message(exc: yaml.YAMLError) -> str:
-    """One line for an error without a mark (a forbidden character)."""
-    if isinstance(exc, yaml.reader.ReaderError):
-        char = exc.character
-        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
-        return f"unacceptable character {shown}: {exc.reason}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     if exc.problem and (translated := too_deep_message(exc.problem)):
         return translated
@@ -261,15 +260,39 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     return ", ".join(parts) if parts else str(exc).splitlines()[0]
 
 
+# YAML's line breaks (libyaml also counts NEL): libyaml reads CR LF, CR and NEL
+# as LF in every value, so turning them into LF first changes no value and lets
+# every position (ignore comments, "---" lines, Helm comments) count LF alone.
+_BREAKS = re.compile("\r\n?|\x85")
+# str.splitlines would also split at \v, \f and \x1c-\x1e, which YAML does not
+_LINES = re.compile("[\n\u2028\u2029]")
+
+
+def normalize_breaks(text: str) -> str:
+    """``text`` with every CR LF, lone CR and NEL as LF (what libyaml reads)."""
+    return _BREAKS.sub("\n", text) if "\r" in text or "\x85" in text else text
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a normalized text as YAML numbers them (LS and PS break lines too)."""
+    lines = _LINES.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the break that ends the last line starts no line of its own
+    return lines
+
+
 def parse_bytes(name: str, data: bytes) -> Parsed:
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        before = text_lines(normalize_breaks(data[: exc.start].decode(exc.encoding, "replace")))
+        ends_line = data[: exc.start].endswith((b"\n", b"\r"))
+        line = len(before) + (1 if ends_line or not before else 0)
+        column = 1 if ends_line or not before else len(before[-1]) + 1
         file = SourceFile(name, "")
         byte = data[exc.start : exc.start + 1].hex()
-        problem = Problem("M001", f"invalid {exc.encoding} byte 0x{byte}", line, column)
+        message = f"invalid {exc.encoding} byte 0x{byte}"
+        problem = Problem("M001", message, line, column, echo=False)
         return Parsed(file, problems=[problem])
     return parse_text(name, text)
 
@@ -283,7 +306,8 @@ def parse_text(name: str, text: str) -> Parsed:
 def _parse_text(name: str, text: str) -> Parsed:
     if name.endswith(".json") and "\t" in text:
         text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
-    file = SourceFile(name, text, text.splitlines(), Suppressions.scan(text, name))
+    text = normalize_breaks(text)
+    file = SourceFile(name, text, text_lines(text), Suppressions.scan(text, name))
     deep_input = _could_be_too_deep(file)
     parsed = Parsed(file, deep_input=deep_input)
     sources = _helm_sources(text)
@@ -306,9 +330,11 @@ def _parse_text(name: str, text: str) -> Parsed:
                 prefixed = "\n" * offset + chunk
                 line = prefixed.count("\n", 0, exc.position) + 1
                 column = exc.position - prefixed.rfind("\n", 0, exc.position)
-                parsed.problems.append(Problem("M001", _reader_message(exc), line, column))
+                message = reader_message(exc)
+                parsed.problems.append(Problem("M001", message, line, column, echo=False))
             except yaml.YAMLError as exc:
-                parsed.problems.append(Problem("M001", _reader_message(exc), offset + 1, 1))
+                message = reader_message(exc)
+                parsed.problems.append(Problem("M001", message, offset + 1, 1, echo=False))
             except TooDeep as exc:
                 line = exc.mark.line + 1
                 parsed.problems.append(Problem("M001", str(exc), line, exc.mark.column + 1))
@@ -335,22 +361,9 @@ def _could_be_too_deep(file: SourceFile) -> bool:
     return file.text.count("[") + file.text.count("{") + widest > _C_SAFE_DEPTH
 
 
-def _too_deep(text: str) -> Any:
-    """Where nesting passes MAX_DEPTH, from libyaml events (no recursion)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=Loader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return event.start_mark
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-    return None
-
-
 def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]) -> None:
     text = "\n" * offset + text  # keeps libyaml's line numbers absolute
-    if parsed.deep_input and (deep := _too_deep(text)) is not None:
+    if parsed.deep_input and (deep := too_deep(text)) is not None:
         raise TooDeep(deep)
     file = parsed.file
     for root in yaml.compose_all(text, Loader=Loader):

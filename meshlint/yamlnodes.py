@@ -95,6 +95,28 @@ def stack_headroom() -> Iterator[None]:
         sys.setrecursionlimit(limit)
 
 
+def too_deep(text: str) -> Any:
+    """Where nesting passes MAX_DEPTH, from libyaml events (no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+def reader_message(exc: yaml.YAMLError) -> str:
+    """One line for an error without a mark (a forbidden character)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return f"unacceptable character {shown}: {exc.reason}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 Duplicate = tuple[Node, Node]  # the repeated key's node, and the mapping holding it
 
 
@@ -121,7 +143,9 @@ def scalar(node: ScalarNode) -> Any:
             return _SCALARS.construct_yaml_float(node)
         if tag == _BOOL:
             return _SCALARS.construct_yaml_bool(node)
-    except (ValueError, OverflowError):  # e.g. a 5,000-digit integer
+    except (ValueError, OverflowError, LookupError):
+        # a 5,000-digit integer, or an explicit tag its text does not fit
+        # (``!!bool x``, ``!!int ""``): the value is the text as written
         return node.value
     if tag == _NULL:
         return None
@@ -179,6 +203,8 @@ class Converter:
                 k = convert(knode, depth)
                 if not isinstance(k, (str, int, float, bool)) and k is not None:
                     k = str(knode.value if isinstance(knode, ScalarNode) else k)
+            if k in mapping and not isinstance(k, str) and _other_type(k, mapping):
+                k = knode.value  # 1 and true, 0 and false: different keys, equal in Python
             if k in mapping:
                 self.duplicates.append((knode, node))
             mapping[k] = scalar(vnode) if isinstance(vnode, ScalarNode) else convert(vnode, depth)
@@ -193,6 +219,11 @@ class Converter:
             if isinstance(value, dict):
                 for k, v in value.items():
                     mapping.setdefault(k, v)
+
+
+def _other_type(key: Any, mapping: dict[Any, Any]) -> bool:
+    """Whether the key of ``mapping`` equal to ``key`` has another type (bool, int, float)."""
+    return next(type(k) for k in mapping if k == key) is not type(key)
 
 
 def _key_matches(knode: Node, part: PathPart) -> bool:

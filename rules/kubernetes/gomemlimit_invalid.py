@@ -76,9 +76,11 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         except Malformed:
             better = suggestion(var.value)
             hint = f" (write {better!r})" if better else ""
+            path = (*var.path, "value")
+            written = doc.written(path) or var.value  # `value: no` reads as "false"
             yield Violation(
-                (*var.path, "value"),
-                f'GOMEMLIMIT {var.value!r} of container "{container.name}" is not a Go byte '
+                path,
+                f'GOMEMLIMIT {written!r} of container "{container.name}" is not a Go byte '
                 f'count{hint}: the Go runtime aborts at start-up with "malformed GOMEMLIMIT"',
             )
 
