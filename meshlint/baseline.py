@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from meshlint.fsguard import file_link_leaves
 from meshlint.model import Finding
 from meshlint.report import Report
 
@@ -74,13 +75,21 @@ def write(findings: Iterable[Finding], baseline: Path) -> None:
 
 def load(baseline: Path) -> Counter[Identity]:
     """The identities a baseline file accepts, with how often each may occur."""
+    if file_link_leaves(str(baseline)):
+        raise BaselineError(
+            f"{baseline}: a symbolic link out of its directory and repository; not read"
+        )
     try:
         data = json.loads(baseline.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BaselineError(f"{baseline}: cannot read baseline: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{baseline}: not a meshlint baseline: {exc}") from exc
-    if not isinstance(data, dict) or data.get("version") != VERSION:
+    except RecursionError as exc:  # the decoder recurses once per level of nesting
+        raise BaselineError(f"{baseline}: not a meshlint baseline: nested too deeply") from exc
+    version = data.get("version") if isinstance(data, dict) else None
+    # `true == 1` in Python: the version must be the integer itself
+    if type(version) is not int or version != VERSION:
         raise BaselineError(
             f"{baseline}: not a meshlint baseline of version {VERSION} "
             "(write one with --write-baseline)"

@@ -16,12 +16,27 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
+from yaml.nodes import Node
 
-from meshlint.model import Path, Rule, Severity
-from meshlint.yamlnodes import Converter, Loader, locate
+from meshlint.fsguard import file_link_leaves
+from meshlint.model import Path, Rule, Severity, brief
+from meshlint.source import normalize_breaks
+from meshlint.yamlnodes import (
+    MAX_DEPTH,
+    TOO_DEEP,
+    Converter,
+    Loader,
+    TooDeep,
+    locate,
+    reader_message,
+    stack_headroom,
+    too_deep,
+    too_deep_message,
+)
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
+MESSAGE_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,8 @@ class Config:
 
     def error(self, path: Path, message: str, *, key: bool = False) -> ConfigError:
         line, column = self.locate(path, key)
+        if len(message) > MESSAGE_LIMIT:  # a parameter's error quotes the value it got
+            message = message[: MESSAGE_LIMIT - 3] + "..."
         return ConfigError(f"{self.path}:{line}:{column}: {message}")
 
 
@@ -90,6 +107,11 @@ def find_config(start: FsPath) -> FsPath | None:
 
 
 def _read(path: FsPath) -> str:
+    # a committed link to a secret would otherwise be read, and quoted in an error
+    if file_link_leaves(str(path)):
+        raise ConfigError(
+            f"{path}:1:1: a symbolic link out of its directory and repository; not read"
+        )
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -98,30 +120,52 @@ def _read(path: FsPath) -> str:
 
 def load_config(path: FsPath) -> Config:
     text = _read(path)
-    if path.name == "pyproject.toml":
-        data, where = _load_toml(path, text)
-    else:
-        data, where = _load_yaml(path, text)
-    _validate_schema(path, data, where)
+    with stack_headroom():
+        if path.name == "pyproject.toml":
+            data, where = _load_toml(path, text)
+        else:
+            data, where = _load_yaml(path, text)
+        _validate_schema(path, data, where)
     return _build(data, str(path), str(path.parent), where)
 
 
-def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
+def _compose(path: FsPath, text: str) -> Node | None:
+    """The config's node tree; every YAML problem as a ConfigError with a position."""
     try:
-        root = yaml.compose(text, Loader=Loader)
+        if (deep := too_deep(text)) is not None:
+            raise TooDeep(deep)
+        return yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {exc.problem}") from exc
+        problem = too_deep_message(exc.problem or "") or exc.problem
+        raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {problem}") from exc
+    except yaml.reader.ReaderError as exc:  # a control character, found by offset
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {reader_message(exc)}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}:1:1: invalid YAML: {reader_message(exc)}") from exc
+    except TooDeep as exc:
+        line, col = exc.mark.line + 1, exc.mark.column + 1
+        raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {exc}") from exc
+
+
+def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
+    root = _compose(path, normalize_breaks(text))
     if root is None:
         return {}, lambda p, key=False: (1, 1)
     converter = Converter()
-    data = converter.convert(root)
+    try:
+        data = converter.convert(root)
+    except TooDeep as exc:
+        line, col = exc.mark.line + 1, exc.mark.column + 1
+        raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {exc}") from exc
     if converter.duplicates:
         knode, _ = converter.duplicates[0]
         mark = knode.start_mark
         raise ConfigError(
-            f"{path}:{mark.line + 1}:{mark.column + 1}: duplicate key {knode.value!r}"
+            f"{path}:{mark.line + 1}:{mark.column + 1}: duplicate key {brief(knode.value)}"
         )
 
     def where(p: Path, key: bool = False) -> tuple[int, int]:
@@ -137,9 +181,17 @@ def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(text).get("tool", {}).get("meshlint", {})
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}:1:1: invalid TOML: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise ConfigError(f"{path}:1:1: invalid TOML: {TOO_DEEP}") from exc
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):  # `tool = 5`: no [tool.meshlint] table at all
+        tool = {}
+    data = tool.get("meshlint", {})
+    if _deeper_than(data, MAX_DEPTH):
+        raise ConfigError(f"{path}:1:1: invalid TOML: {TOO_DEEP}")
     lines = text.splitlines()
 
     def where(p: Path, key: bool = False) -> tuple[int, int]:
@@ -153,6 +205,20 @@ def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
         return start + 1, 1
 
     return data, where
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels (without recursing)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
@@ -179,16 +245,26 @@ def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
 def _unknown_key(key: str, allowed: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
-    return f"unknown key {key!r}{hint}"
+    return f"unknown key {brief(key)}{hint}"
 
 
 def _describe(error: Any) -> str:
-    where = "/".join(map(str, error.absolute_path)) or "config"
+    where = "/".join(brief(p) if not isinstance(p, str) else p for p in error.absolute_path)
+    where = where or "config"
     if where == "kube-version":
-        return f'{where}: expected a quoted version such as "1.30", got {error.instance!r}'
+        return f'{where}: expected a quoted version such as "1.30", got {brief(error.instance)}'
+    if where == "config" and error.validator == "type":
+        return f"config: expected a mapping of settings, got {_type_name(error.instance)}"
     description = error.schema.get("description")
     suffix = f" ({description})" if description else ""
-    return f"{where}: {error.message}{suffix}"
+    # jsonschema quotes the whole value; a config may be a link to someone's secret
+    message = error.message.replace(repr(error.instance), brief(error.instance))
+    return f"{where}: {message}{suffix}"
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, (int, float)) else "null")
 
 
 def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
@@ -275,24 +351,24 @@ def validate_against_rules(config: Config, rules: Mapping[str, Rule]) -> None:
     for key in ("select", "extend-select", "ignore"):
         values = getattr(config, key.replace("-", "_"))
         if (bad := check_selectors(values, catalogue)) is not None:
-            raise config.error((key, values.index(bad)), f"{key}: unknown rule {bad!r}")
+            raise config.error((key, values.index(bad)), f"{key}: unknown rule {brief(bad)}")
     for pattern, values in config.per_file_ignores.items():
         if (bad := check_selectors(values, catalogue)) is not None:
-            raise config.error(("per-file-ignores", pattern), f"unknown rule {bad!r}")
+            raise config.error(("per-file-ignores", pattern), f"unknown rule {brief(bad)}")
     for key in config.severity:
         if rule_for(key, rules) is None:
-            raise config.error(("severity", key), f"severity: unknown rule {key!r}", key=True)
+            raise config.error(("severity", key), f"severity: unknown rule {brief(key)}", key=True)
     for key, params in config.rules.items():
         rule = rule_for(key, rules)
         if rule is None:
-            raise config.error(("rules", key), f"rules: unknown rule {key!r}", key=True)
+            raise config.error(("rules", key), f"rules: unknown rule {brief(key)}", key=True)
         declared = {p.name: p for p in rule.params}
         for name, value in params.items():
             if name not in declared:
                 expected = ", ".join(declared) or "no parameters"
                 raise config.error(
                     ("rules", key, name),
-                    f"rules.{key}: unknown parameter {name!r}; {rule.id} takes {expected}",
+                    f"rules.{key}: unknown parameter {brief(name)}; {rule.id} takes {expected}",
                     key=True,
                 )
             try:

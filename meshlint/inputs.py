@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from meshlint.fsguard import areas, file_link_leaves, link_leaves
 from meshlint.globs import matches_any, relative
 from meshlint.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
+LEAVES = "symbolic link out of the linted tree and its repository; not read"
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -60,11 +62,19 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
         if path == "-":
             found.inputs.append(Input(name="-", data=sys.stdin.buffer.read(), rel="-"))
         elif os.path.isdir(path):
+            allowed = areas(path)
             for file in _walk(path, found.errors):
-                if not (patterns and matches_any(relative(file, root), patterns)):
+                if patterns and matches_any(relative(file, root), patterns):
+                    continue
+                if link_leaves(file, allowed):
+                    found.errors.append(f"{file}: {LEAVES}")
+                else:
                     add(file)
         elif os.path.isfile(path):
-            add(path)
+            if file_link_leaves(path):
+                found.errors.append(f"{path}: {LEAVES}")
+            else:
+                add(path)
         elif os.path.exists(path):  # a FIFO or device would block or never end
             found.errors.append(f"{path}: not a regular file")
         else:
@@ -79,7 +89,7 @@ def _walk(top: str, errors: list[str]) -> list[str]:
     def onerror(exc: OSError) -> None:
         errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
 
-    for directory, dirs, names in os.walk(top, followlinks=True, onerror=onerror):
+    for directory, dirs, names in _tree(top, onerror):
         try:
             st = os.stat(directory)
         except OSError:
@@ -94,6 +104,44 @@ def _walk(top: str, errors: list[str]) -> list[str]:
                 path = os.path.join(directory, name)
                 if os.path.isfile(path):
                     files.append(path)
-                elif not os.path.exists(path):
-                    errors.append(f"{path}: broken symbolic link")
+                elif (problem := _unreadable(path)) is not None:
+                    errors.append(f"{path}: {problem}")
     return files
+
+
+def _unreadable(path: str) -> str | None:
+    """Why an entry that is not a regular file cannot be linted (None: a directory...)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+    except OSError as exc:  # a directory without search permission, a link loop
+        return f"cannot read: {exc.strerror or exc}"
+    return None
+
+
+def _tree(
+    top: str, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, followlinks=True)`` without recursion (os.walk recurses
+    once per level before Python 3.12: a 1,000-level tree ends in RecursionError).
+    Top-down: the caller may prune ``dirs`` in place."""
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        dirs: list[str] = []
+        names: list[str] = []
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()  # follows links, as followlinks=True does
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else names).append(entry.name)
+        yield directory, dirs, names
+        stack.extend(os.path.join(directory, d) for d in reversed(dirs))

@@ -166,12 +166,21 @@ class Param:
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.type) or isinstance(value, bool) is not (self.type is bool):
-            raise TypeError(f"{self.name} expects {self.type.__name__}, got {value!r}")
+            raise TypeError(f"{self.name} expects {self.type.__name__}, got {brief(value)}")
         if self.minimum is not None and value < self.minimum:  # type: ignore[operator]
-            raise TypeError(f"{self.name} must be >= {self.minimum:g}, got {value!r}")
+            raise TypeError(f"{self.name} must be >= {self.minimum:g}, got {brief(value)}")
         if self.maximum is not None and value > self.maximum:  # type: ignore[operator]
-            raise TypeError(f"{self.name} must be <= {self.maximum:g}, got {value!r}")
+            raise TypeError(f"{self.name} must be <= {self.maximum:g}, got {brief(value)}")
         return value
+
+
+def brief(value: object, limit: int = 24) -> str:
+    """A configured value for an error message: short scalars as written, only the
+    start of a long one, no contents of a collection (a config can hold anything)."""
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 @dataclass(frozen=True)
