@@ -3,17 +3,25 @@
 Built-in rules arrive through the package's own ``meshlint`` entry point
 (``builtin = meshlint.rules``), the same door a third-party plugin uses. Code
 runs only from installed entry points and from modules named in the config's
-``plugins`` list; ``--no-plugins`` keeps only the built-in entry point.
+``plugins`` list, and never from the working directory: ``python -m meshlint``
+puts it first on ``sys.path``, where a committed ``*.dist-info`` directory
+would declare entry points and a committed module would shadow an installed
+one. ``--no-plugins`` reads no entry point at all and imports the built-in
+rules (``meshlint.rules``, part of this package) directly.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import os
 import re
 import sys
-from collections.abc import Iterable
-from importlib.metadata import entry_points
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from importlib.machinery import ModuleSpec, PathFinder
+from importlib.metadata import EntryPoint, distributions
 
 import pluggy
 
@@ -23,6 +31,9 @@ from meshlint.model import Rule, Severity
 ID_PATTERN = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 BUILTIN = "builtin"
+BUILTIN_MODULE = "meshlint.rules"
+GROUP = "meshlint"
+HOOK = "meshlint_rules"
 
 
 class PluginError(Exception):
@@ -38,10 +49,12 @@ def plugin_manager(
 ) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("meshlint")
     pm.add_hookspecs(hookspecs)
-    if entry_points_:
-        for ep in entry_points(group="meshlint"):
-            if builtin_only and ep.name != BUILTIN:
-                continue
+    if builtin_only:
+        # no metadata is read: whatever the working directory holds, only this
+        # package's own rules load
+        pm.register(importlib.import_module(BUILTIN_MODULE), name=BUILTIN)
+    elif entry_points_:
+        for ep in installed_entry_points():
             if pm.get_plugin(ep.name) is not None:
                 continue
             try:
@@ -56,22 +69,104 @@ def plugin_manager(
     return pm
 
 
-def _import_installed(module: str) -> object:
-    """Import a plugin named in config from the installed packages only.
-
-    A config file in a pull request must not be a way to run code from the
-    working tree: the current directory is taken off ``sys.path`` for the import
-    (``python -m meshlint`` would otherwise put it first).
-    """
+def _installed_path() -> list[str]:
+    """``sys.path`` without the working directory (``''``, ``.`` or its full path)."""
     cwd = os.getcwd()
+    return [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != cwd]
+
+
+@contextmanager
+def _without_working_directory() -> Iterator[None]:
     saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]
+    sys.path[:] = _installed_path()
     try:
-        return importlib.import_module(module)
-    except Exception as exc:
-        raise PluginError(f"plugin module {module!r} failed to import: {exc}") from exc
+        yield
     finally:
         sys.path[:] = saved
+
+
+def installed_entry_points() -> list[EntryPoint]:
+    """The ``meshlint`` entry points of installed distributions, the built-in first.
+
+    Distributions are searched on ``sys.path`` without the working directory,
+    and only meshlint itself may provide the ``builtin`` name.
+    """
+    found: list[EntryPoint] = []
+    for dist in distributions(path=_installed_path()):
+        name = (dist.metadata["Name"] or "").lower() if dist.metadata else ""
+        for ep in dist.entry_points:
+            if ep.group != GROUP:
+                continue
+            if ep.name == BUILTIN and (name != "meshlint" or ep.value != BUILTIN_MODULE):
+                continue
+            found.append(ep)
+    found.sort(key=lambda ep: ep.name != BUILTIN)  # stable: the rest keep their order
+    return found
+
+
+def _declared(module: str) -> bool:
+    """Whether an installed distribution declares ``module`` as a meshlint plugin."""
+    return any(ep.module == module for ep in installed_entry_points())
+
+
+def _find_spec(module: str) -> ModuleSpec | None:
+    """Where ``module`` would be imported from, without importing it or its parents."""
+    parts = module.split(".")
+    with _without_working_directory():
+        spec = importlib.util.find_spec(parts[0])
+    for part in parts[1:]:
+        locations = spec.submodule_search_locations if spec is not None else None
+        if not locations:
+            return None
+        spec = PathFinder.find_spec(part, list(locations))
+    return spec
+
+
+def _provides_hook(spec: ModuleSpec | None) -> bool:
+    """The module's source binds ``meshlint_rules`` at top level (read, not run)."""
+    origin = spec.origin if spec is not None else None
+    if not origin or not origin.endswith(".py"):
+        return False
+    try:
+        with open(origin, "rb") as handle:
+            tree = ast.parse(handle.read(), origin)
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == HOOK:
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name) == HOOK for alias in node.names
+        ):
+            return True
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == HOOK for t in node.targets
+        ):
+            return True
+    return False
+
+
+def _import_installed(module: str) -> object:
+    """Import a plugin named in config: an installed module that is a plugin.
+
+    A config file in a pull request must not be a way to run code: the module
+    must be declared as a ``meshlint`` entry point by an installed distribution,
+    or its source must define ``meshlint_rules``, and both are checked before
+    anything is imported. The working directory is never searched.
+    """
+    if not _declared(module) and not _provides_hook(_find_spec(module)):
+        raise PluginError(
+            f"plugin module {module!r} is not an installed meshlint plugin (no {HOOK} "
+            "hook and no meshlint entry point); not imported"
+        )
+    with _without_working_directory():
+        try:
+            loaded = importlib.import_module(module)
+        except Exception as exc:
+            raise PluginError(f"plugin module {module!r} failed to import: {exc}") from exc
+    if not callable(getattr(loaded, HOOK, None)):
+        raise PluginError(f"plugin module {module!r} has no {HOOK} hook")
+    return loaded
 
 
 def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
