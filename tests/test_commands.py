@@ -139,13 +139,26 @@ def test_progress_shows_on_a_terminal_for_long_runs_only(
 
 
 def test_control_characters_in_the_echoed_line_never_reach_the_terminal(runner: CliRunner) -> None:
+    # U+202E (right-to-left override) is valid YAML text; an escape (ESC) is not
+    Path("rtl.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
+        'spec:\n  containers: [{name: "a\u202ecod.exe", image: b}]\n'
+    )
     Path("esc.yaml").write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
         'spec:\n  containers: [{name: "a\x1b[2J", image: b}]\n'
     )
-    result = runner.invoke(main, ["check", "esc.yaml", "--no-color", "--select", "M001"])
-    echoed = [line for line in result.output.splitlines() if line.startswith("5 |")]
-    assert echoed and "\x1b" not in echoed[0] and "\ufffd" in echoed[0]
+    result = runner.invoke(main, ["check", "rtl.yaml", "esc.yaml", "--no-color"])
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    # the finding's line is shown with the override as an escape, the caret under it
+    assert 'rtl.yaml:5:16: K001 [warning] memory-limit-missing  Container "a\\u202ecod.exe"' in (
+        result.output
+    )
+    assert '5 |   containers: [{name: "a\\u202ecod.exe", image: b}]' in result.output
+    # a line that is not valid text (ESC) is reported, never echoed
+    (esc,) = [line for line in result.output.splitlines() if line.startswith("esc.yaml:")]
+    assert esc.startswith("esc.yaml:5:25: M001") and "#x001b" in esc
+    assert "[2J" not in result.output
 
 
 def test_statistics_is_refused_with_formats_that_list_every_finding(runner: CliRunner) -> None:

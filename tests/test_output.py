@@ -214,7 +214,7 @@ def test_junit_escapes_markup_and_control_characters() -> None:
     case = junit(report).find(".//testcase")
     assert case is not None and case.get("name") == "ConfigMap/<x>"
     failure = case.find("failure")
-    assert failure is not None and failure.get("message") == 'bad "<v>"\ufffd & ]]>'
+    assert failure is not None and failure.get("message") == 'bad "<v>"\\x07 & ]]>'
 
 
 GITHUB_LINE = re.compile(r"^::(?P<level>error|warning|notice) (?P<props>[^:]*)::(?P<message>.*)$")

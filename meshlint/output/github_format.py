@@ -7,6 +7,7 @@ property values also ``:`` and ``,``, which would end the value early.
 
 from __future__ import annotations
 
+from meshlint.escape import visible
 from meshlint.model import Finding, Severity
 from meshlint.output import Options, relative_path
 from meshlint.report import Report
@@ -15,7 +16,9 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # then the other control characters from input as visible escapes: a value
+    # cannot carry a terminal escape, or bytes no UTF-8 log can hold
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 
+from meshlint.escape import line_start, visible
 from meshlint.model import Finding, Resource
 from meshlint.output import Options, relative_path
 from meshlint.report import Report
@@ -33,18 +34,18 @@ def _clean(text: str) -> str:
 
 
 def _case_name(resource: Resource | None) -> str:
-    return str(resource) if resource is not None else FILE_CASE
+    return visible(str(resource)) if resource is not None else FILE_CASE
 
 
 def _finding_line(f: Finding) -> str:
     loc = f.location
     line = (
-        f"{relative_path(loc.file)}:{loc.line}:{loc.column}: {f.rule} [{f.severity}] "
-        f"{f.slug}  {f.message}"
+        f"{line_start(relative_path(loc.file))}:{loc.line}:{loc.column}: {f.rule} [{f.severity}] "
+        f"{f.slug}  {visible(f.message)}"
     )
-    details = [f"    at {loc.path}"]
+    details = [f"    at {visible(loc.path)}"]
     if loc.source:
-        details.append(f"    from {loc.source}")
+        details.append(f"    from {visible(loc.source)}")
     return "\n".join([line, *details])
 
 
@@ -63,7 +64,7 @@ def _failure(case: ET.Element, findings: Iterable[Finding]) -> None:
     found = list(findings)
     rules = ", ".join(dict.fromkeys(f"{f.rule} {f.slug}" for f in found))
     first = found[0]
-    message = first.message if len(found) == 1 else f"{len(found)} findings: {rules}"
+    message = visible(first.message) if len(found) == 1 else f"{len(found)} findings: {rules}"
     failure = ET.SubElement(case, "failure", {"message": _clean(message), "type": _clean(rules)})
     failure.text = _clean("\n".join(_finding_line(f) for f in found))
 
@@ -90,7 +91,7 @@ def document(report: Report) -> ET.Element:
     root = ET.Element("testsuites", {"name": "meshlint"})
     total = failed = 0
     for file, cases in _cases(report).items():
-        name = _clean(relative_path(file))
+        name = visible(relative_path(file))
         suite = ET.SubElement(root, "testsuite", {"name": name})
         suite_failed = 0
         for (_, resource), findings in cases.items():
@@ -105,8 +106,8 @@ def document(report: Report) -> ET.Element:
         suite = ET.SubElement(root, "testsuite", {"name": "meshlint"})
         for number, error in enumerate(report.errors, 1):
             case = _case(suite, "meshlint", f"error {number}")
-            attributes = {"message": _clean(error), "type": "error"}
-            ET.SubElement(case, "error", attributes).text = _clean(error)
+            attributes = {"message": visible(error), "type": "error"}
+            ET.SubElement(case, "error", attributes).text = visible(error)
         suite.attrib.update(_counts(len(report.errors), 0, len(report.errors)))
     counts = _counts(total + len(report.errors), failed, len(report.errors))
     del counts["skipped"]

@@ -42,12 +42,15 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 def fingerprint(finding: Finding, occurrence: int) -> str:
     """Stable across line moves; ``occurrence`` tells identical identities apart."""
     text = "\0".join(finding.identity())
-    return f"{hashlib.sha256(text.encode()).hexdigest()}:{occurrence}"
+    # a file name that is not UTF-8 holds lone surrogates: hash its original bytes
+    data = text.encode("utf-8", "surrogateescape")
+    return f"{hashlib.sha256(data).hexdigest()}:{occurrence}"
 
 
 def _uri(path: str) -> str:
-    # Percent-encoded, ":" included: "a:b.yaml" would otherwise read as a scheme.
-    return quote(path, safe="/")
+    # Percent-encoded, ":" included: "a:b.yaml" would otherwise read as a scheme;
+    # a byte that is not UTF-8 is encoded as itself ("bad%FF.yaml").
+    return quote(path, safe="/", errors="surrogateescape")
 
 
 def _artifact(name: str) -> dict[str, Any]:

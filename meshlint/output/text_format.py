@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from meshlint.escape import line_start, visible
 from meshlint.model import Finding, Severity
 from meshlint.output import Options
 from meshlint.report import Report
@@ -12,10 +13,9 @@ _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
 def _printable(line: str) -> str:
-    """The echoed line, one column per character: a tab is a space, and control
-    characters (a NUL, an escape sequence in a hostile file) are shown as U+FFFD
-    instead of reaching the terminal."""
-    return "".join(" " if c == "\t" else "\ufffd" if not c.isprintable() else c for c in line)
+    """The echoed line: a tab is a space, and control characters (a NUL, an escape
+    sequence in a hostile file) are shown as escapes instead of reaching the terminal."""
+    return visible(line.replace("\t", " "))
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -25,21 +25,22 @@ def _paint(text: str, code: str, color: bool) -> str:
 def _finding(f: Finding, options: Options) -> list[str]:
     loc, color = f.location, options.color
     head = (
-        f"{_paint(f'{loc.file}:{loc.line}:{loc.column}:', '1', color)} "
+        f"{_paint(f'{line_start(loc.file)}:{loc.line}:{loc.column}:', '1', color)} "
         f"{_paint(f.rule, '1;' + _COLORS[f.severity], color)} "
-        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  {f.message}"
+        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  {visible(f.message)}"
     )
     lines = [head]
     if loc.source:
-        lines.append(f"  from {loc.source}")
+        lines.append(f"  from {visible(loc.source)}")
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
         text = _printable(loc.source_line)
+        before = len(_printable(loc.source_line[: loc.column - 1]))  # escapes are wider
         lines += [
             f"{pad} |",
             f"{number} | {text}",
-            f"{pad} | {' ' * (loc.column - 1)}{_paint('^', _COLORS[f.severity], color)}",
+            f"{pad} | {' ' * before}{_paint('^', _COLORS[f.severity], color)}",
         ]
     return lines
 

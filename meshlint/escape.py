@@ -1,0 +1,57 @@
+"""Text from input, made safe to print.
+
+File names, object names and values come from the files being linted. Printed
+raw, a newline starts a line of the attacker's choosing (``::error ...`` is a
+GitHub workflow command) and an escape sequence reaches the terminal. A name
+that is not UTF-8 (``bad\\xff.yaml``) arrives as a lone surrogate that no UTF-8
+stream can encode. ``visible`` turns every such character into an escape that
+shows what was there.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, line and paragraph separators, bidirectional and
+# other format characters, lone surrogates, and the two non-characters
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with control and invisible characters as escapes (``\\n``, ``\\e``,
+    ``\\x00``, ``\\u202e``), and bytes that were not UTF-8 as ``\\xff``. A tab stays."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def unsafe(text: str) -> bool:
+    """Whether ``visible`` would change ``text``."""
+    return _UNSAFE.search(text) is not None
+
+
+# What a CI runner reads as a command at the start of a line: GitHub's workflow
+# commands (``::error ...``) and Azure Pipelines' logging commands (``##vso[``,
+# ``##[error]``).
+_COMMANDS = ("::", "##")
+
+
+def line_start(name: str) -> str:
+    """A file name that starts a line of a report: escaped, and with ``./`` where
+    the name itself would make the line a runner's command."""
+    shown = visible(name)
+    return f"./{shown}" if shown.startswith(_COMMANDS) else shown
