@@ -11,14 +11,18 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path as FsPath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from meshlint import __version__
+from meshlint.escape import visible
 from meshlint.model import Rule
+
+if TYPE_CHECKING:
+    from meshlint.report import Input
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,20 +42,25 @@ def _guard(func: F) -> F:
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from meshlint.config import ConfigError
+        from meshlint.engine import Terminated
         from meshlint.plugins import PluginError
 
         try:
             return func(*args, **kwargs)
         except (Failure, ConfigError, PluginError) as exc:
-            click.echo(f"meshlint: error: {exc}", err=True)
+            click.echo(f"meshlint: error: {visible(str(exc))}", err=True)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
             click.echo("meshlint: interrupted", err=True)
+        except Terminated:
+            click.echo("meshlint: terminated", err=True)
+        except BrokenPipeError:  # a reader of stdout went away before the end
+            _silence_stdout()
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
-            detail = " ".join(str(exc).split())
+            detail = visible(" ".join(str(exc).split()))
             if len(detail) > 300:  # one line, even when an exception quotes a whole object
                 detail = detail[:300] + "..."
             click.echo(
@@ -292,10 +301,16 @@ def check(
         report_unused_ignores=config.report_unused_ignores or report_unused_ignores,
     )
     found_inputs = discover(paths or (".",), config.exclude, config.root)
+    _check_report_paths(
+        [output for _, output in targets if output] + ([write_baseline] if write_baseline else []),
+        found_inputs.inputs,
+    )
     if not found_inputs.inputs and not found_inputs.errors:
         # a clean report over nothing would read as success
         where = ", ".join(paths or (".",))
-        click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
+        click.echo(
+            f"meshlint: warning: no *.yaml, *.yml or *.json files in {visible(where)}", err=True
+        )
     plan = Plan.build(rules, config, list_resources=any(name == "junit" for name, _ in targets))
     progress = _progress(len(found_inputs.inputs)) if not quiet else None
     report = lint(found_inputs.take(), plan, jobs or os.cpu_count() or 1, progress)
@@ -304,10 +319,7 @@ def check(
     if write_baseline:
         from meshlint import baseline as baselines
 
-        try:
-            baselines.write(report.findings, FsPath(write_baseline))
-        except OSError as exc:
-            raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
+        _write_file(write_baseline, baselines.dumps(report.findings, FsPath(write_baseline)))
     if baseline:
         from meshlint import baseline as baselines
 
@@ -322,14 +334,11 @@ def check(
         options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
         text = renderer(name)(report, options)
         if output:
-            try:
-                FsPath(output).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise Failure(f"{output}: cannot write: {exc.strerror or exc}") from exc
+            _write_file(output, text)
         else:
-            click.echo(text, nl=False)
+            _emit(text)
     for error in report.errors:
-        click.echo(f"meshlint: error: {error}", err=True)
+        click.echo(f"meshlint: error: {visible(error)}", err=True)
     if report.errors:
         sys.exit(EXIT_ERROR)
     if write_baseline:
@@ -338,6 +347,55 @@ def check(
     threshold = config.fail_on
     failed = threshold is not None and any(f.severity >= threshold for f in report.findings)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _check_report_paths(paths: list[str], inputs: Iterable[Input]) -> None:
+    """Before linting: no report may overwrite an input or leave through a link."""
+    from meshlint.fsguard import WriteRefused, check_writable
+
+    if not paths:
+        return
+    names = [item.file for item in inputs if item.data is None]
+    for path in paths:
+        try:
+            check_writable(path, names)
+        except WriteRefused as exc:
+            raise Failure(str(exc)) from exc
+
+
+def _write_file(path: str, text: str) -> None:
+    from meshlint.fsguard import write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise Failure(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _emit(text: str) -> None:
+    """Write to stdout. A reader that went away (``| head``) ends the output quietly
+    and the run keeps its exit code; any other failure is an error, not a crash."""
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed
+        raise Failure("cannot write the report: stdout is closed")
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError as exc:
+        _silence_stdout()
+        raise Failure(f"cannot write the report to stdout: {exc.strerror or exc}") from exc
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @main.command("rules")
@@ -378,13 +436,15 @@ def rules_command(format_: str, no_plugins: bool) -> None:
             }
             for r in rules.values()
         ]
-        click.echo(json.dumps(rows, indent=2))
+        _emit(json.dumps(rows, indent=2) + "\n")
     elif format_ == "markdown":
-        click.echo(markdown_table(rules.values()))
+        _emit(markdown_table(rules.values()) + "\n")
     else:
+        lines = []
         for r in rules.values():
             mark = " " if r.id in plan else "-"
-            click.echo(f"{mark} {r.id}  {r.slug:<36} {severity(r):<8} {r.summary}")
+            lines.append(f"{mark} {r.id}  {r.slug:<36} {severity(r):<8} {r.summary}\n")
+        _emit("".join(lines))
 
 
 def markdown_table(rules: Any) -> str:
@@ -402,7 +462,7 @@ def explain(rule: str) -> None:
     from meshlint.config import Config
 
     found = _find_rule(_load_rules(Config(), False), rule)
-    click.echo(explain_text(found))
+    _emit(explain_text(found) + "\n")
 
 
 def explain_text(rule: Rule) -> str:
@@ -450,8 +510,8 @@ def init(force: bool) -> None:
     target = FsPath(".meshlint.yaml")
     if target.exists() and not force:
         raise Failure(f"{target} exists; use --force to overwrite it")
-    target.write_text(STARTER, encoding="utf-8")
-    click.echo(f"wrote {target}")
+    _write_file(str(target), STARTER)
+    _emit(f"wrote {target}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -166,6 +167,38 @@ def _init_worker(plan: Plan) -> None:
     global _WORKER_PLAN
     _WORKER_PLAN = plan
     gc.disable()  # see _gc_paused
+    # Ctrl-C reaches the whole process group: the parent alone stops the run (it
+    # terminates the pool), so workers print no "Process ForkPoolWorker-N"
+    # traceback; SIGTERM (from the pool, or a CI runner) ends a worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
+
+
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
+class Terminated(BaseException):
+    """SIGTERM in the parent: unwinds like Ctrl-C, so the pool's workers are ended."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _stop_workers_on_sigterm() -> Iterator[None]:
+    """Without this, SIGTERM would kill the parent alone and leave its workers
+    writing results into a closed pipe (pages of BrokenPipeError tracebacks)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -223,8 +256,19 @@ def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]
     # Largest first, so that no worker is left alone with a big file at the end.
     ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
-        yield from pool.imap_unordered(_work, ordered, chunksize=2)
+    with _stop_workers_on_sigterm():
+        # a signal that lands while workers are forked would hit a child before
+        # it ignores Ctrl-C: hold both until every worker is set up and the pool
+        # is ready to be terminated
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            pool = context.Pool(jobs, initializer=_init_worker, initargs=(plan,))
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
+        with pool:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            yield from pool.imap_unordered(_work, ordered, chunksize=2)
 
 
 Progress = Callable[[int, int], None]  # (files done, files in all)
