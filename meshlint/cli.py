@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from meshlint import __version__
-from meshlint.model import Rule
+from meshlint.core.model.values import Rule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,8 +37,8 @@ def _guard(func: F) -> F:
     """Turn every error into one line on stderr and exit 2 (tracebacks only in debug)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from meshlint.config import ConfigError
-        from meshlint.plugins import PluginError
+        from meshlint.core.config import ConfigError
+        from meshlint.core.plugins import PluginError
 
         try:
             return func(*args, **kwargs)
@@ -93,14 +93,14 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _load_rules(config: Any, no_plugins: bool) -> Mapping[str, Rule]:
-    from meshlint.plugins import collect_rules, plugin_manager
+    from meshlint.core.plugins import collect_rules, plugin_manager
 
     modules = () if no_plugins or config is None else config.plugins
     return collect_rules(plugin_manager(builtin_only=no_plugins, modules=modules))
 
 
 def _find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
-    from meshlint.config import rule_for
+    from meshlint.core.config import rule_for
 
     rule = rule_for(key, rules) or rule_for(key.upper(), rules)
     if rule is None:
@@ -242,7 +242,7 @@ def check(
         )
     from dataclasses import replace
 
-    from meshlint.config import (
+    from meshlint.core.config import (
         Config,
         Selection,
         check_selectors,
@@ -252,10 +252,10 @@ def check(
         parse_kube_version,
         validate_against_rules,
     )
-    from meshlint.engine import lint
-    from meshlint.inputs import discover
+    from meshlint.core.engine import lint
+    from meshlint.core.inputs import discover
+    from meshlint.core.plan import Plan
     from meshlint.output import Options, renderer
-    from meshlint.plan import Plan
 
     config = Config()
     if config_path:
@@ -302,14 +302,14 @@ def check(
     report.errors[:0] = found_inputs.errors
 
     if write_baseline:
-        from meshlint import baseline as baselines
+        from meshlint.core import baseline as baselines
 
         try:
             baselines.write(report.findings, FsPath(write_baseline))
         except OSError as exc:
             raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
     if baseline:
-        from meshlint import baseline as baselines
+        from meshlint.core import baseline as baselines
 
         try:
             report = baselines.apply(report, FsPath(baseline))
@@ -352,8 +352,8 @@ def check(
 @_guard
 def rules_command(format_: str, no_plugins: bool) -> None:
     """List every rule: id, slug, severity, enabled, summary."""
-    from meshlint.config import Config, find_config, load_config
-    from meshlint.plan import Plan
+    from meshlint.core.config import Config, find_config, load_config
+    from meshlint.core.plan import Plan
 
     found = find_config(FsPath.cwd())
     config = load_config(found) if found else Config()
@@ -399,7 +399,7 @@ def markdown_table(rules: Any) -> str:
 @_guard
 def explain(rule: str) -> None:
     """Show a rule's documentation (by id or slug)."""
-    from meshlint.config import Config
+    from meshlint.core.config import Config
 
     found = _find_rule(_load_rules(Config(), False), rule)
     click.echo(explain_text(found))

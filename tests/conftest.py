@@ -13,12 +13,12 @@ from click.testing import CliRunner, Result
 
 import meshlint.rules
 from meshlint.cli import main
-from meshlint.config import Config
-from meshlint.engine import lint
-from meshlint.model import Rule
-from meshlint.plan import Plan
-from meshlint.plugins import collect_rules, plugin_manager
-from meshlint.report import Input, Report
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.model.values import Rule
+from meshlint.core.plan import Plan
+from meshlint.core.plugins import collect_rules, plugin_manager
+from meshlint.core.report import Input, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "rules"

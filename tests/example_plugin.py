@@ -6,13 +6,15 @@ from collections.abc import Iterator
 
 import meshlint
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for container in containers(doc.data, doc.kind):
         if container.image.endswith(":latest"):
-            yield Violation((*container.path, "image"), f'Image "{container.image}" is mutable')
+            yield Violation(
+                at=(*container.path, "image"), message=f'Image "{container.image}" is mutable'
+            )
 
 
 RULE = Rule(

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from meshlint.cli import main
-from meshlint.yamlnodes import MAX_DEPTH, TOO_DEEP
+from meshlint.core.model.nodes import MAX_DEPTH, TOO_DEEP
 
 SHAPES = """\
 apiVersion: apps/v1

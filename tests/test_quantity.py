@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meshlint.quantity import QuantityError, human_bytes, parse_quantity, quantity_of
+from meshlint.domain.k8s.quantity import QuantityError, human_bytes, parse_quantity, quantity_of
 
 # (input, Value()) as printed by resource.ParseQuantity(...).Value()
 VALID = [

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.model import Rule
-from meshlint.report import Report
+from meshlint.core.model import Rule
+from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
