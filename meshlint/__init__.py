@@ -13,19 +13,20 @@ from meshlint.core.model import (
     Document,
     Location,
     Param,
+    Path,
     Resource,
     Rule,
     Severity,
     Violation,
 )
-
-__version__ = "0.1.0"
+from meshlint.core.version import __version__
 
 __all__ = [
     "Context",
     "Document",
     "Location",
     "Param",
+    "Path",
     "Resource",
     "Rule",
     "Severity",

@@ -56,14 +56,17 @@ class Settings:
     report_unused_ignores: bool = False
 
 
-def load_settings(settings: Settings) -> tuple[Config, Mapping[str, Rule]]:
-    """The effective configuration and the rule catalogue it runs with."""
+def load_settings(
+    settings: Settings, errors: list[str] | None = None
+) -> tuple[Config, Mapping[str, Rule]]:
+    """The effective configuration and the rule catalogue it runs with (plugin
+    failures go to ``errors`` when given, else raise)."""
     config = Config()
     if settings.config_path:
         config = load_config(Path(settings.config_path))
     elif not settings.isolated and (found := find_config(Path.cwd())):
         config = load_config(found)
-    rules = load_rules(config, no_plugins=settings.no_plugins)
+    rules = load_rules(config, no_plugins=settings.no_plugins, errors=errors)
     validate_against_rules(config, rules)
     for option, values in (
         ("--select", settings.select),
@@ -96,10 +99,16 @@ def load_settings(settings: Settings) -> tuple[Config, Mapping[str, Rule]]:
     return config, rules
 
 
-def load_rules(config: Config | None, *, no_plugins: bool = False) -> Mapping[str, Rule]:
-    """Every rule: the engine's, installed plugins' and the config's ``plugins``."""
+def load_rules(
+    config: Config | None, *, no_plugins: bool = False, errors: list[str] | None = None
+) -> Mapping[str, Rule]:
+    """Every rule: the engine's, installed plugins' and the config's ``plugins``.
+
+    With ``errors``, a broken plugin is one line there and the rest still load.
+    """
     modules = () if no_plugins or config is None else config.plugins
-    return collect_rules(plugin_manager(builtin_only=no_plugins, modules=modules))
+    pm = plugin_manager(builtin_only=no_plugins, modules=modules, errors=errors)
+    return collect_rules(pm, errors)
 
 
 def find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
@@ -131,13 +140,15 @@ def lint_paths(
     list_resources: bool = False,
     progress: Callable[[int], Progress | None] = lambda total: None,
 ) -> PathsRun:
-    """Lint files, directories (recursively) and ``-`` (stdin)."""
-    config, rules = load_settings(settings)
+    """Lint files, directories (recursively) and ``-`` (stdin); a plugin that
+    fails to load is an error of the run, and every other rule still runs."""
+    plugin_errors: list[str] = []
+    config, rules = load_settings(settings, plugin_errors)
     found = discover(paths or (".",), config.exclude, config.root)
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)
     report = lint(inputs, plan, jobs, progress(len(inputs)))
-    report.errors[:0] = found.errors
+    report.errors[:0] = [*plugin_errors, *found.errors]
     return PathsRun(report, config, rules, len(inputs))
 
 

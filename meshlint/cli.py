@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
-from meshlint import __version__
-from meshlint.core.model.values import Rule
+from meshlint.core.model import Rule
+from meshlint.core.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 

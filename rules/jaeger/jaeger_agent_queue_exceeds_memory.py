@@ -70,8 +70,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.core.model import Path
+from meshlint import Context, Document, Path, Rule, Severity, Violation
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import Process, UdpQueue, agent_queues, processes
 from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes

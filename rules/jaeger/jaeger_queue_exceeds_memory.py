@@ -96,8 +96,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.core.model import Path
+from meshlint import Context, Document, Param, Path, Rule, Severity, Violation
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import CollectorQueue, Process, collector_queue, processes
 from meshlint.domain.k8s import WORKLOAD_KINDS, Quantity, human_bytes

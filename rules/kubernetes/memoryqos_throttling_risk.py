@@ -60,8 +60,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.core.model import Path
+from meshlint import Context, Document, Path, Rule, Severity, Violation
 from meshlint.domain.k8s import (
     ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
