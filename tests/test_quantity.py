@@ -1,5 +1,5 @@
-"""The quantity grammar against the vectors executed on apimachinery's parser
-(reference/domain-facts.md §7.2), plus properties over generated quantities."""
+"""The quantity grammar against vectors executed on apimachinery's parser
+(``pkg/api/resource/quantity.go``), plus properties over generated quantities."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What a container is: "is this a Jaeger collector", "an OpenTelemetry
 collector", "an Istio proxy". Rules ask here instead of matching images.
 
-Recognition follows SPEC §8: by image repository first, then by the settings a
+Recognition goes by image repository first, then by the settings a
 container carries (``--collector.*`` args or ``COLLECTOR_*`` env make a Jaeger
 collector even on an unusual image).
 """

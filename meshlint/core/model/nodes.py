@@ -66,7 +66,7 @@ _SCALARS = yaml.constructor.SafeConstructor()
 
 MAX_DEPTH = 500  # far beyond any real manifest, well within Python's stack
 # meshlint's own wording, whichever layer notices first: the converter below, the
-# event pre-check in ``source``, or libyaml itself (0.2.6+, in PyYAML 6.0.4's
+# event pre-check in ``meshlint.core.loading``, or libyaml itself (0.2.6+, in PyYAML 6.0.4's
 # wheels, stops at 1,000 levels with "exceeded maximum nesting depth").
 TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels is not linted"
 _LIBYAML_TOO_DEEP = "maximum nesting depth"

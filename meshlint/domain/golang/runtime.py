@@ -2,8 +2,9 @@
 
 A value is decimal digits with an optional ``B``, ``KiB``, ``MiB``, ``GiB`` or
 ``TiB`` suffix, or ``off``; anything else (``400Mi``, ``512M``, ``1.5GiB``)
-aborts the process at start-up with "malformed GOMEMLIMIT"
-(reference/domain-facts.md §2, executed with Go 1.19.8).
+aborts the process at start-up with "malformed GOMEMLIMIT" (golang/go
+``src/runtime/string.go`` ``parseByteCount``, read by ``src/runtime/mgcpacer.go``
+``readGOMEMLIMIT``; observed with a Go 1.19.8 binary).
 """
 
 from __future__ import annotations

@@ -134,9 +134,9 @@ def declares_control_plane(spec: dict[Any, Any], has_mesh_config: bool) -> bool:
 
     ``istioctl install -f file.yaml`` layers the file over its profile, and a
     file that names none gets the ``default`` profile, which runs istiod with
-    Prometheus telemetry on: so every IstioOperator is an install (SPEC §8 I001)
-    unless ``components.pilot.enabled: false`` or its profile runs no control
-    plane (empty, remote, external). Several IstioOperators of one file and
+    Prometheus telemetry on: so every IstioOperator is an install unless
+    ``components.pilot.enabled: false`` or its profile runs no control plane
+    (empty, remote, external). Several IstioOperators of one file and
     revision form one install (``Mesh`` groups them), reported once.
     """
     profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"

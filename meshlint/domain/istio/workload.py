@@ -73,7 +73,7 @@ class WorkloadFact:
 
 
 def is_istio_proxy(c: Container) -> bool:
-    """An Envoy-based istio-proxy (components.py tells ztunnel apart)."""
+    """An Envoy-based istio-proxy (``meshlint.domain.components`` tells ztunnel apart)."""
     return component_of(c) in PROXY_KINDS
 
 

@@ -1,5 +1,7 @@
-"""Jaeger v1 memory models (SPEC §8): what a collector's span queue (J001) and
-an agent's UDP queues (J002) can hold, from a ``Process``'s settings.
+"""Jaeger v1 memory models: what a collector's span queue (J001) and an
+agent's UDP queues (J002) can hold, from a ``Process``'s settings (jaegertracing/jaeger
+``cmd/collector/app/span_processor.go``; ``cmd/agent/app/builder.go`` and
+``servers/tbuffered_server.go``).
 """
 
 from __future__ import annotations

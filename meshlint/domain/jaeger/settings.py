@@ -10,9 +10,9 @@ chart renders a falsy ``cmdlineParams`` value as a bare ``--flag``.
 
 Every reader returns ``Process`` values: the component, its settings in
 rising precedence with their paths, and its effective memory request/limit.
-The queue arithmetic over them is in ``jaeger_queues`` (J001/J002), how
-applications reach agents in ``jaeger_agents`` (J003), and the flag catalogue
-in ``jaeger_flags``.
+The queue arithmetic over them is in ``queues`` (J001/J002), how
+applications reach agents in ``agents`` (J003), and the flag catalogue in
+``flags``, modules of this package.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The Kubernetes resource quantity grammar, as apimachinery's ParseQuantity reads it.
 
-Behaviour follows ``kubernetes/apimachinery:pkg/api/resource/quantity.go`` (see
-reference/domain-facts.md §7, whose test vectors the tests replay):
+Behaviour follows ``kubernetes/apimachinery:pkg/api/resource/quantity.go`` and
+``suffix.go`` (tests/test_quantity.py replays vectors executed on that parser):
 
 * suffixes ``n u m "" k M G T P E`` (decimal), ``Ki Mi Gi Ti Pi Ei`` (binary) and
   ``e<int>``/``E<int>`` exponents; upper-case ``K`` is not a suffix, ``E`` alone is exa;

@@ -2,7 +2,7 @@
 
 A collector config (OpenTelemetry or Jaeger v2, which is a collector
 distribution) is recognised by its shape, ``receivers`` + ``exporters`` +
-``service.pipelines`` (SPEC §8), wherever it is found:
+``service.pipelines``, wherever it is found:
 
 * a ConfigMap data value under any key (the OpenTelemetry chart uses
   ``relay``, the Jaeger v2 chart ``user-config.yaml``), parsed with
@@ -11,9 +11,10 @@ distribution) is recognised by its shape, ``receivers`` + ``exporters`` +
   in ``v1beta1`` (either is accepted in both).
 
 ``ConfigView`` reads one config and anchors findings in it; pipelines,
-processors and the memory_limiter settings are read here and nowhere else
-(reference/domain-facts.md §2). Queue arithmetic is in ``otel_queue``, the
-link to the pods that mount a ConfigMap in ``otel_link``.
+processors and the memory_limiter settings (opentelemetry-collector
+``internal/memorylimiter/config.go``) are read here and nowhere else. Queue
+arithmetic is in ``meshlint.domain.otel.queue``, the link to the pods that
+mount a ConfigMap in ``meshlint.domain.otel.link``.
 """
 
 from __future__ import annotations

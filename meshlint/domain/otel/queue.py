@@ -1,4 +1,6 @@
-"""How much memory an exporter queue can hold (reference/domain-facts.md §1, §2).
+"""How much memory an exporter queue can hold (opentelemetry-collector
+``exporter/exporterhelper/README.md``, ``processor/batchprocessor/README.md``;
+jaegertracing/jaeger ``cmd/jaeger/internal/exporters/storageexporter/config.go``).
 
 The exporterhelper queue (``sending_queue``; ``queue`` on Jaeger v2's
 ``jaeger_storage_exporter``) counts its ``queue_size`` in one of three sizers:
@@ -75,7 +77,7 @@ def queues(view: ConfigView) -> Iterator[Queue]:
         jaeger = component_type(eid) == JAEGER_STORAGE_EXPORTER
         label = "sending_queue"
         if label not in body and jaeger:
-            label = "queue"  # Jaeger v2 names it differently (domain-facts §1)
+            label = "queue"  # Jaeger v2 names it differently (storageexporter/config.go)
         if label not in body:
             continue
         queue = body[label] if isinstance(body[label], dict) else {}

@@ -1,4 +1,6 @@
-"""Tracer SDK span buffers set through the environment (reference/domain-facts.md §1, §3).
+"""Tracer SDK span buffers set through the environment (opentelemetry-specification
+``specification/configuration/sdk-environment-variables.md``; jaeger-client-go
+``reporter.go`` and ``config/config_env.go``).
 
 * OpenTelemetry SDKs: ``OTEL_BSP_MAX_QUEUE_SIZE`` (default 2048 spans) and
   ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` (default 512, must not exceed the queue);
