@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from conftest import COLLECTOR, lint_text, run_check
-from meshlint import baseline
 from meshlint.cli import main
+from meshlint.core import baseline
 
 QUERY = """\
 ---

@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES
-from meshlint.config import ConfigError, find_config, load_config, selected, validate_against_rules
-from meshlint.model import Severity
+from meshlint.core.config import (
+    ConfigError,
+    find_config,
+    load_config,
+    selected,
+    validate_against_rules,
+)
+from meshlint.core.model import Severity
 
 
 def _write(path: Path, text: str) -> Path:

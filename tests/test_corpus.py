@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import RULES
-from meshlint.config import Config
-from meshlint.engine import lint
-from meshlint.inputs import discover
-from meshlint.plan import Plan
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.inputs import discover
+from meshlint.core.plan import Plan
 
 
 def test_the_whole_corpus_lints_without_errors(corpus: Path) -> None:

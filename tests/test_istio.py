@@ -1,4 +1,4 @@
-"""meshlint.istio: the effective mesh and proxy configuration, and its precedence."""
+"""meshlint.domain.istio.mesh: the effective mesh and proxy configuration, and its precedence."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 
 from conftest import RULES, lint_text
-from meshlint import istio
-from meshlint.config import Config
-from meshlint.durations import proto_duration
-from meshlint.engine import lint
-from meshlint.index import Index, entry_for
-from meshlint.istio import Mesh, collect
-from meshlint.istio_embedded import validator
-from meshlint.istio_values import prestop_seconds, version_of
-from meshlint.model import Context
-from meshlint.plan import Plan
-from meshlint.report import Input, Report
-from meshlint.source import Document, parse_text
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.indexing import entry_for
+from meshlint.core.loading import Document, parse_text
+from meshlint.core.model import Context, Index
+from meshlint.core.plan import Plan
+from meshlint.core.report import Input, Report
+from meshlint.domain.istio import mesh as istio
+from meshlint.domain.istio.embedded import validator
+from meshlint.domain.istio.mesh import Mesh, collect
+from meshlint.domain.istio.values import prestop_seconds, version_of
+from meshlint.domain.k8s.durations import proto_duration
 
 
 def mesh_of(text: str, kube: tuple[int, int] = (1, 30)) -> Mesh:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from meshlint.k8s import Resources, containers, memory_high, qos_class, resources_of
+from meshlint.domain.k8s.objects import Resources, containers, memory_high, qos_class, resources_of
 
 MI = 2**20
 

@@ -6,15 +6,16 @@ import pickle
 import textwrap
 
 from conftest import RULES, lint_text
-from meshlint.config import Config
-from meshlint.durations import collector_duration
-from meshlint.engine import lint
-from meshlint.otel import ConfigView, configs, pipelines, problems
-from meshlint.otel_link import Budget, Hosted, Mount, link, mounts
-from meshlint.otel_queue import estimate, queues, upstream_batch
-from meshlint.plan import Plan
-from meshlint.report import Input
-from meshlint.source import Document, Problem, parse_text
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.loading import parse_text
+from meshlint.core.model import Document, ParseError
+from meshlint.core.plan import Plan
+from meshlint.core.report import Input
+from meshlint.domain.k8s.durations import collector_duration
+from meshlint.domain.otel.config import ConfigView, config_parse_errors, configs, pipelines
+from meshlint.domain.otel.link import Budget, Hosted, Mount, link, mounts
+from meshlint.domain.otel.queue import estimate, queues, upstream_batch
 
 CONFIG_MAP = """\
 apiVersion: v1
@@ -95,7 +96,7 @@ def test_a_configmap_value_under_any_key_is_found_with_host_positions() -> None:
     view = _view(text)
     assert view.key == "relay"
     assert [p.name for p in pipelines(view)] == ["traces"]
-    anchor = view.anchor(("processors", "memory_limiter", "limit_mib"))
+    anchor = view.locate(("processors", "memory_limiter", "limit_mib"))
     line = text.splitlines()[anchor.line - 1]
     assert "limit_mib" in line and line[anchor.column - 1 :].startswith("400")
     assert anchor.path == "$.data.relay.processors.memory_limiter.limit_mib"
@@ -108,7 +109,7 @@ def test_collector_crs_hold_a_string_in_v1alpha1_and_an_object_in_v1beta1() -> N
     for text in (alpha, beta):
         view = _view(text)
         assert view.host.kind == "OpenTelemetryCollector"
-        assert view.anchor(("exporters",)).line == 7
+        assert view.locate(("exporters",)).line == 7
 
 
 def test_values_that_are_not_collector_configs_are_ignored() -> None:
@@ -119,7 +120,7 @@ def test_values_that_are_not_collector_configs_are_ignored() -> None:
 def test_a_broken_embedded_config_is_reported_as_m004_in_the_host_file() -> None:
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  relay: |\n    receivers: {otlp: {}}\n    exporters: debug: {}\n    service: {pipelines: {}}\n"
     (problem,) = [v for doc in _docs(text) for v in configs(doc)]
-    assert isinstance(problem, Problem) and problem.rule == "M004"
+    assert isinstance(problem, ParseError) and problem.at.line == 7
     report = lint_text(text, select=["M004", "O"])
     assert [(f.rule, f.location.line) for f in report.findings] == [("M004", 7)]
 
@@ -252,10 +253,10 @@ def test_sdk_queue_arithmetic_uses_the_span_parameters() -> None:
     assert not lint_text(text, select=["O004"], rules=small).findings
 
 
-def test_problems_yields_only_parse_errors() -> None:
+def test_config_parse_errors_yields_only_parse_errors() -> None:
     broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  relay: |\n    receivers: {}\n    exporters: a: b\n    pipelines: {}\n"
-    assert [p.rule for doc in _docs(broken) for p in problems(doc)] == ["M004"]
-    assert [p for doc in _docs(_config_map()) for p in problems(doc)] == []
+    assert [v.at.line for doc in _docs(broken) for v in config_parse_errors(doc)] == [7]  # type: ignore[union-attr]
+    assert [p for doc in _docs(_config_map()) for p in config_parse_errors(doc)] == []
 
 
 def test_cross_object_findings_honour_annotations_and_comments() -> None:

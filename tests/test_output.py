@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 
 from conftest import COLLECTOR, ROOT, RULES, lint_text, require_shared
-from meshlint.model import Finding, Location, Resource
+from meshlint.core.model import Finding, Location, Resource
+from meshlint.core.report import Report
 from meshlint.output import Options, renderer
 from meshlint.output.github_format import escape_data, escape_property
-from meshlint.report import Report
 
 SARIF_SCHEMA = ROOT.parent / "shared" / "reference" / "sarif-schema-2.1.0.json"
 

@@ -16,10 +16,10 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 
-from meshlint.escape import line_start, visible
-from meshlint.model import Finding, Resource
+from meshlint.core.model import Finding, Resource
+from meshlint.core.report import Report
 from meshlint.output import Options, relative_path
-from meshlint.report import Report
+from meshlint.output.escape import line_start, visible
 
 FILE_CASE = "(file)"
 # XML 1.0 forbids most control characters even as references; messages quote

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from meshlint.escape import line_start, visible
-from meshlint.model import Finding, Severity
+from meshlint.core.model import Finding, Severity
+from meshlint.core.report import Report
 from meshlint.output import Options
-from meshlint.report import Report
+from meshlint.output.escape import line_start, visible
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

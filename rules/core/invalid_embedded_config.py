@@ -65,17 +65,15 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from meshlint import Context, Document, Rule, Severity, istio_embedded, otel
-from meshlint.k8s import WORKLOAD_KINDS
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.domain import istio, otel
+from meshlint.domain.k8s import WORKLOAD_KINDS
 
 
-def check(doc: Document, ctx: Context) -> Iterator[Any]:
-    # Problems (YAML errors inside the string) are yielded as they are: the
-    # engine reports them as M004 with the position the parser gave.
-    yield from istio_embedded.check(doc)
-    yield from otel.problems(doc)
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    yield from istio.embedded_config_violations(doc)
+    yield from otel.config_parse_errors(doc)
 
 
 RULE = Rule(

@@ -57,19 +57,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import (
+from meshlint import Context, Document, Path, Rule, Severity, Violation
+from meshlint.domain.k8s import (
     ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
+    QuantityError,
     containers,
     get_in,
     list_at,
     mapping_at,
     pod_spec_path,
     pod_template_metadata,
+    quantity_of,
 )
-from meshlint.model import Path
-from meshlint.quantity import QuantityError, quantity_of
 
 _BYTES = ("memory", "ephemeral-storage", "storage")
 
@@ -83,17 +83,18 @@ def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
     try:
         q = quantity_of(value)
     except QuantityError as exc:
-        yield Violation(path, f"{resource} quantity {value!r} is invalid: {exc}")
+        yield Violation(at=path, message=f"{resource} quantity {value!r} is invalid: {exc}")
         return
     if q is not None and q.amount < 0:
         yield Violation(
-            path, f"{resource} quantity {str(q)!r} is negative: the API server rejects it"
+            at=path,
+            message=f"{resource} quantity {str(q)!r} is negative: the API server rejects it",
         )
     elif q is not None and _is_bytes(resource) and q.fractional:
         hint = f"; did you mean {str(q)[:-1] + 'Mi'!r}?" if str(q).endswith("m") else ""
         yield Violation(
-            path,
-            f"{resource} quantity {str(q)!r} is {float(q.amount):g} bytes, a fraction of a "
+            at=path,
+            message=f"{resource} quantity {str(q)!r} is {float(q.amount):g} bytes, a fraction of a "
             f"byte that the kubelet rounds up to {q.value()}{hint}",
         )
 

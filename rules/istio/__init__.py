@@ -1,5 +1,5 @@
 """Istio rules: mesh-wide and per-workload proxy settings, resolved by
-``meshlint.istio`` across every object of the run."""
+``meshlint.domain.istio.mesh`` across every object of the run."""
 
 from __future__ import annotations
 

@@ -60,18 +60,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.istio import FACT_KINDS, Mesh, collect
-from meshlint.istio_values import Setting, percent
+from meshlint.domain.istio import FACT_KINDS, Mesh, Setting, collect, percent
 
 _WHY = "every proxy on a sampled path buffers and exports spans in proportion to traffic"
 
 
 def _violation(what: str, setting: Setting, limit: float) -> Violation:
     return Violation(
-        (),
-        f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "
+        at=setting.at,
+        message=f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "
         f"{percent(limit)}: {_WHY}",
-        anchor=setting.at,
     )
 
 
@@ -129,10 +127,10 @@ RULE = Rule(
     check_run=check_run,
     params=(
         Param(
-            "max-sampling-percent",
-            float,
-            10.0,
-            "highest random trace sampling rate (percent) that is not reported",
+            name="max-sampling-percent",
+            type=float,
+            default=10.0,
+            help="highest random trace sampling rate (percent) that is not reported",
         ),
     ),
 )

@@ -96,13 +96,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.components import Component
-from meshlint.jaeger import Process, processes
-from meshlint.jaeger_queues import CollectorQueue, collector_queue
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.model import Path
-from meshlint.quantity import Quantity, human_bytes
+from meshlint import Context, Document, Param, Path, Rule, Severity, Violation
+from meshlint.domain.components import Component
+from meshlint.domain.jaeger import CollectorQueue, Process, collector_queue, processes
+from meshlint.domain.k8s import WORKLOAD_KINDS, Quantity, human_bytes
 
 _COLLECTORS = (Component.JAEGER_COLLECTOR, Component.JAEGER_ALL_IN_ONE)
 
@@ -133,22 +130,22 @@ def _judge(process: Process, queue: CollectorQueue) -> Violation | None:
     head = _arithmetic(queue)
     if limit is not None and limit.value() > 0 and queue.total > limit.value():
         return Violation(
-            _where(queue, process.memory_paths[1], process),
-            f"{head} > limit {_quantity(limit)} of {process.label}: the queue "
+            at=_where(queue, process.memory_paths[1], process),
+            message=f"{head} > limit {_quantity(limit)} of {process.label}: the queue "
             "fills when storage slows down and the pod is OOM-killed; shrink the queue "
             "or raise the limit",
         )
     if request is not None and request.value() > 0 and queue.total > request.value():
         return Violation(
-            _where(queue, process.memory_paths[0] or process.memory_paths[1], process),
-            f"{head} > request {_quantity(request)} of {process.label}: a full "
+            at=_where(queue, process.memory_paths[0] or process.memory_paths[1], process),
+            message=f"{head} > request {_quantity(request)} of {process.label}: a full "
             "queue pushes the pod past its request, first in line for eviction",
             severity=Severity.WARNING,
         )
     if limit is None and request is None and queue.raised and queue.sized_by is not None:
         return Violation(
-            queue.sized_by.path,
-            f"{head}, and {process.label} has no memory request or limit: "
+            at=queue.sized_by.path,
+            message=f"{head}, and {process.label} has no memory request or limit: "
             "nothing bounds the queue before the node runs out of memory",
             severity=Severity.WARNING,
         )
@@ -181,14 +178,26 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {"Jaeger"},
     params=(
-        Param("span-size-bytes", int, 1024, "average serialized span size", minimum=1),
         Param(
-            "span-overhead-bytes",
-            int,
-            4096,
-            "heap bytes a queued span costs beyond its size",
+            name="span-size-bytes",
+            type=int,
+            default=1024,
+            help="average serialized span size",
+            minimum=1,
+        ),
+        Param(
+            name="span-overhead-bytes",
+            type=int,
+            default=4096,
+            help="heap bytes a queued span costs beyond its size",
             minimum=0,
         ),
-        Param("baseline-mib", int, 64, "collector memory without its queue, in MiB", minimum=0),
+        Param(
+            name="baseline-mib",
+            type=int,
+            default=64,
+            help="collector memory without its queue, in MiB",
+            minimum=0,
+        ),
     ),
 )

@@ -70,7 +70,8 @@ import difflib
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.jaeger import (
+from meshlint.domain.jaeger import (
+    CATALOGUE_VERSIONS,
     Process,
     Setting,
     container_process,
@@ -80,8 +81,7 @@ from meshlint.jaeger import (
     known_flags,
     owns_env,
 )
-from meshlint.jaeger_flags import CATALOGUE_VERSIONS
-from meshlint.k8s import WORKLOAD_KINDS, Container, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers
 
 _TYPES = {
     "i": "an integer",
@@ -104,23 +104,23 @@ def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
     if kind is None:
         hint = _hint(setting.flag, list(known_flags(process.component)))
         return Violation(
-            setting.path,
-            f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
+            at=setting.path,
+            message=f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
             f"(catalogue: {CATALOGUE_VERSIONS}); the binary exits with 'unknown flag'",
         )
     if kind in ("?", "b"):
         return None  # an open family's type is unknown; a bool may stand alone
     if setting.bare:
         return Violation(
-            setting.path,
-            f"{setting.written!r} of {process.label} has no value: --{setting.flag} takes "
+            at=setting.path,
+            message=f"{setting.written!r} of {process.label} has no value: --{setting.flag} takes "
             f"{_TYPES[kind]}, so the binary stops or swallows the next argument (a Helm "
             "chart renders a falsy value like 0 as a bare flag)",
         )
     if setting.empty and kind != "s":
         return Violation(
-            setting.path,
-            f"{setting.written!r} of {process.label} has an empty value: --{setting.flag} "
+            at=setting.path,
+            message=f"{setting.written!r} of {process.label} has an empty value: --{setting.flag} "
             f"takes {_TYPES[kind]}, and the binary refuses to start",
         )
     return None
@@ -133,8 +133,8 @@ def _env_verdicts(process: Process, container: Container) -> Iterator[Violation]
         if not owns_env(var.name) or var.name in by_env:
             continue
         yield Violation(
-            (*var.path, "name"),
-            f"env {var.name} of {process.label} maps to no flag of the component"
+            at=(*var.path, "name"),
+            message=f"env {var.name} of {process.label} maps to no flag of the component"
             f"{_hint(var.name, list(by_env))}: Jaeger ignores it silently "
             "and the setting keeps its default",
         )

@@ -64,10 +64,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.components import component_of
-from meshlint.goruntime import OFF, Malformed, gomemlimit_of, is_substituted, parse_gomemlimit
-from meshlint.k8s import WORKLOAD_KINDS, Container, EnvVar, containers, get_in
-from meshlint.quantity import Quantity, human_bytes
+from meshlint.domain.components import component_of
+from meshlint.domain.golang import OFF, Malformed, gomemlimit_of, is_substituted, parse_gomemlimit
+from meshlint.domain.k8s import (
+    WORKLOAD_KINDS,
+    Container,
+    EnvVar,
+    Quantity,
+    containers,
+    get_in,
+    human_bytes,
+)
 
 
 def _from_limit(var: EnvVar) -> bool:
@@ -94,8 +101,8 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
         if component is None:
             return None
         return Violation(
-            container.path,
-            f'{component.value} container "{container.name}" has a memory limit of {limit} but '
+            at=container.path,
+            message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
             f"no GOMEMLIMIT: the Go heap grows until the OOM kill; set GOMEMLIMIT to about "
             f"{percent}% of the limit ({_recommend(limit, percent)})",
         )
@@ -103,8 +110,8 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
         if not _from_limit(var):
             return None
         return Violation(
-            (*var.path, "valueFrom"),
-            f'GOMEMLIMIT of container "{container.name}" is the whole memory limit {limit}: '
+            at=(*var.path, "valueFrom"),
+            message=f'GOMEMLIMIT of container "{container.name}" is the whole memory limit {limit}: '
             f"the garbage collector never engages before the OOM kill; use about {percent}% "
             f"({_recommend(limit, percent)})",
         )
@@ -117,8 +124,8 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
     if soft is None or soft == OFF or soft < limit.value():
         return None
     return Violation(
-        (*var.path, "value"),
-        f'GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of container "{container.name}" is '
+        at=(*var.path, "value"),
+        message=f'GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of container "{container.name}" is '
         f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel OOM-kills "
         f"before the garbage collector reacts; use about {percent}% ({_recommend(limit, percent)})",
     )
@@ -144,10 +151,10 @@ RULE = Rule(
     kinds=WORKLOAD_KINDS,
     params=(
         Param(
-            "limit-percent",
-            int,
-            80,
-            "share of the memory limit to recommend",
+            name="limit-percent",
+            type=int,
+            default=80,
+            help="share of the memory limit to recommend",
             minimum=1,
             maximum=100,
         ),

@@ -56,14 +56,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.goruntime import (
+from meshlint.domain.golang import (
     Malformed,
     gomemlimit_of,
     is_substituted,
     parse_gomemlimit,
     suggestion,
 )
-from meshlint.k8s import WORKLOAD_KINDS, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -79,8 +79,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             path = (*var.path, "value")
             written = doc.written(path) or var.value  # `value: no` reads as "false"
             yield Violation(
-                path,
-                f'GOMEMLIMIT {written!r} of container "{container.name}" is not a Go byte '
+                at=path,
+                message=f'GOMEMLIMIT {written!r} of container "{container.name}" is not a Go byte '
                 f'count{hint}: the Go runtime aborts at start-up with "malformed GOMEMLIMIT"',
             )
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS, containers, get_in, pod_spec_path, resources_of
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, get_in, pod_spec_path, resources_of
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -60,8 +60,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for container in containers(doc.data, doc.kind):
         if not container.resources.declares("memory"):
             yield Violation(
-                container.resources_path,
-                f'Container "{container.name}" has neither a memory request nor a memory limit',
+                at=container.resources_path,
+                message=f'Container "{container.name}" has neither a memory request nor a memory limit',
             )
 
 

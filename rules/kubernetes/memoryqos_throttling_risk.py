@@ -60,20 +60,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import (
+from meshlint import Context, Document, Path, Rule, Severity, Violation
+from meshlint.domain.k8s import (
     ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
     Resources,
     containers,
+    human_bytes,
     istio_proxy_resources,
     memory_high,
     pod_annotations,
     pod_template_metadata,
     qos_class,
 )
-from meshlint.model import Path
-from meshlint.quantity import human_bytes
 
 
 def _verdict(what: str, res: Resources, path: Path, ctx: Context, qos: str) -> Violation | None:
@@ -84,8 +83,8 @@ def _verdict(what: str, res: Resources, path: Path, ctx: Context, qos: str) -> V
     factor = "0.9" if ctx.kube_version >= (1, 27) else "0.8"
     if limit is None:
         return Violation(
-            path,
-            f"{what} has memory request {request} and no limit: under MemoryQoS memory.high = "
+            at=path,
+            message=f"{what} has memory request {request} and no limit: under MemoryQoS memory.high = "
             f"{request} + {factor} x (node allocatable - {request}), so it is throttled "
             f"long before any OOM kill; pod QoS {qos}",
         )
@@ -96,8 +95,8 @@ def _verdict(what: str, res: Resources, path: Path, ctx: Context, qos: str) -> V
     if high is None:
         return None
     return Violation(
-        path,
-        f"{what} memory request {request} is below its limit {limit}: under MemoryQoS "
+        at=path,
+        message=f"{what} memory request {request} is below its limit {limit}: under MemoryQoS "
         f"memory.high = {high} bytes ({human_bytes(high)}), where allocations are throttled "
         f"instead of OOM-killed; pod QoS {qos}",
     )

@@ -86,18 +86,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Rule, Severity, Violation
-from meshlint.durations import collector_duration
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.otel import (
+from meshlint.domain.k8s import WORKLOAD_KINDS, collector_duration
+from meshlint.domain.otel import (
     COLLECTOR_CR,
     CONFIG_MAP,
     HOST_KINDS,
+    Budget,
     ConfigView,
     MemoryLimiter,
+    cr_budget,
+    hosted,
+    link,
     memory_limiters,
+    mounts,
     views,
 )
-from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
 
 MIB = 2**20
 
@@ -117,9 +120,9 @@ def _limits(view: ConfigView, limiter: MemoryLimiter) -> Limits:
     return Limits(
         limiter.id,
         limiter.limit_mib,
-        view.anchor(limiter.setting("limit_mib")),
+        view.locate(limiter.setting("limit_mib")),
         limiter.limit_percentage,
-        view.anchor(limiter.setting("limit_percentage")),
+        view.locate(limiter.setting("limit_percentage")),
     )
 
 
@@ -172,18 +175,16 @@ def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
     if limits.limit_mib:
         if budget.limit is not None and limits.limit_mib * MIB >= budget.limit:
             yield Violation(
-                (),
-                f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
+                at=limits.limit_mib_at,
+                message=f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
                 f"the process is OOM-killed before the limiter refuses data; use about 80% "
                 f"of the limit ({budget.limit * 8 // 10 // MIB}) or limit_percentage",
-                anchor=limits.limit_mib_at,
             )
     elif limits.percent and budget.limit is None:
         yield Violation(
-            (),
-            f"limit_percentage {limits.percent} of {name} is taken of the node's RAM: "
+            at=limits.percent_at,
+            message=f"limit_percentage {limits.percent} of {name} is taken of the node's RAM: "
             f"{budget.owner} has no memory limit; set resources.limits.memory",
-            anchor=limits.percent_at,
         )
 
 

@@ -75,8 +75,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import get_in
-from meshlint.otel import (
+from meshlint.domain.k8s import get_in
+from meshlint.domain.otel import (
     HOST_KINDS,
     MEMORY_LIMITER,
     ConfigView,

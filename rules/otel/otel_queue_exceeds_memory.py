@@ -97,17 +97,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.otel import (
+from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
+from meshlint.domain.otel import (
     COLLECTOR_CR,
     CONFIG_MAP,
     HOST_KINDS,
+    Budget,
     ConfigView,
+    cr_budget,
+    estimate,
+    hosted,
+    link,
+    mounts,
+    queues,
     views,
 )
-from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
-from meshlint.otel_queue import estimate, queues
-from meshlint.quantity import human_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +133,15 @@ def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
         found = estimate(view, queue, span, overhead)
         if found is not None:
             name = f'Exporter "{queue.exporter}" {queue.label}'
-            yield Held(name, found.size, found.arithmetic, view.anchor(found.path))
+            yield Held(name, found.size, found.arithmetic, view.locate(found.path))
 
 
 def _judge(held: Held, budget: Budget | None) -> Violation | None:
     if held.size is None:
         return Violation(
-            (),
-            f"{held.name} has no memory bound: {held.arithmetic}; set send_batch_max_size "
+            at=held.at,
+            message=f"{held.name} has no memory bound: {held.arithmetic}; set send_batch_max_size "
             f"or size the queue with sizer: bytes",
-            anchor=held.at,
         )
     if budget is None:
         return None
@@ -152,10 +155,9 @@ def _judge(held: Held, budget: Budget | None) -> Violation | None:
     if held.size <= cap:
         return None
     return Violation(
-        (),
-        f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
+        at=held.at,
+        message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
         f"{what}; lower queue_size or use sizer: bytes",
-        anchor=held.at,
     )
 
 
@@ -197,12 +199,18 @@ RULE = Rule(
     collect=collect,
     check_run=check_run,
     params=(
-        Param("span-size-bytes", int, 1024, "serialized bytes of an average span", minimum=1),
         Param(
-            "span-overhead-bytes",
-            int,
-            4096,
-            "heap bytes of a decoded span beyond its size",
+            name="span-size-bytes",
+            type=int,
+            default=1024,
+            help="serialized bytes of an average span",
+            minimum=1,
+        ),
+        Param(
+            name="span-overhead-bytes",
+            type=int,
+            default=4096,
+            help="heap bytes of a decoded span beyond its size",
             minimum=0,
         ),
     ),

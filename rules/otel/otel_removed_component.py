@@ -81,8 +81,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import list_at
-from meshlint.otel import (
+from meshlint.domain.k8s import list_at
+from meshlint.domain.otel import (
     BALLAST_SIZE,
     HOST_KINDS,
     MEMORY_BALLAST,

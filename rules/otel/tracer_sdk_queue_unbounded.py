@@ -71,8 +71,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS, Container, containers
-from meshlint.otel_sdk import (
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, human_bytes
+from meshlint.domain.otel import (
     BSP_BATCH,
     BSP_QUEUE,
     DEFAULTS,
@@ -82,7 +82,6 @@ from meshlint.otel_sdk import (
     queue_settings,
     setting,
 )
-from meshlint.quantity import human_bytes
 
 
 def _batch(container: Container, who: str, inherited: Container | None = None) -> Violation | None:
@@ -95,8 +94,8 @@ def _batch(container: Container, who: str, inherited: Container | None = None) -
         return None
     default = "" if queue is not None else " (the default)"
     return Violation(
-        (*batch.var.path, "value"),
-        f"{BSP_BATCH} {batch.value} of {who} is above {BSP_QUEUE} {size}{default}: the "
+        at=(*batch.var.path, "value"),
+        message=f"{BSP_BATCH} {batch.value} of {who} is above {BSP_QUEUE} {size}{default}: the "
         f"specification requires batch <= queue; lower the batch size",
     )
 
@@ -111,8 +110,8 @@ def _queues(container: Container, per_span: int) -> Iterator[Violation]:
         size = found.value * per_span
         if size > memory.value():
             yield Violation(
-                (*found.var.path, "value"),
-                f'{found.var.name} {found.value} of container "{container.name}" can buffer '
+                at=(*found.var.path, "value"),
+                message=f'{found.var.name} {found.value} of container "{container.name}" can buffer '
                 f"~{human_bytes(size)} ({found.value} spans x {human_bytes(per_span)} in the "
                 f"heap), more than its memory {what} {memory}; keep the queue small enough to "
                 f"drop spans instead",
@@ -144,12 +143,18 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {INSTRUMENTATION},
     params=(
-        Param("span-size-bytes", int, 1024, "serialized bytes of an average span", minimum=1),
         Param(
-            "span-overhead-bytes",
-            int,
-            4096,
-            "heap bytes of a finished span beyond its size",
+            name="span-size-bytes",
+            type=int,
+            default=1024,
+            help="serialized bytes of an average span",
+            minimum=1,
+        ),
+        Param(
+            name="span-overhead-bytes",
+            type=int,
+            default=4096,
+            help="heap bytes of a finished span beyond its size",
             minimum=0,
         ),
     ),

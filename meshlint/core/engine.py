@@ -1,0 +1,271 @@
+"""The one loop: inputs -> documents -> rules -> findings.
+
+Each file is linted on its own (in a worker process when there are many) and
+yields a ``FileReport``: candidates placed in the file, its suppression
+directives, and the small facts that cross-object rules and the run-wide index
+need. The parent runs the cross-object checks and sends every candidate, of
+either kind, through the one ``PostPass``.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from meshlint.core.indexing import INDEXED_KINDS, entry_for
+from meshlint.core.loading import parse_bytes
+from meshlint.core.model import Document, Entry, Index, Location, Violation
+from meshlint.core.model.nodes import stack_headroom
+from meshlint.core.plan import ActiveRule, Plan
+from meshlint.core.postpass import PostPass
+from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, with_line
+from meshlint.core.suppression import Directives
+
+# Below this many bytes a worker pool costs more than it saves.
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+def lint_input(item: Input, plan: Plan) -> FileReport:
+    """Lint one file: its candidates, directives, facts and index entries."""
+    report = FileReport(item.name)
+    if item.data is None:
+        try:
+            with open(item.file, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
+            return report
+    else:
+        data = item.data
+    parsed = parse_bytes(item.name, data)
+    report.directives = Directives.scan(parsed.file.text, item.name)
+    candidates = report.candidates
+    for problem in parsed.problems:
+        candidates.append(Candidate(problem.rule, problem.at, problem.message, None))
+    report.documents = len(parsed.documents)
+    report.skipped = parsed.skipped
+    for doc in parsed.documents:
+        report.directives.add_annotations(doc)
+        if plan.list_resources:
+            report.resources.append(Linted(doc.file.name, doc.resource))
+        if doc.kind in INDEXED_KINDS:
+            report.entries.append(entry_for(doc))
+        _lint_document(doc, plan, report)
+    # the file's text is at hand: its own findings get their line now (facts and
+    # index entries travel without one; cross-object findings get it at the end)
+    lines = parsed.file.lines
+    report.candidates = [c._replace(location=with_line(c.location, lines)) for c in candidates]
+    return report
+
+
+def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
+    kind = doc.kind
+    # Rules of one pack share a collect function (every Istio rule asks the same
+    # mesh facts): gather them once per document and parameters.
+    collected: dict[tuple[Any, ...], list[Any]] = {}
+    for active in plan.rules:
+        rule = active.rule
+        if not rule.applies_to(kind):
+            continue
+        try:
+            if rule.check is not None:
+                for violation in rule.check(doc, active.context):
+                    report.candidates.append(_place(active, doc, violation))
+            if rule.collect is not None:
+                ctx = active.context
+                key = (rule.collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
+                if key not in collected:
+                    collected[key] = list(rule.collect(doc, ctx))
+                report.facts[rule.id].extend(collected[key])
+        except Exception as exc:  # a rule bug must not end the run or hide other findings
+            line, column = doc.position(())
+            report.errors.append(
+                f"{doc.file.name}:{line}:{column}: internal error in rule {rule.id} "
+                f"({rule.slug}) on {doc.resource}: {type(exc).__name__}: {exc}"
+            )
+
+
+def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Candidate:
+    """A violation in its file: the path it names is located in ``doc``."""
+    at = violation.at
+    if not isinstance(at, Location):
+        if doc is None:
+            raise ValueError("a cross-object violation needs a Location (Document.locate)")
+        at = doc.locate(at)
+    return Candidate(active.rule.id, at, violation.message, violation.severity)
+
+
+# Worker processes inherit the plan through fork; this is set only inside them.
+_WORKER_PLAN: Plan | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+    gc.disable()  # see _gc_paused
+    # Ctrl-C reaches the whole process group: the parent alone stops the run (it
+    # terminates the pool), so workers print no "Process ForkPoolWorker-N"
+    # traceback; SIGTERM (from the pool, or a CI runner) ends a worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
+
+
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
+class Terminated(BaseException):
+    """SIGTERM in the parent: unwinds like Ctrl-C, so the pool's workers are ended."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _stop_workers_on_sigterm() -> Iterator[None]:
+    """Without this, SIGTERM would kill the parent alone and leave its workers
+    writing results into a closed pipe (pages of BrokenPipeError tracebacks)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Linting builds and drops large acyclic trees, one file at a time.
+
+    The cyclic collector finds nothing in them (the converter refuses cyclic
+    aliases) yet costs a third of the run; reference counting frees every
+    file's documents as soon as the next file starts.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _work(item: Input) -> FileReport:
+    assert _WORKER_PLAN is not None
+    return _lint_and_sweep(item, _WORKER_PLAN)
+
+
+def _lint_and_sweep(item: Input, plan: Plan) -> FileReport:
+    """Lint one file, then free what its documents left in reference cycles.
+
+    A document and the embedded configs it caches point at each other, so with
+    the cyclic collector paused a file's nodes would outlive it. Everything the
+    file allocated is still in the youngest generation: collecting just that
+    generation is proportional to what survived the file, not to the run.
+    """
+    report = lint_input(item, plan)
+    gc.collect(0)
+    return report
+
+
+def _size(item: Input) -> int:
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return os.path.getsize(item.file)
+    except OSError:
+        return 0  # reported when it is read
+
+
+def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]:
+    sizes = {id(item): _size(item) for item in inputs}
+    size = sum(sizes.values())
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
+        for item in inputs:
+            yield _lint_and_sweep(item, plan)
+        return
+    # Largest first, so that no worker is left alone with a big file at the end.
+    ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
+    context = multiprocessing.get_context("fork")
+    with _stop_workers_on_sigterm():
+        # a signal that lands while workers are forked would hit a child before
+        # it ignores Ctrl-C: hold both until every worker is set up and the pool
+        # is ready to be terminated
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            pool = context.Pool(jobs, initializer=_init_worker, initargs=(plan,))
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
+        with pool:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            yield from pool.imap_unordered(_work, ordered, chunksize=2)
+
+
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+
+def lint(
+    inputs: Iterable[Input], plan: Plan, jobs: int = 1, progress: Progress | None = None
+) -> Report:
+    items = inputs if isinstance(inputs, list) else list(inputs)
+    del inputs
+    report = Report(files=len(items))
+    # after the loop only these are needed: the inputs that cannot be re-read by
+    # name (stdin, paths written another way), and the input order for JUnit
+    special = [i for i in items if i.data is not None or i.path is not None]
+    order = {i.name: n for n, i in enumerate(items)} if plan.list_resources else {}
+    facts: dict[str, list[Any]] = defaultdict(list)
+    entries: list[Entry] = []
+    post = PostPass(plan)
+    with _gc_paused(), stack_headroom():
+        for done, part in enumerate(_reports(items, plan, jobs), 1):
+            if progress is not None:
+                progress(done, report.files)
+            post.add_directives(part.file, part.directives)
+            for candidate in part.candidates:
+                post.judge(candidate)
+            report.errors.extend(part.errors)
+            report.documents += part.documents
+            report.skipped += part.skipped
+            entries.extend(part.entries)
+            report.resources.extend(part.resources)
+            for rule_id, items_ in part.facts.items():
+                facts[rule_id].extend(items_)
+        del items  # a large tree's inputs are memory the end of the run can reuse
+        _check_run(plan, Index(entries), facts, report, post)
+    report.findings, report.unused_ignores = post.finish(special)
+    report.suppressed = post.suppressed
+    # workers finish in any order; reports list objects in the order files were given
+    report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
+    return report
+
+
+def _check_run(
+    plan: Plan, index: Index, facts: Mapping[str, list[Any]], report: Report, post: PostPass
+) -> None:
+    """Cross-object rules, once every file has been read."""
+    for active in plan.rules:
+        rule = active.rule
+        if rule.check_run is None:
+            continue
+        context = replace(active.context, index=index, facts=tuple(facts.get(rule.id, ())))
+        try:
+            for violation in rule.check_run(context):
+                post.judge(_place(active, None, violation))
+        except Exception as exc:
+            report.errors.append(
+                f"internal error in rule {rule.id} ({rule.slug}): {type(exc).__name__}: {exc}"
+            )

@@ -1,0 +1,147 @@
+"""Which files a run reads: explicit files, directories walked recursively for
+``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from meshlint.core.fsguard import areas, file_link_leaves, link_leaves
+from meshlint.core.globs import matches_any, relative
+from meshlint.core.report import Input
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+LEAVES = "symbolic link out of the linted tree and its repository; not read"
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
+)
+
+
+@dataclass
+class Discovery:
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def take(self) -> list[Input]:
+        """The inputs, handed over: the run can then free them once dispatched."""
+        inputs, self.inputs = self.inputs, []
+        return inputs
+
+
+def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> Discovery:
+    found = Discovery()
+    patterns = tuple(exclude)
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        name = os.path.normpath(path)
+        rel = relative(path, root)
+        if name in seen or (patterns and matches_any(rel, patterns)):
+            return
+        seen.add(name)
+        # one string where name and path agree (a 30,000-file tree keeps them
+        # all); the relative path is derived again where per-file-ignores need it
+        found.inputs.append(Input(name=name, path=None if path == name else path))
+
+    for path in paths:
+        if path == "-":
+            found.inputs.append(Input(name="-", data=sys.stdin.buffer.read(), rel="-"))
+        elif os.path.isdir(path):
+            allowed = areas(path)
+            for file in _walk(path, found.errors):
+                if patterns and matches_any(relative(file, root), patterns):
+                    continue
+                if link_leaves(file, allowed):
+                    found.errors.append(f"{file}: {LEAVES}")
+                else:
+                    add(file)
+        elif os.path.isfile(path):
+            if file_link_leaves(path):
+                found.errors.append(f"{path}: {LEAVES}")
+            else:
+                add(path)
+        elif os.path.exists(path):  # a FIFO or device would block or never end
+            found.errors.append(f"{path}: not a regular file")
+        else:
+            found.errors.append(f"{path}: no such file or directory")
+    return found
+
+
+def _walk(top: str, errors: list[str]) -> list[str]:
+    files: list[str] = []
+    visited: set[tuple[int, int]] = set()
+
+    def onerror(exc: OSError) -> None:
+        errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
+
+    for directory, dirs, names in _tree(top, onerror):
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in visited:  # a symlink loop or a second way in
+            dirs[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(names):
+            if name.endswith(EXTENSIONS):
+                path = os.path.join(directory, name)
+                if os.path.isfile(path):
+                    files.append(path)
+                elif (problem := _unreadable(path)) is not None:
+                    errors.append(f"{path}: {problem}")
+    return files
+
+
+def _unreadable(path: str) -> str | None:
+    """Why an entry that is not a regular file cannot be linted (None: a directory...)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+    except OSError as exc:  # a directory without search permission, a link loop
+        return f"cannot read: {exc.strerror or exc}"
+    return None
+
+
+def _tree(
+    top: str, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, followlinks=True)`` without recursion (os.walk recurses
+    once per level before Python 3.12: a 1,000-level tree ends in RecursionError).
+    Top-down: the caller may prune ``dirs`` in place."""
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        dirs: list[str] = []
+        names: list[str] = []
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()  # follows links, as followlinks=True does
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else names).append(entry.name)
+        yield directory, dirs, names
+        stack.extend(os.path.join(directory, d) for d in reversed(dirs))

@@ -1,0 +1,263 @@
+"""Bytes -> Documents: decoding, multi-document streams, Helm ``# Source:``
+attribution and ``kind: List`` items; what does not load is a ``LoadProblem``
+(M001, M002) for the engine to emit.
+
+Loading is safe: libyaml composes nodes and ``model.nodes`` converts them to
+plain values; no tag ever constructs an object.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
+from meshlint.core.model import Document, Location, Path, SourceFile, json_path
+from meshlint.core.model.document import reader_message, yaml_message
+from meshlint.core.model.nodes import (
+    TOO_DEEP,
+    Converter,
+    Loader,
+    TooDeep,
+    node_at,
+    path_to,
+    stack_headroom,
+    too_deep,
+)
+
+_C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
+_HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+_DOC_START = re.compile(r"^---(?=[ \t]|$)", re.M)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class LoadProblem(NamedTuple):
+    """Input that does not load: M001 (not YAML, not text) or M002 (a repeated key)."""
+
+    rule: str
+    message: str
+    at: Location
+
+
+def _syntax_error(
+    file: SourceFile, message: str, line: int, column: int, *, echo: bool = True
+) -> LoadProblem:
+    """M001; ``echo`` False where the line is not valid text (never shown)."""
+    location = Location(file.name, line, column, echo=echo)
+    return LoadProblem(YAML_SYNTAX_ERROR.id, message, location)
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading one input."""
+
+    file: SourceFile
+    documents: list[Document] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    skipped: int = 0  # documents without apiVersion/kind
+    last_line: int = 0  # where the previous document ended, for Helm attribution
+    deep_input: bool = False  # nesting could overflow libyaml's C stack
+
+
+def decode(data: bytes) -> str:
+    """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    return data.decode("utf-8")
+
+
+# YAML's line breaks (libyaml also counts NEL): libyaml reads CR LF, CR and NEL
+# as LF in every value, so turning them into LF first changes no value and lets
+# every position (ignore comments, "---" lines, Helm comments) count LF alone.
+_BREAKS = re.compile("\r\n?|\x85")
+# str.splitlines would also split at \v, \f and \x1c-\x1e, which YAML does not
+_LINES = re.compile("[\n\u2028\u2029]")
+
+
+def normalize_breaks(text: str) -> str:
+    """``text`` with every CR LF, lone CR and NEL as LF (what libyaml reads)."""
+    return _BREAKS.sub("\n", text) if "\r" in text or "\x85" in text else text
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a normalized text as YAML numbers them (LS and PS break lines too)."""
+    lines = _LINES.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the break that ends the last line starts no line of its own
+    return lines
+
+
+def parse_bytes(name: str, data: bytes) -> Parsed:
+    try:
+        text = decode(data)
+    except UnicodeDecodeError as exc:
+        before = text_lines(normalize_breaks(data[: exc.start].decode(exc.encoding, "replace")))
+        ends_line = data[: exc.start].endswith((b"\n", b"\r"))
+        line = len(before) + (1 if ends_line or not before else 0)
+        column = 1 if ends_line or not before else len(before[-1]) + 1
+        file = SourceFile(name, "")
+        byte = data[exc.start : exc.start + 1].hex()
+        message = f"invalid {exc.encoding} byte 0x{byte}"
+        return Parsed(file, problems=[_syntax_error(file, message, line, column, echo=False)])
+    return parse_text(name, text)
+
+
+def parse_text(name: str, text: str) -> Parsed:
+    """Parse a (possibly multi-document) YAML or JSON stream."""
+    with stack_headroom():
+        return _parse_text(name, text)
+
+
+def _parse_text(name: str, text: str) -> Parsed:
+    if name.endswith(".json") and "\t" in text:
+        text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
+    text = normalize_breaks(text)
+    file = SourceFile(name, text, text_lines(text))
+    deep_input = _could_be_too_deep(file)
+    parsed = Parsed(file, deep_input=deep_input)
+    sources = _helm_sources(text)
+    try:
+        _compose(text, 0, parsed, sources)
+    except (yaml.YAMLError, TooDeep, RecursionError):
+        # Start again document by document so that one broken document does
+        # not hide the others: each chunk between "---" lines parses alone.
+        parsed = Parsed(file, deep_input=deep_input)
+        for offset, chunk in _chunks(text):
+            try:
+                _compose(chunk, offset, parsed, sources)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                line = (mark.line if mark else offset) + 1
+                column = (mark.column if mark else 0) + 1
+                parsed.problems.append(_syntax_error(file, yaml_message(exc), line, column))
+            except yaml.reader.ReaderError as exc:
+                # libyaml reports a forbidden character by offset, not by mark
+                prefixed = "\n" * offset + chunk
+                line = prefixed.count("\n", 0, exc.position) + 1
+                column = exc.position - prefixed.rfind("\n", 0, exc.position)
+                problem = _syntax_error(file, reader_message(exc), line, column, echo=False)
+                parsed.problems.append(problem)
+            except yaml.YAMLError as exc:
+                problem = _syntax_error(file, reader_message(exc), offset + 1, 1, echo=False)
+                parsed.problems.append(problem)
+            except TooDeep as exc:
+                line = exc.mark.line + 1
+                parsed.problems.append(_syntax_error(file, str(exc), line, exc.mark.column + 1))
+            except RecursionError:  # a last resort: the depth checks come first
+                parsed.problems.append(_syntax_error(file, TOO_DEEP, offset + 1, 1))
+    return parsed
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """(line offset, text) of each part of the stream between '---' lines."""
+    starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start()]
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        yield text.count("\n", 0, begin), text[begin:end]
+
+
+def _could_be_too_deep(file: SourceFile) -> bool:
+    """Cheap bound: nesting needs a bracket or one more column per level.
+
+    libyaml's composer recurses in C and overflows the stack on hostile nesting
+    (a segfault, past ~50,000 levels) before Python can notice, so only texts
+    whose bound passes _C_SAFE_DEPTH pay for the event-based check below.
+    """
+    widest = max(map(len, file.lines), default=0)
+    return file.text.count("[") + file.text.count("{") + widest > _C_SAFE_DEPTH
+
+
+def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]) -> None:
+    text = "\n" * offset + text  # keeps libyaml's line numbers absolute
+    if parsed.deep_input and (deep := too_deep(text)) is not None:
+        raise TooDeep(deep)
+    file = parsed.file
+    for root in yaml.compose_all(text, Loader=Loader):
+        if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
+            continue  # an empty document ("---" followed by nothing)
+        converter = Converter()
+        data = converter.convert(root)
+        source = _source_for(sources, parsed.last_line, root.start_mark.line)
+        parsed.last_line = root.end_mark.line
+        docs, skipped = _documents(data, root, file, len(parsed.documents), source)
+        parsed.documents.extend(docs)
+        parsed.skipped += skipped
+        for knode, holder in converter.duplicates:
+            path = (*path_to(root, holder), knode.value)
+            doc = _holder(docs, path)
+            at = Location(
+                file.name,
+                knode.start_mark.line + 1,
+                knode.start_mark.column + 1,
+                json_path(path),
+                resource=doc.resource if doc else None,
+                source=doc.source if doc else None,
+                document=doc.number if doc else -1,
+            )
+            message = f"duplicate key {knode.value!r}: the API server keeps only the last one"
+            parsed.problems.append(LoadProblem(DUPLICATE_KEY.id, message, at))
+
+
+def _holder(docs: list[Document], path: Path) -> Document | None:
+    """The object a path into the stream document belongs to (a List's item)."""
+    for doc in docs:
+        if path[: len(doc.base_path)] == doc.base_path:
+            return doc
+    return None
+
+
+def _is_object(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and isinstance(data.get("kind"), str)
+    )
+
+
+def _documents(
+    data: Any, root: Node, file: SourceFile, index: int, source: str | None
+) -> tuple[list[Document], int]:
+    """The objects of one stream document, and how many were skipped (no apiVersion/kind)."""
+    if not _is_object(data):
+        return [], 1
+    kind: str = data["kind"]
+    items = data.get("items")
+    if kind.endswith("List") and isinstance(items, list) and isinstance(root, MappingNode):
+        items_node = node_at(root, ("items",))
+        docs = []
+        for i, item in enumerate(items):
+            item_node = node_at(items_node, (i,)) if items_node is not None else None
+            if _is_object(item) and item_node is not None:
+                docs.append(Document(item, item_node, file, index + i, source, ("items", i)))
+        return docs, len(items) - len(docs)
+    return [Document(data, root, file, index, source)], 0
+
+
+def _helm_sources(text: str) -> list[tuple[int, str]]:
+    """(0-based line, template path) of each Helm ``# Source:`` comment."""
+    if "# Source: " not in text:
+        return []
+    return [(text.count("\n", 0, m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
+
+
+def _source_for(sources: list[tuple[int, str]], after: int, line: int) -> str | None:
+    """The last Source comment between the previous document and this one."""
+    found = None
+    for at, name in sources:
+        if at > line:
+            break
+        if at >= after:
+            found = name
+    return found

@@ -1,0 +1,219 @@
+"""The read side of one Kubernetes object, as rules and domain code see it.
+
+A ``Document`` holds an object's plain values (``data``), the libyaml node tree
+they came from, and the file they were read from. ``locate`` turns a path into
+a ``Location`` (line, column, JSONPath, object) and ``embedded`` parses a YAML
+string inside the object (a collector config in a ConfigMap, a
+``proxy.istio.io/config`` annotation) into a Document whose positions map into
+the host file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from meshlint.core.model.nodes import (
+    Converter,
+    Loader,
+    TooDeep,
+    locate,
+    node_at,
+    stack_headroom,
+    too_deep_message,
+)
+from meshlint.core.model.values import Location, Path, Resource, json_path
+
+# Turns a (0-based line, 0-based column) inside an embedded config into the host
+# file's 1-based (line, column).
+Mapper = Callable[[int, int], tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """Where and why a YAML text does not load (M001 for a file, M004 embedded)."""
+
+    message: str
+    at: Location
+
+
+@dataclass
+class SourceFile:
+    """One input: its name and its text, split in lines."""
+
+    name: str
+    text: str
+    lines: list[str] = field(default_factory=list)
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+
+@dataclass
+class Document:
+    """One Kubernetes object: its values, its nodes and where it came from."""
+
+    data: dict[str, Any]
+    node: Node
+    file: SourceFile
+    number: int  # which object of the file, from 0; its comments' and annotations' scope
+    source: str | None = None  # Helm "# Source:" template that rendered it
+    base_path: Path = ()  # ("items", 3) for an item of a kind: List
+    host: Document | None = None  # set on configs embedded in a string
+    host_path: Path = ()
+    mapper: Mapper | None = None
+    # embedded configs parsed and places located so far: several rules ask alike
+    _embedded: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
+    _located: dict[Path, Location] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        kind = self.data.get("kind")
+        return kind if isinstance(kind, str) else ""
+
+    @property
+    def api_version(self) -> str:
+        version = self.data.get("apiVersion")
+        return version if isinstance(version, str) else ""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.data.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @cached_property
+    def resource(self) -> Resource:
+        if self.host is not None:
+            return self.host.resource
+        meta = self.metadata
+        ns, name = meta.get("namespace"), meta.get("name")
+        return Resource(
+            self.api_version,
+            self.kind,
+            ns if isinstance(ns, str) else None,
+            name if isinstance(name, str) else None,
+        )
+
+    def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) in the file of the node at ``path`` (with ``key``,
+        of the key that holds it)."""
+        mark, _ = locate(self.node, path, key=key)
+        if self.mapper is None:
+            return mark.line + 1, mark.column + 1
+        return self.mapper(mark.line, mark.column)
+
+    def written(self, path: Path) -> str | None:
+        """The scalar at ``path`` as the file spells it (``no``, where the value
+        is False), for messages that quote the user; None where it is no scalar."""
+        node = node_at(self.node, path)
+        return node.value if isinstance(node, ScalarNode) else None
+
+    def locate(self, path: Path) -> Location:
+        """The place of ``path`` in the file, for a finding there.
+
+        One object per path and document: rules that point at the same place
+        (K001 and K002 at a container) share it, and so does the run's memory.
+        """
+        found = self._located.get(path)
+        if found is None:
+            line, column = self.position(path)
+            root = self.host or self
+            found = self._located[path] = Location(
+                file=self.file.name,
+                line=line,
+                column=column,
+                path=json_path((*root.base_path, *self.host_path, *path)),
+                resource=root.resource,
+                source=root.source,
+                document=root.number,
+            )
+        return found
+
+    def embedded(self, path: Path) -> Document | ParseError | None:
+        """Parse the YAML string at ``path`` as a config with host positions.
+
+        Returns None when there is no string there, a ParseError when it does not
+        parse, else a Document whose positions map into this file. Parsed once
+        per document, however many rules ask.
+        """
+        if path not in self._embedded:
+            self._embedded[path] = self._parse_embedded(path)
+        found: Document | ParseError | None = self._embedded[path]
+        return found
+
+    def _parse_embedded(self, path: Path) -> Document | ParseError | None:
+        node = node_at(self.node, path)
+        if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
+            return None
+        mapper = _mapper_for(node, self.file)
+
+        def error(message: str, line: int, column: int, echo: bool = True) -> ParseError:
+            at = replace(self.locate(path), line=line, column=column, echo=echo)
+            return ParseError(message, at)
+
+        try:
+            roots = list(yaml.compose_all(node.value, Loader=Loader))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = mapper(mark.line, mark.column) if mark else mapper(0, 0)
+            return error(yaml_message(exc), line, col)
+        except yaml.YAMLError as exc:  # a control character: not text, never echoed
+            return error(reader_message(exc), *mapper(0, 0), echo=False)
+        roots = [r for r in roots if r is not None]
+        if len(roots) != 1 or not isinstance(roots[0], MappingNode):
+            return None
+        converter = Converter()
+        try:
+            with stack_headroom():
+                data = converter.convert(roots[0])
+        except TooDeep as exc:
+            return error(str(exc), *mapper(exc.mark.line, exc.mark.column))
+        return Document(
+            data,
+            roots[0],
+            self.file,
+            self.number,
+            host=self.host or self,
+            host_path=(*self.host_path, *path),
+            mapper=mapper,
+        )
+
+
+def _mapper_for(node: ScalarNode, file: SourceFile) -> Mapper:
+    """Positions inside a literal block scalar map line for line into the host."""
+    start = node.start_mark
+    fallback = (start.line + 1, start.column + 1)
+    if node.style != "|":
+        return lambda line, column: fallback
+    first = start.line + 1  # content starts on the line after the indicator
+    indent = None
+    for number in range(first, node.end_mark.line + 1):
+        text = file.line(number + 1)
+        if text.strip():
+            indent = len(text) - len(text.lstrip(" "))
+            break
+    if indent is None:
+        return lambda line, column: fallback
+    return lambda line, column: (first + line + 1, indent + column + 1)
+
+
+def reader_message(exc: yaml.YAMLError) -> str:
+    """One line for an error without a mark (a forbidden character)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return f"unacceptable character {shown}: {exc.reason}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """One line for a YAML error, in meshlint's words where libyaml's vary."""
+    if exc.problem and (translated := too_deep_message(exc.problem)):
+        return translated
+    parts = [p for p in (exc.context, exc.problem) if p]
+    return ", ".join(parts) if parts else str(exc).splitlines()[0]

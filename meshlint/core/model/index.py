@@ -1,0 +1,65 @@
+"""The run-wide index that cross-object rules query: every Namespace, Service
+and workload of the run, with its labels and selectors (``Context.index``).
+
+The engine builds it from ``Entry`` values that each file's worker makes
+(``meshlint.core.indexing``); documents themselves are never kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from meshlint.core.model.values import Location, Resource
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    resource: Resource
+    labels: Mapping[str, str]  # a Namespace's labels ({} for other kinds)
+    anchor: Location  # the object's metadata.name
+    selector: Mapping[str, str] | None = None  # Service spec.selector, workload matchLabels
+    pod_labels: Mapping[str, str] | None = None  # a workload's pod template labels
+
+
+def same_namespace(a: str | None, b: str | None) -> bool:
+    """Objects rendered without a namespace land in whatever namespace is applied."""
+    return a is None or b is None or a == b
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """A label selector matches: every pair is in ``labels`` (an empty one matches nothing)."""
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+class Index:
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._by_kind: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            self._by_kind[entry.resource.kind].append(entry)
+
+    def __len__(self) -> int:
+        return sum(map(len, self._by_kind.values()))
+
+    def find(
+        self, kind: str, *, namespace: str | None = None, name: str | None = None
+    ) -> list[Entry]:
+        """Objects of ``kind``, optionally by namespace and name."""
+        return [
+            e
+            for e in self._by_kind.get(kind, ())
+            if (name is None or e.resource.name == name)
+            and same_namespace(namespace, e.resource.namespace)
+        ]
+
+    def selected_by(self, selector_of: Entry) -> list[Entry]:
+        """Workloads whose pod labels match the selector of ``selector_of`` (a Service)."""
+        return [
+            e
+            for entries in self._by_kind.values()
+            for e in entries
+            if e.pod_labels
+            and same_namespace(e.resource.namespace, selector_of.resource.namespace)
+            and selects(selector_of.selector or {}, e.pod_labels)
+        ]

@@ -1,0 +1,303 @@
+"""libyaml nodes -> plain Python values, and paths -> node positions.
+
+Loading composes with libyaml (PyYAML's C composer) and converts nodes with the
+small converter below instead of a constructor: it never builds objects from tags
+(``!!python/object`` is just a string or mapping here), keeps the API server's
+view of a manifest (last duplicate key wins, merge keys apply, timestamps stay
+strings, ``=`` is the string ``=``), and reports duplicate keys on the way.
+The node tree is kept beside the values so that ``locate`` can turn a path into
+a line and column only when a finding needs one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from meshlint.core.model.values import Path, PathPart
+
+# libyaml is bundled with PyYAML's wheels; the pure-Python parser is the fallback.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_WILDCARD = tuple(_IMPLICIT.get(None, ()))
+# First character -> the YAML 1.1 implicit resolvers to try, wildcard ones included.
+_BY_FIRST = {first: (*rules, *_WILDCARD) for first, rules in _IMPLICIT.items() if first is not None}
+
+
+class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader with the same YAML 1.1 tag resolution, minus its overhead.
+
+    PyYAML's resolver also walks path resolvers (``descend``/``ascend`` on every
+    node) that safe loading never registers; skipping them, and going straight
+    to the first-character table, halves resolution time, which is a third of
+    composing a manifest.
+    """
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _BY_FIRST.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return str(tag)
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_SCALARS = yaml.constructor.SafeConstructor()
+
+MAX_DEPTH = 500  # far beyond any real manifest, well within Python's stack
+# meshlint's own wording, whichever layer notices first: the converter below, the
+# event pre-check in ``meshlint.core.loading``, or libyaml itself (0.2.6+, in PyYAML 6.0.4's
+# wheels, stops at 1,000 levels with "exceeded maximum nesting depth").
+TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels is not linted"
+_LIBYAML_TOO_DEEP = "maximum nesting depth"
+# Converting one level takes two frames; rules walk the result one frame a level.
+_FRAMES_NEEDED = 4 * MAX_DEPTH + 1_000
+
+
+def too_deep_message(problem: str) -> str | None:
+    """meshlint's message for libyaml's nesting limit, None for other problems."""
+    return TOO_DEEP if _LIBYAML_TOO_DEEP in problem else None
+
+
+@contextmanager
+def stack_headroom() -> Iterator[None]:
+    """Room on Python's stack for MAX_DEPTH levels of nesting.
+
+    The default limit of 1,000 frames ends conversion near 490 levels with a
+    RecursionError, before the depth check can report the document.
+    """
+    limit = sys.getrecursionlimit()
+    if limit < _FRAMES_NEEDED:
+        sys.setrecursionlimit(_FRAMES_NEEDED)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def too_deep(text: str) -> Any:
+    """Where nesting passes MAX_DEPTH, from libyaml events (no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+Duplicate = tuple[Node, Node]  # the repeated key's node, and the mapping holding it
+
+
+class TooDeep(Exception):
+    """A document cannot be linted as a tree; ``mark`` is where.
+
+    Raised for nesting deeper than MAX_DEPTH and for an alias inside its own
+    anchor (``&a [*a]``), which Kubernetes' YAML parser rejects too.
+    """
+
+    def __init__(self, mark: yaml.Mark, message: str = "") -> None:
+        super().__init__(message or TOO_DEEP)
+        self.mark = mark
+
+
+def scalar(node: ScalarNode) -> Any:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    try:
+        if tag == _INT:
+            return _SCALARS.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _SCALARS.construct_yaml_float(node)
+        if tag == _BOOL:
+            return _SCALARS.construct_yaml_bool(node)
+    except (ValueError, OverflowError, LookupError):
+        # a 5,000-digit integer, or an explicit tag its text does not fit
+        # (``!!bool x``, ``!!int ""``): the value is the text as written
+        return node.value
+    if tag == _NULL:
+        return None
+    return node.value  # timestamps, binary, "=" (value), and any custom tag
+
+
+class Converter:
+    """Converts one document's nodes; collects duplicate keys as it goes."""
+
+    def __init__(self) -> None:
+        self.duplicates: list[Duplicate] = []
+        self._seen: dict[int, Any] = {}  # aliases share one value: no alias bombs
+        self._open: set[int] = set()  # collections being converted, to refuse cycles
+
+    def convert(self, node: Node, depth: int = 0) -> Any:
+        if isinstance(node, ScalarNode):
+            return scalar(node)
+        key = id(node)
+        if key in self._seen:
+            if key in self._open:
+                raise TooDeep(node.start_mark, "an alias refers to the anchor that contains it")
+            return self._seen[key]
+        if depth > MAX_DEPTH:
+            raise TooDeep(node.start_mark)
+        self._open.add(key)
+        if isinstance(node, SequenceNode):
+            value: Any = self._sequence(node, depth)
+        else:
+            value = self._mapping(node, depth)
+        self._open.discard(key)
+        return value
+
+    def _sequence(self, node: Node, depth: int) -> list[Any]:
+        seq: list[Any] = []
+        self._seen[id(node)] = seq
+        convert = self.convert
+        depth += 1
+        for item in node.value:
+            seq.append(scalar(item) if isinstance(item, ScalarNode) else convert(item, depth))
+        return seq
+
+    def _mapping(self, node: Node, depth: int) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = {}
+        self._seen[id(node)] = mapping
+        merged: list[Node] = []
+        convert = self.convert
+        depth += 1
+        for knode, vnode in node.value:
+            if knode.tag == _STR:  # nearly every key: skip the general path
+                k: Any = knode.value
+            elif knode.tag == _MERGE:
+                merged.append(vnode)
+                continue
+            else:
+                k = convert(knode, depth)
+                if not isinstance(k, (str, int, float, bool)) and k is not None:
+                    k = str(knode.value if isinstance(knode, ScalarNode) else k)
+            if k in mapping and not isinstance(k, str) and _other_type(k, mapping):
+                k = knode.value  # 1 and true, 0 and false: different keys, equal in Python
+            if k in mapping:
+                self.duplicates.append((knode, node))
+            mapping[k] = scalar(vnode) if isinstance(vnode, ScalarNode) else convert(vnode, depth)
+        for source in merged:
+            self._merge(mapping, source, depth)
+        return mapping
+
+    def _merge(self, mapping: dict[Any, Any], source: Node, depth: int) -> None:
+        sources = source.value if isinstance(source, SequenceNode) else [source]
+        for item in sources:  # earlier sources win, explicit keys win over all
+            value = self.convert(item, depth)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    mapping.setdefault(k, v)
+
+
+def _other_type(key: Any, mapping: dict[Any, Any]) -> bool:
+    """Whether the key of ``mapping`` equal to ``key`` has another type (bool, int, float)."""
+    return next(type(k) for k in mapping if k == key) is not type(key)
+
+
+def _key_matches(knode: Node, part: PathPart) -> bool:
+    if not isinstance(knode, ScalarNode):
+        return False
+    if knode.tag == _STR or isinstance(part, str):
+        return knode.value == part if knode.tag == _STR else str(scalar(knode)) == part
+    return bool(scalar(knode) == part)
+
+
+def _find_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
+    for knode, vnode in reversed(node.value):  # the last duplicate is the one kept
+        if knode.tag != _MERGE and _key_matches(knode, part):
+            return knode, vnode
+    for knode, vnode in node.value:
+        if knode.tag == _MERGE:
+            for src in vnode.value if isinstance(vnode, SequenceNode) else [vnode]:
+                if isinstance(src, MappingNode) and (pair := _find_pair(src, part)):
+                    return pair
+    return None
+
+
+def locate(root: Node, path: Path, *, key: bool = False) -> tuple[yaml.Mark, int]:
+    """The mark of the node at ``path`` and how many parts of the path exist.
+
+    A scalar reports its own position, a collection held by a key reports the
+    key (block collections start on the next line), a sequence item its first
+    token; with ``key`` a mapping entry always reports its key. A path that
+    leaves the document stops at the deepest part that exists.
+    """
+    node, mark = root, root.start_mark
+    for depth, part in enumerate(path):
+        if isinstance(node, MappingNode):
+            pair = _find_pair(node, part)
+            if pair is None:
+                return mark, depth
+            knode, node = pair
+            scalar_value = isinstance(node, ScalarNode) and not (key and depth == len(path) - 1)
+            mark = node.start_mark if scalar_value else knode.start_mark
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if not -len(node.value) <= part < len(node.value):
+                return mark, depth
+            node = node.value[part]
+            mark = node.start_mark
+        else:
+            return mark, depth
+    return mark, len(path)
+
+
+def path_to(root: Node, target: Node) -> Path:
+    """The path from ``root`` to ``target`` (used only to report duplicate keys)."""
+    stack: list[tuple[Node, Path]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend(
+                (v, (*path, scalar(k) if isinstance(k, ScalarNode) else str(k)))
+                for k, v in node.value
+            )
+        elif isinstance(node, SequenceNode):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node.value))
+    return ()
+
+
+def node_at(root: Node, path: Path) -> Node | None:
+    """The node at ``path``, or None where the path leaves the document."""
+    node = root
+    for part in path:
+        if isinstance(node, MappingNode):
+            pair = _find_pair(node, part)
+            if pair is None:
+                return None
+            node = pair[1]
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if not -len(node.value) <= part < len(node.value):
+                return None
+            node = node.value[part]
+        else:
+            return None
+    return node

@@ -1,0 +1,46 @@
+"""Istio: the effective mesh and proxy configuration of each workload (``Mesh``),
+resolved from installs, mesh ConfigMaps, Telemetry, EnvoyFilters and annotations;
+embedded ProxyConfig/MeshConfig validation."""
+
+from __future__ import annotations
+
+from meshlint.domain.istio.embedded import embedded_config_violations
+from meshlint.domain.istio.mesh import (
+    FACT_KINDS,
+    INSTALL_KINDS,
+    MESH_KINDS,
+    Install,
+    Mesh,
+    Proxy,
+    collect,
+    collect_mesh,
+    every,
+)
+from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
+from meshlint.domain.istio.telemetry import FALLBACK, host_tag_overrides, stats_patches
+from meshlint.domain.istio.values import Setting, falsy, percent, truthy
+from meshlint.domain.istio.workload import is_gateway, is_istio_proxy
+
+__all__ = [
+    "DEFAULT_DRAIN_SECONDS",
+    "DEFAULT_GRACE_SECONDS",
+    "FACT_KINDS",
+    "FALLBACK",
+    "INSTALL_KINDS",
+    "MESH_KINDS",
+    "Install",
+    "Mesh",
+    "Proxy",
+    "Setting",
+    "collect",
+    "collect_mesh",
+    "embedded_config_violations",
+    "every",
+    "falsy",
+    "host_tag_overrides",
+    "is_gateway",
+    "is_istio_proxy",
+    "percent",
+    "stats_patches",
+    "truthy",
+]
