@@ -53,7 +53,8 @@ def _pre_commit() -> list[str]:
 def test_the_hook_definition_is_what_pre_commit_expects() -> None:
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "meshlint" and hook["language"] == "python"
-    assert hook["entry"] == "meshlint check"
+    # "--" last: the staged file names pre-commit appends are paths, never options
+    assert hook["entry"] == "meshlint check --"
     assert hook["types_or"] == ["yaml", "json"] and hook["require_serial"] is True
 
 
@@ -98,3 +99,16 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
     passing = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--all-files")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+    # A committed file named like an option is linted, never obeyed: it cannot turn
+    # the failing hook into Passed, nor point the report at package.json.
+    (repo / "collector.yaml").write_text(BAD, encoding="utf-8")
+    (repo / "package.json").write_text('{"name": "shop"}\n', encoding="utf-8")
+    (repo / "--exclude=*.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / "--output=package.json").write_text(GOOD, encoding="utf-8")
+    assert sh(git, "add", "--", ".").returncode == 0
+    named = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--all-files")
+    output = named.stdout + named.stderr
+    assert named.returncode == 1 and "Failed" in output, output
+    assert "collector.yaml:12:41: K004 [error] gomemlimit-invalid" in output
+    assert (repo / "package.json").read_text(encoding="utf-8") == '{"name": "shop"}\n'

@@ -34,14 +34,24 @@ def json_path(path: Path) -> str:
     """Render a path as JSONPath: ``$.spec.containers[0].env[3].value``."""
     out = ["$"]
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out.append(f"[{part}]")
-        elif _PLAIN_KEY.match(part):
+            continue
+        if not isinstance(part, str):  # a key written as true, 1.5 or null
+            part = _key_text(part)
+        if _PLAIN_KEY.match(part):
             out.append(f".{part}")
         else:
             escaped = part.replace("\\", "\\\\").replace("'", "\\'")
             out.append(f"['{escaped}']")
     return "".join(out)
+
+
+def _key_text(key: object) -> str:
+    """A mapping key that is not a string, as YAML writes it."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
 
 
 @dataclass(frozen=True, slots=True)

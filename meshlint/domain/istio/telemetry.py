@@ -14,7 +14,14 @@ from typing import Any
 
 from meshlint.core.model import Document, Location, Path
 from meshlint.domain.istio.values import Setting, float_value
-from meshlint.domain.k8s.objects import get_in, list_at, mapping_at, str_at, string_map
+from meshlint.domain.k8s.objects import (
+    get_in,
+    list_at,
+    mapping_at,
+    mappings_at,
+    str_at,
+    string_map,
+)
 
 FALLBACK = "disable_host_header_fallback"
 _FALLBACK_JSON = re.compile(r'"disable_host_header_fallback"\s*:\s*"?(true|false)', re.I)
@@ -37,6 +44,11 @@ class ScopedFact:
     clears_outbound_fallback: bool = False  # removes destination_service or the fallback
     registry_only: bool = False  # Sidecar outboundTrafficPolicy REGISTRY_ONLY
     exit_on_zero: Setting | None = None  # ProxyConfig CR environmentVariables
+
+
+def _enum(value: Any, allowed: frozenset[str | None] | set[str | None]) -> bool:
+    """An enum field set to one of ``allowed`` (None: unset); other types never are."""
+    return (value is None or isinstance(value, str)) and value in allowed
 
 
 def _selector(data: Any) -> Mapping[str, str] | None:
@@ -65,10 +77,11 @@ def _telemetry(doc: Document) -> ScopedFact:
                 providers.append(Setting(name, at))
     clears = False
     for item in list_at(doc.data, ("spec", "metrics")):
-        for override in list_at(item, ("overrides",)):
+        for _, override in mappings_at(item, ("overrides",)):
             mode = get_in(override, ("match", "mode"))
             metric = get_in(override, ("match", "metric"))
-            if mode not in _OUTBOUND_MODES or metric not in (None, "ALL_METRICS"):
+            # an override the API server would refuse (mode: []) applies to nothing
+            if not _enum(mode, _OUTBOUND_MODES) or not _enum(metric, {None, "ALL_METRICS"}):
                 continue
             if get_in(override, ("tagOverrides", "destination_service", "operation")) == "REMOVE":
                 clears = True
@@ -183,7 +196,7 @@ def scoped_facts(doc: Document) -> Iterator[ScopedFact]:
 def host_tag_overrides(doc: Document) -> Iterator[tuple[Path, str]]:
     """Telemetry ``tagOverrides.destination_service`` values taken from the request host."""
     for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
-        for j, override in enumerate(list_at(item, ("overrides",))):
+        for j, override in mappings_at(item, ("overrides",)):
             tag = get_in(override, ("tagOverrides", "destination_service"))
             value = tag.get("value") if isinstance(tag, dict) else None
             if isinstance(value, str) and _HOST_EXPR.search(value):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlint.core.model import Location
+from meshlint.domain.k8s.objects import number
 
 # preStop commands: statements, sleep arguments, and commands that return at once
 _STATEMENT_END = re.compile(r"&&|\|\||[;\n]|(?<![<>])&(?![>&])")  # not the & of 2>&1
@@ -41,7 +42,7 @@ def float_value(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return number(value)
     if isinstance(value, str):
         try:
             return float(value.strip())

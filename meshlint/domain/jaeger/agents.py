@@ -11,7 +11,7 @@ from typing import Any
 from meshlint.core.model import Path
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger.settings import unknowable
-from meshlint.domain.k8s.objects import containers, get_in
+from meshlint.domain.k8s.objects import containers, mappings_at
 
 AGENT_UDP_PORTS = frozenset({5775, 6831, 6832})
 AGENT_HOST_VARIABLES = ("JAEGER_AGENT_HOST", "OTEL_EXPORTER_JAEGER_AGENT_HOST")
@@ -24,8 +24,8 @@ def _port_number(value: Any) -> int | None:
 def udp_agent_ports(service: Any) -> tuple[int, ...]:
     """The agent UDP ports (by port or targetPort) a Service exposes."""
     found = []
-    for entry in get_in(service, ("spec", "ports")) or []:
-        if not isinstance(entry, dict) or entry.get("protocol") != "UDP":
+    for _, entry in mappings_at(service, ("spec", "ports")):
+        if entry.get("protocol") != "UDP":
             continue  # protocol defaults to TCP
         for key in ("port", "targetPort"):
             number = _port_number(entry.get(key))
@@ -43,10 +43,9 @@ def agent_pods(data: Any, kind: str) -> bool:
             return True
         if kind != "DaemonSet":
             continue
-        for port in get_in(container.data, ("ports",)) or []:
+        for _, port in mappings_at(container.data, ("ports",)):
             if (
-                isinstance(port, dict)
-                and port.get("protocol") == "UDP"
+                port.get("protocol") == "UDP"
                 and _port_number(port.get("containerPort")) in AGENT_UDP_PORTS
             ):
                 return True

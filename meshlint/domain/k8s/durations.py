@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from meshlint.domain.k8s.objects import number
+
 # seconds per unit; "µs" is U+00B5 (micro sign), "μs" U+03BC (Greek mu): Go takes both
 UNIT_SECONDS = {
     "ns": 1e-9,
@@ -72,7 +74,8 @@ def duration(value: Any, *, bare: float | None) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return None if bare is None else value * bare
+        seconds = number(value)  # None for an integer no float holds
+        return None if bare is None or seconds is None else seconds * bare
     if isinstance(value, str):
         return parse_go_duration(value)
     return None

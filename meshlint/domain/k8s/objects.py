@@ -59,6 +59,25 @@ def str_at(data: Any, path: Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def mappings_at(data: Any, path: Path) -> Iterator[tuple[int, dict[Any, Any]]]:
+    """Each mapping of the list at ``path`` with its index; other items are skipped
+    (``overrides: [1]``, ``ports: [null]``)."""
+    for index, item in enumerate(list_at(data, path)):
+        if isinstance(item, dict):
+            yield index, item
+
+
+def number(value: Any) -> float | None:
+    """A YAML number (int or float) as a float; None for anything else, booleans
+    included, and for an integer too large for a float (``10**400``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
 def string_map(value: Any) -> dict[str, str]:
     """Labels/annotations/selectors: only string keys with scalar values, as strings."""
     if not isinstance(value, dict):

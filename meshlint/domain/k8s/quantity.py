@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
@@ -156,5 +157,10 @@ def human_bytes(n: int) -> str:
     """``268435456`` -> ``256 MiB``; ``262144000`` -> ``250 MiB``; ``1500`` -> ``1.5 KiB``."""
     for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if abs(n) >= size:
-            return f"{n / size:.3g} {unit}" if n % size else f"{n // size} {unit}"
+            if not n % size:
+                return f"{n // size} {unit}"
+            try:
+                return f"{n / size:.3g} {unit}"
+            except OverflowError:  # more than a float holds (a 400-digit limit)
+                return f"{Decimal(n) / size:.3g} {unit}"
     return f"{n} B"
