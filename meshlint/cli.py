@@ -79,7 +79,7 @@ STATISTICS_FORMATS = frozenset({"text", "json"})
 
 def _progress(total: int) -> Callable[[int, int], None] | None:
     """A files-done counter on stderr for long runs on a terminal, else nothing."""
-    if total < PROGRESS_MIN_FILES or not sys.stderr.isatty():
+    if total < PROGRESS_MIN_FILES or sys.stderr is None or not sys.stderr.isatty():
         return None
     shown = [0.0]
 
@@ -274,7 +274,7 @@ def check(
             raise Failure(str(exc)) from exc
 
     for name, output in targets:
-        to_terminal = output is None and sys.stdout.isatty()
+        to_terminal = output is None and sys.stdout is not None and sys.stdout.isatty()
         color = to_terminal and not no_color and "NO_COLOR" not in os.environ
         options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
         text = renderer(name)(report, options)
