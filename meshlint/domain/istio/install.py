@@ -129,7 +129,7 @@ def _nulls(resources: Any) -> bool:
     return False
 
 
-def declares_control_plane(spec: dict[Any, Any], has_mesh_config: bool) -> bool:
+def declares_control_plane(spec: dict[Any, Any]) -> bool:
     """An IstioOperator that installs istiod.
 
     ``istioctl install -f file.yaml`` layers the file over its profile, and a
@@ -153,7 +153,7 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
     cfg = spec.get("meshConfig")
     if not isinstance(cfg, dict) and isinstance(get_in(spec, ("values", "meshConfig")), dict):
         mesh_base, cfg = ("spec", "values", "meshConfig"), get_in(spec, ("values", "meshConfig"))
-    control = declares_control_plane(spec, isinstance(cfg, dict))
+    control = declares_control_plane(spec)
     mesh = mesh_settings(cfg, doc.locate, mesh_base)
     facts = _values_facts(doc, spec.get("values"), ("spec", "values"))
     env = get_in(spec, ("components", "pilot", "k8s", "env"))

@@ -80,7 +80,6 @@ class Proxy:
     install: Install
     config: ProxyDefaults  # annotation over mesh defaultConfig
     sampling: float
-    sampling_at: Setting | None  # None: Istio's default
     drain: float
     exit_on_zero: bool
     native: bool
@@ -152,9 +151,6 @@ class Mesh:
         return _DOCUMENTS.mesh(doc, ctx.kube_version)
 
     # --- scope -------------------------------------------------------------
-    def roots(self) -> set[str]:
-        return self._roots
-
     def mesh_scoped(self, kind: str) -> list[ScopedFact]:
         """Resources of ``kind`` in a root namespace without a selector: mesh-wide."""
         return self._mesh_scoped.get(kind, [])
@@ -253,14 +249,13 @@ class Mesh:
 
     def _proxy(self, w: WorkloadFact, install: Install) -> Proxy:
         config = w.proxy.over(install.mesh.proxy)
-        sampling: tuple[float, Setting | None]
         telemetry = next((f.sampling for f in self.applying("Telemetry", w) if f.sampling), None)
         if telemetry is not None:
-            sampling = (telemetry.value, telemetry)
+            sampling: float = telemetry.value
         elif config.sampling is not None:
-            sampling = (config.sampling.value, config.sampling)
+            sampling = config.sampling.value
         else:
-            sampling = install.sampling()
+            sampling = install.sampling()[0]
         box = w.proxy_container
         # a ProxyConfig resource's environment wins over proxyMetadata (most specific first)
         cr = next((f.exit_on_zero for f in self.applying("ProxyConfig", w) if f.exit_on_zero), None)
@@ -270,8 +265,7 @@ class Mesh:
             w,
             install,
             config,
-            sampling[0],
-            sampling[1],
+            sampling,
             config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS,
             bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero),
             self._native(w, install),

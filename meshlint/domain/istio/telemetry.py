@@ -21,7 +21,6 @@ _FALLBACK_JSON = re.compile(r'"disable_host_header_fallback"\s*:\s*"?(true|false
 # Telemetry tag values that copy the request's Host into destination_service
 _HOST_EXPR = re.compile(r"request\.host|:authority|headers\s*\[\s*['\"](host|:authority)", re.I)
 _OUTBOUND_MODES = frozenset({None, "CLIENT", "CLIENT_AND_SERVER"})
-_INSERTS = frozenset({"INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE", "ADD"})
 
 
 @dataclass(frozen=True, slots=True)
