@@ -12,13 +12,13 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from meshlint.core.model.nodes import Converter, Loader, locate
-from meshlint.core.model.values import Path, Rule, Severity
+from meshlint.core.model.values import KeyPath, Rule, Severity
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
@@ -35,7 +35,7 @@ class Selection:
     ignore: tuple[str, ...] = ()
 
 
-Locator = Callable[[Path, bool], tuple[int, int]]  # (path, point at the key) -> line, column
+Locator = Callable[[KeyPath, bool], tuple[int, int]]  # (path, point at the key) -> line, column
 
 
 class ConfigError(Exception):
@@ -60,7 +60,7 @@ class Config:
     root: str = "."  # directory that relative patterns start from
     locate: Locator = field(default=lambda p, key=False: (1, 1), repr=False)
 
-    def error(self, path: Path, message: str, *, key: bool = False) -> ConfigError:
+    def error(self, path: KeyPath, message: str, *, key: bool = False) -> ConfigError:
         line, column = self.locate(path, key)
         return ConfigError(f"{self.path}:{line}:{column}: {message}")
 
@@ -76,7 +76,7 @@ def parse_fail_on(text: str) -> Severity | None:
     return None if text == "never" else Severity.parse(text)
 
 
-def find_config(start: FsPath) -> FsPath | None:
+def find_config(start: Path) -> Path | None:
     """The nearest .meshlint.yaml/.yml, else a pyproject.toml with [tool.meshlint]."""
     for directory in (start, *start.parents):
         for name in CONFIG_NAMES:
@@ -89,14 +89,14 @@ def find_config(start: FsPath) -> FsPath | None:
     return None
 
 
-def _read(path: FsPath) -> str:
+def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1:1: cannot read config: {exc}") from exc
 
 
-def load_config(path: FsPath) -> Config:
+def load_config(path: Path) -> Config:
     text = _read(path)
     if path.name == "pyproject.toml":
         data, where = _load_toml(path, text)
@@ -106,7 +106,7 @@ def load_config(path: FsPath) -> Config:
     return _build(data, str(path), str(path.parent), where)
 
 
-def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
+def _load_yaml(path: Path, text: str) -> tuple[Any, Locator]:
     try:
         root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
@@ -124,14 +124,14 @@ def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
             f"{path}:{mark.line + 1}:{mark.column + 1}: duplicate key {knode.value!r}"
         )
 
-    def where(p: Path, key: bool = False) -> tuple[int, int]:
+    def where(p: KeyPath, key: bool = False) -> tuple[int, int]:
         mark, _ = locate(root, p, key=key)
         return mark.line + 1, mark.column + 1
 
     return data, where
 
 
-def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
+def _load_toml(path: Path, text: str) -> tuple[Any, Locator]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -142,7 +142,7 @@ def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
         raise ConfigError(f"{path}:1:1: invalid TOML: {exc}") from exc
     lines = text.splitlines()
 
-    def where(p: Path, key: bool = False) -> tuple[int, int]:
+    def where(p: KeyPath, key: bool = False) -> tuple[int, int]:
         """The line of the key in [tool.meshlint] (TOML parsers keep no positions)."""
         start = next((i for i, ln in enumerate(lines) if ln.strip() == "[tool.meshlint]"), 0)
         if p:
@@ -155,7 +155,7 @@ def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
     return data, where
 
 
-def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
+def _validate_schema(path: Path, data: Any, where: Locator) -> None:
     import jsonschema  # only when a config exists: start-up is a budget
 
     schema = json.loads(
@@ -165,7 +165,7 @@ def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = errors[0]
-        at: Path = tuple(error.absolute_path)
+        at: KeyPath = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
             at, message = (*at, extra[0]), _unknown_key(str(extra[0]), error.schema["properties"])

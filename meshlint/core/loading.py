@@ -18,7 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
-from meshlint.core.model import Document, Location, Path, SourceFile, json_path
+from meshlint.core.model import Document, KeyPath, Location, SourceFile, json_path
 from meshlint.core.model.document import reader_message, yaml_message
 from meshlint.core.model.nodes import (
     MAX_DEPTH,
@@ -193,7 +193,7 @@ def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, st
             parsed.problems.append(LoadProblem(DUPLICATE_KEY.id, message, at))
 
 
-def _holder(docs: list[Document], path: Path) -> Document | None:
+def _holder(docs: list[Document], path: KeyPath) -> Document | None:
     """The object a path into the stream document belongs to (a List's item)."""
     for doc in docs:
         if path[: len(doc.base_path)] == doc.base_path:

@@ -58,10 +58,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.core.model import Path
 from meshlint.domain.k8s import (
     ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
+    KeyPath,
     QuantityError,
     containers,
     get_in,
@@ -79,7 +79,7 @@ def _is_bytes(resource: str) -> bool:
     return resource in _BYTES or resource.startswith("hugepages-")
 
 
-def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
+def check_value(value: Any, resource: str, path: KeyPath) -> Iterator[Violation]:
     """One quantity: invalid, or a fraction of a byte for a byte resource."""
     try:
         q = quantity_of(value)
@@ -100,13 +100,13 @@ def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
         )
 
 
-def _resource_map(data: Any, path: Path) -> Iterator[Violation]:
+def _resource_map(data: Any, path: KeyPath) -> Iterator[Violation]:
     for name, value in mapping_at(data, path).items():
         if isinstance(name, str):
             yield from check_value(value, name, (*path, name))
 
 
-def _requirements(data: Any, path: Path) -> Iterator[Violation]:
+def _requirements(data: Any, path: KeyPath) -> Iterator[Violation]:
     for section in ("requests", "limits"):
         yield from _resource_map(data, (*path, section))
 

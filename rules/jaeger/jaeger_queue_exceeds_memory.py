@@ -97,10 +97,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.core.model import Path
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import CollectorQueue, Process, collector_queue, processes
-from meshlint.domain.k8s import WORKLOAD_KINDS, Quantity, human_bytes
+from meshlint.domain.k8s import WORKLOAD_KINDS, KeyPath, Quantity, human_bytes
 
 _COLLECTORS = (Component.JAEGER_COLLECTOR, Component.JAEGER_ALL_IN_ONE)
 
@@ -120,7 +119,7 @@ def _arithmetic(queue: CollectorQueue) -> str:
     )
 
 
-def _where(queue: CollectorQueue, fallback: Path | None, process: Process) -> Path:
+def _where(queue: CollectorQueue, fallback: KeyPath | None, process: Process) -> KeyPath:
     if queue.sized_by is not None:
         return queue.sized_by.path
     return fallback or process.resources_path

@@ -61,10 +61,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.core.model import Path
 from meshlint.domain.k8s import (
     ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
+    KeyPath,
     Resources,
     containers,
     human_bytes,
@@ -76,7 +76,7 @@ from meshlint.domain.k8s import (
 )
 
 
-def _verdict(what: str, res: Resources, path: Path, ctx: Context, qos: str) -> Violation | None:
+def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -> Violation | None:
     request, limit = res.requests.get("memory"), res.limit("memory")
     if request is None:
         return None  # no request: the API copies the limit, or nothing is set

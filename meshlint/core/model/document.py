@@ -27,7 +27,7 @@ from meshlint.core.model.nodes import (
     stack_headroom,
     too_deep_message,
 )
-from meshlint.core.model.values import Location, Path, Resource, json_path
+from meshlint.core.model.values import KeyPath, Location, Resource, json_path
 
 # Turns a (0-based line, 0-based column) inside an embedded config into the host
 # file's 1-based (line, column).
@@ -63,13 +63,13 @@ class Document:
     file: SourceFile
     number: int  # which object of the file, from 0; its comments' and annotations' scope
     source: str | None = None  # Helm "# Source:" template that rendered it
-    base_path: Path = ()  # ("items", 3) for an item of a kind: List
+    base_path: KeyPath = ()  # ("items", 3) for an item of a kind: List
     host: Document | None = None  # set on configs embedded in a string
-    host_path: Path = ()
+    host_path: KeyPath = ()
     mapper: Mapper | None = None
     # embedded configs parsed and places located so far: several rules ask alike
-    _embedded: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
-    _located: dict[Path, Location] = field(default_factory=dict, repr=False, compare=False)
+    _embedded: dict[KeyPath, Any] = field(default_factory=dict, repr=False, compare=False)
+    _located: dict[KeyPath, Location] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -99,7 +99,7 @@ class Document:
             name if isinstance(name, str) else None,
         )
 
-    def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+    def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) in the file of the node at ``path`` (with ``key``,
         of the key that holds it)."""
         mark, _ = locate(self.node, path, key=key)
@@ -107,7 +107,7 @@ class Document:
             return mark.line + 1, mark.column + 1
         return self.mapper(mark.line, mark.column)
 
-    def locate(self, path: Path) -> Location:
+    def locate(self, path: KeyPath) -> Location:
         """The place of ``path`` in the file, for a finding there.
 
         One object per path and document: rules that point at the same place
@@ -128,7 +128,7 @@ class Document:
             )
         return found
 
-    def embedded(self, path: Path) -> Document | ParseError | None:
+    def embedded(self, path: KeyPath) -> Document | ParseError | None:
         """Parse the YAML string at ``path`` as a config with host positions.
 
         Returns None when there is no string there, a ParseError when it does not
@@ -140,7 +140,7 @@ class Document:
         found: Document | ParseError | None = self._embedded[path]
         return found
 
-    def _parse_embedded(self, path: Path) -> Document | ParseError | None:
+    def _parse_embedded(self, path: KeyPath) -> Document | ParseError | None:
         node = node_at(self.node, path)
         if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
             return None

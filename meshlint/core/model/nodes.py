@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from meshlint.core.model.values import Path, PathPart
+from meshlint.core.model.values import KeyPath, PathPart
 
 # libyaml is bundled with PyYAML's wheels; the pure-Python parser is the fallback.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -215,7 +215,7 @@ def _find_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
     return None
 
 
-def locate(root: Node, path: Path, *, key: bool = False) -> tuple[yaml.Mark, int]:
+def locate(root: Node, path: KeyPath, *, key: bool = False) -> tuple[yaml.Mark, int]:
     """The mark of the node at ``path`` and how many parts of the path exist.
 
     A scalar reports its own position, a collection held by a key reports the
@@ -242,9 +242,9 @@ def locate(root: Node, path: Path, *, key: bool = False) -> tuple[yaml.Mark, int
     return mark, len(path)
 
 
-def path_to(root: Node, target: Node) -> Path:
+def path_to(root: Node, target: Node) -> KeyPath:
     """The path from ``root`` to ``target`` (used only to report duplicate keys)."""
-    stack: list[tuple[Node, Path]] = [(root, ())]
+    stack: list[tuple[Node, KeyPath]] = [(root, ())]
     seen: set[int] = set()
     while stack:
         node, path = stack.pop()
@@ -263,7 +263,7 @@ def path_to(root: Node, target: Node) -> Path:
     return ()
 
 
-def node_at(root: Node, path: Path) -> Node | None:
+def node_at(root: Node, path: KeyPath) -> Node | None:
     """The node at ``path``, or None where the path leaves the document."""
     node = root
     for part in path:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from meshlint.core.model.index import Index
 
 PathPart = Union[str, int]  # noqa: UP007 - a runtime alias, valid on 3.10
-Path = tuple[PathPart, ...]
+# Keys and list indexes from a document's root: ("spec", "containers", 0, "env").
+KeyPath = tuple[PathPart, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -35,7 +36,7 @@ class Severity(enum.IntEnum):
         return cls[text.upper()]
 
 
-def json_path(path: Path) -> str:
+def json_path(path: KeyPath) -> str:
     """Render a path as JSONPath: ``$.spec.containers[0].env[3].value``."""
     out = ["$"]
     for part in path:
@@ -88,7 +89,7 @@ class Violation:
     suppression.
     """
 
-    at: Path | Location
+    at: KeyPath | Location
     message: str
     severity: Severity | None = None  # a rule with two levels (J001) picks one here
 

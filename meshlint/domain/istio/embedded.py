@@ -18,7 +18,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode
 
-from meshlint.core.model import Document, Location, ParseError, Path, Violation
+from meshlint.core.model import Document, KeyPath, Location, ParseError, Violation
 from meshlint.core.model.nodes import node_at
 from meshlint.domain.istio.workload import PROXY_CONFIG
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
@@ -36,8 +36,8 @@ def validator(name: str) -> Any:
     return jsonschema.Draft202012Validator(json.loads(text))
 
 
-def _describe(error: Any, what: str) -> Iterator[tuple[Path, str]]:
-    path: Path = tuple(error.absolute_path)
+def _describe(error: Any, what: str) -> Iterator[tuple[KeyPath, str]]:
+    path: KeyPath = tuple(error.absolute_path)
     where = ".".join(str(p) for p in path) or "top level"
     if error.validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
@@ -70,7 +70,7 @@ def _expected(error: Any) -> str:
     return "a value of the documented type"
 
 
-def key_anchor(doc: Document, path: Path) -> Location:
+def key_anchor(doc: Document, path: KeyPath) -> Location:
     """Where the key of ``path`` is written (an unknown field is its key, not its value)."""
     location = doc.locate(path)
     if not path or not isinstance(node_at(doc.node, path[:-1]), MappingNode):
@@ -90,7 +90,7 @@ def _converted(error: Any) -> bool:
 
 
 def validate(
-    data: Any, schema: str, what: str, doc: Document, base: Path = (), operator: bool = False
+    data: Any, schema: str, what: str, doc: Document, base: KeyPath = (), operator: bool = False
 ) -> Iterator[Violation]:
     """Schema violations of ``data`` (found at ``base`` in ``doc``) as anchored Violations."""
     errors = sorted(
@@ -105,7 +105,7 @@ def validate(
             yield Violation(at=at, message=message)
 
 
-def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Violation]:
+def _embedded(doc: Document, path: KeyPath, schema: str, what: str) -> Iterator[Violation]:
     inner = doc.embedded(path)
     if isinstance(inner, ParseError):
         line, column = _within(doc, path, inner.at.line, inner.at.column)
@@ -122,7 +122,7 @@ def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Vio
             yield Violation(at=path, message=f"{what} must be a string holding YAML, not {value!r}")
 
 
-def _within(doc: Document, path: Path, line: int, column: int) -> tuple[int, int]:
+def _within(doc: Document, path: KeyPath, line: int, column: int) -> tuple[int, int]:
     """An error found at the end of the string (an unclosed bracket) is shown on the
     string's last line, not on the host line that follows it."""
     node = node_at(doc.node, path)

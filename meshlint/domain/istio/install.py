@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, Location, Path
+from meshlint.core.model import Document, KeyPath, Location
 from meshlint.domain.istio.proxy import MeshSettings, mesh_settings
 from meshlint.domain.istio.values import (
     Setting,
@@ -68,12 +68,12 @@ def _sampling(value: Any, at: Location) -> Setting | None:
     return Setting(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
 
 
-def _values_facts(doc: Document, values: Any, base: Path, final: bool = False) -> dict[str, Any]:
+def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False) -> dict[str, Any]:
     """Settings in Helm values: an IstioOperator's overrides, or (``final``) the
     merged values a rendered injector ConfigMap carries, where absence means unset."""
     out: dict[str, Any] = {}
     anchor = doc.locate
-    key: Path
+    key: KeyPath
     for key in (("pilot", "traceSampling"), ("traceSampling",)):
         if get_in(values, key) is not None:
             out["pilot_sampling"] = _sampling(get_in(values, key), anchor((*base, *key)))
@@ -85,7 +85,7 @@ def _values_facts(doc: Document, values: Any, base: Path, final: bool = False) -
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
         out["native"] = Setting(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
-    switches: tuple[Path, ...] = (
+    switches: tuple[KeyPath, ...] = (
         ("telemetry", "enabled"),
         ("telemetry", "v2", "enabled"),
         ("telemetry", "v2", "prometheus", "enabled"),
@@ -149,7 +149,7 @@ def declares_control_plane(spec: dict[Any, Any]) -> bool:
 def istio_operator(doc: Document) -> Iterator[InstallFact]:
     spec = mapping_at(doc.data, ("spec",))
     profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"
-    mesh_base: Path = ("spec", "meshConfig")
+    mesh_base: KeyPath = ("spec", "meshConfig")
     cfg = spec.get("meshConfig")
     if not isinstance(cfg, dict) and isinstance(get_in(spec, ("values", "meshConfig")), dict):
         mesh_base, cfg = ("spec", "values", "meshConfig"), get_in(spec, ("values", "meshConfig"))
@@ -270,7 +270,7 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     rate = float_value(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
         facts["pilot_sampling"] = Setting(rate / 100, doc.locate(("spec", "tracing", "sampling")))
-    outbound: Path = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
+    outbound: KeyPath = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
     if isinstance(get_in(doc.data, outbound), str):
         facts["values_outbound"] = Setting(get_in(doc.data, outbound), doc.locate(outbound))
     if str_at(doc.data, ("spec", "telemetry", "type")) == "None":

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlint.core.model import Location, Path
+from meshlint.core.model import KeyPath, Location
 from meshlint.domain.istio.values import Setting, float_value, truthy
 from meshlint.domain.k8s.durations import proto_duration
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at
 
-Anchor = Callable[[Path], Location]
+Anchor = Callable[[KeyPath], Location]
 
 # Istio reads a sampling of 0 as "unset" and values above 100 as its default.
 DEFAULT_SAMPLING = 1.0
@@ -49,7 +49,7 @@ class ProxyDefaults:
         )
 
 
-def proxy_defaults(cfg: Any, anchor: Anchor, base: Path = ()) -> ProxyDefaults:
+def proxy_defaults(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> ProxyDefaults:
     """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``)."""
     if not isinstance(cfg, dict):
         return ProxyDefaults()
@@ -122,7 +122,7 @@ class MeshSettings:
         )
 
 
-def mesh_settings(cfg: Any, anchor: Anchor, base: Path = ()) -> MeshSettings:
+def mesh_settings(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> MeshSettings:
     if not isinstance(cfg, dict):
         return MeshSettings()
     providers = []

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, Location, Path
+from meshlint.core.model import Document, KeyPath, Location
 from meshlint.domain.istio.values import Setting, float_value
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at, str_at, string_map
 
@@ -101,7 +101,7 @@ def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Setting | None
         yield i, context, operation, found
 
 
-def _find_fallback(value: Any, path: Path, doc: Document) -> Setting | None:
+def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Setting | None:
     if isinstance(value, dict):
         if FALLBACK in value:
             flag = value[FALLBACK]
@@ -179,7 +179,7 @@ def scoped_facts(doc: Document) -> Iterator[ScopedFact]:
         yield _sidecar(doc)
 
 
-def host_tag_overrides(doc: Document) -> Iterator[tuple[Path, str]]:
+def host_tag_overrides(doc: Document) -> Iterator[tuple[KeyPath, str]]:
     """Telemetry ``tagOverrides.destination_service`` values taken from the request host."""
     for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
         for j, override in enumerate(list_at(item, ("overrides",))):

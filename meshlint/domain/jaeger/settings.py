@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Path
+from meshlint.core.model import KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger import flags as catalogue
 from meshlint.domain.k8s.objects import Container, containers, get_in, mapping_at, resources_of
@@ -32,7 +32,7 @@ from meshlint.domain.k8s.quantity import Quantity
 class Setting:
     flag: str  # "collector.queue-size"
     value: str | None  # None when unknowable (valueFrom, $(VAR)) or missing
-    path: Path  # what the user edits: the value, the arg, the option
+    path: KeyPath  # what the user edits: the value, the arg, the option
     written: str  # as the user wrote it, for messages
     source: str  # "arg", "env" or "option"
     bare: bool = False  # a flag with no value at all ("--collector.queue-size-memory")
@@ -48,8 +48,8 @@ class Process:
     settings: tuple[Setting, ...]  # rising precedence: env, then args / options
     requests: dict[str, Any]
     limits: dict[str, Any]
-    memory_paths: tuple[Path | None, Path | None]  # (request, limit) value paths
-    resources_path: Path
+    memory_paths: tuple[KeyPath | None, KeyPath | None]  # (request, limit) value paths
+    resources_path: KeyPath
 
     def setting(self, flag: str) -> Setting | None:
         found = None
@@ -124,7 +124,7 @@ def unknowable(value: str) -> bool:
     return "$(" in value or "{{" in value
 
 
-def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[Setting]:
+def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterator[Setting]:
     """``--flag=value``, ``--flag value`` and bare ``--flag`` items of one list."""
     i = 0
     while i < len(items):
@@ -230,7 +230,7 @@ def _render(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def flatten_options(options: Any, base: Path, prefix: str = "") -> Iterator[Setting]:
+def flatten_options(options: Any, base: KeyPath, prefix: str = "") -> Iterator[Setting]:
     """Operator options: nested maps join with ``.``; a list renders one arg per item."""
     if not isinstance(options, dict):
         return
@@ -247,10 +247,12 @@ def flatten_options(options: Any, base: Path, prefix: str = "") -> Iterator[Sett
             yield Setting(name, text, where, f"--{name}={text}", "option", empty=text == "")
 
 
-def _merged(spec: Any, section: str, component_path: Path) -> tuple[dict[str, Any], Path | None]:
+def _merged(
+    spec: Any, section: str, component_path: KeyPath
+) -> tuple[dict[str, Any], KeyPath | None]:
     """Component-level resources first, then ``spec.resources`` (operator util.Merge)."""
     merged: dict[str, Any] = {}
-    where: Path | None = None
+    where: KeyPath | None = None
     for base in (component_path, ("spec",)):
         values = mapping_at(spec, (*base, "resources", section))
         for name, value in values.items():
@@ -280,7 +282,7 @@ def cr_processes(data: Any) -> Iterator[Process]:
         names.append("agent")
     crname = get_in(data, ("metadata", "name"))
     for name in names:
-        path: Path = ("spec", name)
+        path: KeyPath = ("spec", name)
         requests, req_path = _merged(data, "requests", path)
         limits, lim_path = _merged(data, "limits", path)
         options = get_in(data, (*path, "options"))

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from meshlint.core.model import Path
+from meshlint.core.model import KeyPath
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, quantity_of
 
-POD_SPEC_PATHS: dict[str, Path] = {
+POD_SPEC_PATHS: dict[str, KeyPath] = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
     "StatefulSet": ("spec", "template", "spec"),
@@ -32,7 +32,7 @@ POD_SPEC_PATHS: dict[str, Path] = {
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 
 
-def get_in(data: Any, path: Path) -> Any:
+def get_in(data: Any, path: KeyPath) -> Any:
     """The value at ``path``, or None where any step is missing or of the wrong type."""
     for part in path:
         if isinstance(part, int):
@@ -44,17 +44,17 @@ def get_in(data: Any, path: Path) -> Any:
     return data
 
 
-def mapping_at(data: Any, path: Path) -> dict[Any, Any]:
+def mapping_at(data: Any, path: KeyPath) -> dict[Any, Any]:
     value = get_in(data, path)
     return value if isinstance(value, dict) else {}
 
 
-def list_at(data: Any, path: Path) -> list[Any]:
+def list_at(data: Any, path: KeyPath) -> list[Any]:
     value = get_in(data, path)
     return value if isinstance(value, list) else []
 
 
-def str_at(data: Any, path: Path) -> str | None:
+def str_at(data: Any, path: KeyPath) -> str | None:
     value = get_in(data, path)
     return value if isinstance(value, str) else None
 
@@ -70,11 +70,11 @@ def string_map(value: Any) -> dict[str, str]:
     }
 
 
-def pod_spec_path(kind: str) -> Path | None:
+def pod_spec_path(kind: str) -> KeyPath | None:
     return POD_SPEC_PATHS.get(kind)
 
 
-def pod_template_metadata(kind: str) -> Path | None:
+def pod_template_metadata(kind: str) -> KeyPath | None:
     """Where a workload's pod template keeps its metadata (None for a Pod)."""
     spec = POD_SPEC_PATHS.get(kind)
     if spec is None or kind == "Pod":
@@ -98,7 +98,7 @@ class EnvVar:
     name: str
     value: str | None  # None when set through valueFrom
     value_from: dict[str, Any] | None
-    path: Path  # of the entry in the container's env list
+    path: KeyPath  # of the entry in the container's env list
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def resources_of(data: Any) -> Resources:
 class Container:
     """One container of a pod spec, with typed accessors."""
 
-    path: Path  # from the document root
+    path: KeyPath  # from the document root
     data: dict[str, Any]
     role: str  # "container", "init" or "sidecar" (a native sidecar)
 
@@ -165,7 +165,7 @@ class Container:
         return resources_of(self.data.get("resources"))
 
     @property
-    def resources_path(self) -> Path:
+    def resources_path(self) -> KeyPath:
         """Where a missing setting belongs: ``resources``, or the container itself."""
         if isinstance(self.data.get("resources"), dict):
             return (*self.path, "resources")

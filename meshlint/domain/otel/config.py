@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, Location, ParseError, Path, Violation
+from meshlint.core.model import Document, KeyPath, Location, ParseError, Violation
 from meshlint.domain.k8s.objects import get_in, mapping_at
 
 CONFIG_MAP = "ConfigMap"
@@ -58,14 +58,14 @@ class ConfigView:
 
     data: dict[str, Any]
     doc: Document  # the document whose nodes hold the config (maybe embedded)
-    prefix: Path  # where the config starts inside ``doc``
+    prefix: KeyPath  # where the config starts inside ``doc``
     host: Document  # the Kubernetes object: ConfigMap or OpenTelemetryCollector
     key: str | None = None  # the ConfigMap data key
 
-    def locate(self, path: Path) -> Location:
+    def locate(self, path: KeyPath) -> Location:
         return self.doc.locate((*self.prefix, *path))
 
-    def violation(self, path: Path, message: str) -> Violation:
+    def violation(self, path: KeyPath, message: str) -> Violation:
         return Violation(at=self.locate(path), message=message)
 
     def section(self, name: str) -> dict[Any, Any]:
@@ -102,7 +102,7 @@ def _looks_like_config(text: str) -> bool:
     return all(marker in text for marker in _MARKERS)
 
 
-def _embedded(doc: Document, path: Path, key: str | None) -> Iterator[ConfigView | ParseError]:
+def _embedded(doc: Document, path: KeyPath, key: str | None) -> Iterator[ConfigView | ParseError]:
     inner = doc.embedded(path)
     if isinstance(inner, ParseError):
         yield inner
@@ -118,10 +118,10 @@ class Pipeline:
     exporters: tuple[str, ...]
 
     @property
-    def path(self) -> Path:
+    def path(self) -> KeyPath:
         return ("service", "pipelines", self.name)
 
-    def processor_path(self, index: int) -> Path:
+    def processor_path(self, index: int) -> KeyPath:
         return (*self.path, "processors", index)
 
 
@@ -169,14 +169,14 @@ class MemoryLimiter:
     """One ``memory_limiter`` processor's settings (None where unset or unknown)."""
 
     id: str
-    path: Path
+    path: KeyPath
     body: dict[Any, Any]
     limit_mib: int | None
     spike_limit_mib: int | None
     limit_percentage: int | None
     spike_limit_percentage: int | None
 
-    def setting(self, name: str) -> Path:
+    def setting(self, name: str) -> KeyPath:
         return (*self.path, name)
 
     def has(self, name: str) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Path
+from meshlint.core.model import KeyPath
 from meshlint.domain.k8s.quantity import human_bytes
 from meshlint.domain.otel.config import BATCH, ConfigView, component_type, pipelines, unsigned_int
 
@@ -39,7 +39,7 @@ SIZERS = ("requests", "items", "bytes")
 @dataclass(frozen=True, slots=True)
 class Queue:
     exporter: str
-    path: Path  # of the queue mapping
+    path: KeyPath  # of the queue mapping
     body: dict[Any, Any]
     label: str  # "sending_queue" or "queue"
 
@@ -49,7 +49,7 @@ class Estimate:
     """A queue's worst case: ``size`` bytes, or None when nothing bounds it."""
 
     queue: Queue
-    path: Path  # the setting to change
+    path: KeyPath  # the setting to change
     size: int | None
     arithmetic: str
 
