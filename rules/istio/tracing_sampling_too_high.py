@@ -60,12 +60,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.domain.istio import FACT_KINDS, Mesh, Setting, collect, percent
+from meshlint.domain.istio import FACT_KINDS, Located, Mesh, collect, percent
 
 _WHY = "every proxy on a sampled path buffers and exports spans in proportion to traffic"
 
 
-def _violation(what: str, setting: Setting, limit: float) -> Violation:
+def _violation(what: str, setting: Located, limit: float) -> Violation:
     return Violation(
         at=setting.at,
         message=f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "

@@ -72,8 +72,8 @@ from collections.abc import Iterator
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.jaeger import (
     CATALOGUE_VERSIONS,
+    FlagValue,
     Process,
-    Setting,
     container_process,
     cr_processes,
     env_flags,
@@ -99,7 +99,7 @@ def _hint(wrong: str, names: list[str]) -> str:
     return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
 
 
-def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
+def _flag_verdict(process: Process, setting: FlagValue) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
         hint = _hint(setting.flag, list(known_flags(process.component)))

@@ -80,12 +80,12 @@ from meshlint.domain.otel import (
     instrumentation_envs,
     queue_in_effect,
     queue_settings,
-    setting,
+    sdk_setting,
 )
 
 
 def _batch(container: Container, who: str, inherited: Container | None = None) -> Violation | None:
-    batch = setting(container, BSP_BATCH)
+    batch = sdk_setting(container, BSP_BATCH)
     if batch is None:
         return None
     queue = queue_in_effect(container, inherited)

@@ -18,7 +18,7 @@ from meshlint.domain.istio.mesh import (
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
 from meshlint.domain.istio.telemetry import FALLBACK, host_tag_overrides, stats_patches
-from meshlint.domain.istio.values import Setting, falsy, percent, truthy
+from meshlint.domain.istio.values import Located, falsy, percent, truthy
 from meshlint.domain.istio.workload import is_gateway, is_istio_proxy
 
 __all__ = [
@@ -29,9 +29,9 @@ __all__ = [
     "INSTALL_KINDS",
     "MESH_KINDS",
     "Install",
+    "Located",
     "Mesh",
     "Proxy",
-    "Setting",
     "collect",
     "collect_mesh",
     "embedded_config_violations",

@@ -17,7 +17,7 @@ from typing import Any
 from meshlint.core.model import Document, KeyPath, Location
 from meshlint.domain.istio.proxy import MeshSettings, mesh_settings
 from meshlint.domain.istio.values import (
-    Setting,
+    Located,
     falsy,
     float_value,
     prestop_seconds,
@@ -39,18 +39,18 @@ class InstallFact:
     at: Location
     mesh: MeshSettings | None = None  # None: this surface carries no MeshConfig
     mesh_at: Location | None = None
-    pilot_sampling: Setting | None = None  # PILOT_TRACE_SAMPLING in any of its spellings
+    pilot_sampling: Located | None = None  # PILOT_TRACE_SAMPLING in any of its spellings
     # installs istiod; for an IstioOperator, says so (see ``declares_control_plane``)
     control_plane: bool = True
-    prometheus: Setting | None = None  # value False where Prometheus metrics are switched off
-    native: Setting | None = None  # ENABLE_NATIVE_SIDECARS
-    proxy_limit: Setting | None = None  # global.proxy.resources memory limit; "" = none
-    proxy_prestop: Setting | None = None  # global.proxy.lifecycle preStop, seconds
+    prometheus: Located | None = None  # value False where Prometheus metrics are switched off
+    native: Located | None = None  # ENABLE_NATIVE_SIDECARS
+    proxy_limit: Located | None = None  # global.proxy.resources memory limit; "" = none
+    proxy_prestop: Located | None = None  # global.proxy.lifecycle preStop, seconds
     version: tuple[int, int] | None = None
-    values_outbound: Setting | None = (
+    values_outbound: Located | None = (
         None  # global.outboundTrafficPolicy.mode (Istio <= 1.5 values)
     )
-    values_datadog: Setting | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
+    values_datadog: Located | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
 
 
 def _env(items: Any, name: str) -> tuple[int, Any] | None:
@@ -61,11 +61,11 @@ def _env(items: Any, name: str) -> tuple[int, Any] | None:
     return found
 
 
-def _sampling(value: Any, at: Location) -> Setting | None:
+def _sampling(value: Any, at: Location) -> Located | None:
     rate = float_value(value)
     if rate is None:
         return None
-    return Setting(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
+    return Located(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
 
 
 def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
         out["pilot_sampling"] = _sampling(env["PILOT_TRACE_SAMPLING"], at)
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
-        out["native"] = Setting(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
+        out["native"] = Located(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
     switches: tuple[KeyPath, ...] = (
         ("telemetry", "enabled"),
         ("telemetry", "v2", "enabled"),
@@ -92,27 +92,27 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     )
     for key in switches:
         if falsy(get_in(values, key)):
-            out["prometheus"] = Setting(False, anchor((*base, *key)))
+            out["prometheus"] = Located(False, anchor((*base, *key)))
     proxy = mapping_at(values, ("global", "proxy"))
     if "resources" in proxy:
         limit = get_in(proxy, ("resources", "limits", "memory"))
         at = anchor((*base, "global", "proxy", "resources"))
         if limit is not None:
-            out["proxy_limit"] = Setting(str(limit), at)
+            out["proxy_limit"] = Located(str(limit), at)
         elif final or _nulls(proxy["resources"]):
-            out["proxy_limit"] = Setting("", at)
+            out["proxy_limit"] = Located("", at)
     wait = prestop_seconds(proxy.get("lifecycle"), unknown=0.0)
     if wait:
-        out["proxy_prestop"] = Setting(
+        out["proxy_prestop"] = Located(
             wait, anchor((*base, "global", "proxy", "lifecycle", "preStop"))
         )
     mode = get_in(values, ("global", "outboundTrafficPolicy", "mode"))
     if isinstance(mode, str):
-        out["values_outbound"] = Setting(
+        out["values_outbound"] = Located(
             mode, anchor((*base, "global", "outboundTrafficPolicy", "mode"))
         )
     if proxy.get("tracer") == "datadog":
-        out["values_datadog"] = Setting("datadog", anchor((*base, "global", "proxy", "tracer")))
+        out["values_datadog"] = Located("datadog", anchor((*base, "global", "proxy", "tracer")))
     tag = get_in(values, ("global", "tag"))
     if version_of(tag):
         out["version"] = version_of(tag)
@@ -159,7 +159,7 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
     for name, key, read in (
         ("PILOT_TRACE_SAMPLING", "pilot_sampling", _sampling),
-        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Setting(truthy(v), at)),
+        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(truthy(v), at)),
     ):
         found = _env(env, name)
         if found:
@@ -167,9 +167,9 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
             facts[key] = read(found[1], at)
     if "pilot_sampling" not in facts and profile == "demo":  # profile-demo.yaml: traceSampling 100
         where = ("spec", "profile") if "profile" in spec else ("spec", "values", "profile")
-        facts["pilot_sampling"] = Setting(100.0, doc.locate(where))
+        facts["pilot_sampling"] = Located(100.0, doc.locate(where))
     if mesh.default_metrics is not None and "prometheus" not in mesh.default_metrics:
-        facts["prometheus"] = Setting(False, doc.locate((*mesh_base, "defaultProviders")))
+        facts["prometheus"] = Located(False, doc.locate((*mesh_base, "defaultProviders")))
     if version_of(spec.get("tag")):
         facts["version"] = version_of(spec.get("tag"))
     yield InstallFact(
@@ -205,7 +205,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
         mesh = mesh_settings(mesh_doc.data, mesh_doc.locate)
         prom = None
         if mesh.default_metrics is not None and "prometheus" not in mesh.default_metrics:
-            prom = Setting(False, mesh_doc.locate(("defaultProviders",)))
+            prom = Located(False, mesh_doc.locate(("defaultProviders",)))
         yield InstallFact(
             "ConfigMap",
             doc.file.name,
@@ -223,7 +223,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
             return
         facts = _values_facts(doc, values, (), final=True)
         at = doc.locate(("data", "values"))
-        facts = {k: Setting(v.value, at) if isinstance(v, Setting) else v for k, v in facts.items()}
+        facts = {k: Located(v.value, at) if isinstance(v, Located) else v for k, v in facts.items()}
         facts.pop("pilot_sampling", None)  # the injector does not sample; istiod does
         facts.pop("prometheus", None)
         yield InstallFact(
@@ -249,7 +249,7 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
             )
         native = container.env_var("ENABLE_NATIVE_SIDECARS")
         if native and native.value is not None:
-            facts["native"] = Setting(truthy(native.value), doc.locate((*native.path, "value")))
+            facts["native"] = Located(truthy(native.value), doc.locate((*native.path, "value")))
         yield InstallFact(
             "Deployment",
             doc.file.name,
@@ -269,18 +269,18 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     raw = get_in(doc.data, ("spec", "tracing", "sampling"))
     rate = float_value(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
-        facts["pilot_sampling"] = Setting(rate / 100, doc.locate(("spec", "tracing", "sampling")))
+        facts["pilot_sampling"] = Located(rate / 100, doc.locate(("spec", "tracing", "sampling")))
     outbound: KeyPath = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
     if isinstance(get_in(doc.data, outbound), str):
-        facts["values_outbound"] = Setting(get_in(doc.data, outbound), doc.locate(outbound))
+        facts["values_outbound"] = Located(get_in(doc.data, outbound), doc.locate(outbound))
     if str_at(doc.data, ("spec", "telemetry", "type")) == "None":
-        facts["prometheus"] = Setting(False, doc.locate(("spec", "telemetry", "type")))
+        facts["prometheus"] = Located(False, doc.locate(("spec", "telemetry", "type")))
     memory = get_in(
         doc.data, ("spec", "proxy", "runtime", "container", "resources", "limits", "memory")
     )
     if memory is not None:
         path = ("spec", "proxy", "runtime", "container", "resources")
-        facts["proxy_limit"] = Setting(str(memory), doc.locate(path))
+        facts["proxy_limit"] = Located(str(memory), doc.locate(path))
     yield InstallFact(
         "ServiceMeshControlPlane",
         doc.file.name,

@@ -39,7 +39,7 @@ from meshlint.domain.istio.proxy import (
     ProxyDefaults,
 )
 from meshlint.domain.istio.telemetry import ScopedFact, scoped_facts
-from meshlint.domain.istio.values import Setting, falsy, truthy
+from meshlint.domain.istio.values import Located, falsy, truthy
 from meshlint.domain.istio.workload import WorkloadFact, workload_facts
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS
 
@@ -83,11 +83,11 @@ class Proxy:
     drain: float
     exit_on_zero: bool
     native: bool
-    memory_limit: Setting | None  # value "" or None: no limit
+    memory_limit: Located | None  # value "" or None: no limit
     prestop: float  # the proxy's own preStop, seconds
 
     @property
-    def drain_at(self) -> Setting | None:
+    def drain_at(self) -> Located | None:
         return self.config.drain
 
 
@@ -172,7 +172,7 @@ class Mesh:
                 return found
         return [Install()]
 
-    def mesh_sampling(self, install: Install) -> tuple[float, Setting | None, bool]:
+    def mesh_sampling(self, install: Install) -> tuple[float, Located | None, bool]:
         """(rate, where, from Telemetry) for proxies with no override of their own."""
         for fact in self.mesh_scoped("Telemetry"):
             if fact.sampling is not None:
@@ -284,15 +284,15 @@ class Mesh:
         version = install.version
         return version is not None and version >= (1, 27) and self.kube >= (1, 33)
 
-    def _memory_limit(self, w: WorkloadFact, install: Install) -> Setting | None:
+    def _memory_limit(self, w: WorkloadFact, install: Install) -> Located | None:
         box = w.proxy_container
         if box is not None and (box.memory_limit or not box.auto):
-            return Setting(box.memory_limit or "", box.resources_at)
+            return Located(box.memory_limit or "", box.resources_at)
         if w.resource_annotations:  # the annotations replace global.proxy.resources
-            return w.memory_limit or Setting("", w.at)
+            return w.memory_limit or Located("", w.at)
         if install.proxy_limit is not None:
             return install.proxy_limit
-        return Setting(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
+        return Located(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
 
 
 class _DocumentMemo:

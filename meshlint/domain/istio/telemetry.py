@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlint.core.model import Document, KeyPath, Location
-from meshlint.domain.istio.values import Setting, float_value
+from meshlint.domain.istio.values import Located, float_value
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at, str_at, string_map
 
 FALLBACK = "disable_host_header_fallback"
@@ -31,11 +31,11 @@ class ScopedFact:
     namespace: str | None
     selector: Mapping[str, str] | None  # None: the whole namespace (or mesh, in the root)
     at: Location
-    sampling: Setting | None = None  # Telemetry tracing randomSamplingPercentage
-    tracing_providers: tuple[Setting, ...] = ()  # provider names, where they are referenced
+    sampling: Located | None = None  # Telemetry tracing randomSamplingPercentage
+    tracing_providers: tuple[Located, ...] = ()  # provider names, where they are referenced
     clears_outbound_fallback: bool = False  # removes destination_service or the fallback
     registry_only: bool = False  # Sidecar outboundTrafficPolicy REGISTRY_ONLY
-    exit_on_zero: Setting | None = None  # ProxyConfig CR environmentVariables
+    exit_on_zero: Located | None = None  # ProxyConfig CR environmentVariables
 
 
 def _selector(data: Any) -> Mapping[str, str] | None:
@@ -56,12 +56,12 @@ def _telemetry(doc: Document) -> ScopedFact:
             continue
         rate = float_value(item.get("randomSamplingPercentage"))
         if rate is not None and sampling is None:
-            sampling = Setting(rate, doc.locate(("spec", "tracing", i, "randomSamplingPercentage")))
+            sampling = Located(rate, doc.locate(("spec", "tracing", i, "randomSamplingPercentage")))
         for j, provider in enumerate(list_at(item, ("providers",))):
             name = provider.get("name") if isinstance(provider, dict) else None
             if isinstance(name, str):
                 at = doc.locate(("spec", "tracing", i, "providers", j, "name"))
-                providers.append(Setting(name, at))
+                providers.append(Located(name, at))
     clears = False
     for item in list_at(doc.data, ("spec", "metrics")):
         for override in list_at(item, ("overrides",)):
@@ -84,7 +84,7 @@ def _telemetry(doc: Document) -> ScopedFact:
     )
 
 
-def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Setting | None]]:
+def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Located | None]]:
     """(patch index, context, operation, fallback setting) of each istio.stats patch."""
     for i, patch in enumerate(list_at(doc.data, ("spec", "configPatches"))):
         if not isinstance(patch, dict):
@@ -101,11 +101,11 @@ def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Setting | None
         yield i, context, operation, found
 
 
-def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Setting | None:
+def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Located | None:
     if isinstance(value, dict):
         if FALLBACK in value:
             flag = value[FALLBACK]
-            return Setting(
+            return Located(
                 flag is True or str(flag).lower() == "true", doc.locate((*path, FALLBACK))
             )
         for key, item in value.items():
@@ -120,7 +120,7 @@ def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Setting | None:
     elif isinstance(value, str) and FALLBACK in value:
         match = _FALLBACK_JSON.search(value)  # Wasm-era configs keep JSON in a string
         if match:
-            return Setting(match.group(1).lower() == "true", doc.locate(path))
+            return Located(match.group(1).lower() == "true", doc.locate(path))
     return None
 
 
@@ -155,7 +155,7 @@ def _proxy_config(doc: Document) -> ScopedFact:
     found = None
     if "EXIT_ON_ZERO_ACTIVE_CONNECTIONS" in env:
         path = ("spec", "environmentVariables", "EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
-        found = Setting(
+        found = Located(
             str(env["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]).lower() == "true", doc.locate(path)
         )
     return ScopedFact(

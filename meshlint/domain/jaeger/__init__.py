@@ -7,8 +7,8 @@ from meshlint.domain.jaeger.agents import AgentHost, agent_host_of, agent_pods, 
 from meshlint.domain.jaeger.flags import CATALOGUE_VERSIONS
 from meshlint.domain.jaeger.queues import CollectorQueue, UdpQueue, agent_queues, collector_queue
 from meshlint.domain.jaeger.settings import (
+    FlagValue,
     Process,
-    Setting,
     container_process,
     cr_processes,
     env_flags,
@@ -22,8 +22,8 @@ __all__ = [
     "CATALOGUE_VERSIONS",
     "AgentHost",
     "CollectorQueue",
+    "FlagValue",
     "Process",
-    "Setting",
     "UdpQueue",
     "agent_host_of",
     "agent_pods",

@@ -29,7 +29,9 @@ from meshlint.domain.k8s.quantity import Quantity
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
+class FlagValue:
+    """One Jaeger flag as a process receives it: from an arg, an env var or a CR option."""
+
     flag: str  # "collector.queue-size"
     value: str | None  # None when unknowable (valueFrom, $(VAR)) or missing
     path: KeyPath  # what the user edits: the value, the arg, the option
@@ -45,13 +47,13 @@ class Process:
 
     component: Component
     label: str  # 'container "collector"' or 'Jaeger "prod" collector'
-    settings: tuple[Setting, ...]  # rising precedence: env, then args / options
+    settings: tuple[FlagValue, ...]  # rising precedence: env, then args / options
     requests: dict[str, Any]
     limits: dict[str, Any]
     memory_paths: tuple[KeyPath | None, KeyPath | None]  # (request, limit) value paths
     resources_path: KeyPath
 
-    def setting(self, flag: str) -> Setting | None:
+    def setting(self, flag: str) -> FlagValue | None:
         found = None
         for s in self.settings:
             if s.flag == flag:
@@ -124,7 +126,7 @@ def unknowable(value: str) -> bool:
     return "$(" in value or "{{" in value
 
 
-def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterator[Setting]:
+def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterator[FlagValue]:
     """``--flag=value``, ``--flag value`` and bare ``--flag`` items of one list."""
     i = 0
     while i < len(items):
@@ -137,7 +139,7 @@ def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterato
             continue
         name, eq, value = text[2:].partition("=")
         if eq:
-            yield Setting(
+            yield FlagValue(
                 name,
                 None if unknowable(value) else value,
                 (*base, i - 1),
@@ -156,7 +158,7 @@ def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterato
         if takes_next:
             value = str(following)
             i += 1
-            yield Setting(
+            yield FlagValue(
                 name,
                 None if unknowable(value) else value,
                 (*base, i - 1),
@@ -164,12 +166,12 @@ def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterato
                 "arg",
             )
         elif kind == "b":
-            yield Setting(name, "true", (*base, i - 1), text, "arg")
+            yield FlagValue(name, "true", (*base, i - 1), text, "arg")
         else:
-            yield Setting(name, None, (*base, i - 1), text, "arg", bare=True)
+            yield FlagValue(name, None, (*base, i - 1), text, "arg", bare=True)
 
 
-def container_settings(container: Container, component: Component) -> list[Setting]:
+def container_settings(container: Container, component: Component) -> list[FlagValue]:
     by_env = env_flags(component)
     out = []
     for var in container.env():
@@ -178,7 +180,7 @@ def container_settings(container: Container, component: Component) -> list[Setti
             continue
         value = var.value if var.value is not None and not unknowable(var.value) else None
         path = (*var.path, "value") if var.value is not None else var.path
-        out.append(Setting(flag, value, path, f"{var.name}={var.value or '...'}", "env"))
+        out.append(FlagValue(flag, value, path, f"{var.name}={var.value or '...'}", "env"))
     for field in ("command", "args"):
         items = get_in(container.data, (field,))
         if isinstance(items, list):
@@ -230,7 +232,7 @@ def _render(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def flatten_options(options: Any, base: KeyPath, prefix: str = "") -> Iterator[Setting]:
+def flatten_options(options: Any, base: KeyPath, prefix: str = "") -> Iterator[FlagValue]:
     """Operator options: nested maps join with ``.``; a list renders one arg per item."""
     if not isinstance(options, dict):
         return
@@ -244,7 +246,7 @@ def flatten_options(options: Any, base: KeyPath, prefix: str = "") -> Iterator[S
         for i, item in items:
             text = _render(item)
             where = path if i is None else (*path, i)
-            yield Setting(name, text, where, f"--{name}={text}", "option", empty=text == "")
+            yield FlagValue(name, text, where, f"--{name}={text}", "option", empty=text == "")
 
 
 def _merged(

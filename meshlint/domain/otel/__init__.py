@@ -31,7 +31,7 @@ from meshlint.domain.otel.sdk import (
     instrumentation_envs,
     queue_in_effect,
     queue_settings,
-    setting,
+    sdk_setting,
 )
 
 __all__ = [
@@ -63,6 +63,6 @@ __all__ = [
     "queue_in_effect",
     "queue_settings",
     "queues",
-    "setting",
+    "sdk_setting",
     "views",
 ]
