@@ -28,8 +28,22 @@ def same_namespace(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
-def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    """A label selector matches: every pair is in ``labels`` (an empty one matches nothing)."""
+def selects(
+    selector: Mapping[str, str] | None,
+    labels: Mapping[str, str],
+    *,
+    absent_selects_all: bool = False,
+) -> bool:
+    """Whether an equality label selector selects an object with ``labels``.
+
+    Every pair must be in ``labels``. An empty selector selects nothing, as a
+    Kubernetes Service's empty ``spec.selector`` selects no pods. An absent one
+    (None) selects nothing either, unless ``absent_selects_all``: a policy that
+    names no workload applies to its whole namespace (Istio's
+    ``workloadSelector`` and ``selector``).
+    """
+    if selector is None:
+        return absent_selects_all
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
@@ -61,5 +75,5 @@ class Index:
             for e in entries
             if e.pod_labels
             and same_namespace(e.resource.namespace, selector_of.resource.namespace)
-            and selects(selector_of.selector or {}, e.pod_labels)
+            and selects(selector_of.selector, e.pod_labels)
         ]

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Context, Document, Index
+from meshlint.core.model import Context, Document, Index, selects
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.install import InstallFact, install_facts
 from meshlint.domain.istio.proxy import (
@@ -158,8 +158,9 @@ class Mesh:
     def applying(self, kind: str, w: WorkloadFact) -> list[ScopedFact]:
         """Resources of ``kind`` that apply to ``w``, most specific first."""
         local = self._by_namespace.get((kind, w.resource.namespace), [])
-        own = [f for f in local if f.selector and labels_match(f.selector, w.labels)]
-        space = [f for f in local if f.selector is None]
+        applying = [f for f in local if selects(f.selector, w.labels, absent_selects_all=True)]
+        own = [f for f in applying if f.selector is not None]
+        space = [f for f in applying if f.selector is None]
         seen = {id(f) for f in space}
         return own + space + [f for f in self.mesh_scoped(kind) if id(f) not in seen]
 
@@ -352,10 +353,6 @@ def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
 
 def _precedence(part: InstallFact) -> tuple[bool, int]:
     return part.mesh is None, -part.at.line if part.surface == "IstioOperator" else 0
-
-
-def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
 
 
 def _ancestors(file: str) -> list[str]:
