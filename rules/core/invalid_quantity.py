@@ -58,8 +58,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS
 from meshlint.domain.k8s import (
-    ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
     KeyPath,
     QuantityError,
@@ -123,7 +123,7 @@ def _pod(doc: Document) -> Iterator[Violation]:
             yield from check_value(size, "memory", (*spec, "volumes", i, "emptyDir", "sizeLimit"))
     meta = pod_template_metadata(kind) or ("metadata",)
     annotations = mapping_at(data, (*meta, "annotations"))
-    for (_, resource), annotation in ISTIO_PROXY_ANNOTATIONS.items():
+    for (_, resource), annotation in PROXY_RESOURCE_ANNOTATIONS.items():
         if annotation in annotations:
             path = (*meta, "annotations", annotation)
             yield from check_value(annotations[annotation], resource, path)

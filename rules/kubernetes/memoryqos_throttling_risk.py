@@ -61,14 +61,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS, proxy_resources
 from meshlint.domain.k8s import (
-    ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
     KeyPath,
     Resources,
     containers,
     human_bytes,
-    istio_proxy_resources,
     memory_high,
     pod_annotations,
     pod_template_metadata,
@@ -106,7 +105,7 @@ def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     kind = doc.kind
     found = [(c, c.resources) for c in containers(doc.data, kind)]
-    proxy = istio_proxy_resources(pod_annotations(doc.data, kind))
+    proxy = proxy_resources(pod_annotations(doc.data, kind))
     qos = qos_class([r for _, r in found] + ([proxy] if proxy else []))
     for container, res in found:
         path = (*container.path, "resources", "requests", "memory")
@@ -115,7 +114,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             yield verdict
     if proxy is not None:
         meta = pod_template_metadata(kind) or ("metadata",)
-        path = (*meta, "annotations", ISTIO_PROXY_ANNOTATIONS[("requests", "memory")])
+        path = (*meta, "annotations", PROXY_RESOURCE_ANNOTATIONS[("requests", "memory")])
         verdict = _verdict("The injected istio-proxy", proxy, path, ctx, qos)
         if verdict is not None:
             yield verdict

@@ -19,7 +19,12 @@ from meshlint.domain.istio.mesh import (
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
 from meshlint.domain.istio.telemetry import FALLBACK, host_tag_overrides, stats_patches
 from meshlint.domain.istio.values import Located, falsy, percent, truthy
-from meshlint.domain.istio.workload import is_gateway, is_istio_proxy
+from meshlint.domain.istio.workload import (
+    PROXY_RESOURCE_ANNOTATIONS,
+    is_gateway,
+    is_istio_proxy,
+    proxy_resources,
+)
 
 __all__ = [
     "DEFAULT_DRAIN_SECONDS",
@@ -28,6 +33,7 @@ __all__ = [
     "FALLBACK",
     "INSTALL_KINDS",
     "MESH_KINDS",
+    "PROXY_RESOURCE_ANNOTATIONS",
     "Install",
     "Located",
     "Mesh",
@@ -41,6 +47,7 @@ __all__ = [
     "is_gateway",
     "is_istio_proxy",
     "percent",
+    "proxy_resources",
     "stats_patches",
     "truthy",
 ]

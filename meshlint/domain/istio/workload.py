@@ -16,26 +16,29 @@ from meshlint.domain.istio.proxy import ProxyDefaults, proxy_defaults
 from meshlint.domain.istio.values import Located, float_value, prestop_seconds, truthy
 from meshlint.domain.k8s.objects import (
     Container,
+    Resources,
     containers,
     get_in,
     pod_annotations,
     pod_labels,
     pod_spec_path,
     pod_template_metadata,
+    resources_of,
 )
 
 INJECT = "sidecar.istio.io/inject"
 REVISION = "istio.io/rev"
 NATIVE = "sidecar.istio.io/nativeSidecar"
 PROXY_CONFIG = "proxy.istio.io/config"
-MEMORY = "sidecar.istio.io/proxyMemory"
-MEMORY_LIMIT = "sidecar.istio.io/proxyMemoryLimit"
-_RESOURCE_ANNOTATIONS = (
-    "sidecar.istio.io/proxyCPU",
-    "sidecar.istio.io/proxyCPULimit",
-    MEMORY,
-    MEMORY_LIMIT,
-)
+# The injected proxy's resources, by (section, resource): as a whole they replace
+# global.proxy.resources (the injection template's rule)
+PROXY_RESOURCE_ANNOTATIONS = {
+    ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
+    ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
+    ("requests", "memory"): "sidecar.istio.io/proxyMemory",
+    ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
+}
+MEMORY_LIMIT = PROXY_RESOURCE_ANNOTATIONS[("limits", "memory")]
 PROXY_KINDS = frozenset({Component.ISTIO_PROXY})
 
 
@@ -70,6 +73,17 @@ class WorkloadFact:
     host_network: bool = False
     app_containers: int = 0
     intercepts: bool = True  # False when no inbound or outbound traffic is redirected
+
+
+def proxy_resources(annotations: Mapping[str, str]) -> Resources | None:
+    """Resources of an injected istio-proxy set by pod annotations, if any."""
+    if not any(a in annotations for a in PROXY_RESOURCE_ANNOTATIONS.values()):
+        return None
+    found: dict[str, dict[str, str]] = {"requests": {}, "limits": {}}
+    for (section, name), annotation in PROXY_RESOURCE_ANNOTATIONS.items():
+        if annotation in annotations:
+            found[section][name] = annotations[annotation]
+    return resources_of(found)
 
 
 def is_istio_proxy(c: Container) -> bool:
@@ -171,7 +185,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         revision,
         native,
         proxy,
-        any(a in annotations for a in _RESOURCE_ANNOTATIONS),
+        any(a in annotations for a in PROXY_RESOURCE_ANNOTATIONS.values()),
         limit,
         grace,
         app_prestop,

@@ -7,14 +7,12 @@ from meshlint.core.model import KeyPath
 from meshlint.core.model.index import same_namespace, selects
 from meshlint.domain.k8s.durations import collector_duration, duration_text
 from meshlint.domain.k8s.objects import (
-    ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
     Container,
     EnvVar,
     Resources,
     containers,
     get_in,
-    istio_proxy_resources,
     list_at,
     mapping_at,
     memory_high,
@@ -30,7 +28,6 @@ from meshlint.domain.k8s.objects import (
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, human_bytes, quantity_of
 
 __all__ = [
-    "ISTIO_PROXY_ANNOTATIONS",
     "WORKLOAD_KINDS",
     "Container",
     "EnvVar",
@@ -43,7 +40,6 @@ __all__ = [
     "duration_text",
     "get_in",
     "human_bytes",
-    "istio_proxy_resources",
     "list_at",
     "mapping_at",
     "memory_high",

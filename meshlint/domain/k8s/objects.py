@@ -237,25 +237,6 @@ def qos_class(all_resources: list[Resources]) -> str:
     return "Guaranteed"
 
 
-ISTIO_PROXY_ANNOTATIONS = {
-    ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
-    ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
-    ("requests", "memory"): "sidecar.istio.io/proxyMemory",
-    ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
-}
-
-
-def istio_proxy_resources(annotations: Mapping[str, str]) -> Resources | None:
-    """Resources of an injected istio-proxy set by pod annotations, if any."""
-    if not any(a in annotations for a in ISTIO_PROXY_ANNOTATIONS.values()):
-        return None
-    found: dict[str, dict[str, str]] = {"requests": {}, "limits": {}}
-    for (section, name), annotation in ISTIO_PROXY_ANNOTATIONS.items():
-        if annotation in annotations:
-            found[section][name] = annotations[annotation]
-    return resources_of(found)
-
-
 PAGE_SIZE = 4096
 
 
