@@ -65,7 +65,7 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
 from meshlint.domain.components import component_of
-from meshlint.domain.golang import OFF, Malformed, gomemlimit_of, is_substituted, parse_gomemlimit
+from meshlint.domain.golang import OFF, Malformed, gomemlimit_of, parse_gomemlimit
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     Container,
@@ -73,6 +73,7 @@ from meshlint.domain.k8s import (
     Quantity,
     containers,
     get_in,
+    has_variable_reference,
     human_bytes,
 )
 
@@ -115,7 +116,7 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
             f"the garbage collector never engages before the OOM kill; use about {percent}% "
             f"({_recommend(limit, percent)})",
         )
-    if is_substituted(var.value):
+    if has_variable_reference(var.value):
         return None
     try:
         soft = parse_gomemlimit(var.value)

@@ -59,17 +59,16 @@ from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.golang import (
     Malformed,
     gomemlimit_of,
-    is_substituted,
     parse_gomemlimit,
     suggestion,
 )
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, has_variable_reference
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for container in containers(doc.data, doc.kind):
         var = gomemlimit_of(container)
-        if var is None or var.value is None or is_substituted(var.value):
+        if var is None or var.value is None or has_variable_reference(var.value):
             continue
         try:
             parse_gomemlimit(var.value)

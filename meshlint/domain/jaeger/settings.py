@@ -24,7 +24,14 @@ from typing import Any
 from meshlint.core.model import KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger import flags as catalogue
-from meshlint.domain.k8s.objects import Container, containers, get_in, mapping_at, resources_of
+from meshlint.domain.k8s.objects import (
+    Container,
+    containers,
+    get_in,
+    has_variable_reference,
+    mapping_at,
+    resources_of,
+)
 from meshlint.domain.k8s.quantity import Quantity
 
 
@@ -123,7 +130,8 @@ def owns_env(name: str) -> bool:
 
 
 def unknowable(value: str) -> bool:
-    return "$(" in value or "{{" in value
+    """A ``$(VAR)`` reference or an unrendered Helm template: not known from the manifest."""
+    return has_variable_reference(value) or "{{" in value
 
 
 def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterator[FlagValue]:

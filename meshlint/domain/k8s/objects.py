@@ -93,6 +93,13 @@ def pod_labels(data: Any, kind: str) -> dict[str, str]:
     return string_map(get_in(data, (*meta, "labels")))
 
 
+def has_variable_reference(text: str) -> bool:
+    """Whether ``text`` (an env value, a command or args item) holds a ``$(VAR)``
+    reference, which the kubelet expands from the container's env: its value is
+    not known from the manifest (kubernetes ``third_party/forked/golang/expansion``)."""
+    return "$(" in text
+
+
 @dataclass(frozen=True)
 class EnvVar:
     name: str

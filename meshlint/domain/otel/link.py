@@ -27,13 +27,13 @@ from meshlint.domain.golang.runtime import (
     OFF,
     Malformed,
     gomemlimit_of,
-    is_substituted,
     parse_gomemlimit,
 )
 from meshlint.domain.k8s.objects import (
     Container,
     containers,
     get_in,
+    has_variable_reference,
     list_at,
     pod_spec_path,
     resources_of,
@@ -61,7 +61,7 @@ class Budget:
 
 def _gomemlimit(container: Container) -> tuple[int | None, str | None]:
     var = gomemlimit_of(container)
-    if var is None or var.value is None or is_substituted(var.value):
+    if var is None or var.value is None or has_variable_reference(var.value):
         return None, None
     try:
         soft = parse_gomemlimit(var.value)
