@@ -96,7 +96,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
+from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
 from meshlint.domain.otel import (
     COLLECTOR_CR,
@@ -112,6 +112,7 @@ from meshlint.domain.otel import (
     queues,
     views,
 )
+from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +126,7 @@ class Held:
 
 
 def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
-    span: int = ctx.params["span-size-bytes"]
-    overhead: int = ctx.params["span-overhead-bytes"]
+    span, overhead = span_cost(ctx.params)
     if span <= 0 or overhead < 0:
         return
     for queue in queues(view):
@@ -199,19 +199,7 @@ RULE = Rule(
     collect=collect,
     check_run=check_run,
     params=(
-        Param(
-            name="span-size-bytes",
-            type=int,
-            default=1024,
-            help="serialized bytes of an average span",
-            minimum=1,
-        ),
-        Param(
-            name="span-overhead-bytes",
-            type=int,
-            default=4096,
-            help="heap bytes of a decoded span beyond its size",
-            minimum=0,
-        ),
+        SPAN_SIZE,
+        SPAN_OVERHEAD,
     ),
 )
