@@ -89,16 +89,14 @@ from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, collector_duration
 from meshlint.domain.otel import (
     COLLECTOR_CR,
-    CONFIG_MAP,
     HOST_KINDS,
     Budget,
     ConfigView,
     MemoryLimiter,
+    collect_linked,
     cr_budget,
-    hosted,
-    link,
+    linked_items,
     memory_limiters,
-    mounts,
     views,
 )
 
@@ -196,20 +194,20 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
                 yield from _against(_limits(view, limiter), cr_budget(doc))
 
 
+def _config_limits(view: ConfigView) -> Iterator[Limits]:
+    for limiter in memory_limiters(view):
+        yield _limits(view, limiter)
+
+
 def collect(doc: Document, ctx: Context) -> Iterator[object]:
     """ConfigMap limiters and the pods that mount ConfigMaps, for check_run."""
-    if doc.kind != CONFIG_MAP:
-        yield from mounts(doc)
-        return
-    for view in views(doc):
-        for limiter in memory_limiters(view):
-            yield hosted(view, _limits(view, limiter))
+    yield from collect_linked(doc, _config_limits)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    for fact, budgets in link(ctx.facts):
-        for budget in budgets:
-            yield from _against(fact.item, budget)
+    for limits, budget in linked_items(ctx.facts):
+        if budget is not None:  # a config no pod mounts has no container to judge against
+            yield from _against(limits, budget)
 
 
 RULE = Rule(

@@ -100,15 +100,13 @@ from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
 from meshlint.domain.otel import (
     COLLECTOR_CR,
-    CONFIG_MAP,
     HOST_KINDS,
     Budget,
     ConfigView,
+    collect_linked,
     cr_budget,
     estimate,
-    hosted,
-    link,
-    mounts,
+    linked_items,
     queues,
     views,
 )
@@ -172,20 +170,14 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[object]:
-    if doc.kind != CONFIG_MAP:
-        yield from mounts(doc)
-        return
-    for view in views(doc):
-        for held in _estimates(view, ctx):
-            yield hosted(view, held)
+    yield from collect_linked(doc, lambda view: _estimates(view, ctx))
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    for fact, budgets in link(ctx.facts):
-        for budget in budgets or (None,):
-            verdict = _judge(fact.item, budget)
-            if verdict is not None:
-                yield verdict
+    for held, budget in linked_items(ctx.facts):
+        verdict = _judge(held, budget)
+        if verdict is not None:
+            yield verdict
 
 
 RULE = Rule(

@@ -21,7 +21,7 @@ from meshlint.domain.otel.config import (
     pipelines,
     views,
 )
-from meshlint.domain.otel.link import Budget, cr_budget, hosted, link, mounts
+from meshlint.domain.otel.link import Budget, collect_linked, cr_budget, linked_items
 from meshlint.domain.otel.queue import estimate, queues
 from meshlint.domain.otel.sdk import (
     BSP_BATCH,
@@ -49,16 +49,15 @@ __all__ = [
     "ConfigView",
     "MemoryLimiter",
     "Pipeline",
+    "collect_linked",
     "component_type",
     "config_parse_errors",
     "cr_budget",
     "estimate",
     "fed_by_connectors_only",
-    "hosted",
     "instrumentation_envs",
-    "link",
+    "linked_items",
     "memory_limiters",
-    "mounts",
     "pipelines",
     "queue_in_effect",
     "queue_settings",

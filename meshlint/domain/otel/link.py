@@ -6,7 +6,8 @@ that mounts it does, possibly in another file linted by another worker. So
 cross-object rules ``collect`` two kinds of small facts, ``Mount`` (a container
 that mounts a ConfigMap, with its budget) and ``Hosted`` (a rule's finding
 candidate inside a ConfigMap's config), and ``link`` joins them once every file
-was read.
+was read. ``collect_linked`` and ``linked_items`` are that skeleton for a rule:
+it says only what it reads from a config and how it judges one item.
 
 Several pods can mount a ConfigMap of the same name (unrelated Helm examples
 rendered into ``default``); the nearest ones win: same file, then the longest
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ from meshlint.domain.k8s.objects import (
     resources_of,
 )
 from meshlint.domain.k8s.quantity import human_bytes
-from meshlint.domain.otel.config import ConfigView
+from meshlint.domain.otel.config import CONFIG_MAP, ConfigView, views
 
 _COLLECTORS = (Component.OTEL_COLLECTOR, Component.JAEGER_V2)
 
@@ -209,3 +210,24 @@ def link(facts: Iterable[Any]) -> Iterator[tuple[Hosted, Sequence[Budget]]]:
         best = max(_nearness(fact.file, m.file) for m in candidates)
         near = [m.budget for m in candidates if _nearness(fact.file, m.file) == best]
         yield fact, list(dict.fromkeys(near))
+
+
+def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) -> Iterator[Any]:
+    """The ``collect`` of a rule that judges ConfigMap configs against the pods that
+    mount them: a workload's ``Mount`` facts, and ``items(view)`` of each config a
+    ConfigMap holds, as ``Hosted`` facts."""
+    if doc.kind != CONFIG_MAP:
+        yield from mounts(doc)
+        return
+    for view in views(doc):
+        for item in items(view):
+            yield hosted(view, item)
+
+
+def linked_items(facts: Iterable[Any]) -> Iterator[tuple[Any, Budget | None]]:
+    """What ``collect_linked`` gathered, joined: each item with each budget of the
+    nearest pods that mount its ConfigMap, or once with None when no pod in the
+    run mounts it."""
+    for fact, budgets in link(facts):
+        for budget in budgets or (None,):
+            yield fact.item, budget
