@@ -20,7 +20,7 @@ from typing import Any
 
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import parse_bytes
-from meshlint.core.model import Document, Entry, Index, Location, Violation
+from meshlint.core.model import Collect, Context, Document, Entry, Index, Location, Violation
 from meshlint.core.model.nodes import stack_headroom
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
@@ -66,9 +66,6 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
     kind = doc.kind
-    # Rules of one pack share a collect function (every Istio rule asks the same
-    # mesh facts): gather them once per document and parameters.
-    collected: dict[tuple[Any, ...], list[Any]] = {}
     for active in plan.rules:
         rule = active.rule
         if not rule.applies_to(kind):
@@ -78,17 +75,21 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
                 for violation in rule.check(doc, active.context):
                     report.candidates.append(_place(active, doc, violation))
             if rule.collect is not None:
-                ctx = active.context
-                key = (rule.collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
-                if key not in collected:
-                    collected[key] = list(rule.collect(doc, ctx))
-                report.facts[rule.id].extend(collected[key])
+                report.facts[rule.id].extend(_collected(doc, rule.collect, active.context))
         except Exception as exc:  # a rule bug must not end the run or hide other findings
             line, column = doc.position(())
             report.errors.append(
                 f"{doc.file.name}:{line}:{column}: internal error in rule {rule.id} "
                 f"({rule.slug}) on {doc.resource}: {type(exc).__name__}: {exc}"
             )
+    doc.forget_memo()
+
+
+def _collected(doc: Document, collect: Collect, ctx: Context) -> list[Any]:
+    """Rules of one pack share a collect function (every Istio rule asks the same
+    mesh facts): it runs once per document and parameters."""
+    key = (collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
+    return doc.memo(key, lambda: list(collect(doc, ctx)))
 
 
 def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Candidate:

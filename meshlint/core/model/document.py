@@ -10,10 +10,10 @@ the host file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -32,6 +32,7 @@ from meshlint.core.model.values import KeyPath, Location, Resource, json_path
 # Turns a (0-based line, 0-based column) inside an embedded config into the host
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,10 @@ class Document:
     host: Document | None = None  # set on configs embedded in a string
     host_path: KeyPath = ()
     mapper: Mapper | None = None
-    # embedded configs parsed and places located so far: several rules ask alike
+    # embedded configs parsed, places located and memo values so far: several rules ask alike
     _embedded: dict[KeyPath, Any] = field(default_factory=dict, repr=False, compare=False)
     _located: dict[KeyPath, Location] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
@@ -127,6 +129,24 @@ class Document:
                 document=root.number,
             )
         return found
+
+    def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """``factory()``, computed once per document and ``key``.
+
+        The engine runs every rule on a document before the next one, and rules
+        of one pack ask the same questions about it (its collected facts, the
+        Istio mesh it describes on its own): the answer is worked out once, and
+        kept until ``forget_memo`` or the document's end.
+        """
+        if key not in self._memo:
+            self._memo[key] = factory()
+        found: T = self._memo[key]
+        return found
+
+    def forget_memo(self) -> None:
+        """Drop the memo values once no rule will ask again (every rule has run):
+        a large file's documents then hold no more than their own data."""
+        self._memo.clear()
 
     def embedded(self, path: KeyPath) -> Document | ParseError | None:
         """Parse the YAML string at ``path`` as a config with host positions.

@@ -24,7 +24,6 @@ finding needs every candidate to agree (no false positive from a guess).
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -58,18 +57,20 @@ MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deploym
 
 def document_facts(doc: Document) -> tuple[Any, ...]:
     """Everything the Istio rules read from one document (installs, mesh resources,
-    workloads). Read once per document: see ``_DocumentMemo``."""
-    return (*install_facts(doc), *scoped_facts(doc), *workload_facts(doc))
+    workloads), read once per document however many rules ask."""
+    return doc.memo(
+        document_facts, lambda: (*install_facts(doc), *scoped_facts(doc), *workload_facts(doc))
+    )
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[Any]:
     """Every Istio rule's ``collect``: the facts ``Mesh`` is built from."""
-    yield from _DOCUMENTS.facts(doc)
+    yield from document_facts(doc)
 
 
 def collect_mesh(doc: Document, ctx: Context) -> Iterator[Any]:
     """``collect`` for rules that judge installs and mesh resources, not workloads."""
-    yield from (f for f in _DOCUMENTS.facts(doc) if not isinstance(f, WorkloadFact))
+    yield from (f for f in document_facts(doc) if not isinstance(f, WorkloadFact))
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,11 @@ class Mesh:
     def of_document(cls, doc: Document, ctx: Context) -> Mesh:
         """What one document says on its own (the per-document half of a rule).
 
-        Several rules ask in turn about the same document (the engine runs every
-        rule on a document before the next one): built once, see ``_DocumentMemo``.
+        Several rules ask in turn about the same document: built once per
+        document and cluster version (``Document.memo``).
         """
-        return _DOCUMENTS.mesh(doc, ctx.kube_version)
+        kube = ctx.kube_version
+        return doc.memo((Mesh, kube), lambda: cls(document_facts(doc), None, kube))
 
     # --- scope -------------------------------------------------------------
     def mesh_scoped(self, kind: str) -> list[ScopedFact]:
@@ -294,53 +296,6 @@ class Mesh:
         if install.proxy_limit is not None:
             return install.proxy_limit
         return Located(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
-
-
-class _DocumentMemo:
-    """The Istio facts, and per-document Meshes, of the last document asked about.
-
-    The engine runs every rule on a document before the next one, and several
-    Istio rules ask about it in turn: the engine's collect phase once per rule
-    parameter set, the per-document checks through ``Mesh.of_document``. This
-    reads the document once for all of them.
-
-    Document is an unhashable dataclass (no WeakKeyDictionary), so this holds one
-    entry keyed by a weak reference to the document: it never keeps a document
-    alive, never answers for another one (identity), and forgets its entry when
-    the document is collected, so nothing outlives a run. The entry is one tuple,
-    replaced whole.
-    """
-
-    __slots__ = ("_entry",)
-
-    def __init__(self) -> None:
-        self._entry: (
-            tuple[weakref.ref[Document], tuple[Any, ...], dict[tuple[int, int], Mesh]] | None
-        ) = None
-
-    def _of(self, doc: Document) -> tuple[tuple[Any, ...], dict[tuple[int, int], Mesh]]:
-        entry = self._entry
-        if entry is None or entry[0]() is not doc:
-            entry = (weakref.ref(doc, self._forget), document_facts(doc), {})
-            self._entry = entry
-        return entry[1], entry[2]
-
-    def facts(self, doc: Document) -> tuple[Any, ...]:
-        return self._of(doc)[0]
-
-    def mesh(self, doc: Document, kube: tuple[int, int]) -> Mesh:
-        facts, meshes = self._of(doc)
-        if kube not in meshes:
-            meshes[kube] = Mesh(facts, None, kube)
-        return meshes[kube]
-
-    def _forget(self, ref: weakref.ref[Document]) -> None:
-        entry = self._entry
-        if entry is not None and entry[0] is ref:
-            self._entry = None
-
-
-_DOCUMENTS = _DocumentMemo()
 
 
 __all__ = ["FACT_KINDS", "INSTALL_KINDS", "MESH_KINDS", "Install", "Mesh", "Proxy", "collect"]
