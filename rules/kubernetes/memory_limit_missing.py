@@ -54,12 +54,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers, get_in, pod_spec_path, resources_of
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, pod_resources
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    spec = pod_spec_path(doc.kind) or ()
-    if resources_of(get_in(doc.data, (*spec, "resources"))).limit("memory") is not None:
+    if pod_resources(doc.data, doc.kind).limit("memory") is not None:
         return  # a pod-level limit bounds every container
     for container in containers(doc.data, doc.kind):
         if container.resources.limit("memory") is None:

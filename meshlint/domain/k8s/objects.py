@@ -144,6 +144,13 @@ def resources_of(data: Any) -> Resources:
     return Resources(_quantities(res.get("requests")), _quantities(res.get("limits")))
 
 
+def pod_resources(data: Any, kind: str) -> Resources:
+    """The pod-level ``resources`` of a workload's pod spec (KEP-2837, Kubernetes
+    1.32+): a budget every container shares, empty where the pod sets none."""
+    spec = POD_SPEC_PATHS.get(kind)
+    return resources_of(get_in(data, (*spec, "resources")) if spec is not None else None)
+
+
 @dataclass(frozen=True)
 class Container:
     """One container of a pod spec, with typed accessors."""

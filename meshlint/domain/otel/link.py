@@ -32,12 +32,13 @@ from meshlint.domain.golang.runtime import (
 )
 from meshlint.domain.k8s.objects import (
     Container,
+    Resources,
     containers,
     get_in,
     has_variable_reference,
     list_at,
+    pod_resources,
     pod_spec_path,
-    resources_of,
 )
 from meshlint.domain.k8s.quantity import human_bytes
 from meshlint.domain.otel.config import CONFIG_MAP, ConfigView, views
@@ -71,9 +72,9 @@ def _gomemlimit(container: Container) -> tuple[int | None, str | None]:
     return (None, None) if soft is None or soft == OFF else (soft, var.value)
 
 
-def budget_of(container: Container, owner: str, pod_resources: Any = None) -> Budget:
+def budget_of(container: Container, owner: str, pod: Resources | None = None) -> Budget:
     """A container's memory limit (else the pod-level one) and GOMEMLIMIT."""
-    limit = container.resources.limit("memory") or resources_of(pod_resources).limit("memory")
+    limit = container.resources.limit("memory") or (pod.limit("memory") if pod else None)
     soft, soft_text = _gomemlimit(container)
     return Budget(
         owner,
@@ -154,7 +155,7 @@ def mounts(doc: Document) -> Iterator[Mount]:
         cm, keys = volumes[volume]
         for container in _collectors(users):
             owner = f'container "{container.name}" of {doc.resource}'
-            budget = budget_of(container, owner, get_in(spec, ("resources",)))
+            budget = budget_of(container, owner, pod_resources(doc.data, doc.kind))
             yield Mount(doc.file.name, doc.resource.namespace, cm, keys, budget)
 
 
