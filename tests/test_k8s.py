@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from meshlint.domain.k8s import selects
 from meshlint.domain.k8s.objects import Resources, containers, memory_high, qos_class, resources_of
 
 MI = 2**20
@@ -63,3 +64,13 @@ def test_containers_marks_init_containers_and_native_sidecars() -> None:
         ("migrate", "init", ("spec", "template", "spec", "initContainers", 0)),
         ("agent", "sidecar", ("spec", "template", "spec", "initContainers", 1)),
     ]
+
+
+def test_an_empty_selector_selects_nothing_and_an_absent_one_only_when_asked() -> None:
+    labels = {"app": "web", "tier": "front"}
+    assert selects({"app": "web"}, labels)
+    assert not selects({"app": "web", "tier": "back"}, labels)
+    assert not selects({}, labels)  # a Service without a selector has no pods
+    assert not selects({}, labels, absent_selects_all=True)
+    assert not selects(None, labels)
+    assert selects(None, labels, absent_selects_all=True)  # an Istio policy without selector
