@@ -11,6 +11,7 @@ from meshlint.core.hookspecs import hookimpl
 from meshlint.core.model import (
     Context,
     Document,
+    KeyPath,
     Location,
     Param,
     Resource,
@@ -18,12 +19,12 @@ from meshlint.core.model import (
     Severity,
     Violation,
 )
-
-__version__ = "0.1.0"
+from meshlint.core.version import __version__
 
 __all__ = [
     "Context",
     "Document",
+    "KeyPath",
     "Location",
     "Param",
     "Resource",

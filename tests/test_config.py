@@ -14,7 +14,7 @@ from meshlint.core.config import (
     selected,
     validate_against_rules,
 )
-from meshlint.core.model.values import Severity
+from meshlint.core.model import Severity
 
 
 def _write(path: Path, text: str) -> Path:

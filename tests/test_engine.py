@@ -50,21 +50,61 @@ def test_a_third_party_plugin_adds_rules_through_the_same_hook() -> None:
     ]
 
 
-def test_clashing_rule_ids_name_both_plugins() -> None:
-    class Twin:
+DOC = "## What it does\nx\n\n## Why is this bad?\ny\n"
+
+
+def _plugin(rule: Rule) -> object:
+    class Plugin:
         @meshlint.hookimpl
         def meshlint_rules(self) -> list[Rule]:
-            return [
-                Rule(id="K001", slug="other-slug", severity=Severity.INFO, summary="x", doc="x")
-            ]
+            return [rule]
 
+    return Plugin()
+
+
+def test_clashing_rule_slugs_name_both_plugins() -> None:
+    twin = Rule(
+        id="ACM900", slug="memory-limit-missing", severity=Severity.INFO, summary="x", doc=DOC
+    )
     pm = plugin_manager(entry_points_=False, plugins=[meshlint.rules])
-    pm.register(Twin(), name="twin")
+    pm.register(_plugin(twin), name="twin")
     with pytest.raises(
         PluginError,
-        match=r"K001 \(other-slug\) of plugin 'twin' clashes with K001 .* 'meshlint.rules'",
+        match=r"ACM900 \(memory-limit-missing\) of plugin 'twin' clashes with K001 .* 'meshlint.rules'",
     ):
         collect_rules(pm)
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        (
+            Rule(id="K006", slug="acme-k", severity=Severity.INFO, summary="x", doc=DOC),
+            "built-in prefix 'K'",
+        ),
+        (
+            Rule(id="ACM002", slug="acme-doc", severity=Severity.INFO, summary="x", doc="x"),
+            "lacks ## What it does",
+        ),
+        (
+            Rule(id="acm3", slug="acme-id", severity=Severity.INFO, summary="x", doc=DOC),
+            "is not like",
+        ),
+        (
+            Rule(id="ACM004", slug="Acme_Slug", severity=Severity.INFO, summary="x", doc=DOC),
+            "kebab-case",
+        ),
+    ],
+)
+def test_a_plugin_rule_is_validated_at_load_and_the_rest_still_loads(
+    rule: Rule, problem: str
+) -> None:
+    pm = plugin_manager(entry_points_=False, plugins=[meshlint.rules])
+    pm.register(_plugin(rule), name="acme")
+    errors: list[str] = []
+    rules = collect_rules(pm, errors)
+    assert len(errors) == 1 and errors[0].startswith("plugin 'acme'") and problem in errors[0]
+    assert rule.id not in rules and "K001" in rules and "M001" in rules
 
 
 def test_selection_by_prefix_slug_and_ignore() -> None:

@@ -189,6 +189,7 @@ def test_config_plugins_never_import_from_the_working_tree(tmp_path: Path) -> No
         check=False,
     )
     assert run.returncode == 2 and "plugin module 'evil' failed to import" in run.stderr
+    assert "K001" in run.stdout  # a broken plugin is one error; the built-in rules still run
     assert not (tmp_path / "pwned").exists()
     safe = subprocess.run(
         [sys.executable, "-m", "meshlint", "check", "ok.yaml", "--no-plugins", "-q"],

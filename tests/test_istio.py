@@ -16,8 +16,7 @@ from meshlint.core.config import Config
 from meshlint.core.engine import lint
 from meshlint.core.indexing import entry_for
 from meshlint.core.loading import Document, parse_text
-from meshlint.core.model import Index
-from meshlint.core.model.values import Context
+from meshlint.core.model import Context, Index
 from meshlint.core.plan import Plan
 from meshlint.core.report import Input, Report
 from meshlint.domain.istio import mesh as istio

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import lint_text
-from meshlint.core.model.values import Severity
+from meshlint.core.model import Severity
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger.agents import parse_agent_host, udp_agent_ports
 from meshlint.domain.jaeger.queues import MIB, agent_queues, collector_queue

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from conftest import COLLECTOR, ROOT, RULES, lint_text, require_shared
-from meshlint.core.model.values import Finding, Location, Resource
+from meshlint.core.model import Finding, Location, Resource
 from meshlint.core.report import Report
 from meshlint.output import Options, renderer
 from meshlint.output.github_format import escape_data, escape_property

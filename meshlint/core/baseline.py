@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from meshlint.core.model.values import Finding
+from meshlint.core.model import Finding
 from meshlint.core.report import Report
 
 VERSION = 1

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
+from meshlint.core.model import KeyPath, Rule, Severity
 from meshlint.core.model.nodes import Converter, Loader, locate
-from meshlint.core.model.values import KeyPath, Rule, Severity
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pluggy
 
-from meshlint.core.model.values import Rule
+from meshlint.core.model import Rule
 
 hookspec = pluggy.HookspecMarker("meshlint")
 hookimpl = pluggy.HookimplMarker("meshlint")

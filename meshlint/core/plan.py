@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from meshlint.core.config import Config, enabled
-from meshlint.core.model.values import Context, Rule, Severity
+from meshlint.core.model import Context, Rule, Severity
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,21 @@ import re
 import sys
 from collections.abc import Iterable
 from importlib.metadata import entry_points
+from typing import Any
 
 import pluggy
 
 from meshlint.core import emitted, hookspecs
-from meshlint.core.model.values import Rule, Severity
+from meshlint.core.model import Rule, Severity
 
 ID_PATTERN = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 BUILTIN = "builtin"
 CORE = "meshlint.core"  # the rules the engine emits itself, always registered
+BUILTIN_MODULES = frozenset({"meshlint.rules", "meshlint.core.emitted"})
+# Built-in packs own these id prefixes: core (M), Kubernetes, Jaeger, Istio, OTel.
+RESERVED_PREFIXES = frozenset({"M", "K", "J", "I", "O"})
+REQUIRED_HEADINGS = ("## What it does", "## Why is this bad?")
 
 
 class PluginError(Exception):
@@ -36,7 +41,13 @@ def plugin_manager(
     builtin_only: bool = False,
     modules: Iterable[str] = (),
     plugins: Iterable[object] = (),
+    errors: list[str] | None = None,
 ) -> pluggy.PluginManager:
+    """The engine's rules, installed entry points, then ``modules`` and ``plugins``.
+
+    With ``errors``, a plugin that fails to load is one line there and the others
+    still load; without it, the first failure raises PluginError.
+    """
     pm = pluggy.PluginManager("meshlint")
     pm.add_hookspecs(hookspecs)
     pm.register(emitted, name=CORE)
@@ -49,13 +60,23 @@ def plugin_manager(
             try:
                 pm.register(ep.load(), name=ep.name)
             except Exception as exc:  # a broken plugin names itself, no traceback
-                raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+                error = PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}")
+                _fail(error, errors)
     for module in modules:
-        pm.register(_import_installed(module), name=module)
+        try:
+            pm.register(_import_installed(module), name=module)
+        except PluginError as exc:
+            _fail(exc, errors)
     for plugin in plugins:
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def _fail(error: PluginError, errors: list[str] | None) -> None:
+    if errors is None:
+        raise error
+    errors.append(str(error))
 
 
 def _import_installed(module: str) -> object:
@@ -76,27 +97,48 @@ def _import_installed(module: str) -> object:
         sys.path[:] = saved
 
 
-def collect_rules(pm: pluggy.PluginManager) -> dict[str, Rule]:
-    """Every rule by id; ids and slugs must be well formed and unique across plugins."""
+def collect_rules(pm: pluggy.PluginManager, errors: list[str] | None = None) -> dict[str, Rule]:
+    """Every rule by id; ids and slugs must be well formed and unique across plugins.
+
+    With ``errors``, a plugin whose hook fails or that declares an invalid or
+    clashing rule is one line there and contributes no rule; the others load.
+    """
     rules: dict[str, Rule] = {}
     owners: dict[str, str] = {}
     for impl in pm.hook.meshlint_rules.get_hookimpls():
         owner = pm.get_name(impl.plugin) or repr(impl.plugin)
-        provided: Iterable[object] = impl.function()  # type: ignore[assignment]
-        for item in provided:
-            rule = validate_rule(item, owner)
-            for other in rules.values():
-                if rule.id == other.id or rule.slug == other.slug:
-                    raise PluginError(
-                        f"rule {rule.id} ({rule.slug}) of plugin {owner!r} clashes with "
-                        f"{other.id} ({other.slug}) of plugin {owners[other.id]!r}"
-                    )
+        try:
+            builtin = getattr(impl.plugin, "__name__", "") in BUILTIN_MODULES
+            provided = _validated(impl.function(), owner, rules, owners, builtin=builtin)
+        except PluginError as exc:
+            _fail(exc, errors)
+            continue
+        except Exception as exc:
+            _fail(PluginError(f"plugin {owner!r}: meshlint_rules() failed: {exc}"), errors)
+            continue
+        for rule in provided:
             rules[rule.id] = rule
             owners[rule.id] = owner
-    return rules  # in plugin order: built-ins first, each pack in catalogue order
+    return rules  # in plugin order: the engine's, built-ins, each pack in catalogue order
 
 
-def validate_rule(rule: object, owner: str) -> Rule:
+def _validated(
+    provided: Any, owner: str, rules: dict[str, Rule], owners: dict[str, str], *, builtin: bool
+) -> list[Rule]:
+    found: list[Rule] = []
+    for item in provided:
+        rule = validate_rule(item, owner, builtin=builtin)
+        for other in (*rules.values(), *found):
+            if rule.id == other.id or rule.slug == other.slug:
+                raise PluginError(
+                    f"rule {rule.id} ({rule.slug}) of plugin {owner!r} clashes with "
+                    f"{other.id} ({other.slug}) of plugin {owners.get(other.id, owner)!r}"
+                )
+        found.append(rule)
+    return found
+
+
+def validate_rule(rule: object, owner: str, *, builtin: bool = False) -> Rule:
     if not isinstance(rule, Rule):
         raise PluginError(f"plugin {owner!r} returned {rule!r}, not a meshlint.Rule")
     if not ID_PATTERN.match(rule.id):
@@ -105,4 +147,19 @@ def validate_rule(rule: object, owner: str) -> Rule:
         raise PluginError(f"plugin {owner!r}: rule slug {rule.slug!r} is not kebab-case")
     if not isinstance(rule.severity, Severity):
         raise PluginError(f"plugin {owner!r}: rule {rule.id} has no Severity")
+    if not builtin:
+        prefix = rule.id.rstrip("0123456789")
+        if prefix in RESERVED_PREFIXES:
+            raise PluginError(
+                f"plugin {owner!r}: rule id {rule.id!r} uses the built-in prefix {prefix!r}; "
+                "choose a prefix of your own (ACME001)"
+            )
+        missing = [
+            h for h in REQUIRED_HEADINGS if not re.search(f"^{re.escape(h)}$", rule.doc, re.M)
+        ]
+        if missing:
+            raise PluginError(
+                f"plugin {owner!r}: rule {rule.id} documentation lacks {', '.join(missing)} "
+                "(`meshlint explain` and SARIF show it)"
+            )
     return rule

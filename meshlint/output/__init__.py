@@ -62,7 +62,9 @@ def rule_doc(rule: Rule) -> str:
     """A rule's documentation as markdown: the docstring plus its parameters."""
     lines = [f"# {rule.id} {rule.slug} ({rule.severity})", "", rule.doc.strip()]
     if rule.params:
-        lines += ["", "## Parameters", ""]
+        # a doc that explains its parameters already has the heading: one per page
+        own = re.search(r"^## Parameters$", rule.doc, re.M) is not None
+        lines += ["", "## Parameter settings" if own else "## Parameters", ""]
         lines += [
             f"- `{p.name}` ({p.type.__name__}, default {p.default!r}): {p.help}"
             for p in rule.params

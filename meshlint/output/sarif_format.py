@@ -14,9 +14,9 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from meshlint import __version__
 from meshlint.core.model import Finding, Rule, Severity
 from meshlint.core.report import Report
+from meshlint.core.version import __version__
 from meshlint.output import Options, relative_path, rule_description, rule_doc
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -57,11 +57,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
 from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
-    KeyPath,
     QuantityError,
     containers,
     get_in,

@@ -70,10 +70,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import Process, UdpQueue, agent_queues, processes
-from meshlint.domain.k8s import WORKLOAD_KINDS, KeyPath, human_bytes
+from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
 
 
 def _part(queue: UdpQueue) -> str:

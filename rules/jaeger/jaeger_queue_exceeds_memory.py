@@ -97,10 +97,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
+from meshlint import Context, Document, KeyPath, Param, Rule, Severity, Violation
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import CollectorQueue, Process, collector_queue, processes
-from meshlint.domain.k8s import WORKLOAD_KINDS, KeyPath, Quantity, human_bytes
+from meshlint.domain.k8s import WORKLOAD_KINDS, Quantity, human_bytes
 from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 _COLLECTORS = (Component.JAEGER_COLLECTOR, Component.JAEGER_ALL_IN_ONE)

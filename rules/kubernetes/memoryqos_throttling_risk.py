@@ -60,11 +60,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
 from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS, proxy_resources
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
-    KeyPath,
     Resources,
     containers,
     human_bytes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from meshlint.core.emitted import duplicate_key, unused_ignore, yaml_syntax_error
 from meshlint.core.hookspecs import hookimpl
-from meshlint.core.model.values import Rule
+from meshlint.core.model import Rule
 
 YAML_SYNTAX_ERROR = yaml_syntax_error.RULE
 DUPLICATE_KEY = duplicate_key.RULE

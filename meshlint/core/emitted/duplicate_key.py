@@ -44,7 +44,7 @@ spec:
 
 from __future__ import annotations
 
-from meshlint.core.model.values import Rule, Severity
+from meshlint.core.model import Rule, Severity
 
 RULE = Rule(
     id="M002",

@@ -36,7 +36,7 @@ data:
 
 from __future__ import annotations
 
-from meshlint.core.model.values import Rule, Severity
+from meshlint.core.model import Rule, Severity
 
 RULE = Rule(
     id="M001",

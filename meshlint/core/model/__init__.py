@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from meshlint.core.model.document import Document, ParseError, SourceFile
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
+from meshlint.core.model.rule import Check, CheckRun, Collect, Context, Finding, Param, Rule
 from meshlint.core.model.values import (
-    Check,
-    CheckRun,
-    Collect,
-    Context,
-    Finding,
     KeyPath,
     Location,
-    Param,
     PathPart,
     Resource,
-    Rule,
     Severity,
     Violation,
     json_path,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from meshlint.core.model import KeyPath
 from meshlint.core.model.index import same_namespace, selects
 from meshlint.domain.k8s.durations import collector_duration, duration_text
 from meshlint.domain.k8s.objects import (
@@ -33,7 +32,6 @@ __all__ = [
     "WORKLOAD_KINDS",
     "Container",
     "EnvVar",
-    "KeyPath",
     "Quantity",
     "QuantityError",
     "Resources",
