@@ -19,9 +19,9 @@ from meshlint.core.config import (
     parse_fail_on,
     parse_kube_version,
     rule_for,
+    unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.engine import lint
 from meshlint.core.inputs import discover
 from meshlint.core.model import Rule
@@ -83,8 +83,7 @@ def load_settings(
         )
     except ValueError as exc:
         raise UsageError(f"--kube-version: {exc}") from exc
-    # asking for the unused-ignore report selects its rule
-    unused = (UNUSED_IGNORE.id,) if settings.report_unused_ignores else ()
+    unused = unused_ignore_selection(settings.report_unused_ignores)
     command_line = Selection(
         tuple(settings.select), (*settings.extend_select, *unused), tuple(settings.ignore)
     )

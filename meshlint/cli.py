@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -257,14 +257,14 @@ def check(
         from meshlint.core import baseline as baselines
 
         try:
-            baselines.write(report.findings, FsPath(write_baseline))
+            baselines.write(report.findings, Path(write_baseline))
         except OSError as exc:
             raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
     if baseline:
         from meshlint.core import baseline as baselines
 
         try:
-            report = baselines.apply(report, FsPath(baseline))
+            report = baselines.apply(report, Path(baseline))
         except baselines.BaselineError as exc:
             raise Failure(str(exc)) from exc
 
@@ -275,7 +275,7 @@ def check(
         text = renderer(name)(report, options)
         if output:
             try:
-                FsPath(output).write_text(text, encoding="utf-8")
+                Path(output).write_text(text, encoding="utf-8")
             except OSError as exc:
                 raise Failure(f"{output}: cannot write: {exc.strerror or exc}") from exc
         else:
@@ -308,7 +308,7 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     from meshlint.core.config import Config, find_config, load_config
     from meshlint.core.plan import Plan
 
-    found = find_config(FsPath.cwd())
+    found = find_config(Path.cwd())
     config = load_config(found) if found else Config()
     rules = load_rules(config, no_plugins=no_plugins)
     plan = {a.rule.id: a for a in Plan.build(rules, config).rules}
@@ -355,7 +355,7 @@ def explain(rule: str) -> None:
     from meshlint.api import find_rule, load_rules
     from meshlint.core.config import find_config, load_config
 
-    config = load_config(found) if (found := find_config(FsPath.cwd())) else None
+    config = load_config(found) if (found := find_config(Path.cwd())) else None
     click.echo(explain_text(find_rule(load_rules(config), rule)))
 
 
@@ -401,7 +401,7 @@ plugins: []
 @_guard
 def init(force: bool) -> None:
     """Write a commented starter .meshlint.yaml in the current directory."""
-    target = FsPath(".meshlint.yaml")
+    target = Path(".meshlint.yaml")
     if target.exists() and not force:
         raise Failure(f"{target} exists; use --force to overwrite it")
     target.write_text(STARTER, encoding="utf-8")

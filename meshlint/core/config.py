@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.model import KeyPath, Rule, Severity
 from meshlint.core.model.nodes import Converter, Loader, locate
 
@@ -63,6 +64,11 @@ class Config:
     def error(self, path: KeyPath, message: str, *, key: bool = False) -> ConfigError:
         line, column = self.locate(path, key)
         return ConfigError(f"{self.path}:{line}:{column}: {message}")
+
+
+def unused_ignore_selection(enabled: bool) -> tuple[str, ...]:
+    """Asking for the unused-ignore report (a config key or a flag) selects M100."""
+    return (UNUSED_IGNORE.id,) if enabled else ()
 
 
 def parse_kube_version(text: str) -> tuple[int, int]:
@@ -199,7 +205,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
     return Config(
         select=tokens("select") or ("ALL",),
         extend_select=tokens("extend-select")
-        + (("M100",) if data.get("report-unused-ignores") else ()),
+        + unused_ignore_selection(bool(data.get("report-unused-ignores"))),
         ignore=tokens("ignore"),
         fail_on=parse_fail_on(fail_on) if fail_on else Severity.WARNING,
         kube_version=parse_kube_version(data["kube-version"])

@@ -3,7 +3,7 @@
 Checks the flags and env vars given to Jaeger v1 collectors, agents, query
 services and all-in-one containers against a catalogue of the flags those
 binaries really have (every v1 release from 1.9 to 1.60, kept as data in
-`meshlint/jaeger_flags.py`). It reports:
+`meshlint/domain/jaeger/flags.py`). It reports:
 
 - a `--flag` the component does not have, such as
   `--collector.dyn-queue-size-memory` (a name from the dynamic-queue proposal

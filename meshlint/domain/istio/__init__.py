@@ -4,12 +4,12 @@ embedded ProxyConfig/MeshConfig validation."""
 
 from __future__ import annotations
 
+from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.embedded import embedded_config_violations
 from meshlint.domain.istio.mesh import (
     FACT_KINDS,
     INSTALL_KINDS,
     MESH_KINDS,
-    Install,
     Mesh,
     Proxy,
     collect,

@@ -298,9 +298,6 @@ class Mesh:
         return Located(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
 
 
-__all__ = ["FACT_KINDS", "INSTALL_KINDS", "MESH_KINDS", "Install", "Mesh", "Proxy", "collect"]
-
-
 def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
     """The first proxy when ``test`` holds for all candidates, else None."""
     return proxies[0] if proxies and all(test(p) for p in proxies) else None
