@@ -20,6 +20,11 @@ from meshlint.core.report import Candidate, Input, echo
 from meshlint.core.suppression import Directives, Ignore, unused_reports
 
 
+def _place(location: Location) -> tuple[str, int, str]:
+    """What "the same place" means for implied findings."""
+    return (location.file, location.document, location.path)
+
+
 class PostPass:
     """Judges the candidates of a run, file by file and then cross-object."""
 
@@ -60,8 +65,23 @@ class PostPass:
         """The run's findings, sorted, with M100 and every source line; and the
         directives that suppressed nothing."""
         unused = [i for i in dict.fromkeys(self._order) if i not in self._used]
-        self.findings.extend(self._unused_findings(unused))
-        return echo(sorted(dict.fromkeys(self.findings)), inputs), unused
+        findings = self._without_implied(self.findings)
+        findings.extend(self._unused_findings(unused))
+        return echo(sorted(dict.fromkeys(findings)), inputs), unused
+
+    def _without_implied(self, findings: list[Finding]) -> list[Finding]:
+        """One finding per cause: drop those a stronger rule reports at the same place."""
+        implied = {a.rule.id: a.rule.implied_by for a in self.plan.rules if a.rule.implied_by}
+        if not implied:
+            return findings
+        reported: dict[tuple[str, int, str], set[str]] = {}
+        for f in findings:
+            reported.setdefault(_place(f.location), set()).add(f.rule)
+        return [
+            f
+            for f in findings
+            if not (f.rule in implied and implied[f.rule] & reported[_place(f.location)])
+        ]
 
     def _ignored_in(self, file: str) -> list[frozenset[str]]:
         """The per-file-ignores that apply to ``file``, matched once per file."""
