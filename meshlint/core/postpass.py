@@ -17,7 +17,7 @@ from meshlint.core.globs import matches_any, relative
 from meshlint.core.model import Finding, Location
 from meshlint.core.plan import Plan
 from meshlint.core.report import Candidate, Input, echo
-from meshlint.core.suppression import Directives, Ignore, unused_reports
+from meshlint.core.suppression import Directives, Ignore, directive_reports
 
 
 def _place(location: Location) -> tuple[str, int, str]:
@@ -64,9 +64,10 @@ class PostPass:
     def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
         """The run's findings, sorted, with M100 and every source line; and the
         directives that suppressed nothing."""
-        unused = [i for i in dict.fromkeys(self._order) if i not in self._used]
+        directives = list(dict.fromkeys(self._order))
+        unused = [i for i in directives if i not in self._used]
         findings = self._without_implied(self.findings)
-        findings.extend(self._unused_findings(unused))
+        findings.extend(self._directive_findings(directives))
         return echo(sorted(dict.fromkeys(findings)), inputs), unused
 
     def _without_implied(self, findings: list[Finding]) -> list[Finding]:
@@ -97,15 +98,19 @@ class PostPass:
             ]
         return found
 
-    def _unused_findings(self, unused: list[Ignore]) -> Iterator[Finding]:
-        """M100 findings, when asked for (``--report-unused-ignores``)."""
+    def _directive_findings(self, directives: list[Ignore]) -> Iterator[Finding]:
+        """M100: directives that cannot be read or name unknown rules, and with
+        ``--report-unused-ignores`` those that suppressed nothing."""
         active = self.plan.get(UNUSED_IGNORE.id)
-        if not self.plan.report_unused or active is None:
+        if active is None:
             return
         plan = self.plan
         ran = {
             t for a in plan.rules if a.rule is not UNUSED_IGNORE for t in (a.rule.id, a.rule.slug)
         }
-        for ignore, message in unused_reports(unused, ran, plan.known):
+        reports = directive_reports(
+            directives, self._used, ran, plan.known, report_unused=plan.report_unused
+        )
+        for ignore, message in reports:
             location = Location(ignore.file, ignore.line, ignore.column, source_line=ignore.text)
             yield Finding.make(location, active.rule, active.severity, message)
