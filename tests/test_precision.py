@@ -3,7 +3,13 @@ suppressions where people write them."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from click.testing import CliRunner
+
 from conftest import lint_text
+from meshlint.cli import main
 
 BARE = """\
 apiVersion: apps/v1
@@ -131,3 +137,13 @@ def test_an_unknown_rule_in_a_directive_is_reported_without_asking() -> None:
 def test_a_bare_ignore_with_a_reason_still_covers_every_rule() -> None:
     text = POD.replace("kind: Pod\n", "kind: Pod  # meshlint: ignore the platform sets limits\n")
     assert _k001(text) == []
+
+
+def test_junit_and_the_exit_code_agree(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(BARE + "          resources: {requests: {memory: 1Gi}}\n")
+    result = CliRunner().invoke(
+        main, ["check", str(tmp_path), "--isolated", "--format", "junit", "--fail-on", "error"]
+    )
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(result.stdout.encode())
+    assert root.get("failures") == "0" and "K001" in (root.findtext(".//system-out") or "")
