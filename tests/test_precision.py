@@ -147,3 +147,28 @@ def test_junit_and_the_exit_code_agree(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     root = ET.fromstring(result.stdout.encode())
     assert root.get("failures") == "0" and "K001" in (root.findtext(".//system-out") or "")
+
+
+def test_a_reused_anchor_name_is_read_as_kubectl_reads_it() -> None:
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:1.4.2
+          resources: &res {requests: {memory: 256Mi}}
+        - name: worker
+          image: registry.example.com/worker:1.4.2
+          resources: &res {requests: {memory: 512Mi}, limits: {memory: 512Mi}}
+        - name: cron
+          image: registry.example.com/cron:1.4.2
+          resources: *res
+"""
+    report = lint_text(text, select=["M001", "K001"])
+    # the alias refers to the latest &res: only "api" lacks a limit
+    assert _rules(report) == [("K001", 10)]
+    assert '"api"' in report.findings[0].message

@@ -21,9 +21,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from meshlint.core.model.nodes import (
     Converter,
     Loader,
+    RedefiningLoader,
     TooDeep,
     locate,
     node_at,
+    redefines_an_anchor,
     stack_headroom,
     too_deep_message,
 )
@@ -192,7 +194,12 @@ class Document:
             return ParseError(message, replace(self.locate(path), line=line, column=column))
 
         try:
-            roots = list(yaml.compose_all(node.value, Loader=Loader))
+            try:
+                roots = list(yaml.compose_all(node.value, Loader=Loader))
+            except yaml.YAMLError as exc:
+                if not redefines_an_anchor(exc):
+                    raise
+                roots = list(yaml.compose_all(node.value, Loader=RedefiningLoader))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = mapper(mark.line, mark.column) if mark else mapper(0, 0)
