@@ -143,7 +143,7 @@ def lint_paths(
     fails to load is an error of the run, and every other rule still runs."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    found = discover(paths or (".",), config.exclude, config.root)
+    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)
     report = lint(inputs, plan, jobs, progress(len(inputs)))
