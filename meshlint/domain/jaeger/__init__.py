@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from meshlint.domain.jaeger.agents import AgentHost, agent_host_of, agent_pods, udp_agent_ports
 from meshlint.domain.jaeger.flags import CATALOGUE_VERSIONS
+from meshlint.domain.jaeger.lifecycle import (
+    LAST_V1_RELEASE,
+    V1_END_OF_LIFE,
+    EndOfLife,
+    is_jaeger_cr,
+    v1_image,
+)
 from meshlint.domain.jaeger.queues import CollectorQueue, UdpQueue, agent_queues, collector_queue
 from meshlint.domain.jaeger.settings import (
     FlagValue,
@@ -33,8 +40,11 @@ __all__ = [
     "ALL_IN_ONE_MAX_TRACES",
     "CATALOGUE_VERSIONS",
     "DEFAULT_MAX_TRACES",
+    "LAST_V1_RELEASE",
+    "V1_END_OF_LIFE",
     "AgentHost",
     "CollectorQueue",
+    "EndOfLife",
     "FlagValue",
     "MemoryStore",
     "Process",
@@ -49,10 +59,12 @@ __all__ = [
     "env_flags",
     "flag_type",
     "is_jaeger_config",
+    "is_jaeger_cr",
     "known_flags",
     "memory_stores",
     "owns_env",
     "processes",
     "runs_all_in_one",
     "udp_agent_ports",
+    "v1_image",
 ]
