@@ -28,6 +28,7 @@ from meshlint.domain.otel.config import (
     limiting_receivers,
     memory_limiters,
     pipelines,
+    sets_gomemlimit,
     unsigned_int,
     views,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "queue_settings",
     "queues",
     "sdk_setting",
+    "sets_gomemlimit",
     "unsigned_int",
     "upstream_batch",
     "views",

@@ -266,6 +266,23 @@ def memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
             )
 
 
+CGROUP_RUNTIME = "cgroupruntime"
+
+
+def sets_gomemlimit(view: ConfigView) -> bool:
+    """The contrib ``cgroupruntime`` extension is started with its ``gomemlimit``
+    on (the default, ratio 0.9 of the cgroup limit): it sets the Go memory limit
+    at start-up, unless a GOMEMLIMIT env var is set, which it leaves alone
+    (contrib ``extension/cgroupruntimeextension``, KimMachineGun/automemlimit)."""
+    started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
+    for eid, body in view.section("extensions").items():
+        if component_type(eid) == CGROUP_RUNTIME and str(eid) in started:
+            enabled = get_in(body, ("gomemlimit", "enabled"))
+            if enabled is not False and str(enabled).lower() != "false":
+                return True
+    return False
+
+
 def _servers(body: Any) -> list[Any]:
     """The server settings of a receiver: each of ``protocols``, else the receiver's own."""
     protocols = get_in(body, ("protocols",))
