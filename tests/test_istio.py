@@ -584,3 +584,26 @@ spec:
     (finding,) = lint_text(text, select=["I002"]).findings
     assert finding.message.startswith("istiod env PILOT_TRACE_SAMPLING samples 50%")
     assert finding.location.line == 18
+
+
+def test_m004_unknown_mesh_config_fields_are_warnings_and_wrong_types_errors() -> None:
+    from meshlint.core.model import Severity
+
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout}
+spec:
+  template:
+    metadata:
+      annotations:
+        proxy.istio.io/config: |
+          terminationDrainDuraton: 20s
+          proxyMetadata:
+            EXIT_ON_ZERO_ACTIVE_CONNECTIONS: true
+    spec:
+      containers: [{name: checkout, image: registry.example.com/checkout:1.4.2}]
+"""
+    found = {f.location.line: f for f in lint_text(text, select=["M004"]).findings}
+    assert found[9].severity is Severity.WARNING and "Istio ignores it" in found[9].message
+    assert found[11].severity is Severity.ERROR
