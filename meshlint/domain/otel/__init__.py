@@ -1,28 +1,45 @@
 """OpenTelemetry: collector configs wherever they live (ConfigMaps, the
-operator's CR, Jaeger v2), their pipelines and queues, the pods that run them,
-and the tracer SDK's environment."""
+operator's CR, Jaeger v2's files and its built-in config), their components
+under old and new names, pipelines, memory limiters and queues, the pods that
+run them, and the tracer SDK's environment."""
 
 from __future__ import annotations
 
 from meshlint.domain.otel.config import (
     BALLAST_SIZE,
+    BATCH,
     COLLECTOR_CR,
     CONFIG_MAP,
     HOST_KINDS,
+    K8S_ATTRIBUTES,
     MEMORY_BALLAST,
     MEMORY_LIMITER,
+    OTLP_GRPC,
+    OTLP_HTTP,
+    QUEUEBATCH,
     ConfigView,
     MemoryLimiter,
     Pipeline,
     component_type,
     config_parse_errors,
     fed_by_connectors_only,
+    heap_bounded,
+    limited_by_extension,
+    limiting_receivers,
     memory_limiters,
     pipelines,
+    sets_gomemlimit,
+    unsigned_int,
     views,
 )
-from meshlint.domain.otel.link import Budget, collect_linked, cr_budget, linked_items
-from meshlint.domain.otel.queue import estimate, queues
+from meshlint.domain.otel.link import (
+    Budget,
+    collect_linked,
+    cr_budget,
+    linked_items,
+    own_budget,
+)
+from meshlint.domain.otel.queue import Estimate, Queue, estimate, queues, upstream_batch
 from meshlint.domain.otel.sdk import (
     BSP_BATCH,
     BSP_QUEUE,
@@ -36,6 +53,7 @@ from meshlint.domain.otel.sdk import (
 
 __all__ = [
     "BALLAST_SIZE",
+    "BATCH",
     "BSP_BATCH",
     "BSP_QUEUE",
     "COLLECTOR_CR",
@@ -43,25 +61,38 @@ __all__ = [
     "DEFAULTS",
     "HOST_KINDS",
     "INSTRUMENTATION",
+    "K8S_ATTRIBUTES",
     "MEMORY_BALLAST",
     "MEMORY_LIMITER",
+    "OTLP_GRPC",
+    "OTLP_HTTP",
+    "QUEUEBATCH",
     "Budget",
     "ConfigView",
+    "Estimate",
     "MemoryLimiter",
     "Pipeline",
+    "Queue",
     "collect_linked",
     "component_type",
     "config_parse_errors",
     "cr_budget",
     "estimate",
     "fed_by_connectors_only",
+    "heap_bounded",
     "instrumentation_envs",
+    "limited_by_extension",
+    "limiting_receivers",
     "linked_items",
     "memory_limiters",
+    "own_budget",
     "pipelines",
     "queue_in_effect",
     "queue_settings",
     "queues",
     "sdk_setting",
+    "sets_gomemlimit",
+    "unsigned_int",
+    "upstream_batch",
     "views",
 ]

@@ -41,7 +41,7 @@ from meshlint.domain.k8s.objects import (
     pod_spec_path,
 )
 from meshlint.domain.k8s.quantity import human_bytes
-from meshlint.domain.otel.config import CONFIG_MAP, ConfigView, views
+from meshlint.domain.otel.config import COLLECTOR_CR, CONFIG_MAP, ConfigView, views
 
 _COLLECTORS = (Component.OTEL_COLLECTOR, Component.JAEGER_V2)
 
@@ -90,6 +90,19 @@ def cr_budget(doc: Document) -> Budget:
     spec = get_in(doc.data, ("spec",))
     spec = spec if isinstance(spec, dict) else {}
     return budget_of(Container(("spec",), spec, "container"), f"{doc.resource}")
+
+
+def own_budget(view: ConfigView) -> Budget | None:
+    """The budget a config brings along: an OpenTelemetryCollector's, or the
+    container's that runs a built-in config. None for a ConfigMap: the pods
+    that mount it tell (``collect_linked``)."""
+    if view.container is not None:
+        owner = f'container "{view.container.name}" of {view.host.resource}'
+        pod = pod_resources(view.host.data, view.host.kind)
+        return budget_of(view.container, owner, pod)
+    if view.host.kind == COLLECTOR_CR:
+        return cr_budget(view.host)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
