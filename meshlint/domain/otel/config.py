@@ -43,6 +43,26 @@ def component_type(component_id: object) -> str:
     return str(component_id).split("/", 1)[0].strip()
 
 
+# Components renamed upstream still load under their old type (collector v0.144.0:
+# otlp -> otlp_grpc, otlphttp -> otlp_http; contrib#45901: k8sattributes ->
+# k8s_attributes; contrib spanmetrics connector metadata: type span_metrics,
+# deprecated_type spanmetrics): both spellings are one component.
+_SPELLINGS = {
+    "otlp_grpc": "otlp",
+    "otlp_http": "otlphttp",
+    "k8s_attributes": "k8sattributes",
+    "span_metrics": "spanmetrics",
+}
+
+
+def is_type(component_id: object, *types: str) -> bool:
+    """Whether ``component_id`` (``type[/name]``) is a component of one of ``types``,
+    in any of its spellings: every component match goes through here."""
+    kind = component_type(component_id)
+    kind = _SPELLINGS.get(kind, kind)
+    return any(_SPELLINGS.get(t, t) == kind for t in types)
+
+
 def is_collector_config(data: Any) -> bool:
     return (
         isinstance(data, dict)
