@@ -103,8 +103,8 @@ from meshlint.domain.otel import (
     HOST_KINDS,
     ConfigView,
     collect_linked,
-    cr_budget,
     linked_items,
+    own_budget,
     unfiltered_pod_caches,
     views,
 )
@@ -131,11 +131,13 @@ def _violation(cache: PodCache, owner: str) -> Violation:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    if doc.kind != COLLECTOR_CR or not cr_budget(doc).per_node:
-        return
     for view in views(doc):
+        budget = own_budget(view)
+        if budget is None or not budget.per_node:
+            continue
+        owner = f"{doc.resource} (mode: daemonset)" if doc.kind == COLLECTOR_CR else budget.owner
         for cache in _caches(view):
-            yield _violation(cache, f"{doc.resource} (mode: daemonset)")
+            yield _violation(cache, owner)
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[object]:

@@ -102,21 +102,20 @@ from dataclasses import dataclass
 from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, duration_text
 from meshlint.domain.otel import (
-    COLLECTOR_CR,
     HOST_KINDS,
     Budget,
     ConfigView,
     collect_linked,
-    cr_budget,
     drains,
     linked_items,
+    own_budget,
     views,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Draining:
-    name: str  # 'exporter "otlp" sending_queue'
+    name: str  # 'Exporter "otlp" sending_queue'
     seconds: float
     arithmetic: str
     at: Location
@@ -124,8 +123,7 @@ class Draining:
 
 def _drains(view: ConfigView) -> Iterator[Draining]:
     for drain in drains(view):
-        name = f'exporter "{drain.exporter}" {drain.label}'
-        yield Draining(name, drain.seconds, drain.arithmetic, view.locate(drain.path))
+        yield Draining(drain.label, drain.seconds, drain.arithmetic, view.locate(drain.path))
 
 
 def _judge(draining: Draining, budget: Budget) -> Violation | None:
@@ -141,10 +139,10 @@ def _judge(draining: Draining, budget: Budget) -> Violation | None:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    if doc.kind != COLLECTOR_CR:
-        return
-    budget = cr_budget(doc)
     for view in views(doc):
+        budget = own_budget(view)
+        if budget is None:
+            continue  # a ConfigMap's pods are found across files (check_run)
         for draining in _drains(view):
             verdict = _judge(draining, budget)
             if verdict is not None:

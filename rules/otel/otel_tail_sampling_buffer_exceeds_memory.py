@@ -110,14 +110,12 @@ from dataclasses import dataclass
 from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, duration_text, human_bytes
 from meshlint.domain.otel import (
-    COLLECTOR_CR,
-    CONFIG_MAP,
     HOST_KINDS,
     Budget,
     ConfigView,
     collect_linked,
-    cr_budget,
     linked_items,
+    own_budget,
     tail_samplers,
     views,
 )
@@ -182,8 +180,8 @@ def _windows(view: ConfigView) -> Iterator[Violation]:
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
         yield from _windows(view)
-        if doc.kind == COLLECTOR_CR:
-            budget = cr_budget(doc)
+        budget = own_budget(view)
+        if budget is not None:  # a ConfigMap's pods are found across files (check_run)
             for buffer in _buffers(view, ctx):
                 verdict = _judge(buffer, budget)
                 if verdict is not None:
@@ -209,7 +207,7 @@ RULE = Rule(
     "before their decision",
     doc=__doc__ or "",
     check=check,
-    kinds=HOST_KINDS | WORKLOAD_KINDS | {CONFIG_MAP},
+    kinds=HOST_KINDS | WORKLOAD_KINDS,
     collect=collect,
     check_run=check_run,
     params=(SPANS_PER_TRACE, SPAN_SIZE, SPAN_OVERHEAD),

@@ -41,7 +41,7 @@ from meshlint.domain.k8s.objects import (
     pod_spec_path,
 )
 from meshlint.domain.k8s.quantity import human_bytes
-from meshlint.domain.otel.config import CONFIG_MAP, ConfigView, views
+from meshlint.domain.otel.config import COLLECTOR_CR, CONFIG_MAP, ConfigView, views
 
 # The API server's default terminationGracePeriodSeconds.
 DEFAULT_GRACE_SECONDS = 30.0
@@ -132,6 +132,26 @@ def cr_budget(doc: Document) -> Budget:
         per_node=str(spec.get("mode", "")).lower() == "daemonset",
         grace=spec.get("terminationGracePeriodSeconds"),
     )
+
+
+def own_budget(view: ConfigView) -> Budget | None:
+    """The budget a config brings along: an OpenTelemetryCollector's, or the
+    container's that runs a built-in config. None for a ConfigMap: the pods
+    that mount it tell (``collect_linked``)."""
+    if view.container is not None:
+        host = view.host
+        owner = f'container "{view.container.name}" of {host.resource}'
+        spec = get_in(host.data, pod_spec_path(host.kind) or ("spec",))
+        return budget_of(
+            view.container,
+            owner,
+            pod_resources(host.data, host.kind),
+            per_node=host.kind == "DaemonSet",
+            grace=get_in(spec, ("terminationGracePeriodSeconds",)),
+        )
+    if view.host.kind == COLLECTOR_CR:
+        return cr_budget(view.host)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Components of a collector config that hold state in memory: the tail
 sampling buffer, the k8sattributes pod cache, the spanmetrics/servicegraph
-series, Jaeger v2's memory store.
+series (Jaeger v2's memory store is ``meshlint.domain.jaeger.v2``'s).
 
 Each reader returns only components a pipeline uses (or, for extensions, that
 ``service.extensions`` starts): the collector never builds the others.
@@ -16,9 +16,6 @@ Sources (verified against upstream code):
   never (contrib ``connector/spanmetricsconnector/config.go``); servicegraph
   drops series idle for 15 minutes on its own (``cleanCache``), so only its
   dimensions matter;
-* Jaeger v2 ``jaeger_storage`` memory backends: ``max_traces`` is 1,000,000
-  when ``memory:`` is present and must be above 0 (jaegertracing/jaeger
-  ``cmd/internal/storageconfig/config.go``, ``internal/storage/v2/memory``).
 """
 
 from __future__ import annotations
@@ -29,17 +26,15 @@ from typing import Any
 
 from meshlint.core.model import KeyPath
 from meshlint.domain.k8s.durations import collector_duration
-from meshlint.domain.k8s.objects import get_in, list_at, mapping_at
+from meshlint.domain.k8s.objects import get_in, list_at
 from meshlint.domain.otel.config import ConfigView, is_type, pipelines, unsigned_int
 
 TAIL_SAMPLING = "tail_sampling"
 K8S_ATTRIBUTES = "k8sattributes"
 SPANMETRICS = "spanmetrics"
 SERVICEGRAPH = "servicegraph"
-JAEGER_STORAGE = "jaeger_storage"
 DEFAULT_NUM_TRACES = 50_000
 DEFAULT_DECISION_WAIT = 30.0
-DEFAULT_MEMORY_MAX_TRACES = 1_000_000
 
 
 def used(view: ConfigView, section: str) -> Iterator[tuple[str, dict[Any, Any], KeyPath]]:
@@ -65,7 +60,7 @@ class TailSampler:
 
 def tail_samplers(view: ConfigView) -> Iterator[TailSampler]:
     for cid, body, path in used(view, "processors"):
-        if not is_type(cid, TAIL_SAMPLING):
+        if not is_type(cid, "processors", TAIL_SAMPLING):
             continue
         wait = collector_duration(body["decision_wait"]) if "decision_wait" in body else None
         yield TailSampler(
@@ -82,7 +77,7 @@ def tail_samplers(view: ConfigView) -> Iterator[TailSampler]:
 def unfiltered_pod_caches(view: ConfigView) -> Iterator[tuple[str, KeyPath]]:
     """k8sattributes processors that watch every pod of the cluster (no node filter)."""
     for cid, body, path in used(view, "processors"):
-        if not is_type(cid, K8S_ATTRIBUTES):
+        if not is_type(cid, "processors", K8S_ATTRIBUTES):
             continue
         node = get_in(body, ("filter", "node"))
         env = get_in(body, ("filter", "node_from_env_var"))
@@ -118,7 +113,7 @@ def _dimension_names(items: list[Any], base: KeyPath) -> Iterator[tuple[str, Key
 
 def metric_connectors(view: ConfigView) -> Iterator[MetricConnector]:
     for cid, body, path in used(view, "connectors"):
-        if is_type(cid, SPANMETRICS):
+        if is_type(cid, "connectors", SPANMETRICS):
             dims = [
                 *_dimension_names(list_at(body, ("dimensions",)), (*path, "dimensions")),
                 *_dimension_names(
@@ -126,39 +121,6 @@ def metric_connectors(view: ConfigView) -> Iterator[MetricConnector]:
                 ),
             ]
             yield MetricConnector(cid, SPANMETRICS, path, not _expires(body), tuple(dims))
-        elif is_type(cid, SERVICEGRAPH):
+        elif is_type(cid, "connectors", SERVICEGRAPH):
             dims = list(_dimension_names(list_at(body, ("dimensions",)), (*path, "dimensions")))
             yield MetricConnector(cid, SERVICEGRAPH, path, False, tuple(dims))
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryStore:
-    """A Jaeger v2 ``memory`` trace store."""
-
-    backend: str
-    path: KeyPath  # of max_traces when written, else of the memory block
-    max_traces: int | None  # None: templated
-    written: bool
-
-
-def memory_stores(view: ConfigView) -> Iterator[MemoryStore]:
-    """Memory backends of every started ``jaeger_storage`` extension."""
-    started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
-    for eid, body in view.section("extensions").items():
-        if not is_type(eid, JAEGER_STORAGE) or str(eid) not in started:
-            continue
-        base: KeyPath = ("extensions", eid, "backends")
-        for name, backend in mapping_at(body, ("backends",)).items():
-            if not isinstance(backend, dict) or "memory" not in backend:
-                continue
-            memory = mapping_at(backend, ("memory",))
-            where: KeyPath = (*base, name, "memory")
-            if "max_traces" in memory:
-                yield MemoryStore(
-                    str(name),
-                    (*where, "max_traces"),
-                    unsigned_int(memory["max_traces"]),
-                    True,
-                )
-            else:
-                yield MemoryStore(str(name), where, DEFAULT_MEMORY_MAX_TRACES, False)

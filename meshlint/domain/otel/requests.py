@@ -35,7 +35,7 @@ from meshlint.domain.k8s.durations import collector_duration, duration_text
 from meshlint.domain.k8s.objects import get_in
 from meshlint.domain.k8s.quantity import human_bytes
 from meshlint.domain.otel.config import ConfigView, is_type, pipelines, unsigned_int
-from meshlint.domain.otel.queue import DEFAULT_QUEUE_SIZE, JAEGER_STORAGE_EXPORTER, queues
+from meshlint.domain.otel.queue import JAEGER_STORAGE_EXPORTER, queues
 
 MIB = 2**20
 GRPC_DEFAULT_MAX_RECV = 4 * MIB
@@ -59,7 +59,7 @@ class Request:
 def receiver_limits(view: ConfigView) -> Iterator[int]:
     """Raised gRPC message limits (bytes) of the OTLP receivers of a config."""
     for rid, body in view.section("receivers").items():
-        if is_type(rid, "otlp") and isinstance(body, dict):
+        if is_type(rid, "receivers", "otlp") and isinstance(body, dict):
             mib = unsigned_int(get_in(body, ("protocols", "grpc", "max_recv_msg_size_mib")))
             if mib:
                 yield mib * MIB
@@ -126,7 +126,11 @@ def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
         for eid in pipeline.exporters:
             feeding.setdefault(eid, []).append(pipeline)
     for eid, body in view.section("exporters").items():
-        if not is_type(eid, "otlp") or str(eid) not in feeding or not isinstance(body, dict):
+        if (
+            not is_type(eid, "exporters", "otlp")
+            or str(eid) not in feeding
+            or not isinstance(body, dict)
+        ):
             continue
         exporter = str(eid)
         traces = any(p.name.split("/")[0] == "traces" for p in feeding[exporter])
@@ -140,14 +144,16 @@ def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
             continue
         for pipeline in feeding[exporter]:
             signal = pipeline.name.split("/")[0]
-            batchers = [p for p in pipeline.processors if is_type(p, "batch", "queuebatch")]
+            batchers = [
+                p for p in pipeline.processors if is_type(p, "processors", "batch", "queuebatch")
+            ]
             if not batchers:
                 continue
             pid = batchers[-1]
             settings = processors.get(pid)
             settings = settings if isinstance(settings, dict) else {}
             where = f'processor "{pid}" in pipeline "{pipeline.name}"'
-            if is_type(pid, "queuebatch"):
+            if is_type(pid, "processors", "queuebatch"):
                 settings = {"batch": {}, **settings}  # batching is on in the processor
                 found = _batcher(
                     exporter, settings, ("processors", pid), where, span_size, signal == "traces"
@@ -174,7 +180,7 @@ def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
 @dataclass(frozen=True, slots=True)
 class Drain:
     exporter: str
-    label: str  # "sending_queue" or "queue"
+    label: str  # 'Exporter "otlp" sending_queue'
     path: KeyPath
     seconds: float
     arithmetic: str
@@ -185,13 +191,17 @@ def drains(view: ConfigView) -> Iterator[Drain]:
     exporters = view.section("exporters")
     for queue in queues(view):
         body = queue.body
-        if str(body.get("sizer", "requests")) != "requests":
-            continue  # items or bytes: how many requests they make is not known
-        size = unsigned_int(body.get("queue_size", DEFAULT_QUEUE_SIZE))
+        if queue.section != "exporters" or str(body.get("sizer", "requests")) != "requests":
+            continue  # a processor's queue, or items/bytes: how many requests is not known
+        size = unsigned_int(body.get("queue_size", queue.default_size))
         consumers = unsigned_int(body.get("num_consumers", DEFAULT_NUM_CONSUMERS))
         settings = exporters.get(queue.exporter)
         settings = settings if isinstance(settings, dict) else {}
-        default = 0.0 if is_type(queue.exporter, JAEGER_STORAGE_EXPORTER) else DEFAULT_TIMEOUT
+        default = (
+            0.0
+            if is_type(queue.exporter, "exporters", JAEGER_STORAGE_EXPORTER)
+            else DEFAULT_TIMEOUT
+        )
         timeout = collector_duration(settings["timeout"]) if "timeout" in settings else default
         if not size or not consumers or not timeout or timeout <= 0:
             continue  # templated, invalid, or no timeout (a hung backend never lets go)
