@@ -95,8 +95,11 @@ def workload_stores(data: Any, kind: str) -> Iterator[V1Store]:
 
 def cr_store(data: Any) -> Iterator[V1Store]:
     """The all-in-one memory store of a ``kind: Jaeger`` CR."""
-    storage = str_at(data, ("spec", "storage", "type")) or "memory"
-    if storage.lower() in _CR_STORAGE_TYPES and storage.lower() != "memory":
+    storage = str_at(data, ("spec", "storage", "type"))
+    if storage is None and _other_backend(get_in(data, ("spec", "storage", "options"))):
+        return  # options of another backend: a patch to a CR that names it (kuttl steps)
+    storage = (storage or "memory").lower()
+    if storage in _CR_STORAGE_TYPES and storage != "memory":
         return
     process = next(
         (p for p in cr_processes(data) if p.component is Component.JAEGER_ALL_IN_ONE), None
@@ -116,6 +119,12 @@ def cr_store(data: Any) -> Iterator[V1Store]:
         process.limit,
         process.memory_paths[1],
     )
+
+
+def _other_backend(options: Any) -> bool:
+    """Storage options for a backend other than memory (``es``, ``cassandra``...)."""
+    names = {str(k).split(".", 1)[0] for k in options} if isinstance(options, dict) else set()
+    return bool(names - {"memory"})
 
 
 def v1_stores(data: Any, kind: str) -> Iterator[V1Store]:
