@@ -271,7 +271,9 @@ def check(
     for name, output in targets:
         to_terminal = output is None and sys.stdout.isatty()
         color = to_terminal and not no_color and "NO_COLOR" not in os.environ
-        options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
+        options = Options(
+            rules=rules, color=color, quiet=quiet, statistics=statistics, fail_on=config.fail_on
+        )
         text = renderer(name)(report, options)
         if output:
             try:
