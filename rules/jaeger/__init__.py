@@ -1,5 +1,5 @@
 """Jaeger rules: collector and agent queues, agents behind Services, unknown flags,
-v1 past its end of life."""
+v1 past its end of life, in-memory trace stores."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ def rules() -> list[Rule]:
     from meshlint.rules.jaeger import (
         jaeger_agent_behind_service,
         jaeger_agent_queue_exceeds_memory,
+        jaeger_memory_store_unbounded,
         jaeger_queue_exceeds_memory,
         jaeger_unknown_flag,
         jaeger_v1_end_of_life,
@@ -21,4 +22,5 @@ def rules() -> list[Rule]:
         jaeger_agent_behind_service.RULE,  # J003
         jaeger_unknown_flag.RULE,  # J004
         jaeger_v1_end_of_life.RULE,  # J005
+        jaeger_memory_store_unbounded.RULE,  # J006
     ]

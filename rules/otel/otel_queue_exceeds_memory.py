@@ -166,15 +166,10 @@ def _judge(held: Held, budget: Budget | None) -> Violation | None:
             message=f"{held.name} has no memory bound: {held.arithmetic}; bound the batch size "
             f"or size the queue with sizer: bytes",
         )
-    if budget is None:
+    found = budget.cap() if budget is not None else None
+    if found is None:
         return None
-    if budget.limit is not None:
-        cap, what = budget.limit, budget.describe_limit()
-    elif budget.gomemlimit is not None:
-        cap = budget.gomemlimit
-        what = f"GOMEMLIMIT {budget.gomemlimit_text} ({human_bytes(cap)}) of {budget.owner}"
-    else:
-        return None
+    cap, what = found
     if held.size <= cap:
         return None
     if held.bounded_by is not None:

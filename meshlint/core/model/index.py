@@ -69,7 +69,7 @@ class Index:
         return sum(map(len, self._by_kind.values()))
 
     def find(
-        self, kind: str, *, namespace: str | None | _Any = ANY, name: str | None = None
+        self, kind: str, *, namespace: str | _Any | None = ANY, name: str | None = None
     ) -> list[Entry]:
         """Objects of ``kind``, optionally by name and by namespace (None: the
         objects without one)."""

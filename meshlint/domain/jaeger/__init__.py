@@ -26,6 +26,7 @@ from meshlint.domain.jaeger.settings import (
     owns_env,
     processes,
 )
+from meshlint.domain.jaeger.store import V1Store, v1_stores
 from meshlint.domain.jaeger.v2 import (
     ALL_IN_ONE_MAX_TRACES,
     DEFAULT_MAX_TRACES,
@@ -49,6 +50,7 @@ __all__ = [
     "MemoryStore",
     "Process",
     "UdpQueue",
+    "V1Store",
     "agent_host_of",
     "agent_pods",
     "agent_queues",
@@ -67,4 +69,5 @@ __all__ = [
     "runs_all_in_one",
     "udp_agent_ports",
     "v1_image",
+    "v1_stores",
 ]

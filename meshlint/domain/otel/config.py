@@ -52,10 +52,13 @@ QUEUEBATCH = "queuebatch"  # collector v0.158.0, the batch processor's replaceme
 OTLP_GRPC = "otlp_grpc"
 OTLP_HTTP = "otlp_http"
 K8S_ATTRIBUTES = "k8s_attributes"
+SPAN_METRICS = "span_metrics"
 # Section -> deprecated alias -> current type; both spellings load the same component.
 _RENAMED = {
     "exporters": {"otlp": OTLP_GRPC, "otlphttp": OTLP_HTTP},
     "processors": {"k8sattributes": K8S_ATTRIBUTES},
+    # contrib's spanmetrics connector metadata: type span_metrics, deprecated_type spanmetrics
+    "connectors": {"spanmetrics": SPAN_METRICS},
 }
 MEMORY_BALLAST = "memory_ballast"
 BALLAST_SIZE = "ballast_size_mib"
@@ -74,6 +77,13 @@ def component_type(component_id: object, section: str | None = None) -> str:
     if section is None:
         return kind
     return _RENAMED.get(section, {}).get(kind, kind)
+
+
+def is_type(component_id: object, section: str, *types: str) -> bool:
+    """Whether ``component_id``, declared in ``section``, is a component of one of
+    ``types``, whichever spelling either is written in."""
+    kind = component_type(component_id, section)
+    return any(component_type(t, section) == kind for t in types)
 
 
 def is_collector_config(data: Any) -> bool:
