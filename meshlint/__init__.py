@@ -11,9 +11,9 @@ from meshlint.core.hookspecs import hookimpl
 from meshlint.core.model import (
     Context,
     Document,
+    KeyPath,
     Location,
     Param,
-    Path,
     Resource,
     Rule,
     Severity,
@@ -24,9 +24,9 @@ from meshlint.core.version import __version__
 __all__ = [
     "Context",
     "Document",
+    "KeyPath",
     "Location",
     "Param",
-    "Path",
     "Resource",
     "Rule",
     "Severity",

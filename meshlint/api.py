@@ -19,9 +19,9 @@ from meshlint.core.config import (
     parse_fail_on,
     parse_kube_version,
     rule_for,
+    unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.engine import lint
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.inputs import discover
@@ -84,8 +84,7 @@ def load_settings(
         )
     except ValueError as exc:
         raise UsageError(f"--kube-version: {exc}") from exc
-    # asking for the unused-ignore report selects its rule
-    unused = (UNUSED_IGNORE.id,) if settings.report_unused_ignores else ()
+    unused = unused_ignore_selection(settings.report_unused_ignores)
     command_line = Selection(
         tuple(settings.select), (*settings.extend_select, *unused), tuple(settings.ignore)
     )
@@ -150,7 +149,7 @@ def lint_paths(
     lies behind a directory link out of the repository."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    found = discover(paths or (".",), config.exclude, config.root)
+    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
     _check_reports(reports, found.inputs)
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)

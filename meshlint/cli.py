@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -264,19 +264,21 @@ def check(
     if write_baseline:
         from meshlint.core import baseline as baselines
 
-        _write_file(write_baseline, baselines.dumps(report.findings, FsPath(write_baseline)))
+        _write_file(write_baseline, baselines.dumps(report.findings, Path(write_baseline)))
     if baseline:
         from meshlint.core import baseline as baselines
 
         try:
-            report = baselines.apply(report, FsPath(baseline))
+            report = baselines.apply(report, Path(baseline))
         except baselines.BaselineError as exc:
             raise Failure(str(exc)) from exc
 
     for name, output in targets:
         to_terminal = output is None and sys.stdout is not None and sys.stdout.isatty()
         color = to_terminal and not no_color and "NO_COLOR" not in os.environ
-        options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
+        options = Options(
+            rules=rules, color=color, quiet=quiet, statistics=statistics, fail_on=config.fail_on
+        )
         text = renderer(name)(report, options)
         if output:
             _write_file(output, text)
@@ -346,7 +348,7 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     from meshlint.core.config import Config, find_config, load_config
     from meshlint.core.plan import Plan
 
-    found = find_config(FsPath.cwd())
+    found = find_config(Path.cwd())
     config = load_config(found) if found else Config()
     rules = load_rules(config, no_plugins=no_plugins)
     plan = {a.rule.id: a for a in Plan.build(rules, config).rules}
@@ -395,7 +397,7 @@ def explain(rule: str) -> None:
     from meshlint.api import find_rule, load_rules
     from meshlint.core.config import find_config, load_config
 
-    config = load_config(found) if (found := find_config(FsPath.cwd())) else None
+    config = load_config(found) if (found := find_config(Path.cwd())) else None
     _emit(explain_text(find_rule(load_rules(config), rule)) + "\n")
 
 
@@ -431,6 +433,10 @@ rules: {}
 # Rules ignored in some files.
 per-file-ignores: {}
 #   "legacy/**": [K001, K002]
+# Files that form one cluster for cross-object rules (joins stay inside a scope:
+# a kustomization, a Helm render's directory, a top-level directory by default).
+scopes: {}
+#   prod: ["base/**", "overlays/prod/**"]
 # Extra plugin modules to load besides installed entry points.
 plugins: []
 """
@@ -441,7 +447,7 @@ plugins: []
 @_guard
 def init(force: bool) -> None:
     """Write a commented starter .meshlint.yaml in the current directory."""
-    target = FsPath(".meshlint.yaml")
+    target = Path(".meshlint.yaml")
     if target.exists() and not force:
         raise Failure(f"{target} exists; use --force to overwrite it")
     _write_file(str(target), STARTER)

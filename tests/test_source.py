@@ -228,3 +228,22 @@ def test_a_control_character_inside_an_embedded_config_is_m004() -> None:
     problem = doc.embedded(("metadata", "annotations", "proxy.istio.io/config"))
     assert isinstance(problem, ParseError)
     assert "unacceptable character #x001f" in problem.message
+
+
+def test_memo_computes_once_per_document_and_key_until_forgotten() -> None:
+    first, second = parse_text(
+        "a.yaml", "kind: A\napiVersion: v1\n---\nkind: B\napiVersion: v1\n"
+    ).documents
+    calls: list[str] = []
+
+    def kind_of(doc: Document) -> str:
+        calls.append(doc.kind)
+        return doc.kind
+
+    assert first.memo("kind", lambda: kind_of(first)) == "A"
+    assert first.memo("kind", lambda: kind_of(first)) == "A"
+    assert second.memo("kind", lambda: kind_of(second)) == "B"
+    assert calls == ["A", "B"]
+    first.forget_memo()
+    assert first.memo("kind", lambda: kind_of(first)) == "A"
+    assert calls == ["A", "B", "A"]

@@ -12,15 +12,16 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import Node
 
+from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.fsguard import file_link_leaves
 from meshlint.core.loading import normalize_breaks
-from meshlint.core.model import Path, Rule, Severity
+from meshlint.core.model import KeyPath, Rule, Severity
 from meshlint.core.model.document import reader_message
 from meshlint.core.model.nodes import (
     MAX_DEPTH,
@@ -51,7 +52,7 @@ class Selection:
     ignore: tuple[str, ...] = ()
 
 
-Locator = Callable[[Path, bool], tuple[int, int]]  # (path, point at the key) -> line, column
+Locator = Callable[[KeyPath, bool], tuple[int, int]]  # (path, point at the key) -> line, column
 
 
 class ConfigError(Exception):
@@ -69,6 +70,8 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # name -> patterns: files that form one deployment for cross-object joins
+    scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
     report_unused_ignores: bool = False
     overrides: tuple[Selection, ...] = ()  # later layers (the command line)
@@ -76,17 +79,27 @@ class Config:
     root: str = "."  # directory that relative patterns start from
     locate: Locator = field(default=lambda p, key=False: (1, 1), repr=False)
 
-    def error(self, path: Path, message: str, *, key: bool = False) -> ConfigError:
+    def error(self, path: KeyPath, message: str, *, key: bool = False) -> ConfigError:
         line, column = self.locate(path, key)
         if len(message) > MESSAGE_LIMIT:  # a parameter's error quotes the value it got
             message = message[: MESSAGE_LIMIT - 3] + "..."
         return ConfigError(f"{self.path}:{line}:{column}: {message}")
 
 
+def unused_ignore_selection(enabled: bool) -> tuple[str, ...]:
+    """Asking for the unused-ignore report (a config key or a flag) selects M100."""
+    return (UNUSED_IGNORE.id,) if enabled else ()
+
+
+# "1.30", and versions as `kubectl version` prints them: "v1.30.2",
+# "v1.30.2-eks-db838b0", "v1.31.0+k3s1". Only major.minor matters.
+_KUBE_VERSION = re.compile(r"v?1\.([0-9]{1,3})(?:\.[0-9]+)?(?:[-+][0-9A-Za-z.+-]*)?")
+
+
 def parse_kube_version(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"1\.([0-9]{1,3})", text.strip())
+    match = _KUBE_VERSION.fullmatch(text.strip())
     if not match:
-        raise ValueError(f'kube-version must look like "1.30", not {text!r}')
+        raise ValueError(f'kube-version must look like "1.30" or "v1.30.2", not {text!r}')
     return 1, int(match.group(1))
 
 
@@ -94,7 +107,7 @@ def parse_fail_on(text: str) -> Severity | None:
     return None if text == "never" else Severity.parse(text)
 
 
-def find_config(start: FsPath) -> FsPath | None:
+def find_config(start: Path) -> Path | None:
     """The nearest .meshlint.yaml/.yml, else a pyproject.toml with [tool.meshlint]."""
     for directory in (start, *start.parents):
         for name in CONFIG_NAMES:
@@ -107,7 +120,7 @@ def find_config(start: FsPath) -> FsPath | None:
     return None
 
 
-def _read(path: FsPath) -> str:
+def _read(path: Path) -> str:
     # a committed link to a secret would otherwise be read, and quoted in an error
     if file_link_leaves(str(path)):
         raise ConfigError(
@@ -119,7 +132,7 @@ def _read(path: FsPath) -> str:
         raise ConfigError(f"{path}:1:1: cannot read config: {exc}") from exc
 
 
-def load_config(path: FsPath) -> Config:
+def load_config(path: Path) -> Config:
     text = _read(path)
     with stack_headroom():
         if path.name == "pyproject.toml":
@@ -130,7 +143,7 @@ def load_config(path: FsPath) -> Config:
     return _build(data, str(path), str(path.parent), where)
 
 
-def _compose(path: FsPath, text: str) -> Node | None:
+def _compose(path: Path, text: str) -> Node | None:
     """The config's node tree; every YAML problem as a ConfigError with a position."""
     try:
         if (deep := too_deep(text)) is not None:
@@ -152,7 +165,7 @@ def _compose(path: FsPath, text: str) -> Node | None:
         raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {exc}") from exc
 
 
-def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
+def _load_yaml(path: Path, text: str) -> tuple[Any, Locator]:
     root = _compose(path, normalize_breaks(text))
     if root is None:
         return {}, lambda p, key=False: (1, 1)
@@ -169,14 +182,14 @@ def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
             f"{path}:{mark.line + 1}:{mark.column + 1}: duplicate key {brief(knode.value)}"
         )
 
-    def where(p: Path, key: bool = False) -> tuple[int, int]:
+    def where(p: KeyPath, key: bool = False) -> tuple[int, int]:
         mark, _ = locate(root, p, key=key)
         return mark.line + 1, mark.column + 1
 
     return data, where
 
 
-def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
+def _load_toml(path: Path, text: str) -> tuple[Any, Locator]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -195,7 +208,7 @@ def _load_toml(path: FsPath, text: str) -> tuple[Any, Locator]:
         raise ConfigError(f"{path}:1:1: invalid TOML: {TOO_DEEP}")
     lines = text.splitlines()
 
-    def where(p: Path, key: bool = False) -> tuple[int, int]:
+    def where(p: KeyPath, key: bool = False) -> tuple[int, int]:
         """The line of the key in [tool.meshlint] (TOML parsers keep no positions)."""
         start = next((i for i, ln in enumerate(lines) if ln.strip() == "[tool.meshlint]"), 0)
         if p:
@@ -222,7 +235,7 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
+def _validate_schema(path: Path, data: Any, where: Locator) -> None:
     import jsonschema  # only when a config exists: start-up is a budget
 
     schema = json.loads(
@@ -232,7 +245,7 @@ def _validate_schema(path: FsPath, data: Any, where: Locator) -> None:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = errors[0]
-        at: Path = tuple(error.absolute_path)
+        at: KeyPath = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
             at, message = (*at, extra[0]), _unknown_key(str(extra[0]), error.schema["properties"])
@@ -276,7 +289,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
     return Config(
         select=tokens("select") or ("ALL",),
         extend_select=tokens("extend-select")
-        + (("M100",) if data.get("report-unused-ignores") else ()),
+        + unused_ignore_selection(bool(data.get("report-unused-ignores"))),
         ignore=tokens("ignore"),
         fail_on=parse_fail_on(fail_on) if fail_on else Severity.WARNING,
         kube_version=parse_kube_version(data["kube-version"])
@@ -286,6 +299,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
         severity={k: Severity.parse(v) for k, v in data.get("severity", {}).items()},
         rules=dict(data.get("rules", {})),
         per_file_ignores={k: tuple(v) for k, v in data.get("per-file-ignores", {}).items()},
+        scopes={k: tuple(v) for k, v in data.get("scopes", {}).items()},
         plugins=tokens("plugins"),
         report_unused_ignores=bool(data.get("report-unused-ignores", False)),
         path=path,

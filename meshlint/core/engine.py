@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from meshlint.core import scopes
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import parse_bytes
-from meshlint.core.model import Document, Entry, Index, Location, Violation
+from meshlint.core.model import Collect, Context, Document, Entry, Index, Location, Violation
 from meshlint.core.model.nodes import stack_headroom
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
@@ -34,7 +35,7 @@ PARALLEL_MIN_BYTES = 2_000_000
 
 def lint_input(item: Input, plan: Plan) -> FileReport:
     """Lint one file: its candidates, directives, facts and index entries."""
-    report = FileReport(item.name)
+    report = FileReport(item.name, item.scope)
     if item.data is None:
         try:
             with open(item.file, "rb") as handle:
@@ -45,6 +46,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     else:
         data = item.data
     parsed = parse_bytes(item.name, data)
+    report.scope = scopes.refined(item.scope, item.name, parsed.helm_rendered)
     report.directives = Directives.scan(parsed.file.text, item.name)
     candidates = report.candidates
     for problem in parsed.problems:
@@ -67,9 +69,6 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
     kind = doc.kind
-    # Rules of one pack share a collect function (every Istio rule asks the same
-    # mesh facts): gather them once per document and parameters.
-    collected: dict[tuple[Any, ...], list[Any]] = {}
     for active in plan.rules:
         rule = active.rule
         if not rule.applies_to(kind):
@@ -79,17 +78,21 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
                 for violation in rule.check(doc, active.context):
                     report.candidates.append(_place(active, doc, violation))
             if rule.collect is not None:
-                ctx = active.context
-                key = (rule.collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
-                if key not in collected:
-                    collected[key] = list(rule.collect(doc, ctx))
-                report.facts[rule.id].extend(collected[key])
+                report.facts[rule.id].extend(_collected(doc, rule.collect, active.context))
         except Exception as exc:  # a rule bug must not end the run or hide other findings
             line, column = doc.position(())
             report.errors.append(
                 f"{doc.file.name}:{line}:{column}: internal error in rule {rule.id} "
                 f"({rule.slug}) on {doc.resource}: {type(exc).__name__}: {exc}"
             )
+    doc.forget_memo()
+
+
+def _collected(doc: Document, collect: Collect, ctx: Context) -> list[Any]:
+    """Rules of one pack share a collect function (every Istio rule asks the same
+    mesh facts): it runs once per document and parameters."""
+    key = (collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
+    return doc.memo(key, lambda: list(collect(doc, ctx)))
 
 
 def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Candidate:
@@ -227,8 +230,10 @@ def lint(
     # name (stdin, paths written another way), and the input order for JUnit
     special = [i for i in items if i.data is not None or i.path is not None]
     order = {i.name: n for n, i in enumerate(items)} if plan.list_resources else {}
-    facts: dict[str, list[Any]] = defaultdict(list)
-    entries: list[Entry] = []
+    # cross-object rules join only inside a scope (core.scopes): facts and index
+    # entries are kept by the scope of the file they came from
+    facts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    entries: dict[str, list[Entry]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
         for done, part in enumerate(_reports(items, plan, jobs), 1):
@@ -240,12 +245,13 @@ def lint(
             report.errors.extend(part.errors)
             report.documents += part.documents
             report.skipped += part.skipped
-            entries.extend(part.entries)
+            entries[part.scope].extend(part.entries)
             report.resources.extend(part.resources)
             for rule_id, items_ in part.facts.items():
-                facts[rule_id].extend(items_)
+                facts[part.scope][rule_id].extend(items_)
         del items  # a large tree's inputs are memory the end of the run can reuse
-        _check_run(plan, Index(entries), facts, report, post)
+        for scope in sorted(facts.keys() | entries.keys()):
+            _check_run(plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post)
     report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed
     # workers finish in any order; reports list objects in the order files were given

@@ -18,18 +18,21 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
-from meshlint.core.model import Document, Location, Path, SourceFile, json_path
+from meshlint.core.model import Document, KeyPath, Location, SourceFile, json_path
 from meshlint.core.model.document import reader_message, yaml_message
 from meshlint.core.model.nodes import (
     TOO_DEEP,
     Converter,
     Loader,
+    RedefiningLoader,
     TooDeep,
     node_at,
     path_to,
+    redefines_an_anchor,
     stack_headroom,
     too_deep,
 )
+from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
@@ -69,6 +72,7 @@ class Parsed:
     skipped: int = 0  # documents without apiVersion/kind
     last_line: int = 0  # where the previous document ended, for Helm attribution
     deep_input: bool = False  # nesting could overflow libyaml's C stack
+    helm_rendered: bool = False  # the stream has Helm "# Source:" comments
 
 
 def decode(data: bytes) -> str:
@@ -127,17 +131,17 @@ def _parse_text(name: str, text: str) -> Parsed:
     text = normalize_breaks(text)
     file = SourceFile(name, text, text_lines(text))
     deep_input = _could_be_too_deep(file)
-    parsed = Parsed(file, deep_input=deep_input)
     sources = _helm_sources(text)
+    parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
     try:
-        _compose(text, 0, parsed, sources)
+        _compose_tolerant(text, 0, parsed, sources)
     except (yaml.YAMLError, TooDeep, RecursionError):
         # Start again document by document so that one broken document does
         # not hide the others: each chunk between "---" lines parses alone.
-        parsed = Parsed(file, deep_input=deep_input)
+        parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
         for offset, chunk in _chunks(text):
             try:
-                _compose(chunk, offset, parsed, sources)
+                _compose_tolerant(chunk, offset, parsed, sources)
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark or exc.context_mark
                 line = (mark.line if mark else offset) + 1
@@ -179,12 +183,30 @@ def _could_be_too_deep(file: SourceFile) -> bool:
     return file.text.count("[") + file.text.count("{") + widest > _C_SAFE_DEPTH
 
 
-def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]) -> None:
+def _compose_tolerant(
+    text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]
+) -> None:
+    """Compose with libyaml; where a document reuses an anchor name, again with
+    the composer that accepts it (what kubectl does)."""
+    kept = (len(parsed.documents), len(parsed.problems), parsed.skipped, parsed.last_line)
+    try:
+        _compose(text, offset, parsed, sources, Loader)
+    except yaml.YAMLError as exc:
+        if not redefines_an_anchor(exc):
+            raise
+        del parsed.documents[kept[0] :], parsed.problems[kept[1] :]
+        parsed.skipped, parsed.last_line = kept[2], kept[3]
+        _compose(text, offset, parsed, sources, RedefiningLoader)
+
+
+def _compose(
+    text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]], loader: type
+) -> None:
     text = "\n" * offset + text  # keeps libyaml's line numbers absolute
     if parsed.deep_input and (deep := too_deep(text)) is not None:
         raise TooDeep(deep)
     file = parsed.file
-    for root in yaml.compose_all(text, Loader=Loader):
+    for root in yaml.compose_all(text, Loader=loader):
         if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
             continue  # an empty document ("---" followed by nothing)
         converter = Converter()
@@ -206,11 +228,16 @@ def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, st
                 source=doc.source if doc else None,
                 document=doc.number if doc else -1,
             )
-            message = f"duplicate key {knode.value!r}: the API server keeps only the last one"
+            message = f"duplicate key {knode.value!r}: " + (
+                # the collector's confmap decodes with yaml.v3, which refuses the file
+                "the collector refuses to load the config"
+                if doc is not None and doc.standalone
+                else "the API server keeps only the last one"
+            )
             parsed.problems.append(LoadProblem(DUPLICATE_KEY.id, message, at))
 
 
-def _holder(docs: list[Document], path: Path) -> Document | None:
+def _holder(docs: list[Document], path: KeyPath) -> Document | None:
     """The object a path into the stream document belongs to (a List's item)."""
     for doc in docs:
         if path[: len(doc.base_path)] == doc.base_path:
@@ -231,6 +258,8 @@ def _documents(
 ) -> tuple[list[Document], int]:
     """The objects of one stream document, and how many were skipped (no apiVersion/kind)."""
     if not _is_object(data):
+        if is_collector_config(data):  # a collector or Jaeger v2 config file of its own
+            return [Document(data, root, file, index, source, standalone=COLLECTOR_FILE)], 0
         return [], 1
     kind: str = data["kind"]
     items = data.get("items")

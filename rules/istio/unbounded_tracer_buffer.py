@@ -68,12 +68,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.istio import FACT_KINDS, Install, Mesh, Setting, collect, percent
+from meshlint.domain.istio import FACT_KINDS, Install, Located, Mesh, collect, percent
 
 MAX_SAMPLING = 1.0  # Istio's default rate: above it the unbounded buffer grows with traffic
 
 
-def _reason(sampling: float, limit: Setting | None) -> str | None:
+def _reason(sampling: float, limit: Located | None) -> str | None:
     if limit is not None and not limit.value:
         return "proxies have no memory limit"
     if sampling > MAX_SAMPLING:

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Path, Rule, Severity, Violation
+from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import Process, UdpQueue, agent_queues, processes
 from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
@@ -83,7 +83,7 @@ def _part(queue: UdpQueue) -> str:
     )
 
 
-def _where(process: Process, queues: list[UdpQueue]) -> Path:
+def _where(process: Process, queues: list[UdpQueue]) -> KeyPath:
     """The explicit setting of the hungriest processor, else the limit."""
     for queue in sorted(queues, key=lambda q: -q.bytes):
         if queue.settings:

@@ -95,11 +95,13 @@ rules:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from meshlint import Context, Document, Param, Path, Rule, Severity, Violation
+from meshlint import Context, Document, KeyPath, Param, Rule, Severity, Violation
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger import CollectorQueue, Process, collector_queue, processes
 from meshlint.domain.k8s import WORKLOAD_KINDS, Quantity, human_bytes
+from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 _COLLECTORS = (Component.JAEGER_COLLECTOR, Component.JAEGER_ALL_IN_ONE)
 
@@ -119,7 +121,7 @@ def _arithmetic(queue: CollectorQueue) -> str:
     )
 
 
-def _where(queue: CollectorQueue, fallback: Path | None, process: Process) -> Path:
+def _where(queue: CollectorQueue, fallback: KeyPath | None, process: Process) -> KeyPath:
     if queue.sized_by is not None:
         return queue.sized_by.path
     return fallback or process.resources_path
@@ -156,12 +158,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for process in processes(doc.data, doc.kind):
         if process.component not in _COLLECTORS:
             continue
-        queue = collector_queue(
-            process,
-            ctx.params["span-size-bytes"],
-            ctx.params["span-overhead-bytes"],
-            ctx.params["baseline-mib"],
-        )
+        queue = collector_queue(process, *span_cost(ctx.params), ctx.params["baseline-mib"])
         if queue is None:
             continue  # an unknowable or invalid value: J004 or nobody can tell
         verdict = _judge(process, queue)
@@ -178,20 +175,8 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {"Jaeger"},
     params=(
-        Param(
-            name="span-size-bytes",
-            type=int,
-            default=1024,
-            help="average serialized span size",
-            minimum=1,
-        ),
-        Param(
-            name="span-overhead-bytes",
-            type=int,
-            default=4096,
-            help="heap bytes a queued span costs beyond its size",
-            minimum=0,
-        ),
+        replace(SPAN_SIZE, help="average serialized span size"),
+        replace(SPAN_OVERHEAD, help="heap bytes a queued span costs beyond its size"),
         Param(
             name="baseline-mib",
             type=int,

@@ -3,7 +3,7 @@
 Checks the flags and env vars given to Jaeger v1 collectors, agents, query
 services and all-in-one containers against a catalogue of the flags those
 binaries really have (every v1 release from 1.9 to 1.60, kept as data in
-`meshlint/jaeger_flags.py`). It reports:
+`meshlint/domain/jaeger/flags.py`). It reports:
 
 - a `--flag` the component does not have, such as
   `--collector.dyn-queue-size-memory` (a name from the dynamic-queue proposal
@@ -72,8 +72,8 @@ from collections.abc import Iterator
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.jaeger import (
     CATALOGUE_VERSIONS,
+    FlagValue,
     Process,
-    Setting,
     container_process,
     cr_processes,
     env_flags,
@@ -99,7 +99,7 @@ def _hint(wrong: str, names: list[str]) -> str:
     return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
 
 
-def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
+def _flag_verdict(process: Process, setting: FlagValue) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
         hint = _hint(setting.flag, list(known_flags(process.component)))

@@ -113,7 +113,7 @@ def _findings(view: ConfigView) -> Iterator[Violation]:
             value = limiter.body[BALLAST_SIZE]
             yield view.violation(
                 limiter.setting(BALLAST_SIZE),
-                f'{BALLAST_SIZE} {value!r} of processor "{limiter.id}" belongs to the memory '
+                f"{BALLAST_SIZE} {value!r} of {limiter.label} belongs to the memory "
                 f"ballast, ignored since v0.106.0 and {_REMOVED}; remove it",
             )
 

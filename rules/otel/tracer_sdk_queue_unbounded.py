@@ -69,8 +69,9 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
+from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, human_bytes
 from meshlint.domain.otel import (
     BSP_BATCH,
@@ -80,12 +81,13 @@ from meshlint.domain.otel import (
     instrumentation_envs,
     queue_in_effect,
     queue_settings,
-    setting,
+    sdk_setting,
 )
+from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 
 def _batch(container: Container, who: str, inherited: Container | None = None) -> Violation | None:
-    batch = setting(container, BSP_BATCH)
+    batch = sdk_setting(container, BSP_BATCH)
     if batch is None:
         return None
     queue = queue_in_effect(container, inherited)
@@ -126,7 +128,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             if verdict is not None:
                 yield verdict
         return
-    per_span: int = ctx.params["span-size-bytes"] + ctx.params["span-overhead-bytes"]
+    per_span = sum(span_cost(ctx.params))
     for container in containers(doc.data, doc.kind):
         yield from _queues(container, per_span)
         verdict = _batch(container, f'container "{container.name}"')
@@ -143,19 +145,7 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {INSTRUMENTATION},
     params=(
-        Param(
-            name="span-size-bytes",
-            type=int,
-            default=1024,
-            help="serialized bytes of an average span",
-            minimum=1,
-        ),
-        Param(
-            name="span-overhead-bytes",
-            type=int,
-            default=4096,
-            help="heap bytes of a finished span beyond its size",
-            minimum=0,
-        ),
+        SPAN_SIZE,
+        replace(SPAN_OVERHEAD, help="heap bytes of a finished span beyond its size"),
     ),
 )

@@ -9,8 +9,8 @@ from meshlint.core.model.document import Document, ParseError, SourceFile
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
 from meshlint.core.model.rule import Check, CheckRun, Collect, Context, Finding, Param, Rule
 from meshlint.core.model.values import (
+    KeyPath,
     Location,
-    Path,
     PathPart,
     Resource,
     Severity,
@@ -27,10 +27,10 @@ __all__ = [
     "Entry",
     "Finding",
     "Index",
+    "KeyPath",
     "Location",
     "Param",
     "ParseError",
-    "Path",
     "PathPart",
     "Resource",
     "Rule",

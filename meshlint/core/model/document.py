@@ -10,10 +10,10 @@ the host file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -21,17 +21,24 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from meshlint.core.model.nodes import (
     Converter,
     Loader,
+    RedefiningLoader,
     TooDeep,
     locate,
     node_at,
+    redefines_an_anchor,
     stack_headroom,
     too_deep_message,
 )
-from meshlint.core.model.values import Location, Path, Resource, json_path
+from meshlint.core.model.values import KeyPath, Location, Resource, json_path
+
+# The lists of a pod spec whose items are containers: an ignore comment on an
+# item's first line covers what is found inside that container.
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
 
 # Turns a (0-based line, 0-based column) inside an embedded config into the host
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +70,22 @@ class Document:
     file: SourceFile
     number: int  # which object of the file, from 0; its comments' and annotations' scope
     source: str | None = None  # Helm "# Source:" template that rendered it
-    base_path: Path = ()  # ("items", 3) for an item of a kind: List
+    base_path: KeyPath = ()  # ("items", 3) for an item of a kind: List
     host: Document | None = None  # set on configs embedded in a string
-    host_path: Path = ()
+    host_path: KeyPath = ()
     mapper: Mapper | None = None
-    # embedded configs parsed and places located so far: several rules ask alike
-    _embedded: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
-    _located: dict[Path, Location] = field(default_factory=dict, repr=False, compare=False)
+    # a file that is a config of its own, without apiVersion/kind (a collector
+    # config kept beside a kustomize configMapGenerator): meshlint's name for it
+    standalone: str = ""
+    # embedded configs parsed, places located and memo values so far: several rules ask alike
+    _embedded: dict[KeyPath, Any] = field(default_factory=dict, repr=False, compare=False)
+    _located: dict[KeyPath, Location] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def kind(self) -> str:
+        if self.standalone:
+            return self.standalone
         kind = self.data.get("kind")
         return kind if isinstance(kind, str) else ""
 
@@ -99,7 +112,7 @@ class Document:
             name if isinstance(name, str) else None,
         )
 
-    def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+    def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) in the file of the node at ``path`` (with ``key``,
         of the key that holds it)."""
         mark, _ = locate(self.node, path, key=key)
@@ -107,13 +120,13 @@ class Document:
             return mark.line + 1, mark.column + 1
         return self.mapper(mark.line, mark.column)
 
-    def written(self, path: Path) -> str | None:
+    def written(self, path: KeyPath) -> str | None:
         """The scalar at ``path`` as the file spells it (``no``, where the value
         is False), for messages that quote the user; None where it is no scalar."""
         node = node_at(self.node, path)
         return node.value if isinstance(node, ScalarNode) else None
 
-    def locate(self, path: Path) -> Location:
+    def locate(self, path: KeyPath) -> Location:
         """The place of ``path`` in the file, for a finding there.
 
         One object per path and document: rules that point at the same place
@@ -123,18 +136,54 @@ class Document:
         if found is None:
             line, column = self.position(path)
             root = self.host or self
+            full = (*self.host_path, *path)
             found = self._located[path] = Location(
                 file=self.file.name,
                 line=line,
                 column=column,
-                path=json_path((*root.base_path, *self.host_path, *path)),
+                path=json_path((*root.base_path, *full)),
                 resource=root.resource,
                 source=root.source,
                 document=root.number,
+                enclosing=root._enclosing(full),
             )
         return found
 
-    def embedded(self, path: Path) -> Document | ParseError | None:
+    def _enclosing(self, path: KeyPath) -> tuple[int, ...]:
+        """The lines whose directives cover ``path`` besides its own: the line that
+        starts its container (``- name: api``), and the object's first and
+        ``kind:`` lines."""
+        lines = self._object_lines
+        for i, part in enumerate(path[:-1]):
+            if part in CONTAINER_LISTS and isinstance(path[i + 1], int):
+                return (self.position(path[: i + 2])[0], *lines)
+        return lines
+
+    @cached_property
+    def _object_lines(self) -> tuple[int, ...]:
+        first = self.node.start_mark.line + 1
+        kind = self.position(("kind",))[0]
+        return (first,) if kind == first else (first, kind)
+
+    def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """``factory()``, computed once per document and ``key``.
+
+        The engine runs every rule on a document before the next one, and rules
+        of one pack ask the same questions about it (its collected facts, the
+        Istio mesh it describes on its own): the answer is worked out once, and
+        kept until ``forget_memo`` or the document's end.
+        """
+        if key not in self._memo:
+            self._memo[key] = factory()
+        found: T = self._memo[key]
+        return found
+
+    def forget_memo(self) -> None:
+        """Drop the memo values once no rule will ask again (every rule has run):
+        a large file's documents then hold no more than their own data."""
+        self._memo.clear()
+
+    def embedded(self, path: KeyPath) -> Document | ParseError | None:
         """Parse the YAML string at ``path`` as a config with host positions.
 
         Returns None when there is no string there, a ParseError when it does not
@@ -146,7 +195,7 @@ class Document:
         found: Document | ParseError | None = self._embedded[path]
         return found
 
-    def _parse_embedded(self, path: Path) -> Document | ParseError | None:
+    def _parse_embedded(self, path: KeyPath) -> Document | ParseError | None:
         node = node_at(self.node, path)
         if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
             return None
@@ -157,7 +206,12 @@ class Document:
             return ParseError(message, at)
 
         try:
-            roots = list(yaml.compose_all(node.value, Loader=Loader))
+            try:
+                roots = list(yaml.compose_all(node.value, Loader=Loader))
+            except yaml.YAMLError as exc:
+                if not redefines_an_anchor(exc):
+                    raise
+                roots = list(yaml.compose_all(node.value, Loader=RedefiningLoader))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = mapper(mark.line, mark.column) if mark else mapper(0, 0)

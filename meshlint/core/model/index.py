@@ -24,13 +24,39 @@ class Entry:
 
 
 def same_namespace(a: str | None, b: str | None) -> bool:
-    """Objects rendered without a namespace land in whatever namespace is applied."""
-    return a is None or b is None or a == b
+    """Whether two objects of one scope land in one namespace.
+
+    An object without ``metadata.namespace`` lands in whatever namespace it is
+    applied to: it joins others without one (a chart rendered without
+    ``--namespace``), not every namespace of the run.
+    """
+    return a == b
 
 
-def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    """A label selector matches: every pair is in ``labels`` (an empty one matches nothing)."""
+def selects(
+    selector: Mapping[str, str] | None,
+    labels: Mapping[str, str],
+    *,
+    absent_selects_all: bool = False,
+) -> bool:
+    """Whether an equality label selector selects an object with ``labels``.
+
+    Every pair must be in ``labels``. An empty selector selects nothing, as a
+    Kubernetes Service's empty ``spec.selector`` selects no pods. An absent one
+    (None) selects nothing either, unless ``absent_selects_all``: a policy that
+    names no workload applies to its whole namespace (Istio's
+    ``workloadSelector`` and ``selector``).
+    """
+    if selector is None:
+        return absent_selects_all
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+class _Any:
+    """The type of ANY: no filter on the namespace."""
+
+
+ANY = _Any()
 
 
 class Index:
@@ -43,14 +69,15 @@ class Index:
         return sum(map(len, self._by_kind.values()))
 
     def find(
-        self, kind: str, *, namespace: str | None = None, name: str | None = None
+        self, kind: str, *, namespace: str | _Any | None = ANY, name: str | None = None
     ) -> list[Entry]:
-        """Objects of ``kind``, optionally by namespace and name."""
+        """Objects of ``kind``, optionally by name and by namespace (None: the
+        objects without one)."""
         return [
             e
             for e in self._by_kind.get(kind, ())
             if (name is None or e.resource.name == name)
-            and same_namespace(namespace, e.resource.namespace)
+            and (namespace is ANY or same_namespace(namespace, e.resource.namespace))  # type: ignore[arg-type]
         ]
 
     def selected_by(self, selector_of: Entry) -> list[Entry]:
@@ -61,5 +88,5 @@ class Index:
             for e in entries
             if e.pod_labels
             and same_namespace(e.resource.namespace, selector_of.resource.namespace)
-            and selects(selector_of.selector or {}, e.pod_labels)
+            and selects(selector_of.selector, e.pod_labels)
         ]

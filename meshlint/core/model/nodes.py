@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from meshlint.core.model.values import Path, PathPart
+from meshlint.core.model.values import KeyPath, PathPart
 
 # libyaml is bundled with PyYAML's wheels; the pure-Python parser is the fallback.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -52,6 +52,33 @@ class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
                         return str(tag)
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
+
+
+class RedefiningLoader(yaml.composer.Composer, Loader):
+    """The same loader, composing in Python so that an anchor may be defined again.
+
+    YAML 1.2 and Kubernetes' parser accept a reused anchor name (an alias refers
+    to the latest definition); libyaml's composer rejects it. Only a document
+    that reuses an anchor pays for the slower composer.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        Loader.__init__(self, stream)  # type: ignore[call-arg]  # CParser takes the stream
+        self.anchors: dict[Any, Node] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)  # the new definition wins from here on
+        return super().compose_node(parent, index)
+
+
+def redefines_an_anchor(exc: yaml.YAMLError) -> bool:
+    """Whether libyaml stopped at a reused anchor name."""
+    return isinstance(exc, yaml.composer.ComposerError) and "duplicate anchor" in str(
+        exc.context or ""
+    )
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -237,7 +264,7 @@ def _find_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
     return None
 
 
-def locate(root: Node, path: Path, *, key: bool = False) -> tuple[yaml.Mark, int]:
+def locate(root: Node, path: KeyPath, *, key: bool = False) -> tuple[yaml.Mark, int]:
     """The mark of the node at ``path`` and how many parts of the path exist.
 
     A scalar reports its own position, a collection held by a key reports the
@@ -264,9 +291,9 @@ def locate(root: Node, path: Path, *, key: bool = False) -> tuple[yaml.Mark, int
     return mark, len(path)
 
 
-def path_to(root: Node, target: Node) -> Path:
+def path_to(root: Node, target: Node) -> KeyPath:
     """The path from ``root`` to ``target`` (used only to report duplicate keys)."""
-    stack: list[tuple[Node, Path]] = [(root, ())]
+    stack: list[tuple[Node, KeyPath]] = [(root, ())]
     seen: set[int] = set()
     while stack:
         node, path = stack.pop()
@@ -285,7 +312,7 @@ def path_to(root: Node, target: Node) -> Path:
     return ()
 
 
-def node_at(root: Node, path: Path) -> Node | None:
+def node_at(root: Node, path: KeyPath) -> Node | None:
     """The node at ``path``, or None where the path leaves the document."""
     node = root
     for part in path:

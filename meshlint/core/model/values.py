@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Union
 
 PathPart = Union[str, int]  # noqa: UP007 - a runtime alias, valid on 3.10
-Path = tuple[PathPart, ...]
+# Keys and list indexes from a document's root: ("spec", "containers", 0, "env").
+KeyPath = tuple[PathPart, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -30,7 +31,7 @@ class Severity(enum.IntEnum):
         return cls[text.upper()]
 
 
-def json_path(path: Path) -> str:
+def json_path(path: KeyPath) -> str:
     """Render a path as JSONPath: ``$.spec.containers[0].env[3].value``."""
     out = ["$"]
     for part in path:
@@ -80,6 +81,9 @@ class Location:
     source: str | None = None  # Helm "# Source:" template of the document
     source_line: str = ""  # the text of the offending line, for the caret display
     document: int = -1  # which object of the file (Document.number); -1: none
+    # lines whose ignore comments also cover this place: the enclosing container's
+    # "- name:" line, the object's first line and its "kind:" line
+    enclosing: tuple[int, ...] = ()
     echo: bool = True  # False: the line is not valid text (a NUL, a stray byte): never shown
 
 
@@ -94,7 +98,7 @@ class Violation:
     suppression.
     """
 
-    at: Path | Location
+    at: KeyPath | Location
     message: str
     severity: Severity | None = None  # a rule with two levels (J001) picks one here
 

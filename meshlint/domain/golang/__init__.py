@@ -6,9 +6,8 @@ from meshlint.domain.golang.runtime import (
     OFF,
     Malformed,
     gomemlimit_of,
-    is_substituted,
     parse_gomemlimit,
     suggestion,
 )
 
-__all__ = ["OFF", "Malformed", "gomemlimit_of", "is_substituted", "parse_gomemlimit", "suggestion"]
+__all__ = ["OFF", "Malformed", "gomemlimit_of", "parse_gomemlimit", "suggestion"]

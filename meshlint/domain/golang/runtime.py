@@ -52,8 +52,3 @@ def suggestion(text: str) -> str | None:
 def gomemlimit_of(container: Container) -> EnvVar | None:
     """The GOMEMLIMIT entry that wins for this container, if any."""
     return container.env_var(GOMEMLIMIT)
-
-
-def is_substituted(text: str) -> bool:
-    """``$(VAR)`` is expanded by the kubelet from other env entries: not judged here."""
-    return "$(" in text

@@ -4,12 +4,12 @@ embedded ProxyConfig/MeshConfig validation."""
 
 from __future__ import annotations
 
+from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.embedded import embedded_config_violations
 from meshlint.domain.istio.mesh import (
     FACT_KINDS,
     INSTALL_KINDS,
     MESH_KINDS,
-    Install,
     Mesh,
     Proxy,
     collect,
@@ -17,9 +17,21 @@ from meshlint.domain.istio.mesh import (
     every,
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
-from meshlint.domain.istio.telemetry import FALLBACK, host_tag_overrides, stats_patches
-from meshlint.domain.istio.values import Setting, falsy, percent, truthy
-from meshlint.domain.istio.workload import is_gateway, is_istio_proxy
+from meshlint.domain.istio.stats import inclusions, wide
+from meshlint.domain.istio.telemetry import (
+    FALLBACK,
+    from_request_host,
+    host_tag_overrides,
+    metric_tags,
+    stats_patches,
+)
+from meshlint.domain.istio.values import Located, falsy, percent, truthy
+from meshlint.domain.istio.workload import (
+    PROXY_RESOURCE_ANNOTATIONS,
+    is_gateway,
+    is_istio_proxy,
+    proxy_resources,
+)
 
 __all__ = [
     "DEFAULT_DRAIN_SECONDS",
@@ -28,19 +40,25 @@ __all__ = [
     "FALLBACK",
     "INSTALL_KINDS",
     "MESH_KINDS",
+    "PROXY_RESOURCE_ANNOTATIONS",
     "Install",
+    "Located",
     "Mesh",
     "Proxy",
-    "Setting",
     "collect",
     "collect_mesh",
     "embedded_config_violations",
     "every",
     "falsy",
+    "from_request_host",
     "host_tag_overrides",
+    "inclusions",
     "is_gateway",
     "is_istio_proxy",
+    "metric_tags",
     "percent",
+    "proxy_resources",
     "stats_patches",
     "truthy",
+    "wide",
 ]

@@ -5,14 +5,14 @@ values) from the same file, merged field by field (mesh config first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
 from meshlint.core.model import Location
 from meshlint.domain.istio.install import InstallFact
 from meshlint.domain.istio.proxy import DEFAULT_SAMPLING, MeshSettings
-from meshlint.domain.istio.values import Setting
+from meshlint.domain.istio.values import Located
 
 _LABELS = {
     "ConfigMap": "mesh ConfigMap",
@@ -75,32 +75,32 @@ class Install:
         return any(p.control_plane and p.surface in _MESH_SURFACES for p in self.parts)
 
     @cached_property
-    def pilot_sampling(self) -> Setting | None:
+    def pilot_sampling(self) -> Located | None:
         return self._first("pilot_sampling")  # type: ignore[no-any-return]
 
     @cached_property
-    def prometheus_off(self) -> Setting | None:
+    def prometheus_off(self) -> Located | None:
         return self._first("prometheus")  # type: ignore[no-any-return]
 
     @cached_property
-    def native(self) -> Setting | None:
+    def native(self) -> Located | None:
         return self._first("native")  # type: ignore[no-any-return]
 
     @cached_property
-    def proxy_limit(self) -> Setting | None:
+    def proxy_limit(self) -> Located | None:
         return self._first("proxy_limit")  # type: ignore[no-any-return]
 
     @cached_property
-    def proxy_prestop(self) -> Setting | None:
+    def proxy_prestop(self) -> Located | None:
         return self._first("proxy_prestop")  # type: ignore[no-any-return]
 
     @cached_property
-    def outbound(self) -> Setting | None:
+    def outbound(self) -> Located | None:
         """outboundTrafficPolicy.mode: MeshConfig, else the old Helm global value."""
         return self.mesh.outbound or self._first("values_outbound")
 
     @cached_property
-    def values_datadog(self) -> Setting | None:
+    def values_datadog(self) -> Located | None:
         return self._first("values_datadog")  # type: ignore[no-any-return]
 
     @cached_property
@@ -112,7 +112,14 @@ class Install:
         """meshConfig.enableTracing: false switches off the ProxyConfig tracer."""
         return self.mesh.enable_tracing is False
 
-    def sampling(self) -> tuple[float, Setting | None]:
+    def source_of(self, setting: Located) -> InstallFact | None:
+        """The part that holds ``setting`` (to name where a value comes from)."""
+        for part in self.parts:
+            if any(getattr(part, f.name) is setting for f in fields(part)):
+                return part
+        return None
+
+    def sampling(self) -> tuple[float, Located | None]:
         """The mesh default rate before Telemetry: defaultConfig, then istiod."""
         own = self.mesh.proxy.sampling or self.pilot_sampling
         return (own.value, own) if own else (DEFAULT_SAMPLING, None)

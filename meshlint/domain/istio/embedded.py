@@ -1,9 +1,15 @@
 """Istio configs embedded in other objects, checked against their schemas:
 ``proxy.istio.io/config`` (ProxyConfig YAML in a pod annotation), the ``istio``
 mesh ConfigMap's ``data.mesh`` (MeshConfig YAML in a string) and IstioOperator
-``spec.meshConfig`` (an object). Istio parses these strictly, so a misspelt
-field stops istiod or the proxy from taking the config; silently ignoring it
-would hide exactly the settings the Istio rules depend on.
+``spec.meshConfig`` (an object).
+
+Istio reads all three leniently (``protomarshal.ApplyYAML`` -> ``ApplyJSON``
+retries with ``AllowUnknownFields``: ``pkg/config/mesh/mesh.go``
+``ApplyMeshConfig``/``ApplyProxyConfig``, ``pkg/kube/inject/validate.go``,
+``operator/pkg/apis/validation``): an unknown field is dropped, so the setting
+it was meant to make silently has no effect (a warning), while YAML that does
+not parse or a value of the wrong type makes Istio reject the whole config (an
+error).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode
 
-from meshlint.core.model import Document, Location, ParseError, Path, Violation
+from meshlint.core.model import Document, KeyPath, Location, ParseError, Severity, Violation
 from meshlint.core.model.nodes import node_at
 from meshlint.domain.istio.workload import PROXY_CONFIG
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
@@ -36,8 +42,8 @@ def validator(name: str) -> Any:
     return jsonschema.Draft202012Validator(json.loads(text))
 
 
-def _describe(error: Any, what: str) -> Iterator[tuple[Path, str]]:
-    path: Path = tuple(error.absolute_path)
+def _describe(error: Any, what: str) -> Iterator[tuple[KeyPath, str]]:
+    path: KeyPath = tuple(error.absolute_path)
     where = ".".join(str(p) for p in path) or "top level"
     if error.validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
@@ -48,7 +54,8 @@ def _describe(error: Any, what: str) -> Iterator[tuple[Path, str]]:
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             yield (
                 (*path, key),
-                f'unknown field "{key}" in {what} at {where}{hint}: Istio rejects the whole config',
+                f'unknown field "{key}" in {what} at {where}{hint}: Istio ignores it, so it '
+                f"has no effect",
             )
         return
     if error.validator in ("type", "anyOf", "pattern", "enum"):
@@ -70,7 +77,7 @@ def _expected(error: Any) -> str:
     return "a value of the documented type"
 
 
-def key_anchor(doc: Document, path: Path) -> Location:
+def key_anchor(doc: Document, path: KeyPath) -> Location:
     """Where the key of ``path`` is written (an unknown field is its key, not its value)."""
     location = doc.locate(path)
     if not path or not isinstance(node_at(doc.node, path[:-1]), MappingNode):
@@ -90,7 +97,7 @@ def _converted(error: Any) -> bool:
 
 
 def validate(
-    data: Any, schema: str, what: str, doc: Document, base: Path = (), operator: bool = False
+    data: Any, schema: str, what: str, doc: Document, base: KeyPath = (), operator: bool = False
 ) -> Iterator[Violation]:
     """Schema violations of ``data`` (found at ``base`` in ``doc``) as anchored Violations."""
     errors = sorted(
@@ -101,11 +108,15 @@ def validate(
             continue
         for path, message in _describe(error, what):
             full = (*base, *path)
-            at = key_anchor(doc, full) if message.startswith("unknown") else doc.locate(full)
-            yield Violation(at=at, message=message)
+            if message.startswith("unknown"):  # dropped, not fatal: see the module doc
+                yield Violation(
+                    at=key_anchor(doc, full), message=message, severity=Severity.WARNING
+                )
+            else:
+                yield Violation(at=doc.locate(full), message=message)
 
 
-def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Violation]:
+def _embedded(doc: Document, path: KeyPath, schema: str, what: str) -> Iterator[Violation]:
     inner = doc.embedded(path)
     if isinstance(inner, ParseError):
         line, column = _within(doc, path, inner.at.line, inner.at.column)
@@ -122,7 +133,7 @@ def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Vio
             yield Violation(at=path, message=f"{what} must be a string holding YAML, not {value!r}")
 
 
-def _within(doc: Document, path: Path, line: int, column: int) -> tuple[int, int]:
+def _within(doc: Document, path: KeyPath, line: int, column: int) -> tuple[int, int]:
     """An error found at the end of the string (an unclosed bracket) is shown on the
     string's last line, not on the host line that follows it."""
     node = node_at(doc.node, path)

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, Location, Path
+from meshlint.core.model import Document, KeyPath, Location
 from meshlint.domain.istio.proxy import MeshSettings, mesh_settings
 from meshlint.domain.istio.values import (
-    Setting,
+    Located,
     falsy,
     float_value,
     prestop_seconds,
@@ -39,18 +39,18 @@ class InstallFact:
     at: Location
     mesh: MeshSettings | None = None  # None: this surface carries no MeshConfig
     mesh_at: Location | None = None
-    pilot_sampling: Setting | None = None  # PILOT_TRACE_SAMPLING in any of its spellings
+    pilot_sampling: Located | None = None  # PILOT_TRACE_SAMPLING in any of its spellings
     # installs istiod; for an IstioOperator, says so (see ``declares_control_plane``)
     control_plane: bool = True
-    prometheus: Setting | None = None  # value False where Prometheus metrics are switched off
-    native: Setting | None = None  # ENABLE_NATIVE_SIDECARS
-    proxy_limit: Setting | None = None  # global.proxy.resources memory limit; "" = none
-    proxy_prestop: Setting | None = None  # global.proxy.lifecycle preStop, seconds
+    prometheus: Located | None = None  # value False where Prometheus metrics are switched off
+    native: Located | None = None  # ENABLE_NATIVE_SIDECARS
+    proxy_limit: Located | None = None  # global.proxy.resources memory limit; "" = none
+    proxy_prestop: Located | None = None  # global.proxy.lifecycle preStop, seconds
     version: tuple[int, int] | None = None
-    values_outbound: Setting | None = (
+    values_outbound: Located | None = (
         None  # global.outboundTrafficPolicy.mode (Istio <= 1.5 values)
     )
-    values_datadog: Setting | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
+    values_datadog: Located | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
 
 
 def _env(items: Any, name: str) -> tuple[int, Any] | None:
@@ -61,19 +61,19 @@ def _env(items: Any, name: str) -> tuple[int, Any] | None:
     return found
 
 
-def _sampling(value: Any, at: Location) -> Setting | None:
+def _sampling(value: Any, at: Location) -> Located | None:
     rate = float_value(value)
     if rate is None:
         return None
-    return Setting(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
+    return Located(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
 
 
-def _values_facts(doc: Document, values: Any, base: Path, final: bool = False) -> dict[str, Any]:
+def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False) -> dict[str, Any]:
     """Settings in Helm values: an IstioOperator's overrides, or (``final``) the
     merged values a rendered injector ConfigMap carries, where absence means unset."""
     out: dict[str, Any] = {}
     anchor = doc.locate
-    key: Path
+    key: KeyPath
     for key in (("pilot", "traceSampling"), ("traceSampling",)):
         if get_in(values, key) is not None:
             out["pilot_sampling"] = _sampling(get_in(values, key), anchor((*base, *key)))
@@ -84,35 +84,35 @@ def _values_facts(doc: Document, values: Any, base: Path, final: bool = False) -
         out["pilot_sampling"] = _sampling(env["PILOT_TRACE_SAMPLING"], at)
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
-        out["native"] = Setting(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
-    switches: tuple[Path, ...] = (
+        out["native"] = Located(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
+    switches: tuple[KeyPath, ...] = (
         ("telemetry", "enabled"),
         ("telemetry", "v2", "enabled"),
         ("telemetry", "v2", "prometheus", "enabled"),
     )
     for key in switches:
         if falsy(get_in(values, key)):
-            out["prometheus"] = Setting(False, anchor((*base, *key)))
+            out["prometheus"] = Located(False, anchor((*base, *key)))
     proxy = mapping_at(values, ("global", "proxy"))
     if "resources" in proxy:
         limit = get_in(proxy, ("resources", "limits", "memory"))
         at = anchor((*base, "global", "proxy", "resources"))
         if limit is not None:
-            out["proxy_limit"] = Setting(str(limit), at)
+            out["proxy_limit"] = Located(str(limit), at)
         elif final or _nulls(proxy["resources"]):
-            out["proxy_limit"] = Setting("", at)
+            out["proxy_limit"] = Located("", at)
     wait = prestop_seconds(proxy.get("lifecycle"), unknown=0.0)
     if wait:
-        out["proxy_prestop"] = Setting(
+        out["proxy_prestop"] = Located(
             wait, anchor((*base, "global", "proxy", "lifecycle", "preStop"))
         )
     mode = get_in(values, ("global", "outboundTrafficPolicy", "mode"))
     if isinstance(mode, str):
-        out["values_outbound"] = Setting(
+        out["values_outbound"] = Located(
             mode, anchor((*base, "global", "outboundTrafficPolicy", "mode"))
         )
     if proxy.get("tracer") == "datadog":
-        out["values_datadog"] = Setting("datadog", anchor((*base, "global", "proxy", "tracer")))
+        out["values_datadog"] = Located("datadog", anchor((*base, "global", "proxy", "tracer")))
     tag = get_in(values, ("global", "tag"))
     if version_of(tag):
         out["version"] = version_of(tag)
@@ -129,7 +129,7 @@ def _nulls(resources: Any) -> bool:
     return False
 
 
-def declares_control_plane(spec: dict[Any, Any], has_mesh_config: bool) -> bool:
+def declares_control_plane(spec: dict[Any, Any]) -> bool:
     """An IstioOperator that installs istiod.
 
     ``istioctl install -f file.yaml`` layers the file over its profile, and a
@@ -149,17 +149,17 @@ def declares_control_plane(spec: dict[Any, Any], has_mesh_config: bool) -> bool:
 def istio_operator(doc: Document) -> Iterator[InstallFact]:
     spec = mapping_at(doc.data, ("spec",))
     profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"
-    mesh_base: Path = ("spec", "meshConfig")
+    mesh_base: KeyPath = ("spec", "meshConfig")
     cfg = spec.get("meshConfig")
     if not isinstance(cfg, dict) and isinstance(get_in(spec, ("values", "meshConfig")), dict):
         mesh_base, cfg = ("spec", "values", "meshConfig"), get_in(spec, ("values", "meshConfig"))
-    control = declares_control_plane(spec, isinstance(cfg, dict))
+    control = declares_control_plane(spec)
     mesh = mesh_settings(cfg, doc.locate, mesh_base)
     facts = _values_facts(doc, spec.get("values"), ("spec", "values"))
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
     for name, key, read in (
         ("PILOT_TRACE_SAMPLING", "pilot_sampling", _sampling),
-        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Setting(truthy(v), at)),
+        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(truthy(v), at)),
     ):
         found = _env(env, name)
         if found:
@@ -167,9 +167,9 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
             facts[key] = read(found[1], at)
     if "pilot_sampling" not in facts and profile == "demo":  # profile-demo.yaml: traceSampling 100
         where = ("spec", "profile") if "profile" in spec else ("spec", "values", "profile")
-        facts["pilot_sampling"] = Setting(100.0, doc.locate(where))
+        facts["pilot_sampling"] = Located(100.0, doc.locate(where))
     if mesh.default_metrics is not None and "prometheus" not in mesh.default_metrics:
-        facts["prometheus"] = Setting(False, doc.locate((*mesh_base, "defaultProviders")))
+        facts["prometheus"] = Located(False, doc.locate((*mesh_base, "defaultProviders")))
     if version_of(spec.get("tag")):
         facts["version"] = version_of(spec.get("tag"))
     yield InstallFact(
@@ -205,7 +205,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
         mesh = mesh_settings(mesh_doc.data, mesh_doc.locate)
         prom = None
         if mesh.default_metrics is not None and "prometheus" not in mesh.default_metrics:
-            prom = Setting(False, mesh_doc.locate(("defaultProviders",)))
+            prom = Located(False, mesh_doc.locate(("defaultProviders",)))
         yield InstallFact(
             "ConfigMap",
             doc.file.name,
@@ -223,7 +223,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
             return
         facts = _values_facts(doc, values, (), final=True)
         at = doc.locate(("data", "values"))
-        facts = {k: Setting(v.value, at) if isinstance(v, Setting) else v for k, v in facts.items()}
+        facts = {k: Located(v.value, at) if isinstance(v, Located) else v for k, v in facts.items()}
         facts.pop("pilot_sampling", None)  # the injector does not sample; istiod does
         facts.pop("prometheus", None)
         yield InstallFact(
@@ -249,7 +249,7 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
             )
         native = container.env_var("ENABLE_NATIVE_SIDECARS")
         if native and native.value is not None:
-            facts["native"] = Setting(truthy(native.value), doc.locate((*native.path, "value")))
+            facts["native"] = Located(truthy(native.value), doc.locate((*native.path, "value")))
         yield InstallFact(
             "Deployment",
             doc.file.name,
@@ -264,23 +264,37 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
 
 
 def smcp(doc: Document) -> Iterator[InstallFact]:
-    """OSSM 2.x: ``spec.tracing.sampling`` counts in 0.01% (10000 = 100%)."""
+    """OSSM 2.x (``maistra.io/v2``): ``spec.tracing.sampling`` counts in 0.01%
+    (10000 = 100%). OSSM 1.x (``maistra.io/v1``): ``spec.istio`` is Istio's Helm
+    values (``pilot.traceSampling`` in percent, ``global.proxy``, ...)."""
+    if doc.api_version == "maistra.io/v1":
+        values = _values_facts(doc, get_in(doc.data, ("spec", "istio")), ("spec", "istio"))
+        yield InstallFact(
+            "ServiceMeshControlPlane",
+            doc.file.name,
+            doc.resource.namespace,
+            "",
+            doc.locate(("metadata", "name")),
+            version=version_of(str_at(doc.data, ("spec", "version"))),
+            **{k: v for k, v in values.items() if v is not None},
+        )
+        return
     facts: dict[str, Any] = {}
     raw = get_in(doc.data, ("spec", "tracing", "sampling"))
     rate = float_value(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
-        facts["pilot_sampling"] = Setting(rate / 100, doc.locate(("spec", "tracing", "sampling")))
-    outbound: Path = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
+        facts["pilot_sampling"] = Located(rate / 100, doc.locate(("spec", "tracing", "sampling")))
+    outbound: KeyPath = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
     if isinstance(get_in(doc.data, outbound), str):
-        facts["values_outbound"] = Setting(get_in(doc.data, outbound), doc.locate(outbound))
+        facts["values_outbound"] = Located(get_in(doc.data, outbound), doc.locate(outbound))
     if str_at(doc.data, ("spec", "telemetry", "type")) == "None":
-        facts["prometheus"] = Setting(False, doc.locate(("spec", "telemetry", "type")))
+        facts["prometheus"] = Located(False, doc.locate(("spec", "telemetry", "type")))
     memory = get_in(
         doc.data, ("spec", "proxy", "runtime", "container", "resources", "limits", "memory")
     )
     if memory is not None:
         path = ("spec", "proxy", "runtime", "container", "resources")
-        facts["proxy_limit"] = Setting(str(memory), doc.locate(path))
+        facts["proxy_limit"] = Located(str(memory), doc.locate(path))
     yield InstallFact(
         "ServiceMeshControlPlane",
         doc.file.name,

@@ -24,13 +24,12 @@ finding needs every candidate to agree (no false positive from a guess).
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Context, Document, Index
+from meshlint.core.model import Context, Document, Index, selects
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.install import InstallFact, install_facts
 from meshlint.domain.istio.proxy import (
@@ -39,7 +38,7 @@ from meshlint.domain.istio.proxy import (
     ProxyDefaults,
 )
 from meshlint.domain.istio.telemetry import ScopedFact, scoped_facts
-from meshlint.domain.istio.values import Setting, falsy, truthy
+from meshlint.domain.istio.values import Located, falsy, truthy
 from meshlint.domain.istio.workload import WorkloadFact, workload_facts
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS
 
@@ -58,18 +57,20 @@ MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deploym
 
 def document_facts(doc: Document) -> tuple[Any, ...]:
     """Everything the Istio rules read from one document (installs, mesh resources,
-    workloads). Read once per document: see ``_DocumentMemo``."""
-    return (*install_facts(doc), *scoped_facts(doc), *workload_facts(doc))
+    workloads), read once per document however many rules ask."""
+    return doc.memo(
+        document_facts, lambda: (*install_facts(doc), *scoped_facts(doc), *workload_facts(doc))
+    )
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[Any]:
     """Every Istio rule's ``collect``: the facts ``Mesh`` is built from."""
-    yield from _DOCUMENTS.facts(doc)
+    yield from document_facts(doc)
 
 
 def collect_mesh(doc: Document, ctx: Context) -> Iterator[Any]:
     """``collect`` for rules that judge installs and mesh resources, not workloads."""
-    yield from (f for f in _DOCUMENTS.facts(doc) if not isinstance(f, WorkloadFact))
+    yield from (f for f in document_facts(doc) if not isinstance(f, WorkloadFact))
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,14 @@ class Proxy:
     install: Install
     config: ProxyDefaults  # annotation over mesh defaultConfig
     sampling: float
-    sampling_at: Setting | None  # None: Istio's default
     drain: float
     exit_on_zero: bool
     native: bool
-    memory_limit: Setting | None  # value "" or None: no limit
+    memory_limit: Located | None  # value "" or None: no limit
     prestop: float  # the proxy's own preStop, seconds
 
     @property
-    def drain_at(self) -> Setting | None:
+    def drain_at(self) -> Located | None:
         return self.config.drain
 
 
@@ -146,15 +146,13 @@ class Mesh:
     def of_document(cls, doc: Document, ctx: Context) -> Mesh:
         """What one document says on its own (the per-document half of a rule).
 
-        Several rules ask in turn about the same document (the engine runs every
-        rule on a document before the next one): built once, see ``_DocumentMemo``.
+        Several rules ask in turn about the same document: built once per
+        document and cluster version (``Document.memo``).
         """
-        return _DOCUMENTS.mesh(doc, ctx.kube_version)
+        kube = ctx.kube_version
+        return doc.memo((Mesh, kube), lambda: cls(document_facts(doc), None, kube))
 
     # --- scope -------------------------------------------------------------
-    def roots(self) -> set[str]:
-        return self._roots
-
     def mesh_scoped(self, kind: str) -> list[ScopedFact]:
         """Resources of ``kind`` in a root namespace without a selector: mesh-wide."""
         return self._mesh_scoped.get(kind, [])
@@ -162,8 +160,9 @@ class Mesh:
     def applying(self, kind: str, w: WorkloadFact) -> list[ScopedFact]:
         """Resources of ``kind`` that apply to ``w``, most specific first."""
         local = self._by_namespace.get((kind, w.resource.namespace), [])
-        own = [f for f in local if f.selector and labels_match(f.selector, w.labels)]
-        space = [f for f in local if f.selector is None]
+        applying = [f for f in local if selects(f.selector, w.labels, absent_selects_all=True)]
+        own = [f for f in applying if f.selector is not None]
+        space = [f for f in applying if f.selector is None]
         seen = {id(f) for f in space}
         return own + space + [f for f in self.mesh_scoped(kind) if id(f) not in seen]
 
@@ -176,7 +175,7 @@ class Mesh:
                 return found
         return [Install()]
 
-    def mesh_sampling(self, install: Install) -> tuple[float, Setting | None, bool]:
+    def mesh_sampling(self, install: Install) -> tuple[float, Located | None, bool]:
         """(rate, where, from Telemetry) for proxies with no override of their own."""
         for fact in self.mesh_scoped("Telemetry"):
             if fact.sampling is not None:
@@ -253,14 +252,13 @@ class Mesh:
 
     def _proxy(self, w: WorkloadFact, install: Install) -> Proxy:
         config = w.proxy.over(install.mesh.proxy)
-        sampling: tuple[float, Setting | None]
         telemetry = next((f.sampling for f in self.applying("Telemetry", w) if f.sampling), None)
         if telemetry is not None:
-            sampling = (telemetry.value, telemetry)
+            sampling: float = telemetry.value
         elif config.sampling is not None:
-            sampling = (config.sampling.value, config.sampling)
+            sampling = config.sampling.value
         else:
-            sampling = install.sampling()
+            sampling = install.sampling()[0]
         box = w.proxy_container
         # a ProxyConfig resource's environment wins over proxyMetadata (most specific first)
         cr = next((f.exit_on_zero for f in self.applying("ProxyConfig", w) if f.exit_on_zero), None)
@@ -270,8 +268,7 @@ class Mesh:
             w,
             install,
             config,
-            sampling[0],
-            sampling[1],
+            sampling,
             config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS,
             bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero),
             self._native(w, install),
@@ -290,65 +287,15 @@ class Mesh:
         version = install.version
         return version is not None and version >= (1, 27) and self.kube >= (1, 33)
 
-    def _memory_limit(self, w: WorkloadFact, install: Install) -> Setting | None:
+    def _memory_limit(self, w: WorkloadFact, install: Install) -> Located | None:
         box = w.proxy_container
         if box is not None and (box.memory_limit or not box.auto):
-            return Setting(box.memory_limit or "", box.resources_at)
+            return Located(box.memory_limit or "", box.resources_at)
         if w.resource_annotations:  # the annotations replace global.proxy.resources
-            return w.memory_limit or Setting("", w.at)
+            return w.memory_limit or Located("", w.at)
         if install.proxy_limit is not None:
             return install.proxy_limit
-        return Setting(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
-
-
-class _DocumentMemo:
-    """The Istio facts, and per-document Meshes, of the last document asked about.
-
-    The engine runs every rule on a document before the next one, and several
-    Istio rules ask about it in turn: the engine's collect phase once per rule
-    parameter set, the per-document checks through ``Mesh.of_document``. This
-    reads the document once for all of them.
-
-    Document is an unhashable dataclass (no WeakKeyDictionary), so this holds one
-    entry keyed by a weak reference to the document: it never keeps a document
-    alive, never answers for another one (identity), and forgets its entry when
-    the document is collected, so nothing outlives a run. The entry is one tuple,
-    replaced whole.
-    """
-
-    __slots__ = ("_entry",)
-
-    def __init__(self) -> None:
-        self._entry: (
-            tuple[weakref.ref[Document], tuple[Any, ...], dict[tuple[int, int], Mesh]] | None
-        ) = None
-
-    def _of(self, doc: Document) -> tuple[tuple[Any, ...], dict[tuple[int, int], Mesh]]:
-        entry = self._entry
-        if entry is None or entry[0]() is not doc:
-            entry = (weakref.ref(doc, self._forget), document_facts(doc), {})
-            self._entry = entry
-        return entry[1], entry[2]
-
-    def facts(self, doc: Document) -> tuple[Any, ...]:
-        return self._of(doc)[0]
-
-    def mesh(self, doc: Document, kube: tuple[int, int]) -> Mesh:
-        facts, meshes = self._of(doc)
-        if kube not in meshes:
-            meshes[kube] = Mesh(facts, None, kube)
-        return meshes[kube]
-
-    def _forget(self, ref: weakref.ref[Document]) -> None:
-        entry = self._entry
-        if entry is not None and entry[0] is ref:
-            self._entry = None
-
-
-_DOCUMENTS = _DocumentMemo()
-
-
-__all__ = ["FACT_KINDS", "INSTALL_KINDS", "MESH_KINDS", "Install", "Mesh", "Proxy", "collect"]
+        return Located(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
 
 
 def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
@@ -358,10 +305,6 @@ def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
 
 def _precedence(part: InstallFact) -> tuple[bool, int]:
     return part.mesh is None, -part.at.line if part.surface == "IstioOperator" else 0
-
-
-def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
 
 
 def _ancestors(file: str) -> list[str]:

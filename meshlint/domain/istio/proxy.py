@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlint.core.model import Location, Path
-from meshlint.domain.istio.values import Setting, float_value, truthy
+from meshlint.core.model import KeyPath, Location
+from meshlint.domain.istio.values import Located, float_value, truthy
 from meshlint.domain.k8s.durations import proto_duration
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at
 
-Anchor = Callable[[Path], Location]
+Anchor = Callable[[KeyPath], Location]
 
 # Istio reads a sampling of 0 as "unset" and values above 100 as its default.
 DEFAULT_SAMPLING = 1.0
@@ -31,10 +31,10 @@ DEFAULT_PROXY_MEMORY_LIMIT = "1024Mi"  # istio-discovery values global.proxy.res
 class ProxyDefaults:
     """ProxyConfig settings the rules need; None where the config says nothing."""
 
-    drain: Setting | None = None  # terminationDrainDuration, in seconds
-    sampling: Setting | None = None  # tracing.sampling, percent (0 and >100 read as unset)
-    datadog: Setting | None = None  # tracing.datadog (the tracer with no span bound)
-    exit_on_zero: Setting | None = None  # proxyMetadata.EXIT_ON_ZERO_ACTIVE_CONNECTIONS
+    drain: Located | None = None  # terminationDrainDuration, in seconds
+    sampling: Located | None = None  # tracing.sampling, percent (0 and >100 read as unset)
+    datadog: Located | None = None  # tracing.datadog (the tracer with no span bound)
+    exit_on_zero: Located | None = None  # proxyMetadata.EXIT_ON_ZERO_ACTIVE_CONNECTIONS
     tracing_at: Location | None = None  # where "tracing" is, when it is set at all
 
     def over(self, base: ProxyDefaults) -> ProxyDefaults:
@@ -49,7 +49,7 @@ class ProxyDefaults:
         )
 
 
-def proxy_defaults(cfg: Any, anchor: Anchor, base: Path = ()) -> ProxyDefaults:
+def proxy_defaults(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> ProxyDefaults:
     """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``)."""
     if not isinstance(cfg, dict):
         return ProxyDefaults()
@@ -68,18 +68,18 @@ def proxy_defaults(cfg: Any, anchor: Anchor, base: Path = ()) -> ProxyDefaults:
         tracing_at = anchor((*base, "tracing"))
         value = float_value(tracing.get("sampling"))
         if value is not None and 0 < value <= 100:
-            sampling = Setting(value, anchor((*base, "tracing", "sampling")))
+            sampling = Located(value, anchor((*base, "tracing", "sampling")))
         if "datadog" in tracing:
             address = get_in(tracing, ("datadog", "address"))
-            datadog = Setting(address or "datadog", anchor((*base, "tracing", "datadog")))
+            datadog = Located(address or "datadog", anchor((*base, "tracing", "datadog")))
     exit_on_zero = None
     metadata = cfg.get("proxyMetadata", cfg.get("proxy_metadata"))
     meta_key = "proxyMetadata" if "proxyMetadata" in cfg else "proxy_metadata"
     if isinstance(metadata, dict) and "EXIT_ON_ZERO_ACTIVE_CONNECTIONS" in metadata:
         path = (*base, meta_key, "EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
-        exit_on_zero = Setting(truthy(metadata["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]), anchor(path))
+        exit_on_zero = Located(truthy(metadata["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]), anchor(path))
     return ProxyDefaults(
-        Setting(drain, anchor((*base, drain_key))) if drain is not None else None,
+        Located(drain, anchor((*base, drain_key))) if drain is not None else None,
         sampling,
         datadog,
         exit_on_zero,
@@ -104,7 +104,7 @@ class MeshSettings:
     providers: tuple[Provider, ...] = ()
     default_tracing: tuple[str, ...] = ()
     default_metrics: tuple[str, ...] | None = None  # None: not set (Prometheus by default)
-    outbound: Setting | None = None  # outboundTrafficPolicy.mode
+    outbound: Located | None = None  # outboundTrafficPolicy.mode
     root_namespace: str = "istio-system"
     enable_tracing: bool | None = None
 
@@ -122,7 +122,7 @@ class MeshSettings:
         )
 
 
-def mesh_settings(cfg: Any, anchor: Anchor, base: Path = ()) -> MeshSettings:
+def mesh_settings(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> MeshSettings:
     if not isinstance(cfg, dict):
         return MeshSettings()
     providers = []
@@ -145,7 +145,7 @@ def mesh_settings(cfg: Any, anchor: Anchor, base: Path = ()) -> MeshSettings:
         tuple(providers),
         tuple(str(n) for n in list_at(defaults, ("tracing",))),
         tuple(str(n) for n in metrics) if isinstance(metrics, list) else None,
-        Setting(mode, anchor((*base, "outboundTrafficPolicy", "mode")))
+        Located(mode, anchor((*base, "outboundTrafficPolicy", "mode")))
         if isinstance(mode, str)
         else None,
         root if isinstance(root, str) and root else "istio-system",

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, Location, Path
-from meshlint.domain.istio.values import Setting, float_value
+from meshlint.core.model import Document, KeyPath, Location
+from meshlint.domain.istio.values import Located, float_value
 from meshlint.domain.k8s.objects import (
     get_in,
     list_at,
@@ -28,7 +28,6 @@ _FALLBACK_JSON = re.compile(r'"disable_host_header_fallback"\s*:\s*"?(true|false
 # Telemetry tag values that copy the request's Host into destination_service
 _HOST_EXPR = re.compile(r"request\.host|:authority|headers\s*\[\s*['\"](host|:authority)", re.I)
 _OUTBOUND_MODES = frozenset({None, "CLIENT", "CLIENT_AND_SERVER"})
-_INSERTS = frozenset({"INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE", "ADD"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +38,11 @@ class ScopedFact:
     namespace: str | None
     selector: Mapping[str, str] | None  # None: the whole namespace (or mesh, in the root)
     at: Location
-    sampling: Setting | None = None  # Telemetry tracing randomSamplingPercentage
-    tracing_providers: tuple[Setting, ...] = ()  # provider names, where they are referenced
+    sampling: Located | None = None  # Telemetry tracing randomSamplingPercentage
+    tracing_providers: tuple[Located, ...] = ()  # provider names, where they are referenced
     clears_outbound_fallback: bool = False  # removes destination_service or the fallback
     registry_only: bool = False  # Sidecar outboundTrafficPolicy REGISTRY_ONLY
-    exit_on_zero: Setting | None = None  # ProxyConfig CR environmentVariables
+    exit_on_zero: Located | None = None  # ProxyConfig CR environmentVariables
 
 
 def _enum(value: Any, allowed: frozenset[str | None] | set[str | None]) -> bool:
@@ -69,12 +68,12 @@ def _telemetry(doc: Document) -> ScopedFact:
             continue
         rate = float_value(item.get("randomSamplingPercentage"))
         if rate is not None and sampling is None:
-            sampling = Setting(rate, doc.locate(("spec", "tracing", i, "randomSamplingPercentage")))
+            sampling = Located(rate, doc.locate(("spec", "tracing", i, "randomSamplingPercentage")))
         for j, provider in enumerate(list_at(item, ("providers",))):
             name = provider.get("name") if isinstance(provider, dict) else None
             if isinstance(name, str):
                 at = doc.locate(("spec", "tracing", i, "providers", j, "name"))
-                providers.append(Setting(name, at))
+                providers.append(Located(name, at))
     clears = False
     for item in list_at(doc.data, ("spec", "metrics")):
         for _, override in mappings_at(item, ("overrides",)):
@@ -98,7 +97,7 @@ def _telemetry(doc: Document) -> ScopedFact:
     )
 
 
-def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Setting | None]]:
+def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Located | None]]:
     """(patch index, context, operation, fallback setting) of each istio.stats patch."""
     for i, patch in enumerate(list_at(doc.data, ("spec", "configPatches"))):
         if not isinstance(patch, dict):
@@ -115,11 +114,11 @@ def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Setting | None
         yield i, context, operation, found
 
 
-def _find_fallback(value: Any, path: Path, doc: Document) -> Setting | None:
+def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Located | None:
     if isinstance(value, dict):
         if FALLBACK in value:
             flag = value[FALLBACK]
-            return Setting(
+            return Located(
                 flag is True or str(flag).lower() == "true", doc.locate((*path, FALLBACK))
             )
         for key, item in value.items():
@@ -134,7 +133,7 @@ def _find_fallback(value: Any, path: Path, doc: Document) -> Setting | None:
     elif isinstance(value, str) and FALLBACK in value:
         match = _FALLBACK_JSON.search(value)  # Wasm-era configs keep JSON in a string
         if match:
-            return Setting(match.group(1).lower() == "true", doc.locate(path))
+            return Located(match.group(1).lower() == "true", doc.locate(path))
     return None
 
 
@@ -169,7 +168,7 @@ def _proxy_config(doc: Document) -> ScopedFact:
     found = None
     if "EXIT_ON_ZERO_ACTIVE_CONNECTIONS" in env:
         path = ("spec", "environmentVariables", "EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
-        found = Setting(
+        found = Located(
             str(env["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]).lower() == "true", doc.locate(path)
         )
     return ScopedFact(
@@ -193,12 +192,70 @@ def scoped_facts(doc: Document) -> Iterator[ScopedFact]:
         yield _sidecar(doc)
 
 
-def host_tag_overrides(doc: Document) -> Iterator[tuple[Path, str]]:
+def from_request_host(expression: str) -> bool:
+    """A tag expression that copies the request's Host (I001's case)."""
+    return _HOST_EXPR.search(expression) is not None
+
+
+def host_tag_overrides(doc: Document) -> Iterator[tuple[KeyPath, str]]:
     """Telemetry ``tagOverrides.destination_service`` values taken from the request host."""
     for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
         for j, override in mappings_at(item, ("overrides",)):
             tag = get_in(override, ("tagOverrides", "destination_service"))
             value = tag.get("value") if isinstance(tag, dict) else None
-            if isinstance(value, str) and _HOST_EXPR.search(value):
+            if isinstance(value, str) and from_request_host(value):
                 path = ("spec", "metrics", i, "overrides", j, "tagOverrides")
                 yield (*path, "destination_service", "value"), value
+
+
+_CONFIG_OVERRIDE = ("spec", "values", "telemetry", "v2", "prometheus", "configOverride")
+
+
+def metric_tags(doc: Document) -> Iterator[tuple[KeyPath, str, str, str]]:
+    """(path of the value, tag, expression, surface) of every metric tag a document
+    sets from an expression: Telemetry ``tagOverrides``, IstioOperator/Helm
+    ``telemetry.v2.prometheus.configOverride`` dimensions, and the ``dimensions``
+    of ``istio.stats`` EnvoyFilter patches (object or JSON string)."""
+    if doc.kind == "Telemetry":
+        for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
+            for j, override in enumerate(list_at(item, ("overrides",))):
+                base: KeyPath = ("spec", "metrics", i, "overrides", j, "tagOverrides")
+                for tag, body in mapping_at(override, ("tagOverrides",)).items():
+                    value = body.get("value") if isinstance(body, dict) else None
+                    if isinstance(value, str) and body.get("operation", "UPSERT") == "UPSERT":
+                        yield (*base, tag, "value"), str(tag), value, "Telemetry tagOverrides"
+    elif doc.kind == "IstioOperator":
+        for block, config in mapping_at(doc.data, _CONFIG_OVERRIDE).items():
+            base = (*_CONFIG_OVERRIDE, block)
+            for path, tag, value in _dimensions(config, base):
+                yield path, tag, value, f"configOverride.{block}"
+    elif doc.kind == "EnvoyFilter":
+        for i, context, _, _ in stats_patches(doc):
+            base = ("spec", "configPatches", i, "patch", "value")
+            for path, tag, value in _dimensions(get_in(doc.data, base), base):
+                yield path, tag, value, f"istio.stats EnvoyFilter patch for {context}"
+
+
+def _dimensions(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str, str]]:
+    """``metrics[].dimensions`` anywhere in a stats filter config; a JSON string
+    (Wasm-era ``configuration.value``) is read whole and anchored at the string."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "metrics" and isinstance(item, list):
+                for k, metric in enumerate(item):
+                    dims = metric.get("dimensions") if isinstance(metric, dict) else None
+                    for tag, expr in dims.items() if isinstance(dims, dict) else ():
+                        if isinstance(expr, str):
+                            yield (*path, key, k, "dimensions", tag), str(tag), expr
+            else:
+                yield from _dimensions(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _dimensions(item, (*path, i))
+    elif isinstance(value, str) and "dimensions" in value:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return
+        for _, tag, expr in _dimensions(parsed, ()):
+            yield path, tag, expr

@@ -29,7 +29,7 @@ _VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
+class Located:
     """A value and the place that set it (a picklable fact for check_run)."""
 
     value: Any

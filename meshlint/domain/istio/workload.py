@@ -13,29 +13,32 @@ from dataclasses import dataclass, field
 from meshlint.core.model import Document, Location, Resource
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.istio.proxy import ProxyDefaults, proxy_defaults
-from meshlint.domain.istio.values import Setting, float_value, prestop_seconds, truthy
+from meshlint.domain.istio.values import Located, float_value, prestop_seconds, truthy
 from meshlint.domain.k8s.objects import (
     Container,
+    Resources,
     containers,
     get_in,
     pod_annotations,
     pod_labels,
     pod_spec_path,
     pod_template_metadata,
+    resources_of,
 )
 
 INJECT = "sidecar.istio.io/inject"
 REVISION = "istio.io/rev"
 NATIVE = "sidecar.istio.io/nativeSidecar"
 PROXY_CONFIG = "proxy.istio.io/config"
-MEMORY = "sidecar.istio.io/proxyMemory"
-MEMORY_LIMIT = "sidecar.istio.io/proxyMemoryLimit"
-_RESOURCE_ANNOTATIONS = (
-    "sidecar.istio.io/proxyCPU",
-    "sidecar.istio.io/proxyCPULimit",
-    MEMORY,
-    MEMORY_LIMIT,
-)
+# The injected proxy's resources, by (section, resource): as a whole they replace
+# global.proxy.resources (the injection template's rule)
+PROXY_RESOURCE_ANNOTATIONS = {
+    ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
+    ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
+    ("requests", "memory"): "sidecar.istio.io/proxyMemory",
+    ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
+}
+MEMORY_LIMIT = PROXY_RESOURCE_ANNOTATIONS[("limits", "memory")]
 PROXY_KINDS = frozenset({Component.ISTIO_PROXY})
 
 
@@ -47,7 +50,7 @@ class ProxyContainer:
     native: bool  # an init container with restartPolicy: Always
     memory_limit: str | None
     resources_at: Location
-    prestop: Setting | None  # seconds
+    prestop: Located | None  # seconds
     exit_on_zero: bool
     gateway: bool  # the pod's only regular container: a gateway, not a sidecar
     auto: bool = False  # image "auto": the injector fills in what the manifest leaves out
@@ -58,18 +61,29 @@ class WorkloadFact:
     resource: Resource
     at: Location  # where pod-level annotations belong
     labels: Mapping[str, str] = field(default_factory=dict)  # pod labels, for selectors
-    inject: Setting | None = None  # "true"/"false" from the pod label or annotation
+    inject: Located | None = None  # "true"/"false" from the pod label or annotation
     revision: str | None = None  # istio.io/rev on the pod
-    native: Setting | None = None  # sidecar.istio.io/nativeSidecar
+    native: Located | None = None  # sidecar.istio.io/nativeSidecar
     proxy: ProxyDefaults = field(default_factory=ProxyDefaults)  # proxy.istio.io/config
     resource_annotations: bool = False  # any sidecar.istio.io/proxy{CPU,Memory}[Limit]
-    memory_limit: Setting | None = None  # sidecar.istio.io/proxyMemoryLimit
-    grace: Setting | None = None  # terminationGracePeriodSeconds
-    app_prestop: Setting | None = None  # the longest app container preStop, seconds (inf: unknown)
+    memory_limit: Located | None = None  # sidecar.istio.io/proxyMemoryLimit
+    grace: Located | None = None  # terminationGracePeriodSeconds
+    app_prestop: Located | None = None  # the longest app container preStop, seconds (inf: unknown)
     proxy_container: ProxyContainer | None = None
     host_network: bool = False
     app_containers: int = 0
     intercepts: bool = True  # False when no inbound or outbound traffic is redirected
+
+
+def proxy_resources(annotations: Mapping[str, str]) -> Resources | None:
+    """Resources of an injected istio-proxy set by pod annotations, if any."""
+    if not any(a in annotations for a in PROXY_RESOURCE_ANNOTATIONS.values()):
+        return None
+    found: dict[str, dict[str, str]] = {"requests": {}, "limits": {}}
+    for (section, name), annotation in PROXY_RESOURCE_ANNOTATIONS.items():
+        if annotation in annotations:
+            found[section][name] = annotations[annotation]
+    return resources_of(found)
 
 
 def is_istio_proxy(c: Container) -> bool:
@@ -99,7 +113,7 @@ def _proxy_container(doc: Document, found: list[Container]) -> ProxyContainer | 
             c.role == "sidecar",
             str(limit) if limit is not None else None,
             doc.locate(c.resources_path),
-            Setting(wait, doc.locate((*c.path, "lifecycle", "preStop")))
+            Located(wait, doc.locate((*c.path, "lifecycle", "preStop")))
             if wait is not None
             else None,
             exit_var is not None and truthy(exit_var.value),
@@ -123,12 +137,12 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
     anchor = doc.locate((*meta, "annotations") if annotations else meta)
     inject = None
     if INJECT in labels:  # the label wins over the deprecated annotation
-        inject = Setting(labels[INJECT], doc.locate((*meta, "labels", INJECT)))
+        inject = Located(labels[INJECT], doc.locate((*meta, "labels", INJECT)))
     elif INJECT in annotations:
-        inject = Setting(annotations[INJECT], doc.locate((*meta, "annotations", INJECT)))
+        inject = Located(annotations[INJECT], doc.locate((*meta, "annotations", INJECT)))
     native = None
     if NATIVE in annotations:
-        native = Setting(truthy(annotations[NATIVE]), doc.locate((*meta, "annotations", NATIVE)))
+        native = Located(truthy(annotations[NATIVE]), doc.locate((*meta, "annotations", NATIVE)))
     proxy = ProxyDefaults()
     if PROXY_CONFIG in annotations:
         embedded = doc.embedded((*meta, "annotations", PROXY_CONFIG))
@@ -136,11 +150,11 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
             proxy = proxy_defaults(embedded.data, embedded.locate)
     limit = None
     if MEMORY_LIMIT in annotations:
-        limit = Setting(annotations[MEMORY_LIMIT], doc.locate((*meta, "annotations", MEMORY_LIMIT)))
+        limit = Located(annotations[MEMORY_LIMIT], doc.locate((*meta, "annotations", MEMORY_LIMIT)))
     grace = None
     raw_grace = get_in(data, (*spec, "terminationGracePeriodSeconds"))
     if float_value(raw_grace) is not None:
-        grace = Setting(
+        grace = Located(
             float_value(raw_grace), doc.locate((*spec, "terminationGracePeriodSeconds"))
         )
     found = list(containers(data, kind))
@@ -150,7 +164,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
     for c in apps:
         wait = prestop_seconds(c.data.get("lifecycle"), unknown=math.inf)  # may outlast anything
         if wait is not None and (app_prestop is None or wait > app_prestop.value):
-            app_prestop = Setting(wait, doc.locate((*c.path, "lifecycle", "preStop")))
+            app_prestop = Located(wait, doc.locate((*c.path, "lifecycle", "preStop")))
     revision = labels.get(REVISION) or annotations.get(REVISION) or None
     if (
         doc.resource.namespace is None
@@ -171,7 +185,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         revision,
         native,
         proxy,
-        any(a in annotations for a in _RESOURCE_ANNOTATIONS),
+        any(a in annotations for a in PROXY_RESOURCE_ANNOTATIONS.values()),
         limit,
         grace,
         app_prestop,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Path
+from meshlint.core.model import KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger.settings import unknowable
 from meshlint.domain.k8s.objects import containers, mappings_at
@@ -75,7 +75,7 @@ def parse_agent_host(variable: str, value: str) -> AgentHost | None:
     return AgentHost(variable, value, parts[0], namespace, len(parts) > 2 and parts[2] == "svc")
 
 
-def agent_host_of(data: Any, kind: str) -> Iterator[tuple[AgentHost, Path]]:
+def agent_host_of(data: Any, kind: str) -> Iterator[tuple[AgentHost, KeyPath]]:
     """Literal ``JAEGER_AGENT_HOST`` values of a workload's containers, with their paths."""
     for container in containers(data, kind):
         for variable in AGENT_HOST_VARIABLES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from meshlint.domain.jaeger import flags as catalogue
-from meshlint.domain.jaeger.settings import Process, Setting
+from meshlint.domain.jaeger.settings import FlagValue, Process
 
 MIB = 2**20
 MAX_DYNAMIC_QUEUE = 1_000_000  # span_processor.go maxQueueSize
@@ -17,7 +17,7 @@ DEFAULT_QUEUE_SIZE = 2000
 AGENT_DEFAULTS = {"server-queue-size": 1000, "workers": 10, "server-max-packet-size": 65000}
 
 
-def parse_count(setting: Setting | None, default: int) -> int | None:
+def parse_count(setting: FlagValue | None, default: int) -> int | None:
     """An int flag's value as Go's strconv reads it (base prefixes, ``_``); None if unknowable."""
     if setting is None:
         return default
@@ -39,7 +39,7 @@ class CollectorQueue:
     span_overhead: int  # heap bytes per queued span beyond span_size
     baseline: int  # bytes of the process without its queue
     budget_mib: int | None  # queue-size-memory when the dynamic queue is on
-    sized_by: Setting | None  # the setting that decided the queue's size
+    sized_by: FlagValue | None  # the setting that decided the queue's size
 
     @property
     def bytes_per_span(self) -> int:
@@ -85,7 +85,7 @@ class UdpQueue:
     queue_size: int
     workers: int
     packet_size: int
-    settings: tuple[Setting, ...]  # the ones set explicitly
+    settings: tuple[FlagValue, ...]  # the ones set explicitly
 
     @property
     def bytes(self) -> int:

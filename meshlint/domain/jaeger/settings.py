@@ -21,18 +21,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Path
+from meshlint.core.model import KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger import flags as catalogue
-from meshlint.domain.k8s.objects import Container, containers, get_in, mapping_at, resources_of
+from meshlint.domain.k8s.objects import (
+    Container,
+    containers,
+    get_in,
+    has_variable_reference,
+    mapping_at,
+    resources_of,
+)
 from meshlint.domain.k8s.quantity import Quantity
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
+class FlagValue:
+    """One Jaeger flag as a process receives it: from an arg, an env var or a CR option."""
+
     flag: str  # "collector.queue-size"
     value: str | None  # None when unknowable (valueFrom, $(VAR)) or missing
-    path: Path  # what the user edits: the value, the arg, the option
+    path: KeyPath  # what the user edits: the value, the arg, the option
     written: str  # as the user wrote it, for messages
     source: str  # "arg", "env" or "option"
     bare: bool = False  # a flag with no value at all ("--collector.queue-size-memory")
@@ -45,13 +54,13 @@ class Process:
 
     component: Component
     label: str  # 'container "collector"' or 'Jaeger "prod" collector'
-    settings: tuple[Setting, ...]  # rising precedence: env, then args / options
+    settings: tuple[FlagValue, ...]  # rising precedence: env, then args / options
     requests: dict[str, Any]
     limits: dict[str, Any]
-    memory_paths: tuple[Path | None, Path | None]  # (request, limit) value paths
-    resources_path: Path
+    memory_paths: tuple[KeyPath | None, KeyPath | None]  # (request, limit) value paths
+    resources_path: KeyPath
 
-    def setting(self, flag: str) -> Setting | None:
+    def setting(self, flag: str) -> FlagValue | None:
         found = None
         for s in self.settings:
             if s.flag == flag:
@@ -121,10 +130,11 @@ def owns_env(name: str) -> bool:
 
 
 def unknowable(value: str) -> bool:
-    return "$(" in value or "{{" in value
+    """A ``$(VAR)`` reference or an unrendered Helm template: not known from the manifest."""
+    return has_variable_reference(value) or "{{" in value
 
 
-def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[Setting]:
+def parse_args(items: list[Any], base: KeyPath, component: Component) -> Iterator[FlagValue]:
     """``--flag=value``, ``--flag value`` and bare ``--flag`` items of one list."""
     i = 0
     while i < len(items):
@@ -137,7 +147,7 @@ def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[S
             continue
         name, eq, value = text[2:].partition("=")
         if eq:
-            yield Setting(
+            yield FlagValue(
                 name,
                 None if unknowable(value) else value,
                 (*base, i - 1),
@@ -156,7 +166,7 @@ def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[S
         if takes_next:
             value = str(following)
             i += 1
-            yield Setting(
+            yield FlagValue(
                 name,
                 None if unknowable(value) else value,
                 (*base, i - 1),
@@ -164,12 +174,12 @@ def parse_args(items: list[Any], base: Path, component: Component) -> Iterator[S
                 "arg",
             )
         elif kind == "b":
-            yield Setting(name, "true", (*base, i - 1), text, "arg")
+            yield FlagValue(name, "true", (*base, i - 1), text, "arg")
         else:
-            yield Setting(name, None, (*base, i - 1), text, "arg", bare=True)
+            yield FlagValue(name, None, (*base, i - 1), text, "arg", bare=True)
 
 
-def container_settings(container: Container, component: Component) -> list[Setting]:
+def container_settings(container: Container, component: Component) -> list[FlagValue]:
     by_env = env_flags(component)
     out = []
     for var in container.env():
@@ -178,7 +188,7 @@ def container_settings(container: Container, component: Component) -> list[Setti
             continue
         value = var.value if var.value is not None and not unknowable(var.value) else None
         path = (*var.path, "value") if var.value is not None else var.path
-        out.append(Setting(flag, value, path, f"{var.name}={var.value or '...'}", "env"))
+        out.append(FlagValue(flag, value, path, f"{var.name}={var.value or '...'}", "env"))
     for field in ("command", "args"):
         items = get_in(container.data, (field,))
         if isinstance(items, list):
@@ -230,7 +240,7 @@ def _render(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def flatten_options(options: Any, base: Path, prefix: str = "") -> Iterator[Setting]:
+def flatten_options(options: Any, base: KeyPath, prefix: str = "") -> Iterator[FlagValue]:
     """Operator options: nested maps join with ``.``; a list renders one arg per item."""
     if not isinstance(options, dict):
         return
@@ -244,13 +254,15 @@ def flatten_options(options: Any, base: Path, prefix: str = "") -> Iterator[Sett
         for i, item in items:
             text = _render(item)
             where = path if i is None else (*path, i)
-            yield Setting(name, text, where, f"--{name}={text}", "option", empty=text == "")
+            yield FlagValue(name, text, where, f"--{name}={text}", "option", empty=text == "")
 
 
-def _merged(spec: Any, section: str, component_path: Path) -> tuple[dict[str, Any], Path | None]:
+def _merged(
+    spec: Any, section: str, component_path: KeyPath
+) -> tuple[dict[str, Any], KeyPath | None]:
     """Component-level resources first, then ``spec.resources`` (operator util.Merge)."""
     merged: dict[str, Any] = {}
-    where: Path | None = None
+    where: KeyPath | None = None
     for base in (component_path, ("spec",)):
         values = mapping_at(spec, (*base, "resources", section))
         for name, value in values.items():
@@ -280,7 +292,7 @@ def cr_processes(data: Any) -> Iterator[Process]:
         names.append("agent")
     crname = get_in(data, ("metadata", "name"))
     for name in names:
-        path: Path = ("spec", name)
+        path: KeyPath = ("spec", name)
         requests, req_path = _merged(data, "requests", path)
         limits, lim_path = _merged(data, "limits", path)
         options = get_in(data, (*path, "options"))

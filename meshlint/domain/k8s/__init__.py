@@ -6,14 +6,13 @@ from __future__ import annotations
 from meshlint.core.model.index import same_namespace, selects
 from meshlint.domain.k8s.durations import collector_duration, duration_text
 from meshlint.domain.k8s.objects import (
-    ISTIO_PROXY_ANNOTATIONS,
     WORKLOAD_KINDS,
     Container,
     EnvVar,
     Resources,
     containers,
     get_in,
-    istio_proxy_resources,
+    has_variable_reference,
     list_at,
     mapping_at,
     mappings_at,
@@ -21,17 +20,18 @@ from meshlint.domain.k8s.objects import (
     number,
     pod_annotations,
     pod_labels,
+    pod_resources,
     pod_spec_path,
     pod_template_metadata,
     qos_class,
     resources_of,
     str_at,
     string_map,
+    throttling_factor,
 )
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, human_bytes, quantity_of
 
 __all__ = [
-    "ISTIO_PROXY_ANNOTATIONS",
     "WORKLOAD_KINDS",
     "Container",
     "EnvVar",
@@ -42,8 +42,8 @@ __all__ = [
     "containers",
     "duration_text",
     "get_in",
+    "has_variable_reference",
     "human_bytes",
-    "istio_proxy_resources",
     "list_at",
     "mapping_at",
     "mappings_at",
@@ -51,6 +51,7 @@ __all__ = [
     "number",
     "pod_annotations",
     "pod_labels",
+    "pod_resources",
     "pod_spec_path",
     "pod_template_metadata",
     "qos_class",
@@ -60,4 +61,5 @@ __all__ = [
     "selects",
     "str_at",
     "string_map",
+    "throttling_factor",
 ]

@@ -10,15 +10,17 @@ as a list, env as a map, ``containers: null``), so rules never need their own
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from meshlint.core.model import Path
+from meshlint.core.model import KeyPath
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, quantity_of
 
-POD_SPEC_PATHS: dict[str, Path] = {
+POD_SPEC_PATHS: dict[str, KeyPath] = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
     "StatefulSet": ("spec", "template", "spec"),
@@ -32,7 +34,7 @@ POD_SPEC_PATHS: dict[str, Path] = {
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 
 
-def get_in(data: Any, path: Path) -> Any:
+def get_in(data: Any, path: KeyPath) -> Any:
     """The value at ``path``, or None where any step is missing or of the wrong type."""
     for part in path:
         if isinstance(part, int):
@@ -44,22 +46,22 @@ def get_in(data: Any, path: Path) -> Any:
     return data
 
 
-def mapping_at(data: Any, path: Path) -> dict[Any, Any]:
+def mapping_at(data: Any, path: KeyPath) -> dict[Any, Any]:
     value = get_in(data, path)
     return value if isinstance(value, dict) else {}
 
 
-def list_at(data: Any, path: Path) -> list[Any]:
+def list_at(data: Any, path: KeyPath) -> list[Any]:
     value = get_in(data, path)
     return value if isinstance(value, list) else []
 
 
-def str_at(data: Any, path: Path) -> str | None:
+def str_at(data: Any, path: KeyPath) -> str | None:
     value = get_in(data, path)
     return value if isinstance(value, str) else None
 
 
-def mappings_at(data: Any, path: Path) -> Iterator[tuple[int, dict[Any, Any]]]:
+def mappings_at(data: Any, path: KeyPath) -> Iterator[tuple[int, dict[Any, Any]]]:
     """Each mapping of the list at ``path`` with its index; other items are skipped
     (``overrides: [1]``, ``ports: [null]``)."""
     for index, item in enumerate(list_at(data, path)):
@@ -89,11 +91,11 @@ def string_map(value: Any) -> dict[str, str]:
     }
 
 
-def pod_spec_path(kind: str) -> Path | None:
+def pod_spec_path(kind: str) -> KeyPath | None:
     return POD_SPEC_PATHS.get(kind)
 
 
-def pod_template_metadata(kind: str) -> Path | None:
+def pod_template_metadata(kind: str) -> KeyPath | None:
     """Where a workload's pod template keeps its metadata (None for a Pod)."""
     spec = POD_SPEC_PATHS.get(kind)
     if spec is None or kind == "Pod":
@@ -112,12 +114,19 @@ def pod_labels(data: Any, kind: str) -> dict[str, str]:
     return string_map(get_in(data, (*meta, "labels")))
 
 
+def has_variable_reference(text: str) -> bool:
+    """Whether ``text`` (an env value, a command or args item) holds a ``$(VAR)``
+    reference, which the kubelet expands from the container's env: its value is
+    not known from the manifest (kubernetes ``third_party/forked/golang/expansion``)."""
+    return "$(" in text
+
+
 @dataclass(frozen=True)
 class EnvVar:
     name: str
     value: str | None  # None when set through valueFrom
     value_from: dict[str, Any] | None
-    path: Path  # of the entry in the container's env list
+    path: KeyPath  # of the entry in the container's env list
 
 
 @dataclass(frozen=True)
@@ -156,11 +165,18 @@ def resources_of(data: Any) -> Resources:
     return Resources(_quantities(res.get("requests")), _quantities(res.get("limits")))
 
 
+def pod_resources(data: Any, kind: str) -> Resources:
+    """The pod-level ``resources`` of a workload's pod spec (KEP-2837, Kubernetes
+    1.32+): a budget every container shares, empty where the pod sets none."""
+    spec = POD_SPEC_PATHS.get(kind)
+    return resources_of(get_in(data, (*spec, "resources")) if spec is not None else None)
+
+
 @dataclass(frozen=True)
 class Container:
     """One container of a pod spec, with typed accessors."""
 
-    path: Path  # from the document root
+    path: KeyPath  # from the document root
     data: dict[str, Any]
     role: str  # "container", "init" or "sidecar" (a native sidecar)
 
@@ -184,7 +200,7 @@ class Container:
         return resources_of(self.data.get("resources"))
 
     @property
-    def resources_path(self) -> Path:
+    def resources_path(self) -> KeyPath:
         """Where a missing setting belongs: ``resources``, or the container itself."""
         if isinstance(self.data.get("resources"), dict):
             return (*self.path, "resources")
@@ -256,40 +272,41 @@ def qos_class(all_resources: list[Resources]) -> str:
     return "Guaranteed"
 
 
-ISTIO_PROXY_ANNOTATIONS = {
-    ("requests", "cpu"): "sidecar.istio.io/proxyCPU",
-    ("limits", "cpu"): "sidecar.istio.io/proxyCPULimit",
-    ("requests", "memory"): "sidecar.istio.io/proxyMemory",
-    ("limits", "memory"): "sidecar.istio.io/proxyMemoryLimit",
-}
-
-
-def istio_proxy_resources(annotations: Mapping[str, str]) -> Resources | None:
-    """Resources of an injected istio-proxy set by pod annotations, if any."""
-    if not any(a in annotations for a in ISTIO_PROXY_ANNOTATIONS.values()):
-        return None
-    found: dict[str, dict[str, str]] = {"requests": {}, "limits": {}}
-    for (section, name), annotation in ISTIO_PROXY_ANNOTATIONS.items():
-        if annotation in annotations:
-            found[section][name] = annotations[annotation]
-    return resources_of(found)
-
-
 PAGE_SIZE = 4096
+MEMORY_QOS_SINCE = (1, 22)
 
 
-def memory_high(request: int, limit: int, kube_version: tuple[int, int]) -> int | None:
+def throttling_factor(kube_version: tuple[int, int]) -> Fraction | None:
+    """The kubelet's default ``memoryThrottlingFactor`` under MemoryQoS (KEP-2570):
+    none before 1.22 (no MemoryQoS), 0.8 in 1.22-1.26, 0.9 in 1.27-1.36, and from
+    1.37 (beta, kubernetes/kubernetes#140007) nil: no ``memory.high`` is written
+    unless the kubelet configuration sets a factor."""
+    if kube_version < MEMORY_QOS_SINCE or kube_version >= (1, 37):
+        return None
+    return Fraction(8, 10) if kube_version < (1, 27) else Fraction(9, 10)
+
+
+def memory_high(
+    request: int, limit: int, kube_version: tuple[int, int], factor: Fraction | None = None
+) -> int | None:
     """cgroup ``memory.high`` the kubelet writes under MemoryQoS, or None for none.
 
-    1.27+: ``floor((request + 0.9 x (limit - request)) / page) x page``; 1.22-1.26:
-    ``limit x 0.8``; either written only when above the request. Exact arithmetic:
-    no float rounding ever moves the result by a page (KEP-2570).
+    ``factor`` is the kubelet's ``memoryThrottlingFactor``, its default for
+    ``kube_version`` when None. 1.27+: ``floor((request + factor x (limit -
+    request)) / page) x page``; 1.22-1.26: ``limit x factor``; either written only
+    when above the request. Exact arithmetic: no float rounding ever moves the
+    result by a page (KEP-2570).
     """
+    if kube_version < MEMORY_QOS_SINCE:
+        return None
+    factor = factor if factor is not None else throttling_factor(kube_version)
+    if factor is None:
+        return None
     if kube_version >= (1, 27):
-        high = (request * 10 + 9 * (limit - request)) // 10
+        high = math.floor(request + factor * (limit - request))
         high = high // PAGE_SIZE * PAGE_SIZE
     else:
-        high = limit * 8 // 10
+        high = math.floor(limit * factor)
     # the kubelet writes memory.high only above the request (KEP-2570: request
     # 850Mi under a 1000Mi limit at factor 0.8 is not throttled)
     return high if high > request else None

@@ -30,8 +30,6 @@ _NANO = Fraction(1, 10**9)
 _MAX_EXPONENT = 64
 _MAX_DIGITS = 1000
 
-FRACTIONAL_BYTE_RESOURCES = ("memory", "ephemeral-storage", "storage")
-
 
 class QuantityError(ValueError):
     """The text is not a Kubernetes quantity; the message says why, as the API would."""

@@ -29,12 +29,14 @@ _LANGUAGES = ("java", "nodejs", "python", "dotnet", "go", "apacheHttpd", "nginx"
 
 
 @dataclass(frozen=True)
-class Setting:
+class SdkSetting:
+    """A tracer SDK env var and the integer it sets."""
+
     var: EnvVar
     value: int
 
 
-def setting(container: Container, name: str) -> Setting | None:
+def sdk_setting(container: Container, name: str) -> SdkSetting | None:
     """The integer a container sets for ``name``; None when unset or not a literal integer."""
     var = container.env_var(name)
     if var is None or var.value is None:
@@ -42,20 +44,20 @@ def setting(container: Container, name: str) -> Setting | None:
     text = var.value.strip()
     if not text.isdigit():
         return None  # $(VAR) and typos: the SDK falls back to its default
-    return Setting(var, int(text))
+    return SdkSetting(var, int(text))
 
 
-def queue_settings(container: Container) -> list[Setting]:
+def queue_settings(container: Container) -> list[SdkSetting]:
     """The span queue sizes a container's SDK env sets."""
-    found = (setting(container, BSP_QUEUE), setting(container, JAEGER_QUEUE))
+    found = (sdk_setting(container, BSP_QUEUE), sdk_setting(container, JAEGER_QUEUE))
     return [s for s in found if s is not None]
 
 
-def queue_in_effect(container: Container, inherited: Container | None = None) -> Setting | None:
+def queue_in_effect(container: Container, inherited: Container | None = None) -> SdkSetting | None:
     """The OTEL_BSP_MAX_QUEUE_SIZE that applies: the container's, else the inherited one."""
-    found = setting(container, BSP_QUEUE)
+    found = sdk_setting(container, BSP_QUEUE)
     if found is None and inherited is not None:
-        found = setting(inherited, BSP_QUEUE)
+        found = sdk_setting(inherited, BSP_QUEUE)
     return found
 
 
