@@ -222,18 +222,23 @@ def fed_by_connectors_only(view: ConfigView, pipeline: Pipeline) -> bool:
     return bool(pipeline.receivers) and all(r in connectors for r in pipeline.receivers)
 
 
+_UINT64_MAX = 2**64 - 1
+
+
 def unsigned_int(value: Any) -> int | None:
     """An unsigned integer setting (``limit_mib``, ``queue_size``): a YAML integer, an
-    integral float or a string of digits; strings such as ``${env:X}`` are unknown."""
+    integral float or a string of digits; strings such as ``${env:X}`` are unknown,
+    and so is a number past 64 bits, which the collector refuses to decode."""
+    found: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+        found = value
+    elif isinstance(value, float) and value.is_integer():
+        found = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        found = int(value.strip())
+    return found if found is not None and found <= _UINT64_MAX else None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from meshlint.domain.k8s.objects import (
     get_in,
     has_variable_reference,
     list_at,
+    number,
     pod_resources,
     pod_spec_path,
 )
@@ -116,9 +117,8 @@ def budget_of(
 
 def _seconds(value: Any) -> float | None:
     """terminationGracePeriodSeconds: an integer (the API refuses anything else)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return None
-    return float(value)
+    seconds = number(value)  # None for bools, and for an integer no float holds
+    return None if seconds is None or seconds < 0 else seconds
 
 
 def cr_budget(doc: Document) -> Budget:
