@@ -193,6 +193,17 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     is_flag=True,
     help="Report ignore comments and annotations that suppress nothing (M100, a warning).",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, in place.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Apply the unsafe fixes too with --fix (they change behaviour you may have chosen); "
+    "without --fix, mark them fixable.",
+)
+@click.option(
+    "--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing."
+)
+@click.option("--fix-only", is_flag=True, help="Apply fixes; do not report the findings left.")
 @_guard
 def check(
     paths: tuple[str, ...],
@@ -214,6 +225,10 @@ def check(
     baseline: str | None,
     write_baseline: str | None,
     report_unused_ignores: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    fix_only: bool,
 ) -> None:
     """Lint files, directories (recursively) and stdin (-)."""
     targets = _targets(formats, outputs)
@@ -240,13 +255,18 @@ def check(
         no_plugins=no_plugins,
         report_unused_ignores=report_unused_ignores,
     )
-    run = lint_paths(
-        paths,
-        settings,
-        jobs=jobs or os.cpu_count() or 1,
-        list_resources=any(name == "junit" for name, _ in targets),
-        progress=lambda total: None if quiet else _progress(total),
-    )
+    list_resources = any(name == "junit" for name, _ in targets)
+    workers = jobs or os.cpu_count() or 1
+    if fix or diff or fix_only:
+        run = _fix(paths, settings, workers, list_resources, unsafe_fixes, diff, fix_only)
+    else:
+        run = lint_paths(
+            paths,
+            settings,
+            jobs=workers,
+            list_resources=list_resources,
+            progress=lambda total: None if quiet else _progress(total),
+        )
     report, config, rules = run.report, run.config, run.rules
     if not run.inputs and not report.errors:
         # a clean report over nothing would read as success
@@ -271,7 +291,13 @@ def check(
     for name, output in targets:
         to_terminal = output is None and sys.stdout.isatty()
         color = to_terminal and not no_color and "NO_COLOR" not in os.environ
-        options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
+        options = Options(
+            rules=rules,
+            color=color,
+            quiet=quiet,
+            statistics=statistics,
+            unsafe_fixes=unsafe_fixes,
+        )
         text = renderer(name)(report, options)
         if output:
             try:
@@ -290,6 +316,43 @@ def check(
     threshold = config.fail_on
     failed = threshold is not None and any(f.severity >= threshold for f in report.findings)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _fix(
+    paths: tuple[str, ...],
+    settings: Any,
+    jobs: int,
+    list_resources: bool,
+    unsafe: bool,
+    diff: bool,
+    fix_only: bool,
+) -> Any:
+    """Run with fixes: write them (or with ``diff`` print them, and exit); the run
+    whose findings are left, unless ``fix_only`` exits here too."""
+    from meshlint.api import fix_paths
+    from meshlint.core.fixing import diff as unified_diff
+
+    done = fix_paths(
+        paths, settings, unsafe=unsafe, write=not diff, jobs=jobs, list_resources=list_resources
+    )
+    for note in done.notes:
+        click.echo(f"meshlint: warning: {note}", err=True)
+    count = sum(done.fixed.values())
+    errors = done.run.report.errors
+    if diff or fix_only:
+        if diff:
+            for change in done.files:
+                click.echo(unified_diff(change.name, change.before, change.after), nl=False)
+        noun = "finding" if count == 1 else "findings"
+        verb = "Would fix" if diff else "Fixed"
+        click.echo(f"{verb} {count} {noun} in {len(done.files)} files.", err=True)
+        for error in errors:
+            click.echo(f"meshlint: error: {error}", err=True)
+        if errors:
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_FINDINGS if diff and done.files else EXIT_CLEAN)
+    done.run.report.fixed = count
+    return done.run
 
 
 @main.command("rules")

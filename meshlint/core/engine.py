@@ -99,7 +99,7 @@ def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Ca
         if doc is None:
             raise ValueError("a cross-object violation needs a Location (Document.locate)")
         at = doc.locate(at)
-    return Candidate(active.rule.id, at, violation.message, violation.severity)
+    return Candidate(active.rule.id, at, violation.message, violation.severity, violation.fix)
 
 
 # Worker processes inherit the plan through fork; this is set only inside them.

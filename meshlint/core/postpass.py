@@ -54,7 +54,8 @@ class PostPass:
                     return
         fixed = active.fixed_severity or candidate.severity is None
         level = active.severity if fixed else candidate.severity
-        self.findings.append(Finding.make(location, rule, level, candidate.message))  # type: ignore[arg-type]
+        finding = Finding.make(location, rule, level, candidate.message, candidate.fix)  # type: ignore[arg-type]
+        self.findings.append(finding)
 
     def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
         """The run's findings, sorted, with M100 and every source line; and the

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.core.model import Rule
+from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -27,6 +27,7 @@ class Options:
     color: bool = False
     quiet: bool = False
     statistics: bool = False
+    unsafe_fixes: bool = False  # unsafe fixes count as fixable (they apply with --fix)
 
 
 Renderer = Callable[[Report, Options], str]
@@ -39,6 +40,12 @@ def renderer(name: str) -> Renderer:
     module = import_module(f"meshlint.output.{name}_format")
     render: Renderer = module.render
     return render
+
+
+def fixable(finding: Finding, options: Options) -> bool:
+    """``--fix`` (with the options given) would repair ``finding``."""
+    fix = finding.fix
+    return fix is not None and (options.unsafe_fixes or fix.applicability is Applicability.SAFE)
 
 
 def relative_path(name: str) -> str:

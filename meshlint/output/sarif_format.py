@@ -96,6 +96,24 @@ def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[st
                 "message": {"text": f"rendered from the Helm template {loc.source}"},
             }
         ]
+    if finding.fix is not None:
+        fix = finding.fix
+        replacements = [
+            {
+                "deletedRegion": {"byteOffset": e.start, "byteLength": e.end - e.start},
+                "insertedContent": {"text": e.content},
+            }
+            for e in fix.edits
+        ]
+        out["fixes"] = [
+            {
+                "description": {"text": f"{fix.title} ({fix.applicability})"},
+                "artifactChanges": [
+                    {"artifactLocation": _artifact(loc.file), "replacements": replacements}
+                ],
+            }
+        ]
+        properties["fixApplicability"] = str(fix.applicability)
     out["properties"] = properties
     return out
 

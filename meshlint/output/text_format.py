@@ -6,7 +6,7 @@ from collections import Counter
 
 from meshlint.core.model import Finding, Severity
 from meshlint.core.report import Report
-from meshlint.output import Options
+from meshlint.output import Options, fixable
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -27,7 +27,8 @@ def _finding(f: Finding, options: Options) -> list[str]:
     head = (
         f"{_paint(f'{loc.file}:{loc.line}:{loc.column}:', '1', color)} "
         f"{_paint(f.rule, '1;' + _COLORS[f.severity], color)} "
-        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  {f.message}"
+        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  "
+        f"{'[*] ' if fixable(f, options) else ''}{f.message}"
     )
     lines = [head]
     if loc.source:
@@ -44,6 +45,18 @@ def _finding(f: Finding, options: Options) -> list[str]:
     return lines
 
 
+def fixes_line(report: Report, options: Options) -> str | None:
+    """How many findings ``--fix`` would repair (ruff's ``[*]`` line), if any."""
+    can = sum(fixable(f, options) for f in report.findings)
+    hidden = sum(f.fix is not None for f in report.findings) - can
+    if not can and not hidden:
+        return None
+    parts = [f"[*] {can} fixable with the `--fix` option"] if can else ["No fixes available"]
+    if hidden:
+        parts.append(f"({hidden} hidden fixes can be enabled with the `--unsafe-fixes` option)")
+    return " ".join(parts) + "."
+
+
 def summary(report: Report) -> str:
     levels = Counter(f.severity for f in report.findings)
     scope = f"{report.documents} documents in {report.files} files"
@@ -51,13 +64,14 @@ def summary(report: Report) -> str:
         scope += f", {report.skipped} without apiVersion/kind skipped"
     if report.baselined:
         scope += f", {report.baselined} accepted by the baseline"
+    fixed = f"Fixed {report.fixed}; " if report.fixed else ""
     if not report.findings:
-        return f"All checks passed ({scope})."
+        return f"{fixed}All checks passed ({scope})."
     parts = [
         f"{levels[s]} {s}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if levels[s]
     ]
     noun = "finding" if len(report.findings) == 1 else "findings"
-    return f"Found {len(report.findings)} {noun} ({', '.join(parts)}) in {scope}."
+    return f"{fixed}Found {len(report.findings)} {noun} ({', '.join(parts)}) in {scope}."
 
 
 def statistics(report: Report, options: Options) -> list[str]:
@@ -79,4 +93,6 @@ def render(report: Report, options: Options) -> str:
         if lines:
             lines.append("")
         lines.append(summary(report))
+        if (line := fixes_line(report, options)) is not None:
+            lines.append(line)
     return "\n".join(lines) + ("\n" if lines else "")
