@@ -28,7 +28,6 @@ from meshlint.core.model.nodes import Loader, _find_pair, node_at, scalar
 from meshlint.core.model.values import Change, Edit, Intent, KeyPath
 
 
-
 class Document(Protocol):
     """What an edit reads of a ``meshlint.core.model.Document``."""
 
@@ -37,6 +36,7 @@ class Document(Protocol):
     number: int
     host: Any  # the host Document, for an embedded config
     host_path: KeyPath
+
 
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _BLOCK_HEADER = re.compile(r"\|[+-]?[ \t]*(#.*)?\r?$")
