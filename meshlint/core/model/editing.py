@@ -56,6 +56,8 @@ class Text:
         if _ODD_BREAKS.search(file.text):
             raise NotEditable("line breaks other than LF and CRLF")
         self.block: tuple[int, int] | None = None  # embedded: (host line of line 0, indent)
+        self.text: str
+        self.starts: list[int]
         if doc.host is None:
             self.text = file.text
             self.starts = file.line_starts
