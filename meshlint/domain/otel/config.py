@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, KeyPath, Location, ParseError, Violation
+from meshlint.core.model import Change, Document, Fix, KeyPath, Location, ParseError, Violation
 from meshlint.domain.k8s.objects import get_in, mapping_at
 
 CONFIG_MAP = "ConfigMap"
@@ -65,8 +65,18 @@ class ConfigView:
     def locate(self, path: KeyPath) -> Location:
         return self.doc.locate((*self.prefix, *path))
 
-    def violation(self, path: KeyPath, message: str) -> Violation:
-        return Violation(at=self.locate(path), message=message)
+    def violation(self, path: KeyPath, message: str, fix: Fix | None = None) -> Violation:
+        return Violation(at=self.locate(path), message=message, fix=fix)
+
+    # edits of the config, wherever it is held (a ConfigMap string, a CR's spec)
+    def set_value(self, path: KeyPath, value: Any) -> Change | None:
+        return self.doc.set_value((*self.prefix, *path), value)
+
+    def remove(self, path: KeyPath) -> Change | None:
+        return self.doc.remove((*self.prefix, *path))
+
+    def move_first(self, path: KeyPath) -> Change | None:
+        return self.doc.move_first((*self.prefix, *path))
 
     def section(self, name: str) -> dict[Any, Any]:
         return mapping_at(self.data, (name,))
