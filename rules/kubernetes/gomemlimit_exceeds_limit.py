@@ -63,9 +63,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Param, Rule, Severity, Violation
 from meshlint.domain.components import component_of
-from meshlint.domain.golang import OFF, Malformed, gomemlimit_of, parse_gomemlimit
+from meshlint.domain.golang import GOMEMLIMIT, OFF, Malformed, gomemlimit_of, parse_gomemlimit
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     Container,
@@ -90,7 +90,7 @@ def _recommend(limit: Quantity, percent: int) -> str:
     return f"{limit.value() * percent // 100 // 2**20}MiB"
 
 
-def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | None:
+def _judge(doc: Document, container: Container, limit: Quantity, ctx: Context) -> Violation | None:
     percent: int = ctx.params["limit-percent"]
     var = gomemlimit_of(container)
     component = component_of(container)
@@ -101,11 +101,15 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
     if var is None:
         if component is None:
             return None
+        value = _recommend(limit, percent)
+        added = doc.append((*container.path, "env"), {"name": GOMEMLIMIT, "value": value})
         return Violation(
             at=container.path,
             message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
             f"no GOMEMLIMIT: the Go heap grows until the OOM kill; set GOMEMLIMIT to about "
-            f"{percent}% of the limit ({_recommend(limit, percent)})",
+            f"{percent}% of the limit ({value})",
+            # the garbage collector then works harder near the limit: a behaviour change
+            fix=Fix.unsafe(f"add GOMEMLIMIT={value}", added),
         )
     if var.value is None:
         if not _from_limit(var):
@@ -124,11 +128,13 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
         return None  # K004 reports it
     if soft is None or soft == OFF or soft < limit.value():
         return None
+    path, value = (*var.path, "value"), _recommend(limit, percent)
     return Violation(
-        at=(*var.path, "value"),
+        at=path,
         message=f'GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of container "{container.name}" is '
         f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel OOM-kills "
-        f"before the garbage collector reacts; use about {percent}% ({_recommend(limit, percent)})",
+        f"before the garbage collector reacts; use about {percent}% ({value})",
+        fix=Fix.unsafe(f"set GOMEMLIMIT to {value}", doc.set_value(path, value)),
     )
 
 
@@ -137,7 +143,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         limit = container.resources.limit("memory")
         if limit is None or limit.value() <= 0:
             continue
-        verdict = _judge(container, limit, ctx)
+        verdict = _judge(doc, container, limit, ctx)
         if verdict is not None:
             yield verdict
 

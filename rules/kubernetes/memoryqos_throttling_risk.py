@@ -60,12 +60,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, KeyPath, Rule, Severity, Violation
 from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS, proxy_resources
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     Resources,
     containers,
+    get_in,
     human_bytes,
     memory_high,
     pod_annotations,
@@ -74,7 +75,9 @@ from meshlint.domain.k8s import (
 )
 
 
-def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -> Violation | None:
+def _verdict(
+    what: str, res: Resources, path: KeyPath, ctx: Context, qos: str, fix: Fix | None
+) -> Violation | None:
     request, limit = res.requests.get("memory"), res.limit("memory")
     if request is None:
         return None  # no request: the API copies the limit, or nothing is set
@@ -98,7 +101,16 @@ def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -
         message=f"{what} memory request {request} is below its limit {limit}: under MemoryQoS "
         f"memory.high = {high} bytes ({human_bytes(high)}), where allocations are throttled "
         f"instead of OOM-killed; pod QoS {qos}",
+        fix=fix,
     )
+
+
+def _request_is(doc: Document, path: KeyPath, limit: object) -> Fix | None:
+    """Request = limit, written as the limit is: the pod is scheduled for its
+    whole limit, a behaviour (and a bill) the user may not want."""
+    if limit is None:
+        return None
+    return Fix.unsafe(f"set the memory request to {limit}", doc.set_value(path, limit))
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -108,13 +120,19 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     qos = qos_class([r for _, r in found] + ([proxy] if proxy else []))
     for container, res in found:
         path = (*container.path, "resources", "requests", "memory")
-        verdict = _verdict(f'Container "{container.name}"', res, path, ctx, qos)
+        limit = get_in(doc.data, (*container.path, "resources", "limits", "memory"))
+        verdict = _verdict(
+            f'Container "{container.name}"', res, path, ctx, qos, _request_is(doc, path, limit)
+        )
         if verdict is not None:
             yield verdict
     if proxy is not None:
         meta = pod_template_metadata(kind) or ("metadata",)
-        path = (*meta, "annotations", PROXY_RESOURCE_ANNOTATIONS[("requests", "memory")])
-        verdict = _verdict("The injected istio-proxy", proxy, path, ctx, qos)
+        annotations = (*meta, "annotations")
+        path = (*annotations, PROXY_RESOURCE_ANNOTATIONS[("requests", "memory")])
+        limit = get_in(doc.data, (*annotations, PROXY_RESOURCE_ANNOTATIONS[("limits", "memory")]))
+        fix = _request_is(doc, path, limit)
+        verdict = _verdict("The injected istio-proxy", proxy, path, ctx, qos, fix)
         if verdict is not None:
             yield verdict
 
