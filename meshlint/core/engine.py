@@ -44,7 +44,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     else:
         data = item.data
     parsed = parse_bytes(item.name, data)
-    report.directives = Directives.scan(parsed.file.text, item.name)
+    report.directives = Directives.scan(parsed.file.text, item.name, parsed.file.byte_offset)
     candidates = report.candidates
     for problem in parsed.problems:
         candidates.append(Candidate(problem.rule, problem.at, problem.message, None))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from meshlint.core.config import matches
 from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.model import Finding, Location
+from meshlint.core.model import Applicability, Edit, Finding, Fix, Location
 from meshlint.core.plan import Plan
 from meshlint.core.report import Candidate, Input, echo
 from meshlint.core.suppression import Directives, Ignore, unused_reports
@@ -89,4 +89,16 @@ class PostPass:
         }
         for ignore, message in unused_reports(unused, ran, plan.known):
             location = Location(ignore.file, ignore.line, ignore.column, source_line=ignore.text)
-            yield Finding.make(location, active.rule, active.severity, message)
+            yield Finding.make(location, active.rule, active.severity, message, _removal(ignore))
+
+
+def _removal(ignore: Ignore) -> Fix | None:
+    """Delete an unused comment directive (its line, when it has one of its own)."""
+    if ignore.span is None:
+        return None
+    start, end = ignore.span
+    return Fix(
+        title="remove the unused directive",
+        applicability=Applicability.SAFE,
+        edits=(Edit(start, end, ""),),
+    )

@@ -10,7 +10,7 @@ bracket a directive covers every rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from meshlint.core.model import Document, Location
@@ -36,6 +36,9 @@ class Ignore:
     tokens: frozenset[str]
     reason: str = ""
     text: str = field(default="", compare=False)  # the directive's line, for display
+    # the bytes that removing the comment deletes (its own line, or the comment
+    # and the blanks before it): M100's fix
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
     def covers(self, rule_id: str, slug: str) -> bool:
         return not self.tokens or rule_id in self.tokens or slug in self.tokens
@@ -55,8 +58,11 @@ class Directives:
     by_document: dict[int, tuple[Ignore, ...]] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, text: str, name: str) -> Directives:
-        """The comment directives of a file's text."""
+    def scan(
+        cls, text: str, name: str, byte_offset: Callable[[int], int] | None = None
+    ) -> Directives:
+        """The comment directives of a file's text (``byte_offset`` turns a text
+        index into the file's byte offset, for the span that removes one)."""
         found = cls()
         if "meshlint:" not in text:
             return found
@@ -69,11 +75,12 @@ class Directives:
             tokens = split_tokens(match["rules"] or "")
             reason = match["reason"].strip()
             shown = text[line_start : match.end()]
-            if match["kind"] == "ignore-file":
-                file_wide.append(Ignore("file", name, line, column, tokens, reason, shown))
-                continue
             own_line = not text[line_start : match.start()].strip()
-            ignore = Ignore("comment", name, line, column, tokens, reason, shown)
+            span = _span(text, match, line_start, own_line, byte_offset)
+            if match["kind"] == "ignore-file":
+                file_wide.append(Ignore("file", name, line, column, tokens, reason, shown, span))
+                continue
+            ignore = Ignore("comment", name, line, column, tokens, reason, shown, span)
             by_line.setdefault(line + 1 if own_line else line, []).append(ignore)
         found.by_line = {k: tuple(v) for k, v in by_line.items()}
         found.file_wide = tuple(file_wide)
@@ -100,6 +107,26 @@ class Directives:
 
     def __bool__(self) -> bool:
         return bool(self.by_line or self.file_wide or self.by_document)
+
+
+def _span(
+    text: str,
+    match: re.Match[str],
+    line_start: int,
+    own_line: bool,
+    byte_offset: Callable[[int], int] | None,
+) -> tuple[int, int] | None:
+    if byte_offset is None:
+        return None
+    end = match.end()
+    if text[end - 1 : end] == "\r":  # "$" stops at "\n" only
+        end -= 1
+    if own_line:
+        following = text.find("\n", end)
+        start, end = line_start, len(text) if following < 0 else following + 1
+    else:
+        start = len(text[: match.start()].rstrip(" \t"))
+    return byte_offset(start), byte_offset(end)
 
 
 def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:
