@@ -10,7 +10,6 @@ not is skipped and reported, never written half-done.
 from __future__ import annotations
 
 import contextlib
-import copy
 import difflib
 import os
 import stat
@@ -121,7 +120,7 @@ def _document_as_intended(old: Document, new: Document, intents: list[Intent]) -
             inner.setdefault(intent.embedded, []).append(intent)
     if not inner:
         return same(expected, new.data)
-    host_old, host_new = copy.deepcopy(expected), copy.deepcopy(new.data)
+    host_old, host_new = _unshared(expected), _unshared(new.data)
     for path, found in inner.items():
         was, now = old.embedded(path), new.embedded(path)
         if not isinstance(was, Document) or not isinstance(now, Document):
@@ -152,8 +151,9 @@ def _has(data: Any, part: Any) -> bool:
 
 def _applied(data: Any, intents: list[Intent]) -> Any:
     """``data`` with the intents applied: values set first, then removals, last
-    index first so that earlier indexes still mean what they meant."""
-    out = copy.deepcopy(data)
+    index first so that earlier indexes still mean what they meant. Aliases are
+    copied apart: an edit at an anchor changes every alias, an intent one place."""
+    out = _unshared(data)
     sets = [i for i in intents if i.present]
     removals = sorted((i for i in intents if not i.present), key=_order, reverse=True)
     for intent in [*sets, *removals]:
@@ -166,7 +166,7 @@ def _applied(data: Any, intents: list[Intent]) -> Any:
             holder = holder[part]
         if intent.present:
             if isinstance(holder, dict) or (isinstance(holder, list) and _has(holder, last)):
-                holder[last] = copy.deepcopy(intent.value)
+                holder[last] = _unshared(intent.value)
             else:
                 return _GONE
         elif _has(holder, last):
@@ -174,6 +174,14 @@ def _applied(data: Any, intents: list[Intent]) -> Any:
         else:
             return _GONE
     return out
+
+
+def _unshared(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _unshared(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_unshared(v) for v in data]
+    return data
 
 
 def _order(intent: Intent) -> list[tuple[int, int, str]]:
