@@ -296,6 +296,7 @@ def check(
             color=color,
             quiet=quiet,
             statistics=statistics,
+            fail_on=config.fail_on,
             unsafe_fixes=unsafe_fixes,
         )
         text = renderer(name)(report, options)

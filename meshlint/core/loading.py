@@ -25,9 +25,11 @@ from meshlint.core.model.nodes import (
     TOO_DEEP,
     Converter,
     Loader,
+    RedefiningLoader,
     TooDeep,
     node_at,
     path_to,
+    redefines_an_anchor,
     stack_headroom,
 )
 
@@ -112,14 +114,14 @@ def _parse_text(name: str, text: str) -> Parsed:
     parsed = Parsed(file, deep_input=deep_input)
     sources = _helm_sources(text)
     try:
-        _compose(text, 0, parsed, sources)
+        _compose_tolerant(text, 0, parsed, sources)
     except (yaml.YAMLError, TooDeep, RecursionError):
         # Start again document by document so that one broken document does
         # not hide the others: each chunk between "---" lines parses alone.
         parsed = Parsed(file, deep_input=deep_input)
         for offset, chunk in _chunks(text):
             try:
-                _compose(chunk, offset, parsed, sources)
+                _compose_tolerant(chunk, offset, parsed, sources)
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark or exc.context_mark
                 line = (mark.line if mark else offset) + 1
@@ -172,12 +174,30 @@ def _too_deep(text: str) -> Any:
     return None
 
 
-def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]) -> None:
+def _compose_tolerant(
+    text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]
+) -> None:
+    """Compose with libyaml; where a document reuses an anchor name, again with
+    the composer that accepts it (what kubectl does)."""
+    kept = (len(parsed.documents), len(parsed.problems), parsed.skipped, parsed.last_line)
+    try:
+        _compose(text, offset, parsed, sources, Loader)
+    except yaml.YAMLError as exc:
+        if not redefines_an_anchor(exc):
+            raise
+        del parsed.documents[kept[0] :], parsed.problems[kept[1] :]
+        parsed.skipped, parsed.last_line = kept[2], kept[3]
+        _compose(text, offset, parsed, sources, RedefiningLoader)
+
+
+def _compose(
+    text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]], loader: type
+) -> None:
     text = "\n" * offset + text  # keeps libyaml's line numbers absolute
     if parsed.deep_input and (deep := _too_deep(text)) is not None:
         raise TooDeep(deep)
     file = parsed.file
-    for root in yaml.compose_all(text, Loader=Loader):
+    for root in yaml.compose_all(text, Loader=loader):
         if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
             continue  # an empty document ("---" followed by nothing)
         converter = Converter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from meshlint.core.config import Config, enabled
 from meshlint.core.model import Context, Rule, Severity
@@ -56,4 +57,8 @@ class Plan:
         )
 
     def get(self, rule_id: str) -> ActiveRule | None:
-        return next((a for a in self.rules if a.rule.id == rule_id), None)
+        return self._by_id.get(rule_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, ActiveRule]:
+        return {a.rule.id: a for a in self.rules}

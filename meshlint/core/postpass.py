@@ -17,7 +17,12 @@ from meshlint.core.globs import matches_any, relative
 from meshlint.core.model import Applicability, Edit, Finding, Fix, Location
 from meshlint.core.plan import Plan
 from meshlint.core.report import Candidate, Input, echo
-from meshlint.core.suppression import Directives, Ignore, unused_reports
+from meshlint.core.suppression import Directives, Ignore, directive_reports
+
+
+def _place(location: Location) -> tuple[str, int, str]:
+    """What "the same place" means for implied findings."""
+    return (location.file, location.document, location.path)
 
 
 class PostPass:
@@ -60,9 +65,25 @@ class PostPass:
     def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
         """The run's findings, sorted, with M100 and every source line; and the
         directives that suppressed nothing."""
-        unused = [i for i in dict.fromkeys(self._order) if i not in self._used]
-        self.findings.extend(self._unused_findings(unused))
-        return echo(sorted(dict.fromkeys(self.findings)), inputs), unused
+        directives = list(dict.fromkeys(self._order))
+        unused = [i for i in directives if i not in self._used]
+        findings = self._without_implied(self.findings)
+        findings.extend(self._directive_findings(directives))
+        return echo(sorted(dict.fromkeys(findings)), inputs), unused
+
+    def _without_implied(self, findings: list[Finding]) -> list[Finding]:
+        """One finding per cause: drop those a stronger rule reports at the same place."""
+        implied = {a.rule.id: a.rule.implied_by for a in self.plan.rules if a.rule.implied_by}
+        if not implied:
+            return findings
+        reported: dict[tuple[str, int, str], set[str]] = {}
+        for f in findings:
+            reported.setdefault(_place(f.location), set()).add(f.rule)
+        return [
+            f
+            for f in findings
+            if not (f.rule in implied and implied[f.rule] & reported[_place(f.location)])
+        ]
 
     def _ignored_in(self, file: str) -> list[frozenset[str]]:
         """The per-file-ignores that apply to ``file``, matched once per file."""
@@ -78,23 +99,28 @@ class PostPass:
             ]
         return found
 
-    def _unused_findings(self, unused: list[Ignore]) -> Iterator[Finding]:
-        """M100 findings, when asked for (``--report-unused-ignores``)."""
+    def _directive_findings(self, directives: list[Ignore]) -> Iterator[Finding]:
+        """M100: directives that cannot be read or name unknown rules, and with
+        ``--report-unused-ignores`` those that suppressed nothing."""
         active = self.plan.get(UNUSED_IGNORE.id)
-        if not self.plan.report_unused or active is None:
+        if active is None:
             return
         plan = self.plan
         ran = {
             t for a in plan.rules if a.rule is not UNUSED_IGNORE for t in (a.rule.id, a.rule.slug)
         }
-        for ignore, message in unused_reports(unused, ran, plan.known):
+        reports = directive_reports(
+            directives, self._used, ran, plan.known, report_unused=plan.report_unused
+        )
+        for ignore, message in reports:
             location = Location(ignore.file, ignore.line, ignore.column, source_line=ignore.text)
             yield Finding.make(location, active.rule, active.severity, message, _removal(ignore))
 
 
 def _removal(ignore: Ignore) -> Fix | None:
-    """Delete an unused comment directive (its line, when it has one of its own)."""
-    if ignore.span is None:
+    """Delete an unused comment directive (its line, when it has one of its own);
+    one that cannot be read is left for the user to mend, not removed."""
+    if ignore.span is None or ignore.problem:
         return None
     start, end = ignore.span
     return Fix(

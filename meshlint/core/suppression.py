@@ -3,8 +3,15 @@
 Comments are found with one regular expression over the text, so a look-alike
 line inside a block scalar counts too (a known, documented limit). A directive
 on a line of its own covers the next line; a trailing one covers its own line.
-``# meshlint: ignore-file[...]`` anywhere covers the whole file. Without a
-bracket a directive covers every rule.
+A directive on the line that starts a container (``- name: api``), or just above
+it, covers what is found inside that container; on the object's first line or
+its ``kind:`` line, the whole object. ``# meshlint: ignore-file[...]`` anywhere
+covers the whole file. Without a bracket a directive covers every rule. Rule
+ids and slugs are matched in any case.
+
+A directive that cannot be read (``# meshlint: ignore K005``, ``ignore: K003``,
+an unclosed or empty bracket) covers nothing and is reported, as is a directive
+that names a rule that does not exist.
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ from meshlint.domain.k8s.objects import mapping_at, pod_template_metadata
 ANNOTATION = "meshlint.io/ignore"
 REASON_ANNOTATION = "meshlint.io/ignore-reason"
 
-_DIRECTIVE = re.compile(
-    r"#\s*meshlint:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<rules>[^\]]*)\])?(?P<reason>.*)$",
-    re.M,
-)
+_DIRECTIVE = re.compile(r"#\s*meshlint:\s*(?P<kind>ignore-file|ignore)(?P<rest>.*)$", re.M)
+_BRACKETS = re.compile(r"\[(?P<rules>[^\]]*)\](?P<reason>.*)$")
+_ID_LIKE = re.compile(r"^[A-Za-z]{1,4}[0-9]+$")
+# A bare directive's reason that starts like a rule is a bracket forgotten.
+_LOOKS_LIKE_RULE = re.compile(r"^(?:[A-Za-z]{1,4}[0-9]{3}|[a-z0-9]+(?:-[a-z0-9]+)+)\b[,]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +41,47 @@ class Ignore:
     file: str
     line: int
     column: int
-    tokens: frozenset[str]
+    tokens: frozenset[str]  # canonical case: ids upper, slugs lower
     reason: str = ""
     text: str = field(default="", compare=False)  # the directive's line, for display
+    problem: str = ""  # why it cannot be read; such a directive covers nothing
     # the bytes that removing the comment deletes (its own line, or the comment
     # and the blanks before it): M100's fix
     span: tuple[int, int] | None = field(default=None, compare=False)
 
     def covers(self, rule_id: str, slug: str) -> bool:
+        if self.problem:
+            return False
         return not self.tokens or rule_id in self.tokens or slug in self.tokens
 
 
+def canonical(token: str) -> str:
+    """Rule ids in upper case, slugs in lower case, as the
+    catalogue spells them."""
+    return token.upper() if _ID_LIKE.match(token) else token.lower()
+
+
 def split_tokens(text: str) -> frozenset[str]:
-    return frozenset(t.strip() for t in text.split(",") if t.strip())
+    return frozenset(canonical(t.strip()) for t in text.split(",") if t.strip())
+
+
+def _parse(kind: str, rest: str) -> tuple[frozenset[str], str, str]:
+    """(rules, reason, problem) of the text after ``ignore``/``ignore-file``."""
+    if rest.startswith("["):
+        brackets = _BRACKETS.match(rest)
+        if brackets is None:
+            return frozenset(), "", f"`{kind}[` is not closed"
+        tokens = split_tokens(brackets["rules"])
+        if not tokens:
+            return tokens, "", f"`{kind}[]` names no rule; write `{kind}` alone for every rule"
+        return tokens, brackets["reason"].strip(), ""
+    if rest and not rest[0].isspace():
+        return frozenset(), "", f"`{kind}{rest[:1]}` is not a directive; write `{kind}[ID] reason`"
+    reason = rest.strip()
+    if _LOOKS_LIKE_RULE.match(reason):
+        rule = reason.split()[0].rstrip(",")
+        return frozenset(), reason, f"rules go in brackets: `{kind}[{rule}]`, not `{kind} {rule}`"
+    return frozenset(), reason, ""
 
 
 @dataclass
@@ -72,15 +108,17 @@ class Directives:
             line = text.count("\n", 0, match.start()) + 1
             line_start = text.rfind("\n", 0, match.start()) + 1
             column = match.start() - line_start + 1
-            tokens = split_tokens(match["rules"] or "")
-            reason = match["reason"].strip()
+            tokens, reason, problem = _parse(match["kind"], match["rest"])
             shown = text[line_start : match.end()]
             own_line = not text[line_start : match.start()].strip()
             span = _span(text, match, line_start, own_line, byte_offset)
-            if match["kind"] == "ignore-file":
-                file_wide.append(Ignore("file", name, line, column, tokens, reason, shown, span))
+            if match["kind"] == "ignore-file" or problem:
+                origin = "file" if match["kind"] == "ignore-file" else "comment"
+                file_wide.append(
+                    Ignore(origin, name, line, column, tokens, reason, shown, problem, span)
+                )
                 continue
-            ignore = Ignore("comment", name, line, column, tokens, reason, shown, span)
+            ignore = Ignore("comment", name, line, column, tokens, reason, shown, span=span)
             by_line.setdefault(line + 1 if own_line else line, []).append(ignore)
         found.by_line = {k: tuple(v) for k, v in by_line.items()}
         found.file_wide = tuple(file_wide)
@@ -92,11 +130,11 @@ class Directives:
 
     def covering(self, location: Location) -> tuple[Ignore, ...]:
         """The directives that cover a finding at ``location``, in the order they apply."""
-        return (
-            self.file_wide
-            + self.by_line.get(location.line, ())
-            + self.by_document.get(location.document, ())
-        )
+        found = self.file_wide + self.by_line.get(location.line, ())
+        for line in location.enclosing:
+            if line != location.line:
+                found += self.by_line.get(line, ())
+        return found + self.by_document.get(location.document, ())
 
     def all(self) -> list[Ignore]:
         return [
@@ -161,24 +199,36 @@ _WHERE = {
 }
 
 
-def unused_reports(
-    unused: Iterable[Ignore], active: Collection[str], known: Collection[str]
+def directive_reports(
+    directives: Iterable[Ignore],
+    used: Collection[Ignore],
+    active: Collection[str],
+    known: Collection[str],
+    *,
+    report_unused: bool,
 ) -> Iterator[tuple[Ignore, str]]:
-    """(directive, message) for each unused directive worth reporting (M100).
+    """(directive, message) for each directive worth an M100 finding.
 
-    ``active`` holds the ids and slugs of the rules that ran, ``known`` those of
-    every rule in the catalogue. A directive naming only known rules that did
-    not run says nothing about this run and is left alone.
+    A directive that cannot be read or names an unknown rule is always reported;
+    one that suppressed nothing only with ``report_unused``. ``active`` holds the
+    ids and slugs of the rules that ran, ``known`` those of the whole catalogue:
+    a directive naming only known rules that did not run says nothing about this
+    run and is left alone.
     """
-    for ignore in unused:
+    for ignore in directives:
         tokens = sorted(ignore.tokens)
-        unknown = [t for t in tokens if t not in known]
-        if tokens and not unknown and not any(t in active for t in tokens):
-            continue
         plain = ",".join(tokens)
         where = _WHERE[ignore.origin].format(rules=f"[{plain}]" if tokens else "", plain=plain)
+        if ignore.problem:
+            yield ignore, f"this ignore comment suppresses nothing: {ignore.problem}"
+            continue
+        unknown = [t for t in tokens if t not in known]
         if unknown:
             names = ", ".join(repr(t) for t in unknown)
             yield ignore, f"{where} names unknown rule {names}; `meshlint rules` lists them"
-        else:
-            yield ignore, f"{where} suppresses nothing: no finding of {plain or 'any rule'} here"
+            continue
+        if not report_unused or ignore in used:
+            continue
+        if tokens and not any(t in active for t in tokens):
+            continue
+        yield ignore, f"{where} suppresses nothing: no finding of {plain or 'any rule'} here"

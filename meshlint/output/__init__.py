@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.core.model import Applicability, Finding, Rule
+from meshlint.core.model import Applicability, Finding, Rule, Severity
 from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -27,6 +27,9 @@ class Options:
     color: bool = False
     quiet: bool = False
     statistics: bool = False
+    # the gate: findings at or above it fail the run (JUnit fails only those
+    # testcases); None: nothing fails
+    fail_on: Severity | None = Severity.WARNING
     unsafe_fixes: bool = False  # unsafe fixes count as fixable (they apply with --fix)
 
 

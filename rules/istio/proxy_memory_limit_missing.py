@@ -117,6 +117,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="An Istio gateway or injected proxy has no memory limit",
     doc=__doc__ or "",
+    implied_by=frozenset({"K001"}),  # memory-limit-missing says it first at the same container
     check=check,
     kinds=FACT_KINDS,
     collect=collect,

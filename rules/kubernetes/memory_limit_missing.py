@@ -58,13 +58,20 @@ from meshlint.domain.k8s import WORKLOAD_KINDS, containers, pod_resources
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    if pod_resources(doc.data, doc.kind).limit("memory") is not None:
+    pod = pod_resources(doc.data, doc.kind)
+    if pod.limit("memory") is not None:
         return  # a pod-level limit bounds every container
     for container in containers(doc.data, doc.kind):
         if container.resources.limit("memory") is None:
+            # one finding for the container: K002 (no request either) is implied here
+            nor = (
+                ""
+                if pod.declares("memory") or container.resources.declares("memory")
+                else (" and no memory request")
+            )
             yield Violation(
                 at=container.resources_path,
-                message=f'Container "{container.name}" has no memory limit',
+                message=f'Container "{container.name}" has no memory limit{nor}',
             )
 
 

@@ -70,6 +70,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="A container has neither a memory request nor a memory limit",
     doc=__doc__ or "",
+    implied_by=frozenset({"K001"}),  # memory-limit-missing says it first at the same container
     check=check,
     kinds=WORKLOAD_KINDS,
 )

@@ -1,15 +1,17 @@
 """
 ## What it does
 Reports a `# meshlint: ignore[...]` comment, a `# meshlint: ignore-file[...]`
-comment or a `meshlint.io/ignore` annotation that suppressed no finding in the
-run, or that names a rule that does not exist. It runs only when asked for,
-with `--report-unused-ignores` (or `report-unused-ignores: true` in the config),
-like ruff's RUF100. A directive naming only rules that did not run is left
-alone: nothing can be said about them.
+comment or a `meshlint.io/ignore` annotation that cannot be read (rules outside
+brackets, `ignore:`, an unclosed bracket) or names a rule that does not exist:
+always. With `--report-unused-ignores` (or `report-unused-ignores: true` in the
+config) it also reports those that suppressed no finding in the run, like ruff's
+RUF100. A directive naming only rules that did not run is left alone: nothing
+can be said about them.
 
 ## Why is this bad?
 A stale suppression hides the next real finding of that rule on that line or
-object, and a misspelt rule id never suppressed anything in the first place.
+object, and a misspelt rule id or a directive written without brackets never
+suppressed anything in the first place.
 
 ## Example
 ```yaml

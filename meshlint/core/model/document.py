@@ -22,13 +22,19 @@ from meshlint.core.model.editing import Editor, NotEditable
 from meshlint.core.model.nodes import (
     Converter,
     Loader,
+    RedefiningLoader,
     TooDeep,
     locate,
     node_at,
+    redefines_an_anchor,
     stack_headroom,
     too_deep_message,
 )
 from meshlint.core.model.values import Change, KeyPath, Location, Resource, json_path
+
+# The lists of a pod spec whose items are containers: an ignore comment on an
+# item's first line covers what is found inside that container.
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
 
 # Turns a (0-based line, 0-based column) inside an embedded config into the host
 # file's 1-based (line, column).
@@ -146,16 +152,34 @@ class Document:
         if found is None:
             line, column = self.position(path)
             root = self.host or self
+            full = (*self.host_path, *path)
             found = self._located[path] = Location(
                 file=self.file.name,
                 line=line,
                 column=column,
-                path=json_path((*root.base_path, *self.host_path, *path)),
+                path=json_path((*root.base_path, *full)),
                 resource=root.resource,
                 source=root.source,
                 document=root.number,
+                enclosing=root._enclosing(full),
             )
         return found
+
+    def _enclosing(self, path: KeyPath) -> tuple[int, ...]:
+        """The lines whose directives cover ``path`` besides its own: the line that
+        starts its container (``- name: api``), and the object's first and
+        ``kind:`` lines."""
+        lines = self._object_lines
+        for i, part in enumerate(path[:-1]):
+            if part in CONTAINER_LISTS and isinstance(path[i + 1], int):
+                return (self.position(path[: i + 2])[0], *lines)
+        return lines
+
+    @cached_property
+    def _object_lines(self) -> tuple[int, ...]:
+        first = self.node.start_mark.line + 1
+        kind = self.position(("kind",))[0]
+        return (first,) if kind == first else (first, kind)
 
     def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
         """``factory()``, computed once per document and ``key``.
@@ -229,7 +253,12 @@ class Document:
             return ParseError(message, replace(self.locate(path), line=line, column=column))
 
         try:
-            roots = list(yaml.compose_all(node.value, Loader=Loader))
+            try:
+                roots = list(yaml.compose_all(node.value, Loader=Loader))
+            except yaml.YAMLError as exc:
+                if not redefines_an_anchor(exc):
+                    raise
+                roots = list(yaml.compose_all(node.value, Loader=RedefiningLoader))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = mapper(mark.line, mark.column) if mark else mapper(0, 0)

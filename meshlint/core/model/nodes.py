@@ -54,6 +54,33 @@ class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return _SEQ if kind is SequenceNode else _MAP
 
 
+class RedefiningLoader(yaml.composer.Composer, Loader):
+    """The same loader, composing in Python so that an anchor may be defined again.
+
+    YAML 1.2 and Kubernetes' parser accept a reused anchor name (an alias refers
+    to the latest definition); libyaml's composer rejects it. Only a document
+    that reuses an anchor pays for the slower composer.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        Loader.__init__(self, stream)  # type: ignore[call-arg]  # CParser takes the stream
+        self.anchors: dict[Any, Node] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)  # the new definition wins from here on
+        return super().compose_node(parent, index)
+
+
+def redefines_an_anchor(exc: yaml.YAMLError) -> bool:
+    """Whether libyaml stopped at a reused anchor name."""
+    return isinstance(exc, yaml.composer.ComposerError) and "duplicate anchor" in str(
+        exc.context or ""
+    )
+
+
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"

@@ -115,7 +115,11 @@ class Rule:
       (all documents when ``kinds`` is None);
     * ``collect(doc, ctx)`` gathers small picklable facts for a cross-object
       rule, and ``check_run(ctx)`` judges them once every file was read;
-    * the engine emits M001, M002 and M100 itself (``meshlint.core.emitted``).
+    * the engine emits M001, M002 and M100 itself (``meshlint.core.emitted``);
+    * ``implied_by`` names stronger rules: where one of them reports a finding at
+      the same place (file, object, JSONPath), this rule's finding there says
+      nothing new and is not reported. Deselect or suppress the stronger rule and
+      this one reports as before.
     """
 
     id: str
@@ -128,6 +132,7 @@ class Rule:
     params: tuple[Param, ...] = ()
     collect: Collect | None = None
     check_run: CheckRun | None = None
+    implied_by: frozenset[str] = frozenset()
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

@@ -72,6 +72,9 @@ class Location:
     source: str | None = None  # Helm "# Source:" template of the document
     source_line: str = ""  # the text of the offending line, for the caret display
     document: int = -1  # which object of the file (Document.number); -1: none
+    # lines whose ignore comments also cover this place: the enclosing container's
+    # "- name:" line, the object's first line and its "kind:" line
+    enclosing: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

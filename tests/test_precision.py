@@ -1,0 +1,174 @@
+"""Findings people trust: one finding per cause, joins inside one deployment,
+suppressions where people write them."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import lint_text
+from meshlint.cli import main
+
+BARE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:1.4.2
+"""
+
+
+def _rules(report: object) -> list[tuple[str, int]]:
+    return [(f.rule, f.location.line) for f in report.findings]  # type: ignore[attr-defined]
+
+
+def test_a_container_without_memory_settings_gets_one_finding() -> None:
+    report = lint_text(BARE, select=["K"])
+    assert _rules(report) == [("K001", 8)]
+    assert report.findings[0].message.endswith("has no memory limit and no memory request")
+
+
+def test_the_implied_rule_reports_when_the_stronger_one_is_deselected() -> None:
+    assert _rules(lint_text(BARE, select=["K"], ignore=("K001",))) == [("K002", 8)]
+
+
+def test_the_implied_rule_reports_when_the_stronger_one_is_suppressed_there() -> None:
+    text = BARE.replace("        - name: api\n", "        - name: api  # meshlint: ignore[K001]\n")
+    assert _rules(lint_text(text, select=["K"])) == [("K002", 8)]
+
+
+def test_a_request_without_limit_is_k001_alone_and_says_only_that() -> None:
+    text = BARE + "          resources: {requests: {memory: 128Mi}}\n"
+    report = lint_text(text, select=["K001", "K002"])
+    assert _rules(report) == [("K001", 10)]
+    assert report.findings[0].message.endswith('"api" has no memory limit')
+
+
+GATEWAY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istio-ingressgateway, namespace: istio-ingress}
+spec:
+  template:
+    spec:
+      containers:
+        - name: istio-proxy
+          image: docker.io/istio/proxyv2:1.22.3
+          args: ["proxy", "router"]
+"""
+
+
+def test_an_istio_gateway_without_limit_is_reported_once() -> None:
+    assert [r for r, _ in _rules(lint_text(GATEWAY, select=["K001", "I006"]))] == ["K001"]
+    alone = lint_text(GATEWAY, select=["K001", "I006"], ignore=("K001",))
+    assert [r for r, _ in _rules(alone)] == ["I006"]
+
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+  namespace: shop
+spec:
+  containers:
+    - name: api
+      image: registry.example.com/api:2.3.0
+      resources:
+        requests: {memory: 256Mi}
+    - name: worker
+      image: registry.example.com/worker:2.3.0
+      resources:
+        requests: {memory: 256Mi}
+"""
+
+
+def _k001(text: str, **config: object) -> list[tuple[str, int]]:
+    return _rules(lint_text(text, select=["K001", "M100"], **config))
+
+
+def test_an_ignore_on_the_container_line_covers_the_container() -> None:
+    text = POD.replace(
+        "    - name: api\n", "    - name: api  # meshlint: ignore[K001] LimitRange\n"
+    )
+    assert _k001(text, report_unused_ignores=True) == [("K001", 14)]  # worker still reported
+
+
+def test_an_ignore_above_the_container_covers_the_container() -> None:
+    text = POD.replace("    - name: api\n", "    # meshlint: ignore[K001]\n    - name: api\n")
+    assert _k001(text, report_unused_ignores=True) == [("K001", 15)]
+
+
+def test_an_ignore_on_the_kind_line_or_first_line_covers_the_object() -> None:
+    on_kind = POD.replace("kind: Pod\n", "kind: Pod  # meshlint: ignore[K001]\n")
+    assert _k001(on_kind, report_unused_ignores=True) == []
+    above = "# meshlint: ignore[memory-limit-missing] all of them\n" + POD
+    assert _k001(above, report_unused_ignores=True) == []
+
+
+def test_ids_and_slugs_in_comments_match_in_any_case() -> None:
+    text = POD.replace("kind: Pod\n", "kind: Pod  # meshlint: ignore[k001]\n")
+    assert _k001(text) == []
+    text = POD.replace("kind: Pod\n", "kind: Pod  # meshlint: ignore[Memory-Limit-Missing]\n")
+    assert _k001(text) == []
+
+
+def test_a_malformed_directive_covers_nothing_and_is_reported() -> None:
+    for bad in ("# meshlint: ignore K001", "# meshlint: ignore: K001", "# meshlint: ignore[K001"):
+        text = POD.replace("kind: Pod\n", f"kind: Pod  {bad}\n")
+        report = lint_text(text, select=["K001", "M100"])
+        assert sorted(_rules(report)) == [("K001", 10), ("K001", 14), ("M100", 2)], bad
+        assert "suppresses nothing" in report.findings[0].message
+
+
+def test_an_unknown_rule_in_a_directive_is_reported_without_asking() -> None:
+    text = POD.replace("kind: Pod\n", "kind: Pod  # meshlint: ignore[K001,K0001]\n")
+    report = lint_text(text, select=["K001", "M100"])
+    assert _rules(report) == [("M100", 2)]
+    assert "unknown rule 'K0001'" in report.findings[0].message
+
+
+def test_a_bare_ignore_with_a_reason_still_covers_every_rule() -> None:
+    text = POD.replace("kind: Pod\n", "kind: Pod  # meshlint: ignore the platform sets limits\n")
+    assert _k001(text) == []
+
+
+def test_junit_and_the_exit_code_agree(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(BARE + "          resources: {requests: {memory: 1Gi}}\n")
+    result = CliRunner().invoke(
+        main, ["check", str(tmp_path), "--isolated", "--format", "junit", "--fail-on", "error"]
+    )
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(result.stdout.encode())
+    assert root.get("failures") == "0" and "K001" in (root.findtext(".//system-out") or "")
+
+
+def test_a_reused_anchor_name_is_read_as_kubectl_reads_it() -> None:
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:1.4.2
+          resources: &res {requests: {memory: 256Mi}}
+        - name: worker
+          image: registry.example.com/worker:1.4.2
+          resources: &res {requests: {memory: 512Mi}, limits: {memory: 512Mi}}
+        - name: cron
+          image: registry.example.com/cron:1.4.2
+          resources: *res
+"""
+    report = lint_text(text, select=["M001", "K001"])
+    # the alias refers to the latest &res: only "api" lacks a limit
+    assert _rules(report) == [("K001", 10)]
+    assert '"api"' in report.findings[0].message
