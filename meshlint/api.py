@@ -155,7 +155,7 @@ def lint_paths(
     fails to load is an error of the run, and every other rule still runs."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    found = discover(paths or (".",), config.exclude, config.root)
+    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)
     report = lint(inputs, plan, jobs, progress(len(inputs)))
@@ -299,7 +299,7 @@ def _write(result: FixRun, inputs: Sequence[Input]) -> set[str]:
         reason = None
         if item.data is not None or item.name == "-":
             reason = "standard input is never written"
-        elif any(d.source for d in parse_bytes(change.name, change.before).documents):
+        elif parse_bytes(change.name, change.before).helm_rendered:
             reason = "a Helm-rendered stream is never written (fix the chart)"
         else:
             reason = fixing.write(item.file, change.before, change.after)

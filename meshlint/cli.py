@@ -455,6 +455,10 @@ rules: {}
 # Rules ignored in some files.
 per-file-ignores: {}
 #   "legacy/**": [K001, K002]
+# Files that form one cluster for cross-object rules (joins stay inside a scope:
+# a kustomization, a Helm render's directory, a top-level directory by default).
+scopes: {}
+#   prod: ["base/**", "overlays/prod/**"]
 # Extra plugin modules to load besides installed entry points.
 plugins: []
 """

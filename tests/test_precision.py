@@ -3,9 +3,11 @@ suppressions where people write them."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import lint_text
@@ -172,3 +174,107 @@ spec:
     # the alias refers to the latest &res: only "api" lacks a limit
     assert _rules(report) == [("K001", 10)]
     assert '"api"' in report.findings[0].message
+
+
+CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel-gateway, namespace: observability}
+data:
+  relay: |
+    receivers:
+      otlp:
+        protocols:
+          grpc: {}
+    processors:
+      memory_limiter:
+        check_interval: 1s
+        limit_mib: 512
+        spike_limit_mib: 100
+    exporters:
+      otlp:
+        endpoint: tempo.observability:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter]
+          exporters: [otlp]
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: otel-gateway, namespace: observability}
+spec:
+  selector:
+    matchLabels: {app: otel-gateway}
+  template:
+    metadata:
+      labels: {app: otel-gateway}
+    spec:
+      containers:
+        - name: otelcol
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          args: [--config=/conf/relay.yaml]
+          resources:
+            requests: {memory: 512Mi}
+            limits: {memory: 512Mi}
+          volumeMounts:
+            - {name: config, mountPath: /conf}
+      volumes:
+        - name: config
+          configMap: {name: otel-gateway}
+"""
+
+
+def _o002(tmp_path: Path, *paths: str) -> list[str]:
+    result = CliRunner().invoke(
+        main, ["check", *paths, "--select", "O002", "--format", "json", "-j", "1"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    return [f["file"] for f in json.loads(result.stdout)["findings"]]
+
+
+def test_joins_stay_inside_one_project_of_a_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ConfigMap of one project is not judged against another project's pod."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gateway").mkdir()
+    (tmp_path / "gateway" / "configmap.yaml").write_text(CONFIG_MAP)
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "deployment.yaml").write_text(DEPLOYMENT)
+    assert _o002(tmp_path, ".") == []
+    assert _o002(tmp_path, "gateway") == [] and _o002(tmp_path, "demo") == []
+    # one project: the same two files joined, as a kustomization or by the config
+    (tmp_path / "gateway" / "deployment.yaml").write_text(DEPLOYMENT)
+    assert _o002(tmp_path, ".") == ["gateway/configmap.yaml"]
+    (tmp_path / "gateway" / "deployment.yaml").unlink()
+    (tmp_path / ".meshlint.yaml").write_text('scopes:\n  cluster: ["gateway/**", "demo/**"]\n')
+    assert _o002(tmp_path, ".") == ["gateway/configmap.yaml"]
+
+
+def test_a_kustomization_is_one_scope_and_files_named_alone_join_like_a_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "deploy" / "base"
+    base.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [configmap.yaml, deployment.yaml]\n")
+    (base / "configmap.yaml").write_text(CONFIG_MAP)
+    (base / "deployment.yaml").write_text(DEPLOYMENT)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "deployment.yaml").write_text(DEPLOYMENT)
+    walked = _o002(tmp_path, ".")
+    assert walked == ["deploy/base/configmap.yaml"]
+    # pre-commit names files: the same scopes as the walk
+    named = _o002(tmp_path, "deploy/base/configmap.yaml", "deploy/base/deployment.yaml")
+    assert named == walked
+
+
+def test_objects_without_a_namespace_do_not_join_every_namespace() -> None:
+    from meshlint.domain.k8s import same_namespace
+
+    assert same_namespace(None, None) and same_namespace("shop", "shop")
+    assert not same_namespace(None, "shop") and not same_namespace("shop", None)

@@ -54,6 +54,8 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # name -> patterns: files that form one deployment for cross-object joins
+    scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
     report_unused_ignores: bool = False
     overrides: tuple[Selection, ...] = ()  # later layers (the command line)
@@ -215,6 +217,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
         severity={k: Severity.parse(v) for k, v in data.get("severity", {}).items()},
         rules=dict(data.get("rules", {})),
         per_file_ignores={k: tuple(v) for k, v in data.get("per-file-ignores", {}).items()},
+        scopes={k: tuple(v) for k, v in data.get("scopes", {}).items()},
         plugins=tokens("plugins"),
         report_unused_ignores=bool(data.get("report-unused-ignores", False)),
         path=path,

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from meshlint.core import scopes
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Collect, Context, Document, Entry, Index, Location, Violation
@@ -33,7 +34,7 @@ PARALLEL_MIN_BYTES = 2_000_000
 
 def lint_input(item: Input, plan: Plan) -> FileReport:
     """Lint one file: its candidates, directives, facts and index entries."""
-    report = FileReport(item.name)
+    report = FileReport(item.name, item.scope)
     if item.data is None:
         try:
             with open(item.file, "rb") as handle:
@@ -44,6 +45,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     else:
         data = item.data
     parsed = parse_bytes(item.name, data)
+    report.scope = scopes.refined(item.scope, item.name, parsed.helm_rendered)
     report.directives = Directives.scan(parsed.file.text, item.name, parsed.file.byte_offset)
     candidates = report.candidates
     for problem in parsed.problems:
@@ -184,8 +186,10 @@ def lint(
     # name (stdin, paths written another way), and the input order for JUnit
     special = [i for i in items if i.data is not None or i.path is not None]
     order = {i.name: n for n, i in enumerate(items)} if plan.list_resources else {}
-    facts: dict[str, list[Any]] = defaultdict(list)
-    entries: list[Entry] = []
+    # cross-object rules join only inside a scope (core.scopes): facts and index
+    # entries are kept by the scope of the file they came from
+    facts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    entries: dict[str, list[Entry]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
         for done, part in enumerate(_reports(items, plan, jobs), 1):
@@ -197,12 +201,13 @@ def lint(
             report.errors.extend(part.errors)
             report.documents += part.documents
             report.skipped += part.skipped
-            entries.extend(part.entries)
+            entries[part.scope].extend(part.entries)
             report.resources.extend(part.resources)
             for rule_id, items_ in part.facts.items():
-                facts[rule_id].extend(items_)
+                facts[part.scope][rule_id].extend(items_)
         del items  # a large tree's inputs are memory the end of the run can reuse
-        _check_run(plan, Index(entries), facts, report, post)
+        for scope in sorted(facts.keys() | entries.keys()):
+            _check_run(plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post)
     report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed
     # workers finish in any order; reports list objects in the order files were given

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from meshlint.core import scopes as join_scopes
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.report import Input
 
@@ -41,30 +42,41 @@ class Discovery:
         return inputs
 
 
-def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> Discovery:
+def discover(
+    paths: Iterable[str],
+    exclude: Iterable[str] = (),
+    root: str = ".",
+    scopes: Mapping[str, Sequence[str]] | None = None,
+) -> Discovery:
+    """The inputs of a run, each with its join scope (``meshlint.core.scopes``)."""
     found = Discovery()
     patterns = tuple(exclude)
     seen: set[str] = set()
 
-    def add(path: str) -> None:
+    def add(path: str, scope: str) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
         if name in seen or (patterns and matches_any(rel, patterns)):
             return
         seen.add(name)
+        if scopes and (declared := join_scopes.declared(rel, scopes)):
+            scope = declared
         # one string where name and path agree (a 30,000-file tree keeps them
         # all); the relative path is derived again where per-file-ignores need it
-        found.inputs.append(Input(name=name, path=None if path == name else path))
+        found.inputs.append(Input(name=name, path=None if path == name else path, scope=scope))
 
     for path in paths:
         if path == "-":
-            found.inputs.append(Input(name="-", data=sys.stdin.buffer.read(), rel="-"))
+            found.inputs.append(
+                Input(name="-", data=sys.stdin.buffer.read(), rel="-", scope=join_scopes.STDIN)
+            )
         elif os.path.isdir(path):
-            for file in _walk(path, found.errors):
+            kustomized: set[str] = set()
+            for file in _walk(path, found.errors, kustomized):
                 if not (patterns and matches_any(relative(file, root), patterns)):
-                    add(file)
+                    add(file, os.path.normpath(join_scopes.of_walked(file, path, kustomized)))
         elif os.path.isfile(path):
-            add(path)
+            add(path, join_scopes.of_named(path))
         elif os.path.exists(path):  # a FIFO or device would block or never end
             found.errors.append(f"{path}: not a regular file")
         else:
@@ -72,7 +84,9 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
     return found
 
 
-def _walk(top: str, errors: list[str]) -> list[str]:
+def _walk(top: str, errors: list[str], kustomized: set[str]) -> list[str]:
+    """The files to lint below ``top``; the directories holding a kustomization
+    go to ``kustomized``."""
     files: list[str] = []
     visited: set[tuple[int, int]] = set()
 
@@ -89,6 +103,8 @@ def _walk(top: str, errors: list[str]) -> list[str]:
             continue
         visited.add((st.st_dev, st.st_ino))
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        if any(k in names for k in join_scopes.KUSTOMIZATIONS):
+            kustomized.add(directory)
         for name in sorted(names):
             if name.endswith(EXTENSIONS):
                 path = os.path.join(directory, name)

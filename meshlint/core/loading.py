@@ -67,6 +67,7 @@ class Parsed:
     skipped: int = 0  # documents without apiVersion/kind
     last_line: int = 0  # where the previous document ended, for Helm attribution
     deep_input: bool = False  # nesting could overflow libyaml's C stack
+    helm_rendered: bool = False  # the stream has Helm "# Source:" comments
 
 
 def decode(data: bytes) -> str:
@@ -111,14 +112,14 @@ def _parse_text(name: str, text: str) -> Parsed:
         text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
     file = SourceFile(name, text, text.splitlines())
     deep_input = _could_be_too_deep(file)
-    parsed = Parsed(file, deep_input=deep_input)
     sources = _helm_sources(text)
+    parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
     try:
         _compose_tolerant(text, 0, parsed, sources)
     except (yaml.YAMLError, TooDeep, RecursionError):
         # Start again document by document so that one broken document does
         # not hide the others: each chunk between "---" lines parses alone.
-        parsed = Parsed(file, deep_input=deep_input)
+        parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
         for offset, chunk in _chunks(text):
             try:
                 _compose_tolerant(chunk, offset, parsed, sources)

@@ -18,6 +18,7 @@ class Input:
     path: str | None = None  # read from here, or
     data: bytes | None = None  # already read (stdin)
     rel: str = ""  # relative to the config root, for per-file-ignores
+    scope: str = "."  # the files cross-object rules may join it with (core.scopes)
 
     @property
     def file(self) -> str:
@@ -47,6 +48,7 @@ class FileReport:
     """What a worker sends back for one file: small, picklable values only."""
 
     file: str = ""
+    scope: str = "."
     candidates: list[Candidate] = field(default_factory=list)
     directives: Directives = field(default_factory=Directives)
     facts: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))

@@ -24,8 +24,13 @@ class Entry:
 
 
 def same_namespace(a: str | None, b: str | None) -> bool:
-    """Objects rendered without a namespace land in whatever namespace is applied."""
-    return a is None or b is None or a == b
+    """Whether two objects of one scope land in one namespace.
+
+    An object without ``metadata.namespace`` lands in whatever namespace it is
+    applied to: it joins others without one (a chart rendered without
+    ``--namespace``), not every namespace of the run.
+    """
+    return a == b
 
 
 def selects(
@@ -47,6 +52,13 @@ def selects(
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+class _Any:
+    """The type of ANY: no filter on the namespace."""
+
+
+ANY = _Any()
+
+
 class Index:
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_kind: dict[str, list[Entry]] = defaultdict(list)
@@ -57,14 +69,15 @@ class Index:
         return sum(map(len, self._by_kind.values()))
 
     def find(
-        self, kind: str, *, namespace: str | None = None, name: str | None = None
+        self, kind: str, *, namespace: str | _Any | None = ANY, name: str | None = None
     ) -> list[Entry]:
-        """Objects of ``kind``, optionally by namespace and name."""
+        """Objects of ``kind``, optionally by name and by namespace (None: the
+        objects without one)."""
         return [
             e
             for e in self._by_kind.get(kind, ())
             if (name is None or e.resource.name == name)
-            and same_namespace(namespace, e.resource.namespace)
+            and (namespace is ANY or same_namespace(namespace, e.resource.namespace))  # type: ignore[arg-type]
         ]
 
     def selected_by(self, selector_of: Entry) -> list[Entry]:

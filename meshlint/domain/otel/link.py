@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document
+from meshlint.core.model import Document, same_namespace
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.golang.runtime import (
     OFF,
@@ -190,8 +190,11 @@ def _nearness(a: str, b: str) -> int:
 
 
 def _matches(h: Hosted, m: Mount) -> bool:
-    same_ns = h.namespace is None or m.namespace is None or h.namespace == m.namespace
-    return same_ns and m.config_map == h.config_map and (m.keys is None or h.key in m.keys)
+    return (
+        same_namespace(h.namespace, m.namespace)
+        and m.config_map == h.config_map
+        and (m.keys is None or h.key in m.keys)
+    )
 
 
 def link(facts: Iterable[Any]) -> Iterator[tuple[Hosted, Sequence[Budget]]]:
