@@ -16,7 +16,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from conftest import CORPUS, FIXTURES, require_shared
-from meshlint.api import Settings, applicable, fix_paths, lint_paths
+from meshlint.api import Settings, applicable, fix_paths, lint_paths, lint_text
 from meshlint.cli import main
 from meshlint.core import fixing
 from meshlint.core.model import Applicability, Edit, Finding, Fix, Intent, Location
@@ -273,3 +273,177 @@ def test_corpus_diffs_touch_only_the_lines_of_fixed_findings(tmp_path: Path) -> 
     expected = count - fixed
     assert left - expected == Counter(), "new findings after fixing"
     assert expected - left == Counter(), "fixed findings still reported"
+
+
+COLLECTOR_CR = """\
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: gateway
+  namespace: observability
+spec:
+  mode: deployment
+  image: otel/opentelemetry-collector-contrib:0.158.0
+ENV  resources:
+    limits: {memory: 1Gi}
+  config:
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    exporters:
+      debug: {}
+    service:
+      pipelines:
+        traces: {receivers: [otlp], exporters: [debug]}
+"""
+
+
+def _k005_fix(text: str) -> Fix | None:
+    (finding,) = [f for f in lint_text(text, "collector.yaml").findings if f.rule == "K005"]
+    return finding.fix
+
+
+def test_gomemlimit_on_the_collector_cr_goes_to_spec_env_where_that_is_one_list(
+    tmp_path: Path,
+) -> None:
+    """The operator builds the container's env from spec.env: GOMEMLIMIT is added
+    there (the list created when missing); a spec.env that is not a list has no
+    exact place, so the finding carries no fix."""
+    target = tmp_path / "collector.yaml"
+    cases = {
+        "": "  env:\n  - name: GOMEMLIMIT\n    value: 819MiB\n",
+        "  env:\n    - {name: K8S_NODE_NAME, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}\n": (
+            "    - {name: GOMEMLIMIT, value: 819MiB}\n"
+        ),
+    }
+    for env, added in cases.items():
+        text = COLLECTOR_CR.replace("ENV", env)
+        target.write_text(text)
+        done = fix_paths([str(target)], ISOLATED, unsafe=True)
+        assert done.fixed == Counter({"K005": 1})
+        after = target.read_text()
+        if env:
+            assert after == text.replace(env, env + added)
+        else:
+            assert after == text + added
+        assert not [f for f in done.run.report.findings if f.rule == "K005"]
+    assert _k005_fix(COLLECTOR_CR.replace("ENV", "  env:\n")) is None  # null: no list to add to
+    written = COLLECTOR_CR.replace("ENV", "  env:\n    - {name: GOMEMLIMIT, value: 1GiB}\n")
+    fix = _k005_fix(written)
+    assert fix is not None and fix.title == "set GOMEMLIMIT to 819MiB"
+
+
+def test_a_collector_container_judged_after_its_config_map_carries_its_fix(
+    tmp_path: Path,
+) -> None:
+    """K005 defers a collector container until the ConfigMaps it mounts are read
+    (cgroupruntime sets the limit itself); the finding reported then still adds
+    GOMEMLIMIT, and none is reported or added where cgroupruntime runs."""
+    config = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: agent-config, namespace: observability}
+data:
+  config.yaml: |
+    EXTENSIONSreceivers:
+      otlp:
+        protocols: {grpc: {}}
+    exporters:
+      debug: {}
+    service:
+      SERVICEpipelines:
+        traces: {receivers: [otlp], exporters: [debug]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: observability}
+spec:
+  template:
+    spec:
+      containers:
+        - name: otelcol
+          image: otel/opentelemetry-collector-k8s:0.115.0
+          args: [--config=/conf/config.yaml]
+          resources:
+            limits: {memory: 512Mi}
+          volumeMounts:
+            - {name: config, mountPath: /conf}
+      volumes:
+        - name: config
+          configMap: {name: agent-config}
+"""
+    target = tmp_path / "agent.yaml"
+    text = config.replace("EXTENSIONS", "").replace("SERVICE", "")
+    target.write_text(text)
+    done = fix_paths([str(target)], ISOLATED, unsafe=True)
+    assert done.fixed == Counter({"K005": 1})
+    added = "          env:\n            - name: GOMEMLIMIT\n              value: 409MiB\n"
+    mounts = "            - {name: config, mountPath: /conf}\n"
+    assert target.read_text() == text.replace(mounts, mounts + added)
+    extension = config.replace("EXTENSIONS", "extensions:\n      cgroupruntime: {}\n    ")
+    text = extension.replace("SERVICE", "extensions: [cgroupruntime]\n      ")
+    target.write_text(text)
+    done = fix_paths([str(target)], ISOLATED, unsafe=True)
+    assert done.fixed == Counter() and target.read_text() == text
+
+
+def test_request_equals_limit_only_where_a_limit_is_written() -> None:
+    """K003 (versions as --kube-version says): a request below its limit is fixed
+    to the limit as written; a request with no limit has nothing to be set to."""
+    pod = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+  annotations:
+    sidecar.istio.io/proxyMemory: 128Mi
+    sidecar.istio.io/proxyMemoryLimit: "1Gi"
+spec:
+  containers:
+    - name: api
+      image: registry.example.com/api:2.3.0
+      resources:
+        requests: {memory: 1Gi}
+        limits: {memory: 2048Mi}
+    - name: worker
+      image: registry.example.com/worker:2.3.0
+      resources:
+        requests: {memory: 256Mi}
+"""
+    settings = Settings(isolated=True, kube_version="1.30")
+    found = {
+        f.message.split(" ")[1]: f.fix
+        for f in lint_text(pod, "pod.yaml", settings).findings
+        if f.rule == "K003"
+    }
+    assert set(found) == {'"api"', '"worker"', "injected"}
+    assert found['"worker"'] is None
+    api, proxy = found['"api"'], found["injected"]
+    assert api is not None and api.title == "set the memory request to 2048Mi"
+    assert proxy is not None and proxy.title == "set the memory request to 1Gi"
+    before_memory_qos = Settings(isolated=True, kube_version="1.21")
+    assert not [
+        f for f in lint_text(pod, "pod.yaml", before_memory_qos).findings if f.rule == "K003"
+    ]
+
+
+def test_the_limiter_moves_first_only_where_o001_reports_the_order(tmp_path: Path) -> None:
+    """A pipeline whose receivers refuse data through the memory_limiter extension
+    needs no processor order: O001 is silent and nothing moves."""
+    limited = (
+        CONFIGMAP.replace(
+            "      health_check: {}\n",
+            "      health_check: {}\n      memory_limiter/rx: {check_interval: 1s, limit_mib: 400}\n",
+        )
+        .replace(
+            "protocols: {grpc: {}}", "protocols: {grpc: {middlewares: [{id: memory_limiter/rx}]}}"
+        )
+        .replace(
+            "[health_check, memory_ballast]", "[health_check, memory_ballast, memory_limiter/rx]"
+        )
+    )
+    target = tmp_path / "relay.yaml"
+    target.write_text(limited)
+    done = fix_paths([str(target)], ISOLATED)
+    assert done.fixed == Counter({"O005": 2, "O002": 1})
+    assert "            - batch\n            - memory_limiter\n" in target.read_text()

@@ -25,9 +25,12 @@ LAYERS = [
     ("meshlint", "meshlint.api", "meshlint.testing"),
     ("meshlint.cli", "meshlint.__main__"),
 ]
-FACES = {"meshlint", "meshlint.domain.components", "meshlint.domain.spans"} | {
-    f"meshlint.domain.{p.name}" for p in (PACKAGE / "domain").iterdir() if p.is_dir()
-}
+FACES = {
+    "meshlint",
+    "meshlint.domain.cardinality",
+    "meshlint.domain.components",
+    "meshlint.domain.spans",
+} | {f"meshlint.domain.{p.name}" for p in (PACKAGE / "domain").iterdir() if p.is_dir()}
 
 
 def _module(path: Path) -> str:

@@ -73,10 +73,15 @@ def unused_ignore_selection(enabled: bool) -> tuple[str, ...]:
     return (UNUSED_IGNORE.id,) if enabled else ()
 
 
+# "1.30", and versions as `kubectl version` prints them: "v1.30.2",
+# "v1.30.2-eks-db838b0", "v1.31.0+k3s1". Only major.minor matters.
+_KUBE_VERSION = re.compile(r"v?1\.([0-9]{1,3})(?:\.[0-9]+)?(?:[-+][0-9A-Za-z.+-]*)?")
+
+
 def parse_kube_version(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"1\.([0-9]{1,3})", text.strip())
+    match = _KUBE_VERSION.fullmatch(text.strip())
     if not match:
-        raise ValueError(f'kube-version must look like "1.30", not {text!r}')
+        raise ValueError(f'kube-version must look like "1.30" or "v1.30.2", not {text!r}')
     return 1, int(match.group(1))
 
 

@@ -95,6 +95,46 @@ def component_of(container: Container) -> Component | None:
     return _by_settings(container)
 
 
+# The first release of each official image built with Go 1.19, the first Go
+# that reads GOMEMLIMIT (older binaries ignore it): Jaeger 1.38.0 (go.mod and CI
+# at jaegertracing/jaeger v1.38.0), collector distributions 0.61.0 (Go in
+# open-telemetry/opentelemetry-collector-releases .github/workflows/release.yaml:
+# 1.18 at v0.60.0, 1.19.1 at v0.61.0).
+_GOMEMLIMIT_SINCE = {
+    Component.JAEGER_COLLECTOR: (1, 38),
+    Component.JAEGER_AGENT: (1, 38),
+    Component.JAEGER_QUERY: (1, 38),
+    Component.JAEGER_ALL_IN_ONE: (1, 38),
+    Component.OTEL_COLLECTOR: (0, 61),
+}
+_OFFICIAL_OWNERS = ("jaegertracing", "otel", "opentelemetry-collector-releases")
+
+
+def image_version(image: str) -> tuple[int, ...] | None:
+    """``jaegertracing/jaeger-collector:1.37.0`` -> (1, 37, 0); None without a
+    numeric tag (``latest``, a digest only)."""
+    name = image.split("@", 1)[0]
+    colon = name.rfind(":")
+    if colon <= name.rfind("/"):
+        return None
+    match = re.match(r"v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", name[colon + 1 :])
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def ignores_gomemlimit(container: Container) -> bool:
+    """An official Jaeger or collector image whose tag names a release built
+    with Go < 1.19: GOMEMLIMIT is neither read nor validated there."""
+    component = component_of(container)
+    since = _GOMEMLIMIT_SINCE.get(component) if component is not None else None
+    version = image_version(container.image)
+    owner = repository(container.image).split("/", 1)[0]
+    if since is None or version is None or owner not in _OFFICIAL_OWNERS:
+        return False
+    return version[:2] < since
+
+
 def _flag_names(args: list[str], prefixes: tuple[str, ...]) -> set[str]:
     return {a[2:].split("=", 1)[0] for a in args if a.startswith(prefixes)}
 

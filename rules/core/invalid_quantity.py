@@ -3,8 +3,11 @@
 Checks every resource quantity (container and pod `resources`, Istio
 `sidecar.istio.io/proxy*` annotations, `LimitRange`, `ResourceQuota`,
 `PersistentVolumeClaim`, volume claim templates, `emptyDir.sizeLimit`) against
-the grammar of the Kubernetes API server, and flags negative amounts and memory
-and storage amounts that are fractions of a byte.
+the grammar of the Kubernetes API server, and flags negative amounts, memory
+and storage amounts that are fractions of a byte, and CPU amounts written with
+a memory suffix (`cpu: 128Mi`, `cpu: 2G`), which the API accepts as millions
+or billions of cores. The grammar is the API server's since Kubernetes 1.0
+(`k8s.io/apimachinery/pkg/api/resource`); nothing here depends on the version.
 
 ## Why is this bad?
 The API server rejects `1K`, `1Mb` or `1 Gi`, so the rollout fails at apply
@@ -78,8 +81,20 @@ def _is_bytes(resource: str) -> bool:
     return resource in _BYTES or resource.startswith("hugepages-")
 
 
+# Suffixes that scale by a thousand or more: byte sizes, never CPU amounts.
+_MEMORY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E")
+
+
+def _memory_suffix(text: str) -> str | None:
+    for suffix in _MEMORY_SUFFIXES:
+        if text.endswith(suffix):
+            return suffix
+    return None
+
+
 def check_value(value: Any, resource: str, path: KeyPath) -> Iterator[Violation]:
-    """One quantity: invalid, or a fraction of a byte for a byte resource."""
+    """One quantity: invalid, a fraction of a byte for a byte resource, or a CPU
+    amount written with a memory suffix."""
     try:
         q = quantity_of(value)
     except QuantityError as exc:
@@ -96,6 +111,13 @@ def check_value(value: Any, resource: str, path: KeyPath) -> Iterator[Violation]
             at=path,
             message=f"{resource} quantity {str(q)!r} is {float(q.amount):g} bytes, a fraction of a "
             f"byte that the kubelet rounds up to {q.value()}{hint}",
+        )
+    elif q is not None and resource == "cpu" and (suffix := _memory_suffix(q.text)):
+        yield Violation(
+            at=path,
+            message=f"cpu quantity {q.text!r} uses the memory suffix {suffix!r}: it means "
+            f"{q.value():,} cores, so a request leaves the pod unschedulable and a limit "
+            f"limits nothing; write CPU in cores (2) or millicores (500m)",
         )
 
 

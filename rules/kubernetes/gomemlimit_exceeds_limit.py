@@ -7,6 +7,20 @@ or from `resourceFieldRef: limits.memory`), and a Go-based telemetry component
 Envoy proxies are left out: their memory is Envoy's (C++), and the GOMEMLIMIT
 Istio sets to the limit bounds only the small Go agent beside it.
 
+An `OpenTelemetryCollector` with a memory limit and no `GOMEMLIMIT` in
+`spec.env` is reported on the resource: the OpenTelemetry Operator sets
+`GOMEMLIMIT` from `limits.memory` itself, the whole limit. A collector whose
+config starts the contrib `cgroupruntime` extension (`gomemlimit` on, 90% of
+the cgroup limit) sets its own limit and is not reported; the extension does
+nothing where a `GOMEMLIMIT` env var exists, so under the operator it does not
+help.
+
+Versions: GOMEMLIMIT exists since Go 1.19; images whose tag names a release
+built with an older Go ignore it and are not judged: Jaeger v1 before 1.38.0,
+collector distributions (`otel/...`, `opentelemetry-collector-releases`)
+before 0.61.0. The operator sets GOMEMLIMIT by default since v0.140.0
+(`operator.golang.flags`, beta; stable in v0.158.0), not at all before.
+
 ## Why is this bad?
 `GOMEMLIMIT` is a soft limit on the Go heap and runtime: the garbage collector
 works harder as the process approaches it. Set at or above the cgroup limit it
@@ -56,15 +70,19 @@ spec:
 
 ## References
 - OpenTelemetry Collector README, GOMEMLIMIT at 80% of the memory limit
+- OpenTelemetry Operator `internal/manifests/collector/container.go` and
+  `pkg/featuregate/featuregate.go` (`operator.golang.flags`); contrib
+  `extension/cgroupruntimeextension`
 - Go "A Guide to the Go Garbage Collector", https://go.dev/doc/gc-guide#Memory_limit
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from meshlint import Context, Document, Fix, Param, Rule, Severity, Violation
-from meshlint.domain.components import component_of
+from meshlint import Context, Document, Fix, KeyPath, Location, Param, Rule, Severity, Violation
+from meshlint.domain.components import Component, component_of, ignores_gomemlimit
 from meshlint.domain.golang import GOMEMLIMIT, OFF, Malformed, gomemlimit_of, parse_gomemlimit
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
@@ -76,6 +94,26 @@ from meshlint.domain.k8s import (
     has_variable_reference,
     human_bytes,
 )
+from meshlint.domain.otel import (
+    COLLECTOR_CR,
+    HOST_KINDS,
+    ConfigView,
+    collect_linked,
+    linked_items,
+    sets_gomemlimit,
+    views,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unset:
+    """A collector container with a limit and no GOMEMLIMIT: reported unless a
+    config it mounts starts the cgroupruntime extension."""
+
+    owner: str  # as the mount link names it: 'container "otc" of Deployment/ns/name'
+    at: Location
+    message: str
+    fix: Fix | None
 
 
 def _from_limit(var: EnvVar) -> bool:
@@ -90,33 +128,37 @@ def _recommend(limit: Quantity, percent: int) -> str:
     return f"{limit.value() * percent // 100 // 2**20}MiB"
 
 
-def _judge(doc: Document, container: Container, limit: Quantity, ctx: Context) -> Violation | None:
-    percent: int = ctx.params["limit-percent"]
-    var = gomemlimit_of(container)
+def _added(doc: Document, env: KeyPath, limit: Quantity, percent: int) -> Fix | None:
+    """GOMEMLIMIT at the recommended share, appended to the env list at ``env``
+    (created when missing). Unsafe: the garbage collector then works harder near
+    the limit, a behaviour change."""
+    value = _recommend(limit, percent)
+    added = doc.append(env, {"name": GOMEMLIMIT, "value": value})
+    return Fix.unsafe(f"add GOMEMLIMIT={value}", added)
+
+
+def _unset(doc: Document, container: Container, limit: Quantity, percent: int) -> Violation | None:
     component = component_of(container)
-    if component is not None and not component.go_binary:
-        # Envoy (C++) holds the container's memory; the GOMEMLIMIT Istio sets to
-        # the limit only bounds its small Go agent, on purpose
+    if component is None:
         return None
-    if var is None:
-        if component is None:
-            return None
-        value = _recommend(limit, percent)
-        added = doc.append((*container.path, "env"), {"name": GOMEMLIMIT, "value": value})
-        return Violation(
-            at=container.path,
-            message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
-            f"no GOMEMLIMIT: the Go heap grows until the OOM kill; set GOMEMLIMIT to about "
-            f"{percent}% of the limit ({value})",
-            # the garbage collector then works harder near the limit: a behaviour change
-            fix=Fix.unsafe(f"add GOMEMLIMIT={value}", added),
-        )
+    return Violation(
+        at=container.path,
+        message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
+        f"no GOMEMLIMIT: the Go heap grows until the OOM kill; set GOMEMLIMIT to about "
+        f"{percent}% of the limit ({_recommend(limit, percent)})",
+        fix=_added(doc, (*container.path, "env"), limit, percent),
+    )
+
+
+def _judge_set(
+    doc: Document, var: EnvVar, name: str, limit: Quantity, percent: int
+) -> Violation | None:
     if var.value is None:
         if not _from_limit(var):
             return None
         return Violation(
             at=(*var.path, "valueFrom"),
-            message=f'GOMEMLIMIT of container "{container.name}" is the whole memory limit {limit}: '
+            message=f"GOMEMLIMIT of {name} is the whole memory limit {limit}: "
             f"the garbage collector never engages before the OOM kill; use about {percent}% "
             f"({_recommend(limit, percent)})",
         )
@@ -131,21 +173,111 @@ def _judge(doc: Document, container: Container, limit: Quantity, ctx: Context) -
     path, value = (*var.path, "value"), _recommend(limit, percent)
     return Violation(
         at=path,
-        message=f'GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of container "{container.name}" is '
+        message=f"GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of {name} is "
         f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel OOM-kills "
         f"before the garbage collector reacts; use about {percent}% ({value})",
+        # the garbage collector then works harder near the limit: a behaviour change
         fix=Fix.unsafe(f"set GOMEMLIMIT to {value}", doc.set_value(path, value)),
     )
 
 
-def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for container in containers(doc.data, doc.kind):
-        limit = container.resources.limit("memory")
-        if limit is None or limit.value() <= 0:
-            continue
-        verdict = _judge(doc, container, limit, ctx)
+def _limited(container: Container) -> Quantity | None:
+    limit = container.resources.limit("memory")
+    if limit is None or limit.value() <= 0 or ignores_gomemlimit(container):
+        return None
+    component = component_of(container)
+    if component is not None and not component.go_binary:
+        # Envoy (C++) holds the container's memory; the GOMEMLIMIT Istio sets to
+        # the limit only bounds its small Go agent, on purpose
+        return None
+    return limit
+
+
+def _defers(container: Container) -> bool:
+    """A collector's own config may start cgroupruntime: judged once every file was read."""
+    return component_of(container) is Component.OTEL_COLLECTOR
+
+
+def _operator(doc: Document, percent: int) -> Iterator[Violation]:
+    """The OpenTelemetryCollector: the operator builds the container from spec."""
+    spec = get_in(doc.data, ("spec",))
+    spec = spec if isinstance(spec, dict) else {}
+    container = Container(("spec",), spec, "container")
+    limit = container.resources.limit("memory")
+    if limit is None or limit.value() <= 0 or ignores_gomemlimit(container):
+        return
+    name = f"{doc.resource}"
+    var = gomemlimit_of(container)
+    if var is not None:
+        verdict = _judge_set(doc, var, name, limit, percent)
         if verdict is not None:
             yield verdict
+        return
+    extension = any(sets_gomemlimit(view) for view in views(doc))
+    note = (
+        " (its cgroupruntime extension then does nothing: it skips when GOMEMLIMIT is set)"
+        if extension
+        else ""
+    )
+    # the operator copies spec.env into the container: GOMEMLIMIT is added there (the
+    # list created when missing); a spec.env that is no list (null, a template) has
+    # no exact place, and the edit is refused
+    fix = _added(doc, ("spec", "env"), limit, percent)
+    yield Violation(
+        at=("spec", "env") if isinstance(spec.get("env"), list) else ("spec",),
+        message=f"{name} has a memory limit of {limit} and no GOMEMLIMIT in spec.env: the "
+        f"OpenTelemetry Operator sets GOMEMLIMIT to the whole limit (v0.140 and later){note}, "
+        f"so the garbage collector never engages before the OOM kill; set GOMEMLIMIT in "
+        f"spec.env to about {percent}% ({_recommend(limit, percent)})",
+        fix=fix,
+    )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    percent: int = ctx.params["limit-percent"]
+    if doc.kind == COLLECTOR_CR:
+        yield from _operator(doc, percent)
+        return
+    for container in containers(doc.data, doc.kind):
+        limit = _limited(container)
+        if limit is None:
+            continue
+        var = gomemlimit_of(container)
+        if var is None:
+            verdict = None if _defers(container) else _unset(doc, container, limit, percent)
+        else:
+            verdict = _judge_set(doc, var, f'container "{container.name}"', limit, percent)
+        if verdict is not None:
+            yield verdict
+
+
+def _cgroup_runtime(view: ConfigView) -> Iterator[bool]:
+    if sets_gomemlimit(view):
+        yield True
+
+
+def collect(doc: Document, ctx: Context) -> Iterator[object]:
+    """Collector containers without GOMEMLIMIT, the ConfigMaps they mount, and
+    the ConfigMap configs that start cgroupruntime."""
+    if doc.kind == COLLECTOR_CR:
+        return
+    yield from collect_linked(doc, _cgroup_runtime)
+    percent: int = ctx.params["limit-percent"]
+    for container in containers(doc.data, doc.kind):
+        limit = _limited(container)
+        if limit is None or gomemlimit_of(container) is not None or not _defers(container):
+            continue
+        verdict = _unset(doc, container, limit, percent)
+        if verdict is not None:
+            owner = f'container "{container.name}" of {doc.resource}'
+            yield Unset(owner, doc.locate(container.path), verdict.message, verdict.fix)
+
+
+def check_run(ctx: Context) -> Iterator[Violation]:
+    covered = {b.owner for item, b in linked_items(ctx.facts) if item is True and b is not None}
+    for fact in ctx.facts:
+        if isinstance(fact, Unset) and fact.owner not in covered:
+            yield Violation(at=fact.at, message=fact.message, fix=fact.fix)
 
 
 RULE = Rule(
@@ -155,7 +287,9 @@ RULE = Rule(
     summary="GOMEMLIMIT >= the memory limit, or a Go telemetry component without GOMEMLIMIT",
     doc=__doc__ or "",
     check=check,
-    kinds=WORKLOAD_KINDS,
+    kinds=WORKLOAD_KINDS | HOST_KINDS,
+    collect=collect,
+    check_run=check_run,
     params=(
         Param(
             name="limit-percent",

@@ -4,6 +4,10 @@ Flags a `GOMEMLIMIT` environment value that the Go runtime cannot parse. Go
 accepts only whole bytes with an optional `B`, `KiB`, `MiB`, `GiB` or `TiB`
 suffix (`^[0-9]+(([KMGT]i)?B)?$`), or `off`.
 
+Versions: Go 1.19 and later read GOMEMLIMIT. Official images whose tag names
+a release built with an older Go never read it and are not judged: Jaeger v1
+before 1.38.0, collector distributions before 0.61.0.
+
 ## Why is this bad?
 The runtime reads `GOMEMLIMIT` before `main` and aborts with
 `fatal error: malformed GOMEMLIMIT` on anything else. A Kubernetes-style
@@ -56,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Fix, Rule, Severity, Violation
+from meshlint.domain.components import ignores_gomemlimit
 from meshlint.domain.golang import (
     Malformed,
     gomemlimit_of,
@@ -70,6 +75,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         var = gomemlimit_of(container)
         if var is None or var.value is None or has_variable_reference(var.value):
             continue
+        if ignores_gomemlimit(container):
+            continue  # built with Go < 1.19: the variable is never read
         try:
             parse_gomemlimit(var.value)
         except Malformed:

@@ -1,7 +1,8 @@
 """
 ## What it does
-Checks every `memory_limiter` processor of a collector config (OpenTelemetry or
-Jaeger v2) against its own rules and against the container it runs in:
+Checks every `memory_limiter` processor and extension of a collector config
+(OpenTelemetry or Jaeger v2) against its own rules and against the container
+it runs in:
 
 - `limit_mib` at or above the container's memory limit;
 - `limit_percentage` (without `limit_mib`) where the container has no memory
@@ -12,6 +13,10 @@ Jaeger v2) against its own rules and against the container it runs in:
 
 For a ConfigMap the container is the one that mounts it (found across files);
 an `OpenTelemetryCollector` brings its own `spec.resources`.
+
+Versions: the processor's settings and validation are those of collector
+v0.x up to v0.159; the extension (receiver middleware since v0.142.0, beta
+since v0.158.0) takes the same settings and is checked the same way.
 
 ## Why is this bad?
 The limiter refuses data once the heap passes `limit - spike`. A limit at or
@@ -88,15 +93,14 @@ from dataclasses import dataclass
 from meshlint import Context, Document, Fix, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, collector_duration
 from meshlint.domain.otel import (
-    COLLECTOR_CR,
     HOST_KINDS,
     Budget,
     ConfigView,
     MemoryLimiter,
     collect_linked,
-    cr_budget,
     linked_items,
     memory_limiters,
+    own_budget,
     views,
 )
 
@@ -107,7 +111,7 @@ MIB = 2**20
 class Limits:
     """What the container check needs, small enough to cross process boundaries."""
 
-    id: str
+    label: str  # 'memory_limiter "x"' or 'memory_limiter extension "x"'
     limit_mib: int | None
     limit_mib_at: Location
     percent: int | None
@@ -116,7 +120,7 @@ class Limits:
 
 def _limits(view: ConfigView, limiter: MemoryLimiter) -> Limits:
     return Limits(
-        limiter.id,
+        limiter.label,
         limiter.limit_mib,
         view.locate(limiter.setting("limit_mib")),
         limiter.limit_percentage,
@@ -126,7 +130,7 @@ def _limits(view: ConfigView, limiter: MemoryLimiter) -> Limits:
 
 def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
     """What is wrong with the settings whatever the container."""
-    name = f'memory_limiter "{limiter.id}"'
+    name = limiter.label
     if not limiter.has("check_interval"):
         path = limiter.setting("check_interval")
         yield view.violation(
@@ -174,7 +178,7 @@ def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
 
 def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
     """What is wrong with the settings in the container that runs them."""
-    name = f'memory_limiter "{limits.id}"'
+    name = limits.label
     if limits.limit_mib:
         if budget.limit is not None and limits.limit_mib * MIB >= budget.limit:
             yield Violation(
@@ -193,10 +197,11 @@ def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
+        budget = own_budget(view)
         for limiter in memory_limiters(view):
             yield from _own(view, limiter)
-            if doc.kind == COLLECTOR_CR:
-                yield from _against(_limits(view, limiter), cr_budget(doc))
+            if budget is not None:
+                yield from _against(_limits(view, limiter), budget)
 
 
 def _config_limits(view: ConfigView) -> Iterator[Limits]:

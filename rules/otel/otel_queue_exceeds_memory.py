@@ -1,20 +1,33 @@
 """
 ## What it does
-Estimates how much memory each exporter queue of a collector config can hold
-(`sending_queue`, or `queue` of Jaeger v2's `jaeger_storage_exporter`) and
-flags queues that exceed the container's memory limit (else its `GOMEMLIMIT`),
-or that nothing bounds. The message shows the arithmetic:
-
+Estimates how much memory each in-memory queue of a collector config can hold
+(an exporter's `sending_queue`, the `queue` of Jaeger v2's
+`jaeger_storage_exporter`, the `queuebatch` processor's queue) and flags
+queues that exceed the container's memory limit (else its `GOMEMLIMIT`), or
+that nothing bounds. The message shows the arithmetic:
 - `sizer: requests` (the default): `queue_size` x items per request x bytes per
-  item, where items per request is the upstream `batch` processor's
-  `send_batch_max_size`; `0` (the default) means no bound at all;
+  item, where items per request is the last batching processor upstream:
+  `batch` (`send_batch_max_size`) or `queuebatch` (`batch.max_size`, in items
+  or serialized bytes); `0` (the default of both) means no bound at all. The
+  queue's own `sending_queue.batch` does not bound it: it batches what leaves
+  the queue;
 - `sizer: items`: `queue_size` x bytes per item;
 - `sizer: bytes`: `queue_size` (serialized bytes) x (span size + overhead) /
   span size.
 
+Where every pipeline feeding the queue passes a `memory_limiter` (processor,
+or the extension on its receivers), the heap cannot outgrow the limiter: the
+message then says what the oversized queue really costs, refused data and
+back-pressure on senders long before the queue is full.
+
 Persistent queues (`storage`), exporters without a queue block, a Jaeger
-`queue` without `enabled: true` (it starts disabled) and `requests` queues
-whose pipelines have no batch processor are not judged.
+`queue` without its own `queue_size` and `requests` queues with no batching
+processor upstream are not judged.
+
+Versions: exporterhelper queues as in collector v0.110 to v0.159 (defaults
+1000 requests, 10 consumers); `queuebatch` from v0.158.0 (10 requests);
+Jaeger v2 `queue` off by default in every release, enabled by `enabled: true`
+before 2.14.0 and by the block itself since.
 
 ## Why is this bad?
 A queue exists to absorb a slow or absent backend: in an outage it fills up
@@ -86,8 +99,11 @@ spec:
   beyond its serialized size (5x in total, the middle of the measured 4-6x).
 
 ## References
-- OpenTelemetry Collector, exporterhelper README (`sending_queue`, sizers) and
-  batch processor README (`send_batch_max_size` 0 = no limit)
+- OpenTelemetry Collector, exporterhelper README (`sending_queue`, sizers,
+  `batch`), batch processor README (`send_batch_max_size` 0 = no limit),
+  queuebatch processor README and `exporter/exporterhelper/internal/queuebatch/queue_batch.go`
+  (the batcher consumes from the queue)
+- jaegertracing/jaeger `cmd/jaeger/internal/exporters/storageexporter/config.go`
 - reference measurement of decoded span size: jaegertracing/jaeger#2715, #2433
 """
 
@@ -99,14 +115,13 @@ from dataclasses import dataclass
 from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
 from meshlint.domain.otel import (
-    COLLECTOR_CR,
     HOST_KINDS,
     Budget,
     ConfigView,
     collect_linked,
-    cr_budget,
     estimate,
     linked_items,
+    own_budget,
     queues,
     views,
 )
@@ -121,6 +136,7 @@ class Held:
     size: int | None  # None: unbounded
     arithmetic: str
     at: Location
+    bounded_by: str | None  # the memory_limiter every feeding pipeline passes
 
 
 def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
@@ -130,28 +146,40 @@ def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
     for queue in queues(view):
         found = estimate(view, queue, span, overhead)
         if found is not None:
-            name = f'Exporter "{queue.exporter}" {queue.label}'
-            yield Held(name, found.size, found.arithmetic, view.locate(found.path))
+            name = f"{queue.label}{view.origin}"
+            yield Held(
+                name, found.size, found.arithmetic, view.locate(found.path), found.bounded_by
+            )
 
 
 def _judge(held: Held, budget: Budget | None) -> Violation | None:
     if held.size is None:
+        if held.bounded_by is not None:
+            return Violation(
+                at=held.at,
+                message=f"{held.name} has no size bound ({held.arithmetic}): in an outage it "
+                f"grows until {held.bounded_by} refuses new data, so senders get errors and "
+                f"back-pressure instead of buffering; size the queue with sizer: bytes",
+            )
         return Violation(
             at=held.at,
-            message=f"{held.name} has no memory bound: {held.arithmetic}; set send_batch_max_size "
+            message=f"{held.name} has no memory bound: {held.arithmetic}; bound the batch size "
             f"or size the queue with sizer: bytes",
         )
-    if budget is None:
+    found = budget.cap() if budget is not None else None
+    if found is None:
         return None
-    if budget.limit is not None:
-        cap, what = budget.limit, budget.describe_limit()
-    elif budget.gomemlimit is not None:
-        cap = budget.gomemlimit
-        what = f"GOMEMLIMIT {budget.gomemlimit_text} ({human_bytes(cap)}) of {budget.owner}"
-    else:
-        return None
+    cap, what = found
     if held.size <= cap:
         return None
+    if held.bounded_by is not None:
+        return Violation(
+            at=held.at,
+            message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more "
+            f"than the {what}: {held.bounded_by} refuses new data long before it fills, so "
+            f"senders get errors and back-pressure instead of buffering; lower queue_size or "
+            f"use sizer: bytes",
+        )
     return Violation(
         at=held.at,
         message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
@@ -161,8 +189,8 @@ def _judge(held: Held, budget: Budget | None) -> Violation | None:
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
-        if doc.kind == COLLECTOR_CR:
-            budget = cr_budget(doc)
+        budget = own_budget(view)
+        if budget is not None:
             for held in _estimates(view, ctx):
                 verdict = _judge(held, budget)
                 if verdict is not None:

@@ -119,7 +119,7 @@ def _findings(view: ConfigView) -> Iterator[Violation]:
             path = limiter.setting(BALLAST_SIZE)
             yield view.violation(
                 path,
-                f'{BALLAST_SIZE} {value!r} of processor "{limiter.id}" belongs to the memory '
+                f"{BALLAST_SIZE} {value!r} of {limiter.label} belongs to the memory "
                 f"ballast, ignored since v0.106.0 and {_REMOVED}; remove it",
                 Fix.safe(f"remove {BALLAST_SIZE}", view.remove(path)),
             )

@@ -17,7 +17,14 @@ from meshlint.domain.istio.mesh import (
     every,
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
-from meshlint.domain.istio.telemetry import FALLBACK, host_tag_overrides, stats_patches
+from meshlint.domain.istio.stats import inclusions, wide
+from meshlint.domain.istio.telemetry import (
+    FALLBACK,
+    from_request_host,
+    host_tag_overrides,
+    metric_tags,
+    stats_patches,
+)
 from meshlint.domain.istio.values import Located, falsy, percent, truthy
 from meshlint.domain.istio.workload import (
     PROXY_RESOURCE_ANNOTATIONS,
@@ -43,11 +50,15 @@ __all__ = [
     "embedded_config_violations",
     "every",
     "falsy",
+    "from_request_host",
     "host_tag_overrides",
+    "inclusions",
     "is_gateway",
     "is_istio_proxy",
+    "metric_tags",
     "percent",
     "proxy_resources",
     "stats_patches",
     "truthy",
+    "wide",
 ]

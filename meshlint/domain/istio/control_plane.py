@@ -5,7 +5,7 @@ values) from the same file, merged field by field (mesh config first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -111,6 +111,13 @@ class Install:
     def tracing_off(self) -> bool:
         """meshConfig.enableTracing: false switches off the ProxyConfig tracer."""
         return self.mesh.enable_tracing is False
+
+    def source_of(self, setting: Located) -> InstallFact | None:
+        """The part that holds ``setting`` (to name where a value comes from)."""
+        for part in self.parts:
+            if any(getattr(part, f.name) is setting for f in fields(part)):
+                return part
+        return None
 
     def sampling(self) -> tuple[float, Located | None]:
         """The mesh default rate before Telemetry: defaultConfig, then istiod."""

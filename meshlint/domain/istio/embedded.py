@@ -1,9 +1,15 @@
 """Istio configs embedded in other objects, checked against their schemas:
 ``proxy.istio.io/config`` (ProxyConfig YAML in a pod annotation), the ``istio``
 mesh ConfigMap's ``data.mesh`` (MeshConfig YAML in a string) and IstioOperator
-``spec.meshConfig`` (an object). Istio parses these strictly, so a misspelt
-field stops istiod or the proxy from taking the config; silently ignoring it
-would hide exactly the settings the Istio rules depend on.
+``spec.meshConfig`` (an object).
+
+Istio reads all three leniently (``protomarshal.ApplyYAML`` -> ``ApplyJSON``
+retries with ``AllowUnknownFields``: ``pkg/config/mesh/mesh.go``
+``ApplyMeshConfig``/``ApplyProxyConfig``, ``pkg/kube/inject/validate.go``,
+``operator/pkg/apis/validation``): an unknown field is dropped, so the setting
+it was meant to make silently has no effect (a warning), while YAML that does
+not parse or a value of the wrong type makes Istio reject the whole config (an
+error).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode
 
-from meshlint.core.model import Document, KeyPath, Location, ParseError, Violation
+from meshlint.core.model import Document, KeyPath, Location, ParseError, Severity, Violation
 from meshlint.core.model.nodes import node_at
 from meshlint.domain.istio.workload import PROXY_CONFIG
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
@@ -48,7 +54,8 @@ def _describe(error: Any, what: str) -> Iterator[tuple[KeyPath, str]]:
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             yield (
                 (*path, key),
-                f'unknown field "{key}" in {what} at {where}{hint}: Istio rejects the whole config',
+                f'unknown field "{key}" in {what} at {where}{hint}: Istio ignores it, so it '
+                f"has no effect",
             )
         return
     if error.validator in ("type", "anyOf", "pattern", "enum"):
@@ -101,8 +108,12 @@ def validate(
             continue
         for path, message in _describe(error, what):
             full = (*base, *path)
-            at = key_anchor(doc, full) if message.startswith("unknown") else doc.locate(full)
-            yield Violation(at=at, message=message)
+            if message.startswith("unknown"):  # dropped, not fatal: see the module doc
+                yield Violation(
+                    at=key_anchor(doc, full), message=message, severity=Severity.WARNING
+                )
+            else:
+                yield Violation(at=doc.locate(full), message=message)
 
 
 def _embedded(doc: Document, path: KeyPath, schema: str, what: str) -> Iterator[Violation]:

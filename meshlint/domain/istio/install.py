@@ -264,7 +264,21 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
 
 
 def smcp(doc: Document) -> Iterator[InstallFact]:
-    """OSSM 2.x: ``spec.tracing.sampling`` counts in 0.01% (10000 = 100%)."""
+    """OSSM 2.x (``maistra.io/v2``): ``spec.tracing.sampling`` counts in 0.01%
+    (10000 = 100%). OSSM 1.x (``maistra.io/v1``): ``spec.istio`` is Istio's Helm
+    values (``pilot.traceSampling`` in percent, ``global.proxy``, ...)."""
+    if doc.api_version == "maistra.io/v1":
+        values = _values_facts(doc, get_in(doc.data, ("spec", "istio")), ("spec", "istio"))
+        yield InstallFact(
+            "ServiceMeshControlPlane",
+            doc.file.name,
+            doc.resource.namespace,
+            "",
+            doc.locate(("metadata", "name")),
+            version=version_of(str_at(doc.data, ("spec", "version"))),
+            **{k: v for k, v in values.items() if v is not None},
+        )
+        return
     facts: dict[str, Any] = {}
     raw = get_in(doc.data, ("spec", "tracing", "sampling"))
     rate = float_value(raw)

@@ -179,12 +179,70 @@ def scoped_facts(doc: Document) -> Iterator[ScopedFact]:
         yield _sidecar(doc)
 
 
+def from_request_host(expression: str) -> bool:
+    """A tag expression that copies the request's Host (I001's case)."""
+    return _HOST_EXPR.search(expression) is not None
+
+
 def host_tag_overrides(doc: Document) -> Iterator[tuple[KeyPath, str]]:
     """Telemetry ``tagOverrides.destination_service`` values taken from the request host."""
     for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
         for j, override in enumerate(list_at(item, ("overrides",))):
             tag = get_in(override, ("tagOverrides", "destination_service"))
             value = tag.get("value") if isinstance(tag, dict) else None
-            if isinstance(value, str) and _HOST_EXPR.search(value):
+            if isinstance(value, str) and from_request_host(value):
                 path = ("spec", "metrics", i, "overrides", j, "tagOverrides")
                 yield (*path, "destination_service", "value"), value
+
+
+_CONFIG_OVERRIDE = ("spec", "values", "telemetry", "v2", "prometheus", "configOverride")
+
+
+def metric_tags(doc: Document) -> Iterator[tuple[KeyPath, str, str, str]]:
+    """(path of the value, tag, expression, surface) of every metric tag a document
+    sets from an expression: Telemetry ``tagOverrides``, IstioOperator/Helm
+    ``telemetry.v2.prometheus.configOverride`` dimensions, and the ``dimensions``
+    of ``istio.stats`` EnvoyFilter patches (object or JSON string)."""
+    if doc.kind == "Telemetry":
+        for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
+            for j, override in enumerate(list_at(item, ("overrides",))):
+                base: KeyPath = ("spec", "metrics", i, "overrides", j, "tagOverrides")
+                for tag, body in mapping_at(override, ("tagOverrides",)).items():
+                    value = body.get("value") if isinstance(body, dict) else None
+                    if isinstance(value, str) and body.get("operation", "UPSERT") == "UPSERT":
+                        yield (*base, tag, "value"), str(tag), value, "Telemetry tagOverrides"
+    elif doc.kind == "IstioOperator":
+        for block, config in mapping_at(doc.data, _CONFIG_OVERRIDE).items():
+            base = (*_CONFIG_OVERRIDE, block)
+            for path, tag, value in _dimensions(config, base):
+                yield path, tag, value, f"configOverride.{block}"
+    elif doc.kind == "EnvoyFilter":
+        for i, context, _, _ in stats_patches(doc):
+            base = ("spec", "configPatches", i, "patch", "value")
+            for path, tag, value in _dimensions(get_in(doc.data, base), base):
+                yield path, tag, value, f"istio.stats EnvoyFilter patch for {context}"
+
+
+def _dimensions(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str, str]]:
+    """``metrics[].dimensions`` anywhere in a stats filter config; a JSON string
+    (Wasm-era ``configuration.value``) is read whole and anchored at the string."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "metrics" and isinstance(item, list):
+                for k, metric in enumerate(item):
+                    dims = metric.get("dimensions") if isinstance(metric, dict) else None
+                    for tag, expr in dims.items() if isinstance(dims, dict) else ():
+                        if isinstance(expr, str):
+                            yield (*path, key, k, "dimensions", tag), str(tag), expr
+            else:
+                yield from _dimensions(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _dimensions(item, (*path, i))
+    elif isinstance(value, str) and "dimensions" in value:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return
+        for _, tag, expr in _dimensions(parsed, ()):
+            yield path, tag, expr

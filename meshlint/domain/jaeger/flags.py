@@ -57,6 +57,9 @@ COMMON: dict[str, str] = {
     "admin-http-port": "i",
     "health-check-http-port": "i",
     "span-storage.type": "s",
+    # the memory plugin's flag (collector, query, all-in-one), listed so that its
+    # env spelling MEMORY_MAX_TRACES is read like the flag
+    "memory.max-traces": "i",
     **_group("admin.http.tls", _TLS_SERVER),
 }
 

@@ -25,6 +25,7 @@ from meshlint.domain.k8s.objects import (
     resources_of,
     str_at,
     string_map,
+    throttling_factor,
 )
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, human_bytes, quantity_of
 
@@ -56,4 +57,5 @@ __all__ = [
     "selects",
     "str_at",
     "string_map",
+    "throttling_factor",
 ]

@@ -10,8 +10,10 @@ as a list, env as a map, ``containers: null``), so rules never need their own
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
@@ -252,20 +254,40 @@ def qos_class(all_resources: list[Resources]) -> str:
 
 
 PAGE_SIZE = 4096
+MEMORY_QOS_SINCE = (1, 22)
 
 
-def memory_high(request: int, limit: int, kube_version: tuple[int, int]) -> int | None:
+def throttling_factor(kube_version: tuple[int, int]) -> Fraction | None:
+    """The kubelet's default ``memoryThrottlingFactor`` under MemoryQoS (KEP-2570):
+    none before 1.22 (no MemoryQoS), 0.8 in 1.22-1.26, 0.9 in 1.27-1.36, and from
+    1.37 (beta, kubernetes/kubernetes#140007) nil: no ``memory.high`` is written
+    unless the kubelet configuration sets a factor."""
+    if kube_version < MEMORY_QOS_SINCE or kube_version >= (1, 37):
+        return None
+    return Fraction(8, 10) if kube_version < (1, 27) else Fraction(9, 10)
+
+
+def memory_high(
+    request: int, limit: int, kube_version: tuple[int, int], factor: Fraction | None = None
+) -> int | None:
     """cgroup ``memory.high`` the kubelet writes under MemoryQoS, or None for none.
 
-    1.27+: ``floor((request + 0.9 x (limit - request)) / page) x page``; 1.22-1.26:
-    ``limit x 0.8``; either written only when above the request. Exact arithmetic:
-    no float rounding ever moves the result by a page (KEP-2570).
+    ``factor`` is the kubelet's ``memoryThrottlingFactor``, its default for
+    ``kube_version`` when None. 1.27+: ``floor((request + factor x (limit -
+    request)) / page) x page``; 1.22-1.26: ``limit x factor``; either written only
+    when above the request. Exact arithmetic: no float rounding ever moves the
+    result by a page (KEP-2570).
     """
+    if kube_version < MEMORY_QOS_SINCE:
+        return None
+    factor = factor if factor is not None else throttling_factor(kube_version)
+    if factor is None:
+        return None
     if kube_version >= (1, 27):
-        high = (request * 10 + 9 * (limit - request)) // 10
+        high = math.floor(request + factor * (limit - request))
         high = high // PAGE_SIZE * PAGE_SIZE
     else:
-        high = limit * 8 // 10
+        high = math.floor(limit * factor)
     # the kubelet writes memory.high only above the request (KEP-2570: request
     # 850Mi under a 1000Mi limit at factor 0.8 is not throttled)
     return high if high > request else None

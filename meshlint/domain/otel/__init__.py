@@ -1,28 +1,62 @@
 """OpenTelemetry: collector configs wherever they live (ConfigMaps, the
-operator's CR, Jaeger v2), their pipelines and queues, the pods that run them,
-and the tracer SDK's environment."""
+operator's CR, Jaeger v2's files and its built-in config), their components
+under old and new names, pipelines, memory limiters and queues, the pods that
+run them, and the tracer SDK's environment."""
 
 from __future__ import annotations
 
 from meshlint.domain.otel.config import (
     BALLAST_SIZE,
+    BATCH,
     COLLECTOR_CR,
     CONFIG_MAP,
     HOST_KINDS,
+    K8S_ATTRIBUTES,
     MEMORY_BALLAST,
     MEMORY_LIMITER,
+    OTLP_GRPC,
+    OTLP_HTTP,
+    QUEUEBATCH,
     ConfigView,
     MemoryLimiter,
     Pipeline,
     component_type,
     config_parse_errors,
     fed_by_connectors_only,
+    heap_bounded,
+    is_type,
+    limited_by_extension,
+    limiting_receivers,
     memory_limiters,
     pipelines,
+    sets_gomemlimit,
+    unsigned_int,
     views,
 )
-from meshlint.domain.otel.link import Budget, collect_linked, cr_budget, linked_items
-from meshlint.domain.otel.queue import estimate, queues
+from meshlint.domain.otel.link import (
+    DEFAULT_GRACE_SECONDS,
+    Budget,
+    collect_linked,
+    cr_budget,
+    linked_items,
+    own_budget,
+)
+from meshlint.domain.otel.processors import (
+    MetricConnector,
+    TailSampler,
+    metric_connectors,
+    tail_samplers,
+    unfiltered_pod_caches,
+)
+from meshlint.domain.otel.queue import Estimate, Queue, estimate, queues, upstream_batch
+from meshlint.domain.otel.requests import (
+    GRPC_DEFAULT_MAX_RECV,
+    Drain,
+    Request,
+    drains,
+    grpc_requests,
+    receiver_limits,
+)
 from meshlint.domain.otel.sdk import (
     BSP_BATCH,
     BSP_QUEUE,
@@ -36,32 +70,59 @@ from meshlint.domain.otel.sdk import (
 
 __all__ = [
     "BALLAST_SIZE",
+    "BATCH",
     "BSP_BATCH",
     "BSP_QUEUE",
     "COLLECTOR_CR",
     "CONFIG_MAP",
     "DEFAULTS",
+    "DEFAULT_GRACE_SECONDS",
+    "GRPC_DEFAULT_MAX_RECV",
     "HOST_KINDS",
     "INSTRUMENTATION",
+    "K8S_ATTRIBUTES",
     "MEMORY_BALLAST",
     "MEMORY_LIMITER",
+    "OTLP_GRPC",
+    "OTLP_HTTP",
+    "QUEUEBATCH",
     "Budget",
     "ConfigView",
+    "Drain",
+    "Estimate",
     "MemoryLimiter",
+    "MetricConnector",
     "Pipeline",
+    "Queue",
+    "Request",
+    "TailSampler",
     "collect_linked",
     "component_type",
     "config_parse_errors",
     "cr_budget",
+    "drains",
     "estimate",
     "fed_by_connectors_only",
+    "grpc_requests",
+    "heap_bounded",
     "instrumentation_envs",
+    "is_type",
+    "limited_by_extension",
+    "limiting_receivers",
     "linked_items",
     "memory_limiters",
+    "metric_connectors",
+    "own_budget",
     "pipelines",
     "queue_in_effect",
     "queue_settings",
     "queues",
+    "receiver_limits",
     "sdk_setting",
+    "sets_gomemlimit",
+    "tail_samplers",
+    "unfiltered_pod_caches",
+    "unsigned_int",
+    "upstream_batch",
     "views",
 ]

@@ -8,11 +8,20 @@ distribution) is recognised by its shape, ``receivers`` + ``exporters`` +
   ``relay``, the Jaeger v2 chart ``user-config.yaml``), parsed with
   ``Document.embedded`` so positions map into the host file;
 * ``OpenTelemetryCollector.spec.config``: a string in ``v1alpha1``, an object
-  in ``v1beta1`` (either is accepted in both).
+  in ``v1beta1`` (either is accepted in both), whatever image runs it
+  (``spec.image: jaegertracing/jaeger`` runs Jaeger v2);
+* a Jaeger v2 container started without ``--config``: the embedded all-in-one
+  config (``meshlint.domain.jaeger.v2``), anchored at the container.
+
+Component types are matched by their current name and the deprecated alias the
+collector still accepts (``otlp`` -> ``otlp_grpc`` and ``otlphttp`` ->
+``otlp_http`` exporters in v0.144.0; contrib's ``k8sattributes`` ->
+``k8s_attributes`` processor, contrib#45901).
 
 ``ConfigView`` reads one config and anchors findings in it; pipelines,
 processors and the memory_limiter settings (opentelemetry-collector
-``internal/memorylimiter/config.go``) are read here and nowhere else. Queue
+``internal/memorylimiter/config.go``; the processor, and since v0.142.0 the
+extension that receivers use as middleware) are read here and nowhere else. Queue
 arithmetic is in ``meshlint.domain.otel.queue``, the link to the pods that
 mount a ConfigMap in ``meshlint.domain.otel.link``.
 """
@@ -24,13 +33,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlint.core.model import Change, Document, Fix, KeyPath, Location, ParseError, Violation
-from meshlint.domain.k8s.objects import get_in, mapping_at
+from meshlint.domain.jaeger.v2 import all_in_one_config, runs_all_in_one
+from meshlint.domain.k8s.objects import (
+    WORKLOAD_KINDS,
+    Container,
+    containers,
+    get_in,
+    list_at,
+    mapping_at,
+)
 
 CONFIG_MAP = "ConfigMap"
 COLLECTOR_CR = "OpenTelemetryCollector"
 HOST_KINDS = frozenset({CONFIG_MAP, COLLECTOR_CR})
 MEMORY_LIMITER = "memory_limiter"
 BATCH = "batch"
+QUEUEBATCH = "queuebatch"  # collector v0.158.0, the batch processor's replacement
+OTLP_GRPC = "otlp_grpc"
+OTLP_HTTP = "otlp_http"
+K8S_ATTRIBUTES = "k8s_attributes"
+SPAN_METRICS = "span_metrics"
+# Section -> deprecated alias -> current type; both spellings load the same component.
+_RENAMED = {
+    "exporters": {"otlp": OTLP_GRPC, "otlphttp": OTLP_HTTP},
+    "processors": {"k8sattributes": K8S_ATTRIBUTES},
+    # contrib's spanmetrics connector metadata: type span_metrics, deprecated_type spanmetrics
+    "connectors": {"spanmetrics": SPAN_METRICS},
+}
 MEMORY_BALLAST = "memory_ballast"
 BALLAST_SIZE = "ballast_size_mib"
 # Cheap test before parsing a ConfigMap value as YAML: dashboards and scripts
@@ -38,9 +67,23 @@ BALLAST_SIZE = "ballast_size_mib"
 _MARKERS = ("receivers", "exporters", "pipelines")
 
 
-def component_type(component_id: object) -> str:
-    """``memory_limiter/traces`` -> ``memory_limiter`` (ids are ``type[/name]``)."""
-    return str(component_id).split("/", 1)[0].strip()
+def component_type(component_id: object, section: str | None = None) -> str:
+    """``memory_limiter/traces`` -> ``memory_limiter`` (ids are ``type[/name]``).
+
+    With the ``section`` the id is declared in (``"exporters"``), a deprecated
+    alias reads as the current type: ``otlp/tempo`` -> ``otlp_grpc``.
+    """
+    kind = str(component_id).split("/", 1)[0].strip()
+    if section is None:
+        return kind
+    return _RENAMED.get(section, {}).get(kind, kind)
+
+
+def is_type(component_id: object, section: str, *types: str) -> bool:
+    """Whether ``component_id``, declared in ``section``, is a component of one of
+    ``types``, whichever spelling either is written in."""
+    kind = component_type(component_id, section)
+    return any(component_type(t, section) == kind for t in types)
 
 
 def is_collector_config(data: Any) -> bool:
@@ -59,24 +102,44 @@ class ConfigView:
     data: dict[str, Any]
     doc: Document  # the document whose nodes hold the config (maybe embedded)
     prefix: KeyPath  # where the config starts inside ``doc``
-    host: Document  # the Kubernetes object: ConfigMap or OpenTelemetryCollector
+    host: Document  # the Kubernetes object: ConfigMap, OpenTelemetryCollector, workload
     key: str | None = None  # the ConfigMap data key
+    # A config that is in no file (Jaeger's built-in one) is judged at the
+    # container that runs it: every finding points there.
+    container: Container | None = None
+
+    @property
+    def builtin(self) -> bool:
+        return self.container is not None
+
+    @property
+    def origin(self) -> str:
+        """Where the config comes from, for messages: empty for a config in the file."""
+        if self.container is None:
+            return ""
+        return (
+            f' of the built-in all-in-one config that Jaeger v2 container "{self.container.name}" '
+            f"runs without --config"
+        )
 
     def locate(self, path: KeyPath) -> Location:
+        if self.container is not None:
+            return self.doc.locate(self.container.path)
         return self.doc.locate((*self.prefix, *path))
 
     def violation(self, path: KeyPath, message: str, fix: Fix | None = None) -> Violation:
         return Violation(at=self.locate(path), message=message, fix=fix)
 
-    # edits of the config, wherever it is held (a ConfigMap string, a CR's spec)
+    # Edits of the config, wherever it is held (a ConfigMap string, a CR's spec);
+    # None for a built-in config, which is in no file to edit.
     def set_value(self, path: KeyPath, value: Any) -> Change | None:
-        return self.doc.set_value((*self.prefix, *path), value)
+        return None if self.builtin else self.doc.set_value((*self.prefix, *path), value)
 
     def remove(self, path: KeyPath) -> Change | None:
-        return self.doc.remove((*self.prefix, *path))
+        return None if self.builtin else self.doc.remove((*self.prefix, *path))
 
     def move_first(self, path: KeyPath) -> Change | None:
-        return self.doc.move_first((*self.prefix, *path))
+        return None if self.builtin else self.doc.move_first((*self.prefix, *path))
 
     def section(self, name: str) -> dict[Any, Any]:
         return mapping_at(self.data, (name,))
@@ -94,6 +157,10 @@ def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
             yield from _embedded(doc, ("spec", "config"), None)
         elif is_collector_config(config):
             yield ConfigView(config, doc, ("spec", "config"), doc)
+    elif doc.kind in WORKLOAD_KINDS:
+        for container in containers(doc.data, doc.kind):
+            if runs_all_in_one(container):
+                yield ConfigView(all_in_one_config(), doc, container.path, doc, None, container)
 
 
 def config_parse_errors(doc: Document) -> Iterator[Violation]:
@@ -176,7 +243,8 @@ def unsigned_int(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class MemoryLimiter:
-    """One ``memory_limiter`` processor's settings (None where unset or unknown)."""
+    """One ``memory_limiter`` processor's or extension's settings (None where unset
+    or unknown); both take the same settings."""
 
     id: str
     path: KeyPath
@@ -185,6 +253,7 @@ class MemoryLimiter:
     spike_limit_mib: int | None
     limit_percentage: int | None
     spike_limit_percentage: int | None
+    section: str = "processors"
 
     def setting(self, name: str) -> KeyPath:
         return (*self.path, name)
@@ -192,18 +261,99 @@ class MemoryLimiter:
     def has(self, name: str) -> bool:
         return name in self.body
 
+    @property
+    def label(self) -> str:
+        """``memory_limiter "x"`` or ``memory_limiter extension "x"``, for messages."""
+        kind = " extension" if self.section == "extensions" else ""
+        return f'memory_limiter{kind} "{self.id}"'
+
 
 def memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
-    for pid, body in view.section("processors").items():
-        if component_type(pid) != MEMORY_LIMITER:
-            continue
-        body = body if isinstance(body, dict) else {}
-        yield MemoryLimiter(
-            str(pid),
-            ("processors", pid),
-            body,
-            unsigned_int(body.get("limit_mib")),
-            unsigned_int(body.get("spike_limit_mib")),
-            unsigned_int(body.get("limit_percentage")),
-            unsigned_int(body.get("spike_limit_percentage")),
-        )
+    """Every memory_limiter processor and extension (validated whether used or not)."""
+    for section in ("processors", "extensions"):
+        for pid, body in view.section(section).items():
+            if component_type(pid) != MEMORY_LIMITER:
+                continue
+            body = body if isinstance(body, dict) else {}
+            yield MemoryLimiter(
+                str(pid),
+                (section, pid),
+                body,
+                unsigned_int(body.get("limit_mib")),
+                unsigned_int(body.get("spike_limit_mib")),
+                unsigned_int(body.get("limit_percentage")),
+                unsigned_int(body.get("spike_limit_percentage")),
+                section,
+            )
+
+
+CGROUP_RUNTIME = "cgroupruntime"
+
+
+def sets_gomemlimit(view: ConfigView) -> bool:
+    """The contrib ``cgroupruntime`` extension is started with its ``gomemlimit``
+    on (the default, ratio 0.9 of the cgroup limit): it sets the Go memory limit
+    at start-up, unless a GOMEMLIMIT env var is set, which it leaves alone
+    (contrib ``extension/cgroupruntimeextension``, KimMachineGun/automemlimit)."""
+    started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
+    for eid, body in view.section("extensions").items():
+        if component_type(eid) == CGROUP_RUNTIME and str(eid) in started:
+            enabled = get_in(body, ("gomemlimit", "enabled"))
+            if enabled is not False and str(enabled).lower() != "false":
+                return True
+    return False
+
+
+def _servers(body: Any) -> list[Any]:
+    """The server settings of a receiver: each of ``protocols``, else the receiver's own."""
+    protocols = get_in(body, ("protocols",))
+    if isinstance(protocols, dict) and protocols:
+        return list(protocols.values())
+    return [body]
+
+
+def limiting_receivers(view: ConfigView) -> frozenset[str]:
+    """Receivers whose every server refuses data through a memory_limiter extension.
+
+    The extension works as ``middlewares: [{id: memory_limiter}]`` of a gRPC or
+    HTTP server config (collector v0.142.0, ``config/configgrpc``,
+    ``config/confighttp``), and only when it is started: listed in
+    ``service.extensions`` (else the collector fails "failed to resolve middleware").
+    """
+    started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
+    limiters = {
+        str(e)
+        for e in view.section("extensions")
+        if component_type(e) == MEMORY_LIMITER and str(e) in started
+    }
+    if not limiters:
+        return frozenset()
+    out = set()
+    for rid, body in view.section("receivers").items():
+        servers = _servers(body)
+        if all(
+            any(str(get_in(m, ("id",))) in limiters for m in list_at(server, ("middlewares",)))
+            for server in servers
+        ):
+            out.add(str(rid))
+    return frozenset(out)
+
+
+def limited_by_extension(view: ConfigView, pipeline: Pipeline) -> bool:
+    """Every receiver of ``pipeline`` refuses data through the memory_limiter
+    extension, before it is decoded: the pipeline needs no limiter processor."""
+    limiting = limiting_receivers(view)
+    connectors = view.section("connectors")
+    own = [r for r in pipeline.receivers if r not in connectors]
+    return bool(own) and all(r in limiting for r in own)
+
+
+def heap_bounded(view: ConfigView, pipeline: Pipeline) -> str | None:
+    """What refuses data in ``pipeline`` before the heap passes a limit: the
+    memory_limiter processor or extension that does, or None."""
+    for pid in pipeline.processors:
+        if component_type(pid) == MEMORY_LIMITER:
+            return f'memory_limiter "{pid}"'
+    if limited_by_extension(view, pipeline):
+        return "the memory_limiter extension of its receivers"
+    return None

@@ -41,24 +41,41 @@ from meshlint.domain.k8s.objects import (
     pod_spec_path,
 )
 from meshlint.domain.k8s.quantity import human_bytes
-from meshlint.domain.otel.config import CONFIG_MAP, ConfigView, views
+from meshlint.domain.otel.config import COLLECTOR_CR, CONFIG_MAP, ConfigView, views
+
+# The API server's default terminationGracePeriodSeconds.
+DEFAULT_GRACE_SECONDS = 30.0
 
 _COLLECTORS = (Component.OTEL_COLLECTOR, Component.JAEGER_V2)
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """The memory a collector runs with; sizes in bytes, None where unset."""
+    """The pod a collector runs in: its memory (bytes, None where unset), whether
+    it runs one copy per node, and how long it may take to stop."""
 
     owner: str  # 'container "otc" of Deployment/ns/name'
     limit: int | None
     limit_text: str | None
     gomemlimit: int | None = None
     gomemlimit_text: str | None = None
+    per_node: bool = False  # a DaemonSet, or an OpenTelemetryCollector in daemonset mode
+    grace: float = DEFAULT_GRACE_SECONDS  # terminationGracePeriodSeconds
+    grace_set: bool = False  # written in the manifest, not the API default
 
     def describe_limit(self) -> str:
         size = f" ({human_bytes(self.limit)})" if self.limit is not None else ""
         return f"memory limit {self.limit_text}{size} of {self.owner}"
+
+    def cap(self) -> tuple[int, str] | None:
+        """What the heap must stay under, and how a message names it: the memory
+        limit, else GOMEMLIMIT; None when neither is set."""
+        if self.limit is not None:
+            return self.limit, self.describe_limit()
+        if self.gomemlimit is not None:
+            soft = self.gomemlimit
+            return soft, f"GOMEMLIMIT {self.gomemlimit_text} ({human_bytes(soft)}) of {self.owner}"
+        return None
 
 
 def _gomemlimit(container: Container) -> tuple[int | None, str | None]:
@@ -72,24 +89,69 @@ def _gomemlimit(container: Container) -> tuple[int | None, str | None]:
     return (None, None) if soft is None or soft == OFF else (soft, var.value)
 
 
-def budget_of(container: Container, owner: str, pod: Resources | None = None) -> Budget:
-    """A container's memory limit (else the pod-level one) and GOMEMLIMIT."""
+def budget_of(
+    container: Container,
+    owner: str,
+    pod: Resources | None = None,
+    *,
+    per_node: bool = False,
+    grace: Any = None,
+) -> Budget:
+    """A container's memory limit (else the pod-level one) and GOMEMLIMIT, and its
+    pod's shape: one per node or not, its terminationGracePeriodSeconds."""
     limit = container.resources.limit("memory") or (pod.limit("memory") if pod else None)
     soft, soft_text = _gomemlimit(container)
+    seconds = _seconds(grace)
     return Budget(
         owner,
         limit.value() if limit is not None else None,
         str(limit) if limit is not None else None,
         soft,
         soft_text,
+        per_node,
+        DEFAULT_GRACE_SECONDS if seconds is None else seconds,
+        seconds is not None,
     )
 
 
+def _seconds(value: Any) -> float | None:
+    """terminationGracePeriodSeconds: an integer (the API refuses anything else)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return float(value)
+
+
 def cr_budget(doc: Document) -> Budget:
-    """An OpenTelemetryCollector's ``spec.resources`` and ``spec.env``."""
+    """An OpenTelemetryCollector's ``spec.resources``, ``spec.env``, ``spec.mode``
+    and ``spec.terminationGracePeriodSeconds``."""
     spec = get_in(doc.data, ("spec",))
     spec = spec if isinstance(spec, dict) else {}
-    return budget_of(Container(("spec",), spec, "container"), f"{doc.resource}")
+    return budget_of(
+        Container(("spec",), spec, "container"),
+        f"{doc.resource}",
+        per_node=str(spec.get("mode", "")).lower() == "daemonset",
+        grace=spec.get("terminationGracePeriodSeconds"),
+    )
+
+
+def own_budget(view: ConfigView) -> Budget | None:
+    """The budget a config brings along: an OpenTelemetryCollector's, or the
+    container's that runs a built-in config. None for a ConfigMap: the pods
+    that mount it tell (``collect_linked``)."""
+    if view.container is not None:
+        host = view.host
+        owner = f'container "{view.container.name}" of {host.resource}'
+        spec = get_in(host.data, pod_spec_path(host.kind) or ("spec",))
+        return budget_of(
+            view.container,
+            owner,
+            pod_resources(host.data, host.kind),
+            per_node=host.kind == "DaemonSet",
+            grace=get_in(spec, ("terminationGracePeriodSeconds",)),
+        )
+    if view.host.kind == COLLECTOR_CR:
+        return cr_budget(view.host)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +217,13 @@ def mounts(doc: Document) -> Iterator[Mount]:
         cm, keys = volumes[volume]
         for container in _collectors(users):
             owner = f'container "{container.name}" of {doc.resource}'
-            budget = budget_of(container, owner, pod_resources(doc.data, doc.kind))
+            budget = budget_of(
+                container,
+                owner,
+                pod_resources(doc.data, doc.kind),
+                per_node=doc.kind == "DaemonSet",
+                grace=get_in(spec, ("terminationGracePeriodSeconds",)),
+            )
             yield Mount(doc.file.name, doc.resource.namespace, cm, keys, budget)
 
 
