@@ -447,3 +447,25 @@ def test_the_limiter_moves_first_only_where_o001_reports_the_order(tmp_path: Pat
     done = fix_paths([str(target)], ISOLATED)
     assert done.fixed == Counter({"O005": 2, "O002": 1})
     assert "            - batch\n            - memory_limiter\n" in target.read_text()
+
+
+def test_a_collector_config_file_of_its_own_is_fixed_like_one_in_a_config_map(
+    tmp_path: Path,
+) -> None:
+    """A standalone config (no apiVersion/kind, kept beside a configMapGenerator)
+    is edited at its own top level."""
+    relay = CONFIGMAP.split("  relay: |\n", 1)[1]
+    text = "".join(line[4:] for line in relay.splitlines(True))
+    target = tmp_path / "otel-collector-config.yaml"
+    target.write_text(text)
+    done = fix_paths([str(target)], ISOLATED)
+    assert done.fixed == Counter({"O005": 2, "O001": 1, "O002": 1})
+    assert target.read_text() == (
+        text.replace("  memory_ballast:\n    size_mib: 165\n", "")
+        .replace("[health_check, memory_ballast]", "[health_check]")
+        .replace(
+            "        - batch\n        - memory_limiter\n",
+            "        - memory_limiter\n        - batch\n",
+        )
+        .replace("    limit_mib: 400\n", "    limit_mib: 400\n    check_interval: 1s\n")
+    )
