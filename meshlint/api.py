@@ -214,7 +214,7 @@ def fix_paths(
     afterwards (of the fixed text, when nothing was to be written)."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    found = discover(paths or (".",), config.exclude, config.root)
+    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)
     originals: dict[str, bytes] = {}

@@ -13,6 +13,7 @@ import stat
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import CORPUS, FIXTURES, require_shared
@@ -333,13 +334,7 @@ def test_gomemlimit_on_the_collector_cr_goes_to_spec_env_where_that_is_one_list(
     assert fix is not None and fix.title == "set GOMEMLIMIT to 819MiB"
 
 
-def test_a_collector_container_judged_after_its_config_map_carries_its_fix(
-    tmp_path: Path,
-) -> None:
-    """K005 defers a collector container until the ConfigMaps it mounts are read
-    (cgroupruntime sets the limit itself); the finding reported then still adds
-    GOMEMLIMIT, and none is reported or added where cgroupruntime runs."""
-    config = """\
+AGENT = """\
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: agent-config, namespace: observability}
@@ -372,16 +367,28 @@ spec:
         - name: config
           configMap: {name: agent-config}
 """
+
+
+def _with_cgroupruntime(text: str) -> str:
+    extension = text.replace("EXTENSIONS", "extensions:\n      cgroupruntime: {}\n    ")
+    return extension.replace("SERVICE", "extensions: [cgroupruntime]\n      ")
+
+
+def test_a_collector_container_judged_after_its_config_map_carries_its_fix(
+    tmp_path: Path,
+) -> None:
+    """K005 defers a collector container until the ConfigMaps it mounts are read
+    (cgroupruntime sets the limit itself); the finding reported then still adds
+    GOMEMLIMIT, and none is reported or added where cgroupruntime runs."""
     target = tmp_path / "agent.yaml"
-    text = config.replace("EXTENSIONS", "").replace("SERVICE", "")
+    text = AGENT.replace("EXTENSIONS", "").replace("SERVICE", "")
     target.write_text(text)
     done = fix_paths([str(target)], ISOLATED, unsafe=True)
     assert done.fixed == Counter({"K005": 1})
     added = "          env:\n            - name: GOMEMLIMIT\n              value: 409MiB\n"
     mounts = "            - {name: config, mountPath: /conf}\n"
     assert target.read_text() == text.replace(mounts, mounts + added)
-    extension = config.replace("EXTENSIONS", "extensions:\n      cgroupruntime: {}\n    ")
-    text = extension.replace("SERVICE", "extensions: [cgroupruntime]\n      ")
+    text = _with_cgroupruntime(AGENT)
     target.write_text(text)
     done = fix_paths([str(target)], ISOLATED, unsafe=True)
     assert done.fixed == Counter() and target.read_text() == text
@@ -469,3 +476,20 @@ def test_a_collector_config_file_of_its_own_is_fixed_like_one_in_a_config_map(
         )
         .replace("    limit_mib: 400\n", "    limit_mib: 400\n    check_interval: 1s\n")
     )
+
+
+def test_fix_joins_the_scopes_check_joins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A collector and the ConfigMap that starts its cgroupruntime, in two
+    directories a config's ``scopes`` joins: --fix sees the link as check does,
+    and adds no GOMEMLIMIT that would switch the extension off."""
+    monkeypatch.chdir(tmp_path)
+    configmap, daemonset = _with_cgroupruntime(AGENT).split("---\n")
+    for directory, text in (("config", configmap), ("agent", daemonset)):
+        (tmp_path / directory).mkdir()
+        (tmp_path / directory / "agent.yaml").write_text(text)
+    (tmp_path / ".meshlint.yaml").write_text('scopes:\n  cluster: ["config/**", "agent/**"]\n')
+    settings = Settings(select=["K005"])
+    assert not lint_paths(["."], settings).report.findings
+    done = fix_paths(["."], settings, unsafe=True)
+    assert done.fixed == Counter() and not done.run.report.findings
+    assert (tmp_path / "agent" / "agent.yaml").read_text() == daemonset
