@@ -493,3 +493,44 @@ def test_fix_joins_the_scopes_check_joins(tmp_path: Path, monkeypatch: pytest.Mo
     done = fix_paths(["."], settings, unsafe=True)
     assert done.fixed == Counter() and not done.run.report.findings
     assert (tmp_path / "agent" / "agent.yaml").read_text() == daemonset
+
+
+def test_no_fix_inside_what_aliases_share(tmp_path: Path) -> None:
+    """An edit inside an anchored node, or of a key a merge key brings in, would
+    change every alias: such findings carry no fix; a container of its own does."""
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  template:
+    spec:
+      containers:
+        - &api
+          name: api
+          image: registry.example.com/shop-api:2.3.0
+          env: &env
+            - {name: LOG_LEVEL, value: info}
+          resources:
+            requests: {memory: 1Gi}
+            limits: {memory: 2Gi}
+        - name: proxy
+          image: registry.example.com/shop-proxy:2.3.0
+          env: *env
+          resources:
+            requests: {memory: 64Mi}
+            limits: {memory: 128Mi}
+        - <<: *api
+          name: worker
+"""
+    settings = Settings(isolated=True, select=["K003"], kube_version="1.30")
+    fixes = {
+        f.message.split('"')[1]: f.fix for f in lint_text(text, "shop.yaml", settings).findings
+    }
+    assert set(fixes) == {"api", "proxy", "worker"}
+    assert fixes["api"] is None and fixes["worker"] is None and fixes["proxy"] is not None
+    target = tmp_path / "shop.yaml"
+    target.write_text(text)
+    assert fix_paths([str(target)], settings, unsafe=True).fixed == Counter({"K003": 1})
+    assert target.read_text() == text.replace("{memory: 64Mi}", "{memory: 128Mi}")

@@ -251,6 +251,27 @@ def _walk(root: Node, path: KeyPath) -> list[tuple[Node, Node | None, Node]]:
     return steps
 
 
+def _shared(root: Node) -> frozenset[int]:
+    """The ids of the nodes reached more than once: each anchored node an alias
+    names (with a merge key's sources); their children need no mark of their own,
+    a walk to them passes through the shared node."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for knode, vnode in node.value:
+                stack.extend((knode, vnode))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return frozenset(shared)
+
+
 def _end(text: Text, node: Node) -> int:
     """Where the content of ``node`` ends: after its last character that is not
     a trailing line break or comment of a block collection."""
@@ -298,6 +319,19 @@ class Editor:
         host = doc.host
         self.document = host.number if host is not None else doc.number
         self.embedded = doc.host_path if host is not None else None
+        self.shared = _shared(doc.node)
+
+    def _walk(self, path: KeyPath) -> list[tuple[Node, Node | None, Node]]:
+        """The steps to ``path``; NotEditable where one passes through a node that
+        aliases share (an anchor) or a key a merge key brings in: an edit there
+        would change every alias, not the one place the intent names."""
+        steps = _walk(self.doc.node, path)
+        for holder, knode, node in steps:
+            if id(node) in self.shared:
+                raise NotEditable("inside an anchored node that aliases share")
+            if knode is not None and all(k is not knode for k, _ in holder.value):
+                raise NotEditable("a key a merge key brings in, from an anchored mapping")
+        return steps
 
     def _intent(self, path: KeyPath, value: Any = None, *, present: bool = True) -> Intent:
         return Intent(self.document, path, value, present, self.embedded)
@@ -306,7 +340,7 @@ class Editor:
         return Change(tuple(self.text.edit(*e) for e in edits), tuple(intents))
 
     def set_value(self, path: KeyPath, value: Any) -> Change:
-        steps = _walk(self.doc.node, path)
+        steps = self._walk(path)
         if len(steps) == len(path) and path:
             node = steps[-1][2]
             if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
@@ -348,7 +382,7 @@ class Editor:
         return self._change([(at, at, rendered)], intent)
 
     def remove(self, path: KeyPath) -> Change:
-        steps = _walk(self.doc.node, path)
+        steps = self._walk(path)
         if len(steps) != len(path) or not path:
             raise NotEditable("the place does not exist")
         holder, knode, node = steps[-1]
@@ -403,7 +437,7 @@ class Editor:
 
     def move_first(self, path: KeyPath, data: list[Any]) -> Change:
         """Move the sequence item at ``path`` to the front; ``data`` is the sequence."""
-        steps = _walk(self.doc.node, path)
+        steps = self._walk(path)
         if len(steps) != len(path) or not path or not isinstance(path[-1], int):
             raise NotEditable("the place does not exist")
         seq, _, node = steps[-1]
@@ -432,7 +466,7 @@ class Editor:
 
     def append(self, path: KeyPath, value: Any, data: list[Any] | None) -> Change:
         """Add ``value`` at the end of the sequence at ``path`` (created when missing)."""
-        steps = _walk(self.doc.node, path)
+        steps = self._walk(path)
         if len(steps) < len(path):
             return self.set_value(path, [value])
         seq = steps[-1][2] if steps else self.doc.node
