@@ -607,3 +607,61 @@ spec:
     found = {f.location.line: f for f in lint_text(text, select=["M004"]).findings}
     assert found[9].severity is Severity.WARNING and "Istio ignores it" in found[9].message
     assert found[11].severity is Severity.ERROR
+
+
+DRAINING_APP = APP.format(annotations='{proxy.istio.io/config: "terminationDrainDuration: 90s"}')
+
+
+@pytest.mark.parametrize(
+    ("spec", "kube", "fires"),
+    [
+        # ENABLE_NATIVE_SIDECARS=auto (the default since 1.27) needs kubelets >= 1.33
+        ("  tag: 1.28.2", (1, 33), False),
+        ("  tag: 1.28.2", (1, 32), True),
+        # before 1.27 the default is false, and "auto" does not parse as a bool
+        ("  tag: 1.26.3", (1, 33), True),
+        (
+            '  tag: 1.26.3\n  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "auto"}}}',
+            (1, 33),
+            True,
+        ),
+        ('  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "auto"}}}', (1, 33), False),
+        ('  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "false"}}}', (1, 33), True),
+        ('  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}}}', (1, 30), False),
+        # native sidecars drain from the injected preStop since 1.21 (istio#47226)
+        (
+            '  tag: 1.20.8\n  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}}}',
+            (1, 30),
+            True,
+        ),
+        # global.proxy.lifecycle replaces the template's drain hook: a full drain on SIGTERM
+        (
+            '  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}},'
+            " global: {proxy: {lifecycle: {preStop: {exec: {command: [sleep, '1']}}}}}}",
+            (1, 30),
+            True,
+        ),
+    ],
+)
+def test_i005_judges_the_drain_pilot_agent_really_runs(
+    spec: str, kube: tuple[int, int], fires: bool
+) -> None:
+    text = IOP.format(spec=spec) + DRAINING_APP
+    findings = lint_text(text, select=["I005"], kube_version=kube).findings
+    assert len(findings) == int(fires)
+    if fires:
+        assert "terminationDrainDuration 90s" in findings[0].message
+
+
+def test_i005_exit_on_zero_waits_minimum_drain_duration_not_the_drain() -> None:
+    spec = """
+      meshConfig:
+        defaultConfig:
+          terminationDrainDuration: 90s
+          proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"}
+    """
+    text = IOP.format(spec=textwrap.indent(textwrap.dedent(spec), "  "))
+    assert lint_text(text + APP.format(annotations="{}"), select=["I005"]).findings == []
+    slow = text.replace('"true"}', '"true", MINIMUM_DRAIN_DURATION: 1m}')
+    (finding,) = lint_text(slow, select=["I005"]).findings
+    assert "MINIMUM_DRAIN_DURATION 60s (EXIT_ON_ZERO_ACTIVE_CONNECTIONS)" in finding.message

@@ -43,7 +43,7 @@ class InstallFact:
     # installs istiod; for an IstioOperator, says so (see ``declares_control_plane``)
     control_plane: bool = True
     prometheus: Located | None = None  # value False where Prometheus metrics are switched off
-    native: Located | None = None  # ENABLE_NATIVE_SIDECARS
+    native: Located | None = None  # ENABLE_NATIVE_SIDECARS: True, False, None for "auto"
     proxy_limit: Located | None = None  # global.proxy.resources memory limit; "" = none
     proxy_prestop: Located | None = None  # global.proxy.lifecycle preStop, seconds
     version: tuple[int, int] | None = None
@@ -59,6 +59,14 @@ def _env(items: Any, name: str) -> tuple[int, Any] | None:
         if isinstance(item, dict) and item.get("name") == name and "value" in item:
             found = (i, item["value"])
     return found
+
+
+def native_mode(value: Any) -> bool | None:
+    """istiod's ``ENABLE_NATIVE_SIDECARS``: ``auto`` (None) since 1.27, where any
+    other value than true/false/auto disables; a bool before (pilot/pkg/features)."""
+    if isinstance(value, str) and value.strip() == "auto":
+        return None
+    return truthy(value)
 
 
 def _sampling(value: Any, at: Location) -> Located | None:
@@ -84,7 +92,7 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
         out["pilot_sampling"] = _sampling(env["PILOT_TRACE_SAMPLING"], at)
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
-        out["native"] = Located(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
+        out["native"] = Located(native_mode(env["ENABLE_NATIVE_SIDECARS"]), at)
     switches: tuple[KeyPath, ...] = (
         ("telemetry", "enabled"),
         ("telemetry", "v2", "enabled"),
@@ -159,7 +167,7 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
     for name, key, read in (
         ("PILOT_TRACE_SAMPLING", "pilot_sampling", _sampling),
-        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(truthy(v), at)),
+        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(native_mode(v), at)),
     ):
         found = _env(env, name)
         if found:
@@ -249,7 +257,8 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
             )
         native = container.env_var("ENABLE_NATIVE_SIDECARS")
         if native and native.value is not None:
-            facts["native"] = Located(truthy(native.value), doc.locate((*native.path, "value")))
+            at = doc.locate((*native.path, "value"))
+            facts["native"] = Located(native_mode(native.value), at)
         yield InstallFact(
             "Deployment",
             doc.file.name,

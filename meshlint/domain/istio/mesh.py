@@ -29,11 +29,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Context, Document, Index, selects
+from meshlint.core.model import Context, Document, Index, Location, Resource, selects
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.install import InstallFact, install_facts
 from meshlint.domain.istio.proxy import (
     DEFAULT_DRAIN_SECONDS,
+    DEFAULT_MIN_DRAIN_SECONDS,
     DEFAULT_PROXY_MEMORY_LIMIT,
     ProxyDefaults,
 )
@@ -51,6 +52,13 @@ FACT_KINDS = WORKLOAD_KINDS | {
     "Sidecar",
     "ProxyConfig",
 }
+# How pilot-agent shuts a proxy down (istio pkg/envoy/agent.go, Agent.Run/terminate):
+# DURATION: on SIGTERM, drain and sleep terminationDrainDuration, then exit;
+# EXIT_ON_ZERO: EXIT_ON_ZERO_ACTIVE_CONNECTIONS, sleep MINIMUM_DRAIN_DURATION, then
+# exit once no connection is left; NATIVE: a native sidecar whose preStop
+# (``pilot-agent request POST drain``, Istio >= 1.21) drains when the pod starts
+# stopping and which exits at once on the SIGTERM that follows the app's exit.
+DURATION, EXIT_ON_ZERO, NATIVE = "duration", "exit-on-zero", "native"
 INSTALL_KINDS = frozenset({"IstioOperator", "ConfigMap", "Deployment", "ServiceMeshControlPlane"})
 MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deployment
 
@@ -86,10 +94,20 @@ class Proxy:
     native: bool
     memory_limit: Located | None  # value "" or None: no limit
     prestop: float  # the proxy's own preStop, seconds
+    shutdown: str = DURATION  # the drain mechanism pilot-agent really runs (see ``_shutdown``)
+    wait: float = DEFAULT_DRAIN_SECONDS  # what that mechanism sleeps after SIGTERM, at least
+    cert_writer: bool = False  # OUTPUT_CERTS and no redirection: carries no app traffic
 
     @property
     def drain_at(self) -> Located | None:
         return self.config.drain
+
+    @property
+    def wait_at(self) -> Located | None:
+        """Where ``wait`` is set (None: Istio's default, or nothing to set)."""
+        if self.shutdown == EXIT_ON_ZERO:
+            return self.config.min_drain
+        return self.config.drain if self.shutdown == DURATION else None
 
 
 class Mesh:
@@ -262,30 +280,72 @@ class Mesh:
         box = w.proxy_container
         # a ProxyConfig resource's environment wins over proxyMetadata (most specific first)
         cr = next((f.exit_on_zero for f in self.applying("ProxyConfig", w) if f.exit_on_zero), None)
+        if box is not None and not box.auto:  # a written container's env is what runs
+            config = box.agent.over(config)
         exit_on_zero = cr or config.exit_on_zero
+        exits_on_zero = bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero)
         injected_hook = box is None or box.auto  # the injector adds global.proxy.lifecycle
+        native = self._native(w, install)
+        shutdown = self._shutdown(w, install, native, exits_on_zero)
+        drain = config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS
+        if shutdown == EXIT_ON_ZERO:
+            wait = config.min_drain.value if config.min_drain else DEFAULT_MIN_DRAIN_SECONDS
+        else:
+            wait = 0.0 if shutdown == NATIVE else drain
         return Proxy(
             w,
             install,
             config,
             sampling,
-            config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS,
-            bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero),
-            self._native(w, install),
+            drain,
+            exits_on_zero,
+            native,
             self._memory_limit(w, install),
             (box.prestop.value if box and box.prestop else 0.0)
             or (install.proxy_prestop.value if install.proxy_prestop and injected_hook else 0.0),
+            shutdown,
+            wait,
+            config.output_certs is not None and not w.intercepts,
         )
 
+    def _shutdown(
+        self, w: WorkloadFact, install: Install, native: bool, exits_on_zero: bool
+    ) -> str:
+        """The drain mechanism pilot-agent runs for ``w``'s proxy under ``install``."""
+        if native:
+            box = w.proxy_container
+            if box is not None and not box.auto:
+                hook = box.drain_hook  # kube-inject output carries the template's hook
+            else:  # the template adds the drain hook unless global.proxy.lifecycle replaces it
+                hook = install.proxy_prestop is None and not (box and box.prestop)
+            version = install.version
+            if hook and (version is None or version >= (1, 21)):
+                return NATIVE
+        return EXIT_ON_ZERO if exits_on_zero else DURATION
+
+    def default_shutdown(self, install: Install) -> tuple[str, float, Located | None]:
+        """(mechanism, seconds, where set) of a proxy that sets nothing itself."""
+        proxy = self._proxy(_ANY_WORKLOAD, install)
+        return proxy.shutdown, proxy.wait, proxy.wait_at
+
     def _native(self, w: WorkloadFact, install: Install) -> bool:
+        """Whether the proxy runs as a native sidecar, decided as the injector does
+        (pkg/kube/inject/webhook.go, injection-template.yaml): the pod's
+        annotation, else istiod's ENABLE_NATIVE_SIDECARS; ``auto`` (the default
+        since 1.27; false before) needs every kubelet >= 1.33, read here from
+        --kube-version. An install of unknown version counts as a supported one
+        (>= 1.27)."""
         if w.proxy_container is not None and not w.proxy_container.auto:
             return w.proxy_container.native
         if w.native is not None:
             return bool(w.native.value)
-        if install.native is not None:
-            return bool(install.native.value)
+        mode = install.native.value if install.native is not None else None
+        if mode is not None:
+            return bool(mode)
         version = install.version
-        return version is not None and version >= (1, 27) and self.kube >= (1, 33)
+        if version is not None and version < (1, 27):
+            return False  # a bool defaulting to false before 1.27 ("auto" did not parse)
+        return self.kube >= (1, 33)
 
     def _memory_limit(self, w: WorkloadFact, install: Install) -> Located | None:
         box = w.proxy_container
@@ -296,6 +356,9 @@ class Mesh:
         if install.proxy_limit is not None:
             return install.proxy_limit
         return Located(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
+
+
+_ANY_WORKLOAD = WorkloadFact(Resource("v1", "Pod"), Location("", 0, 0))
 
 
 def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
