@@ -665,3 +665,73 @@ def test_i005_exit_on_zero_waits_minimum_drain_duration_not_the_drain() -> None:
     slow = text.replace('"true"}', '"true", MINIMUM_DRAIN_DURATION: 1m}')
     (finding,) = lint_text(slow, select=["I005"]).findings
     assert "MINIMUM_DRAIN_DURATION 60s (EXIT_ON_ZERO_ACTIVE_CONNECTIONS)" in finding.message
+
+
+SMCP = """
+apiVersion: {api}
+kind: ServiceMeshControlPlane
+metadata: {{name: basic, namespace: istio-system}}
+spec:
+{spec}
+"""
+
+MESH_TELEMETRY = """
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  metrics:
+    - providers: [{name: stackdriver}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        # Mixer-era installs have no istio.stats filter (telemetry v2: 1.5+)
+        (IOP.format(spec="  tag: 1.4.6"), False),
+        (IOP.format(spec="  tag: 1.5.0"), True),
+        (IOP.format(spec="  values: {telemetry: {v2: {enabled: false}}}"), False),
+        (SMCP.format(api="maistra.io/v1", spec="  version: v1.1\n  istio: {global: {}}"), False),
+        (
+            SMCP.format(api="maistra.io/v2", spec="  version: v2.0\n  telemetry: {type: Mixer}"),
+            False,
+        ),
+        (SMCP.format(api="maistra.io/v2", spec="  version: v1.1"), False),
+        (SMCP.format(api="maistra.io/v2", spec="  version: v2.6"), True),
+        # the remote profile installs the injector only, whatever pilot.enabled says
+        (
+            IOP.format(spec="  values: {profile: remote}\n  components: {pilot: {enabled: true}}"),
+            False,
+        ),
+        # ambient: waypoints build their stats as inbound sidecars; ztunnel is L4
+        (IOP.format(spec="  profile: ambient"), False),
+        (IOP.format(spec="  values: {profile: ambient}") + APP.format(annotations="{}"), True),
+        # a mesh-wide Telemetry that sends metrics elsewhere: no Prometheus stats
+        (IOP.format(spec="  profile: default") + MESH_TELEMETRY, False),
+        (
+            IOP.format(spec="  profile: default") + MESH_TELEMETRY.replace("istio-system", "shop"),
+            True,
+        ),
+    ],
+)
+def test_i001_fires_only_where_an_http_stats_filter_keeps_the_fallback(
+    text: str, fires: bool
+) -> None:
+    findings = lint_text(text, select=["I001"]).findings
+    assert len(findings) == int(fires)
+    assert all(str(f.severity) == "info" for f in findings)
+
+
+def test_i001_an_istio_operator_and_its_patch_in_other_files_are_one_install() -> None:
+    base = IOP.format(spec="  profile: default")
+    patch = IOP.format(spec="  values: {global: {proxy: {resources: {limits: {memory: 2Gi}}}}}")
+    files = {"base/istio.yaml": base, "overlays/prod/istio-patch.yaml": patch}
+    assert len(lint_files(files, ["I001"]).findings) == 1
+    closed = IOP.format(spec="  meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}")
+    files["overlays/prod/istio-patch.yaml"] = closed
+    assert lint_files(files, ["I001"]).findings == []  # the patch closes the install
+    # another name is another install
+    files["overlays/prod/istio-patch.yaml"] = patch.replace("name: cp", "name: other")
+    assert len(lint_files(files, ["I001"]).findings) == 2

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from meshlint.core.model import Context, Document, Index, Location, Resource, selects
@@ -117,22 +117,21 @@ class Mesh:
         self.scoped: list[ScopedFact] = []
         self.workloads: list[WorkloadFact] = []
         groups: dict[tuple[Any, ...], list[InstallFact]] = defaultdict(list)
+        operators: list[InstallFact] = []
         for fact in facts:
             if isinstance(fact, InstallFact):
-                key: tuple[Any, ...]
                 if fact.surface == "ServiceMeshControlPlane":
-                    key = (id(fact),)
+                    groups[(id(fact),)].append(fact)
                 elif fact.surface == "IstioOperator":
-                    # the IstioOperators of one file are overlays of one install
-                    # (istioctl install -f), later documents over earlier ones
-                    key = (fact.surface, fact.file, fact.revision)
+                    operators.append(fact)
                 else:
-                    key = ("rendered", fact.file, fact.namespace, fact.revision)
-                groups[key].append(fact)
+                    groups[("rendered", fact.file, fact.namespace, fact.revision)].append(fact)
             elif isinstance(fact, ScopedFact):
                 self.scoped.append(fact)
             elif isinstance(fact, WorkloadFact):
                 self.workloads.append(fact)
+        for parts in _overlays(operators):
+            groups[(id(parts[0]),)] = parts
         # the part that carries mesh config first (it names and anchors the install);
         # of IstioOperators, later documents before earlier ones (overlays win)
         self.installs = [
@@ -200,6 +199,10 @@ class Mesh:
                 return fact.sampling.value, fact.sampling, True
         rate, where = install.sampling()
         return rate, where, False
+
+    def prometheus_off(self) -> bool:
+        """A mesh-wide Telemetry sends metrics to other providers only."""
+        return any(f.prometheus_off for f in self.mesh_scoped("Telemetry"))
 
     def fallback_cleared(self) -> bool:
         return any(f.clears_outbound_fallback for f in self.scoped)
@@ -367,7 +370,39 @@ def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
 
 
 def _precedence(part: InstallFact) -> tuple[bool, int]:
-    return part.mesh is None, -part.at.line if part.surface == "IstioOperator" else 0
+    return part.mesh is None, -part.order if part.surface == "IstioOperator" else 0
+
+
+def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
+    """IstioOperators that are layers of one install, in the order they apply.
+
+    The documents of one file are overlays (``istioctl install -f``); a document of
+    another file with the same revision, namespace and name is a patch of it (a
+    kustomize overlay of a base). Files apply in path order, documents in file order.
+    """
+    ordered = sorted(operators, key=lambda f: (f.file, f.at.line))
+    parent = list(range(len(ordered)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[Any, ...], int] = {}
+    for i, fact in enumerate(ordered):
+        keys: list[tuple[Any, ...]] = [("file", fact.file, fact.revision)]
+        if fact.name:
+            keys.append(("name", fact.namespace, fact.name, fact.revision))
+        for key in keys:
+            if key in first:
+                parent[root(i)] = root(first[key])
+            else:
+                first[key] = i
+    groups: dict[int, list[InstallFact]] = defaultdict(list)
+    for i, fact in enumerate(ordered):
+        groups[root(i)].append(replace(fact, order=i))
+    return list(groups.values())
 
 
 def _ancestors(file: str) -> list[str]:
