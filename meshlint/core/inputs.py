@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,14 @@ from meshlint.core.globs import matches_any, relative
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
+# kuttl and chainsaw test steps: "<n>-assert.yaml" / "<n>-errors.yaml" (kuttl's
+# naming) and the files a chainsaw-test.yaml names under assert:/error: hold
+# partial objects that a test compares a cluster with, never objects anyone
+# applies; their missing fields are not missing. Walks skip them; name one to
+# lint it.
+TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
+_CHAINSAW = "chainsaw-test.yaml"
+_CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -105,7 +114,10 @@ def _walk(top: str, errors: list[str], kustomized: set[str]) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         if any(k in names for k in join_scopes.KUSTOMIZATIONS):
             kustomized.add(directory)
+        assertions = _chainsaw_assertions(directory) if _CHAINSAW in names else set()
         for name in sorted(names):
+            if name in assertions or TEST_ASSERTION.match(name):
+                continue
             if name.endswith(EXTENSIONS):
                 path = os.path.join(directory, name)
                 if os.path.isfile(path):
@@ -113,3 +125,13 @@ def _walk(top: str, errors: list[str], kustomized: set[str]) -> list[str]:
                 elif not os.path.exists(path):
                     errors.append(f"{path}: broken symbolic link")
     return files
+
+
+def _chainsaw_assertions(directory: str) -> set[str]:
+    """The files a chainsaw-test.yaml names as assertions or expected errors."""
+    try:
+        with open(os.path.join(directory, _CHAINSAW), encoding="utf-8") as handle:
+            text = handle.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {os.path.basename(m) for m in _CHAINSAW_ASSERTION.findall(text)}

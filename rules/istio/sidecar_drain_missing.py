@@ -148,7 +148,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             yield Violation(
                 at=container.path,
                 message=f'{_SIDECARS[kind]} sidecar "{container.name}" is an ordinary container with no '
-                "preStop hook: it gets SIGTERM with the application and stops first",
+                "preStop hook: it gets SIGTERM with the application and may stop before the "
+                "application has drained",
             )
     annotations = get_in(doc.data, ("metadata", "annotations"))
     value = annotations.get(JAEGER_INJECT) if isinstance(annotations, dict) else None
