@@ -89,7 +89,8 @@ class Install:
 
     @cached_property
     def ambient(self) -> bool:
-        return any(p.ambient for p in self.parts)
+        """Ambient mode, as the winning layer that says so sets it."""
+        return bool(self._first("ambient"))
 
     @cached_property
     def native(self) -> Located | None:

@@ -53,7 +53,10 @@ class InstallFact:
     values_datadog: Located | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
     # Mixer telemetry instead of telemetry v2: no istio.stats filter at all (where it says so)
     mixer: Located | None = None
-    ambient: bool = False  # profile ambient / PILOT_ENABLE_AMBIENT: proxies outside pods
+    # profile ambient / PILOT_ENABLE_AMBIENT: proxies outside pods; None where this
+    # layer does not say (a patch inherits its base's profile)
+    ambient: bool | None = None
+    profile: str | None = None  # the profile an IstioOperator layer names itself
     name: str | None = None  # metadata.name: an IstioOperator's patches share it
     order: int = 0  # where an IstioOperator layer applies among its install's layers
 
@@ -204,8 +207,9 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
         facts["version"] = version_of(spec.get("tag"))
         if facts["version"] < TELEMETRY_V2:
             facts["mixer"] = Located(True, doc.locate(("spec", "tag")))
-    if profile == "ambient":
-        facts["ambient"] = True
+    if str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")):
+        facts["profile"] = profile
+        facts["ambient"] = profile == "ambient"  # the layer that names a profile decides
     facts["name"] = doc.resource.name
     yield InstallFact(
         "IstioOperator",

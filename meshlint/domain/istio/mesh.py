@@ -377,8 +377,11 @@ def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
     """IstioOperators that are layers of one install, in the order they apply.
 
     The documents of one file are overlays (``istioctl install -f``); a document of
-    another file with the same revision, namespace and name is a patch of it (a
-    kustomize overlay of a base). Files apply in path order, documents in file order.
+    another file with the same revision, namespace and name that names no profile
+    of its own is a patch of it (a kustomize overlay of a base). Files apply in
+    path order, documents in file order. Two files that each name a profile are
+    two installs, whatever their names (istio's own test inputs are all called
+    ``install``).
     """
     ordered = sorted(operators, key=lambda f: (f.file, f.at.line))
     parent = list(range(len(ordered)))
@@ -395,10 +398,10 @@ def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
         if fact.name:
             keys.append(("name", fact.namespace, fact.name, fact.revision))
         for key in keys:
-            if key in first:
-                parent[root(i)] = root(first[key])
-            else:
+            if key not in first:
                 first[key] = i
+            elif key[0] == "file" or fact.profile is None:
+                parent[root(i)] = root(first[key])
     groups: dict[int, list[InstallFact]] = defaultdict(list)
     for i, fact in enumerate(ordered):
         groups[root(i)].append(replace(fact, order=i))
