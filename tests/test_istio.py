@@ -735,3 +735,6 @@ def test_i001_an_istio_operator_and_its_patch_in_other_files_are_one_install() -
     # another name is another install
     files["overlays/prod/istio-patch.yaml"] = patch.replace("name: cp", "name: other")
     assert len(lint_files(files, ["I001"]).findings) == 2
+    # a file that names its own profile is an install of its own, whatever its name
+    files["overlays/prod/istio-patch.yaml"] = IOP.format(spec="  profile: minimal")
+    assert len(lint_files(files, ["I001"]).findings) == 2
