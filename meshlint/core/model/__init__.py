@@ -6,6 +6,7 @@ Domain code imports this package and nothing else of the core.
 from __future__ import annotations
 
 from meshlint.core.model.document import Document, ParseError, SourceFile
+from meshlint.core.model.editing import Slot
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
 from meshlint.core.model.rule import Check, CheckRun, Collect, Context, Finding, Param, Rule
 from meshlint.core.model.values import (
@@ -45,6 +46,7 @@ __all__ = [
     "Resource",
     "Rule",
     "Severity",
+    "Slot",
     "SourceFile",
     "Violation",
     "json_path",

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from meshlint.core.model.editing import Editor, NotEditable
+from meshlint.core.model.editing import Editor, NotEditable, Slot
 from meshlint.core.model.nodes import (
     Converter,
     Loader,
@@ -228,6 +228,22 @@ class Document:
         return self._edit(
             lambda editor: editor.append(path, value, data if isinstance(data, list) else None)
         )
+
+    def rename_key(self, path: KeyPath, key: str) -> Change | None:
+        """Rename the mapping key at the end of ``path`` to ``key`` (None where
+        ``key`` is there already)."""
+        value = _value_at(self.data, path)
+        return self._edit(lambda editor: editor.rename_key(path, key, value))
+
+    def slot(self, path: KeyPath, *, add: bool = False) -> Slot | None:
+        """The one-line scalar at ``path`` (with ``add``, the place of the missing
+        last key) as a ``Slot``: set later, when the document is gone (a fact a
+        cross-object rule judges in ``check_run``)."""
+        try:
+            editor = self.memo(Editor, lambda: Editor(self))
+            return editor.slot(path, add=add)
+        except NotEditable:
+            return None
 
     def _edit(self, make: Callable[[Editor], Change]) -> Change | None:
         try:

@@ -19,6 +19,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import yaml
@@ -41,6 +42,9 @@ class Document(Protocol):
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _BLOCK_HEADER = re.compile(r"\|[+-]?[ \t]*(#.*)?\r?$")
 _DASH = re.compile(r"[ \t]*-[ \t]+$")
+
+
+_MARK = "\0"  # where a slot's value goes, in a rendering of its surroundings
 
 
 class NotEditable(Exception):
@@ -223,6 +227,36 @@ class Style:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where one scalar of a file is written, kept to be set later.
+
+    A cross-object rule decides a value in ``check_run``, once every file was
+    read and the document is gone: the worker keeps this instead (two byte
+    offsets, the text around the value, its quoting: small and picklable), and
+    ``set`` makes the ``Change`` for any value. ``before`` and ``after`` hold
+    what an added key needs (its line break, indentation and ``key: ``).
+    """
+
+    start: int
+    end: int
+    before: str
+    after: str
+    style: str | None  # the quoting of the value replaced
+    text: bool  # the value replaced is a string: a number is written as one
+    intent: Intent  # the document and path; ``set`` fills in the value
+
+    def set(self, value: Any) -> Change:
+        """Write ``value`` here: a whole float as an integer (``10``, not ``10.0``),
+        a number as a string where the old value was one, quoted as it was."""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if self.text and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        content = self.before + scalar_text(value, self.style) + self.after
+        return Change((Edit(self.start, self.end, content),), (replace(self.intent, value=value),))
+
+
 # -- the operations ---------------------------------------------------------------
 
 
@@ -342,11 +376,7 @@ class Editor:
     def set_value(self, path: KeyPath, value: Any) -> Change:
         steps = self._walk(path)
         if len(steps) == len(path) and path:
-            node = steps[-1][2]
-            if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
-                raise NotEditable("only a one-line scalar is replaced")
-            if node.start_mark.line != node.end_mark.line:
-                raise NotEditable("a scalar over several lines")
+            node = self._one_line(steps[-1][2])
             start, end = self.text.index(node), self.text.index(node, end=True)
             shown = scalar_text(value, node.style)
             return self._change([(start, end, shown)], [self._intent(path, value)])
@@ -357,29 +387,86 @@ class Editor:
                 return self._insert(holder, key, value, path)
         raise NotEditable("the place does not exist")
 
+    @staticmethod
+    def _one_line(node: Node) -> ScalarNode:
+        if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
+            raise NotEditable("only a one-line scalar is replaced")
+        if node.start_mark.line != node.end_mark.line:
+            raise NotEditable("a scalar over several lines")
+        return node
+
+    def slot(self, path: KeyPath, *, add: bool = False) -> Slot:
+        """The scalar at ``path``, to be set later; with ``add``, the missing last
+        key of the mapping that should hold it (inserted as ``set_value`` does)."""
+        steps = self._walk(path)
+        if len(steps) == len(path) and path:
+            node = self._one_line(steps[-1][2])
+            start, end = self.text.index(node), self.text.index(node, end=True)
+            rendered, style, text = _MARK, node.style, isinstance(scalar(node), str)
+        elif add and len(steps) == len(path) - 1 and isinstance(path[-1], str):
+            holder = steps[-1][2] if steps else self.doc.node
+            if not isinstance(holder, MappingNode):
+                raise NotEditable("not a mapping")
+            start, end, rendered = self._scalar_entry(holder, path[-1], _MARK)
+            style, text = None, False
+        else:
+            raise NotEditable("the place does not exist")
+        edit = self.text.edit(start, end, rendered)
+        before, after = edit.content.split(_MARK)
+        intent = self._intent(path)
+        return Slot(edit.start, edit.end, before, after, style, text, intent)
+
+    def rename_key(self, path: KeyPath, key: str, value: Any) -> Change:
+        """Rename the last key of ``path`` to ``key``; ``value`` is what it holds."""
+        steps = self._walk(path)
+        if len(steps) != len(path) or not path:
+            raise NotEditable("the place does not exist")
+        holder, knode, _ = steps[-1]
+        if not isinstance(holder, MappingNode) or knode is None:
+            raise NotEditable("not a mapping entry")
+        if _find_pair(holder, key) is not None:
+            raise NotEditable("the new key is there already")
+        node = self._one_line(knode)
+        start, end = self.text.index(node), self.text.index(node, end=True)
+        renamed = (*path[:-1], key)
+        intents = [self._intent(renamed, value), self._intent(path, present=False)]
+        return self._change([(start, end, scalar_text(key, node.style))], intents)
+
     def _insert(self, mapping: MappingNode, key: str, value: Any, path: KeyPath) -> Change:
-        text = self.text
         intent = [self._intent(path, value)]
+        if _flow(mapping) or not isinstance(value, (dict, list)):
+            shown = flow_text(value) if _flow(mapping) else scalar_text(value)
+            return self._change([self._scalar_entry(mapping, key, shown)], intent)
+        if not mapping.value:
+            raise NotEditable("an empty block mapping")
+        column = mapping.value[0][0].start_mark.column
+        at, before = _after_line(self.text, _end(self.text, mapping.value[-1][1]))
+        rendered = Style(self.doc.node).block({key: value}, column)
+        if before:
+            rendered = before + rendered.rstrip("\n")
+        return self._change([(at, at, rendered)], intent)
+
+    def _scalar_entry(self, mapping: MappingNode, key: str, shown: str) -> tuple[int, int, str]:
+        """The edit that adds ``key: shown`` to ``mapping``: after its last entry,
+        on a line of its own at the entries' column, or inside its braces."""
+        text = self.text
         if _flow(mapping):
             close = text.index(mapping, end=True) - 1
             if text.text[close] != "}":
                 raise NotEditable("a flow mapping without its brace")
-            entry = f"{scalar_text(key)}: {flow_text(value)}"
+            entry = f"{scalar_text(key)}: {shown}"
             if not mapping.value:
-                return self._change([(close, close, entry)], intent)
+                return close, close, entry
             at = _end(text, mapping.value[-1][1])
-            return self._change([(at, at, ", " + entry)], intent)
+            return at, at, ", " + entry
         if not mapping.value:
             raise NotEditable("an empty block mapping")
         column = mapping.value[0][0].start_mark.column
         at, before = _after_line(text, _end(text, mapping.value[-1][1]))
-        if isinstance(value, (dict, list)):
-            rendered = Style(self.doc.node).block({key: value}, column)
-        else:
-            rendered = f"{' ' * column}{scalar_text(key)}: {scalar_text(value)}\n"
+        rendered = f"{' ' * column}{scalar_text(key)}: {shown}\n"
         if before:
             rendered = before + rendered.rstrip("\n")
-        return self._change([(at, at, rendered)], intent)
+        return at, at, rendered
 
     def remove(self, path: KeyPath) -> Change:
         steps = self._walk(path)
