@@ -23,6 +23,14 @@ pods an Istio install renders itself (istiod, its gateways, ztunnel, CNI) are
 not judged per pod; a mesh-wide default is reported once, at the mesh config,
 when it already reaches the default grace period.
 
+`--unsafe-fixes` raises the pod's `terminationGracePeriodSeconds` (adding it
+when absent) to the proxy's shutdown plus 5s, the time pilot-agent needs to
+stop Envoy and exit after its drain sleep. It does not for an injected
+sidecar that stops a fixed drain after SIGTERM beside an application: a
+longer grace period would let the application run on without its proxy
+(I004), and the repair there (a shorter drain,
+`EXIT_ON_ZERO_ACTIVE_CONNECTIONS`, a native sidecar) is the user's choice.
+
 ## Why is this bad?
 On pod deletion the kubelet sends SIGTERM and, when the grace period is over,
 SIGKILL. pilot-agent reacts to SIGTERM by draining Envoy and sleeping for the
@@ -88,11 +96,13 @@ spec:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.istio import (
     DEFAULT_GRACE_SECONDS,
+    DURATION,
     EXIT_ON_ZERO,
     FACT_KINDS,
     INSTALL_KINDS,
@@ -104,6 +114,13 @@ from meshlint.domain.istio import (
     every,
 )
 from meshlint.domain.k8s import duration_text
+
+# What a fix adds to the proxy's shutdown: after its drain sleep pilot-agent still
+# stops Envoy and exits (istio pkg/envoy/agent.go, Agent.terminate), and a grace
+# period equal to the drain is already too short (the kubelet counts preStop and
+# the drain from the same start). One default drain (5s) covers that exit
+# without keeping a stuck pod much longer.
+GRACE_MARGIN_SECONDS = 5
 
 
 def _grace(p: Proxy) -> float:
@@ -123,6 +140,35 @@ def _wait_text(shutdown: str, wait: float) -> str:
     return f"terminationDrainDuration {duration_text(wait)}"
 
 
+def _outlives_its_proxy(p: Proxy) -> bool:
+    """An injected sidecar that stops a fixed drain after SIGTERM, beside an
+    application: a grace period past that drain lets the application run on
+    without its proxy (I004's finding), so no grace period fits both; the repair
+    is the user's choice (a shorter drain, EXIT_ON_ZERO_ACTIVE_CONNECTIONS, a
+    native sidecar)."""
+    w, box = p.workload, p.workload.proxy_container
+    auto = box is None or box.auto
+    return (
+        p.shutdown == DURATION and not p.native and auto and w.app_containers > 0 and w.intercepts
+    )
+
+
+def _raised_grace(proxies: list[Proxy]) -> Fix | None:
+    """terminationGracePeriodSeconds raised to the longest shutdown of the candidate
+    proxies (drain or minimum drain, plus the proxy's preStop), rounded up, plus
+    ``GRACE_MARGIN_SECONDS``, on the pod spec (added when absent). Unsafe: a
+    stuck pod then takes longer to go."""
+    w = proxies[0].workload
+    if w.grace_slot is None or any(_outlives_its_proxy(p) for p in proxies):
+        return None
+    needed = max(p.wait + p.prestop for p in proxies)
+    if not math.isfinite(needed):
+        return None
+    seconds = math.ceil(needed) + GRACE_MARGIN_SECONDS
+    title = f"raise terminationGracePeriodSeconds to {seconds}"
+    return Fix.unsafe(title, w.grace_slot.set(seconds))
+
+
 def _workload(mesh: Mesh) -> Iterator[Violation]:
     for w in mesh.workloads:
         box = w.proxy_container
@@ -131,7 +177,8 @@ def _workload(mesh: Mesh) -> Iterator[Violation]:
         own = w.proxy.drain or own_min
         if own is None and w.grace is None and own_wait is None:
             continue  # only mesh defaults are involved: reported once at the mesh config
-        proxy = every(mesh.proxies(w, assume_injected=w.proxy.drain is not None), _over)
+        proxies = mesh.proxies(w, assume_injected=w.proxy.drain is not None)
+        proxy = every(proxies, _over)
         if proxy is None:
             continue
         parts = [_wait_text(proxy.shutdown, proxy.wait)]
@@ -147,6 +194,7 @@ def _workload(mesh: Mesh) -> Iterator[Violation]:
             at=anchor.at,
             message=f"{' + '.join(parts)} >= terminationGracePeriodSeconds {grace:g}{given}: the "
             "istio-proxy is SIGKILLed mid-drain and its open connections are reset",
+            fix=_raised_grace(proxies),
         )
 
 

@@ -99,7 +99,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.istio import (
     FACT_KINDS,
     FALLBACK,
@@ -118,10 +118,14 @@ _OVERRIDE = ("spec", "values", "telemetry", "v2", "prometheus", "configOverride"
 def _envoy_filter(doc: Document) -> Iterator[Violation]:
     for i, context, operation, found in stats_patches(doc, http_only=True):
         if found is not None and not found.value:
+            # unsafe: destination_service then reads "unknown" where the registry cannot
+            # name the destination, where dashboards showed the host
+            fix = Fix.unsafe(f"set {FALLBACK}: true", found.slot.set(True)) if found.slot else None
             yield Violation(
                 at=found.at,
                 message=f"istio.stats patch for {context} sets {FALLBACK}: false: destination_service "
                 "takes any Host header value, one new series per host",
+                fix=fix,
             )
         elif (
             found is None

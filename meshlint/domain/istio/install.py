@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, KeyPath, Location
+from meshlint.core.model import Document, KeyPath, Location, Slot
 from meshlint.domain.istio.proxy import MeshSettings, mesh_settings
 from meshlint.domain.istio.values import (
     Located,
@@ -77,11 +77,13 @@ def native_mode(value: Any) -> bool | None:
     return truthy(value)
 
 
-def _sampling(value: Any, at: Location) -> Located | None:
+def _sampling(value: Any, at: Location, slot: Slot | None = None) -> Located | None:
     rate = float_value(value)
     if rate is None:
         return None
-    return Located(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
+    if not 0 <= rate <= 100:
+        return Located(1.0, at)  # istiod resets out-of-range to 1.0
+    return Located(rate, at, slot)
 
 
 def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False) -> dict[str, Any]:
@@ -89,15 +91,20 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     merged values a rendered injector ConfigMap carries, where absence means unset."""
     out: dict[str, Any] = {}
     anchor = doc.locate
+
+    def sampling(value: Any, path: KeyPath) -> Located | None:
+        # the merged values of a rendered injector are a JSON string: no place to edit
+        return _sampling(value, anchor(path), None if final else doc.slot(path))
+
     key: KeyPath
     for key in (("pilot", "traceSampling"), ("traceSampling",)):
         if get_in(values, key) is not None:
-            out["pilot_sampling"] = _sampling(get_in(values, key), anchor((*base, *key)))
+            out["pilot_sampling"] = sampling(get_in(values, key), (*base, *key))
             break
     env = mapping_at(values, ("pilot", "env"))
     if "PILOT_TRACE_SAMPLING" in env:
-        at = anchor((*base, "pilot", "env", "PILOT_TRACE_SAMPLING"))
-        out["pilot_sampling"] = _sampling(env["PILOT_TRACE_SAMPLING"], at)
+        path = (*base, "pilot", "env", "PILOT_TRACE_SAMPLING")
+        out["pilot_sampling"] = sampling(env["PILOT_TRACE_SAMPLING"], path)
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
         out["native"] = Located(native_mode(env["ENABLE_NATIVE_SIDECARS"]), at)
@@ -187,17 +194,17 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
     if not isinstance(cfg, dict) and isinstance(get_in(spec, ("values", "meshConfig")), dict):
         mesh_base, cfg = ("spec", "values", "meshConfig"), get_in(spec, ("values", "meshConfig"))
     control = declares_control_plane(spec)
-    mesh = mesh_settings(cfg, doc.locate, mesh_base)
+    mesh = mesh_settings(cfg, doc.locate, mesh_base, doc.slot)
     facts = _values_facts(doc, spec.get("values"), ("spec", "values"))
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
-    for name, key, read in (
-        ("PILOT_TRACE_SAMPLING", "pilot_sampling", _sampling),
-        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(native_mode(v), at)),
-    ):
-        found = _env(env, name)
-        if found:
-            at = doc.locate(("spec", "components", "pilot", "k8s", "env", found[0], "value"))
-            facts[key] = read(found[1], at)
+    found = _env(env, "PILOT_TRACE_SAMPLING")
+    if found:
+        path: KeyPath = ("spec", "components", "pilot", "k8s", "env", found[0], "value")
+        facts["pilot_sampling"] = _sampling(found[1], doc.locate(path), doc.slot(path))
+    found = _env(env, "ENABLE_NATIVE_SIDECARS")
+    if found:
+        path = ("spec", "components", "pilot", "k8s", "env", found[0], "value")
+        facts["native"] = Located(native_mode(found[1]), doc.locate(path))
     if "pilot_sampling" not in facts and profile == "demo":  # profile-demo.yaml: traceSampling 100
         where = ("spec", "profile") if "profile" in spec else ("spec", "values", "profile")
         facts["pilot_sampling"] = Located(100.0, doc.locate(where))
@@ -241,7 +248,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
         mesh_doc = doc.embedded(("data", "mesh"))
         if not isinstance(mesh_doc, Document):
             return
-        mesh = mesh_settings(mesh_doc.data, mesh_doc.locate)
+        mesh = mesh_settings(mesh_doc.data, mesh_doc.locate, slot=mesh_doc.slot)
         prom = None
         if mesh.default_metrics is not None and "prometheus" not in mesh.default_metrics:
             prom = Located(False, mesh_doc.locate(("defaultProviders",)))
@@ -283,9 +290,8 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
         facts: dict[str, Any] = {}
         sampling = container.env_var("PILOT_TRACE_SAMPLING")
         if sampling and sampling.value is not None:
-            facts["pilot_sampling"] = _sampling(
-                sampling.value, doc.locate((*sampling.path, "value"))
-            )
+            path = (*sampling.path, "value")
+            facts["pilot_sampling"] = _sampling(sampling.value, doc.locate(path), doc.slot(path))
         ambient = container.env_var("PILOT_ENABLE_AMBIENT")
         if ambient and truthy(ambient.value):
             facts["ambient"] = True
@@ -332,7 +338,8 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     raw = get_in(doc.data, ("spec", "tracing", "sampling"))
     rate = float_value(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
-        facts["pilot_sampling"] = Located(rate / 100, doc.locate(("spec", "tracing", "sampling")))
+        at: KeyPath = ("spec", "tracing", "sampling")
+        facts["pilot_sampling"] = Located(rate / 100, doc.locate(at), doc.slot(at))
     outbound: KeyPath = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
     if isinstance(get_in(doc.data, outbound), str):
         facts["values_outbound"] = Located(get_in(doc.data, outbound), doc.locate(outbound))

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlint.core.model import KeyPath, Location
+from meshlint.core.model import KeyPath, Location, Slot
 from meshlint.domain.istio.values import Located, float_value, truthy
 from meshlint.domain.k8s.durations import parse_go_duration, proto_duration
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at
 
 Anchor = Callable[[KeyPath], Location]
+Slotter = Callable[[KeyPath], Slot | None]  # Document.slot, for values a fix may rewrite
 
 # Istio reads a sampling of 0 as "unset" and values above 100 as its default.
 DEFAULT_SAMPLING = 1.0
@@ -56,8 +57,11 @@ class ProxyDefaults:
         )
 
 
-def proxy_defaults(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> ProxyDefaults:
-    """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``)."""
+def proxy_defaults(
+    cfg: Any, anchor: Anchor, base: KeyPath = (), slot: Slotter | None = None
+) -> ProxyDefaults:
+    """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``; the
+    sampling rate's ``Slot`` through ``slot``)."""
     if not isinstance(cfg, dict):
         return ProxyDefaults()
     drain = proto_duration(
@@ -75,7 +79,8 @@ def proxy_defaults(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> ProxyDefault
         tracing_at = anchor((*base, "tracing"))
         value = float_value(tracing.get("sampling"))
         if value is not None and 0 < value <= 100:
-            sampling = Located(value, anchor((*base, "tracing", "sampling")))
+            path = (*base, "tracing", "sampling")
+            sampling = Located(value, anchor(path), slot(path) if slot else None)
         if "datadog" in tracing:
             address = get_in(tracing, ("datadog", "address"))
             datadog = Located(address or "datadog", anchor((*base, "tracing", "datadog")))
@@ -146,7 +151,9 @@ class MeshSettings:
         )
 
 
-def mesh_settings(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> MeshSettings:
+def mesh_settings(
+    cfg: Any, anchor: Anchor, base: KeyPath = (), slot: Slotter | None = None
+) -> MeshSettings:
     if not isinstance(cfg, dict):
         return MeshSettings()
     providers = []
@@ -165,7 +172,7 @@ def mesh_settings(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> MeshSettings:
     root = cfg.get("rootNamespace")
     enable = cfg.get("enableTracing")
     return MeshSettings(
-        proxy_defaults(cfg.get("defaultConfig"), anchor, (*base, "defaultConfig")),
+        proxy_defaults(cfg.get("defaultConfig"), anchor, (*base, "defaultConfig"), slot),
         tuple(providers),
         tuple(str(n) for n in list_at(defaults, ("tracing",))),
         tuple(str(n) for n in metrics) if isinstance(metrics, list) else None,

@@ -57,7 +57,8 @@ def _telemetry(doc: Document) -> ScopedFact:
             continue
         rate = float_value(item.get("randomSamplingPercentage"))
         if rate is not None and sampling is None:
-            sampling = Located(rate, doc.locate(("spec", "tracing", i, "randomSamplingPercentage")))
+            path = ("spec", "tracing", i, "randomSamplingPercentage")
+            sampling = Located(rate, doc.locate(path), doc.slot(path))
         for j, provider in enumerate(list_at(item, ("providers",))):
             name = provider.get("name") if isinstance(provider, dict) else None
             if isinstance(name, str):
@@ -125,9 +126,10 @@ def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Located | None:
     if isinstance(value, dict):
         if FALLBACK in value:
             flag = value[FALLBACK]
-            return Located(
-                flag is True or str(flag).lower() == "true", doc.locate((*path, FALLBACK))
-            )
+            at = (*path, FALLBACK)
+            # the proto field is a bool: only a written false is turned into true
+            slot = doc.slot(at) if flag is False else None
+            return Located(flag is True or str(flag).lower() == "true", doc.locate(at), slot)
         for key, item in value.items():
             found = _find_fallback(item, (*path, key), doc)
             if found:

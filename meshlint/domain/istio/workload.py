@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from meshlint.core.model import Document, KeyPath, Location, Resource
+from meshlint.core.model import Document, KeyPath, Location, Resource, Slot
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.istio.proxy import ProxyDefaults, agent_env, proxy_defaults
 from meshlint.domain.istio.values import Located, float_value, prestop_seconds, truthy
@@ -70,6 +70,9 @@ class WorkloadFact:
     resource_annotations: bool = False  # any sidecar.istio.io/proxy{CPU,Memory}[Limit]
     memory_limit: Located | None = None  # sidecar.istio.io/proxyMemoryLimit
     grace: Located | None = None  # terminationGracePeriodSeconds
+    # where a fix writes terminationGracePeriodSeconds (added when absent); kept only
+    # where the pod sets something its proxy's shutdown is judged by
+    grace_slot: Slot | None = None
     app_prestop: Located | None = None  # the longest app container preStop, seconds (inf: unknown)
     proxy_container: ProxyContainer | None = None
     host_network: bool = False
@@ -203,7 +206,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
     if PROXY_CONFIG in annotations:
         embedded = doc.embedded((*meta, "annotations", PROXY_CONFIG))
         if isinstance(embedded, Document):
-            proxy = proxy_defaults(embedded.data, embedded.locate)
+            proxy = proxy_defaults(embedded.data, embedded.locate, slot=embedded.slot)
     limit = None
     if MEMORY_LIMIT in annotations:
         limit = Located(annotations[MEMORY_LIMIT], doc.locate((*meta, "annotations", MEMORY_LIMIT)))
@@ -236,6 +239,14 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         # namespace has none that can be known (Mesh.injection): no Istio rule can
         # say anything about it, so a large run keeps no fact for it.
         return None
+    grace_slot = None
+    box_says = proxy_container is not None and (
+        proxy_container.prestop is not None or proxy_container.agent.min_drain is not None
+    )
+    whole = raw_grace is None or (isinstance(raw_grace, int) and not isinstance(raw_grace, bool))
+    if whole and (grace is not None or proxy.drain or proxy.min_drain or box_says):
+        # what I005 judges a pod by: a fix may raise (or add) its grace period
+        grace_slot = doc.slot((*spec, "terminationGracePeriodSeconds"), add=True)
     return WorkloadFact(
         doc.resource,
         anchor,
@@ -247,6 +258,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         any(a in annotations for a in PROXY_RESOURCE_ANNOTATIONS.values()),
         limit,
         grace,
+        grace_slot,
         app_prestop,
         proxy_container,
         get_in(data, (*spec, "hostNetwork")) is True,
