@@ -295,3 +295,82 @@ def test_no_grace_fix_for_a_grace_period_that_is_not_a_whole_number() -> None:
     text = GATEWAY.replace("GRACE", 'terminationGracePeriodSeconds: "20"')
     (finding,) = _fix_of(text, "I005")
     assert finding.fix is None
+
+
+# -- J004 -------------------------------------------------------------------------
+
+
+def test_misspelt_jaeger_flags_are_renamed_where_the_rename_is_exact(tmp_path: Path) -> None:
+    """The flag part of a --flag=value arg, an env var's name, an option key
+    (nested or dotted); not a bare flag, not one that is not close to exactly
+    one real flag (base-path is a hint for query.base-path, not a misspelling)."""
+    text = (FIXTURES / "jaeger-unknown-flag" / "bad.yaml").read_text()
+    # the queue the renamed flag now sizes has no memory limit to fit in: J001
+    sized = Counter({("J001", "Deployment/jaeger-collector"): 1})
+    after = _fixed(tmp_path, text, Counter({"J004": 4}), appear=sized)
+    assert after == _replaced(
+        text,
+        ("- --collector.dyn-queue-size-memory=80 ", "- --collector.queue-size-memory=80 "),
+        ("- name: COLLECTOR_DYN_QUEUE_SIZE_MEMORY ", "- name: COLLECTOR_QUEUE_SIZE_MEMORY "),
+        ("        dyn-queue-size-memory: 80 ", "        queue-size-memory: 80 "),
+        (
+            "      processor.jaeger-compact.server-queue: 2000 ",
+            "      processor.jaeger-compact.server-queue-size: 2000 ",
+        ),
+    )
+    assert all(f.fix is None for f in _fix_of(after, "J004"))
+
+
+COLLECTOR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: jaeger-collector
+  namespace: tracing
+spec:
+  template:
+    spec:
+      containers:
+        - name: collector
+          image: jaegertracing/jaeger-collector:1.57.0
+          args: [ARGS]
+"""
+
+
+def test_no_flag_rename_that_would_change_what_the_binary_reads() -> None:
+    """Declined: ``--flag value`` (two items), a value the real flag's type
+    refuses, a flag the process sets already, a name close to two real ones."""
+    declined = [
+        '"--collector.queue-size-memori", "80"',
+        '"--collector.queue-size-memori=lots"',
+        '"--collector.queue-size-memori=80", "--collector.queue-size-memory=80"',
+        '"--collector.grpc.tls.mn-version=1.2"',  # min-version, and max-version as close
+    ]
+    for args in declined:
+        (finding,) = _fix_of(COLLECTOR.replace("ARGS", args), "J004")
+        assert finding.fix is None, args
+    (finding,) = _fix_of(COLLECTOR.replace("ARGS", '"--collector.queue-size-memori=80"'), "J004")
+    assert finding.fix is not None
+    assert (
+        finding.fix.title == "rename --collector.queue-size-memori to --collector.queue-size-memory"
+    )
+
+
+def test_an_option_is_renamed_only_within_its_own_parent_key() -> None:
+    """``colector: {queue-size: ...}`` names collector.queue-size through a parent
+    key the others under it share: renaming the last key cannot fix it."""
+    text = """\
+apiVersion: jaegertracing.io/v1
+kind: Jaeger
+metadata:
+  name: prod
+spec:
+  strategy: production
+  collector:
+    options:
+      colector:
+        queue-size: 5000
+"""
+    (finding,) = _fix_of(text, "J004")
+    assert "did you mean --collector.queue-size?" in finding.message
+    assert finding.fix is None
