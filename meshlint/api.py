@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from meshlint.core import helm
 from meshlint.core.config import (
     Config,
     Selection,
@@ -54,6 +55,8 @@ class Settings:
     exclude: Sequence[str] = ()
     no_plugins: bool = False
     report_unused_ignores: bool = False
+    stdin_filename: str | None = None  # the name stdin's findings carry (default "-")
+    chart_dirs: Sequence[str] = ()  # Helm charts whose templates findings move to
 
 
 def load_settings(
@@ -129,6 +132,8 @@ class PathsRun:
     config: Config
     rules: Mapping[str, Rule]
     inputs: int  # how many files were found to lint
+    helm_moved: int = 0  # findings moved to their chart template
+    helm_placed: int = 0  # of those, on the template line that writes the key
 
 
 def lint_paths(
@@ -143,12 +148,32 @@ def lint_paths(
     fails to load is an error of the run, and every other rule still runs."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
+    charts = _charts(settings)
     found = discover(paths or (".",), config.exclude, config.root, config.scopes)
     inputs = found.take()
+    if settings.stdin_filename:
+        inputs = [_named_stdin(i, settings.stdin_filename) for i in inputs]
     plan = Plan.build(rules, config, list_resources=list_resources)
     report = lint(inputs, plan, jobs, progress(len(inputs)))
     report.errors[:0] = [*plugin_errors, *found.errors]
-    return PathsRun(report, config, rules, len(inputs))
+    moved = helm.relocate(report.findings, charts)
+    report.findings = moved.findings
+    return PathsRun(report, config, rules, len(inputs), moved.moved, moved.placed)
+
+
+def _charts(settings: Settings) -> helm.Charts:
+    stdin = settings.stdin_filename or "-"
+    try:
+        return helm.Charts.from_dirs(settings.chart_dirs, stdin=(stdin,))
+    except helm.ChartError as exc:
+        raise UsageError(f"--chart-dir: {exc}") from exc
+
+
+def _named_stdin(item: Input, name: str) -> Input:
+    """Stdin shown as ``name`` (``--stdin-filename``), as ruff and prettier do."""
+    if item.name != "-" or item.data is None:
+        return item
+    return replace(item, name=name, rel=name)
 
 
 def lint_text(

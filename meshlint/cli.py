@@ -193,6 +193,21 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     is_flag=True,
     help="Report ignore comments and annotations that suppress nothing (M100, a warning).",
 )
+@click.option(
+    "--stdin-filename",
+    metavar="NAME",
+    default=None,
+    help="The name that findings in stdin (-) carry, as in ruff and prettier.",
+)
+@click.option(
+    "--chart-dir",
+    "chart_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A Helm chart directory (holding Chart.yaml) whose rendered output is linted: "
+    "findings move to its template files. Repeatable. For stdin, a '# Source:' path "
+    "that names a file under the working directory is found without it.",
+)
 @_guard
 def check(
     paths: tuple[str, ...],
@@ -214,6 +229,8 @@ def check(
     baseline: str | None,
     write_baseline: str | None,
     report_unused_ignores: bool,
+    stdin_filename: str | None,
+    chart_dirs: tuple[str, ...],
 ) -> None:
     """Lint files, directories (recursively) and stdin (-)."""
     targets = _targets(formats, outputs)
@@ -239,6 +256,8 @@ def check(
         exclude=exclude,
         no_plugins=no_plugins,
         report_unused_ignores=report_unused_ignores,
+        stdin_filename=stdin_filename,
+        chart_dirs=chart_dirs,
     )
     run = lint_paths(
         paths,

@@ -34,6 +34,9 @@ def finding(f: Finding) -> dict[str, Any]:
     }
     if loc.source:
         out["source"] = loc.source
+    if loc.rendered is not None:
+        rendered = loc.rendered
+        out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
     return out
 
 

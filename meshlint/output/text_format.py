@@ -30,7 +30,9 @@ def _finding(f: Finding, options: Options) -> list[str]:
         f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  {f.message}"
     )
     lines = [head]
-    if loc.source:
+    if loc.rendered is not None:
+        lines.append(f"  rendered at {loc.rendered.file}:{loc.rendered.line} (from {loc.source})")
+    elif loc.source:
         lines.append(f"  from {loc.source}")
     if loc.source_line and not options.quiet:
         number = str(loc.line)
