@@ -7,7 +7,7 @@ layers (config file, then the command line's selection), and get a ``Report``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from meshlint.core import helm
@@ -24,13 +24,21 @@ from meshlint.core.config import (
     validate_against_rules,
 )
 from meshlint.core.engine import lint
-from meshlint.core.inputs import discover
-from meshlint.core.model import Rule
+from meshlint.core.inputs import Discovery, discover
+from meshlint.core.model import Finding, Rule
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import collect_rules, plugin_manager
 from meshlint.core.report import Input, Report
 
-__all__ = ["Settings", "UsageError", "find_rule", "lint_paths", "lint_text", "load_settings"]
+__all__ = [
+    "Settings",
+    "UsageError",
+    "find_inputs",
+    "find_rule",
+    "lint_paths",
+    "lint_text",
+    "load_settings",
+]
 
 
 class UsageError(Exception):
@@ -57,6 +65,8 @@ class Settings:
     report_unused_ignores: bool = False
     stdin_filename: str | None = None  # the name stdin's findings carry (default "-")
     chart_dirs: Sequence[str] = ()  # Helm charts whose templates findings move to
+    respect_gitignore: bool = True  # walks skip what .gitignore ignores
+    force_exclude: bool = False  # exclude patterns apply to files named explicitly too
 
 
 def load_settings(
@@ -134,6 +144,7 @@ class PathsRun:
     inputs: int  # how many files were found to lint
     helm_moved: int = 0  # findings moved to their chart template
     helm_placed: int = 0  # of those, on the template line that writes the key
+    names: list[str] = field(default_factory=list)  # the files linted, as findings name them
 
 
 def lint_paths(
@@ -143,22 +154,44 @@ def lint_paths(
     jobs: int = 1,
     list_resources: bool = False,
     progress: Callable[[int], Progress | None] = lambda total: None,
+    on_file: Callable[[list[Finding]], None] | None = None,
 ) -> PathsRun:
     """Lint files, directories (recursively) and ``-`` (stdin); a plugin that
     fails to load is an error of the run, and every other rule still runs."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
     charts = _charts(settings)
-    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
+    found = find_inputs(paths, settings, config)
     inputs = found.take()
     if settings.stdin_filename:
         inputs = [_named_stdin(i, settings.stdin_filename) for i in inputs]
     plan = Plan.build(rules, config, list_resources=list_resources)
-    report = lint(inputs, plan, jobs, progress(len(inputs)))
+    names = [i.name for i in inputs]
+    shown = None
+    if on_file is not None:
+        callback = on_file
+
+        def shown(findings: list[Finding]) -> None:
+            callback(helm.relocate(findings, charts).findings)
+
+    report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
     report.errors[:0] = [*plugin_errors, *found.errors]
+    report.templates = len(found.templates)
     moved = helm.relocate(report.findings, charts)
     report.findings = moved.findings
-    return PathsRun(report, config, rules, len(inputs), moved.moved, moved.placed)
+    return PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
+
+
+def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Discovery:
+    """The files a run over ``paths`` reads (``--show-files`` lists them)."""
+    return discover(
+        paths or (".",),
+        config.exclude,
+        config.root,
+        config.scopes,
+        respect_gitignore=settings.respect_gitignore,
+        force_exclude=settings.force_exclude,
+    )
 
 
 def _charts(settings: Settings) -> helm.Charts:

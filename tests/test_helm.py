@@ -16,9 +16,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_cli_installed import run
 
 from meshlint.core.helm import Skeleton, template_line
-from test_cli_installed import run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "helm"
 RENDERED = (FIXTURE / "rendered.yaml").read_text(encoding="utf-8")

@@ -396,6 +396,20 @@ def _templates_dir(template: str) -> str | None:
     return directory or None
 
 
+def is_chart_template(file: str) -> bool:
+    """Whether ``file`` sits under a chart's ``templates/`` (``Chart.yaml`` beside it)."""
+    parts = os.path.normpath(os.path.abspath(file)).split(os.sep)
+    return any(
+        part == "templates" and is_chart(os.sep.join(parts[:i]) or os.sep)
+        for i, part in enumerate(parts[:-1])
+    )
+
+
+@lru_cache(maxsize=1024)
+def is_chart(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "Chart.yaml"))
+
+
 def chart_name(directory: str) -> str:
     """The ``name`` in a chart directory's Chart.yaml (how ``# Source:`` names it)."""
     chart = os.path.join(directory, "Chart.yaml")

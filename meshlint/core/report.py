@@ -70,6 +70,7 @@ class Report:
     # Every linted object, in reading order, for per-resource reports (JUnit).
     resources: list[Linted] = field(default_factory=list)
     baselined: int = 0  # findings hidden by --baseline
+    templates: int = 0  # Helm chart templates a directory walk left out
 
     def counts(self) -> Counter[str]:
         return Counter(f.rule for f in self.findings)

@@ -123,7 +123,12 @@ def rule_url(rule: Rule) -> str | None:
     online; None for a plugin's rule."""
     from meshlint.core import emitted
 
-    for module in (emitted.yaml_syntax_error, emitted.duplicate_key, emitted.unused_ignore):
+    for module in (
+        emitted.yaml_syntax_error,
+        emitted.duplicate_key,
+        emitted.helm_template_source,
+        emitted.unused_ignore,
+    ):
         if getattr(module, "RULE", None) is rule:
             return DOCS_BASE + module.__name__.replace(".", "/") + ".py"
     function = rule.check or rule.collect or rule.check_run

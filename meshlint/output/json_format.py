@@ -52,6 +52,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
             "files": report.files,
             "documents": report.documents,
             "skipped": report.skipped,
+            "helm_templates": report.templates,
             "suppressed": report.suppressed,
             "baselined": report.baselined,
             "findings": len(report.findings),
