@@ -20,6 +20,7 @@ from meshlint.core.config import (
     parse_fail_on,
     parse_kube_version,
     rule_for,
+    unknown_rule,
     unused_ignore_selection,
     validate_against_rules,
 )
@@ -27,7 +28,7 @@ from meshlint.core.engine import lint
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.model import Finding, Rule
 from meshlint.core.plan import Plan
-from meshlint.core.plugins import collect_rules, plugin_manager
+from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
 from meshlint.core.report import Input, Report
 
 __all__ = [
@@ -87,7 +88,7 @@ def load_settings(
         ("--ignore", settings.ignore),
     ):
         if (bad := check_selectors(tuple(values), rules.values())) is not None:
-            raise UsageError(f"{option}: unknown rule {bad!r}")
+            raise UsageError(f"{option}: {unknown_rule(bad, rules.values())}")
     try:
         version = (
             parse_kube_version(settings.kube_version)
@@ -119,15 +120,30 @@ def load_rules(
     With ``errors``, a broken plugin is one line there and the rest still load.
     """
     modules = () if no_plugins or config is None else config.plugins
-    pm = plugin_manager(builtin_only=no_plugins, modules=modules, errors=errors)
-    return collect_rules(pm, errors)
+    found: list[str] = []
+    pm = plugin_manager(builtin_only=no_plugins, modules=modules, errors=found)
+    rules = collect_rules(pm, found)
+    # a plugin the config names fails at the config's line, like any config error
+    located = [_at_config_line(e, config, modules) for e in found]
+    if errors is not None:
+        errors.extend(located)
+    elif located:
+        raise PluginError(located[0])
+    return rules
+
+
+def _at_config_line(error: str, config: Config | None, modules: Sequence[str]) -> str:
+    for number, module in enumerate(modules):
+        if config is not None and error.startswith(f"plugin module {module!r}"):
+            return str(config.error(("plugins", number), f"plugins[{number}]: {error}"))
+    return error
 
 
 def find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
     """A rule by id or slug, in any case."""
     rule = rule_for(key, rules) or rule_for(key.upper(), rules) or rule_for(key.lower(), rules)
     if rule is None:
-        raise UsageError(f"unknown rule {key!r}; `meshlint rules` lists them")
+        raise UsageError(unknown_rule(key, rules.values()))
     return rule
 
 

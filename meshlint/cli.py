@@ -528,9 +528,14 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     elif format_ == "markdown":
         click.echo(markdown_table(rules.values()))
     else:
+        click.echo(f"  {'ID':<6} {'SLUG':<36} {'SEVERITY':<8} SUMMARY")
         for r in rules.values():
             mark = " " if r.id in plan else "-"
-            click.echo(f"{mark} {r.id}  {r.slug:<36} {severity(r):<8} {r.summary}")
+            click.echo(f"{mark} {r.id:<6} {r.slug:<36} {severity(r):<8} {r.summary}")
+        click.echo(
+            "\n- before an id: not enabled by this project's selection (select/ignore in "
+            ".meshlint.yaml). Severities are as the configuration sets them."
+        )
 
 
 def markdown_table(rules: Any) -> str:
@@ -541,15 +546,18 @@ def markdown_table(rules: Any) -> str:
 
 
 @main.command()
-@click.argument("rule")
+@click.argument("rule_ids", metavar="RULE...", nargs=-1, required=True)
 @_guard
-def explain(rule: str) -> None:
-    """Show a rule's documentation (by id or slug), plugins' rules included."""
+def explain(rule_ids: tuple[str, ...]) -> None:
+    """Show rules' documentation (by id or slug, several at once), plugins' rules
+    included."""
     from meshlint.api import find_rule, load_rules
     from meshlint.core.config import find_config, load_config
 
     config = load_config(found) if (found := find_config(Path.cwd())) else None
-    click.echo(explain_text(find_rule(load_rules(config), rule)))
+    rules = load_rules(config)
+    wanted = [find_rule(rules, key) for key in _split(rule_ids)]
+    click.echo("\n\n".join(explain_text(rule) for rule in dict.fromkeys(wanted)))
 
 
 def explain_text(rule: Rule) -> str:
