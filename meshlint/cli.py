@@ -418,7 +418,7 @@ def check(
             except OSError as exc:
                 raise Failure(f"{output}: cannot write: {exc.strerror or exc}") from exc
         else:
-            click.echo(text, nl=False)
+            click.echo(text, nl=False, color=True)  # colour was decided above: keep it
     for error in report.errors:
         click.echo(f"meshlint: error: {error}", err=True)
     if report.errors:

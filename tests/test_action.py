@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from test_cli_installed import MANIFEST, console_script
 
 from conftest import ROOT
-from test_cli_installed import MANIFEST, console_script
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 _EXPRESSION = re.compile(r"\$\{\{\s*([a-z]+)\.([a-z-]+)\s*\}\}")

@@ -1,7 +1,7 @@
 """Which files a run reads: explicit files, directories walked recursively for
 ``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``.
 
-A walk skips what ruff's does: hidden directories, the directories in
+A walk skips what ruff's does: hidden files and directories, the directories in
 ``SKIPPED_DIRS``, whatever ``.gitignore`` ignores (``respect_gitignore``), and
 the config's ``exclude``; it also leaves out Helm chart templates (Go text, not
 YAML: lint the rendered output), counting them. A file named on the command
@@ -139,7 +139,7 @@ def _walk(top: str, found: Discovery, kustomized: set[str], respect_gitignore: b
         if any(k in names for k in join_scopes.KUSTOMIZATIONS):
             kustomized.add(directory)
         for name in sorted(names):
-            if name.endswith(EXTENSIONS):
+            if name.endswith(EXTENSIONS) and not name.startswith("."):
                 path = os.path.join(directory, name)
                 if rules and gitignore.ignored(os.path.abspath(path), False, rules):
                     continue

@@ -77,7 +77,9 @@ def summary(report: Report) -> str:
     if not report.findings:
         return f"All checks passed ({scope})."
     parts = [
-        f"{levels[s]} {s}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if levels[s]
+        _count(levels[s], str(s)) if s is not Severity.INFO else f"{levels[s]} info"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if levels[s]
     ]
     found = f"Found {_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {scope}"
     if report.errors:
