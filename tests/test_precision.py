@@ -278,3 +278,68 @@ def test_objects_without_a_namespace_do_not_join_every_namespace() -> None:
 
     assert same_namespace(None, None) and same_namespace("shop", "shop")
     assert not same_namespace(None, "shop") and not same_namespace("shop", None)
+
+
+STANDALONE = """\
+# otelcol-config.yml, mounted through a kustomize configMapGenerator
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: 0.0.0.0:4317}
+processors:
+  batch: {}
+exporters:
+  otlp:
+    endpoint: tempo.observability:4317
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp]
+"""
+
+
+def test_a_standalone_collector_config_is_judged_like_an_embedded_one() -> None:
+    report = lint_text(STANDALONE, select=["O001", "M"], name="otelcol-config.yml")
+    assert [(f.rule, f.location.line) for f in report.findings] == [("O001", 15)]
+    assert str(report.findings[0].location.resource) == "CollectorConfig/<unnamed>"
+
+
+def test_a_repeated_key_in_a_collector_config_is_refused_by_the_collector() -> None:
+    text = STANDALONE.replace("  batch: {}\n", "  batch: {}\n  batch: {send_batch_size: 512}\n")
+    (m002,) = [f for f in lint_text(text, select=["M002"]).findings]
+    assert m002.location.line == 8 and "the collector refuses to load the config" in m002.message
+    manifest = lint_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {}\ndata: {}\n"
+    )
+    assert "the API server keeps only the last one" in manifest.findings[0].message
+
+
+def test_values_files_that_are_not_configs_are_still_skipped() -> None:
+    report = lint_text("replicaCount: 2\nreceivers: {otlp: {}}\n", select=["ALL"])
+    assert report.findings == [] and report.skipped == 1
+
+
+def test_test_assertions_are_not_linted_when_walking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kuttl/chainsaw assertions are partial objects: their "missing" limits are not missing."""
+    monkeypatch.chdir(tmp_path)
+    step = tmp_path / "tests" / "e2e" / "sidecar"
+    step.mkdir(parents=True)
+    (step / "00-install.yaml").write_text(BARE)
+    (step / "00-assert.yaml").write_text(BARE)
+    (step / "01-errors.yaml").write_text(BARE)
+    (step / "verify-app.yaml").write_text(BARE)
+    (step / "chainsaw-test.yaml").write_text(
+        "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: sidecar}\n"
+        "spec:\n  steps:\n  - try:\n    - apply:\n        file: 00-install.yaml\n"
+        "    - assert:\n        file: verify-app.yaml\n"
+    )
+    result = CliRunner().invoke(main, ["check", ".", "--select", "K001", "-q", "--no-color"])
+    assert [line.split(":")[0] for line in result.output.splitlines()] == [
+        "tests/e2e/sidecar/00-install.yaml"
+    ]
+    named = CliRunner().invoke(main, ["check", str(step / "00-assert.yaml"), "--select", "K001"])
+    assert named.exit_code == 1  # named on the command line, it is linted

@@ -12,6 +12,7 @@ every staged file).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,14 @@ from meshlint.core.helm import is_chart
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
+# kuttl and chainsaw test steps: "<n>-assert.yaml" / "<n>-errors.yaml" (kuttl's
+# naming) and the files a chainsaw-test.yaml names under assert:/error: hold
+# partial objects that a test compares a cluster with, never objects anyone
+# applies; their missing fields are not missing. Walks skip them; name one to
+# lint it.
+TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
+_CHAINSAW = "chainsaw-test.yaml"
+_CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -138,7 +147,10 @@ def _walk(top: str, found: Discovery, kustomized: set[str], respect_gitignore: b
             found.templates.extend(_templates(os.path.join(directory, "templates")))
         if any(k in names for k in join_scopes.KUSTOMIZATIONS):
             kustomized.add(directory)
+        assertions = _chainsaw_assertions(directory) if _CHAINSAW in names else set()
         for name in sorted(names):
+            if name in assertions or TEST_ASSERTION.match(name):
+                continue
             if name.endswith(EXTENSIONS) and not name.startswith("."):
                 path = os.path.join(directory, name)
                 if rules and gitignore.ignored(os.path.abspath(path), False, rules):
@@ -158,3 +170,13 @@ def _templates(directory: str) -> list[str]:
         for name in names
         if name.endswith(EXTENSIONS)
     )
+
+
+def _chainsaw_assertions(directory: str) -> set[str]:
+    """The files a chainsaw-test.yaml names as assertions or expected errors."""
+    try:
+        with open(os.path.join(directory, _CHAINSAW), encoding="utf-8") as handle:
+            text = handle.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {os.path.basename(m) for m in _CHAINSAW_ASSERTION.findall(text)}

@@ -32,6 +32,7 @@ from meshlint.core.model.nodes import (
     redefines_an_anchor,
     stack_headroom,
 )
+from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
@@ -231,7 +232,12 @@ def _compose(
                 source=doc.source if doc else None,
                 document=doc.number if doc else -1,
             )
-            message = f"duplicate key {knode.value!r}: the API server keeps only the last one"
+            message = f"duplicate key {knode.value!r}: " + (
+                # the collector's confmap decodes with yaml.v3, which refuses the file
+                "the collector refuses to load the config"
+                if doc is not None and doc.standalone
+                else "the API server keeps only the last one"
+            )
             parsed.problems.append(LoadProblem(DUPLICATE_KEY.id, message, at))
 
 
@@ -256,6 +262,8 @@ def _documents(
 ) -> tuple[list[Document], int]:
     """The objects of one stream document, and how many were skipped (no apiVersion/kind)."""
     if not _is_object(data):
+        if is_collector_config(data):  # a collector or Jaeger v2 config file of its own
+            return [Document(data, root, file, index, source, standalone=COLLECTOR_FILE)], 0
         return [], 1
     kind: str = data["kind"]
     items = data.get("items")

@@ -1,12 +1,27 @@
 """
 ## What it does
-Adds up how long an Istio proxy needs to stop, its `terminationDrainDuration`
-(the pod's `proxy.istio.io/config` annotation, else the mesh's
-`defaultConfig`, else 5s) plus any `preStop` hook of the proxy (the
-istio-proxy container's, or `global.proxy.lifecycle`), and flags it when that
-reaches the pod's `terminationGracePeriodSeconds` (default 30). A mesh-wide
-default is reported once, at the mesh config, when it already reaches the
-default grace period.
+Adds up how long an Istio proxy needs to stop with the drain pilot-agent
+really runs, plus any `preStop` hook of the proxy (the istio-proxy
+container's, or `global.proxy.lifecycle`), and flags it when that reaches the
+pod's `terminationGracePeriodSeconds` (default 30):
+- by default, `terminationDrainDuration` (the pod's `proxy.istio.io/config`
+  annotation, else the mesh's `defaultConfig`, else 5s);
+- with `EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"` (Istio 1.12+; proxyMetadata,
+  a ProxyConfig resource or the container's env), `MINIMUM_DRAIN_DURATION`
+  (default 5s): the agent waits that long, then exits once no connection is
+  left, and `terminationDrainDuration` is not used;
+- native sidecars drain from the injected `preStop` (`pilot-agent request POST
+  drain`, Istio 1.21+) and exit at once on the SIGTERM that follows the
+  application's exit: no finding, unless `global.proxy.lifecycle` replaces
+  that hook. A proxy is native as the injector decides: the pod's
+  `sidecar.istio.io/nativeSidecar` annotation (1.24+; any value but "false"),
+  else istiod's `ENABLE_NATIVE_SIDECARS` (`true`/`false`; `auto`, the default
+  since 1.27, needs every kubelet at 1.33+, read from `--kube-version`; an
+  install of unknown version counts as 1.27+).
+A certificate-writer proxy (`OUTPUT_CERTS`, no traffic redirected) and the
+pods an Istio install renders itself (istiod, its gateways, ztunnel, CNI) are
+not judged per pod; a mesh-wide default is reported once, at the mesh config,
+when it already reaches the default grace period.
 
 ## Why is this bad?
 On pod deletion the kubelet sends SIGTERM and, when the grace period is over,
@@ -62,7 +77,12 @@ spec:
 
 ## References
 - istio/api `mesh/v1alpha1/proxy.proto` (`termination_drain_duration`, default 5s)
-- istio `pkg/envoy/agent.go` (drain, then exit), KEP-753 (termination order of sidecars)
+- istio `pkg/envoy/agent.go` (`Agent.Run`: drain then exit, the native `/drain` + SIGTERM
+  path, `EXIT_ON_ZERO_ACTIVE_CONNECTIONS`), `pilot/cmd/pilot-agent/options/options.go`
+  (`MINIMUM_DRAIN_DURATION` 5s), istio#47226 (native drain, 1.21)
+- istio `pkg/kube/inject/webhook.go` (`DetectNativeSidecar`, kubelets >= 1.33),
+  `injection-template.yaml` (the annotation, the drain `preStop`), `pilot/pkg/features/pilot.go`
+- KEP-753 (termination order of sidecars)
 - Kubernetes `core/v1` PodSpec `terminationGracePeriodSeconds` (default 30)
 """
 
@@ -72,10 +92,11 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.istio import (
-    DEFAULT_DRAIN_SECONDS,
     DEFAULT_GRACE_SECONDS,
+    EXIT_ON_ZERO,
     FACT_KINDS,
     INSTALL_KINDS,
+    NATIVE,
     Install,
     Mesh,
     Proxy,
@@ -91,24 +112,35 @@ def _grace(p: Proxy) -> float:
 
 
 def _over(p: Proxy) -> bool:
-    return p.drain + p.prestop >= _grace(p)
+    if p.shutdown == NATIVE or p.cert_writer or p.workload.control_plane:
+        return False
+    return p.wait + p.prestop >= _grace(p)
+
+
+def _wait_text(shutdown: str, wait: float) -> str:
+    if shutdown == EXIT_ON_ZERO:
+        return f"MINIMUM_DRAIN_DURATION {duration_text(wait)} (EXIT_ON_ZERO_ACTIVE_CONNECTIONS)"
+    return f"terminationDrainDuration {duration_text(wait)}"
 
 
 def _workload(mesh: Mesh) -> Iterator[Violation]:
     for w in mesh.workloads:
-        own_drain = w.proxy.drain
-        own_wait = w.proxy_container.prestop if w.proxy_container else None
-        if own_drain is None and w.grace is None and own_wait is None:
+        box = w.proxy_container
+        own_wait = box.prestop if box else None
+        own_min = w.proxy.min_drain or (box.agent.min_drain if box else None)
+        own = w.proxy.drain or own_min
+        if own is None and w.grace is None and own_wait is None:
             continue  # only mesh defaults are involved: reported once at the mesh config
-        proxy = every(mesh.proxies(w, assume_injected=own_drain is not None), _over)
+        proxy = every(mesh.proxies(w, assume_injected=w.proxy.drain is not None), _over)
         if proxy is None:
             continue
-        parts = [f"terminationDrainDuration {duration_text(proxy.drain)}"]
+        parts = [_wait_text(proxy.shutdown, proxy.wait)]
         if proxy.prestop:
             parts.append(f"proxy preStop {duration_text(proxy.prestop)}")
         grace = _grace(proxy)
         given = "" if w.grace is not None else " (the default)"
-        anchor = own_drain or own_wait or w.grace or proxy.drain_at
+        mine = own_min if proxy.shutdown == EXIT_ON_ZERO else w.proxy.drain
+        anchor = mine or own_wait or w.grace or proxy.wait_at
         if anchor is None:
             continue
         yield Violation(
@@ -118,18 +150,21 @@ def _workload(mesh: Mesh) -> Iterator[Violation]:
         )
 
 
-def _install(install: Install) -> Violation | None:
-    drain, wait = install.mesh.proxy.drain, install.proxy_prestop
-    total = (drain.value if drain else DEFAULT_DRAIN_SECONDS) + (wait.value if wait else 0.0)
-    where = drain or wait
+def _install(mesh: Mesh, install: Install) -> Violation | None:
+    shutdown, seconds, where = mesh.default_shutdown(install)
+    if shutdown == NATIVE:
+        return None  # drained by the preStop hook, stopped after the app: no wait of its own
+    wait = install.proxy_prestop
+    total = seconds + (wait.value if wait else 0.0)
+    where = where or wait
     if where is None or total < DEFAULT_GRACE_SECONDS:
         return None
     return Violation(
         at=where.at,
-        message=f"mesh default proxy shutdown {duration_text(total)} (terminationDrainDuration"
-        f"{' + global.proxy.lifecycle preStop' if wait else ''}) >= the default "
-        f"terminationGracePeriodSeconds {DEFAULT_GRACE_SECONDS:g}: every pod that does not "
-        "raise its grace period has its proxy SIGKILLed mid-drain",
+        message=f"mesh default proxy shutdown {duration_text(total)} ("
+        f"{_wait_text(shutdown, seconds)}{' + global.proxy.lifecycle preStop' if wait else ''}) "
+        f">= the default terminationGracePeriodSeconds {DEFAULT_GRACE_SECONDS:g}: every pod that "
+        "does not raise its grace period has its proxy SIGKILLed mid-drain",
     )
 
 
@@ -137,8 +172,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     """A mesh default that alone does not fit the default grace period."""
     if doc.kind not in INSTALL_KINDS:
         return
-    for install in Mesh.of_document(doc, ctx).installs:
-        found = _install(install)
+    mesh = Mesh.of_document(doc, ctx)
+    for install in mesh.installs:
+        found = _install(mesh, install)
         if found is not None:
             yield found
 
@@ -149,9 +185,10 @@ def check_run(ctx: Context) -> Iterator[Violation]:
     for install in mesh.installs:
         # a rendered install whose drain (mesh ConfigMap) and preStop (injector values)
         # only add up together; a part that is over on its own was reported by check()
-        if len(install.parts) < 2 or any(_install(Install((p,))) for p in install.parts):
+        parts = install.parts
+        if len(parts) < 2 or any(_install(mesh, Install((p,))) for p in parts):
             continue
-        found = _install(install)
+        found = _install(mesh, install)
         if found is not None:
             yield found
 

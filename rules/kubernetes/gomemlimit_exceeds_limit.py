@@ -24,7 +24,7 @@ before 0.61.0. The operator sets GOMEMLIMIT by default since v0.140.0
 ## Why is this bad?
 `GOMEMLIMIT` is a soft limit on the Go heap and runtime: the garbage collector
 works harder as the process approaches it. Set at or above the cgroup limit it
-never engages before the kernel OOM-kills the process; left unset, a collector
+never engages before the kernel can OOM-kill the process; left unset, a collector
 whose queue fills grows until it is killed, losing every queued span.
 
 ## Example
@@ -134,7 +134,7 @@ def _unset(container: Container, limit: Quantity, percent: int) -> Violation | N
     return Violation(
         at=container.path,
         message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
-        f"no GOMEMLIMIT: the Go heap grows until the OOM kill; set GOMEMLIMIT to about "
+        f"no GOMEMLIMIT: the garbage collector ignores the limit, so the heap can grow to the OOM kill; set GOMEMLIMIT to about "
         f"{percent}% of the limit ({_recommend(limit, percent)})",
     )
 
@@ -160,7 +160,7 @@ def _judge_set(var: EnvVar, name: str, limit: Quantity, percent: int) -> Violati
     return Violation(
         at=(*var.path, "value"),
         message=f"GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of {name} is "
-        f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel OOM-kills "
+        f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel can OOM-kill "
         f"before the garbage collector reacts; use about {percent}% ({_recommend(limit, percent)})",
     )
 

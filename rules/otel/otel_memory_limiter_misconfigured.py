@@ -179,7 +179,7 @@ def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
             yield Violation(
                 at=limits.limit_mib_at,
                 message=f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
-                f"the process is OOM-killed before the limiter refuses data; use about 80% "
+                f"the process can be OOM-killed before the limiter refuses data; use about 80% "
                 f"of the limit ({budget.limit * 8 // 10 // MIB}) or limit_percentage",
             )
     elif limits.percent and budget.limit is None:

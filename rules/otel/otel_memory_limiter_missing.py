@@ -113,7 +113,7 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
             path,
             f'Pipeline "{pipeline.name}"{view.origin} has no memory_limiter processor '
             f"(processors: {shown}): "
-            f"when the backend slows down the collector buffers until it is OOM-killed; "
+            f"when the backend slows down the collector may buffer until it is OOM-killed; "
             + (
                 "give it a --config whose pipelines start with memory_limiter"
                 if view.builtin

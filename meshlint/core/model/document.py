@@ -74,6 +74,9 @@ class Document:
     host: Document | None = None  # set on configs embedded in a string
     host_path: KeyPath = ()
     mapper: Mapper | None = None
+    # a file that is a config of its own, without apiVersion/kind (a collector
+    # config kept beside a kustomize configMapGenerator): meshlint's name for it
+    standalone: str = ""
     # embedded configs parsed, places located and memo values so far: several rules ask alike
     _embedded: dict[KeyPath, Any] = field(default_factory=dict, repr=False, compare=False)
     _located: dict[KeyPath, Location] = field(default_factory=dict, repr=False, compare=False)
@@ -81,6 +84,8 @@ class Document:
 
     @property
     def kind(self) -> str:
+        if self.standalone:
+            return self.standalone
         kind = self.data.get("kind")
         return kind if isinstance(kind, str) else ""
 

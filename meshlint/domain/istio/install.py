@@ -43,7 +43,7 @@ class InstallFact:
     # installs istiod; for an IstioOperator, says so (see ``declares_control_plane``)
     control_plane: bool = True
     prometheus: Located | None = None  # value False where Prometheus metrics are switched off
-    native: Located | None = None  # ENABLE_NATIVE_SIDECARS
+    native: Located | None = None  # ENABLE_NATIVE_SIDECARS: True, False, None for "auto"
     proxy_limit: Located | None = None  # global.proxy.resources memory limit; "" = none
     proxy_prestop: Located | None = None  # global.proxy.lifecycle preStop, seconds
     version: tuple[int, int] | None = None
@@ -51,6 +51,14 @@ class InstallFact:
         None  # global.outboundTrafficPolicy.mode (Istio <= 1.5 values)
     )
     values_datadog: Located | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
+    # Mixer telemetry instead of telemetry v2: no istio.stats filter at all (where it says so)
+    mixer: Located | None = None
+    # profile ambient / PILOT_ENABLE_AMBIENT: proxies outside pods; None where this
+    # layer does not say (a patch inherits its base's profile)
+    ambient: bool | None = None
+    profile: str | None = None  # the profile an IstioOperator layer names itself
+    name: str | None = None  # metadata.name: an IstioOperator's patches share it
+    order: int = 0  # where an IstioOperator layer applies among its install's layers
 
 
 def _env(items: Any, name: str) -> tuple[int, Any] | None:
@@ -59,6 +67,14 @@ def _env(items: Any, name: str) -> tuple[int, Any] | None:
         if isinstance(item, dict) and item.get("name") == name and "value" in item:
             found = (i, item["value"])
     return found
+
+
+def native_mode(value: Any) -> bool | None:
+    """istiod's ``ENABLE_NATIVE_SIDECARS``: ``auto`` (None) since 1.27, where any
+    other value than true/false/auto disables; a bool before (pilot/pkg/features)."""
+    if isinstance(value, str) and value.strip() == "auto":
+        return None
+    return truthy(value)
 
 
 def _sampling(value: Any, at: Location) -> Located | None:
@@ -84,7 +100,7 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
         out["pilot_sampling"] = _sampling(env["PILOT_TRACE_SAMPLING"], at)
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
-        out["native"] = Located(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
+        out["native"] = Located(native_mode(env["ENABLE_NATIVE_SIDECARS"]), at)
     switches: tuple[KeyPath, ...] = (
         ("telemetry", "enabled"),
         ("telemetry", "v2", "enabled"),
@@ -93,6 +109,13 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     for key in switches:
         if falsy(get_in(values, key)):
             out["prometheus"] = Located(False, anchor((*base, *key)))
+    if falsy(get_in(values, ("telemetry", "v2", "enabled"))):
+        # telemetry v2 off: Mixer (1.4-1.7) or nothing; no istio.stats filter
+        out["mixer"] = Located(True, anchor((*base, "telemetry", "v2", "enabled")))
+    if str_at(values, ("profile",)) == "ambient" or truthy(
+        get_in(values, ("pilot", "env", "PILOT_ENABLE_AMBIENT"))
+    ):
+        out["ambient"] = True
     proxy = mapping_at(values, ("global", "proxy"))
     if "resources" in proxy:
         limit = get_in(proxy, ("resources", "limits", "memory"))
@@ -116,7 +139,13 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     tag = get_in(values, ("global", "tag"))
     if version_of(tag):
         out["version"] = version_of(tag)
+        if out["version"] < TELEMETRY_V2:
+            out["mixer"] = Located(True, anchor((*base, "global", "tag")))
     return out
+
+
+# Telemetry v2 (the istio.stats filter) is on by default since Istio 1.5; Mixer before
+TELEMETRY_V2 = (1, 5)
 
 
 def _nulls(resources: Any) -> bool:
@@ -140,6 +169,10 @@ def declares_control_plane(spec: dict[Any, Any]) -> bool:
     revision form one install (``Mesh`` groups them), reported once.
     """
     profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"
+    if profile == "remote" or get_in(spec, ("values", "istiodRemote", "enabled")) is True:
+        # the remote profile's pilot component is istiod-remote: the injector, no istiod
+        # and no mesh ConfigMap (manifests/helm-profiles/remote.yaml)
+        return False
     pilot = get_in(spec, ("components", "pilot", "enabled"))
     if pilot is not None:
         return pilot is True
@@ -159,7 +192,7 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
     for name, key, read in (
         ("PILOT_TRACE_SAMPLING", "pilot_sampling", _sampling),
-        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(truthy(v), at)),
+        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(native_mode(v), at)),
     ):
         found = _env(env, name)
         if found:
@@ -172,6 +205,12 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
         facts["prometheus"] = Located(False, doc.locate((*mesh_base, "defaultProviders")))
     if version_of(spec.get("tag")):
         facts["version"] = version_of(spec.get("tag"))
+        if facts["version"] < TELEMETRY_V2:
+            facts["mixer"] = Located(True, doc.locate(("spec", "tag")))
+    if str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")):
+        facts["profile"] = profile
+        facts["ambient"] = profile == "ambient"  # the layer that names a profile decides
+    facts["name"] = doc.resource.name
     yield InstallFact(
         "IstioOperator",
         doc.file.name,
@@ -247,9 +286,16 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
             facts["pilot_sampling"] = _sampling(
                 sampling.value, doc.locate((*sampling.path, "value"))
             )
+        ambient = container.env_var("PILOT_ENABLE_AMBIENT")
+        if ambient and truthy(ambient.value):
+            facts["ambient"] = True
+        version = version_of(container.image)
+        if version is not None and version < TELEMETRY_V2:  # istio-pilot of a Mixer install
+            facts["mixer"] = Located(True, doc.locate(("metadata", "name")))
         native = container.env_var("ENABLE_NATIVE_SIDECARS")
         if native and native.value is not None:
-            facts["native"] = Located(truthy(native.value), doc.locate((*native.path, "value")))
+            at = doc.locate((*native.path, "value"))
+            facts["native"] = Located(native_mode(native.value), at)
         yield InstallFact(
             "Deployment",
             doc.file.name,
@@ -269,6 +315,9 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     values (``pilot.traceSampling`` in percent, ``global.proxy``, ...)."""
     if doc.api_version == "maistra.io/v1":
         values = _values_facts(doc, get_in(doc.data, ("spec", "istio")), ("spec", "istio"))
+        if not truthy(get_in(doc.data, ("spec", "istio", "telemetry", "v2", "enabled"))):
+            # OSSM 1.x runs Mixer telemetry unless telemetry v2 is switched on
+            values["mixer"] = Located(True, doc.locate(("metadata", "name")))
         yield InstallFact(
             "ServiceMeshControlPlane",
             doc.file.name,
@@ -289,6 +338,10 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
         facts["values_outbound"] = Located(get_in(doc.data, outbound), doc.locate(outbound))
     if str_at(doc.data, ("spec", "telemetry", "type")) == "None":
         facts["prometheus"] = Located(False, doc.locate(("spec", "telemetry", "type")))
+    if str_at(doc.data, ("spec", "telemetry", "type")) == "Mixer":
+        facts["mixer"] = Located(True, doc.locate(("spec", "telemetry", "type")))
+    elif (version_of(str_at(doc.data, ("spec", "version"))) or TELEMETRY_V2) < TELEMETRY_V2:
+        facts["mixer"] = Located(True, doc.locate(("spec", "version")))  # OSSM v1.x
     memory = get_in(
         doc.data, ("spec", "proxy", "runtime", "container", "resources", "limits", "memory")
     )

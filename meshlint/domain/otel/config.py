@@ -45,7 +45,11 @@ from meshlint.domain.k8s.objects import (
 
 CONFIG_MAP = "ConfigMap"
 COLLECTOR_CR = "OpenTelemetryCollector"
-HOST_KINDS = frozenset({CONFIG_MAP, COLLECTOR_CR})
+# A collector (or Jaeger v2) config file of its own, with no apiVersion/kind:
+# what a kustomize configMapGenerator or a chart's .Files.Get reads. meshlint's
+# name for it; no such Kubernetes kind exists.
+COLLECTOR_FILE = "CollectorConfig"
+HOST_KINDS = frozenset({CONFIG_MAP, COLLECTOR_CR, COLLECTOR_FILE})
 MEMORY_LIMITER = "memory_limiter"
 BATCH = "batch"
 QUEUEBATCH = "queuebatch"  # collector v0.158.0, the batch processor's replacement
@@ -146,6 +150,8 @@ def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
             yield from _embedded(doc, ("spec", "config"), None)
         elif is_collector_config(config):
             yield ConfigView(config, doc, ("spec", "config"), doc)
+    elif doc.kind == COLLECTOR_FILE:
+        yield ConfigView(doc.data, doc, (), doc)
     elif doc.kind in WORKLOAD_KINDS:
         for container in containers(doc.data, doc.kind):
             if runs_all_in_one(container):
