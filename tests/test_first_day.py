@@ -184,7 +184,7 @@ def test_long_source_lines_are_cut_around_the_caret(tmp_path: Path) -> None:
         (("--color", "never"), {"FORCE_COLOR": "1"}, False),
         ((), {"FORCE_COLOR": "1"}, True),
         ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
-        ((), {"FORCE_COLOR": "0"}, False),
+        ((), {"FORCE_COLOR": ""}, False),
         ((), {}, False),  # a pipe
     ],
 )

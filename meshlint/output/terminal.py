@@ -4,8 +4,7 @@ findings shown file by file while a long run goes on.
 Colour follows, first match wins: ``--color always|never``, ``--no-color``,
 ``NO_COLOR`` (https://no-color.org), ``FORCE_COLOR`` (https://force-color.org),
 then whether the report goes to a terminal. Both variables count when set to
-anything but the empty string; ``FORCE_COLOR=0`` turns colour off, as the
-Node.js and Python tools that read it do.
+anything but the empty string, whatever the value, as both conventions say.
 """
 
 from __future__ import annotations
@@ -30,10 +29,7 @@ def use_color(
         return choice == "always"
     if no_color or env.get("NO_COLOR", ""):
         return False
-    forced = env.get("FORCE_COLOR", "")
-    if forced:
-        return forced != "0"
-    return to_terminal
+    return bool(env.get("FORCE_COLOR", "")) or to_terminal
 
 
 def width(stream: TextIO | None, to_terminal: bool, env: Mapping[str, str] = os.environ) -> int:
