@@ -6,11 +6,12 @@ layers (config file, then the command line's selection), and get a ``Report``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from meshlint.core import helm
+from meshlint.core import fixing, helm
 from meshlint.core.config import (
     Config,
     Selection,
@@ -26,16 +27,19 @@ from meshlint.core.config import (
 )
 from meshlint.core.engine import lint
 from meshlint.core.inputs import Discovery, discover
-from meshlint.core.model import Finding, Rule
+from meshlint.core.loading import parse_bytes
+from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
 from meshlint.core.report import Input, Report
 
 __all__ = [
+    "FixRun",
     "Settings",
     "UsageError",
     "find_inputs",
     "find_rule",
+    "fix_paths",
     "lint_paths",
     "lint_text",
     "load_settings",
@@ -233,3 +237,142 @@ def lint_text(
     plan = Plan.build(rules, config)
     data = text.encode() if isinstance(text, str) else text
     return lint([Input(name=name, data=data, rel=name)], plan)
+
+
+MAX_FIX_ROUNDS = 10  # a fix that waited for an overlapping one is applied in the next round
+
+
+@dataclass
+class FileFix:
+    """One file the fixes changed: its bytes before and after, and whether (or
+    why not) it was written."""
+
+    name: str
+    before: bytes
+    after: bytes
+    written: bool = False
+    not_written: str | None = None
+
+
+@dataclass
+class FixRun:
+    """A run with ``--fix``: what is left (``run.report``), what was fixed."""
+
+    run: PathsRun
+    fixed: Counter[str] = field(default_factory=Counter)  # applied fixes per rule
+    files: list[FileFix] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # fixes skipped, files not written
+
+
+def fix_paths(
+    paths: Sequence[str],
+    settings: Settings = Settings(),
+    *,
+    unsafe: bool = False,
+    write: bool = True,
+    jobs: int = 1,
+    list_resources: bool = False,
+) -> FixRun:
+    """Lint, apply the fixes (safe ones; unsafe too with ``unsafe``) and lint the
+    result again until no fix applies; then write the changed files (with
+    ``write``). Standard input and Helm-rendered streams are never written, nor
+    a file that changed since it was read. The report is of what is on disk
+    afterwards (of the fixed text, when nothing was to be written)."""
+    plugin_errors: list[str] = []
+    config, rules = load_settings(settings, plugin_errors)
+    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
+    inputs = found.take()
+    plan = Plan.build(rules, config, list_resources=list_resources)
+    originals: dict[str, bytes] = {}
+    current: dict[str, bytes] = {}
+    result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
+    rejected: set[tuple[str, str, str]] = set()
+
+    def lint_now(states: Mapping[str, bytes]) -> Report:
+        items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
+        report = lint(items, plan, jobs)
+        report.errors[:0] = [*plugin_errors, *found.errors]
+        return report
+
+    report = lint_now(current)
+    for _ in range(MAX_FIX_ROUNDS):
+        by_file: dict[str, list[Finding]] = {}
+        for finding in report.findings:
+            if applicable(finding, unsafe):
+                by_file.setdefault(finding.location.file, []).append(finding)
+        changed = False
+        for name, findings in by_file.items():
+            data = current.get(name)
+            if data is None:
+                data = _read(name, inputs)
+                if data is None:
+                    continue
+                originals[name] = data
+            outcome = fixing.apply(name, data, findings)
+            for finding in outcome.rejected:
+                key = (name, finding.rule, finding.message)
+                if key not in rejected:
+                    rejected.add(key)
+                    result.notes.append(
+                        f"{name}:{finding.location.line}: {finding.rule} fix skipped: the fixed "
+                        "file would not read back as intended"
+                    )
+            if outcome.data != data:
+                current[name] = outcome.data
+                result.fixed.update(f.rule for f in outcome.applied)
+                changed = True
+        if not changed:
+            break
+        report = lint_now(current)
+    result.files = [
+        FileFix(name, originals[name], after)
+        for name, after in current.items()
+        if after != originals[name]
+    ]
+    if write:
+        unwritten = _write(result, inputs)
+        if unwritten:  # report what is on disk for those files
+            report = lint_now({k: v for k, v in current.items() if k not in unwritten})
+    result.run.report = report
+    return result
+
+
+def applicable(finding: Finding, unsafe: bool) -> bool:
+    """``finding`` has a fix that ``--fix`` (with ``unsafe``: ``--unsafe-fixes``) applies."""
+    fix = finding.fix
+    return fix is not None and (unsafe or fix.applicability is Applicability.SAFE)
+
+
+def _read(name: str, inputs: Sequence[Input]) -> bytes | None:
+    for item in inputs:
+        if item.name == name:
+            if item.data is not None:
+                return item.data
+            try:
+                with open(item.file, "rb") as handle:
+                    return handle.read()
+            except OSError:
+                return None  # the lint reported it
+    return None
+
+
+def _write(result: FixRun, inputs: Sequence[Input]) -> set[str]:
+    """Write the changed files that may be written; the names of those left alone."""
+    by_name = {i.name: i for i in inputs}
+    unwritten = set()
+    for change in result.files:
+        item = by_name[change.name]
+        reason = None
+        if item.data is not None or item.name == "-":
+            reason = "standard input is never written"
+        elif parse_bytes(change.name, change.before).helm_rendered:
+            reason = "a Helm-rendered stream is never written (fix the chart)"
+        else:
+            reason = fixing.write(item.file, change.before, change.after)
+        if reason is None:
+            change.written = True
+        else:
+            change.not_written = reason
+            unwritten.add(change.name)
+            result.notes.append(f"{change.name}: not fixed: {reason}")
+    return unwritten

@@ -256,6 +256,17 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     "findings move to its template files. Repeatable. For stdin, a '# Source:' path "
     "that names a file under the working directory is found without it.",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, in place.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Apply the unsafe fixes too with --fix (they change behaviour you may have chosen); "
+    "without --fix, mark them fixable.",
+)
+@click.option(
+    "--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing."
+)
+@click.option("--fix-only", is_flag=True, help="Apply fixes; do not report the findings left.")
 @_guard
 def check(
     paths: tuple[str, ...],
@@ -286,6 +297,10 @@ def check(
     sarif_root: str | None,
     show_files: bool,
     show_settings: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    fix_only: bool,
 ) -> None:
     """Lint files, directories (recursively) and stdin (-).
 
@@ -351,9 +366,13 @@ def check(
             width=width(sys.stdout, to_terminal) if name == "text" else None,
         )
 
+    list_resources = any(name == "junit" for name, _ in targets)
+    workers = jobs or os.cpu_count() or 1
+    fixing = fix or diff or fix_only
     stream = None
     if (
-        len(targets) == 1
+        not fixing
+        and len(targets) == 1
         and targets[0] == ("text", None)
         and not statistics
         and not write_baseline
@@ -366,14 +385,18 @@ def check(
         except baselines.BaselineError as exc:
             raise Failure(str(exc)) from exc
         stream = Stream(options_for("text", None), _stream_write, accepted)
-    run = lint_paths(
-        paths,
-        settings,
-        jobs=jobs or os.cpu_count() or 1,
-        list_resources=any(name == "junit" for name, _ in targets),
-        progress=lambda total: None if quiet else _progress(total),
-        on_file=stream.add if stream is not None else None,
-    )
+    if fixing:
+        # fixes edit the files as linted: findings stay on them (no Helm relocation)
+        run = _fix(paths, settings, workers, list_resources, unsafe_fixes, diff, fix_only)
+    else:
+        run = lint_paths(
+            paths,
+            settings,
+            jobs=workers,
+            list_resources=list_resources,
+            progress=lambda total: None if quiet else _progress(total),
+            on_file=stream.add if stream is not None else None,
+        )
     report, config, rules = run.report, run.config, run.rules
     if not run.inputs and not report.errors:
         # a clean report over nothing would read as success
@@ -410,7 +433,12 @@ def check(
             raise Failure(str(exc)) from exc
 
     for name, output in targets:
-        options = replace(options_for(name, output), rules=rules, fail_on=config.fail_on)
+        options = replace(
+            options_for(name, output),
+            rules=rules,
+            fail_on=config.fail_on,
+            unsafe_fixes=unsafe_fixes,
+        )
         text = stream.finish(report) if stream else renderer(name)(report, options)
         if output:
             try:
@@ -483,6 +511,43 @@ def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_fi
         click.echo(settings_listing(config, rules, settings), nl=False)
     if show_files:
         click.echo(files_listing(find_inputs(paths, settings, config)), nl=False)
+
+
+def _fix(
+    paths: tuple[str, ...],
+    settings: Any,
+    jobs: int,
+    list_resources: bool,
+    unsafe: bool,
+    diff: bool,
+    fix_only: bool,
+) -> Any:
+    """Run with fixes: write them (or with ``diff`` print them, and exit); the run
+    whose findings are left, unless ``fix_only`` exits here too."""
+    from meshlint.api import fix_paths
+    from meshlint.core.fixing import diff as unified_diff
+
+    done = fix_paths(
+        paths, settings, unsafe=unsafe, write=not diff, jobs=jobs, list_resources=list_resources
+    )
+    for note in done.notes:
+        click.echo(f"meshlint: warning: {note}", err=True)
+    count = sum(done.fixed.values())
+    errors = done.run.report.errors
+    if diff or fix_only:
+        if diff:
+            for change in done.files:
+                click.echo(unified_diff(change.name, change.before, change.after), nl=False)
+        noun = "finding" if count == 1 else "findings"
+        verb = "Would fix" if diff else "Fixed"
+        click.echo(f"{verb} {count} {noun} in {len(done.files)} files.", err=True)
+        for error in errors:
+            click.echo(f"meshlint: error: {error}", err=True)
+        if errors:
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_FINDINGS if diff and done.files else EXIT_CLEAN)
+    done.run.report.fixed = count
+    return done.run
 
 
 @main.command("rules")

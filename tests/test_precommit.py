@@ -51,10 +51,12 @@ def _pre_commit() -> list[str]:
 
 
 def test_the_hook_definition_is_what_pre_commit_expects() -> None:
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook, fix = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "meshlint" and hook["language"] == "python"
     assert hook["entry"] == "meshlint check"
-    assert hook["types_or"] == ["yaml", "json"] and hook["require_serial"] is True
+    assert fix["id"] == "meshlint-fix" and fix["entry"] == "meshlint check --fix"
+    for each in (hook, fix):
+        assert each["types_or"] == ["yaml", "json"] and each["require_serial"] is True
 
 
 def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
@@ -112,3 +114,11 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
     passing = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--all-files")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+    # meshlint-fix repairs the file; pre-commit fails a hook that modified files
+    (repo / "collector.yaml").write_text(BAD, encoding="utf-8")
+    fixed = sh(*pre_commit, "try-repo", str(ROOT), "meshlint-fix", "--files", "collector.yaml")
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "files were modified by this hook" in fixed.stdout
+    assert "Fixed 1; All checks passed" in fixed.stdout
+    assert (repo / "collector.yaml").read_text(encoding="utf-8") == BAD.replace("400Mi}", "400MiB}")

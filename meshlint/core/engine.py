@@ -60,7 +60,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     else:
         parsed = parse_bytes(item.name, data)
     report.scope = scopes.refined(item.scope, item.name, parsed.helm_rendered)
-    report.directives = Directives.scan(parsed.file.text, item.name)
+    report.directives = Directives.scan(parsed.file.text, item.name, parsed.file.byte_offset)
     candidates = report.candidates
     for problem in parsed.problems:
         candidates.append(Candidate(problem.rule, problem.at, problem.message, None))
@@ -126,7 +126,7 @@ def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Ca
         if doc is None:
             raise ValueError("a cross-object violation needs a Location (Document.locate)")
         at = doc.locate(at)
-    return Candidate(active.rule.id, at, violation.message, violation.severity)
+    return Candidate(active.rule.id, at, violation.message, violation.severity, violation.fix)
 
 
 # Worker processes inherit the plan through fork; this is set only inside them.

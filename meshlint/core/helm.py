@@ -502,6 +502,7 @@ def relocate(findings: Sequence[Finding], charts: Charts) -> Moved:
         lines = read[1] if read else ()
         text = lines[line - 1] if 0 < line <= len(lines) else ""
         new = replace(loc, file=file, line=line, column=column, source_line=text, rendered=loc)
-        out.findings.append(replace(finding, message=message, location=new))
+        # a fix's edits are offsets in the rendered stream, not in the template
+        out.findings.append(replace(finding, message=message, location=new, fix=None))
     out.findings.sort()
     return out

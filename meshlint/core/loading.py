@@ -37,12 +37,12 @@ from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
 _DOC_START = re.compile(r"^---(?=[ \t]|$)", re.M)
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+_BOMS = (  # the BOM, and the codec of what follows it
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
@@ -74,23 +74,33 @@ class Parsed:
 
 def decode(data: bytes) -> str:
     """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
-    for bom, encoding in _BOMS:
+    bom, codec = encoding_of(data)
+    return data[len(bom) :].decode(codec)
+
+
+def encoding_of(data: bytes) -> tuple[bytes, str]:
+    """The byte-order mark ``data`` starts with (or b"") and the codec after it."""
+    for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
-    return data.decode("utf-8")
+            return bom, codec
+    return b"", "utf-8"
 
 
 def parse_bytes(name: str, data: bytes) -> Parsed:
+    bom, codec = encoding_of(data)
     try:
-        text = decode(data)
+        text = data[len(bom) :].decode(codec)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        start = len(bom) + exc.start
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
         file = SourceFile(name, "")
-        byte = data[exc.start : exc.start + 1].hex()
+        byte = data[start : start + 1].hex()
         problem = _syntax_error(file, f"invalid {exc.encoding} byte 0x{byte}", line, column)
         return Parsed(file, problems=[problem])
-    return parse_text(name, text)
+    parsed = parse_text(name, text)
+    parsed.file.bom, parsed.file.codec = bom, codec
+    return parsed
 
 
 def parse_text(name: str, text: str) -> Parsed:

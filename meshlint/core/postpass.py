@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from meshlint.core.config import matches
 from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.model import Finding, Location
+from meshlint.core.model import Applicability, Edit, Finding, Fix, Location
 from meshlint.core.plan import Plan
 from meshlint.core.report import Candidate, Input, echo
 from meshlint.core.suppression import Directives, Ignore, directive_reports
@@ -59,7 +59,8 @@ class PostPass:
                     return
         fixed = active.fixed_severity or candidate.severity is None
         level = active.severity if fixed else candidate.severity
-        self.findings.append(Finding.make(location, rule, level, candidate.message))  # type: ignore[arg-type]
+        finding = Finding.make(location, rule, level, candidate.message, candidate.fix)  # type: ignore[arg-type]
+        self.findings.append(finding)
 
     def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
         """The run's findings, sorted, with M100 and every source line; and the
@@ -113,4 +114,17 @@ class PostPass:
         )
         for ignore, message in reports:
             location = Location(ignore.file, ignore.line, ignore.column, source_line=ignore.text)
-            yield Finding.make(location, active.rule, active.severity, message)
+            yield Finding.make(location, active.rule, active.severity, message, _removal(ignore))
+
+
+def _removal(ignore: Ignore) -> Fix | None:
+    """Delete an unused comment directive (its line, when it has one of its own);
+    one that cannot be read is left for the user to mend, not removed."""
+    if ignore.span is None or ignore.problem:
+        return None
+    start, end = ignore.span
+    return Fix(
+        title="remove the unused directive",
+        applicability=Applicability.SAFE,
+        edits=(Edit(start, end, ""),),
+    )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.core.model import Rule, Severity
+from meshlint.core.model import Applicability, Finding, Rule, Severity
 from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -34,6 +34,7 @@ class Options:
     sarif_root: str | None = None
     # text: the widest an echoed source line may be (None: as it is)
     width: int | None = None
+    unsafe_fixes: bool = False  # unsafe fixes count as fixable (they apply with --fix)
 
 
 Renderer = Callable[[Report, Options], str]
@@ -46,6 +47,12 @@ def renderer(name: str) -> Renderer:
     module = import_module(f"meshlint.output.{name}_format")
     render: Renderer = module.render
     return render
+
+
+def fixable(finding: Finding, options: Options) -> bool:
+    """``--fix`` (with the options given) would repair ``finding``."""
+    fix = finding.fix
+    return fix is not None and (options.unsafe_fixes or fix.applicability is Applicability.SAFE)
 
 
 def relative_path(name: str) -> str:

@@ -141,6 +141,24 @@ def result(
                 "message": {"text": f"rendered from the Helm template {loc.source}"},
             }
         ]
+    if finding.fix is not None:
+        fix = finding.fix
+        replacements = [
+            {
+                "deletedRegion": {"byteOffset": e.start, "byteLength": e.end - e.start},
+                "insertedContent": {"text": e.content},
+            }
+            for e in fix.edits
+        ]
+        out["fixes"] = [
+            {
+                "description": {"text": f"{fix.title} ({fix.applicability})"},
+                "artifactChanges": [
+                    {"artifactLocation": _artifact(loc.file, root), "replacements": replacements}
+                ],
+            }
+        ]
+        properties["fixApplicability"] = str(fix.applicability)
     out["properties"] = properties
     return out
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from meshlint.core.model import Finding, Severity
 from meshlint.core.report import Report
-from meshlint.output import Options
+from meshlint.output import Options, fixable
 from meshlint.output.terminal import cut
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -28,7 +28,8 @@ def _finding(f: Finding, options: Options) -> list[str]:
     head = (
         f"{_paint(f'{loc.file}:{loc.line}:{loc.column}:', '1', color)} "
         f"{_paint(f.rule, '1;' + _COLORS[f.severity], color)} "
-        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  {f.message}"
+        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  "
+        f"{'[*] ' if fixable(f, options) else ''}{f.message}"
     )
     lines = [head]
     if loc.rendered is not None:
@@ -58,6 +59,18 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def fixes_line(report: Report, options: Options) -> str | None:
+    """How many findings ``--fix`` would repair (ruff's ``[*]`` line), if any."""
+    can = sum(fixable(f, options) for f in report.findings)
+    hidden = sum(f.fix is not None for f in report.findings) - can
+    if not can and not hidden:
+        return None
+    parts = [f"[*] {can} fixable with the `--fix` option"] if can else ["No fixes available"]
+    if hidden:
+        parts.append(f"({hidden} hidden fixes can be enabled with the `--unsafe-fixes` option)")
+    return " ".join(parts) + "."
+
+
 def summary(report: Report) -> str:
     levels = Counter(f.severity for f in report.findings)
     scope = f"{_count(report.documents, 'document')} in {_count(report.files, 'file')}"
@@ -74,8 +87,9 @@ def summary(report: Report) -> str:
         # errors mean something was not linted: never "passed"
         errors = _count(len(report.errors), "error")
         return f"No findings, but {errors}: not everything was linted ({scope})."
+    fixed = f"Fixed {report.fixed}; " if report.fixed else ""
     if not report.findings:
-        return f"All checks passed ({scope})."
+        return f"{fixed}All checks passed ({scope})."
     parts = [
         _count(levels[s], str(s)) if s is not Severity.INFO else f"{levels[s]} info"
         for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
@@ -84,7 +98,7 @@ def summary(report: Report) -> str:
     found = f"Found {_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {scope}"
     if report.errors:
         found += f", and {_count(len(report.errors), 'error')}"
-    return found + "."
+    return f"{fixed}{found}."
 
 
 def statistics(report: Report, options: Options) -> list[str]:
@@ -110,4 +124,6 @@ def render(report: Report, options: Options) -> str:
         if lines:
             lines.append("")
         lines.append(summary(report))
+        if (line := fixes_line(report, options)) is not None:
+            lines.append(line)
     return "\n".join(lines) + ("\n" if lines else "")
