@@ -384,7 +384,8 @@ def check(
             accepted = baselines.acceptor(Path(baseline)) if baseline else lambda f: False
         except baselines.BaselineError as exc:
             raise Failure(str(exc)) from exc
-        stream = Stream(options_for("text", None), _stream_write, accepted)
+        shown = replace(options_for("text", None), unsafe_fixes=unsafe_fixes)
+        stream = Stream(shown, _stream_write, accepted)
     if fixing:
         # fixes edit the files as linted: findings stay on them (no Helm relocation)
         run = _fix(paths, settings, workers, list_resources, unsafe_fixes, diff, fix_only)

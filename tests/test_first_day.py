@@ -220,7 +220,7 @@ def test_a_terminal_sees_findings_per_file_then_the_rest(tmp_path: Path) -> None
     piped = run(tmp_path, "check", "--isolated", "a", "b").stdout
     # the same findings and summary as a pipe gets, all of them shown
     assert sorted(shown.splitlines()) == sorted(piped.splitlines())
-    assert shown.rstrip().endswith("Found 4 findings (2 errors, 2 info) in 2 documents in 2 files.")
+    assert "\nFound 4 findings (2 errors, 2 info) in 2 documents in 2 files.\n" in shown
 
 
 # -- 5. SARIF that renders ------------------------------------------------------

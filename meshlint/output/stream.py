@@ -13,7 +13,7 @@ from collections.abc import Callable
 from meshlint.core.model import Finding
 from meshlint.core.report import Report
 from meshlint.output import Options
-from meshlint.output.text_format import finding_lines, summary
+from meshlint.output.text_format import finding_lines, fixes_line, summary
 
 __all__ = ["Stream"]
 
@@ -52,4 +52,6 @@ class Stream:
             if lines or self.shown:
                 lines.append("")
             lines.append(summary(report))
+            if (line := fixes_line(report, self.options)) is not None:
+                lines.append(line)
         return "".join(line + "\n" for line in lines)
