@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from meshlint.core import fixing
+from meshlint.core import fixing, helm
 from meshlint.core.config import (
     Config,
     Selection,
@@ -21,21 +21,23 @@ from meshlint.core.config import (
     parse_fail_on,
     parse_kube_version,
     rule_for,
+    unknown_rule,
     unused_ignore_selection,
     validate_against_rules,
 )
 from meshlint.core.engine import lint
-from meshlint.core.inputs import discover
+from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.plan import Plan
-from meshlint.core.plugins import collect_rules, plugin_manager
+from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
 from meshlint.core.report import Input, Report
 
 __all__ = [
     "FixRun",
     "Settings",
     "UsageError",
+    "find_inputs",
     "find_rule",
     "fix_paths",
     "lint_paths",
@@ -66,6 +68,10 @@ class Settings:
     exclude: Sequence[str] = ()
     no_plugins: bool = False
     report_unused_ignores: bool = False
+    stdin_filename: str | None = None  # the name stdin's findings carry (default "-")
+    chart_dirs: Sequence[str] = ()  # Helm charts whose templates findings move to
+    respect_gitignore: bool = True  # walks skip what .gitignore ignores
+    force_exclude: bool = False  # exclude patterns apply to files named explicitly too
 
 
 def load_settings(
@@ -86,7 +92,7 @@ def load_settings(
         ("--ignore", settings.ignore),
     ):
         if (bad := check_selectors(tuple(values), rules.values())) is not None:
-            raise UsageError(f"{option}: unknown rule {bad!r}")
+            raise UsageError(f"{option}: {unknown_rule(bad, rules.values())}")
     try:
         version = (
             parse_kube_version(settings.kube_version)
@@ -118,15 +124,30 @@ def load_rules(
     With ``errors``, a broken plugin is one line there and the rest still load.
     """
     modules = () if no_plugins or config is None else config.plugins
-    pm = plugin_manager(builtin_only=no_plugins, modules=modules, errors=errors)
-    return collect_rules(pm, errors)
+    found: list[str] = []
+    pm = plugin_manager(builtin_only=no_plugins, modules=modules, errors=found)
+    rules = collect_rules(pm, found)
+    # a plugin the config names fails at the config's line, like any config error
+    located = [_at_config_line(e, config, modules) for e in found]
+    if errors is not None:
+        errors.extend(located)
+    elif located:
+        raise PluginError(located[0])
+    return rules
+
+
+def _at_config_line(error: str, config: Config | None, modules: Sequence[str]) -> str:
+    for number, module in enumerate(modules):
+        if config is not None and error.startswith(f"plugin module {module!r}"):
+            return str(config.error(("plugins", number), f"plugins[{number}]: {error}"))
+    return error
 
 
 def find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
     """A rule by id or slug, in any case."""
     rule = rule_for(key, rules) or rule_for(key.upper(), rules) or rule_for(key.lower(), rules)
     if rule is None:
-        raise UsageError(f"unknown rule {key!r}; `meshlint rules` lists them")
+        raise UsageError(unknown_rule(key, rules.values()))
     return rule
 
 
@@ -141,6 +162,9 @@ class PathsRun:
     config: Config
     rules: Mapping[str, Rule]
     inputs: int  # how many files were found to lint
+    helm_moved: int = 0  # findings moved to their chart template
+    helm_placed: int = 0  # of those, on the template line that writes the key
+    names: list[str] = field(default_factory=list)  # the files linted, as findings name them
 
 
 def lint_paths(
@@ -150,17 +174,59 @@ def lint_paths(
     jobs: int = 1,
     list_resources: bool = False,
     progress: Callable[[int], Progress | None] = lambda total: None,
+    on_file: Callable[[list[Finding]], None] | None = None,
 ) -> PathsRun:
     """Lint files, directories (recursively) and ``-`` (stdin); a plugin that
     fails to load is an error of the run, and every other rule still runs."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
+    charts = _charts(settings)
+    found = find_inputs(paths, settings, config)
     inputs = found.take()
+    if settings.stdin_filename:
+        inputs = [_named_stdin(i, settings.stdin_filename) for i in inputs]
     plan = Plan.build(rules, config, list_resources=list_resources)
-    report = lint(inputs, plan, jobs, progress(len(inputs)))
+    names = [i.name for i in inputs]
+    shown = None
+    if on_file is not None:
+        callback = on_file
+
+        def shown(findings: list[Finding]) -> None:
+            callback(helm.relocate(findings, charts).findings)
+
+    report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
     report.errors[:0] = [*plugin_errors, *found.errors]
-    return PathsRun(report, config, rules, len(inputs))
+    report.templates = len(found.templates)
+    moved = helm.relocate(report.findings, charts)
+    report.findings = moved.findings
+    return PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
+
+
+def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Discovery:
+    """The files a run over ``paths`` reads (``--show-files`` lists them)."""
+    return discover(
+        paths or (".",),
+        config.exclude,
+        config.root,
+        config.scopes,
+        respect_gitignore=settings.respect_gitignore,
+        force_exclude=settings.force_exclude,
+    )
+
+
+def _charts(settings: Settings) -> helm.Charts:
+    stdin = settings.stdin_filename or "-"
+    try:
+        return helm.Charts.from_dirs(settings.chart_dirs, stdin=(stdin,))
+    except helm.ChartError as exc:
+        raise UsageError(f"--chart-dir: {exc}") from exc
+
+
+def _named_stdin(item: Input, name: str) -> Input:
+    """Stdin shown as ``name`` (``--stdin-filename``), as ruff and prettier do."""
+    if item.name != "-" or item.data is None:
+        return item
+    return replace(item, name=name, rel=name)
 
 
 def lint_text(

@@ -83,10 +83,23 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
     (repo / "collector.yaml").write_text(BAD, encoding="utf-8")
     (repo / "good.yaml").write_text(GOOD, encoding="utf-8")
     (repo / "README.md").write_text("not a manifest\n", encoding="utf-8")
+    # a chart template: the hook's default exclude keeps Go text away from the linter
+    (repo / "charts" / "shop" / "templates").mkdir(parents=True)
+    (repo / "charts" / "shop" / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\n"
+    )
+    (repo / "charts" / "shop" / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+    )
+    # a file the config excludes: pre-commit names it, the exclude still holds
+    (repo / ".meshlint.yaml").write_text('exclude: ["legacy/**"]\n', encoding="utf-8")
+    (repo / "legacy").mkdir()
+    (repo / "legacy" / "old.yaml").write_text(BAD, encoding="utf-8")
     assert sh(git, "add", ".").returncode == 0
 
     failing = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--files",
-                 "collector.yaml", "good.yaml", "README.md")  # fmt: skip
+                 "collector.yaml", "good.yaml", "README.md", "legacy/old.yaml",
+                 "charts/shop/templates/deployment.yaml")  # fmt: skip
     output = failing.stdout + failing.stderr
     if failing.returncode == 3:  # pre-commit's own failure: the environment did not install
         pytest.skip(f"pre-commit could not install the hook environment:\n{output[-2000:]}")
@@ -97,6 +110,7 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
     assert "Found 1 finding (1 error) in 2 documents in 2 files." in output
 
     (repo / "collector.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / "legacy" / "old.yaml").write_text(GOOD, encoding="utf-8")
     passing = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--all-files")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
+from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
 from meshlint.core.model import Document, KeyPath, Location, SourceFile, json_path
 from meshlint.core.model.document import reader_message, yaml_message
 from meshlint.core.model.nodes import (
@@ -66,6 +66,7 @@ class Parsed:
     documents: list[Document] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     skipped: int = 0  # documents without apiVersion/kind
+    skipped_at: list[int] = field(default_factory=list)  # their first lines
     last_line: int = 0  # where the previous document ended, for Helm attribution
     deep_input: bool = False  # nesting could overflow libyaml's C stack
     helm_rendered: bool = False  # the stream has Helm "# Source:" comments
@@ -105,7 +106,24 @@ def parse_bytes(name: str, data: bytes) -> Parsed:
 def parse_text(name: str, text: str) -> Parsed:
     """Parse a (possibly multi-document) YAML or JSON stream."""
     with stack_headroom():
-        return _parse_text(name, text)
+        parsed = _parse_text(name, text)
+    if "{{" in text and any(p.rule == YAML_SYNTAX_ERROR.id for p in parsed.problems):
+        # Go template actions broke the YAML: one finding that says what it is
+        problems = [p for p in parsed.problems if p.rule != YAML_SYNTAX_ERROR.id]
+        parsed.problems = [template_source(parsed.file, "holds Go template actions"), *problems]
+    return parsed
+
+
+def template_source(file: SourceFile, what: str) -> LoadProblem:
+    """M005 at the file's first ``{{``: a Helm template is not a manifest."""
+    offset = file.text.find("{{")
+    line = file.text.count("\n", 0, offset) + 1 if offset >= 0 else 1
+    column = offset - file.text.rfind("\n", 0, offset) if offset >= 0 else 1
+    message = (
+        f"{what}: a Helm template becomes YAML only when rendered; lint "
+        "`helm template RELEASE CHART | meshlint check - --chart-dir CHART` instead"
+    )
+    return LoadProblem(HELM_TEMPLATE_SOURCE.id, message, Location(file.name, line, column))
 
 
 def _parse_text(name: str, text: str) -> Parsed:
@@ -182,12 +200,13 @@ def _compose_tolerant(
     """Compose with libyaml; where a document reuses an anchor name, again with
     the composer that accepts it (what kubectl does)."""
     kept = (len(parsed.documents), len(parsed.problems), parsed.skipped, parsed.last_line)
+    kept_at = len(parsed.skipped_at)
     try:
         _compose(text, offset, parsed, sources, Loader)
     except yaml.YAMLError as exc:
         if not redefines_an_anchor(exc):
             raise
-        del parsed.documents[kept[0] :], parsed.problems[kept[1] :]
+        del parsed.documents[kept[0] :], parsed.problems[kept[1] :], parsed.skipped_at[kept_at:]
         parsed.skipped, parsed.last_line = kept[2], kept[3]
         _compose(text, offset, parsed, sources, RedefiningLoader)
 
@@ -209,6 +228,8 @@ def _compose(
         docs, skipped = _documents(data, root, file, len(parsed.documents), source)
         parsed.documents.extend(docs)
         parsed.skipped += skipped
+        if skipped and not docs:
+            parsed.skipped_at.append(root.start_mark.line + 1)
         for knode, holder in converter.duplicates:
             path = (*path_to(root, holder), knode.value)
             doc = _holder(docs, path)

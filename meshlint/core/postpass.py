@@ -67,11 +67,11 @@ class PostPass:
         directives that suppressed nothing."""
         directives = list(dict.fromkeys(self._order))
         unused = [i for i in directives if i not in self._used]
-        findings = self._without_implied(self.findings)
+        findings = self.without_implied(self.findings)
         findings.extend(self._directive_findings(directives))
         return echo(sorted(dict.fromkeys(findings)), inputs), unused
 
-    def _without_implied(self, findings: list[Finding]) -> list[Finding]:
+    def without_implied(self, findings: list[Finding]) -> list[Finding]:
         """One finding per cause: drop those a stronger rule reports at the same place."""
         implied = {a.rule.id: a.rule.implied_by for a in self.plan.rules if a.rule.implied_by}
         if not implied:

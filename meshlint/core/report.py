@@ -71,6 +71,7 @@ class Report:
     # Every linted object, in reading order, for per-resource reports (JUnit).
     resources: list[Linted] = field(default_factory=list)
     baselined: int = 0  # findings hidden by --baseline
+    templates: int = 0  # Helm chart templates a directory walk left out
     fixed: int = 0  # findings --fix repaired before this report was made
 
     def counts(self) -> Counter[str]:

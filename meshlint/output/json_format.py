@@ -34,6 +34,9 @@ def finding(f: Finding) -> dict[str, Any]:
     }
     if loc.source:
         out["source"] = loc.source
+    if loc.rendered is not None:
+        rendered = loc.rendered
+        out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
     if f.fix is not None:
         out["fix"] = {
             "title": f.fix.title,
@@ -56,6 +59,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
             "files": report.files,
             "documents": report.documents,
             "skipped": report.skipped,
+            "helm_templates": report.templates,
             "suppressed": report.suppressed,
             "baselined": report.baselined,
             "findings": len(report.findings),

@@ -7,6 +7,7 @@ from collections import Counter
 from meshlint.core.model import Finding, Severity
 from meshlint.core.report import Report
 from meshlint.output import Options, fixable
+from meshlint.output.terminal import cut
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -31,18 +32,31 @@ def _finding(f: Finding, options: Options) -> list[str]:
         f"{'[*] ' if fixable(f, options) else ''}{f.message}"
     )
     lines = [head]
-    if loc.source:
+    if loc.rendered is not None:
+        lines.append(f"  rendered at {loc.rendered.file}:{loc.rendered.line} (from {loc.source})")
+    elif loc.source:
         lines.append(f"  from {loc.source}")
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
-        text = _printable(loc.source_line)
+        text, column = _printable(loc.source_line), loc.column
+        if options.width:
+            text, column = cut(text, column, options.width - len(number) - 3)
         lines += [
             f"{pad} |",
             f"{number} | {text}",
-            f"{pad} | {' ' * (loc.column - 1)}{_paint('^', _COLORS[f.severity], color)}",
+            f"{pad} | {' ' * (column - 1)}{_paint('^', _COLORS[f.severity], color)}",
         ]
     return lines
+
+
+def finding_lines(f: Finding, options: Options) -> list[str]:
+    """One finding as the text report shows it (for findings shown as they come)."""
+    return _finding(f, options)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def fixes_line(report: Report, options: Options) -> str | None:
@@ -59,24 +73,41 @@ def fixes_line(report: Report, options: Options) -> str | None:
 
 def summary(report: Report) -> str:
     levels = Counter(f.severity for f in report.findings)
-    scope = f"{report.documents} documents in {report.files} files"
+    scope = f"{_count(report.documents, 'document')} in {_count(report.files, 'file')}"
     if report.skipped:
         scope += f", {report.skipped} without apiVersion/kind skipped"
+    if report.templates:
+        scope += (
+            f", {_count(report.templates, 'Helm chart template')} skipped "
+            "(lint `helm template` output)"
+        )
     if report.baselined:
         scope += f", {report.baselined} accepted by the baseline"
+    if report.errors and not report.findings:
+        # errors mean something was not linted: never "passed"
+        errors = _count(len(report.errors), "error")
+        return f"No findings, but {errors}: not everything was linted ({scope})."
     fixed = f"Fixed {report.fixed}; " if report.fixed else ""
     if not report.findings:
         return f"{fixed}All checks passed ({scope})."
     parts = [
-        f"{levels[s]} {s}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if levels[s]
+        _count(levels[s], str(s)) if s is not Severity.INFO else f"{levels[s]} info"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if levels[s]
     ]
-    noun = "finding" if len(report.findings) == 1 else "findings"
-    return f"{fixed}Found {len(report.findings)} {noun} ({', '.join(parts)}) in {scope}."
+    found = f"Found {_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {scope}"
+    if report.errors:
+        found += f", and {_count(len(report.errors), 'error')}"
+    return f"{fixed}{found}."
 
 
 def statistics(report: Report, options: Options) -> list[str]:
     counts = report.counts()
     lines = []
+    if report.templates:
+        lines.append(
+            f"{report.templates:>6}  (skipped)  Helm chart templates: lint `helm template` output"
+        )
     for rule_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = options.rules.get(rule_id)
         slug = rule.slug if rule else ""

@@ -75,6 +75,9 @@ class Location:
     # lines whose ignore comments also cover this place: the enclosing container's
     # "- name:" line, the object's first line and its "kind:" line
     enclosing: tuple[int, ...] = ()
+    # a Helm finding moved to its chart template (core.helm): where it was in
+    # the rendered stream
+    rendered: Location | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
