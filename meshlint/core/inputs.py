@@ -97,9 +97,10 @@ def discover(
         elif os.path.isdir(path):
             kustomized: set[str] = set()
             walk = _walk(path, found, kustomized, respect_gitignore)
+            groups = join_scopes.kustomize_groups(kustomized)
             for file in walk:
                 if not (patterns and matches_any(relative(file, root), patterns)):
-                    add(file, os.path.normpath(join_scopes.of_walked(file, path, kustomized)))
+                    add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
         elif os.path.isfile(path):
             add(path, join_scopes.of_named(path), named=True)
         elif os.path.exists(path):  # a FIFO or device would block or never end
