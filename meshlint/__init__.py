@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from meshlint.core.hookspecs import hookimpl
 from meshlint.core.model import (
+    Applicability,
     Context,
     Document,
+    Fix,
     KeyPath,
     Location,
     Param,
@@ -22,8 +24,10 @@ from meshlint.core.model import (
 from meshlint.core.version import __version__
 
 __all__ = [
+    "Applicability",
     "Context",
     "Document",
+    "Fix",
     "KeyPath",
     "Location",
     "Param",

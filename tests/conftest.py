@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -106,34 +103,3 @@ def cli_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def run_check(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
     """``meshlint check --isolated ARGS`` through click's runner."""
     return runner.invoke(main, ["check", "--isolated", *args], env=env)
-
-
-def console_script() -> str:
-    beside = Path(sys.executable).parent / ("meshlint.exe" if os.name == "nt" else "meshlint")
-    found = str(beside) if beside.is_file() else shutil.which("meshlint")
-    if not found:
-        pytest.skip("the meshlint console script is not installed")
-    return found
-
-
-def run_installed(
-    cwd: Path, *args: str, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """The installed console script in ``cwd``, outside GitHub Actions, without colour.
-
-    Output is decoded as UTF-8 with surrogateescape: a byte that is not UTF-8
-    survives as a lone surrogate, for tests to find."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR")}
-    environ.update(env)
-    return subprocess.run(
-        [console_script(), *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        env=environ,
-        timeout=120,
-        check=False,
-    )

@@ -3,22 +3,44 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import COLLECTOR, run_installed
+from conftest import COLLECTOR
 
 MANIFEST = "# Source: collector/templates/deployment.yaml\n" + COLLECTOR
+
+
+def console_script() -> str:
+    beside = Path(sys.executable).parent / ("meshlint.exe" if os.name == "nt" else "meshlint")
+    found = str(beside) if beside.is_file() else shutil.which("meshlint")
+    if not found:
+        pytest.skip("the meshlint console script is not installed")
+    return found
 
 
 def run(
     cwd: Path, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return run_installed(cwd, *args, stdin=stdin, **env)
+    environ = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR")}
+    environ.update(env)
+    return subprocess.run(
+        [console_script(), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -319,3 +319,50 @@ def test_a_repeated_key_in_a_collector_config_is_refused_by_the_collector() -> N
 def test_values_files_that_are_not_configs_are_still_skipped() -> None:
     report = lint_text("replicaCount: 2\nreceivers: {otlp: {}}\n", select=["ALL"])
     assert report.findings == [] and report.skipped == 1
+
+
+def test_test_assertions_are_not_linted_when_walking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kuttl/chainsaw assertions are partial objects: their "missing" limits are not missing."""
+    monkeypatch.chdir(tmp_path)
+    step = tmp_path / "tests" / "e2e" / "sidecar"
+    step.mkdir(parents=True)
+    (step / "00-install.yaml").write_text(BARE)
+    (step / "00-assert.yaml").write_text(BARE)
+    (step / "01-errors.yaml").write_text(BARE)
+    (step / "verify-app.yaml").write_text(BARE)
+    (step / "chainsaw-test.yaml").write_text(
+        "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: sidecar}\n"
+        "spec:\n  steps:\n  - try:\n    - apply:\n        file: 00-install.yaml\n"
+        "    - assert:\n        file: verify-app.yaml\n"
+    )
+    result = CliRunner().invoke(main, ["check", ".", "--select", "K001", "-q", "--no-color"])
+    assert [line.split(":")[0] for line in result.output.splitlines()] == [
+        "tests/e2e/sidecar/00-install.yaml"
+    ]
+    named = CliRunner().invoke(main, ["check", str(step / "00-assert.yaml"), "--select", "K001"])
+    assert named.exit_code == 1  # named on the command line, it is linted
+
+
+def test_a_kustomize_overlay_joins_the_base_it_builds_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "deploy" / "base"
+    overlay = tmp_path / "deploy" / "overlays" / "prod"
+    other = tmp_path / "deploy" / "overlays" / "dev"
+    for d in (base, overlay, other):
+        d.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [configmap.yaml]\n")
+    (base / "configmap.yaml").write_text(CONFIG_MAP)
+    (overlay / "kustomization.yaml").write_text("resources: [../../base, deployment.yaml]\n")
+    (overlay / "deployment.yaml").write_text(DEPLOYMENT)
+    (other / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    (other / "deployment.yaml").write_text(DEPLOYMENT.replace("otel-gateway}", "other}"))
+    assert _o002(tmp_path, ".") == ["deploy/base/configmap.yaml"]
+    named = _o002(tmp_path, "deploy/base/configmap.yaml", "deploy/overlays/prod/deployment.yaml")
+    assert named == ["deploy/base/configmap.yaml"]
+    # without the overlay's reference the base stands alone
+    (overlay / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    assert _o002(tmp_path, ".") == []

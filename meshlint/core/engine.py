@@ -20,9 +20,20 @@ from dataclasses import replace
 from typing import Any
 
 from meshlint.core import scopes
+from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
-from meshlint.core.loading import parse_bytes
-from meshlint.core.model import Collect, Context, Document, Entry, Index, Location, Violation
+from meshlint.core.loading import Parsed, decode, parse_bytes, template_source
+from meshlint.core.model import (
+    Collect,
+    Context,
+    Document,
+    Entry,
+    Finding,
+    Index,
+    Location,
+    SourceFile,
+    Violation,
+)
 from meshlint.core.model.nodes import stack_headroom
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
@@ -45,9 +56,12 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             return report
     else:
         data = item.data
-    parsed = parse_bytes(item.name, data)
+    if is_chart_template(item.file):
+        parsed = template_file(item.name, data)
+    else:
+        parsed = parse_bytes(item.name, data)
     report.scope = scopes.refined(item.scope, item.name, parsed.helm_rendered)
-    report.directives = Directives.scan(parsed.file.text, item.name)
+    report.directives = Directives.scan(parsed.file.text, item.name, parsed.file.byte_offset)
     candidates = report.candidates
     for problem in parsed.problems:
         candidates.append(Candidate(problem.rule, problem.at, problem.message, None))
@@ -65,6 +79,17 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     lines = parsed.file.lines
     report.candidates = [c._replace(location=with_line(c.location, lines)) for c in candidates]
     return report
+
+
+def template_file(name: str, data: bytes) -> Parsed:
+    """A chart template named on the command line: one M005, nothing parsed."""
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        text = ""
+    file = SourceFile(name, text, text.splitlines())
+    what = "a file under a Helm chart's templates/ directory"
+    return Parsed(file, problems=[template_source(file, what)])
 
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
@@ -102,7 +127,7 @@ def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Ca
         if doc is None:
             raise ValueError("a cross-object violation needs a Location (Document.locate)")
         at = doc.locate(at)
-    return Candidate(active.rule.id, at, violation.message, violation.severity)
+    return Candidate(active.rule.id, at, violation.message, violation.severity, violation.fix)
 
 
 # Worker processes inherit the plan through fork; this is set only inside them.
@@ -221,8 +246,14 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
 def lint(
-    inputs: Iterable[Input], plan: Plan, jobs: int = 1, progress: Progress | None = None
+    inputs: Iterable[Input],
+    plan: Plan,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    on_file: Callable[[list[Finding]], None] | None = None,
 ) -> Report:
+    """Lint ``inputs``. ``on_file`` is handed each file's own findings as soon as
+    the file is done (cross-object findings and M100 come only in the report)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -240,8 +271,11 @@ def lint(
             if progress is not None:
                 progress(done, report.files)
             post.add_directives(part.file, part.directives)
+            start = len(post.findings)
             for candidate in part.candidates:
                 post.judge(candidate)
+            if on_file is not None and len(post.findings) > start:
+                on_file(sorted(post.without_implied(post.findings[start:])))
             report.errors.extend(part.errors)
             report.documents += part.documents
             report.skipped += part.skipped

@@ -1,20 +1,39 @@
 """Which files a run reads: explicit files, directories walked recursively for
-``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``."""
+``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``.
+
+A walk skips what ruff's does: hidden files and directories, the directories in
+``SKIPPED_DIRS``, whatever ``.gitignore`` ignores (``respect_gitignore``), and
+the config's ``exclude``; it also leaves out Helm chart templates (Go text, not
+YAML: lint the rendered output), counting them. A file named on the command
+line is linted even when excluded, unless ``force_exclude`` (pre-commit names
+every staged file).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
 from meshlint.core.fsguard import areas, file_link_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
+from meshlint.core.helm import is_chart
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 LEAVES = "symbolic link out of the linted tree and its repository; not read"
+# kuttl and chainsaw test steps: "<n>-assert.yaml" / "<n>-errors.yaml" (kuttl's
+# naming) and the files a chainsaw-test.yaml names under assert:/error: hold
+# partial objects that a test compares a cluster with, never objects anyone
+# applies; their missing fields are not missing. Walks skip them; name one to
+# lint it.
+TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
+_CHAINSAW = "chainsaw-test.yaml"
+_CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -37,6 +56,7 @@ SKIPPED_DIRS = frozenset(
 class Discovery:
     inputs: list[Input] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # chart templates a walk left out
 
     def take(self) -> list[Input]:
         """The inputs, handed over: the run can then free them once dispatched."""
@@ -49,16 +69,20 @@ def discover(
     exclude: Iterable[str] = (),
     root: str = ".",
     scopes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    respect_gitignore: bool = True,
+    force_exclude: bool = False,
 ) -> Discovery:
     """The inputs of a run, each with its join scope (``meshlint.core.scopes``)."""
     found = Discovery()
     patterns = tuple(exclude)
     seen: set[str] = set()
 
-    def add(path: str, scope: str) -> None:
+    def add(path: str, scope: str, named: bool = False) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
-        if name in seen or (patterns and matches_any(rel, patterns)):
+        excluded = patterns and (force_exclude or not named) and matches_any(rel, patterns)
+        if name in seen or excluded:
             return
         seen.add(name)
         if scopes and (declared := join_scopes.declared(rel, scopes)):
@@ -75,18 +99,20 @@ def discover(
         elif os.path.isdir(path):
             allowed = areas(path)
             kustomized: set[str] = set()
-            for file in _walk(path, found.errors, kustomized):
+            walk = _walk(path, found, kustomized, respect_gitignore)
+            groups = join_scopes.kustomize_groups(kustomized)
+            for file in walk:
                 if patterns and matches_any(relative(file, root), patterns):
                     continue
-                if link_leaves(file, allowed):
+                if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
-                    add(file, os.path.normpath(join_scopes.of_walked(file, path, kustomized)))
+                    add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
         elif os.path.isfile(path):
             if file_link_leaves(path):
                 found.errors.append(f"{path}: {LEAVES}")
             else:
-                add(path, join_scopes.of_named(path))
+                add(path, join_scopes.of_named(path), named=True)
         elif os.path.exists(path):  # a FIFO or device would block or never end
             found.errors.append(f"{path}: not a regular file")
         else:
@@ -94,11 +120,15 @@ def discover(
     return found
 
 
-def _walk(top: str, errors: list[str], kustomized: set[str]) -> list[str]:
+def _walk(top: str, found: Discovery, kustomized: set[str], respect_gitignore: bool) -> list[str]:
     """The files to lint below ``top``; the directories holding a kustomization
-    go to ``kustomized``."""
+    go to ``kustomized``, chart templates to ``found.templates``."""
     files: list[str] = []
+    errors = found.errors
     visited: set[tuple[int, int]] = set()
+    ignores: dict[str, gitignore.Rules] = {}
+    if respect_gitignore:
+        ignores[os.path.abspath(top)] = gitignore.rules_above(top)
 
     def onerror(exc: OSError) -> None:
         errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
@@ -112,12 +142,30 @@ def _walk(top: str, errors: list[str], kustomized: set[str]) -> list[str]:
             dirs[:] = []
             continue
         visited.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        rules: gitignore.Rules = ()
+        if respect_gitignore:
+            here = os.path.abspath(directory)
+            rules = ignores.pop(here, ()) + gitignore.rules_in(here)
+            if rules:
+                dirs[:] = [
+                    d for d in dirs if not gitignore.ignored(os.path.join(here, d), True, rules)
+                ]
+            for d in dirs:
+                ignores[os.path.join(here, d)] = rules
+        if "templates" in dirs and is_chart(os.path.abspath(directory)):
+            dirs.remove("templates")
+            found.templates.extend(_templates(os.path.join(directory, "templates")))
         if any(k in names for k in join_scopes.KUSTOMIZATIONS):
             kustomized.add(directory)
+        assertions = _chainsaw_assertions(directory) if _CHAINSAW in names else set()
         for name in sorted(names):
-            if name.endswith(EXTENSIONS):
+            if name in assertions or TEST_ASSERTION.match(name):
+                continue
+            if name.endswith(EXTENSIONS) and not name.startswith("."):
                 path = os.path.join(directory, name)
+                if rules and gitignore.ignored(os.path.abspath(path), False, rules):
+                    continue
                 if os.path.isfile(path):
                     files.append(path)
                 elif (problem := _unreadable(path)) is not None:
@@ -137,11 +185,11 @@ def _unreadable(path: str) -> str | None:
 
 
 def _tree(
-    top: str, onerror: Callable[[OSError], None]
+    top: str, onerror: Callable[[OSError], None] = lambda exc: None, *, follow: bool = True
 ) -> Iterator[tuple[str, list[str], list[str]]]:
-    """``os.walk(top, followlinks=True)`` without recursion (os.walk recurses
+    """``os.walk(top, followlinks=follow)`` without recursion (os.walk recurses
     once per level before Python 3.12: a 1,000-level tree ends in RecursionError).
-    Top-down: the caller may prune ``dirs`` in place."""
+    Top-down: the caller may prune ``dirs`` in place (and must stop link loops)."""
     stack = [top]
     while stack:
         directory = stack.pop()
@@ -155,9 +203,29 @@ def _tree(
         names: list[str] = []
         for entry in listed:
             try:
-                is_dir = entry.is_dir()  # follows links, as followlinks=True does
+                is_dir = entry.is_dir(follow_symlinks=follow)
             except OSError:
                 is_dir = False
             (dirs if is_dir else names).append(entry.name)
         yield directory, dirs, names
         stack.extend(os.path.join(directory, d) for d in reversed(dirs))
+
+
+def _templates(directory: str) -> list[str]:
+    """The files of a chart's ``templates/`` a walk leaves out."""
+    return sorted(
+        os.path.join(d, name)
+        for d, _, names in _tree(directory, follow=False)
+        for name in names
+        if name.endswith(EXTENSIONS)
+    )
+
+
+def _chainsaw_assertions(directory: str) -> set[str]:
+    """The files a chainsaw-test.yaml names as assertions or expected errors."""
+    try:
+        with open(os.path.join(directory, _CHAINSAW), encoding="utf-8") as handle:
+            text = handle.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {os.path.basename(m) for m in _CHAINSAW_ASSERTION.findall(text)}

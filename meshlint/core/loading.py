@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
+from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
 from meshlint.core.model import Document, KeyPath, Location, SourceFile, json_path
 from meshlint.core.model.document import reader_message, yaml_message
 from meshlint.core.model.nodes import (
@@ -36,13 +36,13 @@ from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
-_DOC_START = re.compile(r"^---(?=[ \t]|$)", re.M)
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+_DOC_START = re.compile(r"^---(?=[ \t\r]|$)", re.M)  # CR: the end of a CR LF line
+_BOMS = (  # the BOM, and the codec of what follows it
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
@@ -70,6 +70,7 @@ class Parsed:
     documents: list[Document] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     skipped: int = 0  # documents without apiVersion/kind
+    skipped_at: list[int] = field(default_factory=list)  # their first lines
     last_line: int = 0  # where the previous document ended, for Helm attribution
     deep_input: bool = False  # nesting could overflow libyaml's C stack
     helm_rendered: bool = False  # the stream has Helm "# Source:" comments
@@ -77,27 +78,33 @@ class Parsed:
 
 def decode(data: bytes) -> str:
     """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
-    for bom, encoding in _BOMS:
+    bom, codec = encoding_of(data)
+    return data[len(bom) :].decode(codec)
+
+
+def encoding_of(data: bytes) -> tuple[bytes, str]:
+    """The byte-order mark ``data`` starts with (or b"") and the codec after it."""
+    for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
-    return data.decode("utf-8")
+            return bom, codec
+    return b"", "utf-8"
 
 
-# YAML's line breaks (libyaml also counts NEL): libyaml reads CR LF, CR and NEL
-# as LF in every value, so turning them into LF first changes no value and lets
+# A lone CR ends a line in YAML (libyaml reads it as LF in every value). Turned
+# into LF, one character for one, it changes no value and no offset, and lets
 # every position (ignore comments, "---" lines, Helm comments) count LF alone.
-_BREAKS = re.compile("\r\n?|\x85")
+_LONE_CR = re.compile("\r(?!\n)")
 # str.splitlines would also split at \v, \f and \x1c-\x1e, which YAML does not
-_LINES = re.compile("[\n\u2028\u2029]")
+_LINES = re.compile("\r?\n|[\u2028\u2029]")
 
 
 def normalize_breaks(text: str) -> str:
-    """``text`` with every CR LF, lone CR and NEL as LF (what libyaml reads)."""
-    return _BREAKS.sub("\n", text) if "\r" in text or "\x85" in text else text
+    """``text`` with every lone CR as LF (CR LF is kept: LF already ends its line)."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 def text_lines(text: str) -> list[str]:
-    """The lines of a normalized text as YAML numbers them (LS and PS break lines too)."""
+    """The lines of a text as YAML numbers them (LS and PS break lines too)."""
     lines = _LINES.split(text)
     if lines and lines[-1] == "":
         lines.pop()  # the break that ends the last line starts no line of its own
@@ -105,31 +112,55 @@ def text_lines(text: str) -> list[str]:
 
 
 def parse_bytes(name: str, data: bytes) -> Parsed:
+    bom, codec = encoding_of(data)
     try:
-        text = decode(data)
+        text = data[len(bom) :].decode(codec)
     except UnicodeDecodeError as exc:
-        before = text_lines(normalize_breaks(data[: exc.start].decode(exc.encoding, "replace")))
-        ends_line = data[: exc.start].endswith((b"\n", b"\r"))
+        start = len(bom) + exc.start
+        prefix = data[len(bom) : start].decode(codec, "replace")
+        before = text_lines(normalize_breaks(prefix))
+        ends_line = prefix.endswith(("\n", "\r"))
         line = len(before) + (1 if ends_line or not before else 0)
         column = 1 if ends_line or not before else len(before[-1]) + 1
         file = SourceFile(name, "")
-        byte = data[exc.start : exc.start + 1].hex()
+        byte = data[start : start + 1].hex()
         message = f"invalid {exc.encoding} byte 0x{byte}"
         return Parsed(file, problems=[_syntax_error(file, message, line, column, echo=False)])
-    return parse_text(name, text)
+    parsed = parse_text(name, text)
+    parsed.file.bom, parsed.file.codec = bom, codec
+    return parsed
 
 
 def parse_text(name: str, text: str) -> Parsed:
     """Parse a (possibly multi-document) YAML or JSON stream."""
     with stack_headroom():
-        return _parse_text(name, text)
+        parsed = _parse_text(name, text)
+    if "{{" in text and any(p.rule == YAML_SYNTAX_ERROR.id for p in parsed.problems):
+        # Go template actions broke the YAML: one finding that says what it is
+        problems = [p for p in parsed.problems if p.rule != YAML_SYNTAX_ERROR.id]
+        parsed.problems = [template_source(parsed.file, "holds Go template actions"), *problems]
+    return parsed
+
+
+def template_source(file: SourceFile, what: str) -> LoadProblem:
+    """M005 at the file's first ``{{``: a Helm template is not a manifest."""
+    offset = file.text.find("{{")
+    line = file.text.count("\n", 0, offset) + 1 if offset >= 0 else 1
+    column = offset - file.text.rfind("\n", 0, offset) if offset >= 0 else 1
+    message = (
+        f"{what}: a Helm template becomes YAML only when rendered; lint "
+        "`helm template RELEASE CHART | meshlint check - --chart-dir CHART` instead"
+    )
+    return LoadProblem(HELM_TEMPLATE_SOURCE.id, message, Location(file.name, line, column))
 
 
 def _parse_text(name: str, text: str) -> Parsed:
     if name.endswith(".json") and "\t" in text:
         text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
-    text = normalize_breaks(text)
-    file = SourceFile(name, text, text_lines(text))
+    normalized = normalize_breaks(text)
+    file = SourceFile(name, normalized, text_lines(normalized))
+    file.lone_cr = normalized is not text and normalized != text
+    text = normalized
     deep_input = _could_be_too_deep(file)
     sources = _helm_sources(text)
     parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
@@ -189,12 +220,13 @@ def _compose_tolerant(
     """Compose with libyaml; where a document reuses an anchor name, again with
     the composer that accepts it (what kubectl does)."""
     kept = (len(parsed.documents), len(parsed.problems), parsed.skipped, parsed.last_line)
+    kept_at = len(parsed.skipped_at)
     try:
         _compose(text, offset, parsed, sources, Loader)
     except yaml.YAMLError as exc:
         if not redefines_an_anchor(exc):
             raise
-        del parsed.documents[kept[0] :], parsed.problems[kept[1] :]
+        del parsed.documents[kept[0] :], parsed.problems[kept[1] :], parsed.skipped_at[kept_at:]
         parsed.skipped, parsed.last_line = kept[2], kept[3]
         _compose(text, offset, parsed, sources, RedefiningLoader)
 
@@ -216,6 +248,8 @@ def _compose(
         docs, skipped = _documents(data, root, file, len(parsed.documents), source)
         parsed.documents.extend(docs)
         parsed.skipped += skipped
+        if skipped and not docs:
+            parsed.skipped_at.append(root.start_mark.line + 1)
         for knode, holder in converter.duplicates:
             path = (*path_to(root, holder), knode.value)
             doc = _holder(docs, path)

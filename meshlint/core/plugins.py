@@ -177,11 +177,18 @@ def _import_installed(module: str) -> object:
     or its source must define ``meshlint_rules``, and both are checked before
     anything is imported. The working directory is never searched.
     """
-    if not _declared(module) and not _provides_hook(_find_spec(module)):
-        raise PluginError(
-            f"plugin module {module!r} is not an installed meshlint plugin (no {HOOK} "
-            "hook and no meshlint entry point); not imported"
-        )
+    if not _declared(module):
+        spec = _find_spec(module)
+        if spec is None:
+            raise PluginError(
+                f"plugin module {module!r} failed to import: no installed module has that "
+                "name (the working directory is never searched)"
+            )
+        if not _provides_hook(spec):
+            raise PluginError(
+                f"plugin module {module!r} is not a meshlint plugin (no {HOOK} hook and "
+                "no meshlint entry point); not imported"
+            )
     with _without_working_directory():
         try:
             loaded = importlib.import_module(module)

@@ -84,7 +84,8 @@ def _reason(sampling: float, limit: Located | None) -> str | None:
 def _message(what: str, reason: str) -> str:
     return (
         f"{what} uses the Datadog tracer, whose span buffer has no bound, and {reason}: "
-        "proxy memory grows with traffic until OOM"
+        "while the Datadog agent is slow or unreachable, proxy memory grows with traffic and "
+        "can reach the OOM kill"
     )
 
 

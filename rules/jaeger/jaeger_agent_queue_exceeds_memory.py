@@ -107,7 +107,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             at=_where(process, queues),
             message=f"Agent UDP queues can hold ~{human_bytes(total)} "
             f"({'; '.join(_part(q) for q in queues)}) > limit {shown} of {process.label}: "
-            "when the collector stalls the queues fill and the agent is OOM-killed",
+            "when the collector stalls the queues fill and the agent can be OOM-killed",
         )
 
 

@@ -119,7 +119,7 @@ def _v1(doc: Document, ctx: Context) -> Iterator[Violation]:
                 at=at,
                 message=f"{store.label} keeps spans in memory with no trace limit "
                 f"(--memory.max-traces unset or 0) and has {bound}: the store grows with "
-                "traffic until the container is OOM-killed",
+                "traffic, and with enough of it the container is OOM-killed",
             )
         elif store.max_traces and store.setting is not None and limit is not None:
             size = store.max_traces * spans * per_span

@@ -134,7 +134,7 @@ def _judge(process: Process, queue: CollectorQueue) -> Violation | None:
         return Violation(
             at=_where(queue, process.memory_paths[1], process),
             message=f"{head} > limit {_quantity(limit)} of {process.label}: the queue "
-            "fills when storage slows down and the pod is OOM-killed; shrink the queue "
+            "fills when storage slows down and the pod can be OOM-killed; shrink the queue "
             "or raise the limit",
         )
     if request is not None and request.value() > 0 and queue.total > request.value():

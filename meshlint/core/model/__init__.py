@@ -6,9 +6,15 @@ Domain code imports this package and nothing else of the core.
 from __future__ import annotations
 
 from meshlint.core.model.document import Document, ParseError, SourceFile
+from meshlint.core.model.editing import Slot
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
 from meshlint.core.model.rule import Check, CheckRun, Collect, Context, Finding, Param, Rule
 from meshlint.core.model.values import (
+    Applicability,
+    Change,
+    Edit,
+    Fix,
+    Intent,
     KeyPath,
     Location,
     PathPart,
@@ -19,14 +25,19 @@ from meshlint.core.model.values import (
 )
 
 __all__ = [
+    "Applicability",
+    "Change",
     "Check",
     "CheckRun",
     "Collect",
     "Context",
     "Document",
+    "Edit",
     "Entry",
     "Finding",
+    "Fix",
     "Index",
+    "Intent",
     "KeyPath",
     "Location",
     "Param",
@@ -35,6 +46,7 @@ __all__ = [
     "Resource",
     "Rule",
     "Severity",
+    "Slot",
     "SourceFile",
     "Violation",
     "json_path",

@@ -9,7 +9,7 @@ from typing import Any
 
 from meshlint.core.model.document import Document
 from meshlint.core.model.index import Index
-from meshlint.core.model.values import Location, Severity, Violation, brief
+from meshlint.core.model.values import Fix, Location, Severity, Violation, brief
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -26,10 +26,18 @@ class Finding:
     severity: Severity
     message: str
     location: Location
+    fix: Fix | None = None
 
     @classmethod
-    def make(cls, location: Location, rule: Rule, severity: Severity, message: str) -> Finding:
-        return cls(rule.id, rule.slug, severity, message, location)
+    def make(
+        cls,
+        location: Location,
+        rule: Rule,
+        severity: Severity,
+        message: str,
+        fix: Fix | None = None,
+    ) -> Finding:
+        return cls(rule.id, rule.slug, severity, message, location, fix)
 
     def key(self) -> tuple[str, int, int, str]:
         loc = self.location
