@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from meshlint.model import Path, Rule, Severity
-from meshlint.yamlnodes import Converter, Loader, locate
+from meshlint.yamlnodes import Converter, Loader, TooDeep, locate, stack_headroom
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
@@ -115,8 +115,13 @@ def _load_yaml(path: FsPath, text: str) -> tuple[Any, Locator]:
         raise ConfigError(f"{path}:{line}:{col}: invalid YAML: {exc.problem}") from exc
     if root is None:
         return {}, lambda p, key=False: (1, 1)
-    converter = Converter()
-    data = converter.convert(root)
+    converter = Converter()  # the same alias budget as a manifest's
+    try:
+        with stack_headroom():
+            data = converter.convert(root)
+    except TooDeep as exc:
+        mark = exc.mark
+        raise ConfigError(f"{path}:{mark.line + 1}:{mark.column + 1}: {exc}") from exc
     if converter.duplicates:
         knode, _ = converter.duplicates[0]
         mark = knode.start_mark

@@ -30,7 +30,7 @@ from meshlint.model import (
 )
 from meshlint.plan import ActiveRule, Plan
 from meshlint.report import FileReport, Input, Linted, Report, echo, with_line
-from meshlint.source import Document, Problem, SourceFile, parse_bytes
+from meshlint.source import Document, Problem, SourceFile, read_bytes
 from meshlint.suppress import unused_reports
 
 # Below this many bytes a worker pool costs more than it saves.
@@ -101,24 +101,28 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             return report
     else:
         data = item.data
-    parsed = parse_bytes(item.name, data)
+    reader = read_bytes(item.name, data)
+    del data
     rel = item.rel or (relative(item.name, plan.root) if plan.per_file_ignores else item.name)
-    collector = _Collector(plan, report, rel, parsed.file)
-    report.ignores.extend(parsed.file.suppressions.all())
-    for problem in parsed.problems:
-        report_problem(collector, problem)
-    report.documents = len(parsed.documents)
-    report.skipped = parsed.skipped
-    for doc in parsed.documents:
-        report.ignores.extend(doc.annotation_ignores())
+    collector = _Collector(plan, report, rel, reader.file)
+    report.ignores.extend(reader.file.suppressions.all())
+    # each document is linted as it is read, and dropped before the next one
+    for found in reader:
+        if isinstance(found, Problem):
+            report_problem(collector, found)
+            continue
+        report.ignores.extend(found.annotation_ignores())
         if plan.list_resources:
-            report.resources.append(Linted(doc.file.name, doc.resource))
-        if doc.kind in INDEXED_KINDS:
-            report.entries.append(entry_for(doc))
-        _lint_document(doc, plan, collector)
+            report.resources.append(Linted(found.file.name, found.resource))
+        if found.kind in INDEXED_KINDS:
+            report.entries.append(entry_for(found))
+        _lint_document(found, plan, collector)
+        found.release()
+    report.documents = reader.documents
+    report.skipped = reader.skipped
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it in _echo)
-    report.findings = [with_line(f, parsed.file.lines) for f in report.findings]
+    report.findings = [with_line(f, reader.file.lines) for f in report.findings]
     return report
 
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any
 
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode
 
 from meshlint.istio_workload import PROXY_CONFIG
 from meshlint.k8s import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
@@ -74,18 +74,11 @@ def _expected(error: Any) -> str:
 def key_anchor(doc: Document, path: Path) -> Location:
     """Where the key of ``path`` is written (an unknown field is its key, not its value)."""
     location = doc.anchor(path)
-    parent = node_at(doc.node, path[:-1])
+    parent = node_at(doc.node, path[:-1], doc.lookup)
     if not isinstance(parent, MappingNode) or not path:
         return location
-    for knode, _ in parent.value:
-        if isinstance(knode, ScalarNode) and knode.value == str(path[-1]):
-            mark = knode.start_mark
-            if doc.host is None:
-                line, column = mark.line + 1, mark.column + 1
-            else:
-                line, column = doc.mapper(mark.line, mark.column)
-            return replace(location, line=line, column=column)
-    return location
+    line, column = doc.position(path, key=True)
+    return replace(location, line=line, column=column)
 
 
 def _converted(error: Any) -> bool:
@@ -135,7 +128,7 @@ def _embedded(doc: Document, path: Path, schema: str, what: str) -> Iterator[Vio
 def _within(doc: Document, path: Path, line: int, column: int) -> tuple[int, int]:
     """An error found at the end of the string (an unclosed bracket) is shown on the
     string's last line, not on the host line that follows it."""
-    node = node_at(doc.node, path)
+    node = node_at(doc.node, path, doc.lookup)
     if node is None or line <= node.end_mark.line:
         return line, column
     last = node.end_mark.line  # 1-based number of the line before the end mark

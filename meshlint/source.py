@@ -8,10 +8,13 @@ plain values; no tag ever constructs an object.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 import yaml
@@ -22,12 +25,14 @@ from meshlint.suppress import Suppressions, annotation_ignores
 from meshlint.yamlnodes import (
     MAX_DEPTH,
     TOO_DEEP,
+    AliasBudget,
     Converter,
     Loader,
+    Lookup,
     TooDeep,
     locate,
     node_at,
-    path_to,
+    paths_to,
     stack_headroom,
     too_deep_message,
 )
@@ -64,6 +69,8 @@ class SourceFile:
     text: str
     lines: list[str] = field(default_factory=list)
     suppressions: Suppressions = field(default_factory=Suppressions)
+    # what aliases may still add, shared by the file's documents and embedded configs
+    aliases: AliasBudget = field(default_factory=AliasBudget, repr=False, compare=False)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -90,13 +97,16 @@ class Document:
     # embedded configs parsed and anchors resolved so far: several rules ask alike
     _embedded: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
     _anchors: dict[Path, Location] = field(default_factory=dict, repr=False, compare=False)
+    lookup: Lookup = field(default_factory=Lookup, repr=False, compare=False)
+    # what domain modules read from this document for several rules, by function
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    @property
+    @cached_property  # every rule asks, for every document
     def kind(self) -> str:
         kind = self.data.get("kind")
         return kind if isinstance(kind, str) else ""
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         version = self.data.get("apiVersion")
         return version if isinstance(version, str) else ""
@@ -119,9 +129,10 @@ class Document:
             name if isinstance(name, str) else None,
         )
 
-    def position(self, path: Path) -> tuple[int, int]:
-        """1-based (line, column) in the file of the node at ``path``."""
-        mark, _ = locate(self.node, path)
+    def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) in the file of the node at ``path`` (with ``key``,
+        of its key)."""
+        mark, _ = locate(self.node, path, key=key, lookup=self.lookup)
         if self.host is None:
             return mark.line + 1, mark.column + 1
         line, column = self.mapper(mark.line, mark.column)
@@ -135,10 +146,24 @@ class Document:
         """
         found = self._anchors.get(path)
         if found is None:
-            found = self._anchors[path] = self._locate(path)
+            found = self._anchors[path] = self.locate(path)
         return found
 
-    def _locate(self, path: Path) -> Location:
+    def release(self) -> None:
+        """Drop what was cached for the rules: embedded configs and memos point back
+        at this document, and with the cyclic collector paused (engine) the cycle
+        would keep every document of a file alive until the file is done."""
+        self._embedded.clear()
+        self.memo.clear()
+
+    def ignores_at(self, path: Path) -> tuple[Any, ...]:
+        """The directives that cover the node at ``path``: its line's, the object's."""
+        suppressions = self.file.suppressions
+        line = self.position(path)[0] if suppressions.by_line else 0  # no comment, no search
+        return suppressions.at(line) + (self.host or self).annotation_ignores()
+
+    def locate(self, path: Path) -> Location:
+        """The Location of ``path``, not remembered (see ``anchor``)."""
         line, column = self.position(path)
         root = self.host or self
         full = (*root.base_path, *self.host_path, *path)
@@ -173,7 +198,7 @@ class Document:
         return found
 
     def _parse_embedded(self, path: Path) -> Document | Problem | None:
-        node = node_at(self.node, path)
+        node = node_at(self.node, path, self.lookup)
         if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
             return None
         mapper = _mapper_for(node, self.file)
@@ -189,10 +214,11 @@ class Document:
         roots = [r for r in roots if r is not None]
         if len(roots) != 1 or not isinstance(roots[0], MappingNode):
             return None
-        converter = Converter()
+        converter = Converter(self.file.aliases)
         try:
             with stack_headroom():
                 data = converter.convert(roots[0])
+            converter.settle()
         except TooDeep as exc:
             line, col = mapper(exc.mark.line, exc.mark.column)
             return Problem("M004", str(exc), line, col, path, self)
@@ -227,14 +253,12 @@ def _mapper_for(node: ScalarNode, file: SourceFile) -> Mapper:
 
 @dataclass
 class Parsed:
-    """The outcome of reading one input."""
+    """The outcome of reading one input, whole (see ``Reader`` for one document at a time)."""
 
     file: SourceFile
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: int = 0  # documents without apiVersion/kind
-    last_line: int = 0  # where the previous document ended, for Helm attribution
-    deep_input: bool = False  # nesting could overflow libyaml's C stack
 
 
 def decode(data: bytes) -> str:
@@ -262,66 +286,156 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
 
 
 def parse_bytes(name: str, data: bytes) -> Parsed:
+    return _collect(read_bytes(name, data))
+
+
+def parse_text(name: str, text: str) -> Parsed:
+    """Parse a (possibly multi-document) YAML or JSON stream."""
+    return _collect(Reader(name, text))
+
+
+def _collect(reader: Reader) -> Parsed:
+    parsed = Parsed(reader.file)
+    for found in reader:
+        if isinstance(found, Problem):
+            parsed.problems.append(found)
+        else:
+            parsed.documents.append(found)
+    parsed.skipped = reader.skipped
+    return parsed
+
+
+def read_bytes(name: str, data: bytes) -> Reader:
+    """A Reader of ``data``, decoded by BOM or as UTF-8 (invalid text is one M001)."""
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        file = SourceFile(name, "")
         byte = data[exc.start : exc.start + 1].hex()
         problem = Problem("M001", f"invalid {exc.encoding} byte 0x{byte}", line, column)
-        return Parsed(file, problems=[problem])
-    return parse_text(name, text)
+        return Reader(name, None, problem)
+    return Reader(name, text)
 
 
-def parse_text(name: str, text: str) -> Parsed:
-    """Parse a (possibly multi-document) YAML or JSON stream."""
-    with stack_headroom():
-        return _parse_text(name, text)
+class Reader:
+    """One input read a document at a time: iterating yields its Documents and
+    Problems in file order, so a file of 200,000 documents is never held whole.
+    ``documents`` and ``skipped`` count what was read so far.
+
+    The stream is composed whole; where a document breaks it, reading goes on
+    chunk by chunk (the parts between "---" lines) after the last document read,
+    so one broken document does not hide the others.
+    """
+
+    def __init__(self, name: str, text: str | None, problem: Problem | None = None) -> None:
+        if text is not None and name.endswith(".json") and "\t" in text:
+            text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
+        text = text or ""
+        self.file = SourceFile(name, text, text.splitlines(), Suppressions.scan(text, name))
+        self.documents = 0
+        self.skipped = 0
+        self._problem = problem  # the text did not decode
+        self._last_line = 0  # where the previous document ended, for Helm attribution
+        self._deep = _could_be_too_deep(self.file)
+        self._sources = _helm_sources(text)
+
+    def __iter__(self) -> Iterator[Document | Problem]:
+        if self._problem is not None:
+            yield self._problem
+            return
+        text = self.file.text
+        try:
+            yield from self._compose(text, 0)
+        except (yaml.YAMLError, TooDeep, RecursionError):
+            resume = self._last_line
+            for offset, chunk in _chunks(text):
+                if offset >= resume:
+                    yield from self._chunk(chunk, offset)
+
+    def _chunk(self, chunk: str, offset: int) -> Iterator[Document | Problem]:
+        """The documents of one chunk, or the M001 that stops it."""
+        try:
+            yield from self._compose(chunk, offset)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = (mark.line if mark else 0) + offset + 1
+            column = (mark.column if mark else 0) + 1
+            yield Problem("M001", _yaml_message(exc), line, column)
+        except yaml.reader.ReaderError as exc:
+            # libyaml reports a forbidden character by offset, not by mark
+            line = offset + chunk.count("\n", 0, exc.position) + 1
+            column = exc.position - chunk.rfind("\n", 0, exc.position)
+            yield Problem("M001", _reader_message(exc), line, column)
+        except yaml.YAMLError as exc:
+            yield Problem("M001", _reader_message(exc), offset + 1, 1)
+        except TooDeep as exc:
+            yield Problem("M001", str(exc), exc.mark.line + 1, exc.mark.column + 1)
+        except RecursionError:  # a last resort: the depth checks come first
+            yield Problem("M001", TOO_DEEP, offset + 1, 1)
+
+    def _compose(self, text: str, offset: int) -> Iterator[Document | Problem]:
+        """The documents of ``text``, which starts on line ``offset`` of the file."""
+        if self._deep and (deep := _too_deep(text)) is not None:
+            raise TooDeep(_shifted(deep, offset))
+        roots = yaml.compose_all(text, Loader=Loader)
+        while True:
+            with stack_headroom():
+                try:
+                    root = next(roots)
+                except StopIteration:
+                    return
+                if root is None or (
+                    isinstance(root, ScalarNode) and root.value == "" and not root.style
+                ):
+                    continue  # an empty document ("---" followed by nothing)
+                if offset:
+                    _shift(root, offset)
+                found = self._document(root)
+            yield from found
+
+    def _document(self, root: Node) -> list[Document | Problem]:
+        """The objects of one stream document, then its duplicate keys."""
+        file = self.file
+        converter = Converter(file.aliases)
+        data = converter.convert(root)
+        converter.settle()
+        source = _source_for(self._sources, self._last_line, root.start_mark.line)
+        self._last_line = root.end_mark.line
+        docs, skipped = _documents(data, root, file, self.documents, source)
+        self.documents += len(docs)
+        self.skipped += skipped
+        return [*docs, *_duplicates(root, docs, converter.duplicates)]
 
 
-def _parse_text(name: str, text: str) -> Parsed:
-    if name.endswith(".json") and "\t" in text:
-        text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
-    file = SourceFile(name, text, text.splitlines(), Suppressions.scan(text, name))
-    deep_input = _could_be_too_deep(file)
-    parsed = Parsed(file, deep_input=deep_input)
-    sources = _helm_sources(text)
-    try:
-        _compose(text, 0, parsed, sources)
-    except (yaml.YAMLError, TooDeep, RecursionError):
-        # Start again document by document so that one broken document does
-        # not hide the others: each chunk between "---" lines parses alone.
-        parsed = Parsed(file, deep_input=deep_input)
-        for offset, chunk in _chunks(text):
-            try:
-                _compose(chunk, offset, parsed, sources)
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark or exc.context_mark
-                line = (mark.line if mark else offset) + 1
-                column = (mark.column if mark else 0) + 1
-                parsed.problems.append(Problem("M001", _yaml_message(exc), line, column))
-            except yaml.reader.ReaderError as exc:
-                # libyaml reports a forbidden character by offset, not by mark
-                prefixed = "\n" * offset + chunk
-                line = prefixed.count("\n", 0, exc.position) + 1
-                column = exc.position - prefixed.rfind("\n", 0, exc.position)
-                parsed.problems.append(Problem("M001", _reader_message(exc), line, column))
-            except yaml.YAMLError as exc:
-                parsed.problems.append(Problem("M001", _reader_message(exc), offset + 1, 1))
-            except TooDeep as exc:
-                line = exc.mark.line + 1
-                parsed.problems.append(Problem("M001", str(exc), line, exc.mark.column + 1))
-            except RecursionError:  # a last resort: the depth checks come first
-                parsed.problems.append(Problem("M001", TOO_DEEP, offset + 1, 1))
-    return parsed
+def _duplicates(root: Node, docs: list[Document], found: list[Any]) -> Iterator[Problem]:
+    """M002 for each repeated key, with the object it belongs to: the document, or a List's item."""
+    if not found:
+        return
+    paths = paths_to(root, [holder for _, holder in found])
+    whole = docs[0] if len(docs) == 1 and not docs[0].base_path else None
+    items = {doc.base_path: doc for doc in docs}
+    for knode, holder in found:
+        path = (*paths[id(holder)], knode.value)
+        doc = whole or items.get(path[:2])
+        yield Problem(
+            "M002",
+            f"duplicate key {knode.value!r}: the API server keeps only the last one",
+            knode.start_mark.line + 1,
+            knode.start_mark.column + 1,
+            path[len(doc.base_path) :] if doc else path,
+            doc,
+        )
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
     """(line offset, text) of each part of the stream between '---' lines."""
     starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start()]
+    line = 0
     for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
-        yield text.count("\n", 0, begin), text[begin:end]
+        chunk = text[begin:end]
+        yield line, chunk
+        line += chunk.count("\n")
 
 
 def _could_be_too_deep(file: SourceFile) -> bool:
@@ -329,10 +443,25 @@ def _could_be_too_deep(file: SourceFile) -> bool:
 
     libyaml's composer recurses in C and overflows the stack on hostile nesting
     (a segfault, past ~50,000 levels) before Python can notice, so only texts
-    whose bound passes _C_SAFE_DEPTH pay for the event-based check below.
+    whose bound passes _C_SAFE_DEPTH pay for the event-based check below, and
+    only with a libyaml older than 0.2.6, which stops at 1,000 levels itself
+    (the check costs as much as composing a text of many flow collections).
     """
+    if _libyaml_stops_deep_nesting():
+        return False
     widest = max(map(len, file.lines), default=0)
     return file.text.count("[") + file.text.count("{") + widest > _C_SAFE_DEPTH
+
+
+@functools.cache
+def _libyaml_stops_deep_nesting() -> bool:
+    if Loader.__mro__[1] is not getattr(yaml, "CSafeLoader", None):
+        return False  # the pure-Python composer: a RecursionError, caught as a last resort
+    try:
+        from yaml import _yaml
+    except ImportError:  # pragma: no cover - CSafeLoader implies it
+        return False
+    return tuple(_yaml.get_version()) >= (0, 2, 6)
 
 
 def _too_deep(text: str) -> Any:
@@ -348,42 +477,28 @@ def _too_deep(text: str) -> Any:
     return None
 
 
-def _compose(text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]) -> None:
-    text = "\n" * offset + text  # keeps libyaml's line numbers absolute
-    if parsed.deep_input and (deep := _too_deep(text)) is not None:
-        raise TooDeep(deep)
-    file = parsed.file
-    for root in yaml.compose_all(text, Loader=Loader):
-        if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
-            continue  # an empty document ("---" followed by nothing)
-        converter = Converter()
-        data = converter.convert(root)
-        source = _source_for(sources, parsed.last_line, root.start_mark.line)
-        parsed.last_line = root.end_mark.line
-        docs, skipped = _documents(data, root, file, len(parsed.documents), source)
-        parsed.documents.extend(docs)
-        parsed.skipped += skipped
-        for knode, holder in converter.duplicates:
-            path = (*path_to(root, holder), knode.value)
-            doc = _holder(docs, path)
-            parsed.problems.append(
-                Problem(
-                    "M002",
-                    f"duplicate key {knode.value!r}: the API server keeps only the last one",
-                    knode.start_mark.line + 1,
-                    knode.start_mark.column + 1,
-                    path[len(doc.base_path) :] if doc else path,
-                    doc,
-                )
-            )
+def _shifted(mark: yaml.Mark, lines: int) -> yaml.Mark:
+    return yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column, None, 0)
 
 
-def _holder(docs: list[Document], path: Path) -> Document | None:
-    """The object a path into the stream document belongs to (a List's item)."""
-    for doc in docs:
-        if path[: len(doc.base_path)] == doc.base_path:
-            return doc
-    return None
+def _shift(root: Node, lines: int) -> None:
+    """Move a chunk's node marks down by ``lines``: positions in the whole file.
+
+    Cheaper than composing the chunk behind ``lines`` newlines, which made a
+    stream of many documents quadratic as soon as one of them was broken.
+    """
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.start_mark = _shifted(node.start_mark, lines)
+        node.end_mark = _shifted(node.end_mark, lines)
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif not isinstance(node, ScalarNode):
+            stack.extend(node.value)
 
 
 def _is_object(data: Any) -> bool:
@@ -417,15 +532,15 @@ def _helm_sources(text: str) -> list[tuple[int, str]]:
     """(0-based line, template path) of each Helm ``# Source:`` comment."""
     if "# Source: " not in text:
         return []
-    return [(text.count("\n", 0, m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
+    found, line, counted = [], 0, 0
+    for m in _HELM_SOURCE.finditer(text):
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        found.append((line, m.group(1)))
+    return found
 
 
 def _source_for(sources: list[tuple[int, str]], after: int, line: int) -> str | None:
     """The last Source comment between the previous document and this one."""
-    found = None
-    for at, name in sources:
-        if at > line:
-            break
-        if at >= after:
-            found = name
-    return found
+    last = bisect_right(sources, line, key=itemgetter(0)) - 1
+    return sources[last][1] if last >= 0 and sources[last][0] >= after else None
