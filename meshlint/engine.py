@@ -21,6 +21,7 @@ from meshlint.config import matches
 from meshlint.globs import matches_any, relative
 from meshlint.index import INDEXED_KINDS, Entry, Index, entry_for
 from meshlint.model import (
+    MAX_FINDINGS_PER_RULE,
     Finding,
     Ignore,
     Location,
@@ -37,6 +38,22 @@ from meshlint.suppress import unused_reports
 PARALLEL_MIN_BYTES = 2_000_000
 
 
+class _Flood:
+    """The findings of one rule in one document: the first MAX_FINDINGS_PER_RULE
+    are reported, the others only counted (suppressions still apply)."""
+
+    __slots__ = ("first", "more", "shown")
+
+    def __init__(self) -> None:
+        self.shown = 0
+        self.more = 0
+        self.first: tuple[ActiveRule, Location] | None = None  # the first one left out
+
+    @property
+    def full(self) -> bool:
+        return self.shown >= MAX_FINDINGS_PER_RULE
+
+
 class _Collector:
     """Turns violations into findings for one file, applying suppression."""
 
@@ -50,19 +67,50 @@ class _Collector:
             set(tokens) for pattern, tokens in plan.per_file_ignores if matches_any(rel, [pattern])
         ]
 
-    def add(
-        self, active: ActiveRule, location: Location, message: str, severity: Severity | None
-    ) -> None:
+    def ignored(self, active: ActiveRule, ignores: tuple[Ignore, ...]) -> bool:
+        """Whether per-file-ignores or one of ``ignores`` suppresses the rule here
+        (a directive that does is used, and the finding counted as suppressed)."""
         rule = active.rule
         if any(matches(t, rule) for tokens in self.file_ignored for t in tokens):
-            return
-        for ignore in location.ignores:
+            return True
+        for ignore in ignores:
             if ignore.covers(rule.id, rule.slug):
                 self.report.used.add(ignore)
                 self.report.suppressed += 1
+                return True
+        return False
+
+    def add(
+        self,
+        active: ActiveRule,
+        location: Location,
+        message: str,
+        severity: Severity | None,
+        flood: _Flood | None = None,
+    ) -> None:
+        rule = active.rule
+        if self.ignored(active, location.ignores):
+            return
+        if flood is not None:
+            if flood.full:
+                flood.more += 1
+                flood.first = flood.first or (active, location)
                 return
+            flood.shown += 1
         level = active.severity if active.fixed_severity or severity is None else severity
         self.report.findings.append(Finding.make(location, rule, level, message))
+
+    def close(self, flood: _Flood) -> None:
+        """The one finding that counts what ``flood`` left out, if it left anything out."""
+        if flood.first is None:
+            return
+        active, location = flood.first
+        rule = active.rule
+        message = (
+            f"{flood.more:,} more {rule.slug} findings in this document from here on are not "
+            f"shown: at most {MAX_FINDINGS_PER_RULE} per rule and document"
+        )
+        self.report.findings.append(Finding.make(location, rule, active.severity, message))
 
 
 def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) -> Location:
@@ -81,13 +129,13 @@ def _problem_location(problem: Problem, doc: Document | None, file: SourceFile) 
     )
 
 
-def report_problem(collector: _Collector, problem: Problem) -> None:
+def report_problem(collector: _Collector, problem: Problem, flood: _Flood | None = None) -> None:
     """Loader and embedded-config problems (M001, M002, M004) become findings."""
     active = collector.plan.get(problem.rule)
     file = problem.document.file if problem.document else collector.file
     if active is not None and file is not None:
         location = _problem_location(problem, problem.document, file)
-        collector.add(active, location, problem.message, None)
+        collector.add(active, location, problem.message, None, flood)
 
 
 def lint_input(item: Input, plan: Plan) -> FileReport:
@@ -106,10 +154,13 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     rel = item.rel or (relative(item.name, plan.root) if plan.per_file_ignores else item.name)
     collector = _Collector(plan, report, rel, reader.file)
     report.ignores.extend(reader.file.suppressions.all())
+    # loader problems (M001, M002) by rule and document; -1: a part that is no object
+    floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
     # each document is linted as it is read, and dropped before the next one
     for found in reader:
         if isinstance(found, Problem):
-            report_problem(collector, found)
+            index = found.document.index if found.document else -1
+            report_problem(collector, found, floods[found.rule, index])
             continue
         report.ignores.extend(found.annotation_ignores())
         if plan.list_resources:
@@ -118,6 +169,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             report.entries.append(entry_for(found))
         _lint_document(found, plan, collector)
         found.release()
+    for flood in floods.values():
+        collector.close(flood)
     report.documents = reader.documents
     report.skipped = reader.skipped
     # the file's text is at hand: its own findings get their line now (facts and
@@ -137,8 +190,10 @@ def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
             continue
         try:
             if rule.check is not None:
+                flood = _Flood()
                 for violation in rule.check(doc, active.context):
-                    _add_violation(collector, active, doc, violation)
+                    _add_violation(collector, active, doc, violation, flood)
+                collector.close(flood)
             if rule.collect is not None:
                 ctx = active.context
                 key = (rule.collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
@@ -153,12 +208,19 @@ def _lint_document(doc: Document, plan: Plan, collector: _Collector) -> None:
             )
 
 
-def _add_violation(collector: _Collector, active: ActiveRule, doc: Document, v: Violation) -> None:
+def _add_violation(
+    collector: _Collector, active: ActiveRule, doc: Document, v: Violation, flood: _Flood
+) -> None:
     if isinstance(v, Problem):
-        report_problem(collector, v)
+        report_problem(collector, v, flood)
         return
-    location = v.anchor or doc.anchor(v.path)
-    collector.add(active, location, v.message, v.severity)
+    if flood.first is not None and v.anchor is None:
+        # past the cap a finding is only counted: its line is enough for suppression
+        if not collector.ignored(active, doc.ignores_at(v.path)):
+            flood.more += 1
+        return
+    location = v.anchor or (doc.locate(v.path) if flood.full else doc.anchor(v.path))
+    collector.add(active, location, v.message, v.severity, flood)
 
 
 # Worker processes inherit the plan through fork; this is set only inside them.

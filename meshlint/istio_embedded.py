@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode
 
 from meshlint.istio_workload import PROXY_CONFIG
 from meshlint.k8s import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
-from meshlint.model import Location, Path, Violation
+from meshlint.model import MAX_FINDINGS_PER_RULE, Location, Path, Violation
 from meshlint.source import Document, Problem
 from meshlint.yamlnodes import node_at
 
@@ -42,10 +42,12 @@ def _describe(error: Any, what: str) -> Iterator[tuple[Path, str]]:
     where = ".".join(str(p) for p in path) or "top level"
     if error.validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
-        for key in error.instance:
-            if key in error.schema.get("properties", {}):
-                continue
-            close = difflib.get_close_matches(str(key), known, n=1)
+        unknown = [key for key in error.instance if key not in error.schema.get("properties", {})]
+        for n, key in enumerate(unknown):
+            # a "did you mean" costs a millisecond: only for keys the report shows
+            close = (
+                difflib.get_close_matches(str(key), known, n=1) if n < MAX_FINDINGS_PER_RULE else []
+            )
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             yield (
                 (*path, key),

@@ -20,6 +20,11 @@ Path = tuple[PathPart, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
+# The engine reports at most this many findings of one rule in one document, then
+# one finding that counts the rest: 10,000 unknown keys or duplicates help nobody.
+# A rule may skip costly work (a "did you mean") for violations past it.
+MAX_FINDINGS_PER_RULE = 100
+
 
 class Severity(enum.IntEnum):
     INFO = 1

@@ -73,7 +73,17 @@ class ConfigView:
 
 
 def configs(doc: Document) -> Iterator[ConfigView | Problem]:
-    """Every collector config held by ``doc``; a Problem where one does not parse."""
+    """Every collector config held by ``doc``; a Problem where one does not parse.
+
+    Found once per document: six rules ask, and a ConfigMap's values are scanned.
+    """
+    found = doc.memo.get(configs)
+    if found is None:
+        found = doc.memo[configs] = list(_configs(doc))
+    return iter(found)
+
+
+def _configs(doc: Document) -> Iterator[ConfigView | Problem]:
     if doc.kind == CONFIG_MAP:
         for key, value in mapping_at(doc.data, ("data",)).items():
             if isinstance(key, str) and isinstance(value, str) and _looks_like_config(value):

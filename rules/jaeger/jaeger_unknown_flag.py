@@ -82,6 +82,7 @@ from meshlint.jaeger import (
 )
 from meshlint.jaeger_flags import CATALOGUE_VERSIONS
 from meshlint.k8s import WORKLOAD_KINDS, Container, containers
+from meshlint.model import MAX_FINDINGS_PER_RULE
 
 _TYPES = {
     "i": "an integer",
@@ -92,17 +93,30 @@ _TYPES = {
 }
 
 
-def _hint(wrong: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
-    if not close:
-        return ""
-    return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
+class _Hints:
+    """ "Did you mean" for the unknown names of one document that the report shows.
+
+    A difflib search costs about a third of a millisecond and a document may name
+    a million unknown flags; the engine shows MAX_FINDINGS_PER_RULE of them.
+    """
+
+    def __init__(self) -> None:
+        self.left = MAX_FINDINGS_PER_RULE
+
+    def __call__(self, wrong: str, names: list[str]) -> str:
+        if self.left <= 0:
+            return ""
+        self.left -= 1
+        close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
+        if not close:
+            return ""
+        return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
 
 
-def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
+def _flag_verdict(process: Process, setting: Setting, hints: _Hints) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
-        hint = _hint(setting.flag, list(known_flags(process.component)))
+        hint = hints(setting.flag, list(known_flags(process.component)))
         return Violation(
             setting.path,
             f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
@@ -126,7 +140,7 @@ def _flag_verdict(process: Process, setting: Setting) -> Violation | None:
     return None
 
 
-def _env_verdicts(process: Process, container: Container) -> Iterator[Violation]:
+def _env_verdicts(process: Process, container: Container, hints: _Hints) -> Iterator[Violation]:
     """Env vars in a Jaeger flag namespace that name no flag: viper ignores them."""
     by_env = env_flags(process.component)
     for var in container.env():
@@ -135,16 +149,17 @@ def _env_verdicts(process: Process, container: Container) -> Iterator[Violation]
         yield Violation(
             (*var.path, "name"),
             f"env {var.name} of {process.label} maps to no flag of the component"
-            f"{_hint(var.name, list(by_env))}: Jaeger ignores it silently "
+            f"{hints(var.name, list(by_env))}: Jaeger ignores it silently "
             "and the setting keeps its default",
         )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    hints = _Hints()
     if doc.kind == "Jaeger":
         for process in cr_processes(doc.data):
             for setting in process.settings:
-                verdict = _flag_verdict(process, setting)
+                verdict = _flag_verdict(process, setting, hints)
                 if verdict is not None:
                     yield verdict
         return
@@ -153,10 +168,10 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         if found is None:
             continue
         for setting in found.settings:
-            verdict = _flag_verdict(found, setting) if setting.source == "arg" else None
+            verdict = _flag_verdict(found, setting, hints) if setting.source == "arg" else None
             if verdict is not None:
                 yield verdict
-        yield from _env_verdicts(found, container)
+        yield from _env_verdicts(found, container, hints)
 
 
 RULE = Rule(
