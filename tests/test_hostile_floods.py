@@ -7,9 +7,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from conftest import lint_text
+from meshlint.cli import main
 from meshlint.engine import MAX_FINDINGS_PER_RULE
 from meshlint.model import Finding
+from meshlint.output import ECHO_WIDTH
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import LIMITED, OK, deployment
@@ -78,3 +82,20 @@ def test_a_long_argument_list_is_read_to_its_end() -> None:
     )
     report = lint_text(deployment(container), select=["J004"])
     _capped(report.findings, "J004", 20_000)
+
+
+def test_findings_on_a_long_line_echo_a_window_of_it(tmp_path: Path) -> None:
+    items = ", ".join(f"{{name: c{i}, image: app:1}}" for i in range(5_000))
+    (tmp_path / "pod.yaml").write_text(
+        "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [" + items + "]}}\n"
+    )
+    result = CliRunner().invoke(
+        main, ["check", str(tmp_path), "--isolated", "--select", "K001", "--no-color"]
+    )
+    lines = result.output.splitlines()
+    echoed = [line for line in lines if line.startswith("1 | ")]
+    assert len(echoed) == MAX_FINDINGS_PER_RULE + 1
+    assert max(map(len, echoed)) <= len("1 | ") + ECHO_WIDTH + len("......")
+    head, _, shown, caret = lines[-6:-2]  # the last finding: 2,500 characters into the line
+    assert int(head.split(":")[2]) > 2_000
+    assert shown[caret.index("^") :].startswith("{name: c100,")  # the caret still points at it

@@ -17,6 +17,10 @@ from meshlint.model import Rule
 from meshlint.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
+# Characters of a finding's source line shown with it. A minified manifest is one
+# line of megabytes, and echoing it whole for each of its findings made the
+# report grow with (findings x line length).
+ECHO_WIDTH = 200
 
 _SECTION = re.compile(r"^## What it does\s*\n(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
 
@@ -39,6 +43,17 @@ def renderer(name: str) -> Renderer:
     module = import_module(f"meshlint.output.{name}_format")
     render: Renderer = module.render
     return render
+
+
+def echo_window(line: str, column: int) -> tuple[str, int]:
+    """At most ECHO_WIDTH characters of ``line`` around 1-based ``column`` ("..."
+    where it was cut), and the column of the same character in what is shown."""
+    if len(line) <= ECHO_WIDTH:
+        return line, column
+    start = max(0, min(column - 1 - ECHO_WIDTH // 2, len(line) - ECHO_WIDTH))
+    head = "..." if start else ""
+    tail = "..." if start + ECHO_WIDTH < len(line) else ""
+    return f"{head}{line[start : start + ECHO_WIDTH]}{tail}", column - start + len(head)
 
 
 def relative_path(name: str) -> str:

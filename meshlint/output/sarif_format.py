@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from meshlint import __version__
 from meshlint.model import Finding, Rule, Severity
-from meshlint.output import Options, relative_path, rule_description, rule_doc
+from meshlint.output import ECHO_WIDTH, Options, relative_path, rule_description, rule_doc
 from meshlint.report import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,7 +57,7 @@ def _artifact(name: str) -> dict[str, Any]:
 def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[str, Any]:
     loc = finding.location
     region: dict[str, Any] = {"startLine": loc.line, "startColumn": loc.column}
-    if loc.source_line:
+    if loc.source_line and len(loc.source_line) <= ECHO_WIDTH:  # a snippet is the whole line
         region["snippet"] = {"text": loc.source_line}
     location: dict[str, Any] = {
         "physicalLocation": {"artifactLocation": _artifact(loc.file), "region": region}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from meshlint.model import Finding, Severity
-from meshlint.output import Options
+from meshlint.output import Options, echo_window
 from meshlint.report import Report
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -35,11 +35,12 @@ def _finding(f: Finding, options: Options) -> list[str]:
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
-        text = _printable(loc.source_line)
+        shown, column = echo_window(loc.source_line, loc.column)
+        text = _printable(shown)
         lines += [
             f"{pad} |",
             f"{number} | {text}",
-            f"{pad} | {' ' * (loc.column - 1)}{_paint('^', _COLORS[f.severity], color)}",
+            f"{pad} | {' ' * (column - 1)}{_paint('^', _COLORS[f.severity], color)}",
         ]
     return lines
 
