@@ -16,10 +16,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from meshlint.files import Refused, read_regular
 from meshlint.model import Finding
 from meshlint.report import Report
 
 VERSION = 1
+# About 250,000 accepted findings; a larger file is refused before it is read.
+MAX_BASELINE_BYTES = 64 * 2**20
 
 Identity = tuple[str, str, str, str]
 
@@ -75,7 +78,9 @@ def write(findings: Iterable[Finding], baseline: Path) -> None:
 def load(baseline: Path) -> Counter[Identity]:
     """The identities a baseline file accepts, with how often each may occur."""
     try:
-        data = json.loads(baseline.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
+    except Refused as exc:
+        raise BaselineError(f"{baseline}: cannot read baseline: {exc}") from exc
     except OSError as exc:
         raise BaselineError(f"{baseline}: cannot read baseline: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:

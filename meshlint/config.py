@@ -17,10 +17,13 @@ from typing import Any
 
 import yaml
 
+from meshlint.files import Refused, read_regular
 from meshlint.model import Path, Rule, Severity
 from meshlint.yamlnodes import Converter, Loader, TooDeep, locate, stack_headroom
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
+# A config is written by hand; anything larger is refused before it is read.
+MAX_CONFIG_BYTES = 2**20
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
 
 
@@ -90,9 +93,10 @@ def find_config(start: FsPath) -> FsPath | None:
 
 
 def _read(path: FsPath) -> str:
+    """The config's text: a regular file of at most MAX_CONFIG_BYTES, in UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except (Refused, OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1:1: cannot read config: {exc}") from exc
 
 
