@@ -3,43 +3,165 @@
 ``*`` and ``?`` stay within one path segment, ``**`` crosses segments; a pattern
 without a slash matches a name at any depth; a pattern that matches a directory
 matches everything below it.
+
+Patterns come from the config and the command line, which an untrusted branch
+may write, so they are not translated to a backtracking regular expression
+(``*a*a*a...*b`` against a long name took minutes): each compiles to an
+automaton that reads a path one character at a time, built lazily as a DFA.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+# Whatever the pattern, a match costs at most (path length x pattern length)
+# steps; the lazily built DFA of one pattern keeps at most this many states.
+MAX_DFA_STATES = 2_000
 
-@lru_cache(maxsize=256)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+# move kinds besides a literal character (which is one character long): any
+# character, and any character but "/"
+_ANY, _SEGMENT = "any", "segment"
+
+
+class _NFA:
+    """Positions in a pattern: moves on a character, and moves on nothing."""
+
+    def __init__(self) -> None:
+        self.moves: list[list[tuple[str, int]]] = []  # (literal | _ANY | _SEGMENT, target)
+        self.empty: list[list[int]] = []
+
+    def state(self) -> int:
+        self.moves.append([])
+        self.empty.append([])
+        return len(self.moves) - 1
+
+    def star(self, kind: str) -> int:
+        """``kind`` repeated, from the current last state; returns the state after it."""
+        here = len(self.moves) - 1
+        after = self.state()
+        self.moves[here].append((kind, here))
+        self.empty[here].append(after)
+        return after
+
+    def optional_segments(self) -> int:
+        """``(?:.*/)?``: nothing, or anything that ends with a slash."""
+        here = len(self.moves) - 1
+        inner = self.state()
+        after = self.state()
+        self.empty[here] += [inner, after]
+        self.moves[inner] += [(_ANY, inner), ("/", after)]
+        return after
+
+    def char(self, kind: str) -> int:
+        here = len(self.moves) - 1
+        after = self.state()
+        self.moves[here].append((kind, after))
+        return after
+
+
+def _nfa(pattern: str) -> tuple[_NFA, int]:
+    """The automaton of ``^(?:.*/)?<body>(?:/.*)?$`` (the prefix only when unanchored)."""
     body = pattern.strip()
     anchored = "/" in body.rstrip("/")
     body = body.strip("/")
     if body.startswith("./"):
         body = body[2:]
-    out = []
+    nfa = _NFA()
+    nfa.state()
+    if not anchored:
+        nfa.optional_segments()
     i = 0
     while i < len(body):
         if body.startswith("**/", i):
-            out.append("(?:.*/)?")
+            nfa.optional_segments()
             i += 3
         elif body.startswith("**", i):
-            out.append(".*")
+            nfa.star(_ANY)
             i += 2
         elif body[i] == "*":
-            out.append("[^/]*")
+            nfa.star(_SEGMENT)
             i += 1
         elif body[i] == "?":
-            out.append("[^/]")
+            nfa.char(_SEGMENT)
             i += 1
         else:
-            out.append(re.escape(body[i]))
+            nfa.char(body[i])
             i += 1
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(f"^{prefix}{''.join(out)}(?:/.*)?$")
+    end = len(nfa.moves) - 1
+    below = nfa.state()  # "/" and anything after it: everything inside a matched directory
+    nfa.moves[end].append(("/", below))
+    nfa.moves[below].append((_ANY, below))
+    accept = nfa.state()
+    nfa.empty[end].append(accept)
+    nfa.empty[below].append(accept)
+    return nfa, accept
+
+
+class Glob:
+    """One compiled pattern; ``match`` reads a path once, left to right."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._nfa, self._accept = _nfa(pattern)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._ids: dict[frozenset[int], int] = {}
+        self._sets: list[frozenset[int]] = []
+        self._accepts: list[bool] = []
+        self._table: list[dict[str, int]] = []
+        self._start = self._intern(self._closure({0}))
+
+    def _closure(self, states: Iterable[int]) -> frozenset[int]:
+        found = set(states)
+        todo = list(found)
+        while todo:
+            for target in self._nfa.empty[todo.pop()]:
+                if target not in found:
+                    found.add(target)
+                    todo.append(target)
+        return frozenset(found)
+
+    def _intern(self, states: frozenset[int]) -> int:
+        known = self._ids.get(states)
+        if known is None:
+            known = self._ids[states] = len(self._sets)
+            self._sets.append(states)
+            self._accepts.append(self._accept in states)
+            self._table.append({})
+        return known
+
+    def _step(self, state: int, char: str) -> int:
+        moves = self._nfa.moves
+        targets = {
+            target
+            for source in self._sets[state]
+            for kind, target in moves[source]
+            if kind in (char, _ANY) or (kind == _SEGMENT and char != "/")
+        }
+        after = self._closure(targets)
+        if len(self._sets) >= MAX_DFA_STATES:  # start again rather than grow without end
+            self._reset()
+            return self._intern(after)
+        found = self._intern(after)
+        self._table[state][char] = found
+        return found
+
+    def match(self, path: str) -> bool:
+        state = self._start
+        for char in path:
+            following = self._table[state].get(char)
+            state = self._step(state, char) if following is None else following
+            if not self._sets[state]:
+                return False  # no way to go on
+        return self._accepts[state]
+
+
+@lru_cache(maxsize=1024)
+def compile_pattern(pattern: str) -> Glob:
+    return Glob(pattern)
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
