@@ -177,6 +177,12 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
 )
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exclude", multiple=True, help="gitignore-style pattern to skip; repeatable.")
+@click.option(
+    "--follow-links",
+    is_flag=True,
+    help="Follow directory symlinks that lead outside the directories given "
+    "(by default they are skipped).",
+)
 @click.option("--kube-version", default=None, help="Target cluster version (default 1.30).")
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option(
@@ -220,6 +226,7 @@ def check(
     config_path: str | None,
     isolated: bool,
     exclude: tuple[str, ...],
+    follow_links: bool,
     kube_version: str | None,
     statistics: bool,
     jobs: int | None,
@@ -291,7 +298,7 @@ def check(
         exclude=config.exclude + exclude,
         report_unused_ignores=config.report_unused_ignores or report_unused_ignores,
     )
-    found_inputs = discover(paths or (".",), config.exclude, config.root)
+    found_inputs = discover(paths or (".",), config.exclude, config.root, follow_links)
     if not found_inputs.inputs and not found_inputs.errors:
         # a clean report over nothing would read as success
         where = ", ".join(paths or (".",))

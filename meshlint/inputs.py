@@ -1,5 +1,9 @@
 """Which files a run reads: explicit files, directories walked recursively for
-``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``."""
+``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``.
+
+A walk follows a symbolic link to a directory only when the directory lies
+inside one of the directories given (``follow_links`` follows every one): a
+link to ``/`` in a pull request must not make the run read the whole machine."""
 
 from __future__ import annotations
 
@@ -41,10 +45,14 @@ class Discovery:
         return inputs
 
 
-def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> Discovery:
+def discover(
+    paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".", follow_links: bool = False
+) -> Discovery:
     found = Discovery()
     patterns = tuple(exclude)
     seen: set[str] = set()
+    paths = list(paths)
+    roots = None if follow_links else [os.path.realpath(p) for p in paths if os.path.isdir(p)]
 
     def add(path: str) -> None:
         name = os.path.normpath(path)
@@ -60,7 +68,7 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
         if path == "-":
             found.inputs.append(Input(name="-", data=sys.stdin.buffer.read(), rel="-"))
         elif os.path.isdir(path):
-            for file in _walk(path, found.errors):
+            for file in _walk(path, found.errors, roots):
                 if not (patterns and matches_any(relative(file, root), patterns)):
                     add(file)
         elif os.path.isfile(path):
@@ -72,7 +80,15 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
     return found
 
 
-def _walk(top: str, errors: list[str]) -> list[str]:
+def _inside(path: str, roots: list[str] | None) -> bool:
+    """A directory to walk into: not a link, or a link to somewhere inside ``roots``."""
+    if roots is None or not os.path.islink(path):
+        return True
+    target = os.path.realpath(path)
+    return any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _walk(top: str, errors: list[str], roots: list[str] | None) -> list[str]:
     files: list[str] = []
     visited: set[tuple[int, int]] = set()
 
@@ -88,7 +104,9 @@ def _walk(top: str, errors: list[str]) -> list[str]:
             dirs[:] = []
             continue
         visited.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIPPED_DIRS and _inside(os.path.join(directory, d), roots)
+        )
         for name in sorted(names):
             if name.endswith(EXTENSIONS):
                 path = os.path.join(directory, name)
