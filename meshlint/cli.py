@@ -190,7 +190,8 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: number of CPUs; 1 = in-process).",
+    help="Worker processes (default: as many as the input repays and idle CPUs run; "
+    "1 = in-process).",
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("-q", "--quiet", is_flag=True, help="Findings only: no source lines, no summary.")
@@ -305,7 +306,7 @@ def check(
         click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
     plan = Plan.build(rules, config, list_resources=any(name == "junit" for name, _ in targets))
     progress = _progress(len(found_inputs.inputs)) if not quiet else None
-    report = lint(found_inputs.take(), plan, jobs or os.cpu_count() or 1, progress)
+    report = lint(found_inputs.take(), plan, jobs, progress)
     report.errors[:0] = found_inputs.errors
 
     if write_baseline:

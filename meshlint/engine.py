@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from meshlint import cpus
 from meshlint.config import matches
 from meshlint.globs import matches_any, relative
 from meshlint.index import INDEXED_KINDS, Entry, Index, entry_for
@@ -277,16 +278,30 @@ def _size(item: Input) -> int:
         return 0  # reported when it is read
 
 
-def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]:
+def _reports(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
+    """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
     sizes = {id(item): _size(item) for item in inputs}
     size = sum(sizes.values())
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
+    if jobs == 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
         for item in inputs:
             yield _lint_and_sweep(item, plan)
         return
     # Largest first, so that no worker is left alone with a big file at the end.
     ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
+    if jobs is None:
+        # lint the smallest files here first while measuring what the other cores
+        # do, then decide whether workers would help with the rest
+        probe = cpus.Probe()
+        while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
+            item = ordered.pop()
+            size -= sizes[id(item)]
+            yield _lint_and_sweep(item, plan)
+        jobs = cpus.workers(size, len(ordered), probe.free_cores())
+        if jobs == 1:
+            for item in ordered:
+                yield _lint_and_sweep(item, plan)
+            return
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
         yield from pool.imap_unordered(_work, ordered, chunksize=2)
@@ -296,8 +311,10 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
 def lint(
-    inputs: Iterable[Input], plan: Plan, jobs: int = 1, progress: Progress | None = None
+    inputs: Iterable[Input], plan: Plan, jobs: int | None = 1, progress: Progress | None = None
 ) -> Report:
+    """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the idle
+    cores repay, see ``meshlint.cpus``)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
