@@ -10,8 +10,8 @@ prints one row: the case, wall seconds, the peak RSS of the largest process in
 MiB, and the outcome (exit code and the findings or error it ended with).
 A case that passes the time limit or the memory cap is killed and says so.
 The numbers refer to issue #18's items; the test suite holds each case at a
-size that runs in a second or two (tests/test_stress_cases.py), this script the
-sizes an attacker would use.
+size that runs in a second or two (tests/test_hostile_*.py, test_globs.py,
+test_workers.py), this script the sizes an attacker would use.
 
 Item 7 compares the default ``-j`` with ``-j 1`` on the real-world corpus
 (../shared/corpus/real, or MESHLINT_CORPUS), on an idle machine and with one
