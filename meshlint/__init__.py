@@ -1,22 +1,32 @@
 """meshlint: a linter for Kubernetes, Istio, Jaeger and OpenTelemetry manifests.
 
-The public API for rule authors and plugins is what this module exports.
+The public API for rule authors and plugins is what this module exports; the
+domain helpers they may use are the public faces of ``meshlint.domain.<name>``,
+and ``meshlint.testing`` lints a text and checks marked fixtures.
 """
 
 from __future__ import annotations
 
-import pluggy
-
-from meshlint.model import Context, Location, Param, Resource, Rule, Severity, Violation
-from meshlint.source import Document
-
-__version__ = "0.1.0"
-
-hookimpl = pluggy.HookimplMarker("meshlint")
+from meshlint.core.hookspecs import hookimpl
+from meshlint.core.model import (
+    MAX_FINDINGS_PER_RULE,
+    Context,
+    Document,
+    KeyPath,
+    Location,
+    Param,
+    Resource,
+    Rule,
+    Severity,
+    Violation,
+)
+from meshlint.core.version import __version__
 
 __all__ = [
+    "MAX_FINDINGS_PER_RULE",
     "Context",
     "Document",
+    "KeyPath",
     "Location",
     "Param",
     "Resource",

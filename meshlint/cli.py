@@ -11,14 +11,14 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
-from pathlib import Path as FsPath
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from meshlint import __version__
-from meshlint.model import Rule
+from meshlint.core.model import Rule
+from meshlint.core.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,12 +37,13 @@ def _guard(func: F) -> F:
     """Turn every error into one line on stderr and exit 2 (tracebacks only in debug)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from meshlint.config import ConfigError
-        from meshlint.plugins import PluginError
+        from meshlint.api import UsageError
+        from meshlint.core.config import ConfigError
+        from meshlint.core.plugins import PluginError
 
         try:
             return func(*args, **kwargs)
-        except (Failure, ConfigError, PluginError) as exc:
+        except (Failure, UsageError, ConfigError, PluginError) as exc:
             click.echo(f"meshlint: error: {exc}", err=True)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -90,22 +91,6 @@ def _progress(total: int) -> Callable[[int, int], None] | None:
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t.strip() for v in values for t in v.split(",") if t.strip())
-
-
-def _load_rules(config: Any, no_plugins: bool) -> Mapping[str, Rule]:
-    from meshlint.plugins import collect_rules, plugin_manager
-
-    modules = () if no_plugins or config is None else config.plugins
-    return collect_rules(plugin_manager(builtin_only=no_plugins, modules=modules))
-
-
-def _find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
-    from meshlint.config import rule_for
-
-    rule = rule_for(key, rules) or rule_for(key.upper(), rules)
-    if rule is None:
-        raise Failure(f"unknown rule {key!r}; `meshlint rules` lists them")
-    return rule
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -248,90 +233,60 @@ def check(
             f"--statistics counts findings in text or json; {', '.join(sorted(counted))} "
             "reports list every finding"
         )
-    from dataclasses import replace
-
-    from meshlint.config import (
-        Config,
-        Selection,
-        check_selectors,
-        find_config,
-        load_config,
-        parse_fail_on,
-        parse_kube_version,
-        validate_against_rules,
-    )
-    from meshlint.engine import lint
-    from meshlint.inputs import discover
+    from meshlint.api import Settings, lint_paths
     from meshlint.output import Options, renderer
-    from meshlint.plan import Plan
 
-    config = Config()
-    if config_path:
-        config = load_config(FsPath(config_path))
-    elif not isolated and (found := find_config(FsPath.cwd())):
-        config = load_config(found)
-    rules = _load_rules(config, no_plugins)
-    validate_against_rules(config, rules)
-
-    for option, values in (
-        ("--select", select),
-        ("--extend-select", extend_select),
-        ("--ignore", ignore),
-    ):
-        if (bad := check_selectors(_split(values), rules.values())) is not None:
-            raise Failure(f"{option}: unknown rule {bad!r}")
-    try:
-        version = parse_kube_version(kube_version) if kube_version else config.kube_version
-    except ValueError as exc:
-        raise Failure(f"--kube-version: {exc}") from exc
-    # the command line is a selection layer over the config file's (ruff's model);
-    # asking for the unused-ignore report selects its rule
-    command_line = Selection(
-        _split(select),
-        _split(extend_select) + (("M100",) if report_unused_ignores else ()),
-        _split(ignore),
+    settings = Settings(
+        config_path=config_path,
+        isolated=isolated,
+        select=_split(select),
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        fail_on=fail_on,
+        kube_version=kube_version,
+        exclude=exclude,
+        follow_links=follow_links,
+        no_plugins=no_plugins,
+        report_unused_ignores=report_unused_ignores,
     )
-    config = replace(
-        config,
-        overrides=(*config.overrides, command_line),
-        fail_on=parse_fail_on(fail_on) if fail_on else config.fail_on,
-        kube_version=version,
-        exclude=config.exclude + exclude,
-        report_unused_ignores=config.report_unused_ignores or report_unused_ignores,
+    run = lint_paths(
+        paths,
+        settings,
+        jobs=jobs,
+        list_resources=any(name == "junit" for name, _ in targets),
+        progress=lambda total: None if quiet else _progress(total),
     )
-    found_inputs = discover(paths or (".",), config.exclude, config.root, follow_links)
-    if not found_inputs.inputs and not found_inputs.errors:
+    report, config, rules = run.report, run.config, run.rules
+    if not run.inputs and not report.errors:
         # a clean report over nothing would read as success
         where = ", ".join(paths or (".",))
         click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
-    plan = Plan.build(rules, config, list_resources=any(name == "junit" for name, _ in targets))
-    progress = _progress(len(found_inputs.inputs)) if not quiet else None
-    report = lint(found_inputs.take(), plan, jobs, progress)
-    report.errors[:0] = found_inputs.errors
 
     if write_baseline:
-        from meshlint import baseline as baselines
+        from meshlint.core import baseline as baselines
 
         try:
-            baselines.write(report.findings, FsPath(write_baseline))
+            baselines.write(report.findings, Path(write_baseline))
         except OSError as exc:
             raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
     if baseline:
-        from meshlint import baseline as baselines
+        from meshlint.core import baseline as baselines
 
         try:
-            report = baselines.apply(report, FsPath(baseline))
+            report = baselines.apply(report, Path(baseline))
         except baselines.BaselineError as exc:
             raise Failure(str(exc)) from exc
 
     for name, output in targets:
         to_terminal = output is None and sys.stdout.isatty()
         color = to_terminal and not no_color and "NO_COLOR" not in os.environ
-        options = Options(rules=rules, color=color, quiet=quiet, statistics=statistics)
+        options = Options(
+            rules=rules, color=color, quiet=quiet, statistics=statistics, fail_on=config.fail_on
+        )
         text = renderer(name)(report, options)
         if output:
             try:
-                FsPath(output).write_text(text, encoding="utf-8")
+                Path(output).write_text(text, encoding="utf-8")
             except OSError as exc:
                 raise Failure(f"{output}: cannot write: {exc.strerror or exc}") from exc
         else:
@@ -360,12 +315,13 @@ def check(
 @_guard
 def rules_command(format_: str, no_plugins: bool) -> None:
     """List every rule: id, slug, severity, enabled, summary."""
-    from meshlint.config import Config, find_config, load_config
-    from meshlint.plan import Plan
+    from meshlint.api import load_rules
+    from meshlint.core.config import Config, find_config, load_config
+    from meshlint.core.plan import Plan
 
-    found = find_config(FsPath.cwd())
+    found = find_config(Path.cwd())
     config = load_config(found) if found else Config()
-    rules = _load_rules(config, no_plugins)
+    rules = load_rules(config, no_plugins=no_plugins)
     plan = {a.rule.id: a for a in Plan.build(rules, config).rules}
 
     def severity(rule: Rule) -> str:
@@ -406,11 +362,12 @@ def markdown_table(rules: Any) -> str:
 @click.argument("rule")
 @_guard
 def explain(rule: str) -> None:
-    """Show a rule's documentation (by id or slug)."""
-    from meshlint.config import Config
+    """Show a rule's documentation (by id or slug), plugins' rules included."""
+    from meshlint.api import find_rule, load_rules
+    from meshlint.core.config import find_config, load_config
 
-    found = _find_rule(_load_rules(Config(), False), rule)
-    click.echo(explain_text(found))
+    config = load_config(found) if (found := find_config(Path.cwd())) else None
+    click.echo(explain_text(find_rule(load_rules(config), rule)))
 
 
 def explain_text(rule: Rule) -> str:
@@ -445,6 +402,10 @@ rules: {}
 # Rules ignored in some files.
 per-file-ignores: {}
 #   "legacy/**": [K001, K002]
+# Files that form one cluster for cross-object rules (joins stay inside a scope:
+# a kustomization, a Helm render's directory, a top-level directory by default).
+scopes: {}
+#   prod: ["base/**", "overlays/prod/**"]
 # Extra plugin modules to load besides installed entry points.
 plugins: []
 """
@@ -455,7 +416,7 @@ plugins: []
 @_guard
 def init(force: bool) -> None:
     """Write a commented starter .meshlint.yaml in the current directory."""
-    target = FsPath(".meshlint.yaml")
+    target = Path(".meshlint.yaml")
     if target.exists() and not force:
         raise Failure(f"{target} exists; use --force to overwrite it")
     target.write_text(STARTER, encoding="utf-8")

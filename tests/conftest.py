@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import resource
 import subprocess
 import sys
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,20 +13,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 import meshlint.rules
+from meshlint import testing
 from meshlint.cli import main
-from meshlint.config import Config
-from meshlint.engine import lint
-from meshlint.model import Rule
-from meshlint.plan import Plan
-from meshlint.plugins import collect_rules, plugin_manager
-from meshlint.report import Input, Report
+from meshlint.core.model import Rule
+from meshlint.core.plugins import collect_rules, plugin_manager
+from meshlint.core.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "rules"
 CORPUS = Path(os.environ.get("MESHLINT_CORPUS", ROOT.parent / "shared" / "corpus" / "real"))
 # Hypothesis examples per property; raise it for nightly fuzzing (README).
 FUZZ_EXAMPLES = int(os.environ.get("MESHLINT_FUZZ_EXAMPLES", "150"))
-MARKER = re.compile(r"#\s*\[(?P<slugs>[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\]")
 
 # The CLI tests' collector: a GOMEMLIMIT Go cannot parse (K004) on line 13 and a
 # memory request below its limit (K003) on line 15.
@@ -68,32 +63,17 @@ def lint_text(
     list_resources: bool = False,
     **config: object,
 ) -> Report:
-    select = tuple(select)
-    plan = Plan.build(
-        RULES,
-        Config(select=select, **config),  # type: ignore[arg-type]
-        list_resources=list_resources,
+    return testing.lint(
+        text, RULES.values(), select=select, name=name, list_resources=list_resources, **config
     )
-    data = text.encode() if isinstance(text, str) else text
-    return lint([Input(name=name, data=data, rel=name)], plan)
 
 
 def findings_of(rule: Rule, text: str, name: str = "manifest.yaml") -> Report:
     """Lint ``text`` for one rule; M100 judges other rules' ignores, so all run."""
-    select = ["ALL"] if rule.id == "M100" else [rule.id]
-    report = lint_text(text, select=select, name=name, report_unused_ignores=True)
-    report.findings = [f for f in report.findings if f.rule == rule.id]
-    return report
+    return testing.findings_of(rule, text, catalogue=RULES.values(), name=name)
 
 
-def marked(text: str) -> Counter[tuple[int, str]]:
-    """Expected findings: ``# [slug]`` at the end of the reported line."""
-    return Counter(
-        (n, slug.strip())
-        for n, line in enumerate(text.splitlines(), 1)
-        if (m := MARKER.search(line))
-        for slug in m["slugs"].split(",")
-    )
+marked = testing.marked
 
 
 def require_shared(path: Path, what: str) -> Path:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from conftest import COLLECTOR, lint_text, run_check
-from meshlint import baseline
 from meshlint.cli import main
+from meshlint.core import baseline
 
 QUERY = """\
 ---
@@ -71,7 +71,8 @@ def test_round_trip_survives_edits_above_and_reports_new_findings(runner: CliRun
     header = "# Rendered from charts/collector; edit values.yaml instead.\n# Owner: observability\n"
     Path("deploy/collector.yaml").write_text(header + COLLECTOR + QUERY, encoding="utf-8")
     moved = check(runner, "deploy", "--baseline", "meshlint-baseline.json")
-    assert reported(moved) == [("K004", "jaeger-query", 32)]
+    # the new object's findings, and only them: its EOL v1 image and its bad GOMEMLIMIT
+    assert reported(moved) == [("J005", "jaeger-query", 30), ("K004", "jaeger-query", 32)]
     assert moved.exit_code == 1
     text = runner.invoke(
         main, ["check", "--isolated", "deploy", "--baseline", "meshlint-baseline.json"]

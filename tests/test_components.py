@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meshlint.components import Component, component_of, repository
-from meshlint.k8s import Container
+from meshlint.domain.components import Component, component_of, repository
+from meshlint.domain.k8s.objects import Container
 
 
 def _container(image: str, name: str = "main", args: tuple[str, ...] = ()) -> Container:

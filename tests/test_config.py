@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES
-from meshlint.config import ConfigError, find_config, load_config, selected, validate_against_rules
-from meshlint.model import Severity
+from meshlint.core.config import (
+    ConfigError,
+    find_config,
+    load_config,
+    selected,
+    validate_against_rules,
+)
+from meshlint.core.model import Severity
 
 
 def _write(path: Path, text: str) -> Path:
@@ -119,3 +125,36 @@ def test_the_most_specific_selector_decides(
     select: list[str], ignore: list[str], runs: bool
 ) -> None:
     assert selected(RULES["K001"], select, ignore) is runs
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1.30", (1, 30)), ("v1.30", (1, 30)), ("1.30.2", (1, 30)), ("v1.31.0-eks-db838b0", (1, 31))],
+)
+def test_kube_version_accepts_what_kubectl_version_prints(
+    text: str, expected: tuple[int, int]
+) -> None:
+    from meshlint.core.config import parse_kube_version
+
+    assert parse_kube_version(text) == expected
+
+
+def test_kube_version_on_the_command_line_takes_kubectls_form(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from meshlint.cli import main
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: c\n      image: x:1\n      resources:\n"
+        "        requests: {memory: 1Gi}\n        limits: {memory: 2Gi}\n"
+    )
+    old = CliRunner().invoke(
+        main, ["check", str(manifest), "--select", "K003", "--kube-version", "v1.21.5"]
+    )
+    new = CliRunner().invoke(
+        main, ["check", str(manifest), "--select", "K003", "--kube-version", "v1.30.2"]
+    )
+    assert old.exit_code == 0 and "K003" not in old.output
+    assert "K003" in new.output and "2040107008" in new.output

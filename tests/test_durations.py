@@ -1,10 +1,10 @@
-"""meshlint.durations: Go's time.ParseDuration, and what a bare number means per surface."""
+"""meshlint.domain.k8s.durations: Go's time.ParseDuration, and what a bare number means per surface."""
 
 from __future__ import annotations
 
 import pytest
 
-from meshlint.durations import (
+from meshlint.domain.k8s.durations import (
     NANOSECONDS,
     collector_duration,
     duration,

@@ -11,11 +11,11 @@ import pytest
 import meshlint.rules
 from conftest import RULES, lint_text
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.config import Config
-from meshlint.engine import lint
-from meshlint.plan import Plan
-from meshlint.plugins import PluginError, collect_rules, plugin_manager
-from meshlint.report import Input
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.plan import Plan
+from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
+from meshlint.core.report import Input
 
 sys.path.insert(0, str(Path(__file__).parent))
 import example_plugin
@@ -50,19 +50,61 @@ def test_a_third_party_plugin_adds_rules_through_the_same_hook() -> None:
     ]
 
 
-def test_clashing_rule_ids_name_both_plugins() -> None:
-    class Twin:
+DOC = "## What it does\nx\n\n## Why is this bad?\ny\n"
+
+
+def _plugin(rule: Rule) -> object:
+    class Plugin:
         @meshlint.hookimpl
         def meshlint_rules(self) -> list[Rule]:
-            return [Rule("K001", "other-slug", Severity.INFO, "x", "x")]
+            return [rule]
 
+    return Plugin()
+
+
+def test_clashing_rule_slugs_name_both_plugins() -> None:
+    twin = Rule(
+        id="ACM900", slug="memory-limit-missing", severity=Severity.INFO, summary="x", doc=DOC
+    )
     pm = plugin_manager(entry_points_=False, plugins=[meshlint.rules])
-    pm.register(Twin(), name="twin")
+    pm.register(_plugin(twin), name="twin")
     with pytest.raises(
         PluginError,
-        match=r"K001 \(other-slug\) of plugin 'twin' clashes with K001 .* 'meshlint.rules'",
+        match=r"ACM900 \(memory-limit-missing\) of plugin 'twin' clashes with K001 .* 'meshlint.rules'",
     ):
         collect_rules(pm)
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        (
+            Rule(id="K006", slug="acme-k", severity=Severity.INFO, summary="x", doc=DOC),
+            "built-in prefix 'K'",
+        ),
+        (
+            Rule(id="ACM002", slug="acme-doc", severity=Severity.INFO, summary="x", doc="x"),
+            "lacks ## What it does",
+        ),
+        (
+            Rule(id="acm3", slug="acme-id", severity=Severity.INFO, summary="x", doc=DOC),
+            "is not like",
+        ),
+        (
+            Rule(id="ACM004", slug="Acme_Slug", severity=Severity.INFO, summary="x", doc=DOC),
+            "kebab-case",
+        ),
+    ],
+)
+def test_a_plugin_rule_is_validated_at_load_and_the_rest_still_loads(
+    rule: Rule, problem: str
+) -> None:
+    pm = plugin_manager(entry_points_=False, plugins=[meshlint.rules])
+    pm.register(_plugin(rule), name="acme")
+    errors: list[str] = []
+    rules = collect_rules(pm, errors)
+    assert len(errors) == 1 and errors[0].startswith("plugin 'acme'") and problem in errors[0]
+    assert rule.id not in rules and "K001" in rules and "M001" in rules
 
 
 def test_selection_by_prefix_slug_and_ignore() -> None:
@@ -117,21 +159,23 @@ def _cross_rule() -> Rule:
 
     def collect(doc: Document, ctx: Context) -> Iterator[object]:
         if doc.kind == "Service":
-            yield doc.anchor(("spec", "selector"))
+            yield doc.locate(("spec", "selector"))
 
     def check_run(ctx: Context) -> Iterator[Violation]:
         assert ctx.index is not None
         for service in ctx.index.find("Service"):
             if not ctx.index.selected_by(service):
                 anchor = next(a for a in ctx.facts if a.resource == service.resource)
-                yield Violation((), f"Service {service.resource.name} selects nothing", anchor)
+                yield Violation(
+                    at=anchor, message=f"Service {service.resource.name} selects nothing"
+                )
 
     return Rule(
-        "TST001",
-        "service-selects-nothing",
-        Severity.WARNING,
-        "x",
-        "x",
+        id="TST001",
+        slug="service-selects-nothing",
+        severity=Severity.WARNING,
+        summary="x",
+        doc="x",
         kinds=frozenset({"Service"}),
         collect=collect,
         check_run=check_run,
@@ -163,7 +207,9 @@ def test_a_failing_rule_is_reported_and_the_run_continues() -> None:
         raise ZeroDivisionError("division by zero")
         yield  # pragma: no cover
 
-    broken = Rule("TST002", "always-broken", Severity.ERROR, "x", "x", check=boom)
+    broken = Rule(
+        id="TST002", slug="always-broken", severity=Severity.ERROR, summary="x", doc="x", check=boom
+    )
     plan = Plan.build({broken.id: broken, "K001": RULES["K001"]}, Config())
     report = lint([Input("p.yaml", data=POD.replace("{ANNOTATIONS}", "{}").encode())], plan)
     assert _ids(report) == ["K001"]
@@ -180,7 +226,7 @@ def test_worker_processes_give_the_same_report_as_in_process(tmp_path: Path) -> 
         )
     plan = Plan.build(RULES, Config())
     inputs = [Input(str(p), path=str(p)) for p in sorted(tmp_path.iterdir())]
-    import meshlint.engine as engine
+    import meshlint.core.engine as engine
 
     serial = lint(inputs, plan, jobs=1)
     old, engine.PARALLEL_MIN_BYTES = engine.PARALLEL_MIN_BYTES, 0
@@ -230,7 +276,7 @@ def test_list_items_that_are_not_objects_are_counted_as_skipped() -> None:
 
 
 def test_linted_objects_keep_the_input_order_whatever_the_workers(tmp_path: Path) -> None:
-    import meshlint.engine as engine
+    import meshlint.core.engine as engine
 
     for i in range(12):
         body = POD.replace("{ANNOTATIONS}", "{}").replace("web", f"web{i}")
@@ -256,7 +302,14 @@ def test_a_failing_rule_is_in_the_json_report_too() -> None:
         raise KeyError("spec")
         yield  # pragma: no cover
 
-    broken = Rule("TST003", "always-broken-too", Severity.ERROR, "x", "x", check=boom)
+    broken = Rule(
+        id="TST003",
+        slug="always-broken-too",
+        severity=Severity.ERROR,
+        summary="x",
+        doc="x",
+        check=boom,
+    )
     plan = Plan.build({broken.id: broken}, Config())
     report = lint([Input("p.yaml", data=POD.replace("{ANNOTATIONS}", "{}").encode())], plan)
     document = json.loads(renderer("json")(report, Options()))
@@ -265,9 +318,10 @@ def test_a_failing_rule_is_in_the_json_report_too() -> None:
     ]
 
 
-def test_the_index_joins_services_and_workloads_both_ways() -> None:
-    from meshlint.index import Index, entry_for
-    from meshlint.source import parse_text
+def test_the_index_joins_a_service_to_the_workloads_of_its_namespace() -> None:
+    from meshlint.core.indexing import entry_for
+    from meshlint.core.loading import parse_text
+    from meshlint.core.model import Index
 
     text = (
         "apiVersion: v1\nkind: Service\nmetadata: {name: agent, namespace: tracing}\n"
@@ -280,6 +334,3 @@ def test_the_index_joins_services_and_workloads_both_ways() -> None:
     index = Index(entry_for(d) for d in parse_text("x.yaml", text).documents)
     (service,) = index.find("Service", name="agent")
     assert [e.resource.name for e in index.selected_by(service)] == ["agent"]  # not shop's
-    agent, other = index.find("DaemonSet")
-    assert [e.resource.name for e in index.selecting(agent)] == ["agent"]
-    assert index.selecting(other) == []

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FUZZ_EXAMPLES, run_meshlint
-from meshlint.globs import MAX_DFA_STATES, Glob, matches_any
+from meshlint.core.globs import MAX_DFA_STATES, Glob, matches_any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import GREEDY, LONG_NAME, OK
@@ -69,9 +69,9 @@ def test_many_stars_against_a_long_name_cost_one_pass() -> None:
 
 
 def test_the_automaton_stops_growing_at_its_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    import meshlint.globs
+    import meshlint.core.globs
 
-    monkeypatch.setattr(meshlint.globs, "MAX_DFA_STATES", 6)
+    monkeypatch.setattr(meshlint.core.globs, "MAX_DFA_STATES", 6)
     pattern = "**a*b?c"
     glob, oracle = Glob(pattern), _regex(pattern)
     paths = ["".join(p) for n in range(7) for p in itertools.product("abc/", repeat=n)]

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from meshlint.cli import main
-from meshlint.yamlnodes import MAX_DEPTH, TOO_DEEP
+from meshlint.core.model.nodes import MAX_DEPTH, TOO_DEEP
 
 SHAPES = """\
 apiVersion: apps/v1
@@ -189,6 +189,7 @@ def test_config_plugins_never_import_from_the_working_tree(tmp_path: Path) -> No
         check=False,
     )
     assert run.returncode == 2 and "plugin module 'evil' failed to import" in run.stderr
+    assert "K001" in run.stdout  # a broken plugin is one error; the built-in rules still run
     assert not (tmp_path / "pwned").exists()
     safe = subprocess.run(
         [sys.executable, "-m", "meshlint", "check", "ok.yaml", "--no-plugins", "-q"],

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import lint_text, run_meshlint
-from meshlint.model import Finding
-from meshlint.yamlnodes import ALIAS_ALLOWANCE
+from meshlint.core.model import Finding
+from meshlint.core.model.nodes import ALIAS_ALLOWANCE
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import LIMITED, OK, deployment, laughs

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from stress import OK
 
-import meshlint.baseline
+import meshlint.core.baseline
 from conftest import run_meshlint
 from meshlint.cli import main
 
@@ -47,7 +47,7 @@ def test_a_baseline_over_the_size_cap_is_refused(
     (tmp_path / "ok.yaml").write_text(OK)
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps({"version": 1, "findings": []}) + " " * 2_000)
-    monkeypatch.setattr(meshlint.baseline, "MAX_BASELINE_BYTES", 1_024)
+    monkeypatch.setattr(meshlint.core.baseline, "MAX_BASELINE_BYTES", 1_024)
     result = CliRunner().invoke(
         main, ["check", str(tmp_path / "ok.yaml"), "--isolated", "--baseline", str(baseline)]
     )

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import lint_text
-from meshlint.model import Finding
-from meshlint.yamlnodes import TOO_DEEP
+from meshlint.core.model import Finding
+from meshlint.core.model.nodes import TOO_DEEP
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import OK, deployment
@@ -60,16 +60,18 @@ def test_without_libyamls_own_limit_deep_nesting_is_still_one_finding(
 ) -> None:
     """libyaml 0.2.6+ stops deep nesting itself, so flow-heavy text skips the slow
     event pre-check; with an older libyaml the pre-check still runs."""
-    import meshlint.source
+    import meshlint.core.loading
 
     checked: list[str] = []
-    pre_check = meshlint.source._too_deep
-    monkeypatch.setattr(meshlint.source, "_too_deep", lambda t: checked.append(t) or pre_check(t))
+    pre_check = meshlint.core.loading._too_deep
+    monkeypatch.setattr(
+        meshlint.core.loading, "_too_deep", lambda t: checked.append(t) or pre_check(t)
+    )
     deep = "apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * 20_000 + "]" * 20_000
     lint_text(deep + "\n---\n" + OK)
-    if meshlint.source._libyaml_stops_deep_nesting():  # as the pinned PyYAML's does
+    if meshlint.core.loading._libyaml_stops_deep_nesting():  # as the pinned PyYAML's does
         assert checked == []
-    monkeypatch.setattr(meshlint.source, "_libyaml_stops_deep_nesting", lambda: False)
+    monkeypatch.setattr(meshlint.core.loading, "_libyaml_stops_deep_nesting", lambda: False)
     report = lint_text(deep + "\n---\n" + OK)
     assert checked
     assert [f.rule for f in _by_rule(report.findings, "M001")] == ["M001"]

@@ -1,4 +1,4 @@
-"""meshlint.istio: the effective mesh and proxy configuration, and its precedence."""
+"""meshlint.domain.istio.mesh: the effective mesh and proxy configuration, and its precedence."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 
 from conftest import RULES, lint_text
-from meshlint import istio
-from meshlint.config import Config
-from meshlint.durations import proto_duration
-from meshlint.engine import lint
-from meshlint.index import Index, entry_for
-from meshlint.istio import Mesh, collect
-from meshlint.istio_embedded import validator
-from meshlint.istio_values import prestop_seconds, version_of
-from meshlint.model import Context
-from meshlint.plan import Plan
-from meshlint.report import Input, Report
-from meshlint.source import Document, parse_text
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.indexing import entry_for
+from meshlint.core.loading import Document, parse_text
+from meshlint.core.model import Context, Index
+from meshlint.core.plan import Plan
+from meshlint.core.report import Input, Report
+from meshlint.domain.istio import mesh as istio
+from meshlint.domain.istio.embedded import validator
+from meshlint.domain.istio.mesh import Mesh, collect
+from meshlint.domain.istio.values import prestop_seconds, version_of
+from meshlint.domain.k8s.durations import proto_duration
 
 
 def mesh_of(text: str, kube: tuple[int, int] = (1, 30)) -> Mesh:
@@ -558,3 +558,52 @@ def test_istio_operators_of_one_install_merge_mesh_config_field_by_field() -> No
         spec="  meshConfig:\n    accessLogFile: /dev/stdout"
     )
     assert lint_text(first + "---" + second, select=["I001"]).findings == []
+
+
+def test_i002_names_the_istiod_env_var_of_a_rendered_install_not_its_mesh_config_map() -> None:
+    text = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    accessLogFile: /dev/stdout
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  template:
+    spec:
+      containers:
+        - name: discovery
+          image: docker.io/istio/pilot:1.26.0
+          env:
+            - {name: PILOT_TRACE_SAMPLING, value: "50"}
+"""
+    (finding,) = lint_text(text, select=["I002"]).findings
+    assert finding.message.startswith("istiod env PILOT_TRACE_SAMPLING samples 50%")
+    assert finding.location.line == 18
+
+
+def test_m004_unknown_mesh_config_fields_are_warnings_and_wrong_types_errors() -> None:
+    from meshlint.core.model import Severity
+
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout}
+spec:
+  template:
+    metadata:
+      annotations:
+        proxy.istio.io/config: |
+          terminationDrainDuraton: 20s
+          proxyMetadata:
+            EXIT_ON_ZERO_ACTIVE_CONNECTIONS: true
+    spec:
+      containers: [{name: checkout, image: registry.example.com/checkout:1.4.2}]
+"""
+    found = {f.location.line: f for f in lint_text(text, select=["M004"]).findings}
+    assert found[9].severity is Severity.WARNING and "Istio ignores it" in found[9].message
+    assert found[11].severity is Severity.ERROR

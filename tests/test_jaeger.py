@@ -8,8 +8,11 @@ import pytest
 import yaml
 
 from conftest import lint_text
-from meshlint.components import Component, component_of
-from meshlint.jaeger import (
+from meshlint.core.model import Severity
+from meshlint.domain.components import Component, component_of
+from meshlint.domain.jaeger.agents import parse_agent_host, udp_agent_ports
+from meshlint.domain.jaeger.queues import MIB, agent_queues, collector_queue
+from meshlint.domain.jaeger.settings import (
     Process,
     container_process,
     cr_processes,
@@ -18,10 +21,7 @@ from meshlint.jaeger import (
     flag_type,
     parse_args,
 )
-from meshlint.jaeger_agents import parse_agent_host, udp_agent_ports
-from meshlint.jaeger_queues import MIB, agent_queues, collector_queue
-from meshlint.k8s import containers
-from meshlint.model import Severity
+from meshlint.domain.k8s.objects import containers
 
 
 def _processes(text: str) -> list[Process]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meshlint.k8s import Resources, containers, memory_high, qos_class, resources_of
+from meshlint.domain.k8s import selects
+from meshlint.domain.k8s.objects import Resources, containers, memory_high, qos_class, resources_of
 
 MI = 2**20
 
@@ -24,12 +25,23 @@ MI = 2**20
         (512 * MI - 1, 512 * MI, (1, 30), None),
         # 1Gi request, 2Gi limit: 1073741824 + 0.9 x 1073741824 = 2040109465.6 -> page floor
         (2**30, 2**31, (1, 30), 2040107008),
+        # no MemoryQoS before 1.22; from 1.37 the default factor is nil: nothing written
+        (0, 1000 * MI, (1, 21), None),
+        (500 * MI, 1000 * MI, (1, 37), None),
     ],
 )
 def test_memory_high_follows_the_kubelet(
     req: int, limit: int, version: tuple[int, int], expected: int | None
 ) -> None:
     assert memory_high(req, limit, version) == expected
+
+
+def test_a_configured_factor_replaces_the_default() -> None:
+    from fractions import Fraction
+
+    assert memory_high(500 * MI, 1000 * MI, (1, 37), Fraction(9, 10)) == 950 * MI
+    assert memory_high(0, 1000 * MI, (1, 30), Fraction(1)) == 1000 * MI  # = the limit
+    assert memory_high(0, 1000 * MI, (1, 21), Fraction(9, 10)) is None  # no MemoryQoS at all
 
 
 def _res(**values: dict[str, str]) -> Resources:
@@ -63,3 +75,61 @@ def test_containers_marks_init_containers_and_native_sidecars() -> None:
         ("migrate", "init", ("spec", "template", "spec", "initContainers", 0)),
         ("agent", "sidecar", ("spec", "template", "spec", "initContainers", 1)),
     ]
+
+
+def test_an_empty_selector_selects_nothing_and_an_absent_one_only_when_asked() -> None:
+    labels = {"app": "web", "tier": "front"}
+    assert selects({"app": "web"}, labels)
+    assert not selects({"app": "web", "tier": "back"}, labels)
+    assert not selects({}, labels)  # a Service without a selector has no pods
+    assert not selects({}, labels, absent_selects_all=True)
+    assert not selects(None, labels)
+    assert selects(None, labels, absent_selects_all=True)  # an Istio policy without selector
+
+
+BURSTABLE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/api:2.3.0
+          resources:
+            requests: {memory: 1Gi}
+            limits: {memory: 2Gi}
+        - name: worker
+          image: registry.example.com/worker:2.3.0
+          resources:
+            requests: {memory: 1Gi}
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "factor", "expected"),
+    [
+        ((1, 21), 0.0, []),  # before MemoryQoS
+        ((1, 26), 0.0, ["memory.high = 1717986918 bytes", "0.8 x node allocatable"]),
+        ((1, 30), 0.0, ["memory.high = 2040107008 bytes", "1Gi + 0.9 x (node allocatable"]),
+        ((1, 37), 0.0, []),  # beta: memoryThrottlingFactor defaults to nil
+        ((1, 37), 0.9, ["memory.high = 2040107008 bytes", "1Gi + 0.9 x (node allocatable"]),
+        ((1, 30), 1.0, []),  # memory.high = limit: no early throttling
+    ],
+)
+def test_k003_follows_memoryqos_version_by_version(
+    version: tuple[int, int], factor: float, expected: list[str]
+) -> None:
+    from conftest import lint_text
+
+    report = lint_text(
+        BURSTABLE,
+        select=["K003"],
+        kube_version=version,
+        rules={"K003": {"memory-throttling-factor": factor}},
+    )
+    messages = [f.message for f in report.findings]
+    assert len(messages) == len(expected)
+    for message, part in zip(messages, expected, strict=True):
+        assert part in message

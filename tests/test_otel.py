@@ -6,15 +6,16 @@ import pickle
 import textwrap
 
 from conftest import RULES, lint_text
-from meshlint.config import Config
-from meshlint.durations import collector_duration
-from meshlint.engine import lint
-from meshlint.otel import ConfigView, configs, pipelines, problems
-from meshlint.otel_link import Budget, Hosted, Mount, link, mounts
-from meshlint.otel_queue import estimate, queues, upstream_batch
-from meshlint.plan import Plan
-from meshlint.report import Input
-from meshlint.source import Document, Problem, parse_text
+from meshlint.core.config import Config
+from meshlint.core.engine import lint
+from meshlint.core.loading import parse_text
+from meshlint.core.model import Document, ParseError
+from meshlint.core.plan import Plan
+from meshlint.core.report import Input
+from meshlint.domain.k8s.durations import collector_duration
+from meshlint.domain.otel.config import ConfigView, config_parse_errors, configs, pipelines
+from meshlint.domain.otel.link import Budget, Hosted, Mount, link, mounts
+from meshlint.domain.otel.queue import estimate, queues, upstream_batch
 
 CONFIG_MAP = """\
 apiVersion: v1
@@ -95,7 +96,7 @@ def test_a_configmap_value_under_any_key_is_found_with_host_positions() -> None:
     view = _view(text)
     assert view.key == "relay"
     assert [p.name for p in pipelines(view)] == ["traces"]
-    anchor = view.anchor(("processors", "memory_limiter", "limit_mib"))
+    anchor = view.locate(("processors", "memory_limiter", "limit_mib"))
     line = text.splitlines()[anchor.line - 1]
     assert "limit_mib" in line and line[anchor.column - 1 :].startswith("400")
     assert anchor.path == "$.data.relay.processors.memory_limiter.limit_mib"
@@ -108,7 +109,7 @@ def test_collector_crs_hold_a_string_in_v1alpha1_and_an_object_in_v1beta1() -> N
     for text in (alpha, beta):
         view = _view(text)
         assert view.host.kind == "OpenTelemetryCollector"
-        assert view.anchor(("exporters",)).line == 7
+        assert view.locate(("exporters",)).line == 7
 
 
 def test_values_that_are_not_collector_configs_are_ignored() -> None:
@@ -119,7 +120,7 @@ def test_values_that_are_not_collector_configs_are_ignored() -> None:
 def test_a_broken_embedded_config_is_reported_as_m004_in_the_host_file() -> None:
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  relay: |\n    receivers: {otlp: {}}\n    exporters: debug: {}\n    service: {pipelines: {}}\n"
     (problem,) = [v for doc in _docs(text) for v in configs(doc)]
-    assert isinstance(problem, Problem) and problem.rule == "M004"
+    assert isinstance(problem, ParseError) and problem.at.line == 7
     report = lint_text(text, select=["M004", "O"])
     assert [(f.rule, f.location.line) for f in report.findings] == [("M004", 7)]
 
@@ -174,8 +175,9 @@ def test_the_largest_batch_over_all_feeding_pipelines_wins() -> None:
     text = text.replace(
         "      batch: {send", "      batch/big: {send_batch_max_size: 4000}\n      batch: {send"
     )
-    batch = upstream_batch(_view(text), "otlp")
-    assert batch is not None and batch.items == 4000 and "batch/big" in batch.why
+    view = _view(text)
+    batch = upstream_batch(view, next(queues(view)))
+    assert batch is not None and batch.size == 4000 and "batch/big" in batch.why
 
 
 def test_mounts_prefer_the_collector_container_and_keep_its_budget() -> None:
@@ -252,10 +254,10 @@ def test_sdk_queue_arithmetic_uses_the_span_parameters() -> None:
     assert not lint_text(text, select=["O004"], rules=small).findings
 
 
-def test_problems_yields_only_parse_errors() -> None:
+def test_config_parse_errors_yields_only_parse_errors() -> None:
     broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  relay: |\n    receivers: {}\n    exporters: a: b\n    pipelines: {}\n"
-    assert [p.rule for doc in _docs(broken) for p in problems(doc)] == ["M004"]
-    assert [p for doc in _docs(_config_map()) for p in problems(doc)] == []
+    assert [v.at.line for doc in _docs(broken) for v in config_parse_errors(doc)] == [7]  # type: ignore[union-attr]
+    assert [p for doc in _docs(_config_map()) for p in config_parse_errors(doc)] == []
 
 
 def test_cross_object_findings_honour_annotations_and_comments() -> None:
@@ -280,7 +282,9 @@ def test_an_unrecognised_image_is_the_collector_when_its_args_name_the_config() 
     assert [m.budget.owner.split('"')[1] for m in mounts(doc)] == ["otelcol"]
 
 
-def test_jaeger_storage_exporter_queues_count_only_when_enabled() -> None:
+def test_jaeger_storage_exporter_queue_is_on_when_written_unless_disabled() -> None:
+    """Jaeger >= 2.14 reads `queue` as an optional section: written means on."""
+
     def jaeger(queue: str) -> ConfigView:
         text = _config_map(queue="{}").replace(
             "      otlp:\n        endpoint: tempo:4317\n        sending_queue: {}",
@@ -288,6 +292,103 @@ def test_jaeger_storage_exporter_queues_count_only_when_enabled() -> None:
         )
         return _view(text.replace("exporters: [otlp]", "exporters: [jaeger_storage_exporter]"))
 
-    assert list(queues(jaeger("{queue_size: 100000}"))) == []
-    (queue,) = queues(jaeger("{enabled: true, queue_size: 100000}"))
-    assert queue.label == "queue" and queue.path[-1] == "queue"
+    assert list(queues(jaeger("{enabled: false, queue_size: 100000}"))) == []
+    assert list(queues(jaeger("null"))) == []
+    (queue,) = queues(jaeger("{queue_size: 100000}"))
+    assert queue.label.endswith(" queue") and queue.path[-1] == "queue"
+    (queue,) = queues(jaeger("{enabled: true}"))
+    assert estimate(jaeger("{enabled: true}"), queue, 1024, 4096) is None  # queue_size 0: invalid
+
+
+def test_renamed_component_types_read_as_the_current_name_in_their_section() -> None:
+    from meshlint.domain.otel import K8S_ATTRIBUTES, OTLP_GRPC, OTLP_HTTP, component_type
+
+    assert component_type("otlp/tempo", "exporters") == OTLP_GRPC
+    assert component_type("otlp_grpc", "exporters") == OTLP_GRPC
+    assert component_type("otlphttp", "exporters") == OTLP_HTTP
+    assert component_type("k8sattributes/pods", "processors") == K8S_ATTRIBUTES
+    assert component_type("otlp", "receivers") == "otlp"  # the receiver was not renamed
+    assert component_type("otlp/tempo") == "otlp"  # without a section: the id's own type
+
+
+JAEGER_V2 = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: jaeger, namespace: obs}
+spec:
+  template:
+    spec:
+      containers:
+        - name: jaeger
+          image: docker.io/jaegertracing/jaeger:2.19.0
+          args: ARGS
+          resources: {limits: {memory: 512Mi}}
+"""
+
+
+def test_a_jaeger_v2_container_without_config_runs_the_built_in_config() -> None:
+    from meshlint.domain.jaeger import ALL_IN_ONE_MAX_TRACES, memory_stores
+    from meshlint.domain.otel import own_budget
+
+    view = _view(JAEGER_V2.replace("ARGS", "[]"))
+    assert view.builtin and view.container is not None
+    assert view.locate(("service", "pipelines", "traces")).line == 8  # the container
+    assert [p.processors for p in pipelines(view)] == [("batch",)]
+    assert [s.max_traces for s in memory_stores(view.data)] == [ALL_IN_ONE_MAX_TRACES]
+    budget = own_budget(view)
+    assert budget is not None and budget.limit == 512 * 2**20
+    for args in ('["--config", "/etc/jaeger/config.yaml"]', "[--config=file:/c.yaml]", "[--set=x]"):
+        assert [v for doc in _docs(JAEGER_V2.replace("ARGS", args)) for v in configs(doc)] == []
+
+
+def test_jaeger_v2_memory_store_defaults_to_a_million_traces() -> None:
+    from meshlint.domain.jaeger import DEFAULT_MAX_TRACES, is_jaeger_config, memory_stores
+
+    data = {
+        "extensions": {
+            "jaeger_storage": {
+                "backends": {
+                    "a": {"memory": {"max_traces": 5000}},
+                    "b": {"memory": None},
+                    "c": {"memory": {"max_traces": "${env:MAX}"}},
+                    "es": {"elasticsearch": {}},
+                }
+            }
+        }
+    }
+    found = [(s.backend, s.max_traces, s.written) for s in memory_stores(data)]
+    assert found == [("a", 5000, True), ("b", DEFAULT_MAX_TRACES, False), ("c", None, True)]
+    assert is_jaeger_config(data) and not is_jaeger_config({"extensions": {"pprof": {}}})
+
+
+def test_the_memory_limiter_extension_covers_only_receivers_that_use_it_everywhere() -> None:
+    from meshlint.domain.otel import limiting_receivers
+
+    text = """\
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: c}
+spec:
+  config:
+    extensions:
+      memory_limiter: {check_interval: 1s, limit_percentage: 80}
+    receivers:
+      otlp:
+        protocols:
+          grpc: {middlewares: [{id: memory_limiter}]}
+          http: {middlewares: [{id: memory_limiter}]}
+      otlp/half:
+        protocols:
+          grpc: {middlewares: [{id: memory_limiter}]}
+          http:
+      zipkin: {middlewares: [{id: memory_limiter}]}
+      hostmetrics: {}
+    exporters: {debug: {}}
+    service:
+      extensions: [memory_limiter]
+      pipelines:
+        traces: {receivers: [otlp, zipkin], exporters: [debug]}
+"""
+    assert limiting_receivers(_view(text)) == {"otlp", "zipkin"}
+    not_started = text.replace("extensions: [memory_limiter]", "extensions: []")
+    assert limiting_receivers(_view(not_started)) == set()

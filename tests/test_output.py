@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 
 from conftest import COLLECTOR, ROOT, RULES, lint_text, require_shared
-from meshlint.model import Finding, Location, Resource
+from meshlint.core.model import Finding, Location, Resource, Severity
+from meshlint.core.report import Report
 from meshlint.output import Options, renderer
 from meshlint.output.github_format import escape_data, escape_property
-from meshlint.report import Report
 
 SARIF_SCHEMA = ROOT.parent / "shared" / "reference" / "sarif-schema-2.1.0.json"
 
@@ -192,6 +192,18 @@ def test_junit_has_a_testcase_per_resource_and_a_failure_per_failing_one() -> No
     for element in (root, suite):
         assert element.get("tests") == "2" and element.get("failures") == "1"
         assert element.get("errors") == "0"
+
+
+def test_junit_follows_the_gate_findings_below_it_pass() -> None:
+    info_only = MANIFEST.replace("value: 400Mi}", "value: 400MiB}")  # K003 (info) is left
+    report = lint_text(info_only, name="deploy/collector.yaml", list_resources=True)
+    assert [f.rule for f in report.findings] == ["K003"]
+    root = ET.fromstring(renderer("junit")(report, Options(rules=RULES)).encode())
+    deployment = root.findall(".//testcase")[0]
+    assert deployment.findall("failure") == [] and root.get("failures") == "0"
+    assert "K003 [info] memoryqos-throttling-risk" in (deployment.findtext("system-out") or "")
+    strict = renderer("junit")(report, Options(rules=RULES, fail_on=Severity.INFO))
+    assert ET.fromstring(strict.encode()).get("failures") == "1"
 
 
 def test_junit_keeps_findings_outside_objects_and_run_errors() -> None:

@@ -1,5 +1,5 @@
-"""The quantity grammar against the vectors executed on apimachinery's parser
-(reference/domain-facts.md §7.2), plus properties over generated quantities."""
+"""The quantity grammar against vectors executed on apimachinery's parser
+(``pkg/api/resource/quantity.go``), plus properties over generated quantities."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meshlint.quantity import QuantityError, human_bytes, parse_quantity, quantity_of
+from meshlint.domain.k8s.quantity import QuantityError, human_bytes, parse_quantity, quantity_of
 
 # (input, Value()) as printed by resource.ParseQuantity(...).Value()
 VALID = [

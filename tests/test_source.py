@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FUZZ_EXAMPLES
-from meshlint.source import parse_bytes, parse_text
+from meshlint.core.loading import parse_bytes, parse_text
+from meshlint.core.model import Document, ParseError
 
 DEPLOY = """\
 apiVersion: apps/v1
@@ -43,7 +44,7 @@ def test_positions_point_at_values_keys_and_items() -> None:
 
 def test_anchor_carries_json_path_and_resource() -> None:
     (doc,) = parse_text("d.yaml", DEPLOY).documents
-    loc = doc.anchor(("spec", "template", "spec", "containers", 0, "env", 0, "value"))
+    loc = doc.locate(("spec", "template", "spec", "containers", 0, "env", 0, "value"))
     assert loc.path == "$.spec.template.spec.containers[0].env[0].value"
     assert loc.resource is not None and str(loc.resource) == "Deployment/shop/api"
     assert (loc.line, loc.column) == (13, 41)
@@ -78,7 +79,7 @@ def test_kind_list_items_are_documents_with_item_paths() -> None:
     )
     docs = parse_text("l.yaml", text).documents
     assert [d.resource.name for d in docs] == ["one", "two"]
-    assert docs[1].anchor(("metadata", "name")).path == "$.items[2].metadata.name"
+    assert docs[1].locate(("metadata", "name")).path == "$.items[2].metadata.name"
     assert docs[1].position(("metadata", "name")) == (10, 22)
 
 
@@ -121,7 +122,7 @@ def test_a_broken_document_is_m001_and_the_others_still_load() -> None:
     parsed = parse_text("b.yaml", text)
     assert [d.kind for d in parsed.documents] == ["A", "C"]
     (problem,) = parsed.problems
-    assert (problem.rule, problem.line) == ("M001", 6)
+    assert (problem.rule, problem.at.line) == ("M001", 6)
 
 
 def test_duplicate_keys_are_m002_at_the_repeated_key() -> None:
@@ -129,11 +130,11 @@ def test_duplicate_keys_are_m002_at_the_repeated_key() -> None:
         "d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"
     )
     (problem,) = parsed.problems
-    assert (problem.rule, problem.line, problem.column, problem.path) == (
+    assert (problem.rule, problem.at.line, problem.at.column, problem.at.path) == (
         "M002",
         5,
         3,
-        ("metadata", "name"),
+        "$.metadata.name",
     )
     assert parsed.documents[0].resource.name == "b"  # the last one wins, as in Kubernetes
 
@@ -141,7 +142,7 @@ def test_duplicate_keys_are_m002_at_the_repeated_key() -> None:
 def test_invalid_utf8_is_m001_at_the_byte() -> None:
     parsed = parse_bytes("bin.yaml", b"apiVersion: v1\nkind: \xff\xfeX\n")
     (problem,) = parsed.problems
-    assert (problem.rule, problem.line, problem.column) == ("M001", 2, 7)
+    assert (problem.rule, problem.at.line, problem.at.column) == ("M001", 2, 7)
     assert "0xff" in problem.message
 
 
@@ -158,13 +159,13 @@ def test_embedded_literal_block_maps_positions_into_the_host() -> None:
     )
     (doc,) = parse_text("c.yaml", text).documents
     inner = doc.embedded(("data", "relay"))
-    assert inner is not None and not hasattr(inner, "rule")
-    loc = inner.anchor(("processors", "batch", "send_batch_max_size"))  # type: ignore[union-attr]
+    assert isinstance(inner, Document)
+    loc = inner.locate(("processors", "batch", "send_batch_max_size"))  # type: ignore[union-attr]
     assert (loc.line, loc.column) == (10, 30)
     assert loc.path == "$.data.relay.processors.batch.send_batch_max_size"
     broken = parse_text("c.yaml", text.replace("otlp: {}", "otlp: {")).documents[0]
     problem = broken.embedded(("data", "relay"))
-    assert getattr(problem, "rule", None) == "M004"
+    assert isinstance(problem, ParseError)
 
 
 def test_hostile_nesting_and_alias_bombs_finish_as_findings() -> None:
@@ -188,7 +189,7 @@ def test_hostile_nesting_and_alias_bombs_finish_as_findings() -> None:
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     parsed = parse_bytes("fuzz.yaml", data)
     for problem in parsed.problems:
-        assert problem.line >= 1 and problem.column >= 1
+        assert problem.at.line >= 1 and problem.at.column >= 1
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
@@ -205,7 +206,7 @@ def test_fast_resolver_agrees_with_pyyaml(text: str) -> None:
     """meshlint's loader resolves every plain scalar to the tag PyYAML's would."""
     import yaml
 
-    from meshlint.yamlnodes import Loader
+    from meshlint.core.model.nodes import Loader
 
     source = f"v: {text}\n"
     try:
@@ -229,8 +230,27 @@ def test_a_control_character_inside_an_embedded_config_is_m004() -> None:
     )
     (doc,) = parse_text("p.yaml", text).documents
     problem = doc.embedded(("metadata", "annotations", "proxy.istio.io/config"))
-    assert getattr(problem, "rule", None) == "M004"
-    assert "unacceptable character #x001f" in getattr(problem, "message", "")
+    assert isinstance(problem, ParseError)
+    assert "unacceptable character #x001f" in problem.message
+
+
+def test_memo_computes_once_per_document_and_key_until_forgotten() -> None:
+    first, second = parse_text(
+        "a.yaml", "kind: A\napiVersion: v1\n---\nkind: B\napiVersion: v1\n"
+    ).documents
+    calls: list[str] = []
+
+    def kind_of(doc: Document) -> str:
+        calls.append(doc.kind)
+        return doc.kind
+
+    assert first.memo("kind", lambda: kind_of(first)) == "A"
+    assert first.memo("kind", lambda: kind_of(first)) == "A"
+    assert second.memo("kind", lambda: kind_of(second)) == "B"
+    assert calls == ["A", "B"]
+    first.forget_memo()
+    assert first.memo("kind", lambda: kind_of(first)) == "A"
+    assert calls == ["A", "B", "A"]
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
@@ -243,7 +263,7 @@ def test_indexed_lookups_find_what_a_scan_finds(
     keys: list[str], merged: list[str], part: object
 ) -> None:
     """Large mappings are indexed (Lookup); small ones scanned: both find the same entry."""
-    from meshlint.yamlnodes import Lookup, locate
+    from meshlint.core.model.nodes import Lookup, locate
 
     base = "base: &m {" + ", ".join(f"{k}: merged{i}" for i, k in enumerate(merged)) + "}\n"
     body = "".join(f"{k}: v{i}\n" for i, k in enumerate(keys * 3))  # duplicates, > 16 keys
@@ -255,6 +275,6 @@ def test_indexed_lookups_find_what_a_scan_finds(
 def test_duplicate_keys_in_many_mappings_are_each_placed() -> None:
     items = "".join(f"  - {{name: n{i}, value: a, value: b}}\n" for i in range(300))
     parsed = parse_text("d.yaml", "apiVersion: v1\nkind: X\nlist:\n" + items)
-    paths = [p.path for p in parsed.problems]
-    assert paths == [("list", i, "value") for i in range(300)]
-    assert [p.line for p in parsed.problems] == list(range(4, 304))
+    paths = [p.at.path for p in parsed.problems]
+    assert paths == [f"$.list[{i}].value" for i in range(300)]
+    assert [p.at.line for p in parsed.problems] == list(range(4, 304))

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.model import Rule
-from meshlint.report import Report
+from meshlint.core.model import Rule, Severity
+from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 # Characters of a finding's source line shown with it. A minified manifest is one
@@ -31,6 +31,9 @@ class Options:
     color: bool = False
     quiet: bool = False
     statistics: bool = False
+    # the gate: findings at or above it fail the run (JUnit fails only those
+    # testcases); None: nothing fails
+    fail_on: Severity | None = Severity.WARNING
 
 
 Renderer = Callable[[Report, Options], str]
@@ -77,7 +80,9 @@ def rule_doc(rule: Rule) -> str:
     """A rule's documentation as markdown: the docstring plus its parameters."""
     lines = [f"# {rule.id} {rule.slug} ({rule.severity})", "", rule.doc.strip()]
     if rule.params:
-        lines += ["", "## Parameters", ""]
+        # a doc that explains its parameters already has the heading: one per page
+        own = re.search(r"^## Parameters$", rule.doc, re.M) is not None
+        lines += ["", "## Parameter settings" if own else "## Parameters", ""]
         lines += [
             f"- `{p.name}` ({p.type.__name__}, default {p.default!r}): {p.help}"
             for p in rule.params

@@ -7,9 +7,9 @@ property values also ``:`` and ``,``, which would end the value early.
 
 from __future__ import annotations
 
-from meshlint.model import Finding, Severity
+from meshlint.core.model import Finding, Severity
+from meshlint.core.report import Report
 from meshlint.output import Options, relative_path
-from meshlint.report import Report
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

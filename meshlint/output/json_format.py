@@ -6,9 +6,9 @@ import json
 from collections import Counter
 from typing import Any
 
-from meshlint.model import Finding
+from meshlint.core.model import Finding
+from meshlint.core.report import Report
 from meshlint.output import Options
-from meshlint.report import Report
 
 VERSION = 1
 

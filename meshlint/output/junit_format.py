@@ -4,9 +4,11 @@
 and Jenkins' test reports list every object that was checked. A resource with
 findings gets one ``<failure>`` holding all of them: most JUnit readers
 (Jenkins, GitLab and many others) show only the first ``<failure>`` of a
-testcase, so several would hide findings. Findings outside any object (a YAML
-syntax error, an unused file-wide ignore) go to a ``(file)`` testcase, and run
-errors (an unreadable path) to ``<error>`` testcases.
+testcase, so several would hide findings. The testcases follow the gate: an
+object whose findings are all below ``--fail-on`` passes, its findings listed in
+``<system-out>``, so a pipeline that exits 0 shows no failed test. Findings
+outside any object (a YAML syntax error, an unused file-wide ignore) go to a
+``(file)`` testcase, and run errors (an unreadable path) to ``<error>`` testcases.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 
-from meshlint.model import Finding, Resource
+from meshlint.core.model import Finding, Resource, Severity
+from meshlint.core.report import Report
 from meshlint.output import Options, relative_path
-from meshlint.report import Report
 
 FILE_CASE = "(file)"
 # XML 1.0 forbids most control characters even as references; messages quote
@@ -86,7 +88,12 @@ def _case(suite: ET.Element, classname: str, name: str) -> ET.Element:
     return ET.SubElement(suite, "testcase", attributes)
 
 
-def document(report: Report) -> ET.Element:
+def _passing(case: ET.Element, findings: Iterable[Finding]) -> None:
+    out = ET.SubElement(case, "system-out")
+    out.text = _clean("\n".join(_finding_line(f) for f in findings))
+
+
+def document(report: Report, fail_on: Severity | None = Severity.WARNING) -> ET.Element:
     root = ET.Element("testsuites", {"name": "meshlint"})
     total = failed = 0
     for file, cases in _cases(report).items():
@@ -95,9 +102,12 @@ def document(report: Report) -> ET.Element:
         suite_failed = 0
         for (_, resource), findings in cases.items():
             case = _case(suite, name, _case_name(resource))
-            if findings:
+            failing = fail_on is not None and any(f.severity >= fail_on for f in findings)
+            if failing:
                 suite_failed += 1
                 _failure(case, findings)
+            elif findings:
+                _passing(case, findings)
         suite.attrib.update(_counts(len(cases), suite_failed, 0))
         total += len(cases)
         failed += suite_failed
@@ -115,7 +125,7 @@ def document(report: Report) -> ET.Element:
 
 
 def render(report: Report, options: Options) -> str:
-    root = document(report)
+    root = document(report, options.fail_on)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

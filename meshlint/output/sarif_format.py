@@ -14,10 +14,10 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from meshlint import __version__
-from meshlint.model import Finding, Rule, Severity
+from meshlint.core.model import Finding, Rule, Severity
+from meshlint.core.report import Report
+from meshlint.core.version import __version__
 from meshlint.output import ECHO_WIDTH, Options, relative_path, rule_description, rule_doc
-from meshlint.report import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/meshlint/meshlint"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from meshlint.model import Finding, Severity
+from meshlint.core.model import Finding, Severity
+from meshlint.core.report import Report
 from meshlint.output import Options, echo_window
-from meshlint.report import Report
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

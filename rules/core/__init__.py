@@ -1,5 +1,5 @@
-"""Core rules: input that does not load as the API server would read it, and
-suppressions that suppress nothing."""
+"""Core rules: quantities and embedded configs that do not load as Kubernetes,
+Istio or a collector would read them."""
 
 from __future__ import annotations
 
@@ -7,18 +7,7 @@ from meshlint import Rule
 
 
 def rules() -> list[Rule]:
-    from meshlint.rules.core import (
-        duplicate_key,
-        invalid_embedded_config,
-        invalid_quantity,
-        unused_ignore,
-        yaml_syntax_error,
-    )
+    from meshlint.rules.core import invalid_embedded_config, invalid_quantity
 
-    return [
-        yaml_syntax_error.RULE,  # M001
-        duplicate_key.RULE,  # M002
-        invalid_quantity.RULE,  # M003
-        invalid_embedded_config.RULE,  # M004
-        unused_ignore.RULE,  # M100
-    ]
+    # M001, M002 and M100 are the engine's own (meshlint.core.emitted)
+    return [invalid_quantity.RULE, invalid_embedded_config.RULE]  # M003, M004

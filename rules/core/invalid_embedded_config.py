@@ -10,13 +10,18 @@ their line inside the host file. OpenTelemetry and Jaeger v2 collector configs
 held in a ConfigMap or an `OpenTelemetryCollector` string are checked for YAML
 errors too.
 
+YAML errors and wrong types are errors; an unknown field is a warning: Istio
+reads mesh config and ProxyConfig leniently and drops it. Versions: the
+schemas follow istio/api for Istio 1.20 to 1.31; the lenient reading is
+`protomarshal.ApplyYAML` in every release of that range.
+
 ## Why is this bad?
 The API server stores an annotation or a ConfigMap string without reading it,
-so nothing complains at apply time. Istio then parses it strictly: a misspelt
-`terminationDrainDuraton` or `EXIT_ON_ZERO_ACTIVE_CONNECTIONS: true` (a
-boolean where ProxyConfig wants a string) makes the injector or istiod reject
-the whole config, and the pod silently runs on mesh defaults, which are the
-very settings (drain time, sampling) the config was written to change.
+so nothing complains at apply time. Istio then drops what it does not know: a
+misspelt `terminationDrainDuraton` is ignored and the pod runs on the mesh's
+drain time, the very setting the config was written to change. A value of the
+wrong type, such as `EXIT_ON_ZERO_ACTIVE_CONNECTIONS: true` (a boolean where
+ProxyConfig wants a string), is worse: Istio rejects the whole config.
 
 ## Example
 ```yaml
@@ -65,17 +70,15 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from meshlint import Context, Document, Rule, Severity, istio_embedded, otel
-from meshlint.k8s import WORKLOAD_KINDS
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.domain import istio, otel
+from meshlint.domain.k8s import WORKLOAD_KINDS
 
 
-def check(doc: Document, ctx: Context) -> Iterator[Any]:
-    # Problems (YAML errors inside the string) are yielded as they are: the
-    # engine reports them as M004 with the position the parser gave.
-    yield from istio_embedded.check(doc)
-    yield from otel.problems(doc)
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    yield from istio.embedded_config_violations(doc)
+    yield from otel.config_parse_errors(doc)
 
 
 RULE = Rule(

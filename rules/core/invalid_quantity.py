@@ -3,8 +3,11 @@
 Checks every resource quantity (container and pod `resources`, Istio
 `sidecar.istio.io/proxy*` annotations, `LimitRange`, `ResourceQuota`,
 `PersistentVolumeClaim`, volume claim templates, `emptyDir.sizeLimit`) against
-the grammar of the Kubernetes API server, and flags negative amounts and memory
-and storage amounts that are fractions of a byte.
+the grammar of the Kubernetes API server, and flags negative amounts, memory
+and storage amounts that are fractions of a byte, and CPU amounts written with
+a memory suffix (`cpu: 128Mi`, `cpu: 2G`), which the API accepts as millions
+or billions of cores. The grammar is the API server's since Kubernetes 1.0
+(`k8s.io/apimachinery/pkg/api/resource`); nothing here depends on the version.
 
 ## Why is this bad?
 The API server rejects `1K`, `1Mb` or `1 Gi`, so the rollout fails at apply
@@ -57,19 +60,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import (
-    ISTIO_PROXY_ANNOTATIONS,
+from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
+from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS
+from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
+    QuantityError,
     containers,
     get_in,
     list_at,
     mapping_at,
     pod_spec_path,
     pod_template_metadata,
+    quantity_of,
 )
-from meshlint.model import Path
-from meshlint.quantity import QuantityError, quantity_of
 
 _BYTES = ("memory", "ephemeral-storage", "storage")
 
@@ -78,33 +81,53 @@ def _is_bytes(resource: str) -> bool:
     return resource in _BYTES or resource.startswith("hugepages-")
 
 
-def check_value(value: Any, resource: str, path: Path) -> Iterator[Violation]:
-    """One quantity: invalid, or a fraction of a byte for a byte resource."""
+# Suffixes that scale by a thousand or more: byte sizes, never CPU amounts.
+_MEMORY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E")
+
+
+def _memory_suffix(text: str) -> str | None:
+    for suffix in _MEMORY_SUFFIXES:
+        if text.endswith(suffix):
+            return suffix
+    return None
+
+
+def check_value(value: Any, resource: str, path: KeyPath) -> Iterator[Violation]:
+    """One quantity: invalid, a fraction of a byte for a byte resource, or a CPU
+    amount written with a memory suffix."""
     try:
         q = quantity_of(value)
     except QuantityError as exc:
-        yield Violation(path, f"{resource} quantity {value!r} is invalid: {exc}")
+        yield Violation(at=path, message=f"{resource} quantity {value!r} is invalid: {exc}")
         return
     if q is not None and q.amount < 0:
         yield Violation(
-            path, f"{resource} quantity {str(q)!r} is negative: the API server rejects it"
+            at=path,
+            message=f"{resource} quantity {str(q)!r} is negative: the API server rejects it",
         )
     elif q is not None and _is_bytes(resource) and q.fractional:
         hint = f"; did you mean {str(q)[:-1] + 'Mi'!r}?" if str(q).endswith("m") else ""
         yield Violation(
-            path,
-            f"{resource} quantity {str(q)!r} is {float(q.amount):g} bytes, a fraction of a "
+            at=path,
+            message=f"{resource} quantity {str(q)!r} is {float(q.amount):g} bytes, a fraction of a "
             f"byte that the kubelet rounds up to {q.value()}{hint}",
+        )
+    elif q is not None and resource == "cpu" and (suffix := _memory_suffix(q.text)):
+        yield Violation(
+            at=path,
+            message=f"cpu quantity {q.text!r} uses the memory suffix {suffix!r}: it means "
+            f"{q.value():,} cores, so a request leaves the pod unschedulable and a limit "
+            f"limits nothing; write CPU in cores (2) or millicores (500m)",
         )
 
 
-def _resource_map(data: Any, path: Path) -> Iterator[Violation]:
+def _resource_map(data: Any, path: KeyPath) -> Iterator[Violation]:
     for name, value in mapping_at(data, path).items():
         if isinstance(name, str):
             yield from check_value(value, name, (*path, name))
 
 
-def _requirements(data: Any, path: Path) -> Iterator[Violation]:
+def _requirements(data: Any, path: KeyPath) -> Iterator[Violation]:
     for section in ("requests", "limits"):
         yield from _resource_map(data, (*path, section))
 
@@ -121,7 +144,7 @@ def _pod(doc: Document) -> Iterator[Violation]:
             yield from check_value(size, "memory", (*spec, "volumes", i, "emptyDir", "sizeLimit"))
     meta = pod_template_metadata(kind) or ("metadata",)
     annotations = mapping_at(data, (*meta, "annotations"))
-    for (_, resource), annotation in ISTIO_PROXY_ANNOTATIONS.items():
+    for (_, resource), annotation in PROXY_RESOURCE_ANNOTATIONS.items():
         if annotation in annotations:
             path = (*meta, "annotations", annotation)
             yield from check_value(annotations[annotation], resource, path)

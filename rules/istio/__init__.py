@@ -1,5 +1,5 @@
 """Istio rules: mesh-wide and per-workload proxy settings, resolved by
-``meshlint.istio`` across every object of the run."""
+``meshlint.domain.istio.mesh`` across every object of the run."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ def rules() -> list[Rule]:
     from meshlint.rules.istio import (
         drain_exceeds_grace_period,
         host_header_fallback_enabled,
+        istio_proxy_stats_too_wide,
+        istio_unbounded_metric_tag,
         proxy_memory_limit_missing,
         sidecar_drain_missing,
         tracing_sampling_too_high,
@@ -23,4 +25,6 @@ def rules() -> list[Rule]:
         sidecar_drain_missing.RULE,  # I004
         drain_exceeds_grace_period.RULE,  # I005
         proxy_memory_limit_missing.RULE,  # I006
+        istio_unbounded_metric_tag.RULE,  # I007
+        istio_proxy_stats_too_wide.RULE,  # I008
     ]

@@ -71,9 +71,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.durations import duration_text
-from meshlint.istio import FACT_KINDS, INSTALL_KINDS, Install, Mesh, Proxy, collect, every
-from meshlint.istio_proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
+from meshlint.domain.istio import (
+    DEFAULT_DRAIN_SECONDS,
+    DEFAULT_GRACE_SECONDS,
+    FACT_KINDS,
+    INSTALL_KINDS,
+    Install,
+    Mesh,
+    Proxy,
+    collect,
+    every,
+)
+from meshlint.domain.k8s import duration_text
 
 
 def _grace(p: Proxy) -> float:
@@ -103,10 +112,9 @@ def _workload(mesh: Mesh) -> Iterator[Violation]:
         if anchor is None:
             continue
         yield Violation(
-            (),
-            f"{' + '.join(parts)} >= terminationGracePeriodSeconds {grace:g}{given}: the "
+            at=anchor.at,
+            message=f"{' + '.join(parts)} >= terminationGracePeriodSeconds {grace:g}{given}: the "
             "istio-proxy is SIGKILLed mid-drain and its open connections are reset",
-            anchor=anchor.at,
         )
 
 
@@ -117,12 +125,11 @@ def _install(install: Install) -> Violation | None:
     if where is None or total < DEFAULT_GRACE_SECONDS:
         return None
     return Violation(
-        (),
-        f"mesh default proxy shutdown {duration_text(total)} (terminationDrainDuration"
+        at=where.at,
+        message=f"mesh default proxy shutdown {duration_text(total)} (terminationDrainDuration"
         f"{' + global.proxy.lifecycle preStop' if wait else ''}) >= the default "
         f"terminationGracePeriodSeconds {DEFAULT_GRACE_SECONDS:g}: every pod that does not "
         "raise its grace period has its proxy SIGKILLed mid-drain",
-        anchor=where.at,
     )
 
 

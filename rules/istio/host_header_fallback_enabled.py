@@ -82,9 +82,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.istio import MESH_KINDS, Mesh, collect_mesh
-from meshlint.istio_telemetry import FALLBACK, host_tag_overrides, stats_patches
-from meshlint.k8s import mapping_at
+from meshlint.domain.istio import (
+    FALLBACK,
+    MESH_KINDS,
+    Mesh,
+    collect_mesh,
+    host_tag_overrides,
+    stats_patches,
+)
+from meshlint.domain.k8s import mapping_at
 
 _BLOCKS = ("gateway", "inboundSidecar", "outboundSidecar")
 _OVERRIDE = ("spec", "values", "telemetry", "v2", "prometheus", "configOverride")
@@ -94,10 +100,9 @@ def _envoy_filter(doc: Document) -> Iterator[Violation]:
     for i, context, operation, found in stats_patches(doc):
         if found is not None and not found.value:
             yield Violation(
-                (),
-                f"istio.stats patch for {context} sets {FALLBACK}: false: destination_service "
+                at=found.at,
+                message=f"istio.stats patch for {context} sets {FALLBACK}: false: destination_service "
                 "takes any Host header value, one new series per host",
-                anchor=found.at,
             )
         elif (
             found is None
@@ -111,8 +116,8 @@ def _envoy_filter(doc: Document) -> Iterator[Violation]:
             )
         ):
             yield Violation(
-                ("spec", "configPatches", i, "patch", "value"),
-                f"istio.stats {operation} patch for {context} omits {FALLBACK}, so the "
+                at=("spec", "configPatches", i, "patch", "value"),
+                message=f"istio.stats {operation} patch for {context} omits {FALLBACK}, so the "
                 "host-header fallback is on: destination_service takes any Host header value",
             )
 
@@ -123,8 +128,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     elif doc.kind == "Telemetry":
         for path, value in host_tag_overrides(doc):
             yield Violation(
-                path,
-                f'destination_service is set from the request host ("{value}"): every '
+                at=path,
+                message=f'destination_service is set from the request host ("{value}"): every '
                 "distinct Host header becomes a new metric series",
             )
     elif doc.kind == "IstioOperator":
@@ -133,8 +138,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             config = overrides.get(block)
             if isinstance(config, dict) and config and config.get(FALLBACK) is not True:
                 yield Violation(
-                    (*_OVERRIDE, block),
-                    f"configOverride.{block} replaces the whole stats filter config and does not "
+                    at=(*_OVERRIDE, block),
+                    message=f"configOverride.{block} replaces the whole stats filter config and does not "
                     f"set {FALLBACK}: true, so destination_service falls back to the Host header",
                 )
 
@@ -152,11 +157,10 @@ def check_run(ctx: Context) -> Iterator[Violation]:
             continue
         mode = f"is {outbound.value}" if outbound else "defaults to ALLOW_ANY"
         yield Violation(
-            (),
-            f"{install.label} outbound traffic policy {mode} with Prometheus metrics on and "
+            at=anchor,
+            message=f"{install.label} outbound traffic policy {mode} with Prometheus metrics on and "
             "no EnvoyFilter or Telemetry that disables the host-header fallback or removes "
             "destination_service: outbound sidecars record every external Host as a new series",
-            anchor=anchor,
         )
 
 

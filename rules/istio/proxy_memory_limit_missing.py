@@ -69,7 +69,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.istio import FACT_KINDS, Mesh, collect, every
+from meshlint.domain.istio import FACT_KINDS, Mesh, collect, every
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -81,18 +81,16 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         if box is not None and not box.auto and not box.memory_limit:
             what = "gateway" if box.gateway else "sidecar"
             yield Violation(
-                (),
-                f'Istio {what} container "{box.name}" has no memory limit',
-                anchor=box.resources_at,
+                at=box.resources_at,
+                message=f'Istio {what} container "{box.name}" has no memory limit',
             )
     for install in mesh.installs:
         limit = install.proxy_limit
         if limit is not None and not limit.value:
             yield Violation(
-                (),
-                f"{install.label} global.proxy.resources removes the memory limit: every "
+                at=limit.at,
+                message=f"{install.label} global.proxy.resources removes the memory limit: every "
                 "injected istio-proxy runs without one",
-                anchor=limit.at,
             )
 
 
@@ -107,10 +105,9 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         if proxy is None or proxy.memory_limit is None:
             continue
         yield Violation(
-            (),
-            "sidecar.istio.io/proxy* annotations replace global.proxy.resources and set no "
+            at=proxy.memory_limit.at,
+            message="sidecar.istio.io/proxy* annotations replace global.proxy.resources and set no "
             "sidecar.istio.io/proxyMemoryLimit, so the injected istio-proxy has no memory limit",
-            anchor=proxy.memory_limit.at,
         )
 
 
@@ -120,6 +117,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="An Istio gateway or injected proxy has no memory limit",
     doc=__doc__ or "",
+    implied_by=frozenset({"K001"}),  # memory-limit-missing says it first at the same container
     check=check,
     kinds=FACT_KINDS,
     collect=collect,

@@ -92,12 +92,19 @@ import math
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.components import Component, component_of
-from meshlint.durations import duration_text
-from meshlint.istio import FACT_KINDS, Mesh, Proxy, collect, every
-from meshlint.istio_values import falsy, truthy
-from meshlint.istio_workload import is_gateway, is_istio_proxy
-from meshlint.k8s import WORKLOAD_KINDS, containers, get_in
+from meshlint.domain.components import Component, component_of
+from meshlint.domain.istio import (
+    FACT_KINDS,
+    Mesh,
+    Proxy,
+    collect,
+    every,
+    falsy,
+    is_gateway,
+    is_istio_proxy,
+    truthy,
+)
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, duration_text, get_in
 
 _SIDECARS = {
     Component.JAEGER_AGENT: "Jaeger agent",
@@ -128,17 +135,18 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             if kind is Component.ISTIO_PROXY and exit_var and truthy(exit_var.value):
                 continue
             yield Violation(
-                container.path,
-                f'{_SIDECARS[kind]} sidecar "{container.name}" is an ordinary container with no '
-                "preStop hook: it gets SIGTERM with the application and stops first",
+                at=container.path,
+                message=f'{_SIDECARS[kind]} sidecar "{container.name}" is an ordinary container with no '
+                "preStop hook: it gets SIGTERM with the application and may stop before the "
+                "application has drained",
             )
     annotations = get_in(doc.data, ("metadata", "annotations"))
     value = annotations.get(JAEGER_INJECT) if isinstance(annotations, dict) else None
     has_agent = Component.JAEGER_AGENT in kinds
     if doc.kind == "Deployment" and value is not None and not falsy(value) and not has_agent:
         yield Violation(
-            ("metadata", "annotations", JAEGER_INJECT),
-            f'{JAEGER_INJECT}: "{value}" makes the Jaeger operator add jaeger-agent as an '
+            at=("metadata", "annotations", JAEGER_INJECT),
+            message=f'{JAEGER_INJECT}: "{value}" makes the Jaeger operator add jaeger-agent as an '
             "ordinary container with no preStop hook: it dies with the application and drops "
             "its spans",
         )
@@ -187,11 +195,10 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         else:
             continue
         yield Violation(
-            (),
-            f"the application declares {what}, but its injected istio-proxy stops after its "
+            at=anchor,
+            message=f"the application declares {what}, but its injected istio-proxy stops after its "
             f"{drain} drain (no EXIT_ON_ZERO_ACTIVE_CONNECTIONS, not a native sidecar): "
             "connections during the rest of the shutdown fail",
-            anchor=anchor,
         )
 
 

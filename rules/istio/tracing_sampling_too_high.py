@@ -6,9 +6,15 @@ surface Istio reads it from, where that surface is the one in effect:
 `values.traceSampling` (and the `demo` profile, which sets 100), the istiod
 `PILOT_TRACE_SAMPLING` env, a Telemetry `randomSamplingPercentage`, a pod's
 `proxy.istio.io/config` `tracing.sampling`, and Red Hat OSSM's
-`ServiceMeshControlPlane.spec.tracing.sampling` (in units of 0.01%: 10000 is
-100%). A setting shadowed by a more specific one (a Telemetry over
-`defaultConfig`, `defaultConfig` over `PILOT_TRACE_SAMPLING`) is not reported.
+`ServiceMeshControlPlane`: `spec.tracing.sampling` in `maistra.io/v2` (in
+units of 0.01%: 10000 is 100%) and `spec.istio.pilot.traceSampling` in
+`maistra.io/v1` (percent, as in Istio's Helm values). A setting shadowed by a
+more specific one (a Telemetry over `defaultConfig`, `defaultConfig` over
+`PILOT_TRACE_SAMPLING`) is not reported. The message names the setting as
+written: an istiod env var as such, a Helm value as a value.
+
+Versions: Istio 1.x to 1.31 (`PILOT_TRACE_SAMPLING` and `traceSampling`
+default 1%), OSSM 1.x (`maistra.io/v1`) and 2.x (`maistra.io/v2`).
 
 ## Why is this bad?
 Every sampled request makes each proxy on its path build, buffer and export
@@ -60,19 +66,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.istio import FACT_KINDS, Mesh, collect
-from meshlint.istio_values import Setting, percent
+from meshlint.domain.istio import FACT_KINDS, Install, Located, Mesh, collect, percent
 
 _WHY = "every proxy on a sampled path buffers and exports spans in proportion to traffic"
 
 
-def _violation(what: str, setting: Setting, limit: float) -> Violation:
+def _violation(what: str, setting: Located, limit: float) -> Violation:
     return Violation(
-        (),
-        f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "
+        at=setting.at,
+        message=f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "
         f"{percent(limit)}: {_WHY}",
-        anchor=setting.at,
     )
+
+
+def _pilot_setting(install: Install, where: Located) -> str:
+    """Name istiod's sampling setting as the user wrote it."""
+    part = install.source_of(where)
+    if part is not None and part.surface == "Deployment":
+        return "istiod env PILOT_TRACE_SAMPLING"
+    label = part.surface if part is not None else install.label
+    if label == "ServiceMeshControlPlane":
+        return "ServiceMeshControlPlane spec.istio.pilot.traceSampling"
+    if "PILOT_TRACE_SAMPLING" in where.at.path:
+        return f"{label} values pilot.env.PILOT_TRACE_SAMPLING"
+    return f"{label} values traceSampling"
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -87,7 +104,11 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for install in mesh.installs:
         rate, where = install.sampling()
         if install.surface == "ServiceMeshControlPlane" and where and rate > limit:
-            what = f"spec.tracing.sampling {rate * 100:g} (units of 0.01%)"
+            what = (
+                "ServiceMeshControlPlane spec.istio.pilot.traceSampling"  # maistra.io/v1
+                if where.at.path.endswith("traceSampling")
+                else f"spec.tracing.sampling {rate * 100:g} (units of 0.01%)"
+            )
             yield _violation(what, where, limit)
 
 
@@ -106,7 +127,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         elif where.at.path.endswith(".profile"):
             what = "the demo profile (its traceSampling)"
         else:
-            what = f"{install.label} trace sampling (PILOT_TRACE_SAMPLING / traceSampling)"
+            what = _pilot_setting(install, where)
         yield _violation(what, where, limit)
     for w in mesh.workloads:
         own = w.proxy.sampling
@@ -129,10 +150,10 @@ RULE = Rule(
     check_run=check_run,
     params=(
         Param(
-            "max-sampling-percent",
-            float,
-            10.0,
-            "highest random trace sampling rate (percent) that is not reported",
+            name="max-sampling-percent",
+            type=float,
+            default=10.0,
+            help="highest random trace sampling rate (percent) that is not reported",
         ),
     ),
 )

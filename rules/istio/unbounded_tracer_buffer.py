@@ -68,13 +68,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.istio import FACT_KINDS, Install, Mesh, collect
-from meshlint.istio_values import Setting, percent
+from meshlint.domain.istio import FACT_KINDS, Install, Located, Mesh, collect, percent
 
 MAX_SAMPLING = 1.0  # Istio's default rate: above it the unbounded buffer grows with traffic
 
 
-def _reason(sampling: float, limit: Setting | None) -> str | None:
+def _reason(sampling: float, limit: Located | None) -> str | None:
     if limit is not None and not limit.value:
         return "proxies have no memory limit"
     if sampling > MAX_SAMPLING:
@@ -85,7 +84,8 @@ def _reason(sampling: float, limit: Setting | None) -> str | None:
 def _message(what: str, reason: str) -> str:
     return (
         f"{what} uses the Datadog tracer, whose span buffer has no bound, and {reason}: "
-        "proxy memory grows with traffic until OOM"
+        "while the Datadog agent is slow or unreachable, proxy memory grows with traffic and "
+        "can reach the OOM kill"
     )
 
 
@@ -107,14 +107,14 @@ def _sources(install: Install, datadog: set[str], reason: str) -> Iterator[Viola
     if install.tracing_off:
         own = None  # enableTracing: false leaves defaultConfig.tracing unused
     if own is not None:
-        yield Violation((), _message("meshConfig defaultConfig.tracing", reason), anchor=own.at)
+        yield Violation(at=own.at, message=_message("meshConfig defaultConfig.tracing", reason))
     elif install.values_datadog is not None and not install.tracing_off:
         what = "values global.proxy.tracer"
-        yield Violation((), _message(what, reason), anchor=install.values_datadog.at)
+        yield Violation(at=install.values_datadog.at, message=_message(what, reason))
     for provider in install.mesh.providers:
         if provider.name in install.mesh.default_tracing and provider.name in datadog:
             what = f'default tracing provider "{provider.name}"'
-            yield Violation((), _message(what, reason), anchor=provider.at)
+            yield Violation(at=provider.at, message=_message(what, reason))
 
 
 def _unlimited_alone(install: Install) -> bool:
@@ -160,7 +160,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
             )
             reason = _reason(rate, limit)
             if reason:
-                yield Violation((), _message(f'Telemetry provider "{name}"', reason), anchor=ref.at)
+                yield Violation(at=ref.at, message=_message(f'Telemetry provider "{name}"', reason))
     for w in mesh.workloads:
         if w.proxy.datadog is None:
             continue
@@ -168,7 +168,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         reasons = [_reason(p.sampling, p.memory_limit) for p in proxies]
         if reasons and all(reasons):
             what = "proxy.istio.io/config tracing"
-            yield Violation((), _message(what, str(reasons[0])), anchor=w.proxy.datadog.at)
+            yield Violation(at=w.proxy.datadog.at, message=_message(what, str(reasons[0])))
 
 
 RULE = Rule(

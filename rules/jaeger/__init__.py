@@ -1,4 +1,5 @@
-"""Jaeger rules: collector and agent queues, agents behind Services, unknown flags."""
+"""Jaeger rules: collector and agent queues, agents behind Services, unknown flags,
+v1 past its end of life, in-memory trace stores."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ def rules() -> list[Rule]:
     from meshlint.rules.jaeger import (
         jaeger_agent_behind_service,
         jaeger_agent_queue_exceeds_memory,
+        jaeger_memory_store_unbounded,
         jaeger_queue_exceeds_memory,
         jaeger_unknown_flag,
+        jaeger_v1_end_of_life,
     )
 
     return [
@@ -18,4 +21,6 @@ def rules() -> list[Rule]:
         jaeger_agent_queue_exceeds_memory.RULE,  # J002
         jaeger_agent_behind_service.RULE,  # J003
         jaeger_unknown_flag.RULE,  # J004
+        jaeger_v1_end_of_life.RULE,  # J005
+        jaeger_memory_store_unbounded.RULE,  # J006
     ]

@@ -94,9 +94,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Resource, Rule, Severity, Violation
-from meshlint.index import same_namespace, selects
-from meshlint.jaeger_agents import AgentHost, agent_host_of, agent_pods, udp_agent_ports
-from meshlint.k8s import WORKLOAD_KINDS, get_in, pod_labels, str_at, string_map
+from meshlint.domain.jaeger import AgentHost, agent_host_of, agent_pods, udp_agent_ports
+from meshlint.domain.k8s import (
+    WORKLOAD_KINDS,
+    get_in,
+    pod_labels,
+    same_namespace,
+    selects,
+    str_at,
+    string_map,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +140,7 @@ def _service(doc: Document) -> ServiceFact | None:
     name = doc.resource.name or ""
     return ServiceFact(
         doc.resource,
-        doc.anchor(where),
+        doc.locate(where),
         tuple(sorted(string_map(get_in(doc.data, ("spec", "selector"))).items())),
         ports,
         policy == "Local",
@@ -153,7 +160,7 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
     if agent_pods(doc.data, doc.kind):
         yield AgentPodsFact(doc.resource, tuple(sorted(pod_labels(doc.data, doc.kind).items())))
     for host, path in agent_host_of(doc.data, doc.kind):
-        yield HostFact(doc.resource, doc.anchor(path), host)
+        yield HostFact(doc.resource, doc.locate(path), host)
 
 
 def _selects(service: ServiceFact, pods: AgentPodsFact) -> bool:
@@ -183,11 +190,10 @@ def _service_violation(service: ServiceFact, fronted: str) -> Violation:
     else:
         fix = "set internalTrafficPolicy: Local or use status.hostIP with a hostPort agent"
     return Violation(
-        (),
-        f"{service.resource} exposes agent UDP port {ports} of {fronted} without "
+        at=service.anchor,
+        message=f"{service.resource} exposes agent UDP port {ports} of {fronted} without "
         f"internalTrafficPolicy: Local: spans cross nodes over UDP and are dropped "
         f"silently; {fix}",
-        anchor=service.anchor,
     )
 
 
@@ -220,11 +226,10 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         if any(s.local for s in named):
             continue
         yield Violation(
-            (),
-            f"{host.variable} {host.value!r} of {fact.resource} names a Service: UDP spans "
+            at=fact.anchor,
+            message=f"{host.variable} {host.value!r} of {fact.resource} names a Service: UDP spans "
             "go to an agent on any node and are dropped silently under load; take the "
             "node's address from valueFrom.fieldRef.fieldPath: status.hostIP",
-            anchor=fact.anchor,
         )
 
 

@@ -70,13 +70,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.components import Component
-from meshlint.jaeger import Process, processes
-from meshlint.jaeger_queues import UdpQueue, agent_queues
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.model import Path
-from meshlint.quantity import human_bytes
+from meshlint import Context, Document, KeyPath, Rule, Severity, Violation
+from meshlint.domain.components import Component
+from meshlint.domain.jaeger import Process, UdpQueue, agent_queues, processes
+from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
 
 
 def _part(queue: UdpQueue) -> str:
@@ -86,7 +83,7 @@ def _part(queue: UdpQueue) -> str:
     )
 
 
-def _where(process: Process, queues: list[UdpQueue]) -> Path:
+def _where(process: Process, queues: list[UdpQueue]) -> KeyPath:
     """The explicit setting of the hungriest processor, else the limit."""
     for queue in sorted(queues, key=lambda q: -q.bytes):
         if queue.settings:
@@ -107,10 +104,10 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             continue
         shown = str(limit) if limit.binary else f"{limit} ({human_bytes(limit.value())})"
         yield Violation(
-            _where(process, queues),
-            f"Agent UDP queues can hold ~{human_bytes(total)} "
+            at=_where(process, queues),
+            message=f"Agent UDP queues can hold ~{human_bytes(total)} "
             f"({'; '.join(_part(q) for q in queues)}) > limit {shown} of {process.label}: "
-            "when the collector stalls the queues fill and the agent is OOM-killed",
+            "when the collector stalls the queues fill and the agent can be OOM-killed",
         )
 
 

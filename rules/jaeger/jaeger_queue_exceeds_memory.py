@@ -95,14 +95,13 @@ rules:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.components import Component
-from meshlint.jaeger import Process, processes
-from meshlint.jaeger_queues import CollectorQueue, collector_queue
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.model import Path
-from meshlint.quantity import Quantity, human_bytes
+from meshlint import Context, Document, KeyPath, Param, Rule, Severity, Violation
+from meshlint.domain.components import Component
+from meshlint.domain.jaeger import CollectorQueue, Process, collector_queue, processes
+from meshlint.domain.k8s import WORKLOAD_KINDS, Quantity, human_bytes
+from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 _COLLECTORS = (Component.JAEGER_COLLECTOR, Component.JAEGER_ALL_IN_ONE)
 
@@ -122,7 +121,7 @@ def _arithmetic(queue: CollectorQueue) -> str:
     )
 
 
-def _where(queue: CollectorQueue, fallback: Path | None, process: Process) -> Path:
+def _where(queue: CollectorQueue, fallback: KeyPath | None, process: Process) -> KeyPath:
     if queue.sized_by is not None:
         return queue.sized_by.path
     return fallback or process.resources_path
@@ -133,22 +132,22 @@ def _judge(process: Process, queue: CollectorQueue) -> Violation | None:
     head = _arithmetic(queue)
     if limit is not None and limit.value() > 0 and queue.total > limit.value():
         return Violation(
-            _where(queue, process.memory_paths[1], process),
-            f"{head} > limit {_quantity(limit)} of {process.label}: the queue "
-            "fills when storage slows down and the pod is OOM-killed; shrink the queue "
+            at=_where(queue, process.memory_paths[1], process),
+            message=f"{head} > limit {_quantity(limit)} of {process.label}: the queue "
+            "fills when storage slows down and the pod can be OOM-killed; shrink the queue "
             "or raise the limit",
         )
     if request is not None and request.value() > 0 and queue.total > request.value():
         return Violation(
-            _where(queue, process.memory_paths[0] or process.memory_paths[1], process),
-            f"{head} > request {_quantity(request)} of {process.label}: a full "
+            at=_where(queue, process.memory_paths[0] or process.memory_paths[1], process),
+            message=f"{head} > request {_quantity(request)} of {process.label}: a full "
             "queue pushes the pod past its request, first in line for eviction",
             severity=Severity.WARNING,
         )
     if limit is None and request is None and queue.raised and queue.sized_by is not None:
         return Violation(
-            queue.sized_by.path,
-            f"{head}, and {process.label} has no memory request or limit: "
+            at=queue.sized_by.path,
+            message=f"{head}, and {process.label} has no memory request or limit: "
             "nothing bounds the queue before the node runs out of memory",
             severity=Severity.WARNING,
         )
@@ -159,12 +158,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for process in processes(doc.data, doc.kind):
         if process.component not in _COLLECTORS:
             continue
-        queue = collector_queue(
-            process,
-            ctx.params["span-size-bytes"],
-            ctx.params["span-overhead-bytes"],
-            ctx.params["baseline-mib"],
-        )
+        queue = collector_queue(process, *span_cost(ctx.params), ctx.params["baseline-mib"])
         if queue is None:
             continue  # an unknowable or invalid value: J004 or nobody can tell
         verdict = _judge(process, queue)
@@ -181,14 +175,14 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {"Jaeger"},
     params=(
-        Param("span-size-bytes", int, 1024, "average serialized span size", minimum=1),
+        replace(SPAN_SIZE, help="average serialized span size"),
+        replace(SPAN_OVERHEAD, help="heap bytes a queued span costs beyond its size"),
         Param(
-            "span-overhead-bytes",
-            int,
-            4096,
-            "heap bytes a queued span costs beyond its size",
+            name="baseline-mib",
+            type=int,
+            default=64,
+            help="collector memory without its queue, in MiB",
             minimum=0,
         ),
-        Param("baseline-mib", int, 64, "collector memory without its queue, in MiB", minimum=0),
     ),
 )

@@ -3,7 +3,7 @@
 Checks the flags and env vars given to Jaeger v1 collectors, agents, query
 services and all-in-one containers against a catalogue of the flags those
 binaries really have (every v1 release from 1.9 to 1.60, kept as data in
-`meshlint/jaeger_flags.py`). It reports:
+`meshlint/domain/jaeger/flags.py`). It reports:
 
 - a `--flag` the component does not have, such as
   `--collector.dyn-queue-size-memory` (a name from the dynamic-queue proposal
@@ -69,10 +69,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.jaeger import (
+from meshlint import MAX_FINDINGS_PER_RULE, Context, Document, Rule, Severity, Violation
+from meshlint.domain.jaeger import (
+    CATALOGUE_VERSIONS,
+    FlagValue,
     Process,
-    Setting,
     container_process,
     cr_processes,
     env_flags,
@@ -80,9 +81,7 @@ from meshlint.jaeger import (
     known_flags,
     owns_env,
 )
-from meshlint.jaeger_flags import CATALOGUE_VERSIONS
-from meshlint.k8s import WORKLOAD_KINDS, Container, containers
-from meshlint.model import MAX_FINDINGS_PER_RULE
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers
 
 _TYPES = {
     "i": "an integer",
@@ -113,28 +112,28 @@ class _Hints:
         return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
 
 
-def _flag_verdict(process: Process, setting: Setting, hints: _Hints) -> Violation | None:
+def _flag_verdict(process: Process, setting: FlagValue, hints: _Hints) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
         hint = hints(setting.flag, list(known_flags(process.component)))
         return Violation(
-            setting.path,
-            f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
+            at=setting.path,
+            message=f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
             f"(catalogue: {CATALOGUE_VERSIONS}); the binary exits with 'unknown flag'",
         )
     if kind in ("?", "b"):
         return None  # an open family's type is unknown; a bool may stand alone
     if setting.bare:
         return Violation(
-            setting.path,
-            f"{setting.written!r} of {process.label} has no value: --{setting.flag} takes "
+            at=setting.path,
+            message=f"{setting.written!r} of {process.label} has no value: --{setting.flag} takes "
             f"{_TYPES[kind]}, so the binary stops or swallows the next argument (a Helm "
             "chart renders a falsy value like 0 as a bare flag)",
         )
     if setting.empty and kind != "s":
         return Violation(
-            setting.path,
-            f"{setting.written!r} of {process.label} has an empty value: --{setting.flag} "
+            at=setting.path,
+            message=f"{setting.written!r} of {process.label} has an empty value: --{setting.flag} "
             f"takes {_TYPES[kind]}, and the binary refuses to start",
         )
     return None
@@ -147,8 +146,8 @@ def _env_verdicts(process: Process, container: Container, hints: _Hints) -> Iter
         if not owns_env(var.name) or var.name in by_env:
             continue
         yield Violation(
-            (*var.path, "name"),
-            f"env {var.name} of {process.label} maps to no flag of the component"
+            at=(*var.path, "name"),
+            message=f"env {var.name} of {process.label} maps to no flag of the component"
             f"{hints(var.name, list(by_env))}: Jaeger ignores it silently "
             "and the setting keeps its default",
         )

@@ -7,10 +7,24 @@ or from `resourceFieldRef: limits.memory`), and a Go-based telemetry component
 Envoy proxies are left out: their memory is Envoy's (C++), and the GOMEMLIMIT
 Istio sets to the limit bounds only the small Go agent beside it.
 
+An `OpenTelemetryCollector` with a memory limit and no `GOMEMLIMIT` in
+`spec.env` is reported on the resource: the OpenTelemetry Operator sets
+`GOMEMLIMIT` from `limits.memory` itself, the whole limit. A collector whose
+config starts the contrib `cgroupruntime` extension (`gomemlimit` on, 90% of
+the cgroup limit) sets its own limit and is not reported; the extension does
+nothing where a `GOMEMLIMIT` env var exists, so under the operator it does not
+help.
+
+Versions: GOMEMLIMIT exists since Go 1.19; images whose tag names a release
+built with an older Go ignore it and are not judged: Jaeger v1 before 1.38.0,
+collector distributions (`otel/...`, `opentelemetry-collector-releases`)
+before 0.61.0. The operator sets GOMEMLIMIT by default since v0.140.0
+(`operator.golang.flags`, beta; stable in v0.158.0), not at all before.
+
 ## Why is this bad?
 `GOMEMLIMIT` is a soft limit on the Go heap and runtime: the garbage collector
 works harder as the process approaches it. Set at or above the cgroup limit it
-never engages before the kernel OOM-kills the process; left unset, a collector
+never engages before the kernel can OOM-kill the process; left unset, a collector
 whose queue fills grows until it is killed, losing every queued span.
 
 ## Example
@@ -56,18 +70,49 @@ spec:
 
 ## References
 - OpenTelemetry Collector README, GOMEMLIMIT at 80% of the memory limit
+- OpenTelemetry Operator `internal/manifests/collector/container.go` and
+  `pkg/featuregate/featuregate.go` (`operator.golang.flags`); contrib
+  `extension/cgroupruntimeextension`
 - Go "A Guide to the Go Garbage Collector", https://go.dev/doc/gc-guide#Memory_limit
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.components import component_of
-from meshlint.goruntime import OFF, Malformed, gomemlimit_of, is_substituted, parse_gomemlimit
-from meshlint.k8s import WORKLOAD_KINDS, Container, EnvVar, containers, get_in
-from meshlint.quantity import Quantity, human_bytes
+from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
+from meshlint.domain.components import Component, component_of, ignores_gomemlimit
+from meshlint.domain.golang import OFF, Malformed, gomemlimit_of, parse_gomemlimit
+from meshlint.domain.k8s import (
+    WORKLOAD_KINDS,
+    Container,
+    EnvVar,
+    Quantity,
+    containers,
+    get_in,
+    has_variable_reference,
+    human_bytes,
+)
+from meshlint.domain.otel import (
+    COLLECTOR_CR,
+    HOST_KINDS,
+    ConfigView,
+    collect_linked,
+    linked_items,
+    sets_gomemlimit,
+    views,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unset:
+    """A collector container with a limit and no GOMEMLIMIT: reported unless a
+    config it mounts starts the cgroupruntime extension."""
+
+    owner: str  # as the mount link names it: 'container "otc" of Deployment/ns/name'
+    at: Location
+    message: str
 
 
 def _from_limit(var: EnvVar) -> bool:
@@ -82,33 +127,29 @@ def _recommend(limit: Quantity, percent: int) -> str:
     return f"{limit.value() * percent // 100 // 2**20}MiB"
 
 
-def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | None:
-    percent: int = ctx.params["limit-percent"]
-    var = gomemlimit_of(container)
+def _unset(container: Container, limit: Quantity, percent: int) -> Violation | None:
     component = component_of(container)
-    if component is not None and not component.go_binary:
-        # Envoy (C++) holds the container's memory; the GOMEMLIMIT Istio sets to
-        # the limit only bounds its small Go agent, on purpose
+    if component is None:
         return None
-    if var is None:
-        if component is None:
-            return None
-        return Violation(
-            container.path,
-            f'{component.value} container "{container.name}" has a memory limit of {limit} but '
-            f"no GOMEMLIMIT: the Go heap grows until the OOM kill; set GOMEMLIMIT to about "
-            f"{percent}% of the limit ({_recommend(limit, percent)})",
-        )
+    return Violation(
+        at=container.path,
+        message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
+        f"no GOMEMLIMIT: the garbage collector ignores the limit, so the heap can grow to the OOM kill; set GOMEMLIMIT to about "
+        f"{percent}% of the limit ({_recommend(limit, percent)})",
+    )
+
+
+def _judge_set(var: EnvVar, name: str, limit: Quantity, percent: int) -> Violation | None:
     if var.value is None:
         if not _from_limit(var):
             return None
         return Violation(
-            (*var.path, "valueFrom"),
-            f'GOMEMLIMIT of container "{container.name}" is the whole memory limit {limit}: '
+            at=(*var.path, "valueFrom"),
+            message=f"GOMEMLIMIT of {name} is the whole memory limit {limit}: "
             f"the garbage collector never engages before the OOM kill; use about {percent}% "
             f"({_recommend(limit, percent)})",
         )
-    if is_substituted(var.value):
+    if has_variable_reference(var.value):
         return None
     try:
         soft = parse_gomemlimit(var.value)
@@ -117,21 +158,105 @@ def _judge(container: Container, limit: Quantity, ctx: Context) -> Violation | N
     if soft is None or soft == OFF or soft < limit.value():
         return None
     return Violation(
-        (*var.path, "value"),
-        f'GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of container "{container.name}" is '
-        f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel OOM-kills "
+        at=(*var.path, "value"),
+        message=f"GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of {name} is "
+        f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel can OOM-kill "
         f"before the garbage collector reacts; use about {percent}% ({_recommend(limit, percent)})",
     )
 
 
-def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for container in containers(doc.data, doc.kind):
-        limit = container.resources.limit("memory")
-        if limit is None or limit.value() <= 0:
-            continue
-        verdict = _judge(container, limit, ctx)
+def _limited(container: Container) -> Quantity | None:
+    limit = container.resources.limit("memory")
+    if limit is None or limit.value() <= 0 or ignores_gomemlimit(container):
+        return None
+    component = component_of(container)
+    if component is not None and not component.go_binary:
+        # Envoy (C++) holds the container's memory; the GOMEMLIMIT Istio sets to
+        # the limit only bounds its small Go agent, on purpose
+        return None
+    return limit
+
+
+def _defers(container: Container) -> bool:
+    """A collector's own config may start cgroupruntime: judged once every file was read."""
+    return component_of(container) is Component.OTEL_COLLECTOR
+
+
+def _operator(doc: Document, percent: int) -> Iterator[Violation]:
+    """The OpenTelemetryCollector: the operator builds the container from spec."""
+    spec = get_in(doc.data, ("spec",))
+    spec = spec if isinstance(spec, dict) else {}
+    container = Container(("spec",), spec, "container")
+    limit = container.resources.limit("memory")
+    if limit is None or limit.value() <= 0 or ignores_gomemlimit(container):
+        return
+    name = f"{doc.resource}"
+    var = gomemlimit_of(container)
+    if var is not None:
+        verdict = _judge_set(var, name, limit, percent)
         if verdict is not None:
             yield verdict
+        return
+    extension = any(sets_gomemlimit(view) for view in views(doc))
+    note = (
+        " (its cgroupruntime extension then does nothing: it skips when GOMEMLIMIT is set)"
+        if extension
+        else ""
+    )
+    yield Violation(
+        at=("spec", "env") if isinstance(spec.get("env"), list) else ("spec",),
+        message=f"{name} has a memory limit of {limit} and no GOMEMLIMIT in spec.env: the "
+        f"OpenTelemetry Operator sets GOMEMLIMIT to the whole limit (v0.140 and later){note}, "
+        f"so the garbage collector never engages before the OOM kill; set GOMEMLIMIT in "
+        f"spec.env to about {percent}% ({_recommend(limit, percent)})",
+    )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    percent: int = ctx.params["limit-percent"]
+    if doc.kind == COLLECTOR_CR:
+        yield from _operator(doc, percent)
+        return
+    for container in containers(doc.data, doc.kind):
+        limit = _limited(container)
+        if limit is None:
+            continue
+        var = gomemlimit_of(container)
+        if var is None:
+            verdict = None if _defers(container) else _unset(container, limit, percent)
+        else:
+            verdict = _judge_set(var, f'container "{container.name}"', limit, percent)
+        if verdict is not None:
+            yield verdict
+
+
+def _cgroup_runtime(view: ConfigView) -> Iterator[bool]:
+    if sets_gomemlimit(view):
+        yield True
+
+
+def collect(doc: Document, ctx: Context) -> Iterator[object]:
+    """Collector containers without GOMEMLIMIT, the ConfigMaps they mount, and
+    the ConfigMap configs that start cgroupruntime."""
+    if doc.kind == COLLECTOR_CR:
+        return
+    yield from collect_linked(doc, _cgroup_runtime)
+    percent: int = ctx.params["limit-percent"]
+    for container in containers(doc.data, doc.kind):
+        limit = _limited(container)
+        if limit is None or gomemlimit_of(container) is not None or not _defers(container):
+            continue
+        verdict = _unset(container, limit, percent)
+        if verdict is not None:
+            owner = f'container "{container.name}" of {doc.resource}'
+            yield Unset(owner, doc.locate(container.path), verdict.message)
+
+
+def check_run(ctx: Context) -> Iterator[Violation]:
+    covered = {b.owner for item, b in linked_items(ctx.facts) if item is True and b is not None}
+    for fact in ctx.facts:
+        if isinstance(fact, Unset) and fact.owner not in covered:
+            yield Violation(at=fact.at, message=fact.message)
 
 
 RULE = Rule(
@@ -141,13 +266,15 @@ RULE = Rule(
     summary="GOMEMLIMIT >= the memory limit, or a Go telemetry component without GOMEMLIMIT",
     doc=__doc__ or "",
     check=check,
-    kinds=WORKLOAD_KINDS,
+    kinds=WORKLOAD_KINDS | HOST_KINDS,
+    collect=collect,
+    check_run=check_run,
     params=(
         Param(
-            "limit-percent",
-            int,
-            80,
-            "share of the memory limit to recommend",
+            name="limit-percent",
+            type=int,
+            default=80,
+            help="share of the memory limit to recommend",
             minimum=1,
             maximum=100,
         ),

@@ -4,6 +4,10 @@ Flags a `GOMEMLIMIT` environment value that the Go runtime cannot parse. Go
 accepts only whole bytes with an optional `B`, `KiB`, `MiB`, `GiB` or `TiB`
 suffix (`^[0-9]+(([KMGT]i)?B)?$`), or `off`.
 
+Versions: Go 1.19 and later read GOMEMLIMIT. Official images whose tag names
+a release built with an older Go never read it and are not judged: Jaeger v1
+before 1.38.0, collector distributions before 0.61.0.
+
 ## Why is this bad?
 The runtime reads `GOMEMLIMIT` before `main` and aborts with
 `fatal error: malformed GOMEMLIMIT` on anything else. A Kubernetes-style
@@ -56,29 +60,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.goruntime import (
+from meshlint.domain.components import ignores_gomemlimit
+from meshlint.domain.golang import (
     Malformed,
     gomemlimit_of,
-    is_substituted,
     parse_gomemlimit,
     suggestion,
 )
-from meshlint.k8s import WORKLOAD_KINDS, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, has_variable_reference
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for container in containers(doc.data, doc.kind):
         var = gomemlimit_of(container)
-        if var is None or var.value is None or is_substituted(var.value):
+        if var is None or var.value is None or has_variable_reference(var.value):
             continue
+        if ignores_gomemlimit(container):
+            continue  # built with Go < 1.19: the variable is never read
         try:
             parse_gomemlimit(var.value)
         except Malformed:
             better = suggestion(var.value)
             hint = f" (write {better!r})" if better else ""
             yield Violation(
-                (*var.path, "value"),
-                f'GOMEMLIMIT {var.value!r} of container "{container.name}" is not a Go byte '
+                at=(*var.path, "value"),
+                message=f'GOMEMLIMIT {var.value!r} of container "{container.name}" is not a Go byte '
                 f'count{hint}: the Go runtime aborts at start-up with "malformed GOMEMLIMIT"',
             )
 

@@ -54,18 +54,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS, containers, get_in, pod_spec_path, resources_of
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, pod_resources
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    spec = pod_spec_path(doc.kind) or ()
-    if resources_of(get_in(doc.data, (*spec, "resources"))).limit("memory") is not None:
+    pod = pod_resources(doc.data, doc.kind)
+    if pod.limit("memory") is not None:
         return  # a pod-level limit bounds every container
     for container in containers(doc.data, doc.kind):
         if container.resources.limit("memory") is None:
+            # one finding for the container: K002 (no request either) is implied here
+            nor = (
+                ""
+                if pod.declares("memory") or container.resources.declares("memory")
+                else (" and no memory request")
+            )
             yield Violation(
-                container.resources_path,
-                f'Container "{container.name}" has no memory limit',
+                at=container.resources_path,
+                message=f'Container "{container.name}" has no memory limit{nor}',
             )
 
 

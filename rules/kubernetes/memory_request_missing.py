@@ -50,18 +50,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS, containers, get_in, pod_spec_path, resources_of
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, pod_resources
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    spec = pod_spec_path(doc.kind) or ()
-    if resources_of(get_in(doc.data, (*spec, "resources"))).declares("memory"):
+    if pod_resources(doc.data, doc.kind).declares("memory"):
         return  # pod-level resources decide
     for container in containers(doc.data, doc.kind):
         if not container.resources.declares("memory"):
             yield Violation(
-                container.resources_path,
-                f'Container "{container.name}" has neither a memory request nor a memory limit',
+                at=container.resources_path,
+                message=f'Container "{container.name}" has neither a memory request nor a memory limit',
             )
 
 
@@ -71,6 +70,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     summary="A container has neither a memory request nor a memory limit",
     doc=__doc__ or "",
+    implied_by=frozenset({"K001"}),  # memory-limit-missing says it first at the same container
     check=check,
     kinds=WORKLOAD_KINDS,
 )

@@ -2,10 +2,20 @@
 ## What it does
 Flags a container whose memory request is below its limit, or that has a
 request and no limit, and gives the `memory.high` the kubelet would set under
-the MemoryQoS feature: `floor((request + 0.9 x (limit - request)) / 4096) x 4096`
-bytes (for `--kube-version` below 1.27: `limit x 0.8`). An injected Istio proxy
-sized by `sidecar.istio.io/proxyMemory`/`proxyMemoryLimit` annotations is
-checked the same way, and the message gives the pod's QoS class with it.
+the MemoryQoS feature. An injected Istio proxy sized by
+`sidecar.istio.io/proxyMemory`/`proxyMemoryLimit` annotations is checked the
+same way, and the message gives the pod's QoS class with it.
+
+Versions (`--kube-version`, KEP-2570):
+- before 1.22: no MemoryQoS, no finding;
+- 1.22-1.26 (alpha): `memory.high = limit x 0.8`;
+- 1.27-1.36 (alpha): `floor((request + 0.9 x (limit - request)) / 4096) x 4096`;
+- 1.37 and later (beta, on by default): the kubelet's `memoryThrottlingFactor`
+  defaults to nil and no `memory.high` is written, so nothing is reported
+  unless the `memory-throttling-factor` parameter says which factor the
+  cluster's kubelets set.
+
+In every version `memory.high` is written only above the request.
 
 ## Why is this bad?
 With MemoryQoS (cgroup v2) the kernel throttles a container's allocations at
@@ -13,8 +23,9 @@ With MemoryQoS (cgroup v2) the kernel throttles a container's allocations at
 OOM-killed and restarted: it stalls in memory reclaim, its readiness probe
 times out and the pod stops serving while looking alive. Setting request equal
 to limit (Guaranteed QoS when CPU matches too) removes the throttling line.
-This is `info` by default because MemoryQoS is an alpha kubelet gate; clusters
-that enable it should raise it (`severity: {K003: warning}`).
+This is `info` by default because MemoryQoS throttles only where the kubelet
+turns it on (the alpha gate before 1.37, `memoryThrottlingFactor` from 1.37);
+clusters that do should raise it (`severity: {K003: warning}`).
 
 ## Example
 ```yaml
@@ -50,6 +61,11 @@ spec:
             limits: {cpu: "1", memory: 2Gi}
 ```
 
+## Parameters
+`memory-throttling-factor` (default 0: the kubelet's default for
+`--kube-version`): the `memoryThrottlingFactor` of the cluster's kubelets, in
+(0, 1]; set it for 1.37+ clusters that opt into throttling.
+
 ## References
 - KEP-2570 Memory QoS, https://github.com/kubernetes/enhancements/tree/master/keps/sig-node/2570-memory-qos
 - Coroot, "Kubernetes MemoryQoS: throttled instead of OOM-killed"
@@ -59,45 +75,62 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 
-from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import (
-    ISTIO_PROXY_ANNOTATIONS,
+from meshlint import Context, Document, KeyPath, Param, Rule, Severity, Violation
+from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS, proxy_resources
+from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     Resources,
     containers,
-    istio_proxy_resources,
+    human_bytes,
     memory_high,
     pod_annotations,
     pod_template_metadata,
     qos_class,
+    throttling_factor,
 )
-from meshlint.model import Path
-from meshlint.quantity import human_bytes
 
 
-def _verdict(what: str, res: Resources, path: Path, ctx: Context, qos: str) -> Violation | None:
+def _factor(ctx: Context) -> Fraction | None:
+    """The throttling factor in effect: configured, else the kubelet's default."""
+    if ctx.kube_version < (1, 22):
+        return None  # no MemoryQoS
+    configured: float = ctx.params["memory-throttling-factor"]
+    if configured > 0:
+        return Fraction(str(configured))
+    return throttling_factor(ctx.kube_version)
+
+
+def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -> Violation | None:
     request, limit = res.requests.get("memory"), res.limit("memory")
-    if request is None:
-        return None  # no request: the API copies the limit, or nothing is set
+    factor = _factor(ctx)
+    if request is None or factor is None:
+        return None  # no request (the API copies the limit, or nothing is set), or no memory.high
     req = request.value()
-    factor = "0.9" if ctx.kube_version >= (1, 27) else "0.8"
+    shown = f"{float(factor):g}"
     if limit is None:
+        if factor >= 1:
+            return None
+        formula = (
+            f"{request} + {shown} x (node allocatable - {request})"
+            if ctx.kube_version >= (1, 27)
+            else f"{shown} x node allocatable"
+        )
         return Violation(
-            path,
-            f"{what} has memory request {request} and no limit: under MemoryQoS memory.high = "
-            f"{request} + {factor} x (node allocatable - {request}), so it is throttled "
-            f"long before any OOM kill; pod QoS {qos}",
+            at=path,
+            message=f"{what} has memory request {request} and no limit: under MemoryQoS memory.high = "
+            f"{formula}, so it is throttled long before any OOM kill; pod QoS {qos}",
         )
     lim = limit.value()
     if req >= lim:
         return None
-    high = memory_high(req, lim, ctx.kube_version)
-    if high is None:
+    high = memory_high(req, lim, ctx.kube_version, factor)
+    if high is None or high >= lim:
         return None
     return Violation(
-        path,
-        f"{what} memory request {request} is below its limit {limit}: under MemoryQoS "
+        at=path,
+        message=f"{what} memory request {request} is below its limit {limit}: under MemoryQoS "
         f"memory.high = {high} bytes ({human_bytes(high)}), where allocations are throttled "
         f"instead of OOM-killed; pod QoS {qos}",
     )
@@ -106,7 +139,7 @@ def _verdict(what: str, res: Resources, path: Path, ctx: Context, qos: str) -> V
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     kind = doc.kind
     found = [(c, c.resources) for c in containers(doc.data, kind)]
-    proxy = istio_proxy_resources(pod_annotations(doc.data, kind))
+    proxy = proxy_resources(pod_annotations(doc.data, kind))
     qos = qos_class([r for _, r in found] + ([proxy] if proxy else []))
     for container, res in found:
         path = (*container.path, "resources", "requests", "memory")
@@ -115,7 +148,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             yield verdict
     if proxy is not None:
         meta = pod_template_metadata(kind) or ("metadata",)
-        path = (*meta, "annotations", ISTIO_PROXY_ANNOTATIONS[("requests", "memory")])
+        path = (*meta, "annotations", PROXY_RESOURCE_ANNOTATIONS[("requests", "memory")])
         verdict = _verdict("The injected istio-proxy", proxy, path, ctx, qos)
         if verdict is not None:
             yield verdict
@@ -129,4 +162,14 @@ RULE = Rule(
     doc=__doc__ or "",
     check=check,
     kinds=WORKLOAD_KINDS,
+    params=(
+        Param(
+            name="memory-throttling-factor",
+            type=float,
+            default=0.0,
+            help="the kubelets' memoryThrottlingFactor; 0 = the default for --kube-version",
+            minimum=0.0,
+            maximum=1.0,
+        ),
+    ),
 )

@@ -1,7 +1,8 @@
 """
 ## What it does
-Checks every `memory_limiter` processor of a collector config (OpenTelemetry or
-Jaeger v2) against its own rules and against the container it runs in:
+Checks every `memory_limiter` processor and extension of a collector config
+(OpenTelemetry or Jaeger v2) against its own rules and against the container
+it runs in:
 
 - `limit_mib` at or above the container's memory limit;
 - `limit_percentage` (without `limit_mib`) where the container has no memory
@@ -12,6 +13,10 @@ Jaeger v2) against its own rules and against the container it runs in:
 
 For a ConfigMap the container is the one that mounts it (found across files);
 an `OpenTelemetryCollector` brings its own `spec.resources`.
+
+Versions: the processor's settings and validation are those of collector
+v0.x up to v0.159; the extension (receiver middleware since v0.142.0, beta
+since v0.158.0) takes the same settings and is checked the same way.
 
 ## Why is this bad?
 The limiter refuses data once the heap passes `limit - spike`. A limit at or
@@ -86,18 +91,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from meshlint import Context, Document, Location, Rule, Severity, Violation
-from meshlint.durations import collector_duration
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.otel import (
-    COLLECTOR_CR,
-    CONFIG_MAP,
+from meshlint.domain.k8s import WORKLOAD_KINDS, collector_duration
+from meshlint.domain.otel import (
     HOST_KINDS,
+    Budget,
     ConfigView,
     MemoryLimiter,
+    collect_linked,
+    linked_items,
     memory_limiters,
+    own_budget,
     views,
 )
-from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
 
 MIB = 2**20
 
@@ -106,7 +111,7 @@ MIB = 2**20
 class Limits:
     """What the container check needs, small enough to cross process boundaries."""
 
-    id: str
+    label: str  # 'memory_limiter "x"' or 'memory_limiter extension "x"'
     limit_mib: int | None
     limit_mib_at: Location
     percent: int | None
@@ -115,17 +120,17 @@ class Limits:
 
 def _limits(view: ConfigView, limiter: MemoryLimiter) -> Limits:
     return Limits(
-        limiter.id,
+        limiter.label,
         limiter.limit_mib,
-        view.anchor(limiter.setting("limit_mib")),
+        view.locate(limiter.setting("limit_mib")),
         limiter.limit_percentage,
-        view.anchor(limiter.setting("limit_percentage")),
+        view.locate(limiter.setting("limit_percentage")),
     )
 
 
 def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
     """What is wrong with the settings whatever the container."""
-    name = f'memory_limiter "{limiter.id}"'
+    name = limiter.label
     if not limiter.has("check_interval"):
         yield view.violation(
             limiter.path,
@@ -168,47 +173,46 @@ def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
 
 def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
     """What is wrong with the settings in the container that runs them."""
-    name = f'memory_limiter "{limits.id}"'
+    name = limits.label
     if limits.limit_mib:
         if budget.limit is not None and limits.limit_mib * MIB >= budget.limit:
             yield Violation(
-                (),
-                f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
-                f"the process is OOM-killed before the limiter refuses data; use about 80% "
+                at=limits.limit_mib_at,
+                message=f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
+                f"the process can be OOM-killed before the limiter refuses data; use about 80% "
                 f"of the limit ({budget.limit * 8 // 10 // MIB}) or limit_percentage",
-                anchor=limits.limit_mib_at,
             )
     elif limits.percent and budget.limit is None:
         yield Violation(
-            (),
-            f"limit_percentage {limits.percent} of {name} is taken of the node's RAM: "
+            at=limits.percent_at,
+            message=f"limit_percentage {limits.percent} of {name} is taken of the node's RAM: "
             f"{budget.owner} has no memory limit; set resources.limits.memory",
-            anchor=limits.percent_at,
         )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
+        budget = own_budget(view)
         for limiter in memory_limiters(view):
             yield from _own(view, limiter)
-            if doc.kind == COLLECTOR_CR:
-                yield from _against(_limits(view, limiter), cr_budget(doc))
+            if budget is not None:
+                yield from _against(_limits(view, limiter), budget)
+
+
+def _config_limits(view: ConfigView) -> Iterator[Limits]:
+    for limiter in memory_limiters(view):
+        yield _limits(view, limiter)
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[object]:
     """ConfigMap limiters and the pods that mount ConfigMaps, for check_run."""
-    if doc.kind != CONFIG_MAP:
-        yield from mounts(doc)
-        return
-    for view in views(doc):
-        for limiter in memory_limiters(view):
-            yield hosted(view, _limits(view, limiter))
+    yield from collect_linked(doc, _config_limits)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    for fact, budgets in link(ctx.facts):
-        for budget in budgets:
-            yield from _against(fact.item, budget)
+    for limits, budget in linked_items(ctx.facts):
+        if budget is not None:  # a config no pod mounts has no container to judge against
+            yield from _against(limits, budget)
 
 
 RULE = Rule(

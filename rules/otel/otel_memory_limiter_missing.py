@@ -3,9 +3,20 @@
 Flags a pipeline of an OpenTelemetry collector (or Jaeger v2, which is one)
 that has no `memory_limiter` processor, or has it after another processor.
 Configs are found in ConfigMaps (any data key), in `OpenTelemetryCollector`
-resources (`spec.config` as a string or an object) and in Helm-rendered charts.
+resources (`spec.config` as a string or an object, whatever image runs it),
+in Helm-rendered charts, and in the built-in all-in-one config a
+`jaegertracing/jaeger` container runs when it gets no `--config` (its `traces`
+pipeline has only `batch`; the finding then points at the container).
 Pipelines fed only by connectors are skipped: their data already passed the
-limiter of the pipeline that produced it.
+limiter of the pipeline that produced it. So are pipelines whose every
+receiver refuses data through the `memory_limiter` extension
+(`middlewares: [{id: memory_limiter}]` on each of its gRPC/HTTP servers, the
+extension started in `service.extensions`).
+
+Versions: the `memory_limiter` extension works as receiver middleware since
+collector v0.142.0 (beta in v0.158.0; no official distribution ships it, so it
+is for custom builds); Jaeger v2 (2.0 to 2.20) ships the processor only, and
+its built-in config has been the same `batch`-only pipeline in every release.
 
 ## Why is this bad?
 When the backend slows down, exporters queue and retry while receivers keep
@@ -66,8 +77,11 @@ data:
 ## References
 - OpenTelemetry Collector, memory limiter processor README (put it first in
   every pipeline), https://github.com/open-telemetry/opentelemetry-collector/tree/main/processor/memorylimiterprocessor
-- Jaeger v2 ships `memory_limiter`; its example configs use only `batch`
-  (jaegertracing/jaeger `cmd/jaeger/config-elasticsearch.yaml`)
+- OpenTelemetry Collector, memory limiter extension README (receiver
+  middleware), https://github.com/open-telemetry/opentelemetry-collector/tree/main/extension/memorylimiterextension
+- Jaeger v2 ships `memory_limiter`; its example configs and its built-in
+  all-in-one config use only `batch` (jaegertracing/jaeger
+  `cmd/jaeger/config-elasticsearch.yaml`, `cmd/jaeger/internal/all-in-one.yaml`)
 """
 
 from __future__ import annotations
@@ -75,14 +89,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import get_in
-from meshlint.otel import (
+from meshlint.domain.k8s import WORKLOAD_KINDS, get_in
+from meshlint.domain.otel import (
     HOST_KINDS,
     MEMORY_LIMITER,
     ConfigView,
     Pipeline,
     component_type,
     fed_by_connectors_only,
+    limited_by_extension,
     pipelines,
     views,
 )
@@ -96,9 +111,14 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
         shown = ", ".join(pipeline.processors) or "none"
         return view.violation(
             path,
-            f'Pipeline "{pipeline.name}" has no memory_limiter processor (processors: {shown}): '
-            f"when the backend slows down the collector buffers until it is OOM-killed; "
-            f"add memory_limiter as the first processor",
+            f'Pipeline "{pipeline.name}"{view.origin} has no memory_limiter processor '
+            f"(processors: {shown}): "
+            f"when the backend slows down the collector may buffer until it is OOM-killed; "
+            + (
+                "give it a --config whose pipelines start with memory_limiter"
+                if view.builtin
+                else "add memory_limiter as the first processor"
+            ),
         )
     first = types.index(MEMORY_LIMITER)
     if first == 0:
@@ -106,7 +126,7 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
     return view.violation(
         pipeline.processor_path(first),
         f'memory_limiter "{pipeline.processors[first]}" is processor #{first + 1} of pipeline '
-        f'"{pipeline.name}", after "{pipeline.processors[0]}": data is decoded and processed '
+        f'"{pipeline.name}"{view.origin}, after "{pipeline.processors[0]}": data is decoded and processed '
         f"before it can be refused; move it first",
     )
 
@@ -114,7 +134,7 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
         for pipeline in pipelines(view):
-            if fed_by_connectors_only(view, pipeline):
+            if fed_by_connectors_only(view, pipeline) or limited_by_extension(view, pipeline):
                 continue
             verdict = _judge(view, pipeline)
             if verdict is not None:
@@ -128,5 +148,5 @@ RULE = Rule(
     summary="A collector pipeline lacks memory_limiter, or it is not the first processor",
     doc=__doc__ or "",
     check=check,
-    kinds=HOST_KINDS,
+    kinds=HOST_KINDS | WORKLOAD_KINDS,
 )

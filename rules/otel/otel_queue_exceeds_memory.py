@@ -1,20 +1,33 @@
 """
 ## What it does
-Estimates how much memory each exporter queue of a collector config can hold
-(`sending_queue`, or `queue` of Jaeger v2's `jaeger_storage_exporter`) and
-flags queues that exceed the container's memory limit (else its `GOMEMLIMIT`),
-or that nothing bounds. The message shows the arithmetic:
-
+Estimates how much memory each in-memory queue of a collector config can hold
+(an exporter's `sending_queue`, the `queue` of Jaeger v2's
+`jaeger_storage_exporter`, the `queuebatch` processor's queue) and flags
+queues that exceed the container's memory limit (else its `GOMEMLIMIT`), or
+that nothing bounds. The message shows the arithmetic:
 - `sizer: requests` (the default): `queue_size` x items per request x bytes per
-  item, where items per request is the upstream `batch` processor's
-  `send_batch_max_size`; `0` (the default) means no bound at all;
+  item, where items per request is the last batching processor upstream:
+  `batch` (`send_batch_max_size`) or `queuebatch` (`batch.max_size`, in items
+  or serialized bytes); `0` (the default of both) means no bound at all. The
+  queue's own `sending_queue.batch` does not bound it: it batches what leaves
+  the queue;
 - `sizer: items`: `queue_size` x bytes per item;
 - `sizer: bytes`: `queue_size` (serialized bytes) x (span size + overhead) /
   span size.
 
+Where every pipeline feeding the queue passes a `memory_limiter` (processor,
+or the extension on its receivers), the heap cannot outgrow the limiter: the
+message then says what the oversized queue really costs, refused data and
+back-pressure on senders long before the queue is full.
+
 Persistent queues (`storage`), exporters without a queue block, a Jaeger
-`queue` without `enabled: true` (it starts disabled) and `requests` queues
-whose pipelines have no batch processor are not judged.
+`queue` without its own `queue_size` and `requests` queues with no batching
+processor upstream are not judged.
+
+Versions: exporterhelper queues as in collector v0.110 to v0.159 (defaults
+1000 requests, 10 consumers); `queuebatch` from v0.158.0 (10 requests);
+Jaeger v2 `queue` off by default in every release, enabled by `enabled: true`
+before 2.14.0 and by the block itself since.
 
 ## Why is this bad?
 A queue exists to absorb a slow or absent backend: in an outage it fills up
@@ -86,8 +99,11 @@ spec:
   beyond its serialized size (5x in total, the middle of the measured 4-6x).
 
 ## References
-- OpenTelemetry Collector, exporterhelper README (`sending_queue`, sizers) and
-  batch processor README (`send_batch_max_size` 0 = no limit)
+- OpenTelemetry Collector, exporterhelper README (`sending_queue`, sizers,
+  `batch`), batch processor README (`send_batch_max_size` 0 = no limit),
+  queuebatch processor README and `exporter/exporterhelper/internal/queuebatch/queue_batch.go`
+  (the batcher consumes from the queue)
+- jaegertracing/jaeger `cmd/jaeger/internal/exporters/storageexporter/config.go`
 - reference measurement of decoded span size: jaegertracing/jaeger#2715, #2433
 """
 
@@ -96,18 +112,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS
-from meshlint.otel import (
-    COLLECTOR_CR,
-    CONFIG_MAP,
+from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint.domain.k8s import WORKLOAD_KINDS, human_bytes
+from meshlint.domain.otel import (
     HOST_KINDS,
+    Budget,
     ConfigView,
+    collect_linked,
+    estimate,
+    linked_items,
+    own_budget,
+    queues,
     views,
 )
-from meshlint.otel_link import Budget, cr_budget, hosted, link, mounts
-from meshlint.otel_queue import estimate, queues
-from meshlint.quantity import human_bytes
+from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,51 +136,61 @@ class Held:
     size: int | None  # None: unbounded
     arithmetic: str
     at: Location
+    bounded_by: str | None  # the memory_limiter every feeding pipeline passes
 
 
 def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
-    span: int = ctx.params["span-size-bytes"]
-    overhead: int = ctx.params["span-overhead-bytes"]
+    span, overhead = span_cost(ctx.params)
     if span <= 0 or overhead < 0:
         return
     for queue in queues(view):
         found = estimate(view, queue, span, overhead)
         if found is not None:
-            name = f'Exporter "{queue.exporter}" {queue.label}'
-            yield Held(name, found.size, found.arithmetic, view.anchor(found.path))
+            name = f"{queue.label}{view.origin}"
+            yield Held(
+                name, found.size, found.arithmetic, view.locate(found.path), found.bounded_by
+            )
 
 
 def _judge(held: Held, budget: Budget | None) -> Violation | None:
     if held.size is None:
+        if held.bounded_by is not None:
+            return Violation(
+                at=held.at,
+                message=f"{held.name} has no size bound ({held.arithmetic}): in an outage it "
+                f"grows until {held.bounded_by} refuses new data, so senders get errors and "
+                f"back-pressure instead of buffering; size the queue with sizer: bytes",
+            )
         return Violation(
-            (),
-            f"{held.name} has no memory bound: {held.arithmetic}; set send_batch_max_size "
+            at=held.at,
+            message=f"{held.name} has no memory bound: {held.arithmetic}; bound the batch size "
             f"or size the queue with sizer: bytes",
-            anchor=held.at,
         )
-    if budget is None:
+    found = budget.cap() if budget is not None else None
+    if found is None:
         return None
-    if budget.limit is not None:
-        cap, what = budget.limit, budget.describe_limit()
-    elif budget.gomemlimit is not None:
-        cap = budget.gomemlimit
-        what = f"GOMEMLIMIT {budget.gomemlimit_text} ({human_bytes(cap)}) of {budget.owner}"
-    else:
-        return None
+    cap, what = found
     if held.size <= cap:
         return None
+    if held.bounded_by is not None:
+        return Violation(
+            at=held.at,
+            message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more "
+            f"than the {what}: {held.bounded_by} refuses new data long before it fills, so "
+            f"senders get errors and back-pressure instead of buffering; lower queue_size or "
+            f"use sizer: bytes",
+        )
     return Violation(
-        (),
-        f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
+        at=held.at,
+        message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
         f"{what}; lower queue_size or use sizer: bytes",
-        anchor=held.at,
     )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
-        if doc.kind == COLLECTOR_CR:
-            budget = cr_budget(doc)
+        budget = own_budget(view)
+        if budget is not None:
             for held in _estimates(view, ctx):
                 verdict = _judge(held, budget)
                 if verdict is not None:
@@ -170,20 +198,14 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[object]:
-    if doc.kind != CONFIG_MAP:
-        yield from mounts(doc)
-        return
-    for view in views(doc):
-        for held in _estimates(view, ctx):
-            yield hosted(view, held)
+    yield from collect_linked(doc, lambda view: _estimates(view, ctx))
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    for fact, budgets in link(ctx.facts):
-        for budget in budgets or (None,):
-            verdict = _judge(fact.item, budget)
-            if verdict is not None:
-                yield verdict
+    for held, budget in linked_items(ctx.facts):
+        verdict = _judge(held, budget)
+        if verdict is not None:
+            yield verdict
 
 
 RULE = Rule(
@@ -197,13 +219,7 @@ RULE = Rule(
     collect=collect,
     check_run=check_run,
     params=(
-        Param("span-size-bytes", int, 1024, "serialized bytes of an average span", minimum=1),
-        Param(
-            "span-overhead-bytes",
-            int,
-            4096,
-            "heap bytes of a decoded span beyond its size",
-            minimum=0,
-        ),
+        SPAN_SIZE,
+        SPAN_OVERHEAD,
     ),
 )

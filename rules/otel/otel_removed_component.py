@@ -81,8 +81,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.k8s import list_at
-from meshlint.otel import (
+from meshlint.domain.k8s import list_at
+from meshlint.domain.otel import (
     BALLAST_SIZE,
     HOST_KINDS,
     MEMORY_BALLAST,
@@ -113,7 +113,7 @@ def _findings(view: ConfigView) -> Iterator[Violation]:
             value = limiter.body[BALLAST_SIZE]
             yield view.violation(
                 limiter.setting(BALLAST_SIZE),
-                f'{BALLAST_SIZE} {value!r} of processor "{limiter.id}" belongs to the memory '
+                f"{BALLAST_SIZE} {value!r} of {limiter.label} belongs to the memory "
                 f"ballast, ignored since v0.106.0 and {_REMOVED}; remove it",
             )
 

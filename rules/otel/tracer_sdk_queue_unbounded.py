@@ -69,10 +69,11 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
-from meshlint.k8s import WORKLOAD_KINDS, Container, containers
-from meshlint.otel_sdk import (
+from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, human_bytes
+from meshlint.domain.otel import (
     BSP_BATCH,
     BSP_QUEUE,
     DEFAULTS,
@@ -80,13 +81,13 @@ from meshlint.otel_sdk import (
     instrumentation_envs,
     queue_in_effect,
     queue_settings,
-    setting,
+    sdk_setting,
 )
-from meshlint.quantity import human_bytes
+from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 
 def _batch(container: Container, who: str, inherited: Container | None = None) -> Violation | None:
-    batch = setting(container, BSP_BATCH)
+    batch = sdk_setting(container, BSP_BATCH)
     if batch is None:
         return None
     queue = queue_in_effect(container, inherited)
@@ -95,8 +96,8 @@ def _batch(container: Container, who: str, inherited: Container | None = None) -
         return None
     default = "" if queue is not None else " (the default)"
     return Violation(
-        (*batch.var.path, "value"),
-        f"{BSP_BATCH} {batch.value} of {who} is above {BSP_QUEUE} {size}{default}: the "
+        at=(*batch.var.path, "value"),
+        message=f"{BSP_BATCH} {batch.value} of {who} is above {BSP_QUEUE} {size}{default}: the "
         f"specification requires batch <= queue; lower the batch size",
     )
 
@@ -111,8 +112,8 @@ def _queues(container: Container, per_span: int) -> Iterator[Violation]:
         size = found.value * per_span
         if size > memory.value():
             yield Violation(
-                (*found.var.path, "value"),
-                f'{found.var.name} {found.value} of container "{container.name}" can buffer '
+                at=(*found.var.path, "value"),
+                message=f'{found.var.name} {found.value} of container "{container.name}" can buffer '
                 f"~{human_bytes(size)} ({found.value} spans x {human_bytes(per_span)} in the "
                 f"heap), more than its memory {what} {memory}; keep the queue small enough to "
                 f"drop spans instead",
@@ -127,7 +128,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             if verdict is not None:
                 yield verdict
         return
-    per_span: int = ctx.params["span-size-bytes"] + ctx.params["span-overhead-bytes"]
+    per_span = sum(span_cost(ctx.params))
     for container in containers(doc.data, doc.kind):
         yield from _queues(container, per_span)
         verdict = _batch(container, f'container "{container.name}"')
@@ -144,13 +145,7 @@ RULE = Rule(
     check=check,
     kinds=WORKLOAD_KINDS | {INSTRUMENTATION},
     params=(
-        Param("span-size-bytes", int, 1024, "serialized bytes of an average span", minimum=1),
-        Param(
-            "span-overhead-bytes",
-            int,
-            4096,
-            "heap bytes of a finished span beyond its size",
-            minimum=0,
-        ),
+        SPAN_SIZE,
+        replace(SPAN_OVERHEAD, help="heap bytes of a finished span beyond its size"),
     ),
 )

@@ -1,0 +1,121 @@
+"""Baselines: accept today's findings, report only new ones.
+
+A finding is remembered by ``Finding.identity()``: rule, file, resource and
+JSONPath, never the line, so edits above it do not bring it back. Files are
+stored relative to the baseline's own directory, so a baseline works from any
+working directory. The same identity can occur several times (two containers
+with the same name, say): it is counted, and only that many are hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from meshlint.core.files import Refused, read_regular
+from meshlint.core.model import Finding
+from meshlint.core.report import Report
+
+VERSION = 1
+# About 250,000 accepted findings; a larger file is refused before it is read.
+MAX_BASELINE_BYTES = 64 * 2**20
+
+Identity = tuple[str, str, str, str]
+
+
+class BaselineError(Exception):
+    """A baseline that cannot be read or is not one of ours."""
+
+
+def _file_key(name: str, base: Path) -> str:
+    if name == "-":
+        return name
+    try:
+        rel = os.path.relpath(os.path.abspath(name), base)
+    except ValueError:  # another drive on Windows
+        rel = os.path.abspath(name)
+    return rel.replace(os.sep, "/")
+
+
+def identity(finding: Finding, base: Path) -> Identity:
+    rule, file, resource, path = finding.identity()
+    return (rule, _file_key(file, base), resource, path)
+
+
+def _base(baseline: Path) -> Path:
+    return baseline.resolve().parent
+
+
+def dumps(findings: Iterable[Finding], baseline: Path) -> str:
+    """The baseline file's text for ``findings``, to be written at ``baseline``."""
+    base = _base(baseline)
+    found = list(findings)
+    counts = Counter(identity(f, base) for f in found)
+    slugs = {f.rule: f.slug for f in found}
+    entries = [
+        {
+            "rule": rule,
+            "slug": slugs.get(rule, ""),
+            "file": file,
+            "resource": resource,
+            "path": path,
+            "count": count,
+        }
+        for (rule, file, resource, path), count in sorted(counts.items())
+    ]
+    data = {"version": VERSION, "tool": "meshlint", "findings": entries}
+    return json.dumps(data, indent=2) + "\n"
+
+
+def write(findings: Iterable[Finding], baseline: Path) -> None:
+    baseline.write_text(dumps(findings, baseline), encoding="utf-8")
+
+
+def load(baseline: Path) -> Counter[Identity]:
+    """The identities a baseline file accepts, with how often each may occur."""
+    try:
+        data = json.loads(read_regular(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
+    except Refused as exc:
+        raise BaselineError(f"{baseline}: cannot read baseline: {exc}") from exc
+    except OSError as exc:
+        raise BaselineError(f"{baseline}: cannot read baseline: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{baseline}: not a meshlint baseline: {exc}") from exc
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        raise BaselineError(
+            f"{baseline}: not a meshlint baseline of version {VERSION} "
+            "(write one with --write-baseline)"
+        )
+    entries = data.get("findings")
+    if not isinstance(entries, list):
+        raise BaselineError(f"{baseline}: 'findings' must be a list")
+    accepted: Counter[Identity] = Counter()
+    for number, entry in enumerate(entries):
+        keys = ("rule", "file", "resource", "path")
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in keys):
+            raise BaselineError(f"{baseline}: findings[{number}] needs string {', '.join(keys)}")
+        count = entry.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise BaselineError(f"{baseline}: findings[{number}].count must be a positive integer")
+        accepted[(entry["rule"], entry["file"], entry["resource"], entry["path"])] += count
+    return accepted
+
+
+def apply(report: Report, baseline: Path) -> Report:
+    """``report`` without the findings the baseline accepts (counted in ``baselined``)."""
+    accepted = load(baseline)
+    base = _base(baseline)
+    kept: list[Finding] = []
+    for finding in report.findings:
+        key = identity(finding, base)
+        if accepted[key] > 0:
+            accepted[key] -= 1
+        else:
+            kept.append(finding)
+    return replace(
+        report, findings=kept, baselined=report.baselined + len(report.findings) - len(kept)
+    )

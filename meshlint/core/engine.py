@@ -1,0 +1,311 @@
+"""The one loop: inputs -> documents -> rules -> findings.
+
+Each file is linted on its own (in a worker process when there are many) and
+yields a ``FileReport``: candidates placed in the file, its suppression
+directives, and the small facts that cross-object rules and the run-wide index
+need. The parent runs the cross-object checks and sends every candidate, of
+either kind, through the one ``PostPass``.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from meshlint.core import cpus, scopes
+from meshlint.core.indexing import INDEXED_KINDS, entry_for
+from meshlint.core.loading import LoadProblem, read_bytes
+from meshlint.core.model import (
+    MAX_FINDINGS_PER_RULE,
+    Collect,
+    Context,
+    Document,
+    Entry,
+    Index,
+    Location,
+    Violation,
+)
+from meshlint.core.model.nodes import stack_headroom
+from meshlint.core.plan import ActiveRule, Plan
+from meshlint.core.postpass import PostPass
+from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, with_line
+from meshlint.core.suppression import Directives
+
+# Below this many bytes a worker pool costs more than it saves.
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+class _Flood:
+    """The candidates of one rule in one document: the first MAX_FINDINGS_PER_RULE
+    are sent on, the others only counted (not placed, before suppression)."""
+
+    __slots__ = ("first", "more", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.more = 0
+        self.first: Candidate | None = None  # the first one left out
+
+    def take(self, candidate: Candidate) -> bool:
+        """Whether a candidate goes on; past the cap it is counted instead (the
+        first one left out is kept for the summary)."""
+        if self.sent < MAX_FINDINGS_PER_RULE:
+            self.sent += 1
+            return True
+        self.more += 1
+        if self.first is None:
+            self.first = candidate
+        return False
+
+    def summary(self, slug: str) -> Candidate | None:
+        """The one candidate that counts what was left out, if anything was."""
+        if self.first is None:
+            return None
+        message = (
+            f"{self.more:,} more {slug} findings in this document from here on are not "
+            f"shown: at most {MAX_FINDINGS_PER_RULE} per rule and document"
+        )
+        return self.first._replace(message=message, severity=None)
+
+
+def lint_input(item: Input, plan: Plan) -> FileReport:
+    """Lint one file: its candidates, directives, facts and index entries."""
+    report = FileReport(item.name, item.scope)
+    if item.data is None:
+        try:
+            with open(item.file, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
+            return report
+    else:
+        data = item.data
+    reader = read_bytes(item.name, data)
+    del data
+    report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
+    report.directives = Directives.scan(reader.file.text, item.name)
+    # loader problems (M001, M002) by rule and document (-1: not inside an object)
+    floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
+    # each document is linted as it is read, and dropped before the next one
+    for found in reader:
+        if isinstance(found, LoadProblem):
+            candidate = Candidate(found.rule, found.at, found.message, None)
+            if floods[found.rule, found.at.document].take(candidate):
+                report.candidates.append(candidate)
+            continue
+        report.directives.add_annotations(found)
+        if plan.list_resources:
+            report.resources.append(Linted(found.file.name, found.resource))
+        if found.kind in INDEXED_KINDS:
+            report.entries.append(entry_for(found))
+        _lint_document(found, plan, report)
+    for (rule, _), flood in floods.items():
+        active = plan.get(rule)
+        if active is not None and (summary := flood.summary(active.rule.slug)):
+            report.candidates.append(summary)
+    report.documents = reader.documents
+    report.skipped = reader.skipped
+    # the file's text is at hand: its own findings get their line now (facts and
+    # index entries travel without one; cross-object findings get it at the end)
+    lines = reader.file.lines
+    report.candidates = [
+        c._replace(location=with_line(c.location, lines)) for c in report.candidates
+    ]
+    return report
+
+
+def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
+    kind = doc.kind
+    for active in plan.rules:
+        rule = active.rule
+        if not rule.applies_to(kind):
+            continue
+        try:
+            if rule.check is not None:
+                flood = _Flood()
+                for violation in rule.check(doc, active.context):
+                    if flood.first is not None:  # past the cap: counted, not placed
+                        flood.more += 1
+                        continue
+                    placed = _place(active, doc, violation)
+                    if flood.take(placed):
+                        report.candidates.append(placed)
+                if summary := flood.summary(rule.slug):
+                    report.candidates.append(summary)
+            if rule.collect is not None:
+                report.facts[rule.id].extend(_collected(doc, rule.collect, active.context))
+        except Exception as exc:  # a rule bug must not end the run or hide other findings
+            line, column = doc.position(())
+            report.errors.append(
+                f"{doc.file.name}:{line}:{column}: internal error in rule {rule.id} "
+                f"({rule.slug}) on {doc.resource}: {type(exc).__name__}: {exc}"
+            )
+    doc.forget_memo()
+
+
+def _collected(doc: Document, collect: Collect, ctx: Context) -> list[Any]:
+    """Rules of one pack share a collect function (every Istio rule asks the same
+    mesh facts): it runs once per document and parameters."""
+    key = (collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
+    return doc.memo(key, lambda: list(collect(doc, ctx)))
+
+
+def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Candidate:
+    """A violation in its file: the path it names is located in ``doc``."""
+    at = violation.at
+    if not isinstance(at, Location):
+        if doc is None:
+            raise ValueError("a cross-object violation needs a Location (Document.locate)")
+        at = doc.locate(at)
+    return Candidate(active.rule.id, at, violation.message, violation.severity)
+
+
+# Worker processes inherit the plan through fork; this is set only inside them.
+_WORKER_PLAN: Plan | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+    gc.disable()  # see _gc_paused
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Linting builds and drops large acyclic trees, one file at a time.
+
+    The cyclic collector finds nothing in them (the converter refuses cyclic
+    aliases) yet costs a third of the run; reference counting frees every
+    file's documents as soon as the next file starts.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _work(item: Input) -> FileReport:
+    assert _WORKER_PLAN is not None
+    return _lint_and_sweep(item, _WORKER_PLAN)
+
+
+def _lint_and_sweep(item: Input, plan: Plan) -> FileReport:
+    """Lint one file, then free what its documents left in reference cycles.
+
+    A document and the embedded configs it caches point at each other, so with
+    the cyclic collector paused a file's nodes would outlive it. Everything the
+    file allocated is still in the youngest generation: collecting just that
+    generation is proportional to what survived the file, not to the run.
+    """
+    report = lint_input(item, plan)
+    gc.collect(0)
+    return report
+
+
+def _size(item: Input) -> int:
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return os.path.getsize(item.file)
+    except OSError:
+        return 0  # reported when it is read
+
+
+def _reports(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
+    """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
+    sizes = {id(item): _size(item) for item in inputs}
+    size = sum(sizes.values())
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs == 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
+        for item in inputs:
+            yield _lint_and_sweep(item, plan)
+        return
+    # Largest first, so that no worker is left alone with a big file at the end.
+    ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
+    if jobs is None:
+        # lint the smallest files here first while measuring what the other cores
+        # do, then decide whether workers would help with the rest
+        probe = cpus.Probe()
+        while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
+            item = ordered.pop()
+            size -= sizes[id(item)]
+            yield _lint_and_sweep(item, plan)
+        jobs = cpus.workers(size, len(ordered), probe.free_cores())
+        if jobs == 1:
+            for item in ordered:
+                yield _lint_and_sweep(item, plan)
+            return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
+        yield from pool.imap_unordered(_work, ordered, chunksize=2)
+
+
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+
+def lint(
+    inputs: Iterable[Input], plan: Plan, jobs: int | None = 1, progress: Progress | None = None
+) -> Report:
+    """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the idle
+    cores repay, see ``meshlint.core.cpus``)."""
+    items = inputs if isinstance(inputs, list) else list(inputs)
+    del inputs
+    report = Report(files=len(items))
+    # after the loop only these are needed: the inputs that cannot be re-read by
+    # name (stdin, paths written another way), and the input order for JUnit
+    special = [i for i in items if i.data is not None or i.path is not None]
+    order = {i.name: n for n, i in enumerate(items)} if plan.list_resources else {}
+    # cross-object rules join only inside a scope (core.scopes): facts and index
+    # entries are kept by the scope of the file they came from
+    facts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    entries: dict[str, list[Entry]] = defaultdict(list)
+    post = PostPass(plan)
+    with _gc_paused(), stack_headroom():
+        for done, part in enumerate(_reports(items, plan, jobs), 1):
+            if progress is not None:
+                progress(done, report.files)
+            post.add_directives(part.file, part.directives)
+            for candidate in part.candidates:
+                post.judge(candidate)
+            report.errors.extend(part.errors)
+            report.documents += part.documents
+            report.skipped += part.skipped
+            entries[part.scope].extend(part.entries)
+            report.resources.extend(part.resources)
+            for rule_id, items_ in part.facts.items():
+                facts[part.scope][rule_id].extend(items_)
+        del items  # a large tree's inputs are memory the end of the run can reuse
+        for scope in sorted(facts.keys() | entries.keys()):
+            _check_run(plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post)
+    report.findings, report.unused_ignores = post.finish(special)
+    report.suppressed = post.suppressed
+    # workers finish in any order; reports list objects in the order files were given
+    report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
+    return report
+
+
+def _check_run(
+    plan: Plan, index: Index, facts: Mapping[str, list[Any]], report: Report, post: PostPass
+) -> None:
+    """Cross-object rules, once every file has been read."""
+    for active in plan.rules:
+        rule = active.rule
+        if rule.check_run is None:
+            continue
+        context = replace(active.context, index=index, facts=tuple(facts.get(rule.id, ())))
+        try:
+            for violation in rule.check_run(context):
+                post.judge(_place(active, None, violation))
+        except Exception as exc:
+            report.errors.append(
+                f"internal error in rule {rule.id} ({rule.slug}): {type(exc).__name__}: {exc}"
+            )

@@ -1,0 +1,155 @@
+"""Which files a run reads: explicit files, directories walked recursively for
+``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``.
+
+A walk follows a symbolic link to a directory only when the directory lies
+inside one of the directories given (``follow_links`` follows every one): a
+link to ``/`` in a pull request must not make the run read the whole machine."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from meshlint.core import scopes as join_scopes
+from meshlint.core.globs import matches_any, relative
+from meshlint.core.report import Input
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+# kuttl and chainsaw test steps: "<n>-assert.yaml" / "<n>-errors.yaml" (kuttl's
+# naming) and the files a chainsaw-test.yaml names under assert:/error: hold
+# partial objects that a test compares a cluster with, never objects anyone
+# applies; their missing fields are not missing. Walks skip them; name one to
+# lint it.
+TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
+_CHAINSAW = "chainsaw-test.yaml"
+_CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
+)
+
+
+@dataclass
+class Discovery:
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def take(self) -> list[Input]:
+        """The inputs, handed over: the run can then free them once dispatched."""
+        inputs, self.inputs = self.inputs, []
+        return inputs
+
+
+def discover(
+    paths: Iterable[str],
+    exclude: Iterable[str] = (),
+    root: str = ".",
+    scopes: Mapping[str, Sequence[str]] | None = None,
+    follow_links: bool = False,
+) -> Discovery:
+    """The inputs of a run, each with its join scope (``meshlint.core.scopes``)."""
+    found = Discovery()
+    patterns = tuple(exclude)
+    seen: set[str] = set()
+    paths = list(paths)
+    roots = None if follow_links else [os.path.realpath(p) for p in paths if os.path.isdir(p)]
+
+    def add(path: str, scope: str) -> None:
+        name = os.path.normpath(path)
+        rel = relative(path, root)
+        if name in seen or (patterns and matches_any(rel, patterns)):
+            return
+        seen.add(name)
+        if scopes and (declared := join_scopes.declared(rel, scopes)):
+            scope = declared
+        # one string where name and path agree (a 30,000-file tree keeps them
+        # all); the relative path is derived again where per-file-ignores need it
+        found.inputs.append(Input(name=name, path=None if path == name else path, scope=scope))
+
+    for path in paths:
+        if path == "-":
+            found.inputs.append(
+                Input(name="-", data=sys.stdin.buffer.read(), rel="-", scope=join_scopes.STDIN)
+            )
+        elif os.path.isdir(path):
+            kustomized: set[str] = set()
+            for file in _walk(path, found.errors, kustomized, roots):
+                if not (patterns and matches_any(relative(file, root), patterns)):
+                    add(file, os.path.normpath(join_scopes.of_walked(file, path, kustomized)))
+        elif os.path.isfile(path):
+            add(path, join_scopes.of_named(path))
+        elif os.path.exists(path):  # a FIFO or device would block or never end
+            found.errors.append(f"{path}: not a regular file")
+        else:
+            found.errors.append(f"{path}: no such file or directory")
+    return found
+
+
+def _inside(path: str, roots: list[str] | None) -> bool:
+    """A directory to walk into: not a link, or a link to somewhere inside ``roots``."""
+    if roots is None or not os.path.islink(path):
+        return True
+    target = os.path.realpath(path)
+    return any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _walk(top: str, errors: list[str], kustomized: set[str], roots: list[str] | None) -> list[str]:
+    """The files to lint below ``top``; the directories holding a kustomization
+    go to ``kustomized``; directory links are followed only into ``roots`` (all
+    of them when None)."""
+    files: list[str] = []
+    visited: set[tuple[int, int]] = set()
+
+    def onerror(exc: OSError) -> None:
+        errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
+
+    for directory, dirs, names in os.walk(top, followlinks=True, onerror=onerror):
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in visited:  # a symlink loop or a second way in
+            dirs[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIPPED_DIRS and _inside(os.path.join(directory, d), roots)
+        )
+        if any(k in names for k in join_scopes.KUSTOMIZATIONS):
+            kustomized.add(directory)
+        assertions = _chainsaw_assertions(directory) if _CHAINSAW in names else set()
+        for name in sorted(names):
+            if name in assertions or TEST_ASSERTION.match(name):
+                continue
+            if name.endswith(EXTENSIONS):
+                path = os.path.join(directory, name)
+                if os.path.isfile(path):
+                    files.append(path)
+                elif not os.path.exists(path):
+                    errors.append(f"{path}: broken symbolic link")
+    return files
+
+
+def _chainsaw_assertions(directory: str) -> set[str]:
+    """The files a chainsaw-test.yaml names as assertions or expected errors."""
+    try:
+        with open(os.path.join(directory, _CHAINSAW), encoding="utf-8") as handle:
+            text = handle.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {os.path.basename(m) for m in _CHAINSAW_ASSERTION.findall(text)}

@@ -1,0 +1,387 @@
+"""Bytes -> Documents: decoding, multi-document streams, Helm ``# Source:``
+attribution and ``kind: List`` items; what does not load is a ``LoadProblem``
+(M001, M002) for the engine to emit. A ``Reader`` yields them one document at a
+time, in linear time however many documents a stream holds.
+
+Loading is safe: libyaml composes nodes and ``model.nodes`` converts them to
+plain values; no tag ever constructs an object.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
+from meshlint.core.model import Document, Location, SourceFile, json_path
+from meshlint.core.model.document import reader_message, yaml_message
+from meshlint.core.model.nodes import (
+    MAX_DEPTH,
+    TOO_DEEP,
+    Converter,
+    Loader,
+    RedefiningLoader,
+    TooDeep,
+    node_at,
+    paths_to,
+    redefines_an_anchor,
+    stack_headroom,
+)
+from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
+
+_C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
+_HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+_DOC_START = re.compile(r"^---(?=[ \t]|$)", re.M)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class LoadProblem(NamedTuple):
+    """Input that does not load: M001 (not YAML, not text) or M002 (a repeated key)."""
+
+    rule: str
+    message: str
+    at: Location
+
+
+def _syntax_error(file: SourceFile, message: str, line: int, column: int) -> LoadProblem:
+    return LoadProblem(YAML_SYNTAX_ERROR.id, message, Location(file.name, line, column))
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading one input, whole (``Reader`` reads a document at a time)."""
+
+    file: SourceFile
+    documents: list[Document] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    skipped: int = 0  # documents without apiVersion/kind
+    helm_rendered: bool = False  # the stream has Helm "# Source:" comments
+
+
+def decode(data: bytes) -> str:
+    """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    return data.decode("utf-8")
+
+
+def parse_bytes(name: str, data: bytes) -> Parsed:
+    return _collect(read_bytes(name, data))
+
+
+def parse_text(name: str, text: str) -> Parsed:
+    """Parse a (possibly multi-document) YAML or JSON stream."""
+    return _collect(Reader(name, text))
+
+
+def _collect(reader: Reader) -> Parsed:
+    parsed = Parsed(reader.file, helm_rendered=reader.helm_rendered)
+    for found in reader:
+        if isinstance(found, LoadProblem):
+            parsed.problems.append(found)
+        else:
+            parsed.documents.append(found)
+    parsed.skipped = reader.skipped
+    return parsed
+
+
+def read_bytes(name: str, data: bytes) -> Reader:
+    """A Reader of ``data``, decoded by BOM or as UTF-8 (invalid text is one M001)."""
+    try:
+        text = decode(data)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        reader = Reader(name, None)
+        reader.broken = _syntax_error(
+            reader.file, f"invalid {exc.encoding} byte 0x{byte}", line, column
+        )
+        return reader
+    return Reader(name, text)
+
+
+class Reader:
+    """One input read a document at a time: iterating yields its Documents and
+    LoadProblems in file order, so a file of 200,000 documents is never held
+    whole. ``documents`` and ``skipped`` count what was read so far.
+
+    The stream is composed whole; where a document breaks it, reading goes on
+    chunk by chunk (the parts between "---" lines) after the last document read,
+    so one broken document does not hide the others.
+    """
+
+    def __init__(self, name: str, text: str | None) -> None:
+        if text is not None and name.endswith(".json") and "\t" in text:
+            text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
+        text = text or ""
+        self.file = SourceFile(name, text, text.splitlines())
+        self.documents = 0
+        self.skipped = 0
+        self.broken: LoadProblem | None = None  # the bytes are not text
+        self._last_line = 0  # where the previous document ended, for Helm attribution
+        self._deep = _could_be_too_deep(self.file)
+        self._sources = _helm_sources(text)
+        self.helm_rendered = bool(self._sources)
+
+    def __iter__(self) -> Iterator[Document | LoadProblem]:
+        if self.broken is not None:
+            yield self.broken
+            return
+        text = self.file.text
+        try:
+            yield from self._compose(text, 0)
+        except (yaml.YAMLError, TooDeep, RecursionError):
+            resume = self._last_line
+            for offset, chunk in _chunks(text):
+                if offset >= resume:
+                    yield from self._chunk(chunk, offset)
+
+    def _chunk(self, chunk: str, offset: int) -> Iterator[Document | LoadProblem]:
+        """The documents of one chunk, or the M001 that stops it."""
+        file = self.file
+        try:
+            yield from self._compose(chunk, offset)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = (mark.line if mark else 0) + offset + 1
+            column = (mark.column if mark else 0) + 1
+            yield _syntax_error(file, yaml_message(exc), line, column)
+        except yaml.reader.ReaderError as exc:
+            # libyaml reports a forbidden character by offset, not by mark
+            line = offset + chunk.count("\n", 0, exc.position) + 1
+            column = exc.position - chunk.rfind("\n", 0, exc.position)
+            yield _syntax_error(file, reader_message(exc), line, column)
+        except yaml.YAMLError as exc:
+            yield _syntax_error(file, reader_message(exc), offset + 1, 1)
+        except TooDeep as exc:
+            yield _syntax_error(file, str(exc), exc.mark.line + 1, exc.mark.column + 1)
+        except RecursionError:  # a last resort: the depth checks come first
+            yield _syntax_error(file, TOO_DEEP, offset + 1, 1)
+
+    def _compose(self, text: str, offset: int) -> Iterator[Document | LoadProblem]:
+        """The documents of ``text``, which starts on line ``offset`` of the file.
+
+        Composed with libyaml; from a document that reuses an anchor name on,
+        with the composer that accepts it (what kubectl does).
+        """
+        if self._deep and (deep := _too_deep(text)) is not None:
+            raise TooDeep(_shifted(deep, offset))
+        roots = yaml.compose_all(text, Loader=Loader)
+        taken = 0  # documents composed so far, to skip when composing again
+        while True:
+            with stack_headroom():
+                try:
+                    root = next(roots)
+                except StopIteration:
+                    return
+                except yaml.YAMLError as exc:
+                    if not redefines_an_anchor(exc) or isinstance(roots, _Skipping):
+                        raise
+                    roots = _Skipping(yaml.compose_all(text, Loader=RedefiningLoader), taken)
+                    continue
+                taken += 1
+                if root is None or (
+                    isinstance(root, ScalarNode) and root.value == "" and not root.style
+                ):
+                    continue  # an empty document ("---" followed by nothing)
+                if offset:
+                    _shift(root, offset)
+                found = self._document(root)
+            yield from found
+
+    def _document(self, root: Node) -> list[Document | LoadProblem]:
+        """The objects of one stream document, then its duplicate keys."""
+        file = self.file
+        converter = Converter(file.aliases)
+        data = converter.convert(root)
+        converter.settle()
+        source = _source_for(self._sources, self._last_line, root.start_mark.line)
+        self._last_line = root.end_mark.line
+        docs, skipped = _documents(data, root, file, self.documents, source)
+        self.documents += len(docs)
+        self.skipped += skipped
+        return [*docs, *_duplicates(file, root, docs, converter.duplicates)]
+
+
+class _Skipping:
+    """The documents of ``roots`` after the first ``skip`` (composed again)."""
+
+    def __init__(self, roots: Iterator[Any], skip: int) -> None:
+        self._roots = roots
+        self._skip = skip
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        while self._skip:
+            next(self._roots)
+            self._skip -= 1
+        return next(self._roots)
+
+
+def _duplicates(
+    file: SourceFile, root: Node, docs: list[Document], found: list[Any]
+) -> Iterator[LoadProblem]:
+    """M002 for each repeated key, with the object it belongs to (a List's item)."""
+    if not found:
+        return
+    paths = paths_to(root, [holder for _, holder in found])
+    whole = docs[0] if len(docs) == 1 and not docs[0].base_path else None
+    items = {doc.base_path: doc for doc in docs}
+    for knode, holder in found:
+        path = (*paths[id(holder)], knode.value)
+        doc = whole or items.get(path[:2])
+        at = Location(
+            file.name,
+            knode.start_mark.line + 1,
+            knode.start_mark.column + 1,
+            json_path(path),
+            resource=doc.resource if doc else None,
+            source=doc.source if doc else None,
+            document=doc.number if doc else -1,
+        )
+        message = f"duplicate key {knode.value!r}: " + (
+            # the collector's confmap decodes with yaml.v3, which refuses the file
+            "the collector refuses to load the config"
+            if doc is not None and doc.standalone
+            else "the API server keeps only the last one"
+        )
+        yield LoadProblem(DUPLICATE_KEY.id, message, at)
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """(line offset, text) of each part of the stream between '---' lines."""
+    starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start()]
+    line = 0
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        chunk = text[begin:end]
+        yield line, chunk
+        line += chunk.count("\n")
+
+
+def _could_be_too_deep(file: SourceFile) -> bool:
+    """Cheap bound: nesting needs a bracket or one more column per level.
+
+    libyaml's composer recurses in C and overflows the stack on hostile nesting
+    (a segfault, past ~50,000 levels) before Python can notice, so only texts
+    whose bound passes _C_SAFE_DEPTH pay for the event-based check below, and
+    only with a libyaml older than 0.2.6, which stops at 1,000 levels itself
+    (the check costs as much as composing a text of many flow collections).
+    """
+    if _libyaml_stops_deep_nesting():
+        return False
+    widest = max(map(len, file.lines), default=0)
+    return file.text.count("[") + file.text.count("{") + widest > _C_SAFE_DEPTH
+
+
+@functools.cache
+def _libyaml_stops_deep_nesting() -> bool:
+    if Loader.__mro__[1] is not getattr(yaml, "CSafeLoader", None):
+        return False  # the pure-Python composer: a RecursionError, caught as a last resort
+    try:
+        from yaml import _yaml
+    except ImportError:  # pragma: no cover - CSafeLoader implies it
+        return False
+    return tuple(_yaml.get_version()) >= (0, 2, 6)
+
+
+def _too_deep(text: str) -> Any:
+    """Where nesting passes MAX_DEPTH, from libyaml events (no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+def _shifted(mark: yaml.Mark, lines: int) -> yaml.Mark:
+    return yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column, None, 0)
+
+
+def _shift(root: Node, lines: int) -> None:
+    """Move a chunk's node marks down by ``lines``: positions in the whole file.
+
+    Cheaper than composing the chunk behind ``lines`` newlines, which made a
+    stream of many documents quadratic as soon as one of them was broken.
+    """
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.start_mark = _shifted(node.start_mark, lines)
+        node.end_mark = _shifted(node.end_mark, lines)
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif not isinstance(node, ScalarNode):
+            stack.extend(node.value)
+
+
+def _is_object(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and isinstance(data.get("kind"), str)
+    )
+
+
+def _documents(
+    data: Any, root: Node, file: SourceFile, index: int, source: str | None
+) -> tuple[list[Document], int]:
+    """The objects of one stream document, and how many were skipped (no apiVersion/kind)."""
+    if not _is_object(data):
+        if is_collector_config(data):  # a collector or Jaeger v2 config file of its own
+            return [Document(data, root, file, index, source, standalone=COLLECTOR_FILE)], 0
+        return [], 1
+    kind: str = data["kind"]
+    items = data.get("items")
+    if kind.endswith("List") and isinstance(items, list) and isinstance(root, MappingNode):
+        items_node = node_at(root, ("items",))
+        docs = []
+        for i, item in enumerate(items):
+            item_node = node_at(items_node, (i,)) if items_node is not None else None
+            if _is_object(item) and item_node is not None:
+                docs.append(Document(item, item_node, file, index + i, source, ("items", i)))
+        return docs, len(items) - len(docs)
+    return [Document(data, root, file, index, source)], 0
+
+
+def _helm_sources(text: str) -> list[tuple[int, str]]:
+    """(0-based line, template path) of each Helm ``# Source:`` comment."""
+    if "# Source: " not in text:
+        return []
+    found, line, counted = [], 0, 0
+    for m in _HELM_SOURCE.finditer(text):
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        found.append((line, m.group(1)))
+    return found
+
+
+def _source_for(sources: list[tuple[int, str]], after: int, line: int) -> str | None:
+    """The last Source comment between the previous document and this one."""
+    last = bisect_right(sources, line, key=itemgetter(0)) - 1
+    return sources[last][1] if last >= 0 and sources[last][0] >= after else None

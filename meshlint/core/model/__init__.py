@@ -1,0 +1,53 @@
+"""The model layer: values every other layer shares, and the read side of a document.
+
+Domain code imports this package and nothing else of the core.
+"""
+
+from __future__ import annotations
+
+from meshlint.core.model.document import Document, ParseError, SourceFile
+from meshlint.core.model.index import Entry, Index, same_namespace, selects
+from meshlint.core.model.rule import (
+    MAX_FINDINGS_PER_RULE,
+    Check,
+    CheckRun,
+    Collect,
+    Context,
+    Finding,
+    Param,
+    Rule,
+)
+from meshlint.core.model.values import (
+    KeyPath,
+    Location,
+    PathPart,
+    Resource,
+    Severity,
+    Violation,
+    json_path,
+)
+
+__all__ = [
+    "MAX_FINDINGS_PER_RULE",
+    "Check",
+    "CheckRun",
+    "Collect",
+    "Context",
+    "Document",
+    "Entry",
+    "Finding",
+    "Index",
+    "KeyPath",
+    "Location",
+    "Param",
+    "ParseError",
+    "PathPart",
+    "Resource",
+    "Rule",
+    "Severity",
+    "SourceFile",
+    "Violation",
+    "json_path",
+    "same_namespace",
+    "selects",
+]

@@ -1,0 +1,276 @@
+"""The read side of one Kubernetes object, as rules and domain code see it.
+
+A ``Document`` holds an object's plain values (``data``), the libyaml node tree
+they came from, and the file they were read from. ``locate`` turns a path into
+a ``Location`` (line, column, JSONPath, object) and ``embedded`` parses a YAML
+string inside the object (a collector config in a ConfigMap, a
+``proxy.istio.io/config`` annotation) into a Document whose positions map into
+the host file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any, TypeVar
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from meshlint.core.model.nodes import (
+    AliasBudget,
+    Converter,
+    Loader,
+    Lookup,
+    RedefiningLoader,
+    TooDeep,
+    locate,
+    node_at,
+    redefines_an_anchor,
+    stack_headroom,
+    too_deep_message,
+)
+from meshlint.core.model.values import KeyPath, Location, Resource, json_path
+
+# The lists of a pod spec whose items are containers: an ignore comment on an
+# item's first line covers what is found inside that container.
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+
+# Turns a (0-based line, 0-based column) inside an embedded config into the host
+# file's 1-based (line, column).
+Mapper = Callable[[int, int], tuple[int, int]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """Where and why a YAML text does not load (M001 for a file, M004 embedded)."""
+
+    message: str
+    at: Location
+
+
+@dataclass
+class SourceFile:
+    """One input: its name and its text, split in lines."""
+
+    name: str
+    text: str
+    lines: list[str] = field(default_factory=list)
+    # what aliases may still add, shared by the file's documents and embedded configs
+    aliases: AliasBudget = field(default_factory=AliasBudget, repr=False, compare=False)
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+
+@dataclass
+class Document:
+    """One Kubernetes object: its values, its nodes and where it came from."""
+
+    data: dict[str, Any]
+    node: Node
+    file: SourceFile
+    number: int  # which object of the file, from 0; its comments' and annotations' scope
+    source: str | None = None  # Helm "# Source:" template that rendered it
+    base_path: KeyPath = ()  # ("items", 3) for an item of a kind: List
+    host: Document | None = None  # set on configs embedded in a string
+    host_path: KeyPath = ()
+    mapper: Mapper | None = None
+    # a file that is a config of its own, without apiVersion/kind (a collector
+    # config kept beside a kustomize configMapGenerator): meshlint's name for it
+    standalone: str = ""
+    # embedded configs parsed, places located and memo values so far: several rules ask alike
+    _embedded: dict[KeyPath, Any] = field(default_factory=dict, repr=False, compare=False)
+    _located: dict[KeyPath, Location] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    # finds a key in a large mapping without a scan, for each finding placed there
+    lookup: Lookup = field(default_factory=Lookup, repr=False, compare=False)
+
+    @cached_property  # every rule asks, for every document
+    def kind(self) -> str:
+        if self.standalone:
+            return self.standalone
+        kind = self.data.get("kind")
+        return kind if isinstance(kind, str) else ""
+
+    @cached_property
+    def api_version(self) -> str:
+        version = self.data.get("apiVersion")
+        return version if isinstance(version, str) else ""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.data.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @cached_property
+    def resource(self) -> Resource:
+        if self.host is not None:
+            return self.host.resource
+        meta = self.metadata
+        ns, name = meta.get("namespace"), meta.get("name")
+        return Resource(
+            self.api_version,
+            self.kind,
+            ns if isinstance(ns, str) else None,
+            name if isinstance(name, str) else None,
+        )
+
+    def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) in the file of the node at ``path`` (with ``key``,
+        of the key that holds it)."""
+        mark, _ = locate(self.node, path, key=key, lookup=self.lookup)
+        if self.mapper is None:
+            return mark.line + 1, mark.column + 1
+        return self.mapper(mark.line, mark.column)
+
+    def locate(self, path: KeyPath) -> Location:
+        """The place of ``path`` in the file, for a finding there.
+
+        One object per path and document: rules that point at the same place
+        (K001 and K002 at a container) share it, and so does the run's memory.
+        """
+        found = self._located.get(path)
+        if found is None:
+            line, column = self.position(path)
+            root = self.host or self
+            full = (*self.host_path, *path)
+            found = self._located[path] = Location(
+                file=self.file.name,
+                line=line,
+                column=column,
+                path=json_path((*root.base_path, *full)),
+                resource=root.resource,
+                source=root.source,
+                document=root.number,
+                enclosing=root._enclosing(full),
+            )
+        return found
+
+    def _enclosing(self, path: KeyPath) -> tuple[int, ...]:
+        """The lines whose directives cover ``path`` besides its own: the line that
+        starts its container (``- name: api``), and the object's first and
+        ``kind:`` lines."""
+        lines = self._object_lines
+        for i, part in enumerate(path[:-1]):
+            if part in CONTAINER_LISTS and isinstance(path[i + 1], int):
+                return (self.position(path[: i + 2])[0], *lines)
+        return lines
+
+    @cached_property
+    def _object_lines(self) -> tuple[int, ...]:
+        first = self.node.start_mark.line + 1
+        kind = self.position(("kind",))[0]
+        return (first,) if kind == first else (first, kind)
+
+    def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """``factory()``, computed once per document and ``key``.
+
+        The engine runs every rule on a document before the next one, and rules
+        of one pack ask the same questions about it (its collected facts, the
+        Istio mesh it describes on its own): the answer is worked out once, and
+        kept until ``forget_memo`` or the document's end.
+        """
+        if key not in self._memo:
+            self._memo[key] = factory()
+        found: T = self._memo[key]
+        return found
+
+    def forget_memo(self) -> None:
+        """Drop the memo values once no rule will ask again (every rule has run):
+        a large file's documents then hold no more than their own data. The
+        embedded configs go too: they point back at this document, and with the
+        cyclic collector paused (engine) that cycle would keep the document alive."""
+        self._memo.clear()
+        self._embedded.clear()
+
+    def embedded(self, path: KeyPath) -> Document | ParseError | None:
+        """Parse the YAML string at ``path`` as a config with host positions.
+
+        Returns None when there is no string there, a ParseError when it does not
+        parse, else a Document whose positions map into this file. Parsed once
+        per document, however many rules ask.
+        """
+        if path not in self._embedded:
+            self._embedded[path] = self._parse_embedded(path)
+        found: Document | ParseError | None = self._embedded[path]
+        return found
+
+    def _parse_embedded(self, path: KeyPath) -> Document | ParseError | None:
+        node = node_at(self.node, path, self.lookup)
+        if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
+            return None
+        mapper = _mapper_for(node, self.file)
+
+        def error(message: str, line: int, column: int) -> ParseError:
+            return ParseError(message, replace(self.locate(path), line=line, column=column))
+
+        try:
+            try:
+                roots = list(yaml.compose_all(node.value, Loader=Loader))
+            except yaml.YAMLError as exc:
+                if not redefines_an_anchor(exc):
+                    raise
+                roots = list(yaml.compose_all(node.value, Loader=RedefiningLoader))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = mapper(mark.line, mark.column) if mark else mapper(0, 0)
+            return error(yaml_message(exc), line, col)
+        except yaml.YAMLError as exc:  # a control character, reported by offset
+            return error(reader_message(exc), *mapper(0, 0))
+        roots = [r for r in roots if r is not None]
+        if len(roots) != 1 or not isinstance(roots[0], MappingNode):
+            return None
+        converter = Converter(self.file.aliases)
+        try:
+            with stack_headroom():
+                data = converter.convert(roots[0])
+            converter.settle()
+        except TooDeep as exc:
+            return error(str(exc), *mapper(exc.mark.line, exc.mark.column))
+        return Document(
+            data,
+            roots[0],
+            self.file,
+            self.number,
+            host=self.host or self,
+            host_path=(*self.host_path, *path),
+            mapper=mapper,
+        )
+
+
+def _mapper_for(node: ScalarNode, file: SourceFile) -> Mapper:
+    """Positions inside a literal block scalar map line for line into the host."""
+    start = node.start_mark
+    fallback = (start.line + 1, start.column + 1)
+    if node.style != "|":
+        return lambda line, column: fallback
+    first = start.line + 1  # content starts on the line after the indicator
+    indent = None
+    for number in range(first, node.end_mark.line + 1):
+        text = file.line(number + 1)
+        if text.strip():
+            indent = len(text) - len(text.lstrip(" "))
+            break
+    if indent is None:
+        return lambda line, column: fallback
+    return lambda line, column: (first + line + 1, indent + column + 1)
+
+
+def reader_message(exc: yaml.YAMLError) -> str:
+    """One line for an error without a mark (a forbidden character)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return f"unacceptable character {shown}: {exc.reason}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """One line for a YAML error, in meshlint's words where libyaml's vary."""
+    if exc.problem and (translated := too_deep_message(exc.problem)):
+        return translated
+    parts = [p for p in (exc.context, exc.problem) if p]
+    return ", ".join(parts) if parts else str(exc).splitlines()[0]

@@ -1,0 +1,64 @@
+"""What a run does, resolved once from the rules and the configuration: which
+rules run, at which severity, with which parameters and context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from meshlint.core.config import Config, enabled
+from meshlint.core.model import Context, Rule, Severity
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    rule: Rule
+    severity: Severity  # after config overrides
+    fixed_severity: bool  # config set it, so a rule's own choice does not apply
+    context: Context
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run, resolved once from rules and config."""
+
+    rules: tuple[ActiveRule, ...]
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    root: str = "."
+    known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
+    report_unused: bool = False  # emit M100 for directives that suppressed nothing
+    list_resources: bool = False  # keep every linted object (JUnit's testcases)
+
+    @classmethod
+    def build(
+        cls, rules: Mapping[str, Rule], config: Config, *, list_resources: bool = False
+    ) -> Plan:
+        chosen = []
+        for rule in rules.values():
+            if not enabled(rule, config):
+                continue
+            override = config.severity.get(rule.id) or config.severity.get(rule.slug)
+            params = rule.defaults()
+            params.update(config.rules.get(rule.id, {}))
+            params.update(config.rules.get(rule.slug, {}))
+            context = Context(params=params, kube_version=config.kube_version)
+            chosen.append(
+                ActiveRule(rule, override or rule.severity, override is not None, context)
+            )
+        known = frozenset(t for r in rules.values() for t in (r.id, r.slug))
+        return cls(
+            tuple(chosen),
+            tuple(config.per_file_ignores.items()),
+            config.root,
+            known,
+            config.report_unused_ignores,
+            list_resources,
+        )
+
+    def get(self, rule_id: str) -> ActiveRule | None:
+        return self._by_id.get(rule_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, ActiveRule]:
+        return {a.rule.id: a for a in self.rules}

@@ -1,0 +1,207 @@
+"""Suppression: ``# meshlint: ignore[...]`` comments and ``meshlint.io/ignore`` annotations.
+
+Comments are found with one regular expression over the text, so a look-alike
+line inside a block scalar counts too (a known, documented limit). A directive
+on a line of its own covers the next line; a trailing one covers its own line.
+A directive on the line that starts a container (``- name: api``), or just above
+it, covers what is found inside that container; on the object's first line or
+its ``kind:`` line, the whole object. ``# meshlint: ignore-file[...]`` anywhere
+covers the whole file. Without a bracket a directive covers every rule. Rule
+ids and slugs are matched in any case.
+
+A directive that cannot be read (``# meshlint: ignore K005``, ``ignore: K003``,
+an unclosed or empty bracket) covers nothing and is reported, as is a directive
+that names a rule that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from meshlint.core.model import Document, Location
+from meshlint.domain.k8s.objects import mapping_at, pod_template_metadata
+
+ANNOTATION = "meshlint.io/ignore"
+REASON_ANNOTATION = "meshlint.io/ignore-reason"
+
+_DIRECTIVE = re.compile(r"#\s*meshlint:\s*(?P<kind>ignore-file|ignore)(?P<rest>.*)$", re.M)
+_BRACKETS = re.compile(r"\[(?P<rules>[^\]]*)\](?P<reason>.*)$")
+_ID_LIKE = re.compile(r"^[A-Za-z]{1,4}[0-9]+$")
+# A bare directive's reason that starts like a rule is a bracket forgotten.
+_LOOKS_LIKE_RULE = re.compile(r"^(?:[A-Za-z]{1,4}[0-9]{3}|[a-z0-9]+(?:-[a-z0-9]+)+)\b[,]?")
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """One suppression directive. Empty ``tokens`` means every rule."""
+
+    origin: str  # "comment", "file" or "annotation"
+    file: str
+    line: int
+    column: int
+    tokens: frozenset[str]  # canonical case: ids upper, slugs lower
+    reason: str = ""
+    text: str = field(default="", compare=False)  # the directive's line, for display
+    problem: str = ""  # why it cannot be read; such a directive covers nothing
+
+    def covers(self, rule_id: str, slug: str) -> bool:
+        if self.problem:
+            return False
+        return not self.tokens or rule_id in self.tokens or slug in self.tokens
+
+
+def canonical(token: str) -> str:
+    """Rule ids in upper case, slugs in lower case, as the
+    catalogue spells them."""
+    return token.upper() if _ID_LIKE.match(token) else token.lower()
+
+
+def split_tokens(text: str) -> frozenset[str]:
+    return frozenset(canonical(t.strip()) for t in text.split(",") if t.strip())
+
+
+def _parse(kind: str, rest: str) -> tuple[frozenset[str], str, str]:
+    """(rules, reason, problem) of the text after ``ignore``/``ignore-file``."""
+    if rest.startswith("["):
+        brackets = _BRACKETS.match(rest)
+        if brackets is None:
+            return frozenset(), "", f"`{kind}[` is not closed"
+        tokens = split_tokens(brackets["rules"])
+        if not tokens:
+            return tokens, "", f"`{kind}[]` names no rule; write `{kind}` alone for every rule"
+        return tokens, brackets["reason"].strip(), ""
+    if rest and not rest[0].isspace():
+        return frozenset(), "", f"`{kind}{rest[:1]}` is not a directive; write `{kind}[ID] reason`"
+    reason = rest.strip()
+    if _LOOKS_LIKE_RULE.match(reason):
+        rule = reason.split()[0].rstrip(",")
+        return frozenset(), reason, f"rules go in brackets: `{kind}[{rule}]`, not `{kind} {rule}`"
+    return frozenset(), reason, ""
+
+
+@dataclass
+class Directives:
+    """The suppressions of one file: comments by the line they cover, file-wide
+    comments, and ``meshlint.io/ignore`` annotations by object (Document.number)."""
+
+    by_line: dict[int, tuple[Ignore, ...]] = field(default_factory=dict)
+    file_wide: tuple[Ignore, ...] = ()
+    by_document: dict[int, tuple[Ignore, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def scan(cls, text: str, name: str) -> Directives:
+        """The comment directives of a file's text."""
+        found = cls()
+        if "meshlint:" not in text:
+            return found
+        by_line: dict[int, list[Ignore]] = {}
+        file_wide: list[Ignore] = []
+        line, counted = 1, 0  # counted as the matches go: many directives stay linear
+        for match in _DIRECTIVE.finditer(text):
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            column = match.start() - line_start + 1
+            tokens, reason, problem = _parse(match["kind"], match["rest"])
+            shown = text[line_start : match.end()]
+            if match["kind"] == "ignore-file" or problem:
+                origin = "file" if match["kind"] == "ignore-file" else "comment"
+                file_wide.append(Ignore(origin, name, line, column, tokens, reason, shown, problem))
+                continue
+            own_line = not text[line_start : match.start()].strip()
+            ignore = Ignore("comment", name, line, column, tokens, reason, shown)
+            by_line.setdefault(line + 1 if own_line else line, []).append(ignore)
+        found.by_line = {k: tuple(v) for k, v in by_line.items()}
+        found.file_wide = tuple(file_wide)
+        return found
+
+    def add_annotations(self, doc: Document) -> None:
+        if found := annotation_ignores(doc):
+            self.by_document[doc.number] = found
+
+    def covering(self, location: Location) -> tuple[Ignore, ...]:
+        """The directives that cover a finding at ``location``, in the order they apply."""
+        found = self.file_wide + self.by_line.get(location.line, ())
+        for line in location.enclosing:
+            if line != location.line:
+                found += self.by_line.get(line, ())
+        return found + self.by_document.get(location.document, ())
+
+    def all(self) -> list[Ignore]:
+        return [
+            *self.file_wide,
+            *(i for group in self.by_line.values() for i in group),
+            *(i for group in self.by_document.values() for i in group),
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.by_line or self.file_wide or self.by_document)
+
+
+def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:
+    """The ``meshlint.io/ignore`` annotations of an object and its pod template."""
+    found = []
+    for meta in (("metadata",), pod_template_metadata(doc.kind)):
+        if meta is None:
+            continue
+        annotations = mapping_at(doc.data, (*meta, "annotations"))
+        if ANNOTATION not in annotations:
+            continue
+        line, column = doc.position((*meta, "annotations", ANNOTATION))
+        reason = annotations.get(REASON_ANNOTATION)
+        found.append(
+            Ignore(
+                "annotation",
+                doc.file.name,
+                line,
+                column,
+                split_tokens(str(annotations[ANNOTATION])),
+                reason if isinstance(reason, str) else "",
+                doc.file.line(line),
+            )
+        )
+    return tuple(found)
+
+
+_WHERE = {
+    "comment": "`# meshlint: ignore{rules}`",
+    "file": "`# meshlint: ignore-file{rules}`",
+    "annotation": 'annotation `meshlint.io/ignore: "{plain}"`',
+}
+
+
+def directive_reports(
+    directives: Iterable[Ignore],
+    used: Collection[Ignore],
+    active: Collection[str],
+    known: Collection[str],
+    *,
+    report_unused: bool,
+) -> Iterator[tuple[Ignore, str]]:
+    """(directive, message) for each directive worth an M100 finding.
+
+    A directive that cannot be read or names an unknown rule is always reported;
+    one that suppressed nothing only with ``report_unused``. ``active`` holds the
+    ids and slugs of the rules that ran, ``known`` those of the whole catalogue:
+    a directive naming only known rules that did not run says nothing about this
+    run and is left alone.
+    """
+    for ignore in directives:
+        tokens = sorted(ignore.tokens)
+        plain = ",".join(tokens)
+        where = _WHERE[ignore.origin].format(rules=f"[{plain}]" if tokens else "", plain=plain)
+        if ignore.problem:
+            yield ignore, f"this ignore comment suppresses nothing: {ignore.problem}"
+            continue
+        unknown = [t for t in tokens if t not in known]
+        if unknown:
+            names = ", ".join(repr(t) for t in unknown)
+            yield ignore, f"{where} names unknown rule {names}; `meshlint rules` lists them"
+            continue
+        if not report_unused or ignore in used:
+            continue
+        if tokens and not any(t in active for t in tokens):
+            continue
+        yield ignore, f"{where} suppresses nothing: no finding of {plain or 'any rule'} here"

@@ -1,0 +1,64 @@
+"""Istio: the effective mesh and proxy configuration of each workload (``Mesh``),
+resolved from installs, mesh ConfigMaps, Telemetry, EnvoyFilters and annotations;
+embedded ProxyConfig/MeshConfig validation."""
+
+from __future__ import annotations
+
+from meshlint.domain.istio.control_plane import Install
+from meshlint.domain.istio.embedded import embedded_config_violations
+from meshlint.domain.istio.mesh import (
+    FACT_KINDS,
+    INSTALL_KINDS,
+    MESH_KINDS,
+    Mesh,
+    Proxy,
+    collect,
+    collect_mesh,
+    every,
+)
+from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
+from meshlint.domain.istio.stats import inclusions, wide
+from meshlint.domain.istio.telemetry import (
+    FALLBACK,
+    from_request_host,
+    host_tag_overrides,
+    metric_tags,
+    stats_patches,
+)
+from meshlint.domain.istio.values import Located, falsy, percent, truthy
+from meshlint.domain.istio.workload import (
+    PROXY_RESOURCE_ANNOTATIONS,
+    is_gateway,
+    is_istio_proxy,
+    proxy_resources,
+)
+
+__all__ = [
+    "DEFAULT_DRAIN_SECONDS",
+    "DEFAULT_GRACE_SECONDS",
+    "FACT_KINDS",
+    "FALLBACK",
+    "INSTALL_KINDS",
+    "MESH_KINDS",
+    "PROXY_RESOURCE_ANNOTATIONS",
+    "Install",
+    "Located",
+    "Mesh",
+    "Proxy",
+    "collect",
+    "collect_mesh",
+    "embedded_config_violations",
+    "every",
+    "falsy",
+    "from_request_host",
+    "host_tag_overrides",
+    "inclusions",
+    "is_gateway",
+    "is_istio_proxy",
+    "metric_tags",
+    "percent",
+    "proxy_resources",
+    "stats_patches",
+    "truthy",
+    "wide",
+]

@@ -1,0 +1,178 @@
+"""Istio configs embedded in other objects, checked against their schemas:
+``proxy.istio.io/config`` (ProxyConfig YAML in a pod annotation), the ``istio``
+mesh ConfigMap's ``data.mesh`` (MeshConfig YAML in a string) and IstioOperator
+``spec.meshConfig`` (an object).
+
+Istio reads all three leniently (``protomarshal.ApplyYAML`` -> ``ApplyJSON``
+retries with ``AllowUnknownFields``: ``pkg/config/mesh/mesh.go``
+``ApplyMeshConfig``/``ApplyProxyConfig``, ``pkg/kube/inject/validate.go``,
+``operator/pkg/apis/validation``): an unknown field is dropped, so the setting
+it was meant to make silently has no effect (a warning), while YAML that does
+not parse or a value of the wrong type makes Istio reject the whole config (an
+error).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+from yaml.nodes import MappingNode
+
+from meshlint.core.model import (
+    MAX_FINDINGS_PER_RULE,
+    Document,
+    KeyPath,
+    Location,
+    ParseError,
+    Severity,
+    Violation,
+)
+from meshlint.core.model.nodes import node_at
+from meshlint.domain.istio.workload import PROXY_CONFIG
+from meshlint.domain.k8s.objects import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
+
+PROXY_SCHEMA = "istio-proxyconfig.schema.json"
+MESH_SCHEMA = "istio-meshconfig.schema.json"
+
+
+@functools.cache
+def validator(name: str) -> Any:
+    """The compiled schema, once per process (never at import, never per document)."""
+    import jsonschema  # start-up is a budget: only runs that meet an Istio config pay
+
+    text = resources.files("meshlint.schemas").joinpath(name).read_text(encoding="utf-8")
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def _describe(error: Any, what: str) -> Iterator[tuple[KeyPath, str]]:
+    path: KeyPath = tuple(error.absolute_path)
+    where = ".".join(str(p) for p in path) or "top level"
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        unknown = [key for key in error.instance if key not in error.schema.get("properties", {})]
+        for n, key in enumerate(unknown):
+            # a "did you mean" costs a millisecond: only for keys the report shows
+            close = (
+                difflib.get_close_matches(str(key), known, n=1) if n < MAX_FINDINGS_PER_RULE else []
+            )
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            yield (
+                (*path, key),
+                f'unknown field "{key}" in {what} at {where}{hint}: Istio ignores it, so it '
+                f"has no effect",
+            )
+        return
+    if error.validator in ("type", "anyOf", "pattern", "enum"):
+        described = error.validator != "type" and error.schema.get("description")
+        expected = described or _expected(error)
+        shown = json.dumps(error.instance, default=str)
+        yield path, f"{what} field {where} = {shown} is invalid: expected {expected}"
+        return
+    yield path, f"{what} at {where}: {error.message}"
+
+
+def _expected(error: Any) -> str:
+    schema = error.schema
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if "type" in schema:
+        kind = {"object": "a mapping", "array": "a list", "integer": "an integer"}
+        return kind.get(schema["type"], f"a {schema['type']}")
+    return "a value of the documented type"
+
+
+def key_anchor(doc: Document, path: KeyPath) -> Location:
+    """Where the key of ``path`` is written (an unknown field is its key, not its value)."""
+    location = doc.locate(path)
+    if not path or not isinstance(node_at(doc.node, path[:-1], doc.lookup), MappingNode):
+        return location
+    line, column = doc.position(path, key=True)
+    return replace(location, line=line, column=column)
+
+
+def _converted(error: Any) -> bool:
+    """istioctl turns scalar proxyMetadata values of an IstioOperator into strings."""
+    path = tuple(error.absolute_path)
+    return (
+        len(path) >= 2
+        and path[-2] in ("proxyMetadata", "proxy_metadata")
+        and isinstance(error.instance, (bool, int, float))
+    )
+
+
+def validate(
+    data: Any, schema: str, what: str, doc: Document, base: KeyPath = (), operator: bool = False
+) -> Iterator[Violation]:
+    """Schema violations of ``data`` (found at ``base`` in ``doc``) as anchored Violations."""
+    errors = sorted(
+        validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
+    )
+    for error in errors:
+        if operator and _converted(error):
+            continue
+        for path, message in _describe(error, what):
+            full = (*base, *path)
+            if message.startswith("unknown"):  # dropped, not fatal: see the module doc
+                yield Violation(
+                    at=key_anchor(doc, full), message=message, severity=Severity.WARNING
+                )
+            else:
+                yield Violation(at=doc.locate(full), message=message)
+
+
+def _embedded(doc: Document, path: KeyPath, schema: str, what: str) -> Iterator[Violation]:
+    inner = doc.embedded(path)
+    if isinstance(inner, ParseError):
+        line, column = _within(doc, path, inner.at.line, inner.at.column)
+        at = replace(inner.at, line=line, column=column)
+        yield Violation(at=at, message=f"{what} does not parse: {inner.message}")
+    elif isinstance(inner, Document):
+        yield from validate(inner.data, schema, what, inner)
+    else:
+        value = get_in(doc.data, path)
+        if isinstance(value, str) and value.strip():
+            yield Violation(at=path, message=f"{what} is not a YAML mapping")
+        elif value is not None and not isinstance(value, str):
+            # annotations and ConfigMap data are strings: the API server refuses the rest
+            yield Violation(at=path, message=f"{what} must be a string holding YAML, not {value!r}")
+
+
+def _within(doc: Document, path: KeyPath, line: int, column: int) -> tuple[int, int]:
+    """An error found at the end of the string (an unclosed bracket) is shown on the
+    string's last line, not on the host line that follows it."""
+    node = node_at(doc.node, path, doc.lookup)
+    if node is None or line <= node.end_mark.line:
+        return line, column
+    last = node.end_mark.line  # 1-based number of the line before the end mark
+    while last > node.start_mark.line + 1 and not doc.file.line(last).strip():
+        last -= 1
+    text = doc.file.line(last)
+    return last, len(text) - len(text.lstrip()) + 1
+
+
+def embedded_config_violations(doc: Document) -> Iterator[Violation]:
+    """Every Istio embedded config of ``doc`` (M004)."""
+    kind = doc.kind
+    if kind in WORKLOAD_KINDS:
+        meta = pod_template_metadata(kind) or ("metadata",)
+        if PROXY_CONFIG in mapping_at(doc.data, (*meta, "annotations")):
+            path = (*meta, "annotations", PROXY_CONFIG)
+            yield from _embedded(doc, path, PROXY_SCHEMA, "proxy.istio.io/config ProxyConfig")
+    elif kind == "ConfigMap":
+        name = doc.resource.name or ""
+        data = mapping_at(doc.data, ("data",))
+        if (name == "istio" or name.startswith("istio-")) and isinstance(data.get("mesh"), str):
+            yield from _embedded(doc, ("data", "mesh"), MESH_SCHEMA, "mesh ConfigMap MeshConfig")
+    elif kind == "IstioOperator":
+        for base in (("spec", "meshConfig"), ("spec", "values", "meshConfig")):
+            cfg = get_in(doc.data, base)
+            if cfg is not None and not isinstance(cfg, dict):
+                yield Violation(at=base, message="IstioOperator meshConfig is not a mapping")
+            elif isinstance(cfg, dict):
+                yield from validate(cfg, MESH_SCHEMA, "IstioOperator meshConfig", doc, base, True)

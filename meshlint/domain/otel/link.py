@@ -1,0 +1,305 @@
+"""Which pod runs a collector config, and how much memory it has.
+
+An ``OpenTelemetryCollector`` carries its own ``spec.resources`` and
+``spec.env``. A ConfigMap does not: the Deployment, DaemonSet or StatefulSet
+that mounts it does, possibly in another file linted by another worker. So
+cross-object rules ``collect`` two kinds of small facts, ``Mount`` (a container
+that mounts a ConfigMap, with its budget) and ``Hosted`` (a rule's finding
+candidate inside a ConfigMap's config), and ``link`` joins them once every file
+was read. ``collect_linked`` and ``linked_items`` are that skeleton for a rule:
+it says only what it reads from a config and how it judges one item.
+
+Several pods can mount a ConfigMap of the same name (unrelated Helm examples
+rendered into ``default``); the nearest ones win: same file, then the longest
+shared directory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from meshlint.core.model import Document, same_namespace
+from meshlint.domain.components import Component, component_of
+from meshlint.domain.golang.runtime import (
+    OFF,
+    Malformed,
+    gomemlimit_of,
+    parse_gomemlimit,
+)
+from meshlint.domain.k8s.objects import (
+    Container,
+    Resources,
+    containers,
+    get_in,
+    has_variable_reference,
+    list_at,
+    pod_resources,
+    pod_spec_path,
+)
+from meshlint.domain.k8s.quantity import human_bytes
+from meshlint.domain.otel.config import COLLECTOR_CR, CONFIG_MAP, ConfigView, views
+
+# The API server's default terminationGracePeriodSeconds.
+DEFAULT_GRACE_SECONDS = 30.0
+
+_COLLECTORS = (Component.OTEL_COLLECTOR, Component.JAEGER_V2)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The pod a collector runs in: its memory (bytes, None where unset), whether
+    it runs one copy per node, and how long it may take to stop."""
+
+    owner: str  # 'container "otc" of Deployment/ns/name'
+    limit: int | None
+    limit_text: str | None
+    gomemlimit: int | None = None
+    gomemlimit_text: str | None = None
+    per_node: bool = False  # a DaemonSet, or an OpenTelemetryCollector in daemonset mode
+    grace: float = DEFAULT_GRACE_SECONDS  # terminationGracePeriodSeconds
+    grace_set: bool = False  # written in the manifest, not the API default
+
+    def describe_limit(self) -> str:
+        size = f" ({human_bytes(self.limit)})" if self.limit is not None else ""
+        return f"memory limit {self.limit_text}{size} of {self.owner}"
+
+    def cap(self) -> tuple[int, str] | None:
+        """What the heap must stay under, and how a message names it: the memory
+        limit, else GOMEMLIMIT; None when neither is set."""
+        if self.limit is not None:
+            return self.limit, self.describe_limit()
+        if self.gomemlimit is not None:
+            soft = self.gomemlimit
+            return soft, f"GOMEMLIMIT {self.gomemlimit_text} ({human_bytes(soft)}) of {self.owner}"
+        return None
+
+
+def _gomemlimit(container: Container) -> tuple[int | None, str | None]:
+    var = gomemlimit_of(container)
+    if var is None or var.value is None or has_variable_reference(var.value):
+        return None, None
+    try:
+        soft = parse_gomemlimit(var.value)
+    except Malformed:
+        return None, None  # K004 reports it
+    return (None, None) if soft is None or soft == OFF else (soft, var.value)
+
+
+def budget_of(
+    container: Container,
+    owner: str,
+    pod: Resources | None = None,
+    *,
+    per_node: bool = False,
+    grace: Any = None,
+) -> Budget:
+    """A container's memory limit (else the pod-level one) and GOMEMLIMIT, and its
+    pod's shape: one per node or not, its terminationGracePeriodSeconds."""
+    limit = container.resources.limit("memory") or (pod.limit("memory") if pod else None)
+    soft, soft_text = _gomemlimit(container)
+    seconds = _seconds(grace)
+    return Budget(
+        owner,
+        limit.value() if limit is not None else None,
+        str(limit) if limit is not None else None,
+        soft,
+        soft_text,
+        per_node,
+        DEFAULT_GRACE_SECONDS if seconds is None else seconds,
+        seconds is not None,
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    """terminationGracePeriodSeconds: an integer (the API refuses anything else)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return float(value)
+
+
+def cr_budget(doc: Document) -> Budget:
+    """An OpenTelemetryCollector's ``spec.resources``, ``spec.env``, ``spec.mode``
+    and ``spec.terminationGracePeriodSeconds``."""
+    spec = get_in(doc.data, ("spec",))
+    spec = spec if isinstance(spec, dict) else {}
+    return budget_of(
+        Container(("spec",), spec, "container"),
+        f"{doc.resource}",
+        per_node=str(spec.get("mode", "")).lower() == "daemonset",
+        grace=spec.get("terminationGracePeriodSeconds"),
+    )
+
+
+def own_budget(view: ConfigView) -> Budget | None:
+    """The budget a config brings along: an OpenTelemetryCollector's, or the
+    container's that runs a built-in config. None for a ConfigMap: the pods
+    that mount it tell (``collect_linked``)."""
+    if view.container is not None:
+        host = view.host
+        owner = f'container "{view.container.name}" of {host.resource}'
+        spec = get_in(host.data, pod_spec_path(host.kind) or ("spec",))
+        return budget_of(
+            view.container,
+            owner,
+            pod_resources(host.data, host.kind),
+            per_node=host.kind == "DaemonSet",
+            grace=get_in(spec, ("terminationGracePeriodSeconds",)),
+        )
+    if view.host.kind == COLLECTOR_CR:
+        return cr_budget(view.host)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A container that mounts ConfigMap ``config_map`` (``keys`` None: all of them)."""
+
+    file: str
+    namespace: str | None
+    config_map: str
+    keys: tuple[str, ...] | None
+    budget: Budget
+
+
+@dataclass(frozen=True, slots=True)
+class Hosted:
+    """A rule's fact about the config in ConfigMap ``config_map`` under ``key``."""
+
+    file: str
+    namespace: str | None
+    config_map: str
+    key: str
+    item: Any
+
+
+def hosted(view: ConfigView, item: Any) -> Hosted:
+    res = view.host.resource
+    return Hosted(view.host.file.name, res.namespace, res.name or "", view.key or "", item)
+
+
+def _config_map_volumes(spec: Any) -> dict[str, tuple[str, tuple[str, ...] | None]]:
+    """Volume name -> (ConfigMap name, mounted keys or None for all)."""
+    out: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+    for volume in list_at(spec, ("volumes",)):
+        name = get_in(volume, ("name",))
+        sources = [get_in(volume, ("configMap",))] + [
+            get_in(s, ("configMap",)) for s in list_at(volume, ("projected", "sources"))
+        ]
+        for source in sources:
+            cm = get_in(source, ("name",))
+            if isinstance(name, str) and isinstance(cm, str):
+                items = list_at(source, ("items",))
+                keys = tuple(str(get_in(i, ("key",))) for i in items) if items else None
+                out[name] = (cm, keys)
+    return out
+
+
+def mounts(doc: Document) -> Iterator[Mount]:
+    """The collector containers of a workload and the ConfigMaps they mount."""
+    spec_path = pod_spec_path(doc.kind)
+    if spec_path is None:
+        return
+    spec = get_in(doc.data, spec_path)
+    volumes = _config_map_volumes(spec)
+    if not volumes:
+        return
+    mounting: dict[str, list[tuple[Container, str]]] = defaultdict(list)
+    for container in containers(doc.data, doc.kind):
+        for mount in list_at(container.data, ("volumeMounts",)):
+            volume, path = get_in(mount, ("name",)), get_in(mount, ("mountPath",))
+            if isinstance(volume, str) and volume in volumes:
+                mounting[volume].append((container, path if isinstance(path, str) else ""))
+    for volume, users in mounting.items():
+        cm, keys = volumes[volume]
+        for container in _collectors(users):
+            owner = f'container "{container.name}" of {doc.resource}'
+            budget = budget_of(
+                container,
+                owner,
+                pod_resources(doc.data, doc.kind),
+                per_node=doc.kind == "DaemonSet",
+                grace=get_in(spec, ("terminationGracePeriodSeconds",)),
+            )
+            yield Mount(doc.file.name, doc.resource.namespace, cm, keys, budget)
+
+
+def _collectors(users: list[tuple[Container, str]]) -> list[Container]:
+    """Which of the containers mounting a config run it.
+
+    A config reloader may mount it too: recognised collector images win, then
+    containers whose arguments name the mount path or a ``--config`` flag.
+    """
+    known = [c for c, _ in users if component_of(c) in _COLLECTORS]
+    if known:
+        return known
+    named = [
+        c
+        for c, path in users
+        if any((path and path in a) or a.startswith("--config") for a in c.args)
+    ]
+    return named or [c for c, _ in users]
+
+
+def _nearness(a: str, b: str) -> int:
+    """Same file beats any directory; else the number of shared directories."""
+    if a == b:
+        return 1 << 30
+    da, db = posixpath.dirname(a).split("/"), posixpath.dirname(b).split("/")
+    shared = 0
+    for x, y in zip(da, db, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared
+
+
+def _matches(h: Hosted, m: Mount) -> bool:
+    return (
+        same_namespace(h.namespace, m.namespace)
+        and m.config_map == h.config_map
+        and (m.keys is None or h.key in m.keys)
+    )
+
+
+def link(facts: Iterable[Any]) -> Iterator[tuple[Hosted, Sequence[Budget]]]:
+    """Each Hosted fact with the budgets of the nearest pods that mount it."""
+    items = list(facts)
+    by_name: dict[str, list[Mount]] = defaultdict(list)
+    for fact in items:
+        if isinstance(fact, Mount):
+            by_name[fact.config_map].append(fact)
+    for fact in items:
+        if not isinstance(fact, Hosted):
+            continue
+        candidates = [m for m in by_name.get(fact.config_map, ()) if _matches(fact, m)]
+        if not candidates:
+            yield fact, ()
+            continue
+        best = max(_nearness(fact.file, m.file) for m in candidates)
+        near = [m.budget for m in candidates if _nearness(fact.file, m.file) == best]
+        yield fact, list(dict.fromkeys(near))
+
+
+def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) -> Iterator[Any]:
+    """The ``collect`` of a rule that judges ConfigMap configs against the pods that
+    mount them: a workload's ``Mount`` facts, and ``items(view)`` of each config a
+    ConfigMap holds, as ``Hosted`` facts."""
+    if doc.kind != CONFIG_MAP:
+        yield from mounts(doc)
+        return
+    for view in views(doc):
+        for item in items(view):
+            yield hosted(view, item)
+
+
+def linked_items(facts: Iterable[Any]) -> Iterator[tuple[Any, Budget | None]]:
+    """What ``collect_linked`` gathered, joined: each item with each budget of the
+    nearest pods that mount its ConfigMap, or once with None when no pod in the
+    run mounts it."""
+    for fact, budgets in link(facts):
+        for budget in budgets or (None,):
+            yield fact.item, budget

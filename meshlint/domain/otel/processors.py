@@ -1,0 +1,126 @@
+"""Components of a collector config that hold state in memory: the tail
+sampling buffer, the k8sattributes pod cache, the spanmetrics/servicegraph
+series (Jaeger v2's memory store is ``meshlint.domain.jaeger.v2``'s).
+
+Each reader returns only components a pipeline uses (or, for extensions, that
+``service.extensions`` starts): the collector never builds the others.
+
+Sources (verified against upstream code):
+
+* tail_sampling: ``num_traces`` 50000, ``decision_wait`` 30s,
+  ``expected_new_traces_per_sec`` 0 (contrib ``processor/tailsamplingprocessor``
+  README and ``factory.go``); spans wait in memory until their trace's decision;
+* k8sattributes: ``filter.node`` / ``filter.node_from_env_var`` restrict the pod
+  watch to one node (contrib ``processor/k8sattributesprocessor`` README);
+* spanmetrics: ``metrics_expiration`` and ``series_expiration`` default to 0,
+  never (contrib ``connector/spanmetricsconnector/config.go``); servicegraph
+  drops series idle for 15 minutes on its own (``cleanCache``), so only its
+  dimensions matter;
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from meshlint.core.model import KeyPath
+from meshlint.domain.k8s.durations import collector_duration
+from meshlint.domain.k8s.objects import get_in, list_at
+from meshlint.domain.otel.config import ConfigView, is_type, pipelines, unsigned_int
+
+TAIL_SAMPLING = "tail_sampling"
+K8S_ATTRIBUTES = "k8sattributes"
+SPANMETRICS = "spanmetrics"
+SERVICEGRAPH = "servicegraph"
+DEFAULT_NUM_TRACES = 50_000
+DEFAULT_DECISION_WAIT = 30.0
+
+
+def used(view: ConfigView, section: str) -> Iterator[tuple[str, dict[Any, Any], KeyPath]]:
+    """(id, settings, path) of each component of ``section`` that a pipeline uses."""
+    names: set[str] = set()
+    for pipeline in pipelines(view):
+        names.update(pipeline.receivers, pipeline.processors, pipeline.exporters)
+    for cid, body in view.section(section).items():
+        if str(cid) in names:
+            yield str(cid), body if isinstance(body, dict) else {}, (section, cid)
+
+
+@dataclass(frozen=True, slots=True)
+class TailSampler:
+    id: str
+    path: KeyPath
+    num_traces: int | None  # None: templated (${env:...})
+    num_traces_set: bool
+    decision_wait: float | None
+    decision_wait_set: bool
+    expected_rate: int | None  # expected_new_traces_per_sec; 0 or None: not given
+
+
+def tail_samplers(view: ConfigView) -> Iterator[TailSampler]:
+    for cid, body, path in used(view, "processors"):
+        if not is_type(cid, "processors", TAIL_SAMPLING):
+            continue
+        wait = collector_duration(body["decision_wait"]) if "decision_wait" in body else None
+        yield TailSampler(
+            cid,
+            path,
+            unsigned_int(body.get("num_traces", DEFAULT_NUM_TRACES)),
+            "num_traces" in body,
+            DEFAULT_DECISION_WAIT if "decision_wait" not in body else wait,
+            "decision_wait" in body,
+            unsigned_int(body.get("expected_new_traces_per_sec", 0)),
+        )
+
+
+def unfiltered_pod_caches(view: ConfigView) -> Iterator[tuple[str, KeyPath]]:
+    """k8sattributes processors that watch every pod of the cluster (no node filter)."""
+    for cid, body, path in used(view, "processors"):
+        if not is_type(cid, "processors", K8S_ATTRIBUTES):
+            continue
+        node = get_in(body, ("filter", "node"))
+        env = get_in(body, ("filter", "node_from_env_var"))
+        if not (isinstance(node, str) and node) and not (isinstance(env, str) and env):
+            yield cid, path
+
+
+@dataclass(frozen=True, slots=True)
+class MetricConnector:
+    id: str
+    type: str  # SPANMETRICS or SERVICEGRAPH
+    path: KeyPath
+    never_expires: bool  # spanmetrics without metrics_expiration or series_expiration
+    dimensions: tuple[tuple[str, KeyPath], ...]  # (attribute name, where it is written)
+
+
+def _expires(body: dict[Any, Any]) -> bool:
+    for key in ("metrics_expiration", "series_expiration"):
+        if key in body:
+            seconds = collector_duration(body[key])
+            if seconds is None or seconds > 0:  # a templated value may well expire
+                return True
+    return False
+
+
+def _dimension_names(items: list[Any], base: KeyPath) -> Iterator[tuple[str, KeyPath]]:
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            yield item["name"], (*base, i, "name")
+        elif isinstance(item, str):
+            yield item, (*base, i)
+
+
+def metric_connectors(view: ConfigView) -> Iterator[MetricConnector]:
+    for cid, body, path in used(view, "connectors"):
+        if is_type(cid, "connectors", SPANMETRICS):
+            dims = [
+                *_dimension_names(list_at(body, ("dimensions",)), (*path, "dimensions")),
+                *_dimension_names(
+                    list_at(body, ("events", "dimensions")), (*path, "events", "dimensions")
+                ),
+            ]
+            yield MetricConnector(cid, SPANMETRICS, path, not _expires(body), tuple(dims))
+        elif is_type(cid, "connectors", SERVICEGRAPH):
+            dims = list(_dimension_names(list_at(body, ("dimensions",)), (*path, "dimensions")))
+            yield MetricConnector(cid, SERVICEGRAPH, path, False, tuple(dims))

@@ -1,0 +1,165 @@
+"""
+## What it does
+Flags a `k8sattributes` (`k8s_attributes`) processor without a node filter
+(`filter.node_from_env_var` or `filter.node`) in a collector that runs one copy
+per node: a DaemonSet that mounts the config's ConfigMap (found across files),
+or an `OpenTelemetryCollector` with `mode: daemonset`.
+
+## Why is this bad?
+Without a node filter the processor watches every pod of the cluster. On an
+agent that only ever sees the spans, metrics and logs of its own node, each
+copy caches the whole cluster's pods: memory grows with the cluster on every
+node, and the API server serves one full pod watch per node. Agents were
+OOM-killed and API servers overloaded on large clusters
+(open-telemetry/opentelemetry-helm-charts#768, coralogix/telemetry-shippers#133,
+aws-observability/helm-charts#311); the chart's `kubernetesAttributes` preset
+sets the filter for this reason.
+
+## Example
+```yaml
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: agent
+  namespace: observability
+spec:
+  mode: daemonset
+  resources:
+    limits: {memory: 512Mi}
+  config:
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20}
+      k8sattributes:
+        extract:
+          metadata: [k8s.namespace.name, k8s.deployment.name, k8s.pod.name]
+    exporters:
+      otlp:
+        endpoint: otel-gateway:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, k8sattributes]
+          exporters: [otlp]
+```
+
+## Use instead
+```yaml
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: agent
+  namespace: observability
+spec:
+  mode: daemonset
+  resources:
+    limits: {memory: 512Mi}
+  env:
+    - name: K8S_NODE_NAME
+      valueFrom:
+        fieldRef: {fieldPath: spec.nodeName}
+  config:
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    processors:
+      memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20}
+      k8sattributes:
+        filter:
+          node_from_env_var: K8S_NODE_NAME
+        extract:
+          metadata: [k8s.namespace.name, k8s.deployment.name, k8s.pod.name]
+    exporters:
+      otlp:
+        endpoint: otel-gateway:4317
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, k8sattributes]
+          exporters: [otlp]
+```
+
+## References
+- OpenTelemetry Collector contrib, k8sattributes processor README ("as an
+  agent": `filter.node_from_env_var`),
+  https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/k8sattributesprocessor
+- open-telemetry/opentelemetry-helm-charts#768, coralogix/telemetry-shippers#133,
+  aws-observability/helm-charts#311
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint.domain.k8s import WORKLOAD_KINDS
+from meshlint.domain.otel import (
+    COLLECTOR_CR,
+    HOST_KINDS,
+    ConfigView,
+    collect_linked,
+    linked_items,
+    own_budget,
+    unfiltered_pod_caches,
+    views,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PodCache:
+    id: str
+    at: Location
+
+
+def _caches(view: ConfigView) -> Iterator[PodCache]:
+    for pid, path in unfiltered_pod_caches(view):
+        yield PodCache(pid, view.locate(path))
+
+
+def _violation(cache: PodCache, owner: str) -> Violation:
+    return Violation(
+        at=cache.at,
+        message=f'processor "{cache.id}" has no filter.node_from_env_var or filter.node, and '
+        f"{owner} runs one copy per node: every agent watches and caches every pod of the "
+        "cluster",
+    )
+
+
+def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    for view in views(doc):
+        budget = own_budget(view)
+        if budget is None or not budget.per_node:
+            continue
+        owner = f"{doc.resource} (mode: daemonset)" if doc.kind == COLLECTOR_CR else budget.owner
+        for cache in _caches(view):
+            yield _violation(cache, owner)
+
+
+def collect(doc: Document, ctx: Context) -> Iterator[object]:
+    yield from collect_linked(doc, _caches)
+
+
+def check_run(ctx: Context) -> Iterator[Violation]:
+    reported: set[Location] = set()
+    for cache, budget in linked_items(ctx.facts):
+        if budget is not None and budget.per_node and cache.at not in reported:
+            reported.add(cache.at)  # several DaemonSets may mount one ConfigMap
+            yield _violation(cache, budget.owner)
+
+
+RULE = Rule(
+    id="O008",
+    slug="otel-k8sattributes-unfiltered",
+    severity=Severity.WARNING,
+    summary="A per-node collector's k8sattributes processor caches every pod of the cluster",
+    doc=__doc__ or "",
+    check=check,
+    kinds=HOST_KINDS | WORKLOAD_KINDS,
+    collect=collect,
+    check_run=check_run,
+)
