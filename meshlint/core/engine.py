@@ -23,8 +23,6 @@ from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import LoadProblem, read_bytes
 from meshlint.core.model import (
     MAX_FINDINGS_PER_RULE,
-    Collect,
-    Context,
     Document,
     Entry,
     Index,
@@ -121,11 +119,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
 
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
-    kind = doc.kind
-    for active in plan.rules:
+    for active in plan.for_kind(doc.kind):
         rule = active.rule
-        if not rule.applies_to(kind):
-            continue
         try:
             if rule.check is not None:
                 flood = _Flood()
@@ -139,7 +134,7 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
                 if summary := flood.summary(rule.slug):
                     report.candidates.append(summary)
             if rule.collect is not None:
-                report.facts[rule.id].extend(_collected(doc, rule.collect, active.context))
+                report.facts[rule.id].extend(_collected(doc, active))
         except Exception as exc:  # a rule bug must not end the run or hide other findings
             line, column = doc.position(())
             report.errors.append(
@@ -149,11 +144,12 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
     doc.forget_memo()
 
 
-def _collected(doc: Document, collect: Collect, ctx: Context) -> list[Any]:
+def _collected(doc: Document, active: ActiveRule) -> list[Any]:
     """Rules of one pack share a collect function (every Istio rule asks the same
     mesh facts): it runs once per document and parameters."""
-    key = (collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
-    return doc.memo(key, lambda: list(collect(doc, ctx)))
+    collect, ctx = active.rule.collect, active.context
+    assert collect is not None
+    return doc.memo(active.collect_key, lambda: list(collect(doc, ctx)))
 
 
 def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Candidate:
