@@ -92,3 +92,30 @@ def test_the_default_runs_small_inputs_in_process(monkeypatch: pytest.MonkeyPatc
     inputs = [Input(f"p{i}.yaml", data=OK.encode()) for i in range(50)]
     report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
     assert len(report.findings) == 50  # K001 on each (K002 is implied by it)
+
+
+def test_a_busy_machine_lints_in_process_in_the_order_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past PARALLEL_MIN_BYTES the probe decides; with no idle core the files are
+    linted here, in the order given (as -j 1 reads them)."""
+    import meshlint.core.engine as engine
+
+    def no_pool(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a worker pool was started")
+
+    order: list[str] = []
+    lint_and_sweep = engine._lint_and_sweep
+
+    def spy(item: Input, plan: Plan) -> Any:
+        order.append(item.name)
+        return lint_and_sweep(item, plan)
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(cpus, "PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(cpus.Probe, "free_cores", lambda self: 1.0)
+    monkeypatch.setattr(engine.multiprocessing, "get_context", no_pool)
+    monkeypatch.setattr(engine, "_lint_and_sweep", spy)
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(20)]
+    report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
+    assert order == [f"p{i}.yaml" for i in range(20)] and len(report.findings) == 20

@@ -236,9 +236,11 @@ def _reports(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[File
             size -= sizes[id(item)]
             yield _lint_and_sweep(item, plan)
         jobs = cpus.workers(size, len(ordered), probe.free_cores())
-        if jobs == 1:
-            for item in ordered:
-                yield _lint_and_sweep(item, plan)
+        if jobs == 1:  # the rest in the order given, as -j 1 reads them
+            left = {id(item) for item in ordered}
+            for item in inputs:
+                if id(item) in left:
+                    yield _lint_and_sweep(item, plan)
             return
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_init_worker, initargs=(plan,)) as pool:
