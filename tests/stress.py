@@ -14,8 +14,9 @@ size that runs in a second or two (tests/test_hostile_*.py, test_globs.py,
 test_workers.py), this script the sizes an attacker would use.
 
 Item 7 compares the default ``-j`` with ``-j 1`` on the real-world corpus
-(../shared/corpus/real, or MESHLINT_CORPUS), on an idle machine and with one
-core kept busy by a spinning process, medians of ``--repeat`` runs.
+(../shared/corpus/real, or MESHLINT_CORPUS), as the machine is and with one
+more core kept busy by a spinning process: ``--repeat`` pairs of runs taken in
+turns, so that each pair meets the same load, with each pair's ratio.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Case:
     build: Build
     busy_core: bool = False
     repeat: bool = False  # a timing comparison: median of --repeat runs
+    against: Build | None = None  # another run, alternated with this one (same conditions)
     parse_only: bool = False  # also time composing the same input with libyaml alone
 
 
@@ -367,10 +369,15 @@ CASES = [
     Case(5, "per-file-ignores with 17 stars", glob_per_file),
     Case(5, "alias bomb as the config's exclude list", config_bomb),
     Case(6, "directory symlink to / in the tree", symlink_to_root),
-    Case(7, "real corpus, idle: default -j", corpus(None), repeat=True),
-    Case(7, "real corpus, idle: -j 1", corpus("1"), repeat=True),
-    Case(7, "real corpus, one core busy: default -j", corpus(None), busy_core=True, repeat=True),
-    Case(7, "real corpus, one core busy: -j 1", corpus("1"), busy_core=True, repeat=True),
+    Case(7, "real corpus: default -j against -j 1", corpus(None), repeat=True, against=corpus("1")),
+    Case(
+        7,
+        "real corpus, one more core busy: default -j against -j 1",
+        corpus(None),
+        busy_core=True,
+        repeat=True,
+        against=corpus("1"),
+    ),
 ]
 
 
@@ -474,7 +481,39 @@ def spinning(active: bool) -> Iterator[None]:
         spinner.wait()
 
 
+def paired(case: Case, meshlint: list[str], args: argparse.Namespace) -> Run:
+    """``case`` and its ``against`` run in turns (which goes first alternates), so
+    that each pair meets the same load on a shared machine."""
+    assert case.against is not None
+    ours: list[Run] = []
+    theirs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="meshlint-stress-") as tmp:
+        work = Path(tmp) / "work"
+        work.mkdir()
+        first, second = [*meshlint, *case.build(work)], [*meshlint, *case.against(work)]
+        with spinning(case.busy_core):
+            for n in range(args.repeat):
+                if n % 2:
+                    theirs.append(_measured(second, work, args))
+                    ours.append(_measured(first, work, args))
+                else:
+                    ours.append(_measured(first, work, args))
+                    theirs.append(_measured(second, work, args))
+    ratios = [a.seconds / b.seconds for a, b in zip(ours, theirs, strict=True)]
+    other = statistics.median(r.seconds for r in theirs)
+    return Run(
+        statistics.median(r.seconds for r in ours),
+        max(r.peak_mib for r in ours),
+        f"the other: median {other:.2f} s, "
+        f"peak {max(r.peak_mib for r in theirs):.0f} MiB; ratio per pair "
+        f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}); "
+        f"{ours[0].outcome}",
+    )
+
+
 def measure(case: Case, meshlint: list[str], args: argparse.Namespace) -> Run:
+    if case.against is not None:
+        return paired(case, meshlint, args)
     runs = []
     for _ in range(args.repeat if case.repeat else 1):
         tmp = Path(tempfile.mkdtemp(prefix="meshlint-stress-"))
@@ -548,7 +587,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per case")
     parser.add_argument("--memory-cap", type=float, default=4096.0, help="MiB, all processes")
     parser.add_argument("--meshlint", help="the meshlint executable (default: this venv's)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each item-7 timing")
+    parser.add_argument("--repeat", type=int, default=5, help="pairs of each item-7 timing")
     args = parser.parse_args()
     found = args.meshlint or shutil.which("meshlint", path=str(Path(sys.executable).parent))
     meshlint = [found] if found else [sys.executable, "-m", "meshlint"]
