@@ -10,8 +10,10 @@ from __future__ import annotations
 from meshlint.core.hookspecs import hookimpl
 from meshlint.core.model import (
     MAX_FINDINGS_PER_RULE,
+    Applicability,
     Context,
     Document,
+    Fix,
     KeyPath,
     Location,
     Param,
@@ -24,8 +26,10 @@ from meshlint.core.version import __version__
 
 __all__ = [
     "MAX_FINDINGS_PER_RULE",
+    "Applicability",
     "Context",
     "Document",
+    "Fix",
     "KeyPath",
     "Location",
     "Param",

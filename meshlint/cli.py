@@ -1,7 +1,7 @@
 """Command line wiring (click). The one module that prints or exits.
 
 Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage,
-configuration, plugin or read error, or an internal error.
+configuration, plugin or read error, or an internal error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from meshlint.core.version import __version__
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class Failure(Exception):
@@ -49,6 +51,7 @@ def _guard(func: F) -> F:
             raise
         except KeyboardInterrupt:
             click.echo("meshlint: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
@@ -144,9 +147,13 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     multiple=True,
     help="Write the report of the --format before it to FILE instead of stdout.",
 )
-@click.option("--select", multiple=True, help="Rules to run: ids, slugs, prefixes (J, I0) or ALL.")
-@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
-@click.option("--ignore", multiple=True, help="Rules to skip: ids, slugs or prefixes.")
+@click.option(
+    "--select",
+    multiple=True,
+    help="Rules to run: ids, slugs, prefixes (J, I0) or ALL; a comma list or repeated.",
+)
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection (comma list).")
+@click.option("--ignore", multiple=True, help="Rules to skip: ids, slugs or prefixes (comma list).")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
@@ -161,12 +168,27 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     help="Config file (default: nearest .meshlint.yaml, else pyproject.toml).",
 )
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--exclude", multiple=True, help="gitignore-style pattern to skip; repeatable.")
+@click.option(
+    "--exclude",
+    multiple=True,
+    help="gitignore-style pattern to skip in directory walks; repeatable.",
+)
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=None,
+    help="Apply exclude patterns to files named on the command line too "
+    "(default: on under pre-commit, which names every staged file).",
+)
 @click.option(
     "--follow-links",
     is_flag=True,
     help="Follow directory symlinks that lead outside the directories given "
     "(by default they are skipped).",
+)
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=True,
+    help="Skip what .gitignore ignores when walking directories (default: on).",
 )
 @click.option("--kube-version", default=None, help="Target cluster version (default 1.30).")
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
@@ -178,7 +200,15 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     help="Worker processes (default: as many as the input repays and idle CPUs run; "
     "1 = in-process).",
 )
-@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option(
+    "--color",
+    "color_choice",
+    type=click.Choice(["auto", "always", "never"]),
+    default=None,
+    help="Colour the text report: auto (default: on a terminal, unless NO_COLOR; "
+    "FORCE_COLOR forces it), always or never.",
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output (--color never).")
 @click.option("-q", "--quiet", is_flag=True, help="Findings only: no source lines, no summary.")
 @click.option(
     "--no-plugins", is_flag=True, help="Load only the built-in rules (untrusted branches)."
@@ -196,10 +226,54 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     help="Record every current finding in this baseline file (the run then exits 0).",
 )
 @click.option(
+    "--prune-baseline",
+    is_flag=True,
+    help="With --baseline: drop the entries that match no finding any more from the file.",
+)
+@click.option(
+    "--sarif-root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="SARIF file URIs are relative to DIR (default: the working directory); "
+    "files outside it get absolute file: URIs.",
+)
+@click.option("--show-files", is_flag=True, help="List the files that would be linted, and exit.")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Show the configuration file in use and the effective settings, and exit.",
+)
+@click.option(
     "--report-unused-ignores",
     is_flag=True,
     help="Report ignore comments and annotations that suppress nothing (M100, a warning).",
 )
+@click.option(
+    "--stdin-filename",
+    metavar="NAME",
+    default=None,
+    help="The name that findings in stdin (-) carry, as in ruff and prettier.",
+)
+@click.option(
+    "--chart-dir",
+    "chart_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A Helm chart directory (holding Chart.yaml) whose rendered output is linted: "
+    "findings move to its template files. Repeatable. For stdin, a '# Source:' path "
+    "that names a file under the working directory is found without it.",
+)
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, in place.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Apply the unsafe fixes too with --fix (they change behaviour you may have chosen); "
+    "without --fix, mark them fixable.",
+)
+@click.option(
+    "--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing."
+)
+@click.option("--fix-only", is_flag=True, help="Apply fixes; do not report the findings left.")
 @_guard
 def check(
     paths: tuple[str, ...],
@@ -222,8 +296,33 @@ def check(
     baseline: str | None,
     write_baseline: str | None,
     report_unused_ignores: bool,
+    stdin_filename: str | None,
+    chart_dirs: tuple[str, ...],
+    force_exclude: bool | None,
+    respect_gitignore: bool,
+    color_choice: str | None,
+    prune_baseline: bool,
+    sarif_root: str | None,
+    show_files: bool,
+    show_settings: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    fix_only: bool,
 ) -> None:
-    """Lint files, directories (recursively) and stdin (-)."""
+    """Lint files, directories (recursively) and stdin (-).
+
+    PATHS defaults to the current directory (.). Directories are walked for
+    *.yaml, *.yml and *.json, skipping hidden directories, what .gitignore
+    ignores, and the config's exclude patterns.
+
+    \b
+    Exit codes:
+      0  no finding at or above --fail-on
+      1  findings at or above --fail-on
+      2  usage, configuration, plugin or read error
+      130  interrupted (Ctrl-C)
+    """
     targets = _targets(formats, outputs)
     if statistics and not formats:  # counts are text, even where github was the default
         targets = [("text", output) for _, output in targets]
@@ -234,8 +333,12 @@ def check(
             "reports list every finding"
         )
     from meshlint.api import Settings, lint_paths
+    from meshlint.core import baseline as baselines
     from meshlint.output import Options, renderer
+    from meshlint.output.terminal import use_color, width
 
+    if prune_baseline and not baseline:
+        raise click.UsageError("--prune-baseline needs --baseline FILE")
     settings = Settings(
         config_path=config_path,
         isolated=isolated,
@@ -248,49 +351,112 @@ def check(
         follow_links=follow_links,
         no_plugins=no_plugins,
         report_unused_ignores=report_unused_ignores,
+        stdin_filename=stdin_filename,
+        chart_dirs=chart_dirs,
+        respect_gitignore=respect_gitignore,
+        # pre-commit names every staged file: the config's excludes must hold for them
+        force_exclude=os.environ.get("PRE_COMMIT") == "1"
+        if force_exclude is None
+        else force_exclude,
     )
-    run = lint_paths(
-        paths,
-        settings,
-        jobs=jobs,
-        list_resources=any(name == "junit" for name, _ in targets),
-        progress=lambda total: None if quiet else _progress(total),
-    )
+    if show_settings or show_files:
+        _show(paths, settings, show_settings=show_settings, show_files=show_files)
+        return
+
+    def options_for(name: str, output: str | None) -> Options:
+        to_terminal = output is None and sys.stdout.isatty()
+        return Options(
+            rules={},
+            color=use_color(color_choice, no_color, to_terminal),
+            quiet=quiet,
+            statistics=statistics,
+            fail_on=None,
+            sarif_root=sarif_root,
+            width=width(sys.stdout, to_terminal) if name == "text" else None,
+        )
+
+    list_resources = any(name == "junit" for name, _ in targets)
+    workers = jobs  # None: as many as the input repays and idle CPUs run (core.cpus)
+    fixing = fix or diff or fix_only
+    stream = None
+    if (
+        not fixing
+        and len(targets) == 1
+        and targets[0] == ("text", None)
+        and not statistics
+        and not write_baseline
+        and sys.stdout.isatty()
+    ):
+        from meshlint.output.stream import Stream
+
+        try:
+            accepted = baselines.acceptor(Path(baseline)) if baseline else lambda f: False
+        except baselines.BaselineError as exc:
+            raise Failure(str(exc)) from exc
+        shown = replace(options_for("text", None), unsafe_fixes=unsafe_fixes)
+        stream = Stream(shown, _stream_write, accepted)
+    if fixing:
+        # fixes edit the files as linted: findings stay on them (no Helm relocation)
+        run = _fix(paths, settings, workers, list_resources, unsafe_fixes, diff, fix_only)
+    else:
+        run = lint_paths(
+            paths,
+            settings,
+            jobs=workers,
+            list_resources=list_resources,
+            progress=lambda total: None if quiet else _progress(total),
+            on_file=stream.add if stream is not None else None,
+        )
     report, config, rules = run.report, run.config, run.rules
     if not run.inputs and not report.errors:
         # a clean report over nothing would read as success
         where = ", ".join(paths or (".",))
-        click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
+        if paths and all(os.path.isfile(p) for p in paths):
+            click.echo(
+                f"meshlint: warning: nothing to lint: {where} excluded by the configuration "
+                "(--force-exclude)",
+                err=True,
+            )
+        else:
+            click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
 
     if write_baseline:
-        from meshlint.core import baseline as baselines
-
         try:
             baselines.write(report.findings, Path(write_baseline))
         except OSError as exc:
             raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
+        entries = baselines.entries(report.findings, Path(write_baseline))
+        click.echo(
+            f"meshlint: wrote {entries} {'entry' if entries == 1 else 'entries'} "
+            f"({len(report.findings)} findings) to {write_baseline}",
+            err=True,
+        )
+        if not formats and not outputs:
+            targets = []  # the findings are in the baseline now; the report is asked for
     if baseline:
-        from meshlint.core import baseline as baselines
-
+        _baseline(
+            report, run.names, [a.rule.id for a in _plan(config, rules)], baseline, prune_baseline
+        )
         try:
             report = baselines.apply(report, Path(baseline))
         except baselines.BaselineError as exc:
             raise Failure(str(exc)) from exc
 
     for name, output in targets:
-        to_terminal = output is None and sys.stdout.isatty()
-        color = to_terminal and not no_color and "NO_COLOR" not in os.environ
-        options = Options(
-            rules=rules, color=color, quiet=quiet, statistics=statistics, fail_on=config.fail_on
+        options = replace(
+            options_for(name, output),
+            rules=rules,
+            fail_on=config.fail_on,
+            unsafe_fixes=unsafe_fixes,
         )
-        text = renderer(name)(report, options)
+        text = stream.finish(report) if stream else renderer(name)(report, options)
         if output:
             try:
                 Path(output).write_text(text, encoding="utf-8")
             except OSError as exc:
                 raise Failure(f"{output}: cannot write: {exc.strerror or exc}") from exc
         else:
-            click.echo(text, nl=False)
+            click.echo(text, nl=False, color=True)  # colour was decided above: keep it
     for error in report.errors:
         click.echo(f"meshlint: error: {error}", err=True)
     if report.errors:
@@ -301,6 +467,97 @@ def check(
     threshold = config.fail_on
     failed = threshold is not None and any(f.severity >= threshold for f in report.findings)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _stream_write(text: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")  # the progress counter's line, if any
+        sys.stderr.flush()
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _plan(config: Any, rules: Any) -> Any:
+    from meshlint.core.plan import Plan
+
+    return Plan.build(rules, config).rules
+
+
+def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prune: bool) -> None:
+    """Say which baseline entries match no finding any more; drop them with ``prune``."""
+    from meshlint.core import baseline as baselines
+
+    path = Path(baseline)
+    try:
+        stale = baselines.in_scope(baselines.unmatched(report.findings, path), path, names, ran)
+    except baselines.BaselineError as exc:
+        raise Failure(str(exc)) from exc
+    total = sum(stale.values())
+    if not total:
+        return
+    noun = "entry matches" if total == 1 else "entries match"
+    if prune:
+        try:
+            dropped = baselines.prune(path, stale)
+        except OSError as exc:
+            raise Failure(f"{baseline}: cannot write: {exc.strerror or exc}") from exc
+        click.echo(f"meshlint: removed {dropped} stale baseline entries from {baseline}", err=True)
+        return
+    click.echo(
+        f"meshlint: warning: {total} baseline {noun} no finding any more (fixed?): "
+        f"remove {'it' if total == 1 else 'them'} with --prune-baseline",
+        err=True,
+    )
+    for rule, file, resource, json_path in sorted(stale):
+        click.echo(f"  {file}: {rule} {resource} {json_path}", err=True)
+
+
+def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_files: bool) -> None:
+    from meshlint.api import find_inputs, load_settings
+    from meshlint.output.show import files_listing, settings_listing
+
+    config, rules = load_settings(settings)
+    if show_settings:
+        click.echo(settings_listing(config, rules, settings), nl=False)
+    if show_files:
+        click.echo(files_listing(find_inputs(paths, settings, config)), nl=False)
+
+
+def _fix(
+    paths: tuple[str, ...],
+    settings: Any,
+    jobs: int | None,
+    list_resources: bool,
+    unsafe: bool,
+    diff: bool,
+    fix_only: bool,
+) -> Any:
+    """Run with fixes: write them (or with ``diff`` print them, and exit); the run
+    whose findings are left, unless ``fix_only`` exits here too."""
+    from meshlint.api import fix_paths
+    from meshlint.core.fixing import diff as unified_diff
+
+    done = fix_paths(
+        paths, settings, unsafe=unsafe, write=not diff, jobs=jobs, list_resources=list_resources
+    )
+    for note in done.notes:
+        click.echo(f"meshlint: warning: {note}", err=True)
+    count = sum(done.fixed.values())
+    errors = done.run.report.errors
+    if diff or fix_only:
+        if diff:
+            for change in done.files:
+                click.echo(unified_diff(change.name, change.before, change.after), nl=False)
+        noun = "finding" if count == 1 else "findings"
+        verb = "Would fix" if diff else "Fixed"
+        click.echo(f"{verb} {count} {noun} in {len(done.files)} files.", err=True)
+        for error in errors:
+            click.echo(f"meshlint: error: {error}", err=True)
+        if errors:
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_FINDINGS if diff and done.files else EXIT_CLEAN)
+    done.run.report.fixed = count
+    return done.run
 
 
 @main.command("rules")
@@ -346,9 +603,14 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     elif format_ == "markdown":
         click.echo(markdown_table(rules.values()))
     else:
+        click.echo(f"  {'ID':<6} {'SLUG':<36} {'SEVERITY':<8} SUMMARY")
         for r in rules.values():
             mark = " " if r.id in plan else "-"
-            click.echo(f"{mark} {r.id}  {r.slug:<36} {severity(r):<8} {r.summary}")
+            click.echo(f"{mark} {r.id:<6} {r.slug:<36} {severity(r):<8} {r.summary}")
+        click.echo(
+            "\n- before an id: not enabled by this project's selection (select/ignore in "
+            ".meshlint.yaml). Severities are as the configuration sets them."
+        )
 
 
 def markdown_table(rules: Any) -> str:
@@ -359,15 +621,18 @@ def markdown_table(rules: Any) -> str:
 
 
 @main.command()
-@click.argument("rule")
+@click.argument("rule_ids", metavar="RULE...", nargs=-1, required=True)
 @_guard
-def explain(rule: str) -> None:
-    """Show a rule's documentation (by id or slug), plugins' rules included."""
+def explain(rule_ids: tuple[str, ...]) -> None:
+    """Show rules' documentation (by id or slug, several at once), plugins' rules
+    included."""
     from meshlint.api import find_rule, load_rules
     from meshlint.core.config import find_config, load_config
 
     config = load_config(found) if (found := find_config(Path.cwd())) else None
-    click.echo(explain_text(find_rule(load_rules(config), rule)))
+    rules = load_rules(config)
+    wanted = [find_rule(rules, key) for key in _split(rule_ids)]
+    click.echo("\n\n".join(explain_text(rule) for rule in dict.fromkeys(wanted)))
 
 
 def explain_text(rule: Rule) -> str:

@@ -117,7 +117,7 @@ def test_directories_are_walked_and_excludes_apply(runner: CliRunner) -> None:
     Path("deploy/legacy/old.yml").write_text(BAD)
     Path("deploy/notes.txt").write_text(BAD)
     result = runner.invoke(main, ["check", "deploy", "--statistics", "--exclude", "legacy/"])
-    assert "in 1 documents in 1 files" in result.output
+    assert "in 1 document in 1 file." in result.output
     assert "     1  K004  gomemlimit-invalid" in result.output
 
 

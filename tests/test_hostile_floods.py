@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from conftest import lint_text
 from meshlint.cli import main
 from meshlint.core.model import MAX_FINDINGS_PER_RULE, Finding
-from meshlint.output import ECHO_WIDTH
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import LIMITED, OK, deployment
@@ -89,12 +88,14 @@ def test_findings_on_a_long_line_echo_a_window_of_it(tmp_path: Path) -> None:
         "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [" + items + "]}}\n"
     )
     result = CliRunner().invoke(
-        main, ["check", str(tmp_path), "--isolated", "--select", "K001", "--no-color"]
+        main,
+        ["check", str(tmp_path), "--isolated", "--select", "K001", "--no-color"],
+        env={"COLUMNS": "120"},
     )
     lines = result.output.splitlines()
     echoed = [line for line in lines if line.startswith("1 | ")]
     assert len(echoed) == MAX_FINDINGS_PER_RULE + 1
-    assert max(map(len, echoed)) <= len("1 | ") + ECHO_WIDTH + len("......")
+    assert max(map(len, echoed)) <= 120
     head, _, shown, caret = lines[-6:-2]  # the last finding: 2,500 characters into the line
     assert int(head.split(":")[2]) > 2_000
     assert shown[caret.index("^") :].startswith("{name: c100,")  # the caret still points at it

@@ -607,3 +607,134 @@ spec:
     found = {f.location.line: f for f in lint_text(text, select=["M004"]).findings}
     assert found[9].severity is Severity.WARNING and "Istio ignores it" in found[9].message
     assert found[11].severity is Severity.ERROR
+
+
+DRAINING_APP = APP.format(annotations='{proxy.istio.io/config: "terminationDrainDuration: 90s"}')
+
+
+@pytest.mark.parametrize(
+    ("spec", "kube", "fires"),
+    [
+        # ENABLE_NATIVE_SIDECARS=auto (the default since 1.27) needs kubelets >= 1.33
+        ("  tag: 1.28.2", (1, 33), False),
+        ("  tag: 1.28.2", (1, 32), True),
+        # before 1.27 the default is false, and "auto" does not parse as a bool
+        ("  tag: 1.26.3", (1, 33), True),
+        (
+            '  tag: 1.26.3\n  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "auto"}}}',
+            (1, 33),
+            True,
+        ),
+        ('  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "auto"}}}', (1, 33), False),
+        ('  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "false"}}}', (1, 33), True),
+        ('  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}}}', (1, 30), False),
+        # native sidecars drain from the injected preStop since 1.21 (istio#47226)
+        (
+            '  tag: 1.20.8\n  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}}}',
+            (1, 30),
+            True,
+        ),
+        # global.proxy.lifecycle replaces the template's drain hook: a full drain on SIGTERM
+        (
+            '  values: {pilot: {env: {ENABLE_NATIVE_SIDECARS: "true"}},'
+            " global: {proxy: {lifecycle: {preStop: {exec: {command: [sleep, '1']}}}}}}",
+            (1, 30),
+            True,
+        ),
+    ],
+)
+def test_i005_judges_the_drain_pilot_agent_really_runs(
+    spec: str, kube: tuple[int, int], fires: bool
+) -> None:
+    text = IOP.format(spec=spec) + DRAINING_APP
+    findings = lint_text(text, select=["I005"], kube_version=kube).findings
+    assert len(findings) == int(fires)
+    if fires:
+        assert "terminationDrainDuration 90s" in findings[0].message
+
+
+def test_i005_exit_on_zero_waits_minimum_drain_duration_not_the_drain() -> None:
+    spec = """
+      meshConfig:
+        defaultConfig:
+          terminationDrainDuration: 90s
+          proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"}
+    """
+    text = IOP.format(spec=textwrap.indent(textwrap.dedent(spec), "  "))
+    assert lint_text(text + APP.format(annotations="{}"), select=["I005"]).findings == []
+    slow = text.replace('"true"}', '"true", MINIMUM_DRAIN_DURATION: 1m}')
+    (finding,) = lint_text(slow, select=["I005"]).findings
+    assert "MINIMUM_DRAIN_DURATION 60s (EXIT_ON_ZERO_ACTIVE_CONNECTIONS)" in finding.message
+
+
+SMCP = """
+apiVersion: {api}
+kind: ServiceMeshControlPlane
+metadata: {{name: basic, namespace: istio-system}}
+spec:
+{spec}
+"""
+
+MESH_TELEMETRY = """
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  metrics:
+    - providers: [{name: stackdriver}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        # Mixer-era installs have no istio.stats filter (telemetry v2: 1.5+)
+        (IOP.format(spec="  tag: 1.4.6"), False),
+        (IOP.format(spec="  tag: 1.5.0"), True),
+        (IOP.format(spec="  values: {telemetry: {v2: {enabled: false}}}"), False),
+        (SMCP.format(api="maistra.io/v1", spec="  version: v1.1\n  istio: {global: {}}"), False),
+        (
+            SMCP.format(api="maistra.io/v2", spec="  version: v2.0\n  telemetry: {type: Mixer}"),
+            False,
+        ),
+        (SMCP.format(api="maistra.io/v2", spec="  version: v1.1"), False),
+        (SMCP.format(api="maistra.io/v2", spec="  version: v2.6"), True),
+        # the remote profile installs the injector only, whatever pilot.enabled says
+        (
+            IOP.format(spec="  values: {profile: remote}\n  components: {pilot: {enabled: true}}"),
+            False,
+        ),
+        # ambient: waypoints build their stats as inbound sidecars; ztunnel is L4
+        (IOP.format(spec="  profile: ambient"), False),
+        (IOP.format(spec="  values: {profile: ambient}") + APP.format(annotations="{}"), True),
+        # a mesh-wide Telemetry that sends metrics elsewhere: no Prometheus stats
+        (IOP.format(spec="  profile: default") + MESH_TELEMETRY, False),
+        (
+            IOP.format(spec="  profile: default") + MESH_TELEMETRY.replace("istio-system", "shop"),
+            True,
+        ),
+    ],
+)
+def test_i001_fires_only_where_an_http_stats_filter_keeps_the_fallback(
+    text: str, fires: bool
+) -> None:
+    findings = lint_text(text, select=["I001"]).findings
+    assert len(findings) == int(fires)
+    assert all(str(f.severity) == "info" for f in findings)
+
+
+def test_i001_an_istio_operator_and_its_patch_in_other_files_are_one_install() -> None:
+    base = IOP.format(spec="  profile: default")
+    patch = IOP.format(spec="  values: {global: {proxy: {resources: {limits: {memory: 2Gi}}}}}")
+    files = {"base/istio.yaml": base, "overlays/prod/istio-patch.yaml": patch}
+    assert len(lint_files(files, ["I001"]).findings) == 1
+    closed = IOP.format(spec="  meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}")
+    files["overlays/prod/istio-patch.yaml"] = closed
+    assert lint_files(files, ["I001"]).findings == []  # the patch closes the install
+    # another name is another install
+    files["overlays/prod/istio-patch.yaml"] = patch.replace("name: cp", "name: other")
+    assert len(lint_files(files, ["I001"]).findings) == 2
+    # a file that names its own profile is an install of its own, whatever its name
+    files["overlays/prod/istio-patch.yaml"] = IOP.format(spec="  profile: minimal")
+    assert len(lint_files(files, ["I001"]).findings) == 2

@@ -341,6 +341,20 @@ def test_a_jaeger_v2_container_without_config_runs_the_built_in_config() -> None
         assert [v for doc in _docs(JAEGER_V2.replace("ARGS", args)) for v in configs(doc)] == []
 
 
+def test_a_built_in_config_is_in_no_file_and_offers_no_edits() -> None:
+    """Findings on Jaeger v2's built-in config point at the container; an edit of
+    the config there would land in the container, so there is none."""
+    view = _view(JAEGER_V2.replace("ARGS", "[]"))
+    assert view.builtin
+    assert view.set_value(("processors", "batch", "timeout"), "1s") is None
+    assert view.remove(("processors", "batch")) is None
+    assert view.move_first(("service", "pipelines", "traces", "processors", 0)) is None
+    assert view.set_value(("image",), "x") is None  # not even where the container has the path
+    written = _view(CONFIG_MAP.format(name="relay", mib=400, batch="{}", queue="{}"))
+    assert not written.builtin
+    assert written.remove(("processors", "batch")) is not None
+
+
 def test_jaeger_v2_memory_store_defaults_to_a_million_traces() -> None:
     from meshlint.domain.jaeger import DEFAULT_MAX_TRACES, is_jaeger_config, memory_stores
 

@@ -343,3 +343,26 @@ def test_test_assertions_are_not_linted_when_walking(
     ]
     named = CliRunner().invoke(main, ["check", str(step / "00-assert.yaml"), "--select", "K001"])
     assert named.exit_code == 1  # named on the command line, it is linted
+
+
+def test_a_kustomize_overlay_joins_the_base_it_builds_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "deploy" / "base"
+    overlay = tmp_path / "deploy" / "overlays" / "prod"
+    other = tmp_path / "deploy" / "overlays" / "dev"
+    for d in (base, overlay, other):
+        d.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [configmap.yaml]\n")
+    (base / "configmap.yaml").write_text(CONFIG_MAP)
+    (overlay / "kustomization.yaml").write_text("resources: [../../base, deployment.yaml]\n")
+    (overlay / "deployment.yaml").write_text(DEPLOYMENT)
+    (other / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    (other / "deployment.yaml").write_text(DEPLOYMENT.replace("otel-gateway}", "other}"))
+    assert _o002(tmp_path, ".") == ["deploy/base/configmap.yaml"]
+    named = _o002(tmp_path, "deploy/base/configmap.yaml", "deploy/overlays/prod/deployment.yaml")
+    assert named == ["deploy/base/configmap.yaml"]
+    # without the overlay's reference the base stands alone
+    (overlay / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    assert _o002(tmp_path, ".") == []

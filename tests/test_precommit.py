@@ -51,10 +51,12 @@ def _pre_commit() -> list[str]:
 
 
 def test_the_hook_definition_is_what_pre_commit_expects() -> None:
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook, fix = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "meshlint" and hook["language"] == "python"
     assert hook["entry"] == "meshlint check"
-    assert hook["types_or"] == ["yaml", "json"] and hook["require_serial"] is True
+    assert fix["id"] == "meshlint-fix" and fix["entry"] == "meshlint check --fix"
+    for each in (hook, fix):
+        assert each["types_or"] == ["yaml", "json"] and each["require_serial"] is True
 
 
 def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
@@ -81,10 +83,23 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
     (repo / "collector.yaml").write_text(BAD, encoding="utf-8")
     (repo / "good.yaml").write_text(GOOD, encoding="utf-8")
     (repo / "README.md").write_text("not a manifest\n", encoding="utf-8")
+    # a chart template: the hook's default exclude keeps Go text away from the linter
+    (repo / "charts" / "shop" / "templates").mkdir(parents=True)
+    (repo / "charts" / "shop" / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\n"
+    )
+    (repo / "charts" / "shop" / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+    )
+    # a file the config excludes: pre-commit names it, the exclude still holds
+    (repo / ".meshlint.yaml").write_text('exclude: ["legacy/**"]\n', encoding="utf-8")
+    (repo / "legacy").mkdir()
+    (repo / "legacy" / "old.yaml").write_text(BAD, encoding="utf-8")
     assert sh(git, "add", ".").returncode == 0
 
     failing = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--files",
-                 "collector.yaml", "good.yaml", "README.md")  # fmt: skip
+                 "collector.yaml", "good.yaml", "README.md", "legacy/old.yaml",
+                 "charts/shop/templates/deployment.yaml")  # fmt: skip
     output = failing.stdout + failing.stderr
     if failing.returncode == 3:  # pre-commit's own failure: the environment did not install
         pytest.skip(f"pre-commit could not install the hook environment:\n{output[-2000:]}")
@@ -95,6 +110,15 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
     assert "Found 1 finding (1 error) in 2 documents in 2 files." in output
 
     (repo / "collector.yaml").write_text(GOOD, encoding="utf-8")
+    (repo / "legacy" / "old.yaml").write_text(GOOD, encoding="utf-8")
     passing = sh(*pre_commit, "try-repo", str(ROOT), "meshlint", "--all-files")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+    # meshlint-fix repairs the file; pre-commit fails a hook that modified files
+    (repo / "collector.yaml").write_text(BAD, encoding="utf-8")
+    fixed = sh(*pre_commit, "try-repo", str(ROOT), "meshlint-fix", "--files", "collector.yaml")
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "files were modified by this hook" in fixed.stdout
+    assert "Fixed 1; All checks passed" in fixed.stdout
+    assert (repo / "collector.yaml").read_text(encoding="utf-8") == BAD.replace("400Mi}", "400MiB}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -119,3 +119,66 @@ def apply(report: Report, baseline: Path) -> Report:
     return replace(
         report, findings=kept, baselined=report.baselined + len(report.findings) - len(kept)
     )
+
+
+def unmatched(findings: Iterable[Finding], baseline: Path) -> Counter[Identity]:
+    """The baseline's entries that no finding of ``findings`` uses (fixed, or
+    moved to another object), with how many times each is left over."""
+    left = load(baseline)
+    base = _base(baseline)
+    for finding in findings:
+        key = identity(finding, base)
+        if left[key] > 0:
+            left[key] -= 1
+    return +left
+
+
+def in_scope(
+    entries: Counter[Identity], baseline: Path, files: Iterable[str], rules: Iterable[str]
+) -> Counter[Identity]:
+    """The entries a run could have matched: their file was linted and their rule ran
+    (a run over part of the tree or with part of the rules says nothing of the rest)."""
+    base = _base(baseline)
+    linted = {_file_key(name, base) for name in files}
+    ran = set(rules)
+    return Counter({k: n for k, n in entries.items() if k[1] in linted and k[0] in ran})
+
+
+def prune(baseline: Path, stale: Counter[Identity]) -> int:
+    """Rewrite ``baseline`` without ``stale`` entries; how many were dropped."""
+    data = json.loads(baseline.read_text(encoding="utf-8"))
+    kept = []
+    dropped = 0
+    for entry in data["findings"]:
+        key = (entry["rule"], entry["file"], entry["resource"], entry["path"])
+        count = entry.get("count", 1)
+        gone = min(stale[key], count)
+        stale[key] -= gone
+        dropped += gone
+        if count > gone:
+            kept.append({**entry, "count": count - gone})
+    data["findings"] = kept
+    baseline.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return dropped
+
+
+def entries(findings: Iterable[Finding], baseline: Path) -> int:
+    """How many entries a baseline of ``findings`` holds."""
+    base = _base(baseline)
+    return len({identity(f, base) for f in findings})
+
+
+def acceptor(baseline: Path) -> Callable[[Finding], bool]:
+    """A test that says, finding by finding, whether the baseline accepts it (each
+    entry as often as it is counted), for findings shown before the run ends."""
+    left = load(baseline)
+    base = _base(baseline)
+
+    def accepts(finding: Finding) -> bool:
+        key = identity(finding, base)
+        if left[key] > 0:
+            left[key] -= 1
+            return True
+        return False
+
+    return accepts

@@ -190,7 +190,10 @@ def _validate_schema(path: Path, data: Any, where: Locator) -> None:
         at: KeyPath = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
-            at, message = (*at, extra[0]), _unknown_key(str(extra[0]), error.schema["properties"])
+            message = _unknown_key(str(extra[0]), error.schema["properties"])
+            if at:  # file:line:col: key: problem, as every other config error
+                message = f"{'.'.join(map(str, at))}: {message}"
+            at = (*at, extra[0])
             line, col = where(at, True)
         else:
             message = _describe(error)
@@ -288,6 +291,15 @@ def check_selectors(tokens: Iterable[str], rules: Iterable[Rule]) -> str | None:
     return next((t for t in tokens if not any(matches(t, r) for r in known)), None)
 
 
+def unknown_rule(token: str, rules: Iterable[Rule]) -> str:
+    """ "unknown rule 'K01'; did you mean 'K001'?": the nearest id or slug, if any."""
+    names = [n for r in rules for n in (r.id, r.slug)]
+    by_lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(token.lower(), list(by_lower), n=1, cutoff=0.6)
+    hint = f"; did you mean {by_lower[close[0]]!r}?" if close else "; `meshlint rules` lists them"
+    return f"unknown rule {token!r}{hint}"
+
+
 def rule_for(key: str, rules: Mapping[str, Rule]) -> Rule | None:
     return rules.get(key) or next((r for r in rules.values() if r.slug == key), None)
 
@@ -298,17 +310,22 @@ def validate_against_rules(config: Config, rules: Mapping[str, Rule]) -> None:
     for key in ("select", "extend-select", "ignore"):
         values = getattr(config, key.replace("-", "_"))
         if (bad := check_selectors(values, catalogue)) is not None:
-            raise config.error((key, values.index(bad)), f"{key}: unknown rule {bad!r}")
+            raise config.error((key, values.index(bad)), f"{key}: {unknown_rule(bad, catalogue)}")
     for pattern, values in config.per_file_ignores.items():
         if (bad := check_selectors(values, catalogue)) is not None:
-            raise config.error(("per-file-ignores", pattern), f"unknown rule {bad!r}")
+            raise config.error(
+                ("per-file-ignores", pattern, values.index(bad)),
+                f"per-file-ignores.{pattern}: {unknown_rule(bad, catalogue)}",
+            )
     for key in config.severity:
         if rule_for(key, rules) is None:
-            raise config.error(("severity", key), f"severity: unknown rule {key!r}", key=True)
+            raise config.error(
+                ("severity", key), f"severity: {unknown_rule(key, catalogue)}", key=True
+            )
     for key, params in config.rules.items():
         rule = rule_for(key, rules)
         if rule is None:
-            raise config.error(("rules", key), f"rules: unknown rule {key!r}", key=True)
+            raise config.error(("rules", key), f"rules: {unknown_rule(key, catalogue)}", key=True)
         declared = {p.name: p for p in rule.params}
         for name, value in params.items():
             if name not in declared:

@@ -19,12 +19,21 @@ from dataclasses import replace
 from typing import Any
 
 from meshlint.core import cpus, scopes
+from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
-from meshlint.core.loading import LoadProblem, read_bytes
+from meshlint.core.loading import (
+    LoadProblem,
+    Reader,
+    decode,
+    read_bytes,
+    template_source,
+    without_template_errors,
+)
 from meshlint.core.model import (
     MAX_FINDINGS_PER_RULE,
     Document,
     Entry,
+    Finding,
     Index,
     Location,
     Violation,
@@ -69,7 +78,7 @@ class _Flood:
             f"{self.more:,} more {slug} findings in this document from here on are not "
             f"shown: at most {MAX_FINDINGS_PER_RULE} per rule and document"
         )
-        return self.first._replace(message=message, severity=None)
+        return self.first._replace(message=message, severity=None, fix=None)
 
 
 def lint_input(item: Input, plan: Plan) -> FileReport:
@@ -84,18 +93,17 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             return report
     else:
         data = item.data
-    reader = read_bytes(item.name, data)
+    template = is_chart_template(item.file)
+    reader = template_file(item.name, data) if template else read_bytes(item.name, data)
     del data
+    file = reader.file
     report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
-    report.directives = Directives.scan(reader.file.text, item.name)
-    # loader problems (M001, M002) by rule and document (-1: not inside an object)
-    floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
+    report.directives = Directives.scan(file.text, item.name, file.byte_offset)
+    problems: list[LoadProblem] = []
     # each document is linted as it is read, and dropped before the next one
     for found in reader:
         if isinstance(found, LoadProblem):
-            candidate = Candidate(found.rule, found.at, found.message, None)
-            if floods[found.rule, found.at.document].take(candidate):
-                report.candidates.append(candidate)
+            problems.append(found)
             continue
         report.directives.add_annotations(found)
         if plan.list_resources:
@@ -103,19 +111,35 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         if found.kind in INDEXED_KINDS:
             report.entries.append(entry_for(found))
         _lint_document(found, plan, report)
+    report.documents, report.skipped = reader.documents, reader.skipped
+    # loader problems (M001, M002) by rule and document (-1: not inside an object)
+    floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
+    for problem in without_template_errors(file, problems):
+        candidate = Candidate(problem.rule, problem.at, problem.message, None)
+        if floods[problem.rule, problem.at.document].take(candidate):
+            report.candidates.append(candidate)
     for (rule, _), flood in floods.items():
         active = plan.get(rule)
         if active is not None and (summary := flood.summary(active.rule.slug)):
             report.candidates.append(summary)
-    report.documents = reader.documents
-    report.skipped = reader.skipped
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it at the end)
-    lines = reader.file.lines
+    lines = file.lines
     report.candidates = [
         c._replace(location=with_line(c.location, lines)) for c in report.candidates
     ]
     return report
+
+
+def template_file(name: str, data: bytes) -> Reader:
+    """A chart template named on the command line: one M005, nothing parsed."""
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        text = ""
+    reader = Reader(name, text)
+    reader.broken = template_source(reader.file, "a file under a Helm chart's templates/ directory")
+    return reader
 
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
@@ -159,7 +183,7 @@ def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Ca
         if doc is None:
             raise ValueError("a cross-object violation needs a Location (Document.locate)")
         at = doc.locate(at)
-    return Candidate(active.rule.id, at, violation.message, violation.severity)
+    return Candidate(active.rule.id, at, violation.message, violation.severity, violation.fix)
 
 
 # Worker processes inherit the plan through fork; this is set only inside them.
@@ -251,10 +275,16 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
 def lint(
-    inputs: Iterable[Input], plan: Plan, jobs: int | None = 1, progress: Progress | None = None
+    inputs: Iterable[Input],
+    plan: Plan,
+    jobs: int | None = 1,
+    progress: Progress | None = None,
+    on_file: Callable[[list[Finding]], None] | None = None,
 ) -> Report:
-    """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the idle
-    cores repay, see ``meshlint.core.cpus``)."""
+    """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
+    idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
+    file's own findings as soon as the file is done (cross-object findings and
+    M100 come only in the report)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -272,8 +302,11 @@ def lint(
             if progress is not None:
                 progress(done, report.files)
             post.add_directives(part.file, part.directives)
+            start = len(post.findings)
             for candidate in part.candidates:
                 post.judge(candidate)
+            if on_file is not None and len(post.findings) > start:
+                on_file(sorted(post.without_implied(post.findings[start:])))
             report.errors.extend(part.errors)
             report.documents += part.documents
             report.skipped += part.skipped

@@ -1,9 +1,17 @@
 """Which files a run reads: explicit files, directories walked recursively for
 ``*.yaml``/``*.yml``/``*.json`` (safe against symlink loops), and stdin ``-``.
 
+A walk skips what ruff's does: hidden files and directories, the directories in
+``SKIPPED_DIRS``, whatever ``.gitignore`` ignores (``respect_gitignore``), and
+the config's ``exclude``; it also leaves out Helm chart templates (Go text, not
+YAML: lint the rendered output), counting them. A file named on the command
+line is linted even when excluded, unless ``force_exclude`` (pre-commit names
+every staged file).
+
 A walk follows a symbolic link to a directory only when the directory lies
 inside one of the directories given (``follow_links`` follows every one): a
-link to ``/`` in a pull request must not make the run read the whole machine."""
+link to ``/`` in a pull request must not make the run read the whole machine.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +21,10 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
 from meshlint.core.globs import matches_any, relative
+from meshlint.core.helm import is_chart
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -48,6 +58,7 @@ SKIPPED_DIRS = frozenset(
 class Discovery:
     inputs: list[Input] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # chart templates a walk left out
 
     def take(self) -> list[Input]:
         """The inputs, handed over: the run can then free them once dispatched."""
@@ -60,6 +71,9 @@ def discover(
     exclude: Iterable[str] = (),
     root: str = ".",
     scopes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    respect_gitignore: bool = True,
+    force_exclude: bool = False,
     follow_links: bool = False,
 ) -> Discovery:
     """The inputs of a run, each with its join scope (``meshlint.core.scopes``)."""
@@ -69,10 +83,11 @@ def discover(
     paths = list(paths)
     roots = None if follow_links else [os.path.realpath(p) for p in paths if os.path.isdir(p)]
 
-    def add(path: str, scope: str) -> None:
+    def add(path: str, scope: str, named: bool = False) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
-        if name in seen or (patterns and matches_any(rel, patterns)):
+        excluded = patterns and (force_exclude or not named) and matches_any(rel, patterns)
+        if name in seen or excluded:
             return
         seen.add(name)
         if scopes and (declared := join_scopes.declared(rel, scopes)):
@@ -88,11 +103,13 @@ def discover(
             )
         elif os.path.isdir(path):
             kustomized: set[str] = set()
-            for file in _walk(path, found.errors, kustomized, roots):
+            walk = _walk(path, found, kustomized, respect_gitignore, roots)
+            groups = join_scopes.kustomize_groups(kustomized)
+            for file in walk:
                 if not (patterns and matches_any(relative(file, root), patterns)):
-                    add(file, os.path.normpath(join_scopes.of_walked(file, path, kustomized)))
+                    add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
         elif os.path.isfile(path):
-            add(path, join_scopes.of_named(path))
+            add(path, join_scopes.of_named(path), named=True)
         elif os.path.exists(path):  # a FIFO or device would block or never end
             found.errors.append(f"{path}: not a regular file")
         else:
@@ -108,12 +125,22 @@ def _inside(path: str, roots: list[str] | None) -> bool:
     return any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def _walk(top: str, errors: list[str], kustomized: set[str], roots: list[str] | None) -> list[str]:
+def _walk(
+    top: str,
+    found: Discovery,
+    kustomized: set[str],
+    respect_gitignore: bool,
+    roots: list[str] | None,
+) -> list[str]:
     """The files to lint below ``top``; the directories holding a kustomization
-    go to ``kustomized``; directory links are followed only into ``roots`` (all
-    of them when None)."""
+    go to ``kustomized``, chart templates to ``found.templates``; directory links
+    are followed only into ``roots`` (every one when None)."""
     files: list[str] = []
+    errors = found.errors
     visited: set[tuple[int, int]] = set()
+    ignores: dict[str, gitignore.Rules] = {}
+    if respect_gitignore:
+        ignores[os.path.abspath(top)] = gitignore.rules_above(top)
 
     def onerror(exc: OSError) -> None:
         errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
@@ -128,21 +155,50 @@ def _walk(top: str, errors: list[str], kustomized: set[str], roots: list[str] | 
             continue
         visited.add((st.st_dev, st.st_ino))
         dirs[:] = sorted(
-            d for d in dirs if d not in SKIPPED_DIRS and _inside(os.path.join(directory, d), roots)
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS
+            and not d.startswith(".")
+            and _inside(os.path.join(directory, d), roots)
         )
+        rules: gitignore.Rules = ()
+        if respect_gitignore:
+            here = os.path.abspath(directory)
+            rules = ignores.pop(here, ()) + gitignore.rules_in(here)
+            if rules:
+                dirs[:] = [
+                    d for d in dirs if not gitignore.ignored(os.path.join(here, d), True, rules)
+                ]
+            for d in dirs:
+                ignores[os.path.join(here, d)] = rules
+        if "templates" in dirs and is_chart(os.path.abspath(directory)):
+            dirs.remove("templates")
+            found.templates.extend(_templates(os.path.join(directory, "templates")))
         if any(k in names for k in join_scopes.KUSTOMIZATIONS):
             kustomized.add(directory)
         assertions = _chainsaw_assertions(directory) if _CHAINSAW in names else set()
         for name in sorted(names):
             if name in assertions or TEST_ASSERTION.match(name):
                 continue
-            if name.endswith(EXTENSIONS):
+            if name.endswith(EXTENSIONS) and not name.startswith("."):
                 path = os.path.join(directory, name)
+                if rules and gitignore.ignored(os.path.abspath(path), False, rules):
+                    continue
                 if os.path.isfile(path):
                     files.append(path)
                 elif not os.path.exists(path):
                     errors.append(f"{path}: broken symbolic link")
     return files
+
+
+def _templates(directory: str) -> list[str]:
+    """The files of a chart's ``templates/`` a walk leaves out."""
+    return sorted(
+        os.path.join(d, name)
+        for d, _, names in os.walk(directory)
+        for name in names
+        if name.endswith(EXTENSIONS)
+    )
 
 
 def _chainsaw_assertions(directory: str) -> set[str]:

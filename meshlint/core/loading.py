@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from meshlint.core.emitted import DUPLICATE_KEY, YAML_SYNTAX_ERROR
+from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
 from meshlint.core.model import Document, Location, SourceFile, json_path
 from meshlint.core.model.document import reader_message, yaml_message
 from meshlint.core.model.nodes import (
@@ -41,12 +41,12 @@ from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
 _DOC_START = re.compile(r"^---(?=[ \t]|$)", re.M)
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+_BOMS = (  # the BOM, and the codec of what follows it
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
@@ -70,15 +70,22 @@ class Parsed:
     documents: list[Document] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     skipped: int = 0  # documents without apiVersion/kind
+    skipped_at: list[int] = field(default_factory=list)  # their first lines
     helm_rendered: bool = False  # the stream has Helm "# Source:" comments
 
 
 def decode(data: bytes) -> str:
     """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
-    for bom, encoding in _BOMS:
+    bom, codec = encoding_of(data)
+    return data[len(bom) :].decode(codec)
+
+
+def encoding_of(data: bytes) -> tuple[bytes, str]:
+    """The byte-order mark ``data`` starts with (or b"") and the codec after it."""
+    for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
-    return data.decode("utf-8")
+            return bom, codec
+    return b"", "utf-8"
 
 
 def parse_bytes(name: str, data: bytes) -> Parsed:
@@ -97,24 +104,50 @@ def _collect(reader: Reader) -> Parsed:
             parsed.problems.append(found)
         else:
             parsed.documents.append(found)
-    parsed.skipped = reader.skipped
+    parsed.problems = without_template_errors(parsed.file, parsed.problems)
+    parsed.skipped, parsed.skipped_at = reader.skipped, reader.skipped_at
     return parsed
+
+
+def without_template_errors(file: SourceFile, problems: list[LoadProblem]) -> list[LoadProblem]:
+    """Where Go template actions broke the YAML, one M005 that says what the file
+    is instead of its syntax errors."""
+    if "{{" in file.text and any(p.rule == YAML_SYNTAX_ERROR.id for p in problems):
+        rest = [p for p in problems if p.rule != YAML_SYNTAX_ERROR.id]
+        return [template_source(file, "holds Go template actions"), *rest]
+    return problems
+
+
+def template_source(file: SourceFile, what: str) -> LoadProblem:
+    """M005 at the file's first ``{{``: a Helm template is not a manifest."""
+    offset = file.text.find("{{")
+    line = file.text.count("\n", 0, offset) + 1 if offset >= 0 else 1
+    column = offset - file.text.rfind("\n", 0, offset) if offset >= 0 else 1
+    message = (
+        f"{what}: a Helm template becomes YAML only when rendered; lint "
+        "`helm template RELEASE CHART | meshlint check - --chart-dir CHART` instead"
+    )
+    return LoadProblem(HELM_TEMPLATE_SOURCE.id, message, Location(file.name, line, column))
 
 
 def read_bytes(name: str, data: bytes) -> Reader:
     """A Reader of ``data``, decoded by BOM or as UTF-8 (invalid text is one M001)."""
+    bom, codec = encoding_of(data)
     try:
-        text = decode(data)
+        text = data[len(bom) :].decode(codec)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = data[exc.start : exc.start + 1].hex()
+        start = len(bom) + exc.start
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        byte = data[start : start + 1].hex()
         reader = Reader(name, None)
         reader.broken = _syntax_error(
             reader.file, f"invalid {exc.encoding} byte 0x{byte}", line, column
         )
         return reader
-    return Reader(name, text)
+    reader = Reader(name, text)
+    reader.file.bom, reader.file.codec = bom, codec
+    return reader
 
 
 class Reader:
@@ -134,6 +167,7 @@ class Reader:
         self.file = SourceFile(name, text, text.splitlines())
         self.documents = 0
         self.skipped = 0
+        self.skipped_at: list[int] = []  # the first lines of the documents skipped
         self.broken: LoadProblem | None = None  # the bytes are not text
         self._last_line = 0  # where the previous document ended, for Helm attribution
         self._deep = _could_be_too_deep(self.file)
@@ -217,6 +251,8 @@ class Reader:
         docs, skipped = _documents(data, root, file, self.documents, source)
         self.documents += len(docs)
         self.skipped += skipped
+        if skipped and not docs:
+            self.skipped_at.append(root.start_mark.line + 1)
         return [*docs, *_duplicates(file, root, docs, converter.duplicates)]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from meshlint.core.config import matches
 from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.model import Finding, Location
+from meshlint.core.model import Applicability, Edit, Finding, Fix, Location
 from meshlint.core.plan import Plan
 from meshlint.core.report import Candidate, Input, echo
 from meshlint.core.suppression import Directives, Ignore, directive_reports
@@ -59,18 +59,19 @@ class PostPass:
                     return
         fixed = active.fixed_severity or candidate.severity is None
         level = active.severity if fixed else candidate.severity
-        self.findings.append(Finding.make(location, rule, level, candidate.message))  # type: ignore[arg-type]
+        finding = Finding.make(location, rule, level, candidate.message, candidate.fix)  # type: ignore[arg-type]
+        self.findings.append(finding)
 
     def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
         """The run's findings, sorted, with M100 and every source line; and the
         directives that suppressed nothing."""
         directives = list(dict.fromkeys(self._order))
         unused = [i for i in directives if i not in self._used]
-        findings = self._without_implied(self.findings)
+        findings = self.without_implied(self.findings)
         findings.extend(self._directive_findings(directives))
         return echo(sorted(dict.fromkeys(findings)), inputs), unused
 
-    def _without_implied(self, findings: list[Finding]) -> list[Finding]:
+    def without_implied(self, findings: list[Finding]) -> list[Finding]:
         """One finding per cause: drop those a stronger rule reports at the same place."""
         implied = {a.rule.id: a.rule.implied_by for a in self.plan.rules if a.rule.implied_by}
         if not implied:
@@ -113,4 +114,17 @@ class PostPass:
         )
         for ignore, message in reports:
             location = Location(ignore.file, ignore.line, ignore.column, source_line=ignore.text)
-            yield Finding.make(location, active.rule, active.severity, message)
+            yield Finding.make(location, active.rule, active.severity, message, _removal(ignore))
+
+
+def _removal(ignore: Ignore) -> Fix | None:
+    """Delete an unused comment directive (its line, when it has one of its own);
+    one that cannot be read is left for the user to mend, not removed."""
+    if ignore.span is None or ignore.problem:
+        return None
+    start, end = ignore.span
+    return Fix(
+        title="remove the unused directive",
+        applicability=Applicability.SAFE,
+        edits=(Edit(start, end, ""),),
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from meshlint.core.loading import decode
-from meshlint.core.model import Entry, Finding, Location, Resource, Severity
+from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
 from meshlint.core.suppression import Directives, Ignore
 
 
@@ -40,6 +40,7 @@ class Candidate(NamedTuple):
     location: Location
     message: str
     severity: Severity | None  # the rule's own choice, when it has two levels
+    fix: Fix | None = None  # resolved against the file: byte edits
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Report:
     # Every linted object, in reading order, for per-resource reports (JUnit).
     resources: list[Linted] = field(default_factory=list)
     baselined: int = 0  # findings hidden by --baseline
+    templates: int = 0  # Helm chart templates a directory walk left out
+    fixed: int = 0  # findings --fix repaired before this report was made
 
     def counts(self) -> Counter[str]:
         return Counter(f.rule for f in self.findings)

@@ -12,7 +12,9 @@ of that scope only. A file's scope is, first match wins:
 2. for Helm output (a file with ``# Source:`` comments), the directory that
    holds it: one ``helm template`` stream, or the files of one
    ``helm template --output-dir``; stdin is one scope;
-3. the nearest directory at or above it that holds a ``kustomization.yaml``;
+3. the nearest directory at or above it that holds a ``kustomization.yaml``,
+   joined with every kustomization it builds on or that builds on it (an
+   overlay's ``resources: [../../base]``);
 4. the top-level directory it sits in below the directory given on the command
    line (``meshlint check repo/`` -> ``repo/api``, ``repo/web``...), or, for a file
    named on the command line, its first directory relative to the working
@@ -21,11 +23,15 @@ of that scope only. A file's scope is, first match wins:
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+
+import yaml
 
 from meshlint.core.globs import matches_any, relative
+from meshlint.core.model.nodes import Converter, Loader, TooDeep, stack_headroom
 
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 CONFIG_PREFIX = "config:"  # a scope the user declared; nothing refines it
@@ -40,12 +46,54 @@ def declared(rel: str, scopes: Mapping[str, Sequence[str]]) -> str | None:
     return None
 
 
-def of_walked(file: str, top: str, kustomized: set[str]) -> str:
+def kustomize_groups(directories: Iterable[str]) -> dict[str, str]:
+    """Each kustomization directory -> the one directory that stands for it and
+    every kustomization it builds on or that builds on it."""
+    parent = {os.path.normpath(d): os.path.normpath(d) for d in directories}
+
+    def root(d: str) -> str:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for directory in list(parent):
+        for ref in _references(directory):
+            target = os.path.normpath(os.path.join(directory, ref))
+            if target in parent:
+                a, b = root(directory), root(target)
+                parent[max(a, b)] = min(a, b)
+    return {d: sys.intern(root(d)) for d in parent}
+
+
+def _references(directory: str) -> list[str]:
+    """What a kustomization lists under resources, bases and components."""
+    for name in KUSTOMIZATIONS:
+        try:
+            with open(os.path.join(directory, name), "rb") as handle:
+                text = handle.read(1 << 20).decode("utf-8")
+            with stack_headroom():
+                root = yaml.compose(text, Loader=Loader)
+                data = Converter().convert(root) if root is not None else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, TooDeep, RecursionError):
+            continue
+        if isinstance(data, dict):
+            return [
+                ref
+                for key in ("resources", "bases", "components")
+                if isinstance(data.get(key), list)
+                for ref in data[key]
+                if isinstance(ref, str) and "://" not in ref
+            ]
+    return []
+
+
+def of_walked(file: str, top: str, kustomized: Mapping[str, str]) -> str:
     """The scope of ``file``, found by walking the directory argument ``top``."""
     directory = os.path.dirname(file)
     while True:
-        if directory in kustomized:
-            return sys.intern(directory)
+        if (group := kustomized.get(os.path.normpath(directory))) is not None:
+            return group
         if directory == top or not directory or directory == os.path.dirname(directory):
             break
         directory = os.path.dirname(directory)
@@ -57,17 +105,35 @@ def of_named(file: str) -> str:
     """The scope of a file named on the command line."""
     directory = os.path.dirname(os.path.abspath(file))
     cwd = os.getcwd()
+    rel = relative(file, ".")
     while directory.startswith(cwd) and directory != os.path.dirname(directory):
         if any(os.path.isfile(os.path.join(directory, k)) for k in KUSTOMIZATIONS):
-            return sys.intern(relative(directory, "."))
+            # the same group as a walk of "." gives it: its top-level directory's
+            # kustomizations, joined by what they build on
+            kustomization = os.path.normpath(relative(directory, "."))
+            top = rel.split("/")[0] if "/" in rel else "."
+            groups = _groups_below(os.path.abspath(top))
+            return groups.get(os.path.abspath(kustomization), kustomization)
         if directory == cwd:
             break
         directory = os.path.dirname(directory)
-    rel = relative(file, ".")
     if rel.startswith("../") or os.path.isabs(rel):
         return sys.intern(os.path.dirname(rel) or ".")
     parts = rel.split("/")
     return sys.intern(os.path.normpath(parts[0]) if len(parts) > 1 else ".")
+
+
+@functools.lru_cache(maxsize=64)
+def _groups_below(top: str) -> dict[str, str]:
+    """The kustomization groups of a directory tree (an absolute path), for files
+    named one by one."""
+    found = []
+    for directory, dirs, names in os.walk(top):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "node_modules"]
+        if any(k in names for k in KUSTOMIZATIONS):
+            found.append(directory)
+    # keyed by absolute path; the scope's name is the group's directory as written here
+    return {k: relative(v, ".") for k, v in kustomize_groups(found).items()}
 
 
 def refined(scope: str, file: str, helm_rendered: bool) -> str:

@@ -17,7 +17,7 @@ that names a rule that does not exist.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from meshlint.core.model import Document, Location
@@ -45,6 +45,9 @@ class Ignore:
     reason: str = ""
     text: str = field(default="", compare=False)  # the directive's line, for display
     problem: str = ""  # why it cannot be read; such a directive covers nothing
+    # the bytes that removing the comment deletes (its own line, or the comment
+    # and the blanks before it): M100's fix
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
     def covers(self, rule_id: str, slug: str) -> bool:
         if self.problem:
@@ -91,8 +94,11 @@ class Directives:
     by_document: dict[int, tuple[Ignore, ...]] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, text: str, name: str) -> Directives:
-        """The comment directives of a file's text."""
+    def scan(
+        cls, text: str, name: str, byte_offset: Callable[[int], int] | None = None
+    ) -> Directives:
+        """The comment directives of a file's text (``byte_offset`` turns a text
+        index into the file's byte offset, for the span that removes one)."""
         found = cls()
         if "meshlint:" not in text:
             return found
@@ -106,12 +112,15 @@ class Directives:
             column = match.start() - line_start + 1
             tokens, reason, problem = _parse(match["kind"], match["rest"])
             shown = text[line_start : match.end()]
+            own_line = not text[line_start : match.start()].strip()
+            span = _span(text, match, line_start, own_line, byte_offset)
             if match["kind"] == "ignore-file" or problem:
                 origin = "file" if match["kind"] == "ignore-file" else "comment"
-                file_wide.append(Ignore(origin, name, line, column, tokens, reason, shown, problem))
+                file_wide.append(
+                    Ignore(origin, name, line, column, tokens, reason, shown, problem, span)
+                )
                 continue
-            own_line = not text[line_start : match.start()].strip()
-            ignore = Ignore("comment", name, line, column, tokens, reason, shown)
+            ignore = Ignore("comment", name, line, column, tokens, reason, shown, span=span)
             by_line.setdefault(line + 1 if own_line else line, []).append(ignore)
         found.by_line = {k: tuple(v) for k, v in by_line.items()}
         found.file_wide = tuple(file_wide)
@@ -138,6 +147,26 @@ class Directives:
 
     def __bool__(self) -> bool:
         return bool(self.by_line or self.file_wide or self.by_document)
+
+
+def _span(
+    text: str,
+    match: re.Match[str],
+    line_start: int,
+    own_line: bool,
+    byte_offset: Callable[[int], int] | None,
+) -> tuple[int, int] | None:
+    if byte_offset is None:
+        return None
+    end = match.end()
+    if text[end - 1 : end] == "\r":  # "$" stops at "\n" only
+        end -= 1
+    if own_line:
+        following = text.find("\n", end)
+        start, end = line_start, len(text) if following < 0 else following + 1
+    else:
+        start = len(text[: match.start()].rstrip(" \t"))
+    return byte_offset(start), byte_offset(end)
 
 
 def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:

@@ -13,14 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from meshlint.core.model import Rule, Severity
+from meshlint.core.model import Applicability, Finding, Rule, Severity
 from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
-# Characters of a finding's source line shown with it. A minified manifest is one
-# line of megabytes, and echoing it whole for each of its findings made the
-# report grow with (findings x line length).
-ECHO_WIDTH = 200
 
 _SECTION = re.compile(r"^## What it does\s*\n(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
 
@@ -34,6 +30,11 @@ class Options:
     # the gate: findings at or above it fail the run (JUnit fails only those
     # testcases); None: nothing fails
     fail_on: Severity | None = Severity.WARNING
+    # SARIF: file URIs are relative to this directory (default: the working one)
+    sarif_root: str | None = None
+    # text: the widest an echoed source line may be (None: as it is)
+    width: int | None = None
+    unsafe_fixes: bool = False  # unsafe fixes count as fixable (they apply with --fix)
 
 
 Renderer = Callable[[Report, Options], str]
@@ -48,15 +49,10 @@ def renderer(name: str) -> Renderer:
     return render
 
 
-def echo_window(line: str, column: int) -> tuple[str, int]:
-    """At most ECHO_WIDTH characters of ``line`` around 1-based ``column`` ("..."
-    where it was cut), and the column of the same character in what is shown."""
-    if len(line) <= ECHO_WIDTH:
-        return line, column
-    start = max(0, min(column - 1 - ECHO_WIDTH // 2, len(line) - ECHO_WIDTH))
-    head = "..." if start else ""
-    tail = "..." if start + ECHO_WIDTH < len(line) else ""
-    return f"{head}{line[start : start + ECHO_WIDTH]}{tail}", column - start + len(head)
+def fixable(finding: Finding, options: Options) -> bool:
+    """``--fix`` (with the options given) would repair ``finding``."""
+    fix = finding.fix
+    return fix is not None and (options.unsafe_fixes or fix.applicability is Applicability.SAFE)
 
 
 def relative_path(name: str) -> str:
@@ -98,3 +94,52 @@ def rule_description(rule: Rule) -> str:
     match = _SECTION.search(rule.doc)
     text = " ".join(match["body"].split()) if match else ""
     return text or rule.summary
+
+
+_FENCE = re.compile(r"^```")
+_HEADING = re.compile(r"^#{1,6}\s+")
+_INLINE = re.compile(r"`([^`]+)`")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as a plain-text reader wants it: headings without ``#``, code
+    blocks indented instead of fenced, no backticks, links as "text (url)"."""
+    out: list[str] = []
+    code = False
+    for line in markdown.splitlines():
+        if _FENCE.match(line):
+            code = not code
+            continue
+        if code:
+            out.append(f"    {line}" if line else "")
+        elif _HEADING.match(line):
+            out.append(
+                _HEADING.sub("", line).upper() if line.startswith("## ") else _HEADING.sub("", line)
+            )
+        else:
+            out.append(_LINK.sub(r"\1 (\2)", _INLINE.sub(r"\1", line)))
+    return "\n".join(out)
+
+
+DOCS_BASE = "https://github.com/meshlint/meshlint/blob/main/"
+
+
+def rule_url(rule: Rule) -> str | None:
+    """Where a built-in rule's documentation (its module's docstring) is read
+    online; None for a plugin's rule."""
+    from meshlint.core import emitted
+
+    for module in (
+        emitted.yaml_syntax_error,
+        emitted.duplicate_key,
+        emitted.helm_template_source,
+        emitted.unused_ignore,
+    ):
+        if getattr(module, "RULE", None) is rule:
+            return DOCS_BASE + module.__name__.replace(".", "/") + ".py"
+    function = rule.check or rule.collect or rule.check_run
+    name = getattr(function, "__module__", "") or ""
+    if name.startswith("meshlint.rules."):
+        return DOCS_BASE + "rules/" + name.removeprefix("meshlint.rules.").replace(".", "/") + ".py"
+    return None

@@ -32,7 +32,9 @@ def command(f: Finding) -> str:
     }
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     message = f.message
-    if loc.source:
+    if loc.rendered is not None:
+        message += f" (rendered at {loc.rendered.file}:{loc.rendered.line})"
+    elif loc.source:
         message += f" (Helm template {loc.source})"
     return f"::{COMMANDS[f.severity]} {props}::{escape_data(message)}"
 

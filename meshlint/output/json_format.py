@@ -8,7 +8,7 @@ from typing import Any
 
 from meshlint.core.model import Finding
 from meshlint.core.report import Report
-from meshlint.output import Options
+from meshlint.output import Options, fixable
 
 VERSION = 1
 
@@ -34,6 +34,16 @@ def finding(f: Finding) -> dict[str, Any]:
     }
     if loc.source:
         out["source"] = loc.source
+    if loc.rendered is not None:
+        rendered = loc.rendered
+        out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
+    if f.fix is not None:
+        out["fix"] = {
+            "title": f.fix.title,
+            "applicability": str(f.fix.applicability),
+            # byte offsets in the file; content replaces [start, end)
+            "edits": [{"start": e.start, "end": e.end, "content": e.content} for e in f.fix.edits],
+        }
     return out
 
 
@@ -49,9 +59,12 @@ def document(report: Report, options: Options) -> dict[str, Any]:
             "files": report.files,
             "documents": report.documents,
             "skipped": report.skipped,
+            "helm_templates": report.templates,
             "suppressed": report.suppressed,
             "baselined": report.baselined,
             "findings": len(report.findings),
+            "fixable": sum(fixable(f, options) for f in report.findings),
+            "fixed": report.fixed,
             "by_severity": {s: levels[s] for s in ("error", "warning", "info")},
             "by_rule": dict(sorted(rules.items())),
         },

@@ -57,7 +57,8 @@ def _cases(report: Report) -> dict[str, dict[Key, list[Finding]]]:
         by_file[anchor.file].setdefault((anchor.file, anchor.resource), [])
     for finding in report.findings:
         loc = finding.location
-        by_file[loc.file].setdefault((loc.file, loc.resource), []).append(finding)
+        file = loc.rendered.file if loc.rendered is not None else loc.file  # the object's file
+        by_file[file].setdefault((file, loc.resource), []).append(finding)
     return by_file
 
 

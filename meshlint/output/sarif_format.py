@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from meshlint.core.model import Finding, Rule, Severity
 from meshlint.core.report import Report
 from meshlint.core.version import __version__
-from meshlint.output import ECHO_WIDTH, Options, relative_path, rule_description, rule_doc
+from meshlint.output import (
+    Options,
+    plain_text,
+    rule_description,
+    rule_doc,
+    rule_url,
+)
+from meshlint.output.terminal import PIPE_WIDTH
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/meshlint/meshlint"
@@ -28,15 +37,18 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
     doc = rule_doc(rule)
-    return {
+    descriptor: dict[str, Any] = {
         "id": rule.id,
         "name": rule.slug,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule_description(rule)},
-        "help": {"text": doc, "markdown": doc},
-        "defaultConfiguration": {"level": LEVELS[rule.severity]},
-        "properties": {"tags": [rule.slug], "precision": "high"},
+        "help": {"text": plain_text(doc), "markdown": doc},
     }
+    if url := rule_url(rule):
+        descriptor["helpUri"] = url
+    descriptor["defaultConfiguration"] = {"level": LEVELS[rule.severity]}
+    descriptor["properties"] = {"tags": [rule.slug], "precision": "high"}
+    return descriptor
 
 
 def fingerprint(finding: Finding, occurrence: int) -> str:
@@ -50,17 +62,37 @@ def _uri(path: str) -> str:
     return quote(path, safe="/")
 
 
-def _artifact(name: str) -> dict[str, Any]:
-    return {"uri": _uri(relative_path(name)), "uriBaseId": SRCROOT}
+def _root(options: Options) -> str:
+    return os.path.abspath(options.sarif_root or os.curdir)
 
 
-def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[str, Any]:
+def _artifact(name: str, root: str) -> dict[str, Any]:
+    """Relative to the root under ``%SRCROOT%``; a file outside it by its absolute
+    ``file:`` URI (a ``../..`` path would resolve outside any checkout)."""
+    if name == "-":
+        return {"uri": "-", "uriBaseId": SRCROOT}
+    absolute = os.path.abspath(name)
+    try:
+        rel = os.path.relpath(absolute, root)
+    except ValueError:  # another drive on Windows
+        rel = os.pardir
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return {"uri": Path(absolute).as_uri()}
+    return {"uri": _uri(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+
+
+def result(
+    finding: Finding, rule_index: int | None, occurrence: int, root: str = ""
+) -> dict[str, Any]:
+    root = root or os.path.abspath(os.curdir)
     loc = finding.location
     region: dict[str, Any] = {"startLine": loc.line, "startColumn": loc.column}
-    if loc.source_line and len(loc.source_line) <= ECHO_WIDTH:  # a snippet is the whole line
+    # a snippet is the whole line: none for a minified manifest's line of megabytes,
+    # which each of its findings would repeat
+    if loc.source_line and len(loc.source_line) <= PIPE_WIDTH:
         region["snippet"] = {"text": loc.source_line}
     location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": _artifact(loc.file), "region": region}
+        "physicalLocation": {"artifactLocation": _artifact(loc.file, root), "region": region}
     }
     properties: dict[str, Any] = {"slug": finding.slug, "path": loc.path}
     if loc.resource is not None:
@@ -85,7 +117,23 @@ def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[st
             "partialFingerprints": {FINGERPRINT: fingerprint(finding, occurrence)},
         }
     )
-    if loc.source:
+    if loc.rendered is not None:
+        # moved to the chart's template (core.helm): the rendered line is related
+        properties["helmSource"] = loc.source
+        rendered = loc.rendered
+        out["relatedLocations"] = [
+            {
+                "id": 1,
+                "physicalLocation": {
+                    "artifactLocation": _artifact(rendered.file, root),
+                    "region": {"startLine": rendered.line, "startColumn": rendered.column},
+                },
+                "message": {
+                    "text": f"rendered from this template at {rendered.file}:{rendered.line}"
+                },
+            }
+        ]
+    elif loc.source:
         # The Helm template has no line of its own here (the region is in the
         # rendered stream), so it is a related location without a region.
         properties["helmSource"] = loc.source
@@ -96,6 +144,24 @@ def result(finding: Finding, rule_index: int | None, occurrence: int) -> dict[st
                 "message": {"text": f"rendered from the Helm template {loc.source}"},
             }
         ]
+    if finding.fix is not None:
+        fix = finding.fix
+        replacements = [
+            {
+                "deletedRegion": {"byteOffset": e.start, "byteLength": e.end - e.start},
+                "insertedContent": {"text": e.content},
+            }
+            for e in fix.edits
+        ]
+        out["fixes"] = [
+            {
+                "description": {"text": f"{fix.title} ({fix.applicability})"},
+                "artifactChanges": [
+                    {"artifactLocation": _artifact(loc.file, root), "replacements": replacements}
+                ],
+            }
+        ]
+        properties["fixApplicability"] = str(fix.applicability)
     out["properties"] = properties
     return out
 
@@ -104,11 +170,12 @@ def document(report: Report, options: Options) -> dict[str, Any]:
     rules = list(options.rules.values())
     index = {rule.id: i for i, rule in enumerate(rules)}
     seen: Counter[tuple[str, str, str, str]] = Counter()
+    root = _root(options)
     results = []
     for finding in report.findings:
         identity = finding.identity()
         seen[identity] += 1
-        results.append(result(finding, index.get(finding.rule), seen[identity]))
+        results.append(result(finding, index.get(finding.rule), seen[identity], root))
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if report.errors:
         invocation["toolExecutionNotifications"] = [
@@ -128,6 +195,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
                     }
                 },
                 "invocations": [invocation],
+                "originalUriBaseIds": {SRCROOT: {"uri": Path(root).as_uri().rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }

@@ -6,7 +6,8 @@ from collections import Counter
 
 from meshlint.core.model import Finding, Severity
 from meshlint.core.report import Report
-from meshlint.output import Options, echo_window
+from meshlint.output import Options, fixable
+from meshlint.output.terminal import cut
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -27,16 +28,22 @@ def _finding(f: Finding, options: Options) -> list[str]:
     head = (
         f"{_paint(f'{loc.file}:{loc.line}:{loc.column}:', '1', color)} "
         f"{_paint(f.rule, '1;' + _COLORS[f.severity], color)} "
-        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  {f.message}"
+        f"[{_paint(str(f.severity), _COLORS[f.severity], color)}] {f.slug}  "
+        f"{'[*] ' if fixable(f, options) else ''}{f.message}"
     )
     lines = [head]
-    if loc.source:
+    if loc.rendered is not None:
+        lines.append(f"  rendered at {loc.rendered.file}:{loc.rendered.line} (from {loc.source})")
+    elif loc.source:
         lines.append(f"  from {loc.source}")
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
-        shown, column = echo_window(loc.source_line, loc.column)
-        text = _printable(shown)
+        # cut before anything else: a minified manifest's line is megabytes long
+        text, column = loc.source_line, loc.column
+        if options.width:
+            text, column = cut(text, column, options.width - len(number) - 3)
+        text = _printable(text)
         lines += [
             f"{pad} |",
             f"{number} | {text}",
@@ -45,25 +52,64 @@ def _finding(f: Finding, options: Options) -> list[str]:
     return lines
 
 
+def finding_lines(f: Finding, options: Options) -> list[str]:
+    """One finding as the text report shows it (for findings shown as they come)."""
+    return _finding(f, options)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def fixes_line(report: Report, options: Options) -> str | None:
+    """How many findings ``--fix`` would repair (ruff's ``[*]`` line), if any."""
+    can = sum(fixable(f, options) for f in report.findings)
+    hidden = sum(f.fix is not None for f in report.findings) - can
+    if not can and not hidden:
+        return None
+    parts = [f"[*] {can} fixable with the `--fix` option"] if can else ["No fixes available"]
+    if hidden:
+        parts.append(f"({hidden} hidden fixes can be enabled with the `--unsafe-fixes` option)")
+    return " ".join(parts) + "."
+
+
 def summary(report: Report) -> str:
     levels = Counter(f.severity for f in report.findings)
-    scope = f"{report.documents} documents in {report.files} files"
+    scope = f"{_count(report.documents, 'document')} in {_count(report.files, 'file')}"
     if report.skipped:
         scope += f", {report.skipped} without apiVersion/kind skipped"
+    if report.templates:
+        scope += (
+            f", {_count(report.templates, 'Helm chart template')} skipped "
+            "(lint `helm template` output)"
+        )
     if report.baselined:
         scope += f", {report.baselined} accepted by the baseline"
+    if report.errors and not report.findings:
+        # errors mean something was not linted: never "passed"
+        errors = _count(len(report.errors), "error")
+        return f"No findings, but {errors}: not everything was linted ({scope})."
+    fixed = f"Fixed {report.fixed}; " if report.fixed else ""
     if not report.findings:
-        return f"All checks passed ({scope})."
+        return f"{fixed}All checks passed ({scope})."
     parts = [
-        f"{levels[s]} {s}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if levels[s]
+        _count(levels[s], str(s)) if s is not Severity.INFO else f"{levels[s]} info"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if levels[s]
     ]
-    noun = "finding" if len(report.findings) == 1 else "findings"
-    return f"Found {len(report.findings)} {noun} ({', '.join(parts)}) in {scope}."
+    found = f"Found {_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {scope}"
+    if report.errors:
+        found += f", and {_count(len(report.errors), 'error')}"
+    return f"{fixed}{found}."
 
 
 def statistics(report: Report, options: Options) -> list[str]:
     counts = report.counts()
     lines = []
+    if report.templates:
+        lines.append(
+            f"{report.templates:>6}  (skipped)  Helm chart templates: lint `helm template` output"
+        )
     for rule_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = options.rules.get(rule_id)
         slug = rule.slug if rule else ""
@@ -80,4 +126,6 @@ def render(report: Report, options: Options) -> str:
         if lines:
             lines.append("")
         lines.append(summary(report))
+        if (line := fixes_line(report, options)) is not None:
+            lines.append(line)
     return "\n".join(lines) + ("\n" if lines else "")

@@ -11,9 +11,18 @@ held in a ConfigMap or an `OpenTelemetryCollector` string are checked for YAML
 errors too.
 
 YAML errors and wrong types are errors; an unknown field is a warning: Istio
-reads mesh config and ProxyConfig leniently and drops it. Versions: the
-schemas follow istio/api for Istio 1.20 to 1.31; the lenient reading is
-`protomarshal.ApplyYAML` in every release of that range.
+reads mesh config and ProxyConfig leniently and drops it. A MeshConfig field
+that older releases knew and a later one removed is named as removed, with the
+release (istio/api `mesh/v1alpha1/config.proto`, where it is now `reserved`):
+the Mixer and node-agent SDS settings (`mixerCheckServer`,
+`mixerReportServer`, `mixerAddress`, `disablePolicyChecks`,
+`disableMixerHttpReports`, `policyCheckFailOpen`,
+`enableClientSidePolicyCheck`, `sidecarToTelemetrySessionAffinity`,
+`disableReportBatch`, `reportBatchMaxEntries`, `reportBatchMaxTime`,
+`sdsUdsPath`, `sdsRefreshDelay`, `enableSdsTokenMount`, `sdsUseK8sSaJwt`) in
+1.8, `authPolicy` and `rdsRefreshDelay` in 1.9, `thriftConfig` in 1.17.
+Versions: the schemas follow istio/api for Istio 1.20 to 1.31; the lenient
+reading is `protomarshal.ApplyYAML` in every release of that range.
 
 ## Why is this bad?
 The API server stores an annotation or a ConfigMap string without reading it,

@@ -1,22 +1,38 @@
 """
 ## What it does
-Flags the places where Istio's stats filter is left to fill the
+Flags the places where Istio's HTTP stats filter is left to fill the
 `destination_service` label from the request's `Host` header (the host-header
-fallback): an `istio.stats` EnvoyFilter patch with
+fallback): an `istio.stats` EnvoyFilter patch of the HTTP filter with
 `disable_host_header_fallback: false` (or an inserted/replacing gateway or
-inbound patch that omits it); an IstioOperator/Helm
+inbound patch that omits it; the TCP stats filter, a `NETWORK_FILTER` beside
+`tcp_proxy`, has no Host header and no fallback); an IstioOperator/Helm
 `telemetry.v2.prometheus.configOverride.{gateway,inboundSidecar,outboundSidecar}`
-block that omits it; a Telemetry `tagOverrides.destination_service` whose value
-is the request host; and a mesh-wide install (IstioOperator, mesh ConfigMap)
-whose outbound traffic policy is `ALLOW_ANY` (the default) with Prometheus
-metrics on, when no EnvoyFilter or Telemetry in the linted files disables the
-fallback or removes `destination_service` for outbound traffic.
+block that omits it; and a Telemetry `tagOverrides.destination_service` whose
+value is the request host.
 
-Every IstioOperator is an install: one that names no profile gets the
-`default` profile from `istioctl install -f`, which runs istiod with Prometheus
-telemetry on. Only `components.pilot.enabled: false` or a profile without a
-control plane (`empty`, `remote`, `external`) is not; the IstioOperators of
-one file and revision are one install, reported once.
+As info, a mesh-wide install (IstioOperator, mesh ConfigMap, OSSM control
+plane) whose outbound traffic policy is `ALLOW_ANY` (the default) with
+Prometheus metrics on, when no EnvoyFilter or Telemetry in the linted files
+disables the fallback or removes `destination_service` for outbound traffic:
+a latent risk of every default install, real only where apps call many
+external hosts. Not such an install:
+- no istiod (`components.pilot.enabled: false`, the `empty`, `external` and
+  `remote` profiles);
+- no Prometheus stats: `telemetry.enabled`/`telemetry.v2.enabled`/
+  `telemetry.v2.prometheus.enabled: false`, `defaultProviders.metrics`
+  without `prometheus`, a root-namespace Telemetry sending metrics to other
+  providers only, OSSM `telemetry.type: None`;
+- Mixer-era telemetry, before the `istio.stats` filter (telemetry v2, Istio
+  1.5): an Istio tag below 1.5, OSSM 1.x (`maistra.io/v1` unless
+  `telemetry.v2.enabled`, `spec.version: v1.x`, `telemetry.type: Mixer`);
+- an ambient install (`profile: ambient`, `PILOT_ENABLE_AMBIENT`) unless a
+  linted workload gets a sidecar from it: waypoints build their stats as
+  inbound sidecars (fallback off) and ztunnel is L4.
+
+An IstioOperator that names no profile gets the `default` profile from
+`istioctl install -f`. The IstioOperators of one file and revision, and those
+of other files with the same namespace, name and revision (a kustomize patch
+of a base), are one install, reported once.
 
 ## Why is this bad?
 When a proxy cannot name the destination from the mesh registry (passthrough
@@ -73,7 +89,9 @@ spec:
 ## References
 - istio#18818 (junk Host headers in gateway metrics), istio#16892 (the fallback), istio/proxy#2546 (`disable_host_header_fallback`)
 - Istio 1.11 change notes: inbound fallback disabled (istio#32726)
-- istio `pilot/pkg/model/telemetry.go` (outbound sidecars keep the fallback)
+- istio `pilot/pkg/model/telemetry.go` (`disableHostHeaderFallback`: only `SidecarInbound` and
+  `Gateway` turn it off, 1.22-1.31), `pilot/pkg/networking/core/listener_waypoint.go`
+  (waypoints use `ListenerClassSidecarInbound`), `manifests/helm-profiles/remote.yaml`
 - Istio docs, "Customizing Istio Metrics with Telemetry API"
 """
 
@@ -81,12 +99,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.istio import (
+    FACT_KINDS,
     FALLBACK,
-    MESH_KINDS,
+    Install,
     Mesh,
-    collect_mesh,
+    collect,
     host_tag_overrides,
     stats_patches,
 )
@@ -97,12 +116,16 @@ _OVERRIDE = ("spec", "values", "telemetry", "v2", "prometheus", "configOverride"
 
 
 def _envoy_filter(doc: Document) -> Iterator[Violation]:
-    for i, context, operation, found in stats_patches(doc):
+    for i, context, operation, found in stats_patches(doc, http_only=True):
         if found is not None and not found.value:
+            # unsafe: destination_service then reads "unknown" where the registry cannot
+            # name the destination, where dashboards showed the host
+            fix = Fix.unsafe(f"set {FALLBACK}: true", found.slot.set(True)) if found.slot else None
             yield Violation(
                 at=found.at,
                 message=f"istio.stats patch for {context} sets {FALLBACK}: false: destination_service "
                 "takes any Host header value, one new series per host",
+                fix=fix,
             )
         elif (
             found is None
@@ -144,12 +167,25 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
                 )
 
 
+def _sidecars(mesh: Mesh, install: Install) -> bool:
+    """Some workload of the run gets a sidecar from ``install`` (an ambient mesh's
+    waypoints record stats as inbound sidecars, with the fallback off)."""
+    return any(
+        not w.control_plane
+        and mesh.injection(w)[0]
+        and install in mesh.candidates(mesh.injection(w)[1], w.at.file)
+        for w in mesh.workloads
+    )
+
+
 def check_run(ctx: Context) -> Iterator[Violation]:
     mesh = Mesh.of(ctx)
-    if mesh.fallback_cleared():
+    if mesh.fallback_cleared() or mesh.prometheus_off():
         return
     for install in mesh.installs:
-        if not install.mesh_wide or install.prometheus_off or mesh.registry_only(install):
+        if not install.mesh_wide or install.prometheus_off or install.mixer:
+            continue  # no istio.stats filter: Mixer-era telemetry, or Prometheus off
+        if mesh.registry_only(install) or (install.ambient and not _sidecars(mesh, install)):
             continue
         outbound = install.outbound
         anchor = outbound.at if outbound else install.anchor
@@ -158,9 +194,13 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         mode = f"is {outbound.value}" if outbound else "defaults to ALLOW_ANY"
         yield Violation(
             at=anchor,
-            message=f"{install.label} outbound traffic policy {mode} with Prometheus metrics on and "
-            "no EnvoyFilter or Telemetry that disables the host-header fallback or removes "
-            "destination_service: outbound sidecars record every external Host as a new series",
+            message=f"{install.label} outbound traffic policy {mode} and Prometheus stats keep the "
+            "outbound host-header fallback: each external Host a sidecar passes through becomes a "
+            "new destination_service series; where apps call many external hosts, set "
+            "outboundTrafficPolicy.mode: REGISTRY_ONLY or remove destination_service from "
+            "CLIENT metrics with a root-namespace Telemetry",
+            # a latent risk of every default install, real only with many external hosts
+            severity=Severity.INFO,
         )
 
 
@@ -171,7 +211,7 @@ RULE = Rule(
     summary="Istio stats host-header fallback can explode destination_service cardinality",
     doc=__doc__ or "",
     check=check,
-    kinds=MESH_KINDS,
-    collect=collect_mesh,
+    kinds=FACT_KINDS,
+    collect=collect,
     check_run=check_run,
 )

@@ -7,6 +7,11 @@ an istio-proxy container (a gateway, or kube-inject output) without
 `sidecar.istio.io/proxyMemoryLimit` (the annotations replace
 `global.proxy.resources` as a whole, so the default 1024Mi limit is dropped);
 and an install whose `global.proxy.resources` removes the memory limit.
+The gateways an install renders itself (labelled
+`operator.istio.io/component` or `install.operator.istio.io/owning-resource`)
+are judged with the install: one finding names all of them. A
+certificate-writer proxy (`OUTPUT_CERTS`, no traffic redirected) carries no
+application traffic and is not judged.
 
 ## Why is this bad?
 Envoy's memory grows with connections, routes, stats series and buffered
@@ -68,7 +73,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Location, Rule, Severity, Violation
 from meshlint.domain.istio import FACT_KINDS, Mesh, collect, every
 
 
@@ -78,6 +83,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     mesh = Mesh.of_document(doc, ctx)
     for w in mesh.workloads:
         box = w.proxy_container
+        if w.cert_writer or w.control_plane:
+            continue  # no app traffic; an install's own pods are judged with the install
         if box is not None and not box.auto and not box.memory_limit:
             what = "gateway" if box.gateway else "sidecar"
             yield Violation(
@@ -94,12 +101,31 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             )
 
 
+def _install_gateways(mesh: Mesh) -> Iterator[Violation]:
+    """The gateways an install renders itself, judged once per install (file)."""
+    unbounded: dict[str, list[tuple[str, Location]]] = {}
+    for w in mesh.workloads:
+        box = w.proxy_container
+        if w.control_plane and box is not None and not box.auto and not box.memory_limit:
+            unbounded.setdefault(w.at.file, []).append((w.resource.name or "", box.resources_at))
+    for found in unbounded.values():
+        names = ", ".join(f'"{name}"' for name, _ in found)
+        yield Violation(
+            at=found[0][1],
+            message=f"the install's gateway istio-proxy containers have no memory limit ({names})",
+        )
+
+
 def check_run(ctx: Context) -> Iterator[Violation]:
-    """Pods whose proxy* annotations replace the install's resources (needs injection)."""
+    """Pods whose proxy* annotations replace the install's resources (needs injection),
+    and an install's own gateways without a limit, once per install."""
     mesh = Mesh.of(ctx)
+    yield from _install_gateways(mesh)
     for w in mesh.workloads:
         box = w.proxy_container
         if not w.resource_annotations or (box is not None and not box.auto):
+            continue
+        if w.cert_writer or w.control_plane:
             continue
         proxy = every(mesh.proxies(w), lambda p: not (p.memory_limit and p.memory_limit.value))
         if proxy is None or proxy.memory_limit is None:

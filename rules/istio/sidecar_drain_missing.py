@@ -19,6 +19,13 @@ application has finished shutting down:
   the drain.
 Injection follows Istio: pod label/annotation `sidecar.istio.io/inject`,
 `istio.io/rev`, or the namespace's `istio-injection`/`istio.io/rev` label.
+Native sidecars are decided as the injector does: the pod's
+`sidecar.istio.io/nativeSidecar` (1.24+), else istiod's
+`ENABLE_NATIVE_SIDECARS`, whose `auto` (the default since 1.27) needs every
+kubelet at 1.33+ (`--kube-version`); an install of unknown version counts as
+1.27+. Not judged: a certificate-writer proxy (`OUTPUT_CERTS` with no traffic
+redirected through it, such as Istio's Prometheus recipe) and the pods an
+Istio install renders itself (istiod, its gateways, ztunnel, CNI).
 
 ## Why is this bad?
 Without native sidecars (KEP-753), every ordinary container of a terminating
@@ -118,6 +125,9 @@ JAEGER_INJECT = "sidecar.jaegertracing.io/inject"
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     if doc.kind not in WORKLOAD_KINDS:
         return
+    pod = Mesh.of_document(doc, ctx).workloads
+    # Istio's own pods and certificate writers carry no application traffic to outlive
+    istio_own = bool(pod) and (pod[0].control_plane or pod[0].cert_writer)
     found = list(containers(doc.data, doc.kind))
     regular = [c for c in found if c.role == "container"]
     kinds = [component_of(c) for c in regular]
@@ -126,7 +136,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             if kind not in _SIDECARS or get_in(container.data, ("lifecycle", "preStop")):
                 continue
             if kind is Component.ISTIO_PROXY and (
-                is_gateway(doc, container, found)  # extra containers serve the gateway
+                istio_own
+                or is_gateway(doc, container, found)  # extra containers serve the gateway
                 or container.image == "auto"  # the injector fills it in: see check_run
                 or not is_istio_proxy(container)  # ztunnel
             ):
@@ -178,8 +189,8 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         box = w.proxy_container
         if (box is not None and (box.gateway or not box.auto)) or not w.app_containers:
             continue  # an istio-proxy written in the manifest is judged by check()
-        if not w.intercepts:
-            continue  # the proxy carries none of the app's traffic
+        if not w.intercepts or w.control_plane:
+            continue  # the proxy carries none of the app's traffic, or is Istio's own
         proxy = every(mesh.proxies(w), _stops_first)
         if proxy is None:
             continue

@@ -63,19 +63,34 @@ spec:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Param, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Param, Rule, Severity, Violation
 from meshlint.domain.istio import FACT_KINDS, Install, Located, Mesh, collect, percent
 
 _WHY = "every proxy on a sampled path buffers and exports spans in proportion to traffic"
 
 
-def _violation(what: str, setting: Located, limit: float) -> Violation:
+def _lowered(setting: Located, limit: float, *, ossm_units: bool = False) -> Fix | None:
+    """The rate down to ``limit`` where it is written; OSSM's ``spec.tracing.sampling``
+    is an integer count of 0.01% (maistra ``TracingConfig.Sampling``, int32), rounded
+    down to stay within the limit. Unsafe: fewer traces are kept. None for a rate of
+    0, which Istio reads as "unset" (the mesh's rate, or 1%, would apply), and
+    where the value has no place of its own (the demo profile's rate)."""
+    value: float = math.floor(limit * 100 + 1e-9) if ossm_units else limit
+    if setting.slot is None or value <= 0:
+        return None
+    shown = percent(value / 100 if ossm_units else value)
+    return Fix.unsafe(f"lower the sampling to {shown}", setting.slot.set(value))
+
+
+def _violation(what: str, setting: Located, limit: float, *, ossm_units: bool = False) -> Violation:
     return Violation(
         at=setting.at,
         message=f"{what} samples {percent(setting.value)} of requests, above max-sampling-percent "
         f"{percent(limit)}: {_WHY}",
+        fix=_lowered(setting, limit, ossm_units=ossm_units),
     )
 
 
@@ -104,12 +119,13 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for install in mesh.installs:
         rate, where = install.sampling()
         if install.surface == "ServiceMeshControlPlane" and where and rate > limit:
-            what = (
-                "ServiceMeshControlPlane spec.istio.pilot.traceSampling"  # maistra.io/v1
-                if where.at.path.endswith("traceSampling")
-                else f"spec.tracing.sampling {rate * 100:g} (units of 0.01%)"
-            )
-            yield _violation(what, where, limit)
+            if where.at.path.endswith("traceSampling"):  # maistra.io/v1: percent
+                yield _violation(
+                    "ServiceMeshControlPlane spec.istio.pilot.traceSampling", where, limit
+                )
+            else:
+                what = f"spec.tracing.sampling {rate * 100:g} (units of 0.01%)"
+                yield _violation(what, where, limit, ossm_units=True)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:

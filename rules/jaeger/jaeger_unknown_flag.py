@@ -69,7 +69,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from meshlint import MAX_FINDINGS_PER_RULE, Context, Document, Rule, Severity, Violation
+from meshlint import MAX_FINDINGS_PER_RULE, Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.jaeger import (
     CATALOGUE_VERSIONS,
     FlagValue,
@@ -80,8 +80,9 @@ from meshlint.domain.jaeger import (
     flag_type,
     known_flags,
     owns_env,
+    reads_as,
 )
-from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, EnvVar, containers
 
 _TYPES = {
     "i": "an integer",
@@ -92,34 +93,94 @@ _TYPES = {
 }
 
 
-class _Hints:
-    """ "Did you mean" for the unknown names of one document that the report shows.
-
-    A difflib search costs about a third of a millisecond and a document may name
-    a million unknown flags; the engine shows MAX_FINDINGS_PER_RULE of them.
-    """
+class _Suggestions:
+    """ "Did you mean" and renames for the unknown names of one document that the
+    report shows: each is a difflib search and edit distances against the whole
+    catalogue (milliseconds), a document may name a million unknown flags, and
+    the engine shows MAX_FINDINGS_PER_RULE of them."""
 
     def __init__(self) -> None:
         self.left = MAX_FINDINGS_PER_RULE
 
-    def __call__(self, wrong: str, names: list[str]) -> str:
-        if self.left <= 0:
-            return ""
+    def take(self) -> bool:
         self.left -= 1
-        close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
-        if not close:
-            return ""
-        return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
+        return self.left >= 0
 
 
-def _flag_verdict(process: Process, setting: FlagValue, hints: _Hints) -> Violation | None:
+def _hint(wrong: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
+    if not close:
+        return ""
+    return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
+
+
+def _edits(a: str, b: str) -> int:
+    """Edit distance with adjacent transpositions (optimal string alignment)."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        earlier, before, row = before, row, [i]
+        for j, y in enumerate(b, 1):
+            cost = min(before[j] + 1, row[j - 1] + 1, before[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, earlier[j - 2] + 1)
+            row.append(cost)
+    return row[-1]
+
+
+def _meant(wrong: str, names: list[str]) -> str | None:
+    """The one real name ``wrong`` is a misspelling of: the hint's, when no other
+    name is as close as a few edits (one per five characters, at least two). A
+    name from another family (``base-path`` for ``query.base-path``) is a hint,
+    never a rename."""
+    hint = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
+    bound = max(2, len(wrong) // 5)
+    close = [n for n in names if abs(len(n) - len(wrong)) <= bound and _edits(wrong, n) <= bound]
+    return hint[0] if hint and close == hint else None
+
+
+def _renamed(doc: Document, process: Process, setting: FlagValue, flag: str) -> Fix | None:
+    """``setting`` under the real ``flag``, where the rename is exact: the flag part of
+    a ``--flag=value`` arg, or an operator option's key. Not where the process
+    sets ``flag`` already (one would silently override the other), nor where the
+    value would not read as ``flag``'s type (the binary would still refuse it).
+    Unsafe: the setting then takes effect (J001 judges the queue it may size)."""
+    kind = flag_type(process.component, flag)
+    if kind is None or any(s.flag == flag for s in process.settings):
+        return None
+    if setting.value is not None and not reads_as(kind, setting.value):
+        return None
+    title = f"rename --{setting.flag} to --{flag}"
+    if setting.source == "arg":
+        head = f"--{setting.flag}="
+        if not setting.written.startswith(head):
+            return None  # "--flag value" or a bare flag: what follows may change meaning
+        written = f"--{flag}={setting.written[len(head) :]}"
+        return Fix.unsafe(title, doc.set_value(setting.path, written))
+    if setting.source == "option":
+        key_path = setting.path if isinstance(setting.path[-1], str) else setting.path[:-1]
+        key = str(key_path[-1])
+        prefix = setting.flag[: len(setting.flag) - len(key)]
+        if not setting.flag.endswith(key) or not flag.startswith(prefix) or flag == prefix:
+            return None  # the name differs in a parent key that other options share
+        return Fix.unsafe(title, doc.rename_key(key_path, flag[len(prefix) :]))
+    return None
+
+
+def _flag_verdict(
+    doc: Document, process: Process, setting: FlagValue, suggest: _Suggestions
+) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
-        hint = hints(setting.flag, list(known_flags(process.component)))
+        names = list(known_flags(process.component))
+        asked = suggest.take()
+        meant = _meant(setting.flag, names) if asked else None
         return Violation(
             at=setting.path,
-            message=f"{setting.written!r}: {process.label} has no flag --{setting.flag}{hint} "
-            f"(catalogue: {CATALOGUE_VERSIONS}); the binary exits with 'unknown flag'",
+            message=f"{setting.written!r}: {process.label} has no flag --{setting.flag}"
+            f"{_hint(setting.flag, names) if asked else ''} (catalogue: {CATALOGUE_VERSIONS}); "
+            "the binary exits with 'unknown flag'",
+            fix=_renamed(doc, process, setting, meant) if meant else None,
         )
     if kind in ("?", "b"):
         return None  # an open family's type is unknown; a bool may stand alone
@@ -139,26 +200,43 @@ def _flag_verdict(process: Process, setting: FlagValue, hints: _Hints) -> Violat
     return None
 
 
-def _env_verdicts(process: Process, container: Container, hints: _Hints) -> Iterator[Violation]:
+def _env_renamed(doc: Document, process: Process, var: EnvVar, name: str) -> Fix | None:
+    """The env var under the ``name`` of a real flag (``_renamed``'s conditions)."""
+    flag = env_flags(process.component)[name]
+    kind = flag_type(process.component, flag)
+    if kind is None or any(s.flag == flag for s in process.settings):
+        return None
+    if var.value is not None and not reads_as(kind, var.value):
+        return None
+    return Fix.unsafe(f"rename {var.name} to {name}", doc.set_value((*var.path, "name"), name))
+
+
+def _env_verdicts(
+    doc: Document, process: Process, container: Container, suggest: _Suggestions
+) -> Iterator[Violation]:
     """Env vars in a Jaeger flag namespace that name no flag: viper ignores them."""
     by_env = env_flags(process.component)
+    names = list(by_env)
     for var in container.env():
         if not owns_env(var.name) or var.name in by_env:
             continue
+        asked = suggest.take()
+        meant = _meant(var.name, names) if asked else None
         yield Violation(
             at=(*var.path, "name"),
             message=f"env {var.name} of {process.label} maps to no flag of the component"
-            f"{hints(var.name, list(by_env))}: Jaeger ignores it silently "
+            f"{_hint(var.name, names) if asked else ''}: Jaeger ignores it silently "
             "and the setting keeps its default",
+            fix=_env_renamed(doc, process, var, meant) if meant else None,
         )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    hints = _Hints()
+    suggest = _Suggestions()
     if doc.kind == "Jaeger":
         for process in cr_processes(doc.data):
             for setting in process.settings:
-                verdict = _flag_verdict(process, setting, hints)
+                verdict = _flag_verdict(doc, process, setting, suggest)
                 if verdict is not None:
                     yield verdict
         return
@@ -167,10 +245,12 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         if found is None:
             continue
         for setting in found.settings:
-            verdict = _flag_verdict(found, setting, hints) if setting.source == "arg" else None
+            verdict = (
+                _flag_verdict(doc, found, setting, suggest) if setting.source == "arg" else None
+            )
             if verdict is not None:
                 yield verdict
-        yield from _env_verdicts(found, container, hints)
+        yield from _env_verdicts(doc, found, container, suggest)
 
 
 RULE = Rule(

@@ -81,9 +81,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, KeyPath, Location, Param, Rule, Severity, Violation
 from meshlint.domain.components import Component, component_of, ignores_gomemlimit
-from meshlint.domain.golang import OFF, Malformed, gomemlimit_of, parse_gomemlimit
+from meshlint.domain.golang import GOMEMLIMIT, OFF, Malformed, gomemlimit_of, parse_gomemlimit
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     Container,
@@ -113,6 +113,7 @@ class Unset:
     owner: str  # as the mount link names it: 'container "otc" of Deployment/ns/name'
     at: Location
     message: str
+    fix: Fix | None
 
 
 def _from_limit(var: EnvVar) -> bool:
@@ -127,7 +128,16 @@ def _recommend(limit: Quantity, percent: int) -> str:
     return f"{limit.value() * percent // 100 // 2**20}MiB"
 
 
-def _unset(container: Container, limit: Quantity, percent: int) -> Violation | None:
+def _added(doc: Document, env: KeyPath, limit: Quantity, percent: int) -> Fix | None:
+    """GOMEMLIMIT at the recommended share, appended to the env list at ``env``
+    (created when missing). Unsafe: the garbage collector then works harder near
+    the limit, a behaviour change."""
+    value = _recommend(limit, percent)
+    added = doc.append(env, {"name": GOMEMLIMIT, "value": value})
+    return Fix.unsafe(f"add GOMEMLIMIT={value}", added)
+
+
+def _unset(doc: Document, container: Container, limit: Quantity, percent: int) -> Violation | None:
     component = component_of(container)
     if component is None:
         return None
@@ -136,10 +146,13 @@ def _unset(container: Container, limit: Quantity, percent: int) -> Violation | N
         message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
         f"no GOMEMLIMIT: the garbage collector ignores the limit, so the heap can grow to the OOM kill; set GOMEMLIMIT to about "
         f"{percent}% of the limit ({_recommend(limit, percent)})",
+        fix=_added(doc, (*container.path, "env"), limit, percent),
     )
 
 
-def _judge_set(var: EnvVar, name: str, limit: Quantity, percent: int) -> Violation | None:
+def _judge_set(
+    doc: Document, var: EnvVar, name: str, limit: Quantity, percent: int
+) -> Violation | None:
     if var.value is None:
         if not _from_limit(var):
             return None
@@ -157,11 +170,14 @@ def _judge_set(var: EnvVar, name: str, limit: Quantity, percent: int) -> Violati
         return None  # K004 reports it
     if soft is None or soft == OFF or soft < limit.value():
         return None
+    path, value = (*var.path, "value"), _recommend(limit, percent)
     return Violation(
-        at=(*var.path, "value"),
+        at=path,
         message=f"GOMEMLIMIT {var.value!r} ({human_bytes(soft)}) of {name} is "
         f">= its memory limit {limit} ({human_bytes(limit.value())}): the kernel can OOM-kill "
-        f"before the garbage collector reacts; use about {percent}% ({_recommend(limit, percent)})",
+        f"before the garbage collector reacts; use about {percent}% ({value})",
+        # the garbage collector then works harder near the limit: a behaviour change
+        fix=Fix.unsafe(f"set GOMEMLIMIT to {value}", doc.set_value(path, value)),
     )
 
 
@@ -193,7 +209,7 @@ def _operator(doc: Document, percent: int) -> Iterator[Violation]:
     name = f"{doc.resource}"
     var = gomemlimit_of(container)
     if var is not None:
-        verdict = _judge_set(var, name, limit, percent)
+        verdict = _judge_set(doc, var, name, limit, percent)
         if verdict is not None:
             yield verdict
         return
@@ -203,12 +219,17 @@ def _operator(doc: Document, percent: int) -> Iterator[Violation]:
         if extension
         else ""
     )
+    # the operator copies spec.env into the container: GOMEMLIMIT is added there (the
+    # list created when missing); a spec.env that is no list (null, a template) has
+    # no exact place, and the edit is refused
+    fix = _added(doc, ("spec", "env"), limit, percent)
     yield Violation(
         at=("spec", "env") if isinstance(spec.get("env"), list) else ("spec",),
         message=f"{name} has a memory limit of {limit} and no GOMEMLIMIT in spec.env: the "
         f"OpenTelemetry Operator sets GOMEMLIMIT to the whole limit (v0.140 and later){note}, "
         f"so the garbage collector never engages before the OOM kill; set GOMEMLIMIT in "
         f"spec.env to about {percent}% ({_recommend(limit, percent)})",
+        fix=fix,
     )
 
 
@@ -223,9 +244,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             continue
         var = gomemlimit_of(container)
         if var is None:
-            verdict = None if _defers(container) else _unset(container, limit, percent)
+            verdict = None if _defers(container) else _unset(doc, container, limit, percent)
         else:
-            verdict = _judge_set(var, f'container "{container.name}"', limit, percent)
+            verdict = _judge_set(doc, var, f'container "{container.name}"', limit, percent)
         if verdict is not None:
             yield verdict
 
@@ -246,17 +267,17 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
         limit = _limited(container)
         if limit is None or gomemlimit_of(container) is not None or not _defers(container):
             continue
-        verdict = _unset(container, limit, percent)
+        verdict = _unset(doc, container, limit, percent)
         if verdict is not None:
             owner = f'container "{container.name}" of {doc.resource}'
-            yield Unset(owner, doc.locate(container.path), verdict.message)
+            yield Unset(owner, doc.locate(container.path), verdict.message, verdict.fix)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
     covered = {b.owner for item, b in linked_items(ctx.facts) if item is True and b is not None}
     for fact in ctx.facts:
         if isinstance(fact, Unset) and fact.owner not in covered:
-            yield Violation(at=fact.at, message=fact.message)
+            yield Violation(at=fact.at, message=fact.message, fix=fact.fix)
 
 
 RULE = Rule(

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.components import ignores_gomemlimit
 from meshlint.domain.golang import (
     Malformed,
@@ -82,10 +82,13 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         except Malformed:
             better = suggestion(var.value)
             hint = f" (write {better!r})" if better else ""
+            path = (*var.path, "value")
             yield Violation(
-                at=(*var.path, "value"),
+                at=path,
                 message=f'GOMEMLIMIT {var.value!r} of container "{container.name}" is not a Go byte '
                 f'count{hint}: the Go runtime aborts at start-up with "malformed GOMEMLIMIT"',
+                # the same number of bytes in Go's spelling: what the user meant
+                fix=Fix.safe(f"write {better}", doc.set_value(path, better)) if better else None,
             )
 
 

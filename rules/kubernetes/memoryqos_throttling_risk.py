@@ -77,12 +77,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
-from meshlint import Context, Document, KeyPath, Param, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, KeyPath, Param, Rule, Severity, Violation
 from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS, proxy_resources
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     Resources,
     containers,
+    get_in,
     human_bytes,
     memory_high,
     pod_annotations,
@@ -102,7 +103,19 @@ def _factor(ctx: Context) -> Fraction | None:
     return throttling_factor(ctx.kube_version)
 
 
-def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -> Violation | None:
+def _request_is(doc: Document, path: KeyPath, limit: object) -> Fix | None:
+    """Request = limit, written as the limit is: the pod is scheduled for its
+    whole limit, a behaviour (and a bill) the user may not want."""
+    if limit is None:
+        return None
+    return Fix.unsafe(f"set the memory request to {limit}", doc.set_value(path, limit))
+
+
+def _verdict(
+    doc: Document, what: str, res: Resources, at: tuple[KeyPath, KeyPath], ctx: Context, qos: str
+) -> Violation | None:
+    """``at``: where the memory request is, and where the limit it is judged by."""
+    path, limit_path = at
     request, limit = res.requests.get("memory"), res.limit("memory")
     factor = _factor(ctx)
     if request is None or factor is None:
@@ -133,6 +146,8 @@ def _verdict(what: str, res: Resources, path: KeyPath, ctx: Context, qos: str) -
         message=f"{what} memory request {request} is below its limit {limit}: under MemoryQoS "
         f"memory.high = {high} bytes ({human_bytes(high)}), where allocations are throttled "
         f"instead of OOM-killed; pod QoS {qos}",
+        # with no limit (the case above) there is nothing to set the request to
+        fix=_request_is(doc, path, get_in(doc.data, limit_path)),
     )
 
 
@@ -142,14 +157,18 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     proxy = proxy_resources(pod_annotations(doc.data, kind))
     qos = qos_class([r for _, r in found] + ([proxy] if proxy else []))
     for container, res in found:
-        path = (*container.path, "resources", "requests", "memory")
-        verdict = _verdict(f'Container "{container.name}"', res, path, ctx, qos)
+        resources = (*container.path, "resources")
+        at = (*resources, "requests", "memory"), (*resources, "limits", "memory")
+        verdict = _verdict(doc, f'Container "{container.name}"', res, at, ctx, qos)
         if verdict is not None:
             yield verdict
     if proxy is not None:
-        meta = pod_template_metadata(kind) or ("metadata",)
-        path = (*meta, "annotations", PROXY_RESOURCE_ANNOTATIONS[("requests", "memory")])
-        verdict = _verdict("The injected istio-proxy", proxy, path, ctx, qos)
+        annotations = (*(pod_template_metadata(kind) or ("metadata",)), "annotations")
+        at = (
+            (*annotations, PROXY_RESOURCE_ANNOTATIONS[("requests", "memory")]),
+            (*annotations, PROXY_RESOURCE_ANNOTATIONS[("limits", "memory")]),
+        )
+        verdict = _verdict(doc, "The injected istio-proxy", proxy, at, ctx, qos)
         if verdict is not None:
             yield verdict
 

@@ -90,7 +90,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Location, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, collector_duration
 from meshlint.domain.otel import (
     HOST_KINDS,
@@ -132,19 +132,24 @@ def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
     """What is wrong with the settings whatever the container."""
     name = limiter.label
     if not limiter.has("check_interval"):
+        path = limiter.setting("check_interval")
         yield view.violation(
             limiter.path,
             f"{name} has no check_interval: it defaults to 0s and the collector refuses to "
             f"start; set check_interval: 1s",
+            # the value the processor's README recommends; a collector without it does not start
+            Fix.safe("add check_interval: 1s", view.set_value(path, "1s")),
         )
     else:
         interval = limiter.body["check_interval"]
         seconds = collector_duration(interval)
         if seconds is not None and seconds <= 0:
+            path = limiter.setting("check_interval")
             yield view.violation(
-                limiter.setting("check_interval"),
+                path,
                 f"check_interval {interval!r} of {name} must be above 0 or the collector "
                 f"refuses to start; set 1s",
+                Fix.safe("set check_interval: 1s", view.set_value(path, "1s")),
             )
     mib, pct = limiter.limit_mib, limiter.limit_percentage
     templated = (limiter.has("limit_mib") and mib is None) or (

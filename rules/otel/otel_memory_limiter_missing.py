@@ -88,7 +88,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, get_in
 from meshlint.domain.otel import (
     HOST_KINDS,
@@ -123,11 +123,14 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
     first = types.index(MEMORY_LIMITER)
     if first == 0:
         return None
+    path = pipeline.processor_path(first)
     return view.violation(
-        pipeline.processor_path(first),
+        path,
         f'memory_limiter "{pipeline.processors[first]}" is processor #{first + 1} of pipeline '
         f'"{pipeline.name}"{view.origin}, after "{pipeline.processors[0]}": data is decoded and processed '
         f"before it can be refused; move it first",
+        # the order of the other processors is kept; the limiter only refuses earlier
+        Fix.safe(f"move {pipeline.processors[first]} first", view.move_first(path)),
     )
 
 

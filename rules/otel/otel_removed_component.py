@@ -80,7 +80,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.k8s import list_at
 from meshlint.domain.otel import (
     BALLAST_SIZE,
@@ -101,20 +101,27 @@ def _findings(view: ConfigView) -> Iterator[Violation]:
             yield view.violation(
                 ("extensions", eid),
                 f'Extension "{eid}" was {_REMOVED}; delete it and set GOMEMLIMIT instead',
+                Fix.safe(f"remove {eid}", view.remove(("extensions", eid))),
             )
     for i, eid in enumerate(list_at(view.data, ("service", "extensions"))):
         if component_type(eid) == MEMORY_BALLAST:
             yield view.violation(
                 ("service", "extensions", i),
                 f'service.extensions lists "{eid}", which was {_REMOVED}; remove it',
+                Fix.safe(
+                    f"remove {eid} from service.extensions",
+                    view.remove(("service", "extensions", i)),
+                ),
             )
     for limiter in memory_limiters(view):
         if limiter.has(BALLAST_SIZE):
             value = limiter.body[BALLAST_SIZE]
+            path = limiter.setting(BALLAST_SIZE)
             yield view.violation(
-                limiter.setting(BALLAST_SIZE),
+                path,
                 f"{BALLAST_SIZE} {value!r} of {limiter.label} belongs to the memory "
                 f"ballast, ignored since v0.106.0 and {_REMOVED}; remove it",
+                Fix.safe(f"remove {BALLAST_SIZE}", view.remove(path)),
             )
 
 

@@ -71,7 +71,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from meshlint import Context, Document, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, human_bytes
 from meshlint.domain.otel import (
     BSP_BATCH,
@@ -86,7 +86,9 @@ from meshlint.domain.otel import (
 from meshlint.domain.spans import SPAN_OVERHEAD, SPAN_SIZE, span_cost
 
 
-def _batch(container: Container, who: str, inherited: Container | None = None) -> Violation | None:
+def _batch(
+    doc: Document, container: Container, who: str, inherited: Container | None = None
+) -> Violation | None:
     batch = sdk_setting(container, BSP_BATCH)
     if batch is None:
         return None
@@ -95,10 +97,13 @@ def _batch(container: Container, who: str, inherited: Container | None = None) -
     if batch.value <= size:
         return None
     default = "" if queue is not None else " (the default)"
+    path = (*batch.var.path, "value")
     return Violation(
-        at=(*batch.var.path, "value"),
+        at=path,
         message=f"{BSP_BATCH} {batch.value} of {who} is above {BSP_QUEUE} {size}{default}: the "
         f"specification requires batch <= queue; lower the batch size",
+        # a batch can never be larger than the queue it is taken from: same behaviour
+        fix=Fix.safe(f"set {BSP_BATCH} to {size}", doc.set_value(path, str(size))),
     )
 
 
@@ -124,14 +129,14 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     if doc.kind == INSTRUMENTATION:
         for env, inherited in instrumentation_envs(doc.data):
             where = ".".join(str(p) for p in env.path)
-            verdict = _batch(env, f"{doc.resource} {where}", inherited)
+            verdict = _batch(doc, env, f"{doc.resource} {where}", inherited)
             if verdict is not None:
                 yield verdict
         return
     per_span = sum(span_cost(ctx.params))
     for container in containers(doc.data, doc.kind):
         yield from _queues(container, per_span)
-        verdict = _batch(container, f'container "{container.name}"')
+        verdict = _batch(doc, container, f'container "{container.name}"')
         if verdict is not None:
             yield verdict
 

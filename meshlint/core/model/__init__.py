@@ -6,6 +6,7 @@ Domain code imports this package and nothing else of the core.
 from __future__ import annotations
 
 from meshlint.core.model.document import Document, ParseError, SourceFile
+from meshlint.core.model.editing import Slot
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
 from meshlint.core.model.rule import (
     MAX_FINDINGS_PER_RULE,
@@ -18,6 +19,11 @@ from meshlint.core.model.rule import (
     Rule,
 )
 from meshlint.core.model.values import (
+    Applicability,
+    Change,
+    Edit,
+    Fix,
+    Intent,
     KeyPath,
     Location,
     PathPart,
@@ -29,14 +35,19 @@ from meshlint.core.model.values import (
 
 __all__ = [
     "MAX_FINDINGS_PER_RULE",
+    "Applicability",
+    "Change",
     "Check",
     "CheckRun",
     "Collect",
     "Context",
     "Document",
+    "Edit",
     "Entry",
     "Finding",
+    "Fix",
     "Index",
+    "Intent",
     "KeyPath",
     "Location",
     "Param",
@@ -45,6 +56,7 @@ __all__ = [
     "Resource",
     "Rule",
     "Severity",
+    "Slot",
     "SourceFile",
     "Violation",
     "json_path",

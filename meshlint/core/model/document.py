@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from meshlint.core.model.editing import Editor, NotEditable, Slot
 from meshlint.core.model.nodes import (
     AliasBudget,
     Converter,
@@ -31,7 +32,7 @@ from meshlint.core.model.nodes import (
     stack_headroom,
     too_deep_message,
 )
-from meshlint.core.model.values import KeyPath, Location, Resource, json_path
+from meshlint.core.model.values import Change, KeyPath, Location, Resource, json_path
 
 # The lists of a pod spec whose items are containers: an ignore comment on an
 # item's first line covers what is found inside that container.
@@ -58,11 +59,37 @@ class SourceFile:
     name: str
     text: str
     lines: list[str] = field(default_factory=list)
+    bom: bytes = b""  # the byte-order mark the text was decoded after
+    codec: str = "utf-8"  # how the text after the BOM is encoded
     # what aliases may still add, shared by the file's documents and embedded configs
     aliases: AliasBudget = field(default_factory=AliasBudget, repr=False, compare=False)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """The text index where each 0-based line starts (one more: the end)."""
+        starts = [0]
+        text, find = self.text, self.text.find
+        at = find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = find("\n", at + 1)
+        if starts[-1] != len(text):
+            starts.append(len(text))
+        return starts
+
+    @property
+    def newline(self) -> str:
+        return "\r\n" if "\r\n" in self.text else "\n"
+
+    def byte_offset(self, index: int) -> int:
+        """The byte offset in the input of text index ``index``."""
+        prefix = self.text[:index]
+        if self.codec == "utf-8" and prefix.isascii():
+            return len(self.bom) + index
+        return len(self.bom) + len(prefix.encode(self.codec))
 
 
 @dataclass
@@ -186,6 +213,54 @@ class Document:
         self._memo.clear()
         self._embedded.clear()
 
+    # -- edits, for a finding's Fix: None where the place cannot be edited byte-exactly
+
+    def set_value(self, path: KeyPath, value: Any) -> Change | None:
+        """Replace the scalar at ``path`` (in its quoting style), or add the missing
+        last key to the mapping that should hold it."""
+        return self._edit(lambda editor: editor.set_value(path, value))
+
+    def remove(self, path: KeyPath) -> Change | None:
+        """Remove a mapping entry or a sequence item, with its own lines."""
+        return self._edit(lambda editor: editor.remove(path))
+
+    def move_first(self, path: KeyPath) -> Change | None:
+        """Move the sequence item at ``path`` to the front of its sequence."""
+        data = _value_at(self.data, path[:-1])
+        if not isinstance(data, list):
+            return None
+        return self._edit(lambda editor: editor.move_first(path, data))
+
+    def append(self, path: KeyPath, value: Any) -> Change | None:
+        """Add ``value`` to the sequence at ``path``, creating it when missing."""
+        data = _value_at(self.data, path)
+        return self._edit(
+            lambda editor: editor.append(path, value, data if isinstance(data, list) else None)
+        )
+
+    def rename_key(self, path: KeyPath, key: str) -> Change | None:
+        """Rename the mapping key at the end of ``path`` to ``key`` (None where
+        ``key`` is there already)."""
+        value = _value_at(self.data, path)
+        return self._edit(lambda editor: editor.rename_key(path, key, value))
+
+    def slot(self, path: KeyPath, *, add: bool = False) -> Slot | None:
+        """The one-line scalar at ``path`` (with ``add``, the place of the missing
+        last key) as a ``Slot``: set later, when the document is gone (a fact a
+        cross-object rule judges in ``check_run``)."""
+        try:
+            editor = self.memo(Editor, lambda: Editor(self))
+            return editor.slot(path, add=add)
+        except NotEditable:
+            return None
+
+    def _edit(self, make: Callable[[Editor], Change]) -> Change | None:
+        try:
+            editor = self.memo(Editor, lambda: Editor(self))
+            return make(editor)
+        except NotEditable:
+            return None
+
     def embedded(self, path: KeyPath) -> Document | ParseError | None:
         """Parse the YAML string at ``path`` as a config with host positions.
 
@@ -239,6 +314,17 @@ class Document:
             host_path=(*self.host_path, *path),
             mapper=mapper,
         )
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _mapper_for(node: ScalarNode, file: SourceFile) -> Mapper:

@@ -9,7 +9,7 @@ from typing import Any
 
 from meshlint.core.model.document import Document
 from meshlint.core.model.index import Index
-from meshlint.core.model.values import Location, Severity, Violation
+from meshlint.core.model.values import Fix, Location, Severity, Violation
 
 # The engine reports at most this many findings of one rule in one document, then
 # one finding that counts the rest: 10,000 unknown keys or duplicates help nobody.
@@ -31,10 +31,18 @@ class Finding:
     severity: Severity
     message: str
     location: Location
+    fix: Fix | None = None
 
     @classmethod
-    def make(cls, location: Location, rule: Rule, severity: Severity, message: str) -> Finding:
-        return cls(rule.id, rule.slug, severity, message, location)
+    def make(
+        cls,
+        location: Location,
+        rule: Rule,
+        severity: Severity,
+        message: str,
+        fix: Fix | None = None,
+    ) -> Finding:
+        return cls(rule.id, rule.slug, severity, message, location, fix)
 
     def key(self) -> tuple[str, int, int, str]:
         loc = self.location

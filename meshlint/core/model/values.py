@@ -7,9 +7,10 @@ Public types are built with keywords only.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 PathPart = Union[str, int]  # noqa: UP007 - a runtime alias, valid on 3.10
 # Keys and list indexes from a document's root: ("spec", "containers", 0, "env").
@@ -74,6 +75,9 @@ class Location:
     # lines whose ignore comments also cover this place: the enclosing container's
     # "- name:" line, the object's first line and its "kind:" line
     enclosing: tuple[int, ...] = ()
+    # a Helm finding moved to its chart template (core.helm): where it was in
+    # the rendered stream
+    rendered: Location | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,3 +94,85 @@ class Violation:
     at: KeyPath | Location
     message: str
     severity: Severity | None = None  # a rule with two levels (J001) picks one here
+    fix: Fix | None = None  # how to repair it (``Fix.safe``/``Fix.unsafe`` over Document edits)
+
+
+class Applicability(enum.Enum):
+    """Whether ``--fix`` applies a fix (safe) or only ``--unsafe-fixes`` does."""
+
+    SAFE = "safe"  # keeps the meaning the user intended (GOMEMLIMIT 400Mi -> 400MiB)
+    UNSAFE = "unsafe"  # changes behaviour the user may have chosen (a grace period)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace bytes ``[start, end)`` of the input file by ``content`` (text, in the
+    file's own encoding and line endings); ``start == end`` inserts."""
+
+    start: int
+    end: int
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What an edit means for the data: after it, the value at ``path`` of object
+    ``document`` (``Document.number``) is ``value``, or with ``present`` False the
+    key or item is gone. ``embedded`` is the path of the YAML string the path is
+    inside, for a config embedded in the object."""
+
+    document: int
+    path: KeyPath
+    value: Any = None
+    present: bool = True
+    embedded: KeyPath | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One edit of a document (``Document.set_value`` and friends): the bytes and
+    their meaning, so that the fixed file can be checked before it is written."""
+
+    edits: tuple[Edit, ...]
+    intents: tuple[Intent, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fix:
+    """A repair a finding carries: edits of its file, what they mean, and whether
+    ``--fix`` may apply it on its own."""
+
+    title: str  # what it does, for people: "set GOMEMLIMIT to 409MiB"
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+    intents: tuple[Intent, ...] = ()
+
+    @classmethod
+    def safe(cls, title: str, *changes: Change | None) -> Fix | None:
+        """A safe fix of ``changes``; None when any of them cannot be made."""
+        return cls._of(title, Applicability.SAFE, changes)
+
+    @classmethod
+    def unsafe(cls, title: str, *changes: Change | None) -> Fix | None:
+        """An unsafe fix of ``changes``; None when any of them cannot be made."""
+        return cls._of(title, Applicability.UNSAFE, changes)
+
+    @classmethod
+    def _of(
+        cls, title: str, applicability: Applicability, changes: tuple[Change | None, ...]
+    ) -> Fix | None:
+        if not changes or any(c is None for c in changes):
+            return None
+        made = [c for c in changes if c is not None]
+        edits = tuple(sorted((e for c in made for e in c.edits), key=lambda e: (e.start, e.end)))
+        if any(a.end > b.start for a, b in itertools.pairwise(edits)):
+            return None  # a fix never overlaps itself
+        return cls(
+            title=title,
+            applicability=applicability,
+            edits=edits,
+            intents=tuple(i for c in made for i in c.intents),
+        )

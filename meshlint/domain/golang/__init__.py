@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from meshlint.domain.golang.runtime import (
+    GOMEMLIMIT,
     OFF,
     Malformed,
     gomemlimit_of,
@@ -10,4 +11,4 @@ from meshlint.domain.golang.runtime import (
     suggestion,
 )
 
-__all__ = ["OFF", "Malformed", "gomemlimit_of", "parse_gomemlimit", "suggestion"]
+__all__ = ["GOMEMLIMIT", "OFF", "Malformed", "gomemlimit_of", "parse_gomemlimit", "suggestion"]

@@ -7,9 +7,12 @@ from __future__ import annotations
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.embedded import embedded_config_violations
 from meshlint.domain.istio.mesh import (
+    DURATION,
+    EXIT_ON_ZERO,
     FACT_KINDS,
     INSTALL_KINDS,
     MESH_KINDS,
+    NATIVE,
     Mesh,
     Proxy,
     collect,
@@ -36,10 +39,13 @@ from meshlint.domain.istio.workload import (
 __all__ = [
     "DEFAULT_DRAIN_SECONDS",
     "DEFAULT_GRACE_SECONDS",
+    "DURATION",
+    "EXIT_ON_ZERO",
     "FACT_KINDS",
     "FALLBACK",
     "INSTALL_KINDS",
     "MESH_KINDS",
+    "NATIVE",
     "PROXY_RESOURCE_ANNOTATIONS",
     "Install",
     "Located",

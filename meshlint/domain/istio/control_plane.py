@@ -83,6 +83,16 @@ class Install:
         return self._first("prometheus")  # type: ignore[no-any-return]
 
     @cached_property
+    def mixer(self) -> Located | None:
+        """Mixer telemetry, not telemetry v2: no istio.stats filter to fall back."""
+        return self._first("mixer")  # type: ignore[no-any-return]
+
+    @cached_property
+    def ambient(self) -> bool:
+        """Ambient mode, as the winning layer that says so sets it."""
+        return bool(self._first("ambient"))
+
+    @cached_property
     def native(self) -> Located | None:
         return self._first("native")  # type: ignore[no-any-return]
 

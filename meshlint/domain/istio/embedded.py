@@ -40,6 +40,46 @@ from meshlint.domain.k8s.objects import WORKLOAD_KINDS, get_in, mapping_at, pod_
 PROXY_SCHEMA = "istio-proxyconfig.schema.json"
 MESH_SCHEMA = "istio-meshconfig.schema.json"
 
+# MeshConfig fields of older Istio versions, by the release that dropped them (the
+# first istio/api tag where mesh/v1alpha1/config.proto has them only as ``reserved``).
+# Istio parses them as unknown fields: ignored.
+_REMOVED_MESH: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            # Mixer and its policy/telemetry settings
+            "mixer_check_server",
+            "mixer_report_server",
+            "mixer_address",
+            "disable_policy_checks",
+            "disable_mixer_http_reports",
+            "policy_check_fail_open",
+            "enable_client_side_policy_check",
+            "sidecar_to_telemetry_session_affinity",
+            "disable_report_batch",
+            "report_batch_max_entries",
+            "report_batch_max_time",
+            # node-agent SDS, replaced by istio-agent
+            "sds_uds_path",
+            "sds_refresh_delay",
+            "enable_sds_token_mount",
+            "sds_use_k8s_sa_jwt",
+        ),
+        "1.8",
+    ),
+    "auth_policy": "1.9",
+    "rds_refresh_delay": "1.9",
+    "thrift_config": "1.17",
+}
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def removed_mesh_field(key: object) -> str | None:
+    """The Istio release that removed MeshConfig field ``key`` (either spelling)."""
+    return _REMOVED_MESH.get(_snake(key)) if isinstance(key, str) else None
+
 
 @functools.cache
 def validator(name: str) -> Any:
@@ -113,11 +153,23 @@ def validate(
     errors = sorted(
         validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
     )
+    removed = {}
+    if schema == MESH_SCHEMA and isinstance(data, dict):
+        removed = {k: v for k in data if (v := removed_mesh_field(k))}
+    for key, version in removed.items():
+        yield Violation(
+            at=key_anchor(doc, (*base, key)),
+            message=f'field "{key}" in {what} was removed in Istio {version}: Istio ignores it, so '
+            "it has no effect",
+            severity=Severity.WARNING,
+        )
     for error in errors:
         if operator and _converted(error):
             continue
         for path, message in _describe(error, what):
             full = (*base, *path)
+            if len(path) == 1 and path[0] in removed:
+                continue  # said above, with the version
             if message.startswith("unknown"):  # dropped, not fatal: see the module doc
                 yield Violation(
                     at=key_anchor(doc, full), message=message, severity=Severity.WARNING

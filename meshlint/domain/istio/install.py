@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, KeyPath, Location
+from meshlint.core.model import Document, KeyPath, Location, Slot
 from meshlint.domain.istio.proxy import MeshSettings, mesh_settings
 from meshlint.domain.istio.values import (
     Located,
@@ -43,7 +43,7 @@ class InstallFact:
     # installs istiod; for an IstioOperator, says so (see ``declares_control_plane``)
     control_plane: bool = True
     prometheus: Located | None = None  # value False where Prometheus metrics are switched off
-    native: Located | None = None  # ENABLE_NATIVE_SIDECARS
+    native: Located | None = None  # ENABLE_NATIVE_SIDECARS: True, False, None for "auto"
     proxy_limit: Located | None = None  # global.proxy.resources memory limit; "" = none
     proxy_prestop: Located | None = None  # global.proxy.lifecycle preStop, seconds
     version: tuple[int, int] | None = None
@@ -51,6 +51,14 @@ class InstallFact:
         None  # global.outboundTrafficPolicy.mode (Istio <= 1.5 values)
     )
     values_datadog: Located | None = None  # global.proxy.tracer: datadog (Istio <= 1.7 values)
+    # Mixer telemetry instead of telemetry v2: no istio.stats filter at all (where it says so)
+    mixer: Located | None = None
+    # profile ambient / PILOT_ENABLE_AMBIENT: proxies outside pods; None where this
+    # layer does not say (a patch inherits its base's profile)
+    ambient: bool | None = None
+    profile: str | None = None  # the profile an IstioOperator layer names itself
+    name: str | None = None  # metadata.name: an IstioOperator's patches share it
+    order: int = 0  # where an IstioOperator layer applies among its install's layers
 
 
 def _env(items: Any, name: str) -> tuple[int, Any] | None:
@@ -61,11 +69,21 @@ def _env(items: Any, name: str) -> tuple[int, Any] | None:
     return found
 
 
-def _sampling(value: Any, at: Location) -> Located | None:
+def native_mode(value: Any) -> bool | None:
+    """istiod's ``ENABLE_NATIVE_SIDECARS``: ``auto`` (None) since 1.27, where any
+    other value than true/false/auto disables; a bool before (pilot/pkg/features)."""
+    if isinstance(value, str) and value.strip() == "auto":
+        return None
+    return truthy(value)
+
+
+def _sampling(value: Any, at: Location, slot: Slot | None = None) -> Located | None:
     rate = float_value(value)
     if rate is None:
         return None
-    return Located(rate if 0 <= rate <= 100 else 1.0, at)  # istiod resets out-of-range to 1.0
+    if not 0 <= rate <= 100:
+        return Located(1.0, at)  # istiod resets out-of-range to 1.0
+    return Located(rate, at, slot)
 
 
 def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False) -> dict[str, Any]:
@@ -73,18 +91,23 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     merged values a rendered injector ConfigMap carries, where absence means unset."""
     out: dict[str, Any] = {}
     anchor = doc.locate
+
+    def sampling(value: Any, path: KeyPath) -> Located | None:
+        # the merged values of a rendered injector are a JSON string: no place to edit
+        return _sampling(value, anchor(path), None if final else doc.slot(path))
+
     key: KeyPath
     for key in (("pilot", "traceSampling"), ("traceSampling",)):
         if get_in(values, key) is not None:
-            out["pilot_sampling"] = _sampling(get_in(values, key), anchor((*base, *key)))
+            out["pilot_sampling"] = sampling(get_in(values, key), (*base, *key))
             break
     env = mapping_at(values, ("pilot", "env"))
     if "PILOT_TRACE_SAMPLING" in env:
-        at = anchor((*base, "pilot", "env", "PILOT_TRACE_SAMPLING"))
-        out["pilot_sampling"] = _sampling(env["PILOT_TRACE_SAMPLING"], at)
+        path = (*base, "pilot", "env", "PILOT_TRACE_SAMPLING")
+        out["pilot_sampling"] = sampling(env["PILOT_TRACE_SAMPLING"], path)
     if "ENABLE_NATIVE_SIDECARS" in env:
         at = anchor((*base, "pilot", "env", "ENABLE_NATIVE_SIDECARS"))
-        out["native"] = Located(truthy(env["ENABLE_NATIVE_SIDECARS"]), at)
+        out["native"] = Located(native_mode(env["ENABLE_NATIVE_SIDECARS"]), at)
     switches: tuple[KeyPath, ...] = (
         ("telemetry", "enabled"),
         ("telemetry", "v2", "enabled"),
@@ -93,6 +116,13 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     for key in switches:
         if falsy(get_in(values, key)):
             out["prometheus"] = Located(False, anchor((*base, *key)))
+    if falsy(get_in(values, ("telemetry", "v2", "enabled"))):
+        # telemetry v2 off: Mixer (1.4-1.7) or nothing; no istio.stats filter
+        out["mixer"] = Located(True, anchor((*base, "telemetry", "v2", "enabled")))
+    if str_at(values, ("profile",)) == "ambient" or truthy(
+        get_in(values, ("pilot", "env", "PILOT_ENABLE_AMBIENT"))
+    ):
+        out["ambient"] = True
     proxy = mapping_at(values, ("global", "proxy"))
     if "resources" in proxy:
         limit = get_in(proxy, ("resources", "limits", "memory"))
@@ -116,7 +146,13 @@ def _values_facts(doc: Document, values: Any, base: KeyPath, final: bool = False
     tag = get_in(values, ("global", "tag"))
     if version_of(tag):
         out["version"] = version_of(tag)
+        if out["version"] < TELEMETRY_V2:
+            out["mixer"] = Located(True, anchor((*base, "global", "tag")))
     return out
+
+
+# Telemetry v2 (the istio.stats filter) is on by default since Istio 1.5; Mixer before
+TELEMETRY_V2 = (1, 5)
 
 
 def _nulls(resources: Any) -> bool:
@@ -140,6 +176,10 @@ def declares_control_plane(spec: dict[Any, Any]) -> bool:
     revision form one install (``Mesh`` groups them), reported once.
     """
     profile = str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")) or "default"
+    if profile == "remote" or get_in(spec, ("values", "istiodRemote", "enabled")) is True:
+        # the remote profile's pilot component is istiod-remote: the injector, no istiod
+        # and no mesh ConfigMap (manifests/helm-profiles/remote.yaml)
+        return False
     pilot = get_in(spec, ("components", "pilot", "enabled"))
     if pilot is not None:
         return pilot is True
@@ -154,17 +194,17 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
     if not isinstance(cfg, dict) and isinstance(get_in(spec, ("values", "meshConfig")), dict):
         mesh_base, cfg = ("spec", "values", "meshConfig"), get_in(spec, ("values", "meshConfig"))
     control = declares_control_plane(spec)
-    mesh = mesh_settings(cfg, doc.locate, mesh_base)
+    mesh = mesh_settings(cfg, doc.locate, mesh_base, doc.slot)
     facts = _values_facts(doc, spec.get("values"), ("spec", "values"))
     env = get_in(spec, ("components", "pilot", "k8s", "env"))
-    for name, key, read in (
-        ("PILOT_TRACE_SAMPLING", "pilot_sampling", _sampling),
-        ("ENABLE_NATIVE_SIDECARS", "native", lambda v, at: Located(truthy(v), at)),
-    ):
-        found = _env(env, name)
-        if found:
-            at = doc.locate(("spec", "components", "pilot", "k8s", "env", found[0], "value"))
-            facts[key] = read(found[1], at)
+    found = _env(env, "PILOT_TRACE_SAMPLING")
+    if found:
+        path: KeyPath = ("spec", "components", "pilot", "k8s", "env", found[0], "value")
+        facts["pilot_sampling"] = _sampling(found[1], doc.locate(path), doc.slot(path))
+    found = _env(env, "ENABLE_NATIVE_SIDECARS")
+    if found:
+        path = ("spec", "components", "pilot", "k8s", "env", found[0], "value")
+        facts["native"] = Located(native_mode(found[1]), doc.locate(path))
     if "pilot_sampling" not in facts and profile == "demo":  # profile-demo.yaml: traceSampling 100
         where = ("spec", "profile") if "profile" in spec else ("spec", "values", "profile")
         facts["pilot_sampling"] = Located(100.0, doc.locate(where))
@@ -172,6 +212,12 @@ def istio_operator(doc: Document) -> Iterator[InstallFact]:
         facts["prometheus"] = Located(False, doc.locate((*mesh_base, "defaultProviders")))
     if version_of(spec.get("tag")):
         facts["version"] = version_of(spec.get("tag"))
+        if facts["version"] < TELEMETRY_V2:
+            facts["mixer"] = Located(True, doc.locate(("spec", "tag")))
+    if str_at(spec, ("profile",)) or str_at(spec, ("values", "profile")):
+        facts["profile"] = profile
+        facts["ambient"] = profile == "ambient"  # the layer that names a profile decides
+    facts["name"] = doc.resource.name
     yield InstallFact(
         "IstioOperator",
         doc.file.name,
@@ -202,7 +248,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
         mesh_doc = doc.embedded(("data", "mesh"))
         if not isinstance(mesh_doc, Document):
             return
-        mesh = mesh_settings(mesh_doc.data, mesh_doc.locate)
+        mesh = mesh_settings(mesh_doc.data, mesh_doc.locate, slot=mesh_doc.slot)
         prom = None
         if mesh.default_metrics is not None and "prometheus" not in mesh.default_metrics:
             prom = Located(False, mesh_doc.locate(("defaultProviders",)))
@@ -244,12 +290,18 @@ def istiod(doc: Document) -> Iterator[InstallFact]:
         facts: dict[str, Any] = {}
         sampling = container.env_var("PILOT_TRACE_SAMPLING")
         if sampling and sampling.value is not None:
-            facts["pilot_sampling"] = _sampling(
-                sampling.value, doc.locate((*sampling.path, "value"))
-            )
+            path = (*sampling.path, "value")
+            facts["pilot_sampling"] = _sampling(sampling.value, doc.locate(path), doc.slot(path))
+        ambient = container.env_var("PILOT_ENABLE_AMBIENT")
+        if ambient and truthy(ambient.value):
+            facts["ambient"] = True
+        version = version_of(container.image)
+        if version is not None and version < TELEMETRY_V2:  # istio-pilot of a Mixer install
+            facts["mixer"] = Located(True, doc.locate(("metadata", "name")))
         native = container.env_var("ENABLE_NATIVE_SIDECARS")
         if native and native.value is not None:
-            facts["native"] = Located(truthy(native.value), doc.locate((*native.path, "value")))
+            at = doc.locate((*native.path, "value"))
+            facts["native"] = Located(native_mode(native.value), at)
         yield InstallFact(
             "Deployment",
             doc.file.name,
@@ -269,6 +321,9 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     values (``pilot.traceSampling`` in percent, ``global.proxy``, ...)."""
     if doc.api_version == "maistra.io/v1":
         values = _values_facts(doc, get_in(doc.data, ("spec", "istio")), ("spec", "istio"))
+        if not truthy(get_in(doc.data, ("spec", "istio", "telemetry", "v2", "enabled"))):
+            # OSSM 1.x runs Mixer telemetry unless telemetry v2 is switched on
+            values["mixer"] = Located(True, doc.locate(("metadata", "name")))
         yield InstallFact(
             "ServiceMeshControlPlane",
             doc.file.name,
@@ -283,12 +338,17 @@ def smcp(doc: Document) -> Iterator[InstallFact]:
     raw = get_in(doc.data, ("spec", "tracing", "sampling"))
     rate = float_value(raw)
     if rate is not None and str_at(doc.data, ("spec", "tracing", "type")) != "None":
-        facts["pilot_sampling"] = Located(rate / 100, doc.locate(("spec", "tracing", "sampling")))
+        at: KeyPath = ("spec", "tracing", "sampling")
+        facts["pilot_sampling"] = Located(rate / 100, doc.locate(at), doc.slot(at))
     outbound: KeyPath = ("spec", "proxy", "networking", "trafficControl", "outbound", "policy")
     if isinstance(get_in(doc.data, outbound), str):
         facts["values_outbound"] = Located(get_in(doc.data, outbound), doc.locate(outbound))
     if str_at(doc.data, ("spec", "telemetry", "type")) == "None":
         facts["prometheus"] = Located(False, doc.locate(("spec", "telemetry", "type")))
+    if str_at(doc.data, ("spec", "telemetry", "type")) == "Mixer":
+        facts["mixer"] = Located(True, doc.locate(("spec", "telemetry", "type")))
+    elif (version_of(str_at(doc.data, ("spec", "version"))) or TELEMETRY_V2) < TELEMETRY_V2:
+        facts["mixer"] = Located(True, doc.locate(("spec", "version")))  # OSSM v1.x
     memory = get_in(
         doc.data, ("spec", "proxy", "runtime", "container", "resources", "limits", "memory")
     )

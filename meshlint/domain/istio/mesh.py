@@ -26,14 +26,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from meshlint.core.model import Context, Document, Index, selects
+from meshlint.core.model import Context, Document, Index, Location, Resource, selects
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.install import InstallFact, install_facts
 from meshlint.domain.istio.proxy import (
     DEFAULT_DRAIN_SECONDS,
+    DEFAULT_MIN_DRAIN_SECONDS,
     DEFAULT_PROXY_MEMORY_LIMIT,
     ProxyDefaults,
 )
@@ -51,6 +52,13 @@ FACT_KINDS = WORKLOAD_KINDS | {
     "Sidecar",
     "ProxyConfig",
 }
+# How pilot-agent shuts a proxy down (istio pkg/envoy/agent.go, Agent.Run/terminate):
+# DURATION: on SIGTERM, drain and sleep terminationDrainDuration, then exit;
+# EXIT_ON_ZERO: EXIT_ON_ZERO_ACTIVE_CONNECTIONS, sleep MINIMUM_DRAIN_DURATION, then
+# exit once no connection is left; NATIVE: a native sidecar whose preStop
+# (``pilot-agent request POST drain``, Istio >= 1.21) drains when the pod starts
+# stopping and which exits at once on the SIGTERM that follows the app's exit.
+DURATION, EXIT_ON_ZERO, NATIVE = "duration", "exit-on-zero", "native"
 INSTALL_KINDS = frozenset({"IstioOperator", "ConfigMap", "Deployment", "ServiceMeshControlPlane"})
 MESH_KINDS = FACT_KINDS - WORKLOAD_KINDS | {"Deployment"}  # istiod is a Deployment
 
@@ -86,10 +94,20 @@ class Proxy:
     native: bool
     memory_limit: Located | None  # value "" or None: no limit
     prestop: float  # the proxy's own preStop, seconds
+    shutdown: str = DURATION  # the drain mechanism pilot-agent really runs (see ``_shutdown``)
+    wait: float = DEFAULT_DRAIN_SECONDS  # what that mechanism sleeps after SIGTERM, at least
+    cert_writer: bool = False  # OUTPUT_CERTS and no redirection: carries no app traffic
 
     @property
     def drain_at(self) -> Located | None:
         return self.config.drain
+
+    @property
+    def wait_at(self) -> Located | None:
+        """Where ``wait`` is set (None: Istio's default, or nothing to set)."""
+        if self.shutdown == EXIT_ON_ZERO:
+            return self.config.min_drain
+        return self.config.drain if self.shutdown == DURATION else None
 
 
 class Mesh:
@@ -99,22 +117,21 @@ class Mesh:
         self.scoped: list[ScopedFact] = []
         self.workloads: list[WorkloadFact] = []
         groups: dict[tuple[Any, ...], list[InstallFact]] = defaultdict(list)
+        operators: list[InstallFact] = []
         for fact in facts:
             if isinstance(fact, InstallFact):
-                key: tuple[Any, ...]
                 if fact.surface == "ServiceMeshControlPlane":
-                    key = (id(fact),)
+                    groups[(id(fact),)].append(fact)
                 elif fact.surface == "IstioOperator":
-                    # the IstioOperators of one file are overlays of one install
-                    # (istioctl install -f), later documents over earlier ones
-                    key = (fact.surface, fact.file, fact.revision)
+                    operators.append(fact)
                 else:
-                    key = ("rendered", fact.file, fact.namespace, fact.revision)
-                groups[key].append(fact)
+                    groups[("rendered", fact.file, fact.namespace, fact.revision)].append(fact)
             elif isinstance(fact, ScopedFact):
                 self.scoped.append(fact)
             elif isinstance(fact, WorkloadFact):
                 self.workloads.append(fact)
+        for parts in _overlays(operators):
+            groups[(id(parts[0]),)] = parts
         # the part that carries mesh config first (it names and anchors the install);
         # of IstioOperators, later documents before earlier ones (overlays win)
         self.installs = [
@@ -182,6 +199,10 @@ class Mesh:
                 return fact.sampling.value, fact.sampling, True
         rate, where = install.sampling()
         return rate, where, False
+
+    def prometheus_off(self) -> bool:
+        """A mesh-wide Telemetry sends metrics to other providers only."""
+        return any(f.prometheus_off for f in self.mesh_scoped("Telemetry"))
 
     def fallback_cleared(self) -> bool:
         return any(f.clears_outbound_fallback for f in self.scoped)
@@ -262,30 +283,72 @@ class Mesh:
         box = w.proxy_container
         # a ProxyConfig resource's environment wins over proxyMetadata (most specific first)
         cr = next((f.exit_on_zero for f in self.applying("ProxyConfig", w) if f.exit_on_zero), None)
+        if box is not None and not box.auto:  # a written container's env is what runs
+            config = box.agent.over(config)
         exit_on_zero = cr or config.exit_on_zero
+        exits_on_zero = bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero)
         injected_hook = box is None or box.auto  # the injector adds global.proxy.lifecycle
+        native = self._native(w, install)
+        shutdown = self._shutdown(w, install, native, exits_on_zero)
+        drain = config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS
+        if shutdown == EXIT_ON_ZERO:
+            wait = config.min_drain.value if config.min_drain else DEFAULT_MIN_DRAIN_SECONDS
+        else:
+            wait = 0.0 if shutdown == NATIVE else drain
         return Proxy(
             w,
             install,
             config,
             sampling,
-            config.drain.value if config.drain else DEFAULT_DRAIN_SECONDS,
-            bool(exit_on_zero and exit_on_zero.value) or bool(box and box.exit_on_zero),
-            self._native(w, install),
+            drain,
+            exits_on_zero,
+            native,
             self._memory_limit(w, install),
             (box.prestop.value if box and box.prestop else 0.0)
             or (install.proxy_prestop.value if install.proxy_prestop and injected_hook else 0.0),
+            shutdown,
+            wait,
+            config.output_certs is not None and not w.intercepts,
         )
 
+    def _shutdown(
+        self, w: WorkloadFact, install: Install, native: bool, exits_on_zero: bool
+    ) -> str:
+        """The drain mechanism pilot-agent runs for ``w``'s proxy under ``install``."""
+        if native:
+            box = w.proxy_container
+            if box is not None and not box.auto:
+                hook = box.drain_hook  # kube-inject output carries the template's hook
+            else:  # the template adds the drain hook unless global.proxy.lifecycle replaces it
+                hook = install.proxy_prestop is None and not (box and box.prestop)
+            version = install.version
+            if hook and (version is None or version >= (1, 21)):
+                return NATIVE
+        return EXIT_ON_ZERO if exits_on_zero else DURATION
+
+    def default_shutdown(self, install: Install) -> tuple[str, float, Located | None]:
+        """(mechanism, seconds, where set) of a proxy that sets nothing itself."""
+        proxy = self._proxy(_ANY_WORKLOAD, install)
+        return proxy.shutdown, proxy.wait, proxy.wait_at
+
     def _native(self, w: WorkloadFact, install: Install) -> bool:
+        """Whether the proxy runs as a native sidecar, decided as the injector does
+        (pkg/kube/inject/webhook.go, injection-template.yaml): the pod's
+        annotation, else istiod's ENABLE_NATIVE_SIDECARS; ``auto`` (the default
+        since 1.27; false before) needs every kubelet >= 1.33, read here from
+        --kube-version. An install of unknown version counts as a supported one
+        (>= 1.27)."""
         if w.proxy_container is not None and not w.proxy_container.auto:
             return w.proxy_container.native
         if w.native is not None:
             return bool(w.native.value)
-        if install.native is not None:
-            return bool(install.native.value)
+        mode = install.native.value if install.native is not None else None
+        if mode is not None:
+            return bool(mode)
         version = install.version
-        return version is not None and version >= (1, 27) and self.kube >= (1, 33)
+        if version is not None and version < (1, 27):
+            return False  # a bool defaulting to false before 1.27 ("auto" did not parse)
+        return self.kube >= (1, 33)
 
     def _memory_limit(self, w: WorkloadFact, install: Install) -> Located | None:
         box = w.proxy_container
@@ -298,13 +361,51 @@ class Mesh:
         return Located(DEFAULT_PROXY_MEMORY_LIMIT, w.at)  # Istio's global.proxy.resources
 
 
+_ANY_WORKLOAD = WorkloadFact(Resource("v1", "Pod"), Location("", 0, 0))
+
+
 def every(proxies: list[Proxy], test: Callable[[Proxy], bool]) -> Proxy | None:
     """The first proxy when ``test`` holds for all candidates, else None."""
     return proxies[0] if proxies and all(test(p) for p in proxies) else None
 
 
 def _precedence(part: InstallFact) -> tuple[bool, int]:
-    return part.mesh is None, -part.at.line if part.surface == "IstioOperator" else 0
+    return part.mesh is None, -part.order if part.surface == "IstioOperator" else 0
+
+
+def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
+    """IstioOperators that are layers of one install, in the order they apply.
+
+    The documents of one file are overlays (``istioctl install -f``); a document of
+    another file with the same revision, namespace and name that names no profile
+    of its own is a patch of it (a kustomize overlay of a base). Files apply in
+    path order, documents in file order. Two files that each name a profile are
+    two installs, whatever their names (istio's own test inputs are all called
+    ``install``).
+    """
+    ordered = sorted(operators, key=lambda f: (f.file, f.at.line))
+    parent = list(range(len(ordered)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[Any, ...], int] = {}
+    for i, fact in enumerate(ordered):
+        keys: list[tuple[Any, ...]] = [("file", fact.file, fact.revision)]
+        if fact.name:
+            keys.append(("name", fact.namespace, fact.name, fact.revision))
+        for key in keys:
+            if key not in first:
+                first[key] = i
+            elif key[0] == "file" or fact.profile is None:
+                parent[root(i)] = root(first[key])
+    groups: dict[int, list[InstallFact]] = defaultdict(list)
+    for i, fact in enumerate(ordered):
+        groups[root(i)].append(replace(fact, order=i))
+    return list(groups.values())
 
 
 def _ancestors(file: str) -> list[str]:

@@ -13,16 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlint.core.model import KeyPath, Location
+from meshlint.core.model import KeyPath, Location, Slot
 from meshlint.domain.istio.values import Located, float_value, truthy
-from meshlint.domain.k8s.durations import proto_duration
+from meshlint.domain.k8s.durations import parse_go_duration, proto_duration
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at
 
 Anchor = Callable[[KeyPath], Location]
+Slotter = Callable[[KeyPath], Slot | None]  # Document.slot, for values a fix may rewrite
 
 # Istio reads a sampling of 0 as "unset" and values above 100 as its default.
 DEFAULT_SAMPLING = 1.0
 DEFAULT_DRAIN_SECONDS = 5.0
+# pilot-agent MINIMUM_DRAIN_DURATION (pilot/cmd/pilot-agent/options/options.go): the
+# wait before EXIT_ON_ZERO_ACTIVE_CONNECTIONS starts counting connections
+DEFAULT_MIN_DRAIN_SECONDS = 5.0
 DEFAULT_GRACE_SECONDS = 30.0
 DEFAULT_PROXY_MEMORY_LIMIT = "1024Mi"  # istio-discovery values global.proxy.resources
 
@@ -36,6 +40,8 @@ class ProxyDefaults:
     datadog: Located | None = None  # tracing.datadog (the tracer with no span bound)
     exit_on_zero: Located | None = None  # proxyMetadata.EXIT_ON_ZERO_ACTIVE_CONNECTIONS
     tracing_at: Location | None = None  # where "tracing" is, when it is set at all
+    min_drain: Located | None = None  # proxyMetadata.MINIMUM_DRAIN_DURATION, seconds
+    output_certs: Located | None = None  # proxyMetadata.OUTPUT_CERTS (a certificate writer)
 
     def over(self, base: ProxyDefaults) -> ProxyDefaults:
         """This (a pod annotation) over ``base`` (mesh defaults): per field, as Istio merges."""
@@ -46,11 +52,16 @@ class ProxyDefaults:
             self.datadog if self.tracing_at else base.datadog,
             self.exit_on_zero or base.exit_on_zero,
             self.tracing_at or base.tracing_at,
+            self.min_drain or base.min_drain,
+            self.output_certs or base.output_certs,
         )
 
 
-def proxy_defaults(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> ProxyDefaults:
-    """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``)."""
+def proxy_defaults(
+    cfg: Any, anchor: Anchor, base: KeyPath = (), slot: Slotter | None = None
+) -> ProxyDefaults:
+    """Read a ProxyConfig mapping at ``base`` (positions through ``anchor``; the
+    sampling rate's ``Slot`` through ``slot``)."""
     if not isinstance(cfg, dict):
         return ProxyDefaults()
     drain = proto_duration(
@@ -68,23 +79,41 @@ def proxy_defaults(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> ProxyDefault
         tracing_at = anchor((*base, "tracing"))
         value = float_value(tracing.get("sampling"))
         if value is not None and 0 < value <= 100:
-            sampling = Located(value, anchor((*base, "tracing", "sampling")))
+            path = (*base, "tracing", "sampling")
+            sampling = Located(value, anchor(path), slot(path) if slot else None)
         if "datadog" in tracing:
             address = get_in(tracing, ("datadog", "address"))
             datadog = Located(address or "datadog", anchor((*base, "tracing", "datadog")))
-    exit_on_zero = None
     metadata = cfg.get("proxyMetadata", cfg.get("proxy_metadata"))
     meta_key = "proxyMetadata" if "proxyMetadata" in cfg else "proxy_metadata"
-    if isinstance(metadata, dict) and "EXIT_ON_ZERO_ACTIVE_CONNECTIONS" in metadata:
-        path = (*base, meta_key, "EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
-        exit_on_zero = Located(truthy(metadata["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]), anchor(path))
+    agent = agent_env(metadata if isinstance(metadata, dict) else {}, anchor, (*base, meta_key))
     return ProxyDefaults(
         Located(drain, anchor((*base, drain_key))) if drain is not None else None,
         sampling,
         datadog,
-        exit_on_zero,
+        agent.exit_on_zero,
         tracing_at,
+        agent.min_drain,
+        agent.output_certs,
     )
+
+
+def agent_env(env: dict[Any, Any], anchor: Anchor, base: KeyPath = ()) -> ProxyDefaults:
+    """The pilot-agent environment a proxy's shutdown and role depend on, from
+    ``proxyMetadata`` or a written istio-proxy's ``env`` (name -> value)."""
+    exit_on_zero = min_drain = output_certs = None
+    if "EXIT_ON_ZERO_ACTIVE_CONNECTIONS" in env:
+        at = anchor((*base, "EXIT_ON_ZERO_ACTIVE_CONNECTIONS"))
+        exit_on_zero = Located(truthy(env["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]), at)
+    # an env var of type time.Duration: Go's time.ParseDuration; unreadable keeps the default
+    wait = env.get("MINIMUM_DRAIN_DURATION")
+    seconds = parse_go_duration(wait) if isinstance(wait, str) else None
+    if seconds is not None:
+        min_drain = Located(seconds, anchor((*base, "MINIMUM_DRAIN_DURATION")))
+    certs = env.get("OUTPUT_CERTS")
+    if isinstance(certs, str) and certs.strip():
+        output_certs = Located(certs, anchor((*base, "OUTPUT_CERTS")))
+    return ProxyDefaults(exit_on_zero=exit_on_zero, min_drain=min_drain, output_certs=output_certs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +151,9 @@ class MeshSettings:
         )
 
 
-def mesh_settings(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> MeshSettings:
+def mesh_settings(
+    cfg: Any, anchor: Anchor, base: KeyPath = (), slot: Slotter | None = None
+) -> MeshSettings:
     if not isinstance(cfg, dict):
         return MeshSettings()
     providers = []
@@ -141,7 +172,7 @@ def mesh_settings(cfg: Any, anchor: Anchor, base: KeyPath = ()) -> MeshSettings:
     root = cfg.get("rootNamespace")
     enable = cfg.get("enableTracing")
     return MeshSettings(
-        proxy_defaults(cfg.get("defaultConfig"), anchor, (*base, "defaultConfig")),
+        proxy_defaults(cfg.get("defaultConfig"), anchor, (*base, "defaultConfig"), slot),
         tuple(providers),
         tuple(str(n) for n in list_at(defaults, ("tracing",))),
         tuple(str(n) for n in metrics) if isinstance(metrics, list) else None,

@@ -36,6 +36,7 @@ class ScopedFact:
     clears_outbound_fallback: bool = False  # removes destination_service or the fallback
     registry_only: bool = False  # Sidecar outboundTrafficPolicy REGISTRY_ONLY
     exit_on_zero: Located | None = None  # ProxyConfig CR environmentVariables
+    prometheus_off: bool = False  # Telemetry metrics providers without prometheus
 
 
 def _selector(data: Any) -> Mapping[str, str] | None:
@@ -56,14 +57,18 @@ def _telemetry(doc: Document) -> ScopedFact:
             continue
         rate = float_value(item.get("randomSamplingPercentage"))
         if rate is not None and sampling is None:
-            sampling = Located(rate, doc.locate(("spec", "tracing", i, "randomSamplingPercentage")))
+            path = ("spec", "tracing", i, "randomSamplingPercentage")
+            sampling = Located(rate, doc.locate(path), doc.slot(path))
         for j, provider in enumerate(list_at(item, ("providers",))):
             name = provider.get("name") if isinstance(provider, dict) else None
             if isinstance(name, str):
                 at = doc.locate(("spec", "tracing", i, "providers", j, "name"))
                 providers.append(Located(name, at))
-    clears = False
+    clears = prometheus_off = False
     for item in list_at(doc.data, ("spec", "metrics")):
+        names = [get_in(p, ("name",)) for p in list_at(item, ("providers",))]
+        if names and "prometheus" not in names:
+            prometheus_off = True  # its providers replace the default ones
         for override in list_at(item, ("overrides",)):
             mode = get_in(override, ("match", "mode"))
             metric = get_in(override, ("match", "metric"))
@@ -81,13 +86,29 @@ def _telemetry(doc: Document) -> ScopedFact:
         sampling,
         tuple(providers),
         clears,
+        prometheus_off=prometheus_off,
     )
 
 
-def stats_patches(doc: Document) -> Iterator[tuple[int, str, str, Located | None]]:
-    """(patch index, context, operation, fallback setting) of each istio.stats patch."""
+_TCP_FILTERS = frozenset({"envoy.filters.network.tcp_proxy", "envoy.tcp_proxy"})
+
+
+def _http_patch(patch: dict[Any, Any]) -> bool:
+    """A patch of the HTTP stats filter, the only one with a host-header fallback
+    (the TCP one, a NETWORK_FILTER beside tcp_proxy, sees no Host header)."""
+    if patch.get("applyTo") == "NETWORK_FILTER":
+        return False
+    name = get_in(patch, ("match", "listener", "filterChain", "filter", "name"))
+    return name not in _TCP_FILTERS
+
+
+def stats_patches(
+    doc: Document, *, http_only: bool = False
+) -> Iterator[tuple[int, str, str, Located | None]]:
+    """(patch index, context, operation, fallback setting) of each istio.stats patch
+    (``http_only``: of the HTTP stats filter only)."""
     for i, patch in enumerate(list_at(doc.data, ("spec", "configPatches"))):
-        if not isinstance(patch, dict):
+        if not isinstance(patch, dict) or (http_only and not _http_patch(patch)):
             continue
         value = get_in(patch, ("patch", "value"))
         sub = get_in(patch, ("match", "listener", "filterChain", "filter", "subFilter", "name"))
@@ -105,9 +126,10 @@ def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Located | None:
     if isinstance(value, dict):
         if FALLBACK in value:
             flag = value[FALLBACK]
-            return Located(
-                flag is True or str(flag).lower() == "true", doc.locate((*path, FALLBACK))
-            )
+            at = (*path, FALLBACK)
+            # the proto field is a bool: only a written false is turned into true
+            slot = doc.slot(at) if flag is False else None
+            return Located(flag is True or str(flag).lower() == "true", doc.locate(at), slot)
         for key, item in value.items():
             found = _find_fallback(item, (*path, key), doc)
             if found:
@@ -127,7 +149,7 @@ def _find_fallback(value: Any, path: KeyPath, doc: Document) -> Located | None:
 def _envoy_filter(doc: Document) -> ScopedFact:
     clears = any(
         found is not None and found.value and context in ("ANY", "SIDECAR_OUTBOUND")
-        for _, context, _, found in stats_patches(doc)
+        for _, context, _, found in stats_patches(doc, http_only=True)
     )
     return ScopedFact(
         "EnvoyFilter",

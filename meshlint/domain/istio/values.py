@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Location
+from meshlint.core.model import Location, Slot
 
 # preStop commands: statements, sleep arguments, and commands that return at once
 _STATEMENT_END = re.compile(r"&&|\|\||[;\n]|(?<![<>])&(?![>&])")  # not the & of 2>&1
@@ -29,10 +29,14 @@ _VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """A value and the place that set it (a picklable fact for check_run)."""
+    """A value and the place that set it (a picklable fact for check_run).
+
+    ``slot`` is how a fix rewrites the value, kept only for the values a rule
+    may want to change (a sampling rate, a host-header fallback set false)."""
 
     value: Any
     at: Location
+    slot: Slot | None = None
 
 
 def float_value(value: Any) -> float | None:

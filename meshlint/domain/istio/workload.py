@@ -10,9 +10,9 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from meshlint.core.model import Document, Location, Resource
+from meshlint.core.model import Document, KeyPath, Location, Resource, Slot
 from meshlint.domain.components import Component, component_of
-from meshlint.domain.istio.proxy import ProxyDefaults, proxy_defaults
+from meshlint.domain.istio.proxy import ProxyDefaults, agent_env, proxy_defaults
 from meshlint.domain.istio.values import Located, float_value, prestop_seconds, truthy
 from meshlint.domain.k8s.objects import (
     Container,
@@ -54,6 +54,8 @@ class ProxyContainer:
     exit_on_zero: bool
     gateway: bool  # the pod's only regular container: a gateway, not a sidecar
     auto: bool = False  # image "auto": the injector fills in what the manifest leaves out
+    drain_hook: bool = False  # preStop "pilot-agent request POST drain" (native sidecars)
+    agent: ProxyDefaults = field(default_factory=ProxyDefaults)  # its pilot-agent env
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +70,25 @@ class WorkloadFact:
     resource_annotations: bool = False  # any sidecar.istio.io/proxy{CPU,Memory}[Limit]
     memory_limit: Located | None = None  # sidecar.istio.io/proxyMemoryLimit
     grace: Located | None = None  # terminationGracePeriodSeconds
+    # where a fix writes terminationGracePeriodSeconds (added when absent); kept only
+    # where the pod sets something its proxy's shutdown is judged by
+    grace_slot: Slot | None = None
     app_prestop: Located | None = None  # the longest app container preStop, seconds (inf: unknown)
     proxy_container: ProxyContainer | None = None
     host_network: bool = False
     app_containers: int = 0
     intercepts: bool = True  # False when no inbound or outbound traffic is redirected
+    # a pod of an Istio install itself (istiod, its gateways, ztunnel, CNI): judged
+    # with the install, not as the user's workload
+    control_plane: bool = False
+
+    @property
+    def cert_writer(self) -> bool:
+        """A proxy kept only to write its certificates (``OUTPUT_CERTS``, e.g. for
+        Prometheus) with no traffic redirected through it: it serves no app traffic."""
+        box = self.proxy_container
+        certs = self.proxy.output_certs or (box.agent.output_certs if box else None)
+        return certs is not None and not self.intercepts
 
 
 def proxy_resources(annotations: Mapping[str, str]) -> Resources | None:
@@ -108,6 +124,11 @@ def _proxy_container(doc: Document, found: list[Container]) -> ProxyContainer | 
         wait = prestop_seconds(c.data.get("lifecycle"), unknown=0.0)  # only known delays add up
         exit_var = c.env_var("EXIT_ON_ZERO_ACTIVE_CONNECTIONS")
         gateway = is_gateway(doc, c, found)
+        values = {v.name: v.value for v in c.env() if v.value is not None}
+        where: dict[KeyPath, Location] = {
+            (v.name,): doc.locate((*v.path, "value")) for v in c.env()
+        }
+        agent = agent_env(values, where.__getitem__)
         return ProxyContainer(
             c.name,
             c.role == "sidecar",
@@ -119,8 +140,44 @@ def _proxy_container(doc: Document, found: list[Container]) -> ProxyContainer | 
             exit_var is not None and truthy(exit_var.value),
             gateway,
             c.image == "auto",
+            _drain_hook(c.data.get("lifecycle")),
+            agent,
         )
     return None
+
+
+def _drain_hook(lifecycle: object) -> bool:
+    """The injection template's preStop for native sidecars: ``pilot-agent request
+    ... POST drain`` starts Envoy's drain when pod shutdown begins, and the agent
+    then exits as soon as its SIGTERM comes (istio ``pkg/envoy/agent.go``)."""
+    command = get_in(lifecycle, ("preStop", "exec", "command"))
+    words = [str(w) for w in command] if isinstance(command, list) else []
+    return "pilot-agent" in words and "request" in words and words[-1:] == ["drain"]
+
+
+# Labels the Istio charts and istioctl put on the pods they install
+_COMPONENT_LABEL = "operator.istio.io/component"
+_OWNER_LABEL = "install.operator.istio.io/owning-resource"
+_CONTROL_PLANE_APPS = frozenset({"istiod", "ztunnel", "istio-cni-node"})
+
+
+def _control_plane(data: object, labels: Mapping[str, str], found: list[Container]) -> bool:
+    own = get_in(data, ("metadata", "labels"))
+    marks = (_COMPONENT_LABEL, _OWNER_LABEL)
+    if any(m in labels or (isinstance(own, dict) and m in own) for m in marks):
+        return True
+    if labels.get("app") in _CONTROL_PLANE_APPS:
+        return True
+    return any(c.name == "discovery" and "pilot" in c.image for c in found)
+
+
+def _cert_writer_intercepts(annotations: Mapping[str, str], found: list[Container]) -> bool:
+    """A written istio-proxy redirects traffic only with an ``istio-init`` (or, with
+    the CNI plugin, ``istio-validation``) container, or an injection status the
+    CNI plugin acts on."""
+    return "sidecar.istio.io/status" in annotations or any(
+        c.role == "init" and c.name in ("istio-init", "istio-validation") for c in found
+    )
 
 
 _ISTIO_ANNOTATION_PREFIXES = ("sidecar.istio.io/", "proxy.istio.io/", "istio.io/")
@@ -141,13 +198,15 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
     elif INJECT in annotations:
         inject = Located(annotations[INJECT], doc.locate((*meta, "annotations", INJECT)))
     native = None
-    if NATIVE in annotations:
-        native = Located(truthy(annotations[NATIVE]), doc.locate((*meta, "annotations", NATIVE)))
+    if annotations.get(NATIVE):
+        # the injection template: any value but "false" asks for a native sidecar
+        at = doc.locate((*meta, "annotations", NATIVE))
+        native = Located(annotations[NATIVE] != "false", at)
     proxy = ProxyDefaults()
     if PROXY_CONFIG in annotations:
         embedded = doc.embedded((*meta, "annotations", PROXY_CONFIG))
         if isinstance(embedded, Document):
-            proxy = proxy_defaults(embedded.data, embedded.locate)
+            proxy = proxy_defaults(embedded.data, embedded.locate, slot=embedded.slot)
     limit = None
     if MEMORY_LIMIT in annotations:
         limit = Located(annotations[MEMORY_LIMIT], doc.locate((*meta, "annotations", MEMORY_LIMIT)))
@@ -166,6 +225,9 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         if wait is not None and (app_prestop is None or wait > app_prestop.value):
             app_prestop = Located(wait, doc.locate((*c.path, "lifecycle", "preStop")))
     revision = labels.get(REVISION) or annotations.get(REVISION) or None
+    intercepts = _intercepts(annotations)
+    if proxy_container is not None and not proxy_container.auto:
+        intercepts = intercepts and _cert_writer_intercepts(annotations, found)
     if (
         doc.resource.namespace is None
         and proxy_container is None
@@ -177,6 +239,14 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         # namespace has none that can be known (Mesh.injection): no Istio rule can
         # say anything about it, so a large run keeps no fact for it.
         return None
+    grace_slot = None
+    box_says = proxy_container is not None and (
+        proxy_container.prestop is not None or proxy_container.agent.min_drain is not None
+    )
+    whole = raw_grace is None or (isinstance(raw_grace, int) and not isinstance(raw_grace, bool))
+    if whole and (grace is not None or proxy.drain or proxy.min_drain or box_says):
+        # what I005 judges a pod by: a fix may raise (or add) its grace period
+        grace_slot = doc.slot((*spec, "terminationGracePeriodSeconds"), add=True)
     return WorkloadFact(
         doc.resource,
         anchor,
@@ -188,11 +258,13 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         any(a in annotations for a in PROXY_RESOURCE_ANNOTATIONS.values()),
         limit,
         grace,
+        grace_slot,
         app_prestop,
         proxy_container,
         get_in(data, (*spec, "hostNetwork")) is True,
         len(apps),
-        _intercepts(annotations),
+        intercepts,
+        _control_plane(data, labels, found),
     )
 
 

@@ -25,6 +25,7 @@ from meshlint.domain.jaeger.settings import (
     known_flags,
     owns_env,
     processes,
+    reads_as,
 )
 from meshlint.domain.jaeger.store import V1Store, v1_stores
 from meshlint.domain.jaeger.v2 import (
@@ -66,6 +67,7 @@ __all__ = [
     "memory_stores",
     "owns_env",
     "processes",
+    "reads_as",
     "runs_all_in_one",
     "udp_agent_ports",
     "v1_image",

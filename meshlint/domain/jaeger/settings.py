@@ -18,6 +18,7 @@ applications reach agents in ``agents`` (J003), and the flag catalogue in
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from meshlint.core.model import KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger import flags as catalogue
+from meshlint.domain.k8s.durations import parse_go_duration
 from meshlint.domain.k8s.objects import (
     Container,
     containers,
@@ -113,6 +115,37 @@ def flag_type(component: Component, flag: str) -> str | None:
     if known is not None:
         return known
     return "?" if flag.startswith(open_prefixes(component)) else None
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_BOOLS = frozenset(
+    {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
+)
+
+
+def reads_as(kind: str, value: str) -> bool:
+    """Whether a Jaeger v1 binary reads ``value`` for a flag of type code ``kind``:
+    pflag's parsers (strconv.ParseBool, ParseInt, ParseUint, ParseFloat,
+    time.ParseDuration), which viper's reading of an env var agrees with for
+    these plain forms; ``?`` (an open family's flag) reads anything."""
+    if kind in ("s", "?"):
+        return True
+    text = value.strip()
+    if text != value or not text:
+        return False
+    if kind == "b":
+        return text in _BOOLS
+    if kind in ("i", "u"):
+        return bool(_INTEGER.fullmatch(text)) and not (kind == "u" and text[0] in "+-")
+    if kind == "f":
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+    if kind == "d":
+        return parse_go_duration(text) is not None
+    return False
 
 
 def env_name(flag: str) -> str:

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import Document, KeyPath, Location, ParseError, Violation
+from meshlint.core.model import Change, Document, Fix, KeyPath, Location, ParseError, Violation
 from meshlint.domain.jaeger.v2 import all_in_one_config, runs_all_in_one
 from meshlint.domain.k8s.objects import (
     WORKLOAD_KINDS,
@@ -131,8 +131,19 @@ class ConfigView:
             return self.doc.locate(self.container.path)
         return self.doc.locate((*self.prefix, *path))
 
-    def violation(self, path: KeyPath, message: str) -> Violation:
-        return Violation(at=self.locate(path), message=message)
+    def violation(self, path: KeyPath, message: str, fix: Fix | None = None) -> Violation:
+        return Violation(at=self.locate(path), message=message, fix=fix)
+
+    # Edits of the config, wherever it is held (a ConfigMap string, a CR's spec);
+    # None for a built-in config, which is in no file to edit.
+    def set_value(self, path: KeyPath, value: Any) -> Change | None:
+        return None if self.builtin else self.doc.set_value((*self.prefix, *path), value)
+
+    def remove(self, path: KeyPath) -> Change | None:
+        return None if self.builtin else self.doc.remove((*self.prefix, *path))
+
+    def move_first(self, path: KeyPath) -> Change | None:
+        return None if self.builtin else self.doc.move_first((*self.prefix, *path))
 
     def section(self, name: str) -> dict[Any, Any]:
         return mapping_at(self.data, (name,))

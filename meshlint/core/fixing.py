@@ -1,0 +1,238 @@
+"""Apply the fixes findings carry to one file's bytes, and prove the result.
+
+Fixes whose edits do not overlap are applied together; the others wait for the
+next round (the run lints the fixed text again). The fixed bytes are parsed
+again and every object must equal what the fixes intended (the original data
+with each ``Intent`` applied), compared type for type; a fix whose result does
+not is skipped and reported, never written half-done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshlint.core.loading import Parsed, decode, encoding_of, parse_bytes
+from meshlint.core.model import Document, Edit, Finding, Intent, KeyPath
+
+_GONE = object()
+
+
+@dataclass
+class Outcome:
+    """What fixing one file's findings did."""
+
+    data: bytes
+    applied: list[Finding] = field(default_factory=list)
+    rejected: list[Finding] = field(default_factory=list)  # the result was not the intent
+    deferred: list[Finding] = field(default_factory=list)  # overlapped another fix
+
+
+def apply(name: str, data: bytes, findings: Sequence[Finding]) -> Outcome:
+    """Apply the non-overlapping fixes of ``findings`` to ``data``, verified."""
+    outcome = Outcome(data)
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    for finding in sorted(findings, key=_first_edit):
+        assert finding.fix is not None
+        if any(_overlap(edit, other) for edit in finding.fix.edits for other in taken):
+            outcome.deferred.append(finding)
+            continue
+        chosen.append(finding)
+        taken.extend(finding.fix.edits)
+    if not chosen:
+        return outcome
+    before = parse_bytes(name, data)
+    fixed = _edited(data, chosen)
+    if verify(before, parse_bytes(name, fixed), chosen):
+        outcome.data, outcome.applied = fixed, chosen
+        return outcome
+    good: list[Finding] = []  # one at a time: find the fixes that do not keep their promise
+    for finding in chosen:
+        alone = parse_bytes(name, _edited(data, [finding]))
+        (good if verify(before, alone, [finding]) else outcome.rejected).append(finding)
+    if good:
+        fixed = _edited(data, good)
+        if verify(before, parse_bytes(name, fixed), good):
+            outcome.data, outcome.applied = fixed, good
+        else:  # fine alone, not together: one now, the rest in the next round
+            outcome.data = _edited(data, good[:1])
+            outcome.applied, outcome.deferred = good[:1], outcome.deferred + good[1:]
+    return outcome
+
+
+def _first_edit(finding: Finding) -> tuple[int, int]:
+    assert finding.fix is not None
+    edit = finding.fix.edits[0]
+    return edit.start, edit.end
+
+
+def _overlap(a: Edit, b: Edit) -> bool:
+    if a.start == a.end == b.start == b.end:
+        return True  # two insertions at one place: their order would be a guess
+    return a.start < b.end and b.start < a.end
+
+
+def _edited(data: bytes, findings: Iterable[Finding]) -> bytes:
+    parsed_edits = sorted(
+        (e for f in findings if f.fix is not None for e in f.fix.edits),
+        key=lambda e: (e.start, e.end),
+        reverse=True,
+    )
+    _, codec = encoding_of(data)
+    out = data
+    for edit in parsed_edits:
+        out = out[: edit.start] + edit.content.encode(codec) + out[edit.end :]
+    return out
+
+
+def verify(before: Parsed, after: Parsed, findings: Sequence[Finding]) -> bool:
+    """``after`` holds exactly ``before``'s objects with the findings' intents applied."""
+    if len(after.problems) > len(before.problems) or after.skipped != before.skipped:
+        return False
+    if len(after.documents) != len(before.documents):
+        return False
+    intents: dict[int, list[Intent]] = {}
+    for finding in findings:
+        assert finding.fix is not None
+        for intent in finding.fix.intents:
+            intents.setdefault(intent.document, []).append(intent)
+    for old, new in zip(before.documents, after.documents, strict=True):
+        if old.number != new.number or old.base_path != new.base_path:
+            return False
+        if not _document_as_intended(old, new, intents.get(old.number, [])):
+            return False
+    return True
+
+
+def _document_as_intended(old: Document, new: Document, intents: list[Intent]) -> bool:
+    own = [i for i in intents if i.embedded is None]
+    expected = _applied(old.data, own) if own else old.data
+    inner: dict[KeyPath, list[Intent]] = {}
+    for intent in intents:
+        if intent.embedded is not None:
+            inner.setdefault(intent.embedded, []).append(intent)
+    if not inner:
+        return same(expected, new.data)
+    host_old, host_new = _unshared(expected), _unshared(new.data)
+    for path, found in inner.items():
+        was, now = old.embedded(path), new.embedded(path)
+        if not isinstance(was, Document) or not isinstance(now, Document):
+            return False
+        if not same(_applied(was.data, found), now.data):
+            return False
+        if not (_blank(host_old, path) and _blank(host_new, path)):
+            return False
+    return same(host_old, host_new)
+
+
+def _blank(data: Any, path: KeyPath) -> bool:
+    """Put a marker in place of the embedded string at ``path`` (compared on its own)."""
+    *parents, last = path
+    for part in parents:
+        data = data[part] if _has(data, part) else None
+    if not _has(data, last):
+        return False
+    data[last] = _GONE
+    return True
+
+
+def _has(data: Any, part: Any) -> bool:
+    if isinstance(data, dict):
+        return part in data
+    return isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+
+
+def _applied(data: Any, intents: list[Intent]) -> Any:
+    """``data`` with the intents applied: values set first, then removals, last
+    index first so that earlier indexes still mean what they meant. Aliases are
+    copied apart: an edit at an anchor changes every alias, an intent one place."""
+    out = _unshared(data)
+    sets = [i for i in intents if i.present]
+    removals = sorted((i for i in intents if not i.present), key=_order, reverse=True)
+    for intent in [*sets, *removals]:
+        *parents, last_part = intent.path
+        last: Any = last_part
+        holder: Any = out
+        for part in parents:
+            if not _has(holder, part):
+                return _GONE
+            holder = holder[part]
+        if intent.present:
+            if isinstance(holder, dict) or (isinstance(holder, list) and _has(holder, last)):
+                holder[last] = _unshared(intent.value)
+            else:
+                return _GONE
+        elif _has(holder, last):
+            del holder[last]
+        else:
+            return _GONE
+    return out
+
+
+def _unshared(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _unshared(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_unshared(v) for v in data]
+    return data
+
+
+def _order(intent: Intent) -> list[tuple[int, int, str]]:
+    return [(1, p, "") if isinstance(p, int) else (0, 0, str(p)) for p in intent.path]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, type for type (``1 == True == 1.0`` in Python, not in a manifest)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def write(path: str, original: bytes, data: bytes) -> str | None:
+    """Replace the file at ``path`` by ``data`` atomically (a temporary file in
+    its directory, renamed over it, with the original's mode); None on success,
+    else why it was left alone."""
+    if os.path.islink(path):
+        return "is a symbolic link"  # writing would replace the link or its target
+    try:
+        with open(path, "rb") as handle:
+            now = handle.read()
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as exc:
+        return f"cannot read it again: {exc.strerror or exc}"
+    if now != original:
+        return "changed since it was read"
+    if not mode & 0o222:
+        return "is read-only"
+    fd, temporary = tempfile.mkstemp(prefix=".meshlint-", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return f"cannot write: {exc.strerror or exc}"
+    return None
+
+
+def diff(name: str, before: bytes, after: bytes) -> str:
+    """A unified diff of one file's fix."""
+    old = decode(before).splitlines(keepends=True)
+    new = decode(after).splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, fromfile=f"a/{name}", tofile=f"b/{name}")
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
