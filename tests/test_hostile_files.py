@@ -52,3 +52,13 @@ def test_a_baseline_over_the_size_cap_is_refused(
         main, ["check", str(tmp_path / "ok.yaml"), "--isolated", "--baseline", str(baseline)]
     )
     assert result.exit_code == 2 and "cannot read baseline: larger than 1 KiB" in result.output
+
+
+def test_a_fifo_as_a_charts_chart_yaml_is_refused(tmp_path: Path) -> None:
+    """A chart's files come with the pull request like its manifests."""
+    (tmp_path / "ok.yaml").write_text(OK)
+    (tmp_path / "chart" / "templates").mkdir(parents=True)
+    os.mkfifo(tmp_path / "chart" / "Chart.yaml")
+    run = run_meshlint("check", "ok.yaml", "--chart-dir", "chart", cwd=tmp_path)
+    assert run.returncode == 2 and "Chart.yaml" in run.stderr
+    assert "not a regular file" in run.stderr

@@ -25,18 +25,24 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
 
     Raises OSError when the file cannot be opened or read.
     """
+    data = read_head(path, limit + 1, refuse_over=limit)  # it may have grown since fstat
+    if len(data) > limit:
+        raise Refused(f"larger than {_size(limit)}")
+    return data
+
+
+def read_head(path: str | os.PathLike[str], limit: int, refuse_over: int | None = None) -> bytes:
+    """At most the first ``limit`` bytes of the regular file ``path``; Refused for
+    anything else (and, with ``refuse_over``, for a file larger than that)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise Refused("not a regular file")
-        if info.st_size > limit:
-            raise Refused(f"larger than {_size(limit)} ({info.st_size:,} bytes)")
+        if refuse_over is not None and info.st_size > refuse_over:
+            raise Refused(f"larger than {_size(refuse_over)} ({info.st_size:,} bytes)")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)  # it may have grown since fstat
+            return handle.read(limit)
     finally:
         os.close(fd)
-    if len(data) > limit:
-        raise Refused(f"larger than {_size(limit)}")
-    return data

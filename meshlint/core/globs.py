@@ -13,31 +13,37 @@ automaton that reads a path one character at a time, built lazily as a DFA.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Union
 
 # Whatever the pattern, a match costs at most (path length x pattern length)
 # steps; the lazily built DFA of one pattern keeps at most this many states.
 MAX_DFA_STATES = 2_000
 
-# move kinds besides a literal character (which is one character long): any
-# character, and any character but "/"
-_ANY, _SEGMENT = "any", "segment"
+# move kinds besides a literal character (which is one character long) and a
+# character class (a compiled one-character pattern): any character, and any
+# character but "/"
+ANY, SEGMENT = "any", "segment"
+Kind = Union[str, "re.Pattern[str]"]
 
 
-class _NFA:
-    """Positions in a pattern: moves on a character, and moves on nothing."""
+class Automaton:
+    """Positions in a pattern: moves on a character, and moves on nothing. Built
+    from the start state, one piece after another; ``finish`` makes the Glob."""
 
     def __init__(self) -> None:
-        self.moves: list[list[tuple[str, int]]] = []  # (literal | _ANY | _SEGMENT, target)
+        self.moves: list[list[tuple[Kind, int]]] = []  # (kind, target)
         self.empty: list[list[int]] = []
+        self.state()
 
     def state(self) -> int:
         self.moves.append([])
         self.empty.append([])
         return len(self.moves) - 1
 
-    def star(self, kind: str) -> int:
+    def star(self, kind: Kind) -> int:
         """``kind`` repeated, from the current last state; returns the state after it."""
         here = len(self.moves) - 1
         after = self.state()
@@ -51,25 +57,37 @@ class _NFA:
         inner = self.state()
         after = self.state()
         self.empty[here] += [inner, after]
-        self.moves[inner] += [(_ANY, inner), ("/", after)]
+        self.moves[inner] += [(ANY, inner), ("/", after)]
         return after
 
-    def char(self, kind: str) -> int:
+    def char(self, kind: Kind) -> int:
         here = len(self.moves) - 1
         after = self.state()
         self.moves[here].append((kind, after))
         return after
 
+    def finish(self, pattern: str, *, below: bool) -> Glob:
+        """The pattern built so far; with ``below``, what is inside a directory it
+        matches matches too (``(?:/.*)?`` at the end)."""
+        end = len(self.moves) - 1
+        accept = self.state()
+        self.empty[end].append(accept)
+        if below:  # "/" and anything after it: everything inside a matched directory
+            inside = self.state()
+            self.moves[end].append(("/", inside))
+            self.moves[inside].append((ANY, inside))
+            self.empty[inside].append(accept)
+        return Glob(self, accept, pattern)
 
-def _nfa(pattern: str) -> tuple[_NFA, int]:
+
+def _glob(pattern: str) -> Glob:
     """The automaton of ``^(?:.*/)?<body>(?:/.*)?$`` (the prefix only when unanchored)."""
     body = pattern.strip()
     anchored = "/" in body.rstrip("/")
     body = body.strip("/")
     if body.startswith("./"):
         body = body[2:]
-    nfa = _NFA()
-    nfa.state()
+    nfa = Automaton()
     if not anchored:
         nfa.optional_segments()
     i = 0
@@ -78,33 +96,26 @@ def _nfa(pattern: str) -> tuple[_NFA, int]:
             nfa.optional_segments()
             i += 3
         elif body.startswith("**", i):
-            nfa.star(_ANY)
+            nfa.star(ANY)
             i += 2
         elif body[i] == "*":
-            nfa.star(_SEGMENT)
+            nfa.star(SEGMENT)
             i += 1
         elif body[i] == "?":
-            nfa.char(_SEGMENT)
+            nfa.char(SEGMENT)
             i += 1
         else:
             nfa.char(body[i])
             i += 1
-    end = len(nfa.moves) - 1
-    below = nfa.state()  # "/" and anything after it: everything inside a matched directory
-    nfa.moves[end].append(("/", below))
-    nfa.moves[below].append((_ANY, below))
-    accept = nfa.state()
-    nfa.empty[end].append(accept)
-    nfa.empty[below].append(accept)
-    return nfa, accept
+    return nfa.finish(pattern, below=True)
 
 
 class Glob:
     """One compiled pattern; ``match`` reads a path once, left to right."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, nfa: Automaton, accept: int, pattern: str = "") -> None:
         self.pattern = pattern
-        self._nfa, self._accept = _nfa(pattern)
+        self._nfa, self._accept = nfa, accept
         self._reset()
 
     def _reset(self) -> None:
@@ -139,7 +150,9 @@ class Glob:
             target
             for source in self._sets[state]
             for kind, target in moves[source]
-            if kind in (char, _ANY) or (kind == _SEGMENT and char != "/")
+            if kind in (char, ANY)
+            or (kind == SEGMENT and char != "/")
+            or (not isinstance(kind, str) and kind.fullmatch(char))
         }
         after = self._closure(targets)
         if len(self._sets) >= MAX_DFA_STATES:  # start again rather than grow without end
@@ -161,7 +174,7 @@ class Glob:
 
 @lru_cache(maxsize=1024)
 def compile_pattern(pattern: str) -> Glob:
-    return Glob(pattern)
+    return _glob(pattern)
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:

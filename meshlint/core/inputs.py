@@ -164,7 +164,7 @@ def _walk(
         rules: gitignore.Rules = ()
         if respect_gitignore:
             here = os.path.abspath(directory)
-            rules = ignores.pop(here, ()) + gitignore.rules_in(here)
+            rules = gitignore.combined(ignores.pop(here, ()), gitignore.rules_in(here))
             if rules:
                 dirs[:] = [
                     d for d in dirs if not gitignore.ignored(os.path.join(here, d), True, rules)
