@@ -320,6 +320,13 @@ def glob_per_file(d: Path) -> list[str]:
     return ["check", "."]
 
 
+def glob_gitignore(d: Path) -> list[str]:
+    (d / ".git").mkdir()
+    write(d, LONG_NAME, OK)
+    write(d, ".gitignore", GREEDY + "\n")
+    return ["check", "."]
+
+
 def config_bomb(d: Path) -> list[str]:
     write(d, "ok.yaml", OK)
     write(d, ".meshlint.yaml", "anchors:\n" + laughs("  ", mapping=False) + "exclude: *l8\n")
@@ -367,6 +374,7 @@ CASES = [
     Case(5, "--exclude with 17 stars, 200-char name", glob_cli),
     Case(5, "exclude: with 17 stars in the config", glob_config),
     Case(5, "per-file-ignores with 17 stars", glob_per_file),
+    Case(5, ".gitignore with 17 stars (main's new walk)", glob_gitignore),
     Case(5, "alias bomb as the config's exclude list", config_bomb),
     Case(6, "directory symlink to / in the tree", symlink_to_root),
     Case(7, "real corpus: default -j against -j 1", corpus(None), repeat=True, against=corpus("1")),
