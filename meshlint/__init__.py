@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from meshlint.core.hookspecs import hookimpl
 from meshlint.core.model import (
+    MAX_FINDINGS_PER_RULE,
     Applicability,
     Context,
     Document,
@@ -24,6 +25,7 @@ from meshlint.core.model import (
 from meshlint.core.version import __version__
 
 __all__ = [
+    "MAX_FINDINGS_PER_RULE",
     "Applicability",
     "Context",
     "Document",

@@ -67,6 +67,7 @@ class Settings:
     fail_on: str | None = None
     kube_version: str | None = None
     exclude: Sequence[str] = ()
+    follow_links: bool = False  # walk into directory links that leave the paths given
     no_plugins: bool = False
     report_unused_ignores: bool = False
     stdin_filename: str | None = None  # the name stdin's findings carry (default "-")
@@ -172,7 +173,7 @@ def lint_paths(
     paths: Sequence[str],
     settings: Settings = Settings(),
     *,
-    jobs: int = 1,
+    jobs: int | None = 1,  # None: as many workers as the input repays (core.cpus)
     list_resources: bool = False,
     progress: Callable[[int], Progress | None] = lambda total: None,
     on_file: Callable[[list[Finding]], None] | None = None,
@@ -218,6 +219,7 @@ def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Dis
         config.scopes,
         respect_gitignore=settings.respect_gitignore,
         force_exclude=settings.force_exclude,
+        follow_links=settings.follow_links,
     )
 
 
@@ -288,7 +290,7 @@ def fix_paths(
     *,
     unsafe: bool = False,
     write: bool = True,
-    jobs: int = 1,
+    jobs: int | None = 1,
     list_resources: bool = False,
     reports: Sequence[str] = (),
 ) -> FixRun:
@@ -299,7 +301,13 @@ def fix_paths(
     afterwards (of the fixed text, when nothing was to be written)."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    found = discover(paths or (".",), config.exclude, config.root, config.scopes)
+    found = discover(
+        paths or (".",),
+        config.exclude,
+        config.root,
+        config.scopes,
+        follow_links=settings.follow_links,
+    )
     _check_reports(reports, found.inputs)  # as lint_paths does
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)

@@ -189,6 +189,12 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     "(default: on under pre-commit, which names every staged file).",
 )
 @click.option(
+    "--follow-links",
+    is_flag=True,
+    help="Follow directory symlinks that lead outside the directories given "
+    "(by default they are skipped).",
+)
+@click.option(
     "--respect-gitignore/--no-respect-gitignore",
     default=True,
     help="Skip what .gitignore ignores when walking directories (default: on).",
@@ -200,7 +206,8 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: number of CPUs; 1 = in-process).",
+    help="Worker processes (default: as many as the input repays and idle CPUs run; "
+    "1 = in-process).",
 )
 @click.option(
     "--color",
@@ -288,6 +295,7 @@ def check(
     config_path: str | None,
     isolated: bool,
     exclude: tuple[str, ...],
+    follow_links: bool,
     kube_version: str | None,
     statistics: bool,
     jobs: int | None,
@@ -349,6 +357,7 @@ def check(
         fail_on=fail_on,
         kube_version=kube_version,
         exclude=exclude,
+        follow_links=follow_links,
         no_plugins=no_plugins,
         report_unused_ignores=report_unused_ignores,
         stdin_filename=stdin_filename,
@@ -376,7 +385,7 @@ def check(
         )
 
     list_resources = any(name == "junit" for name, _ in targets)
-    workers = jobs or os.cpu_count() or 1
+    workers = jobs  # None: as many as the input repays and idle CPUs run (core.cpus)
     fixing = fix or diff or fix_only
     stream = None
     if (
@@ -565,7 +574,7 @@ def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_fi
 def _fix(
     paths: tuple[str, ...],
     settings: Any,
-    jobs: int,
+    jobs: int | None,
     list_resources: bool,
     unsafe: bool,
     diff: bool,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -103,3 +106,24 @@ def cli_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def run_check(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
     """``meshlint check --isolated ARGS`` through click's runner."""
     return runner.invoke(main, ["check", "--isolated", *args], env=env)
+
+
+def run_meshlint(
+    *args: str, cwd: Path, timeout: float = 30, memory: int = 2**30
+) -> subprocess.CompletedProcess[str]:
+    """``meshlint ARGS`` as a process that cannot outlive ``timeout`` or use more
+    than ``memory`` bytes: a regression to a hang or a runaway read fails instead."""
+
+    def limit() -> None:  # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "meshlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )

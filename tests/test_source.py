@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -177,7 +178,10 @@ def test_hostile_nesting_and_alias_bombs_finish_as_findings() -> None:
     parsed = parse_text(
         "bomb.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + bomb
     )
-    assert len(parsed.documents) == 1  # shared values: linear time and memory
+    # shared values load in linear time, but a walk over them would not end: M001
+    assert parsed.documents == []
+    assert [p.rule for p in parsed.problems] == ["M001"]
+    assert parsed.problems[0].message.startswith("aliases expand beyond")
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
@@ -247,3 +251,30 @@ def test_memo_computes_once_per_document_and_key_until_forgotten() -> None:
     first.forget_memo()
     assert first.memo("kind", lambda: kind_of(first)) == "A"
     assert calls == ["A", "B", "A"]
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "'1'", "1", "true", "'true'", "~", "1.5"]), max_size=40),
+    st.lists(st.sampled_from(["a", "b", "c", "1", "true", "null", "1.5"]), max_size=3),
+    st.sampled_from(["a", "b", "c", "1", "true", 1, True, None, 1.5, "1.5", "None"]),
+)
+def test_indexed_lookups_find_what_a_scan_finds(
+    keys: list[str], merged: list[str], part: object
+) -> None:
+    """Large mappings are indexed (Lookup); small ones scanned: both find the same entry."""
+    from meshlint.core.model.nodes import Lookup, locate
+
+    base = "base: &m {" + ", ".join(f"{k}: merged{i}" for i, k in enumerate(merged)) + "}\n"
+    body = "".join(f"{k}: v{i}\n" for i, k in enumerate(keys * 3))  # duplicates, > 16 keys
+    root = yaml.compose(f"{base}x:\n  <<: *m\n" + body.replace("\n", "\n  ").join(["  ", ""]))
+    path = ("x", part)
+    assert locate(root, path, lookup=Lookup()) == locate(root, path)  # type: ignore[arg-type]
+
+
+def test_duplicate_keys_in_many_mappings_are_each_placed() -> None:
+    items = "".join(f"  - {{name: n{i}, value: a, value: b}}\n" for i in range(300))
+    parsed = parse_text("d.yaml", "apiVersion: v1\nkind: X\nlist:\n" + items)
+    paths = [p.at.path for p in parsed.problems]
+    assert paths == [f"$.list[{i}].value" for i in range(300)]
+    assert [p.at.line for p in parsed.problems] == list(range(4, 304))

@@ -16,11 +16,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import file_link_leaves, write_atomically
 from meshlint.core.model import Finding
 from meshlint.core.report import Report
 
 VERSION = 1
+# About 250,000 accepted findings; a larger file is refused before it is read.
+MAX_BASELINE_BYTES = 64 * 2**20
 
 Identity = tuple[str, str, str, str]
 
@@ -80,7 +83,9 @@ def load(baseline: Path) -> Counter[Identity]:
             f"{baseline}: a symbolic link out of its directory and repository; not read"
         )
     try:
-        data = json.loads(baseline.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
+    except Refused as exc:
+        raise BaselineError(f"{baseline}: cannot read baseline: {exc}") from exc
     except OSError as exc:
         raise BaselineError(f"{baseline}: cannot read baseline: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:

@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import Node
 
 from meshlint.core.emitted import UNUSED_IGNORE
+from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import file_link_leaves
 from meshlint.core.loading import normalize_breaks
 from meshlint.core.model import KeyPath, Rule, Severity
@@ -37,6 +38,8 @@ from meshlint.core.model.nodes import (
 from meshlint.core.model.values import brief
 
 CONFIG_NAMES = (".meshlint.yaml", ".meshlint.yml")
+# A config is written by hand; anything larger is refused before it is read.
+MAX_CONFIG_BYTES = 2**20
 _PREFIX = re.compile(r"^[A-Z]{1,4}[0-9]{0,3}$")
 MESSAGE_LIMIT = 200
 
@@ -121,14 +124,15 @@ def find_config(start: Path) -> Path | None:
 
 
 def _read(path: Path) -> str:
+    """The config's text: a regular file of at most MAX_CONFIG_BYTES, in UTF-8."""
     # a committed link to a secret would otherwise be read, and quoted in an error
     if file_link_leaves(str(path)):
         raise ConfigError(
             f"{path}:1:1: a symbolic link out of its directory and repository; not read"
         )
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except (Refused, OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1:1: cannot read config: {exc}") from exc
 
 
@@ -169,8 +173,8 @@ def _load_yaml(path: Path, text: str) -> tuple[Any, Locator]:
     root = _compose(path, normalize_breaks(text))
     if root is None:
         return {}, lambda p, key=False: (1, 1)
-    converter = Converter()
-    try:
+    converter = Converter()  # the same alias budget as a manifest's
+    try:  # load_config gives the stack its headroom
         data = converter.convert(root)
     except TooDeep as exc:
         line, col = exc.mark.line + 1, exc.mark.column + 1

@@ -19,19 +19,24 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from meshlint.core import scopes
+from meshlint.core import cpus, scopes
 from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
-from meshlint.core.loading import Parsed, decode, parse_bytes, template_source
+from meshlint.core.loading import (
+    LoadProblem,
+    Reader,
+    decode,
+    read_bytes,
+    template_source,
+    without_template_errors,
+)
 from meshlint.core.model import (
-    Collect,
-    Context,
+    MAX_FINDINGS_PER_RULE,
     Document,
     Entry,
     Finding,
     Index,
     Location,
-    SourceFile,
     Violation,
 )
 from meshlint.core.model.nodes import stack_headroom
@@ -42,6 +47,39 @@ from meshlint.core.suppression import Directives
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
+
+
+class _Flood:
+    """The candidates of one rule in one document: the first MAX_FINDINGS_PER_RULE
+    are sent on, the others only counted (not placed, before suppression)."""
+
+    __slots__ = ("first", "more", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.more = 0
+        self.first: Candidate | None = None  # the first one left out
+
+    def take(self, candidate: Candidate) -> bool:
+        """Whether a candidate goes on; past the cap it is counted instead (the
+        first one left out is kept for the summary)."""
+        if self.sent < MAX_FINDINGS_PER_RULE:
+            self.sent += 1
+            return True
+        self.more += 1
+        if self.first is None:
+            self.first = candidate
+        return False
+
+    def summary(self, slug: str) -> Candidate | None:
+        """The one candidate that counts what was left out, if anything was."""
+        if self.first is None:
+            return None
+        message = (
+            f"{self.more:,} more {slug} findings in this document from here on are not "
+            f"shown: at most {MAX_FINDINGS_PER_RULE} per rule and document"
+        )
+        return self.first._replace(message=message, severity=None, fix=None)
 
 
 def lint_input(item: Input, plan: Plan) -> FileReport:
@@ -56,54 +94,72 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             return report
     else:
         data = item.data
-    if is_chart_template(item.file):
-        parsed = template_file(item.name, data)
-    else:
-        parsed = parse_bytes(item.name, data)
-    report.scope = scopes.refined(item.scope, item.name, parsed.helm_rendered)
-    report.directives = Directives.scan(parsed.file.text, item.name, parsed.file.byte_offset)
-    candidates = report.candidates
-    for problem in parsed.problems:
-        candidates.append(Candidate(problem.rule, problem.at, problem.message, None))
-    report.documents = len(parsed.documents)
-    report.skipped = parsed.skipped
-    for doc in parsed.documents:
-        report.directives.add_annotations(doc)
+    template = is_chart_template(item.file)
+    reader = template_file(item.name, data) if template else read_bytes(item.name, data)
+    del data
+    file = reader.file
+    report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
+    report.directives = Directives.scan(file.text, item.name, file.byte_offset)
+    problems: list[LoadProblem] = []
+    # each document is linted as it is read, and dropped before the next one
+    for found in reader:
+        if isinstance(found, LoadProblem):
+            problems.append(found)
+            continue
+        report.directives.add_annotations(found)
         if plan.list_resources:
-            report.resources.append(Linted(doc.file.name, doc.resource))
-        if doc.kind in INDEXED_KINDS:
-            report.entries.append(entry_for(doc))
-        _lint_document(doc, plan, report)
+            report.resources.append(Linted(found.file.name, found.resource))
+        if found.kind in INDEXED_KINDS:
+            report.entries.append(entry_for(found))
+        _lint_document(found, plan, report)
+    report.documents, report.skipped = reader.documents, reader.skipped
+    # loader problems (M001, M002) by rule and document (-1: not inside an object)
+    floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
+    for problem in without_template_errors(file, problems):
+        candidate = Candidate(problem.rule, problem.at, problem.message, None)
+        if floods[problem.rule, problem.at.document].take(candidate):
+            report.candidates.append(candidate)
+    for (rule, _), flood in floods.items():
+        active = plan.get(rule)
+        if active is not None and (summary := flood.summary(active.rule.slug)):
+            report.candidates.append(summary)
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it at the end)
-    lines = parsed.file.lines
-    report.candidates = [c._replace(location=with_line(c.location, lines)) for c in candidates]
+    lines = file.lines
+    report.candidates = [
+        c._replace(location=with_line(c.location, lines)) for c in report.candidates
+    ]
     return report
 
 
-def template_file(name: str, data: bytes) -> Parsed:
+def template_file(name: str, data: bytes) -> Reader:
     """A chart template named on the command line: one M005, nothing parsed."""
     try:
         text = decode(data)
     except UnicodeDecodeError:
         text = ""
-    file = SourceFile(name, text, text.splitlines())
-    what = "a file under a Helm chart's templates/ directory"
-    return Parsed(file, problems=[template_source(file, what)])
+    reader = Reader(name, text)
+    reader.broken = template_source(reader.file, "a file under a Helm chart's templates/ directory")
+    return reader
 
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
-    kind = doc.kind
-    for active in plan.rules:
+    for active in plan.for_kind(doc.kind):
         rule = active.rule
-        if not rule.applies_to(kind):
-            continue
         try:
             if rule.check is not None:
+                flood = _Flood()
                 for violation in rule.check(doc, active.context):
-                    report.candidates.append(_place(active, doc, violation))
+                    if flood.first is not None:  # past the cap: counted, not placed
+                        flood.more += 1
+                        continue
+                    placed = _place(active, doc, violation)
+                    if flood.take(placed):
+                        report.candidates.append(placed)
+                if summary := flood.summary(rule.slug):
+                    report.candidates.append(summary)
             if rule.collect is not None:
-                report.facts[rule.id].extend(_collected(doc, rule.collect, active.context))
+                report.facts[rule.id].extend(_collected(doc, active))
         except Exception as exc:  # a rule bug must not end the run or hide other findings
             line, column = doc.position(())
             report.errors.append(
@@ -113,11 +169,12 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
     doc.forget_memo()
 
 
-def _collected(doc: Document, collect: Collect, ctx: Context) -> list[Any]:
+def _collected(doc: Document, active: ActiveRule) -> list[Any]:
     """Rules of one pack share a collect function (every Istio rule asks the same
     mesh facts): it runs once per document and parameters."""
-    key = (collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
-    return doc.memo(key, lambda: list(collect(doc, ctx)))
+    collect, ctx = active.rule.collect, active.context
+    assert collect is not None
+    return doc.memo(active.collect_key, lambda: list(collect(doc, ctx)))
 
 
 def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Candidate:
@@ -216,16 +273,32 @@ def _size(item: Input) -> int:
         return 0  # reported when it is read
 
 
-def _reports(inputs: list[Input], plan: Plan, jobs: int) -> Iterator[FileReport]:
+def _reports(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
+    """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
     sizes = {id(item): _size(item) for item in inputs}
     size = sum(sizes.values())
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
+    if jobs == 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
         for item in inputs:
             yield _lint_and_sweep(item, plan)
         return
     # Largest first, so that no worker is left alone with a big file at the end.
     ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
+    if jobs is None:
+        # lint the smallest files here first while measuring what the other cores
+        # do, then decide whether workers would help with the rest
+        probe = cpus.Probe()
+        while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
+            item = ordered.pop()
+            size -= sizes[id(item)]
+            yield _lint_and_sweep(item, plan)
+        jobs = cpus.workers(size, len(ordered), probe.free_cores())
+        if jobs == 1:  # the rest in the order given, as -j 1 reads them
+            left = {id(item) for item in ordered}
+            for item in inputs:
+                if id(item) in left:
+                    yield _lint_and_sweep(item, plan)
+            return
     context = multiprocessing.get_context("fork")
     with _stop_workers_on_sigterm():
         # a signal that lands while workers are forked would hit a child before
@@ -248,12 +321,14 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 def lint(
     inputs: Iterable[Input],
     plan: Plan,
-    jobs: int = 1,
+    jobs: int | None = 1,
     progress: Progress | None = None,
     on_file: Callable[[list[Finding]], None] | None = None,
 ) -> Report:
-    """Lint ``inputs``. ``on_file`` is handed each file's own findings as soon as
-    the file is done (cross-object findings and M100 come only in the report)."""
+    """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
+    idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
+    file's own findings as soon as the file is done (cross-object findings and
+    M100 come only in the report)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))

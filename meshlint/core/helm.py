@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import yaml
 
+from meshlint.core.files import Refused, read_regular
 from meshlint.core.loading import decode
 from meshlint.core.model import Finding, Location
 
@@ -349,12 +350,16 @@ def named_templates(text: str) -> dict[str, tuple[int, str]]:
     return found
 
 
+# A chart's files come with the pull request: a template or Chart.yaml that is a
+# FIFO, a device or a link to one would block or never end; a huge one is no chart.
+MAX_CHART_FILE_BYTES = 16 * 2**20
+
+
 @lru_cache(maxsize=512)
 def _text(file: str) -> tuple[str, tuple[str, ...]] | None:
     try:
-        with open(file, "rb") as handle:
-            text = decode(handle.read())
-    except (OSError, UnicodeDecodeError):
+        text = decode(read_regular(file, MAX_CHART_FILE_BYTES))
+    except (Refused, OSError, UnicodeDecodeError):
         return None
     return text, tuple(text.splitlines())
 
@@ -414,10 +419,11 @@ def chart_name(directory: str) -> str:
     """The ``name`` in a chart directory's Chart.yaml (how ``# Source:`` names it)."""
     chart = os.path.join(directory, "Chart.yaml")
     try:
-        with open(chart, "rb") as handle:
-            data = yaml.safe_load(decode(handle.read()))
+        data = yaml.safe_load(decode(read_regular(chart, MAX_CHART_FILE_BYTES)))
     except OSError as exc:
         raise ChartError(f"{directory}: not a Helm chart (no Chart.yaml: {exc.strerror})") from exc
+    except Refused as exc:
+        raise ChartError(f"{chart}: cannot read the chart's name: {exc}") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ChartError(f"{chart}: cannot read the chart's name: {exc}") from exc
     name = data.get("name") if isinstance(data, dict) else None

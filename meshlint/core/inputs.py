@@ -7,6 +7,10 @@ the config's ``exclude``; it also leaves out Helm chart templates (Go text, not
 YAML: lint the rendered output), counting them. A file named on the command
 line is linted even when excluded, unless ``force_exclude`` (pre-commit names
 every staged file).
+
+A walk follows a symbolic link to a directory only when the directory lies
+inside one of the directories given (``follow_links`` follows every one): a
+link to ``/`` in a pull request must not make the run read the whole machine.
 """
 
 from __future__ import annotations
@@ -72,11 +76,14 @@ def discover(
     *,
     respect_gitignore: bool = True,
     force_exclude: bool = False,
+    follow_links: bool = False,
 ) -> Discovery:
     """The inputs of a run, each with its join scope (``meshlint.core.scopes``)."""
     found = Discovery()
     patterns = tuple(exclude)
     seen: set[str] = set()
+    paths = list(paths)
+    roots = None if follow_links else [os.path.realpath(p) for p in paths if os.path.isdir(p)]
 
     def add(path: str, scope: str, named: bool = False) -> None:
         name = os.path.normpath(path)
@@ -99,7 +106,7 @@ def discover(
         elif os.path.isdir(path):
             allowed = areas(path)
             kustomized: set[str] = set()
-            walk = _walk(path, found, kustomized, respect_gitignore)
+            walk = _walk(path, found, kustomized, respect_gitignore, roots)
             groups = join_scopes.kustomize_groups(kustomized)
             for file in walk:
                 if patterns and matches_any(relative(file, root), patterns):
@@ -120,9 +127,24 @@ def discover(
     return found
 
 
-def _walk(top: str, found: Discovery, kustomized: set[str], respect_gitignore: bool) -> list[str]:
+def _inside(path: str, roots: list[str] | None) -> bool:
+    """A directory to walk into: not a link, or a link to somewhere inside ``roots``."""
+    if roots is None or not os.path.islink(path):
+        return True
+    target = os.path.realpath(path)
+    return any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _walk(
+    top: str,
+    found: Discovery,
+    kustomized: set[str],
+    respect_gitignore: bool,
+    roots: list[str] | None,
+) -> list[str]:
     """The files to lint below ``top``; the directories holding a kustomization
-    go to ``kustomized``, chart templates to ``found.templates``."""
+    go to ``kustomized``, chart templates to ``found.templates``; directory links
+    are followed only into ``roots`` (every one when None)."""
     files: list[str] = []
     errors = found.errors
     visited: set[tuple[int, int]] = set()
@@ -142,11 +164,17 @@ def _walk(top: str, found: Discovery, kustomized: set[str], respect_gitignore: b
             dirs[:] = []
             continue
         visited.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS
+            and not d.startswith(".")
+            and _inside(os.path.join(directory, d), roots)
+        )
         rules: gitignore.Rules = ()
         if respect_gitignore:
             here = os.path.abspath(directory)
-            rules = ignores.pop(here, ()) + gitignore.rules_in(here)
+            rules = gitignore.combined(ignores.pop(here, ()), gitignore.rules_in(here))
             if rules:
                 dirs[:] = [
                     d for d in dirs if not gitignore.ignored(os.path.join(here, d), True, rules)

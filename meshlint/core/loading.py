@@ -1,6 +1,7 @@
 """Bytes -> Documents: decoding, multi-document streams, Helm ``# Source:``
 attribution and ``kind: List`` items; what does not load is a ``LoadProblem``
-(M001, M002) for the engine to emit.
+(M001, M002) for the engine to emit. A ``Reader`` yields them one document at a
+time, in linear time however many documents a stream holds.
 
 Loading is safe: libyaml composes nodes and ``model.nodes`` converts them to
 plain values; no tag ever constructs an object.
@@ -9,16 +10,19 @@ plain values; no tag ever constructs an object.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
-from meshlint.core.model import Document, KeyPath, Location, SourceFile, json_path
+from meshlint.core.model import Document, Location, SourceFile, json_path
 from meshlint.core.model.document import reader_message, yaml_message
 from meshlint.core.model.nodes import (
     TOO_DEEP,
@@ -27,7 +31,7 @@ from meshlint.core.model.nodes import (
     RedefiningLoader,
     TooDeep,
     node_at,
-    path_to,
+    paths_to,
     redefines_an_anchor,
     stack_headroom,
     too_deep,
@@ -64,15 +68,13 @@ def _syntax_error(
 
 @dataclass
 class Parsed:
-    """The outcome of reading one input."""
+    """The outcome of reading one input, whole (``Reader`` reads a document at a time)."""
 
     file: SourceFile
     documents: list[Document] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     skipped: int = 0  # documents without apiVersion/kind
     skipped_at: list[int] = field(default_factory=list)  # their first lines
-    last_line: int = 0  # where the previous document ended, for Helm attribution
-    deep_input: bool = False  # nesting could overflow libyaml's C stack
     helm_rendered: bool = False  # the stream has Helm "# Source:" comments
 
 
@@ -112,34 +114,33 @@ def text_lines(text: str) -> list[str]:
 
 
 def parse_bytes(name: str, data: bytes) -> Parsed:
-    bom, codec = encoding_of(data)
-    try:
-        text = data[len(bom) :].decode(codec)
-    except UnicodeDecodeError as exc:
-        start = len(bom) + exc.start
-        prefix = data[len(bom) : start].decode(codec, "replace")
-        before = text_lines(normalize_breaks(prefix))
-        ends_line = prefix.endswith(("\n", "\r"))
-        line = len(before) + (1 if ends_line or not before else 0)
-        column = 1 if ends_line or not before else len(before[-1]) + 1
-        file = SourceFile(name, "")
-        byte = data[start : start + 1].hex()
-        message = f"invalid {exc.encoding} byte 0x{byte}"
-        return Parsed(file, problems=[_syntax_error(file, message, line, column, echo=False)])
-    parsed = parse_text(name, text)
-    parsed.file.bom, parsed.file.codec = bom, codec
-    return parsed
+    return _collect(read_bytes(name, data))
 
 
 def parse_text(name: str, text: str) -> Parsed:
     """Parse a (possibly multi-document) YAML or JSON stream."""
-    with stack_headroom():
-        parsed = _parse_text(name, text)
-    if "{{" in text and any(p.rule == YAML_SYNTAX_ERROR.id for p in parsed.problems):
-        # Go template actions broke the YAML: one finding that says what it is
-        problems = [p for p in parsed.problems if p.rule != YAML_SYNTAX_ERROR.id]
-        parsed.problems = [template_source(parsed.file, "holds Go template actions"), *problems]
+    return _collect(Reader(name, text))
+
+
+def _collect(reader: Reader) -> Parsed:
+    parsed = Parsed(reader.file, helm_rendered=reader.helm_rendered)
+    for found in reader:
+        if isinstance(found, LoadProblem):
+            parsed.problems.append(found)
+        else:
+            parsed.documents.append(found)
+    parsed.problems = without_template_errors(parsed.file, parsed.problems)
+    parsed.skipped, parsed.skipped_at = reader.skipped, reader.skipped_at
     return parsed
+
+
+def without_template_errors(file: SourceFile, problems: list[LoadProblem]) -> list[LoadProblem]:
+    """Where Go template actions broke the YAML, one M005 that says what the file
+    is instead of its syntax errors."""
+    if "{{" in file.text and any(p.rule == YAML_SYNTAX_ERROR.id for p in problems):
+        rest = [p for p in problems if p.rule != YAML_SYNTAX_ERROR.id]
+        return [template_source(file, "holds Go template actions"), *rest]
+    return problems
 
 
 def template_source(file: SourceFile, what: str) -> LoadProblem:
@@ -154,53 +155,194 @@ def template_source(file: SourceFile, what: str) -> LoadProblem:
     return LoadProblem(HELM_TEMPLATE_SOURCE.id, message, Location(file.name, line, column))
 
 
-def _parse_text(name: str, text: str) -> Parsed:
-    if name.endswith(".json") and "\t" in text:
-        text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
-    normalized = normalize_breaks(text)
-    file = SourceFile(name, normalized, text_lines(normalized))
-    file.lone_cr = normalized is not text and normalized != text
-    text = normalized
-    deep_input = _could_be_too_deep(file)
-    sources = _helm_sources(text)
-    parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
+def read_bytes(name: str, data: bytes) -> Reader:
+    """A Reader of ``data``, decoded by BOM or as UTF-8 (invalid text is one M001)."""
+    bom, codec = encoding_of(data)
     try:
-        _compose_tolerant(text, 0, parsed, sources)
-    except (yaml.YAMLError, TooDeep, RecursionError):
-        # Start again document by document so that one broken document does
-        # not hide the others: each chunk between "---" lines parses alone.
-        parsed = Parsed(file, deep_input=deep_input, helm_rendered=bool(sources))
-        for offset, chunk in _chunks(text):
-            try:
-                _compose_tolerant(chunk, offset, parsed, sources)
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark or exc.context_mark
-                line = (mark.line if mark else offset) + 1
-                column = (mark.column if mark else 0) + 1
-                parsed.problems.append(_syntax_error(file, yaml_message(exc), line, column))
-            except yaml.reader.ReaderError as exc:
-                # libyaml reports a forbidden character by offset, not by mark
-                prefixed = "\n" * offset + chunk
-                line = prefixed.count("\n", 0, exc.position) + 1
-                column = exc.position - prefixed.rfind("\n", 0, exc.position)
-                problem = _syntax_error(file, reader_message(exc), line, column, echo=False)
-                parsed.problems.append(problem)
-            except yaml.YAMLError as exc:
-                problem = _syntax_error(file, reader_message(exc), offset + 1, 1, echo=False)
-                parsed.problems.append(problem)
-            except TooDeep as exc:
-                line = exc.mark.line + 1
-                parsed.problems.append(_syntax_error(file, str(exc), line, exc.mark.column + 1))
-            except RecursionError:  # a last resort: the depth checks come first
-                parsed.problems.append(_syntax_error(file, TOO_DEEP, offset + 1, 1))
-    return parsed
+        text = data[len(bom) :].decode(codec)
+    except UnicodeDecodeError as exc:
+        start = len(bom) + exc.start
+        # counted as YAML counts lines (a lone CR, LS and PS end one too)
+        prefix = data[len(bom) : start].decode(codec, "replace")
+        before = text_lines(normalize_breaks(prefix))
+        ends_line = prefix.endswith(("\n", "\r"))
+        line = len(before) + (1 if ends_line or not before else 0)
+        column = 1 if ends_line or not before else len(before[-1]) + 1
+        byte = data[start : start + 1].hex()
+        reader = Reader(name, None)
+        message = f"invalid {exc.encoding} byte 0x{byte}"
+        # the line is not text: never echoed
+        reader.broken = _syntax_error(reader.file, message, line, column, echo=False)
+        return reader
+    reader = Reader(name, text)
+    reader.file.bom, reader.file.codec = bom, codec
+    return reader
+
+
+class Reader:
+    """One input read a document at a time: iterating yields its Documents and
+    LoadProblems in file order, so a file of 200,000 documents is never held
+    whole. ``documents`` and ``skipped`` count what was read so far.
+
+    The stream is composed whole; where a document breaks it, reading goes on
+    chunk by chunk (the parts between "---" lines) after the last document read,
+    so one broken document does not hide the others.
+    """
+
+    def __init__(self, name: str, text: str | None) -> None:
+        if text is not None and name.endswith(".json") and "\t" in text:
+            text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
+        text = text or ""
+        normalized = normalize_breaks(text)
+        self.file = SourceFile(name, normalized, text_lines(normalized))
+        self.file.lone_cr = normalized is not text and normalized != text
+        text = normalized
+        self.documents = 0
+        self.skipped = 0
+        self.skipped_at: list[int] = []  # the first lines of the documents skipped
+        self.broken: LoadProblem | None = None  # the bytes are not text
+        self._last_line = 0  # where the previous document ended, for Helm attribution
+        self._deep = _could_be_too_deep(self.file)
+        self._sources = _helm_sources(text)
+        self.helm_rendered = bool(self._sources)
+
+    def __iter__(self) -> Iterator[Document | LoadProblem]:
+        if self.broken is not None:
+            yield self.broken
+            return
+        text = self.file.text
+        try:
+            yield from self._compose(text, 0)
+        except (yaml.YAMLError, TooDeep, RecursionError):
+            resume = self._last_line
+            for offset, chunk in _chunks(text):
+                if offset >= resume:
+                    yield from self._chunk(chunk, offset)
+
+    def _chunk(self, chunk: str, offset: int) -> Iterator[Document | LoadProblem]:
+        """The documents of one chunk, or the M001 that stops it."""
+        file = self.file
+        try:
+            yield from self._compose(chunk, offset)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = (mark.line if mark else 0) + offset + 1
+            column = (mark.column if mark else 0) + 1
+            yield _syntax_error(file, yaml_message(exc), line, column)
+        except yaml.reader.ReaderError as exc:
+            # libyaml reports a forbidden character by offset, not by mark
+            line = offset + chunk.count("\n", 0, exc.position) + 1
+            column = exc.position - chunk.rfind("\n", 0, exc.position)
+            yield _syntax_error(file, reader_message(exc), line, column, echo=False)
+        except yaml.YAMLError as exc:
+            yield _syntax_error(file, reader_message(exc), offset + 1, 1, echo=False)
+        except TooDeep as exc:
+            yield _syntax_error(file, str(exc), exc.mark.line + 1, exc.mark.column + 1)
+        except RecursionError:  # a last resort: the depth checks come first
+            yield _syntax_error(file, TOO_DEEP, offset + 1, 1)
+
+    def _compose(self, text: str, offset: int) -> Iterator[Document | LoadProblem]:
+        """The documents of ``text``, which starts on line ``offset`` of the file.
+
+        Composed with libyaml; from a document that reuses an anchor name on,
+        with the composer that accepts it (what kubectl does).
+        """
+        if self._deep and (deep := too_deep(text)) is not None:
+            raise TooDeep(_shifted(deep, offset))
+        roots = yaml.compose_all(text, Loader=Loader)
+        taken = 0  # documents composed so far, to skip when composing again
+        while True:
+            with stack_headroom():
+                try:
+                    root = next(roots)
+                except StopIteration:
+                    return
+                except yaml.YAMLError as exc:
+                    if not redefines_an_anchor(exc) or isinstance(roots, _Skipping):
+                        raise
+                    roots = _Skipping(yaml.compose_all(text, Loader=RedefiningLoader), taken)
+                    continue
+                taken += 1
+                if root is None or (
+                    isinstance(root, ScalarNode) and root.value == "" and not root.style
+                ):
+                    continue  # an empty document ("---" followed by nothing)
+                if offset:
+                    _shift(root, offset)
+                found = self._document(root)
+            yield from found
+
+    def _document(self, root: Node) -> list[Document | LoadProblem]:
+        """The objects of one stream document, then its duplicate keys."""
+        file = self.file
+        converter = Converter(file.aliases)
+        data = converter.convert(root)
+        converter.settle()
+        source = _source_for(self._sources, self._last_line, root.start_mark.line)
+        self._last_line = root.end_mark.line
+        docs, skipped = _documents(data, root, file, self.documents, source)
+        self.documents += len(docs)
+        self.skipped += skipped
+        if skipped and not docs:
+            self.skipped_at.append(root.start_mark.line + 1)
+        return [*docs, *_duplicates(file, root, docs, converter.duplicates)]
+
+
+class _Skipping:
+    """The documents of ``roots`` after the first ``skip`` (composed again)."""
+
+    def __init__(self, roots: Iterator[Any], skip: int) -> None:
+        self._roots = roots
+        self._skip = skip
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        while self._skip:
+            next(self._roots)
+            self._skip -= 1
+        return next(self._roots)
+
+
+def _duplicates(
+    file: SourceFile, root: Node, docs: list[Document], found: list[Any]
+) -> Iterator[LoadProblem]:
+    """M002 for each repeated key, with the object it belongs to (a List's item)."""
+    if not found:
+        return
+    paths = paths_to(root, [holder for _, holder in found])
+    whole = docs[0] if len(docs) == 1 and not docs[0].base_path else None
+    items = {doc.base_path: doc for doc in docs}
+    for knode, holder in found:
+        path = (*paths[id(holder)], knode.value)
+        doc = whole or items.get(path[:2])
+        at = Location(
+            file.name,
+            knode.start_mark.line + 1,
+            knode.start_mark.column + 1,
+            json_path(path),
+            resource=doc.resource if doc else None,
+            source=doc.source if doc else None,
+            document=doc.number if doc else -1,
+        )
+        message = f"duplicate key {knode.value!r}: " + (
+            # the collector's confmap decodes with yaml.v3, which refuses the file
+            "the collector refuses to load the config"
+            if doc is not None and doc.standalone
+            else "the API server keeps only the last one"
+        )
+        yield LoadProblem(DUPLICATE_KEY.id, message, at)
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
     """(line offset, text) of each part of the stream between '---' lines."""
     starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start()]
+    line = 0
     for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
-        yield text.count("\n", 0, begin), text[begin:end]
+        chunk = text[begin:end]
+        yield line, chunk
+        line += chunk.count("\n")
 
 
 def _could_be_too_deep(file: SourceFile) -> bool:
@@ -208,75 +350,49 @@ def _could_be_too_deep(file: SourceFile) -> bool:
 
     libyaml's composer recurses in C and overflows the stack on hostile nesting
     (a segfault, past ~50,000 levels) before Python can notice, so only texts
-    whose bound passes _C_SAFE_DEPTH pay for the event-based check below.
+    whose bound passes _C_SAFE_DEPTH pay for the event-based check below, and
+    only with a libyaml older than 0.2.6, which stops at 1,000 levels itself
+    (the check costs as much as composing a text of many flow collections).
     """
+    if _libyaml_stops_deep_nesting():
+        return False
     widest = max(map(len, file.lines), default=0)
     return file.text.count("[") + file.text.count("{") + widest > _C_SAFE_DEPTH
 
 
-def _compose_tolerant(
-    text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]]
-) -> None:
-    """Compose with libyaml; where a document reuses an anchor name, again with
-    the composer that accepts it (what kubectl does)."""
-    kept = (len(parsed.documents), len(parsed.problems), parsed.skipped, parsed.last_line)
-    kept_at = len(parsed.skipped_at)
+@functools.cache
+def _libyaml_stops_deep_nesting() -> bool:
+    if Loader.__mro__[1] is not getattr(yaml, "CSafeLoader", None):
+        return False  # the pure-Python composer: a RecursionError, caught as a last resort
     try:
-        _compose(text, offset, parsed, sources, Loader)
-    except yaml.YAMLError as exc:
-        if not redefines_an_anchor(exc):
-            raise
-        del parsed.documents[kept[0] :], parsed.problems[kept[1] :], parsed.skipped_at[kept_at:]
-        parsed.skipped, parsed.last_line = kept[2], kept[3]
-        _compose(text, offset, parsed, sources, RedefiningLoader)
+        from yaml import _yaml
+    except ImportError:  # pragma: no cover - CSafeLoader implies it
+        return False
+    return tuple(_yaml.get_version()) >= (0, 2, 6)
 
 
-def _compose(
-    text: str, offset: int, parsed: Parsed, sources: list[tuple[int, str]], loader: type
-) -> None:
-    text = "\n" * offset + text  # keeps libyaml's line numbers absolute
-    if parsed.deep_input and (deep := too_deep(text)) is not None:
-        raise TooDeep(deep)
-    file = parsed.file
-    for root in yaml.compose_all(text, Loader=loader):
-        if root is None or (isinstance(root, ScalarNode) and root.value == "" and not root.style):
-            continue  # an empty document ("---" followed by nothing)
-        converter = Converter()
-        data = converter.convert(root)
-        source = _source_for(sources, parsed.last_line, root.start_mark.line)
-        parsed.last_line = root.end_mark.line
-        docs, skipped = _documents(data, root, file, len(parsed.documents), source)
-        parsed.documents.extend(docs)
-        parsed.skipped += skipped
-        if skipped and not docs:
-            parsed.skipped_at.append(root.start_mark.line + 1)
-        for knode, holder in converter.duplicates:
-            path = (*path_to(root, holder), knode.value)
-            doc = _holder(docs, path)
-            at = Location(
-                file.name,
-                knode.start_mark.line + 1,
-                knode.start_mark.column + 1,
-                json_path(path),
-                resource=doc.resource if doc else None,
-                source=doc.source if doc else None,
-                document=doc.number if doc else -1,
-            )
-            message = f"duplicate key {knode.value!r}: " + (
-                # the collector's confmap decodes with yaml.v3, which refuses the file
-                "the collector refuses to load the config"
-                if doc is not None and doc.standalone
-                else "the API server keeps only the last one"
-            )
-            parsed.problems.append(LoadProblem(DUPLICATE_KEY.id, message, at))
+def _shifted(mark: yaml.Mark, lines: int) -> yaml.Mark:
+    return yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column, None, 0)
 
 
-def _holder(docs: list[Document], path: KeyPath) -> Document | None:
-    """The object a path into the stream document belongs to (a List's item)."""
-    for doc in docs:
-        if path[: len(doc.base_path)] == doc.base_path:
-            return doc
-    return None
+def _shift(root: Node, lines: int) -> None:
+    """Move a chunk's node marks down by ``lines``: positions in the whole file.
+
+    Cheaper than composing the chunk behind ``lines`` newlines, which made a
+    stream of many documents quadratic as soon as one of them was broken.
+    """
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.start_mark = _shifted(node.start_mark, lines)
+        node.end_mark = _shifted(node.end_mark, lines)
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif not isinstance(node, ScalarNode):
+            stack.extend(node.value)
 
 
 def _is_object(data: Any) -> bool:
@@ -312,15 +428,15 @@ def _helm_sources(text: str) -> list[tuple[int, str]]:
     """(0-based line, template path) of each Helm ``# Source:`` comment."""
     if "# Source: " not in text:
         return []
-    return [(text.count("\n", 0, m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
+    found, line, counted = [], 0, 0
+    for m in _HELM_SOURCE.finditer(text):
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        found.append((line, m.group(1)))
+    return found
 
 
 def _source_for(sources: list[tuple[int, str]], after: int, line: int) -> str | None:
     """The last Source comment between the previous document and this one."""
-    found = None
-    for at, name in sources:
-        if at > line:
-            break
-        if at >= after:
-            found = name
-    return found
+    last = bisect_right(sources, line, key=itemgetter(0)) - 1
+    return sources[last][1] if last >= 0 and sources[last][0] >= after else None

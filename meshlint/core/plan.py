@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from meshlint.core.config import Config, enabled
 from meshlint.core.model import Context, Rule, Severity
@@ -17,6 +18,13 @@ class ActiveRule:
     severity: Severity  # after config overrides
     fixed_severity: bool  # config set it, so a rule's own choice does not apply
     context: Context
+
+    @cached_property
+    def collect_key(self) -> tuple[Any, ...]:
+        """Rules of one pack share a collect function: what its result is kept by,
+        once per document (worked out once per run, not per document)."""
+        ctx = self.context
+        return (self.rule.collect, tuple(sorted(ctx.params.items())), ctx.kube_version)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,20 @@ class Plan:
 
     def get(self, rule_id: str) -> ActiveRule | None:
         return self._by_id.get(rule_id)
+
+    def for_kind(self, kind: str) -> tuple[ActiveRule, ...]:
+        """The rules that apply to objects of ``kind``, in order: asked once per
+        document, worked out once per kind (up to a few hundred kinds)."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = tuple(a for a in self.rules if a.rule.applies_to(kind))
+            if len(self._by_kind) < 512:
+                self._by_kind[kind] = found
+        return found
+
+    @cached_property
+    def _by_kind(self) -> dict[str, tuple[ActiveRule, ...]]:
+        return {}
 
     @cached_property
     def _by_id(self) -> dict[str, ActiveRule]:

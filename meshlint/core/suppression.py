@@ -104,8 +104,10 @@ class Directives:
             return found
         by_line: dict[int, list[Ignore]] = {}
         file_wide: list[Ignore] = []
+        line, counted = 1, 0  # counted as the matches go: many directives stay linear
         for match in _DIRECTIVE.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
             line_start = text.rfind("\n", 0, match.start()) + 1
             column = match.start() - line_start + 1
             tokens, reason, problem = _parse(match["kind"], match["rest"])

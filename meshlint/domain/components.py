@@ -139,18 +139,23 @@ def _flag_names(args: list[str], prefixes: tuple[str, ...]) -> set[str]:
     return {a[2:].split("=", 1)[0] for a in args if a.startswith(prefixes)}
 
 
+_COLLECTOR_ENV = ("COLLECTOR_QUEUE", "COLLECTOR_NUM_WORKERS")
+_AGENT_ENV = ("REPORTER_GRPC_", "PROCESSOR_JAEGER_")
+
+
 def _by_settings(container: Container) -> Component | None:
     # Only flags Jaeger really has count: node-exporter also takes --collector.* args.
     from meshlint.domain.jaeger.flags import AGENT, COLLECTOR
 
     args = container.args
-    env = {var.name for var in container.env()}
+    # one pass over a long env: only names in Jaeger's namespaces matter
+    env = [n for n in container.env_names() if n.startswith(_COLLECTOR_ENV + _AGENT_ENV)]
     if _flag_names(args, ("--collector.",)) & COLLECTOR.keys() or any(
-        n.startswith("COLLECTOR_QUEUE") or n.startswith("COLLECTOR_NUM_WORKERS") for n in env
+        n.startswith(_COLLECTOR_ENV) for n in env
     ):
         return Component.JAEGER_COLLECTOR
     if _flag_names(args, ("--reporter.", "--processor.")) & AGENT.keys() or any(
-        n.startswith(("REPORTER_GRPC_", "PROCESSOR_JAEGER_")) for n in env
+        n.startswith(_AGENT_ENV) for n in env
     ):
         return Component.JAEGER_AGENT
     return None

@@ -26,6 +26,7 @@ from meshlint.output import (
     rule_doc,
     rule_url,
 )
+from meshlint.output.terminal import PIPE_WIDTH
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/meshlint/meshlint"
@@ -89,7 +90,9 @@ def result(
     root = root or os.path.abspath(os.curdir)
     loc = finding.location
     region: dict[str, Any] = {"startLine": loc.line, "startColumn": loc.column}
-    if loc.source_line:
+    # a snippet is the whole line: none for a minified manifest's line of megabytes,
+    # which each of its findings would repeat
+    if loc.source_line and len(loc.source_line) <= PIPE_WIDTH:
         region["snippet"] = {"text": loc.source_line}
     location: dict[str, Any] = {
         "physicalLocation": {"artifactLocation": _artifact(loc.file, root), "region": region}

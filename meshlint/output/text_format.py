@@ -40,11 +40,13 @@ def _finding(f: Finding, options: Options) -> list[str]:
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
-        # escapes are wider than what they stand for: the caret counts them
-        text = _printable(loc.source_line)
-        column = len(_printable(loc.source_line[: loc.column - 1])) + 1
+        # cut before anything else: a minified manifest's line is megabytes long
+        text, column = loc.source_line, loc.column
         if options.width:
             text, column = cut(text, column, options.width - len(number) - 3)
+        # then escape: escapes are wider than what they stand for, the caret counts them
+        column = len(_printable(text[: column - 1])) + 1
+        text = _printable(text)
         lines += [
             f"{pad} |",
             f"{number} | {text}",

@@ -69,7 +69,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from meshlint import Context, Document, Fix, Rule, Severity, Violation
+from meshlint import MAX_FINDINGS_PER_RULE, Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.jaeger import (
     CATALOGUE_VERSIONS,
     FlagValue,
@@ -91,6 +91,20 @@ _TYPES = {
     "d": "a duration",
     "s": "a value",
 }
+
+
+class _Suggestions:
+    """ "Did you mean" and renames for the unknown names of one document that the
+    report shows: each is a difflib search and edit distances against the whole
+    catalogue (milliseconds), a document may name a million unknown flags, and
+    the engine shows MAX_FINDINGS_PER_RULE of them."""
+
+    def __init__(self) -> None:
+        self.left = MAX_FINDINGS_PER_RULE
+
+    def take(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
 
 
 def _hint(wrong: str, names: list[str]) -> str:
@@ -153,16 +167,19 @@ def _renamed(doc: Document, process: Process, setting: FlagValue, flag: str) -> 
     return None
 
 
-def _flag_verdict(doc: Document, process: Process, setting: FlagValue) -> Violation | None:
+def _flag_verdict(
+    doc: Document, process: Process, setting: FlagValue, suggest: _Suggestions
+) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
         names = list(known_flags(process.component))
-        meant = _meant(setting.flag, names)
+        asked = suggest.take()
+        meant = _meant(setting.flag, names) if asked else None
         return Violation(
             at=setting.path,
             message=f"{setting.written!r}: {process.label} has no flag --{setting.flag}"
-            f"{_hint(setting.flag, names)} (catalogue: {CATALOGUE_VERSIONS}); the binary "
-            "exits with 'unknown flag'",
+            f"{_hint(setting.flag, names) if asked else ''} (catalogue: {CATALOGUE_VERSIONS}); "
+            "the binary exits with 'unknown flag'",
             fix=_renamed(doc, process, setting, meant) if meant else None,
         )
     if kind in ("?", "b"):
@@ -194,28 +211,32 @@ def _env_renamed(doc: Document, process: Process, var: EnvVar, name: str) -> Fix
     return Fix.unsafe(f"rename {var.name} to {name}", doc.set_value((*var.path, "name"), name))
 
 
-def _env_verdicts(doc: Document, process: Process, container: Container) -> Iterator[Violation]:
+def _env_verdicts(
+    doc: Document, process: Process, container: Container, suggest: _Suggestions
+) -> Iterator[Violation]:
     """Env vars in a Jaeger flag namespace that name no flag: viper ignores them."""
     by_env = env_flags(process.component)
     names = list(by_env)
     for var in container.env():
         if not owns_env(var.name) or var.name in by_env:
             continue
-        meant = _meant(var.name, names)
+        asked = suggest.take()
+        meant = _meant(var.name, names) if asked else None
         yield Violation(
             at=(*var.path, "name"),
             message=f"env {var.name} of {process.label} maps to no flag of the component"
-            f"{_hint(var.name, names)}: Jaeger ignores it silently "
+            f"{_hint(var.name, names) if asked else ''}: Jaeger ignores it silently "
             "and the setting keeps its default",
             fix=_env_renamed(doc, process, var, meant) if meant else None,
         )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    suggest = _Suggestions()
     if doc.kind == "Jaeger":
         for process in cr_processes(doc.data):
             for setting in process.settings:
-                verdict = _flag_verdict(doc, process, setting)
+                verdict = _flag_verdict(doc, process, setting, suggest)
                 if verdict is not None:
                     yield verdict
         return
@@ -224,10 +245,12 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         if found is None:
             continue
         for setting in found.settings:
-            verdict = _flag_verdict(doc, found, setting) if setting.source == "arg" else None
+            verdict = (
+                _flag_verdict(doc, found, setting, suggest) if setting.source == "arg" else None
+            )
             if verdict is not None:
                 yield verdict
-        yield from _env_verdicts(doc, found, container)
+        yield from _env_verdicts(doc, found, container, suggest)
 
 
 RULE = Rule(

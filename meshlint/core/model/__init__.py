@@ -8,7 +8,16 @@ from __future__ import annotations
 from meshlint.core.model.document import Document, ParseError, SourceFile
 from meshlint.core.model.editing import Slot
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
-from meshlint.core.model.rule import Check, CheckRun, Collect, Context, Finding, Param, Rule
+from meshlint.core.model.rule import (
+    MAX_FINDINGS_PER_RULE,
+    Check,
+    CheckRun,
+    Collect,
+    Context,
+    Finding,
+    Param,
+    Rule,
+)
 from meshlint.core.model.values import (
     Applicability,
     Change,
@@ -25,6 +34,7 @@ from meshlint.core.model.values import (
 )
 
 __all__ = [
+    "MAX_FINDINGS_PER_RULE",
     "Applicability",
     "Change",
     "Check",

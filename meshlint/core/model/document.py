@@ -20,8 +20,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.model.editing import Editor, NotEditable, Slot
 from meshlint.core.model.nodes import (
+    AliasBudget,
     Converter,
     Loader,
+    Lookup,
     RedefiningLoader,
     TooDeep,
     locate,
@@ -60,6 +62,8 @@ class SourceFile:
     bom: bytes = b""  # the byte-order mark the text was decoded after
     codec: str = "utf-8"  # how the text after the BOM is encoded
     lone_cr: bool = False  # the input ended lines with a lone CR, read here as LF
+    # what aliases may still add, shared by the file's documents and embedded configs
+    aliases: AliasBudget = field(default_factory=AliasBudget, repr=False, compare=False)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -109,15 +113,17 @@ class Document:
     _embedded: dict[KeyPath, Any] = field(default_factory=dict, repr=False, compare=False)
     _located: dict[KeyPath, Location] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    # finds a key in a large mapping without a scan, for each finding placed there
+    lookup: Lookup = field(default_factory=Lookup, repr=False, compare=False)
 
-    @property
+    @cached_property  # every rule asks, for every document
     def kind(self) -> str:
         if self.standalone:
             return self.standalone
         kind = self.data.get("kind")
         return kind if isinstance(kind, str) else ""
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         version = self.data.get("apiVersion")
         return version if isinstance(version, str) else ""
@@ -143,7 +149,7 @@ class Document:
     def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) in the file of the node at ``path`` (with ``key``,
         of the key that holds it)."""
-        mark, _ = locate(self.node, path, key=key)
+        mark, _ = locate(self.node, path, key=key, lookup=self.lookup)
         if self.mapper is None:
             return mark.line + 1, mark.column + 1
         return self.mapper(mark.line, mark.column)
@@ -208,8 +214,11 @@ class Document:
 
     def forget_memo(self) -> None:
         """Drop the memo values once no rule will ask again (every rule has run):
-        a large file's documents then hold no more than their own data."""
+        a large file's documents then hold no more than their own data. The
+        embedded configs go too: they point back at this document, and with the
+        cyclic collector paused (engine) that cycle would keep the document alive."""
         self._memo.clear()
+        self._embedded.clear()
 
     # -- edits, for a finding's Fix: None where the place cannot be edited byte-exactly
 
@@ -272,7 +281,7 @@ class Document:
         return found
 
     def _parse_embedded(self, path: KeyPath) -> Document | ParseError | None:
-        node = node_at(self.node, path)
+        node = node_at(self.node, path, self.lookup)
         if not isinstance(node, ScalarNode) or not isinstance(node.value, str):
             return None
         mapper = _mapper_for(node, self.file)
@@ -297,10 +306,11 @@ class Document:
         roots = [r for r in roots if r is not None]
         if len(roots) != 1 or not isinstance(roots[0], MappingNode):
             return None
-        converter = Converter()
+        converter = Converter(self.file.aliases)
         try:
             with stack_headroom():
                 data = converter.convert(roots[0])
+            converter.settle()
         except TooDeep as exc:
             return error(str(exc), *mapper(exc.mark.line, exc.mark.column))
         return Document(

@@ -12,7 +12,7 @@ a line and column only when a finding needs one.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -136,6 +136,25 @@ def too_deep(text: str) -> Any:
 
 
 Duplicate = tuple[Node, Node]  # the repeated key's node, and the mapping holding it
+Pair = tuple[Node, Node]  # a mapping entry: key node, value node
+
+# Aliases share one converted value, so converting stays linear, but whatever
+# walks the values as a tree (a schema validator, json.dumps, flattening Jaeger
+# options) meets every alias expanded. So a file's aliases may add at most
+# ALIAS_ALLOWANCE nodes plus ALIAS_FACTOR for each node written in the file;
+# a document that goes beyond is not linted (M001, or M004 inside an embedded
+# config), and every walk stays linear in the size of the text.
+ALIAS_ALLOWANCE = 10_000
+ALIAS_FACTOR = 10
+
+
+class AliasBudget:
+    """How many more nodes aliases may add to one file's values."""
+
+    __slots__ = ("remaining",)
+
+    def __init__(self) -> None:
+        self.remaining = ALIAS_ALLOWANCE
 
 
 class TooDeep(Exception):
@@ -171,12 +190,20 @@ def scalar(node: ScalarNode) -> Any:
 
 
 class Converter:
-    """Converts one document's nodes; collects duplicate keys as it goes."""
+    """Converts one document's nodes; collects duplicate keys as it goes.
 
-    def __init__(self) -> None:
+    Aliases share one value, and what they would add to a walk over the values
+    is counted against the file's ``AliasBudget``: TooDeep when it runs out.
+    """
+
+    def __init__(self, budget: AliasBudget | None = None) -> None:
         self.duplicates: list[Duplicate] = []
         self._seen: dict[int, Any] = {}  # aliases share one value: no alias bombs
         self._open: set[int] = set()  # collections being converted, to refuse cycles
+        self._budget = budget or AliasBudget()
+        self.nodes = 0  # nodes written in the document
+        self.aliased = 0  # nodes its aliases add to a walk over the values
+        self._sizes: dict[int, int] = {}  # nodes below each collection, aliases expanded
 
     def convert(self, node: Node, depth: int = 0) -> Any:
         if isinstance(node, ScalarNode):
@@ -185,20 +212,35 @@ class Converter:
         if key in self._seen:
             if key in self._open:
                 raise TooDeep(node.start_mark, "an alias refers to the anchor that contains it")
+            self._alias(node)
             return self._seen[key]
         if depth > MAX_DEPTH:
             raise TooDeep(node.start_mark)
         self._open.add(key)
+        before = self.nodes + self.aliased
         if isinstance(node, SequenceNode):
             value: Any = self._sequence(node, depth)
         else:
             value = self._mapping(node, depth)
         self._open.discard(key)
+        self._sizes[key] = self.nodes + self.aliased - before
         return value
+
+    def _alias(self, node: Node) -> None:
+        self.aliased += self._sizes[id(node)]
+        allowed = self._budget.remaining + ALIAS_FACTOR * self.nodes
+        if self.aliased > allowed:
+            # the mark is the anchor's: composed aliases keep no position of their own
+            raise TooDeep(node.start_mark, f"aliases expand beyond {self.nodes + allowed:,} nodes")
+
+    def settle(self) -> None:
+        """Charge the converted document's aliases to the file's budget."""
+        self._budget.remaining += ALIAS_FACTOR * self.nodes - self.aliased
 
     def _sequence(self, node: Node, depth: int) -> list[Any]:
         seq: list[Any] = []
         self._seen[id(node)] = seq
+        self.nodes += len(node.value)
         convert = self.convert
         depth += 1
         for item in node.value:
@@ -208,6 +250,7 @@ class Converter:
     def _mapping(self, node: Node, depth: int) -> dict[Any, Any]:
         mapping: dict[Any, Any] = {}
         self._seen[id(node)] = mapping
+        self.nodes += len(node.value)
         merged: list[Node] = []
         convert = self.convert
         depth += 1
@@ -252,30 +295,92 @@ def _key_matches(knode: Node, part: PathPart) -> bool:
     return bool(scalar(knode) == part)
 
 
-def _find_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
+def _merge_sources(vnode: Node) -> list[Node]:
+    return vnode.value if isinstance(vnode, SequenceNode) else [vnode]
+
+
+_INDEX_FROM = 16  # mappings with more entries are indexed on their first lookup
+
+
+class Lookup:
+    """Finds a mapping's entry by key for ``locate`` and ``node_at``.
+
+    A small mapping is scanned; a large one gets an index on its first lookup,
+    so placing one finding per key of a 20,000-key mapping costs 20,000 lookups
+    rather than 20,000 scans. One per node tree: it keys its indexes by node
+    identity, and the tree's owner keeps the nodes alive.
+    """
+
+    __slots__ = ("_indexes",)
+
+    def __init__(self) -> None:
+        self._indexes: dict[int, tuple[dict[str, Pair], dict[Any, Pair], list[Node]]] = {}
+
+    def pair(self, node: MappingNode, part: PathPart) -> Pair | None:
+        """The entry of ``node`` that ``part`` names: the last duplicate, then merge keys."""
+        if len(node.value) < _INDEX_FROM:
+            return _find_pair(node, part, self)
+        index = self._indexes.get(id(node))
+        if index is None:
+            index = self._indexes[id(node)] = _index(node)
+        by_text, by_value, merged = index
+        # as _key_matches: a text part meets str keys by value, other scalars as text
+        found = by_text.get(part) if isinstance(part, str) else by_value.get(part)
+        if found is not None:
+            return found
+        for source in merged:
+            if isinstance(source, MappingNode) and (pair := self.pair(source, part)):
+                return pair
+        return None
+
+
+def _index(node: MappingNode) -> tuple[dict[str, Pair], dict[Any, Pair], list[Node]]:
+    by_text: dict[str, Pair] = {}
+    by_value: dict[Any, Pair] = {}
+    merged: list[Node] = []
+    for knode, vnode in node.value:  # later entries overwrite: the last duplicate wins
+        if knode.tag == _MERGE:
+            merged.extend(_merge_sources(vnode))
+        elif isinstance(knode, ScalarNode):
+            if knode.tag == _STR:
+                by_text[knode.value] = (knode, vnode)
+            else:
+                value = scalar(knode)
+                by_text[str(value)] = (knode, vnode)
+                by_value[value] = (knode, vnode)
+    return by_text, by_value, merged
+
+
+def _find_pair(node: MappingNode, part: PathPart, lookup: Lookup | None = None) -> Pair | None:
     for knode, vnode in reversed(node.value):  # the last duplicate is the one kept
         if knode.tag != _MERGE and _key_matches(knode, part):
             return knode, vnode
     for knode, vnode in node.value:
         if knode.tag == _MERGE:
-            for src in vnode.value if isinstance(vnode, SequenceNode) else [vnode]:
-                if isinstance(src, MappingNode) and (pair := _find_pair(src, part)):
+            for src in _merge_sources(vnode):
+                if not isinstance(src, MappingNode):
+                    continue
+                pair = lookup.pair(src, part) if lookup else _find_pair(src, part)
+                if pair:
                     return pair
     return None
 
 
-def locate(root: Node, path: KeyPath, *, key: bool = False) -> tuple[yaml.Mark, int]:
+def locate(
+    root: Node, path: KeyPath, *, key: bool = False, lookup: Lookup | None = None
+) -> tuple[yaml.Mark, int]:
     """The mark of the node at ``path`` and how many parts of the path exist.
 
     A scalar reports its own position, a collection held by a key reports the
     key (block collections start on the next line), a sequence item its first
     token; with ``key`` a mapping entry always reports its key. A path that
-    leaves the document stops at the deepest part that exists.
+    leaves the document stops at the deepest part that exists. Pass the tree's
+    ``Lookup`` when many paths are located in one tree.
     """
     node, mark = root, root.start_mark
     for depth, part in enumerate(path):
         if isinstance(node, MappingNode):
-            pair = _find_pair(node, part)
+            pair = lookup.pair(node, part) if lookup else _find_pair(node, part)
             if pair is None:
                 return mark, depth
             knode, node = pair
@@ -291,33 +396,47 @@ def locate(root: Node, path: KeyPath, *, key: bool = False) -> tuple[yaml.Mark, 
     return mark, len(path)
 
 
-def path_to(root: Node, target: Node) -> KeyPath:
-    """The path from ``root`` to ``target`` (used only to report duplicate keys)."""
-    stack: list[tuple[Node, KeyPath]] = [(root, ())]
-    seen: set[int] = set()
-    while stack:
-        node, path = stack.pop()
-        if node is target:
-            return path
-        if id(node) in seen:
+def paths_to(root: Node, targets: Iterable[Node]) -> dict[int, KeyPath]:
+    """The path from ``root`` to each of ``targets``, by ``id`` (for duplicate keys).
+
+    One walk for all of them: a file with thousands of duplicate keys would
+    otherwise walk its tree once per key.
+    """
+    wanted = {id(t) for t in targets}
+    parents: dict[int, tuple[int, PathPart] | None] = {}
+    stack: list[tuple[Node, tuple[int, PathPart] | None]] = [(root, None)]
+    found = 0
+    while stack and found < len(wanted):
+        node, parent = stack.pop()
+        key = id(node)
+        if key in parents:
             continue
-        seen.add(id(node))
+        parents[key] = parent
+        found += key in wanted
         if isinstance(node, MappingNode):
             stack.extend(
-                (v, (*path, scalar(k) if isinstance(k, ScalarNode) else str(k)))
+                (v, (key, scalar(k) if isinstance(k, ScalarNode) else str(k)))
                 for k, v in node.value
             )
         elif isinstance(node, SequenceNode):
-            stack.extend((v, (*path, i)) for i, v in enumerate(node.value))
-    return ()
+            stack.extend((v, (key, i)) for i, v in enumerate(node.value))
+    paths: dict[int, KeyPath] = {}
+    for target in wanted:
+        parts: list[PathPart] = []
+        step = parents.get(target)
+        while step is not None:
+            parts.append(step[1])
+            step = parents[step[0]]
+        paths[target] = tuple(reversed(parts))
+    return paths
 
 
-def node_at(root: Node, path: KeyPath) -> Node | None:
+def node_at(root: Node, path: KeyPath, lookup: Lookup | None = None) -> Node | None:
     """The node at ``path``, or None where the path leaves the document."""
     node = root
     for part in path:
         if isinstance(node, MappingNode):
-            pair = _find_pair(node, part)
+            pair = lookup.pair(node, part) if lookup else _find_pair(node, part)
             if pair is None:
                 return None
             node = pair[1]

@@ -11,6 +11,11 @@ from meshlint.core.model.document import Document
 from meshlint.core.model.index import Index
 from meshlint.core.model.values import Fix, Location, Severity, Violation, brief
 
+# The engine reports at most this many findings of one rule in one document, then
+# one finding that counts the rest: 10,000 unknown keys or duplicates help nobody.
+# A rule may skip costly work (a "did you mean") for violations past it.
+MAX_FINDINGS_PER_RULE = 100
+
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Finding:

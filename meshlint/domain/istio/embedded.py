@@ -24,7 +24,15 @@ from typing import Any
 
 from yaml.nodes import MappingNode
 
-from meshlint.core.model import Document, KeyPath, Location, ParseError, Severity, Violation
+from meshlint.core.model import (
+    MAX_FINDINGS_PER_RULE,
+    Document,
+    KeyPath,
+    Location,
+    ParseError,
+    Severity,
+    Violation,
+)
 from meshlint.core.model.nodes import node_at
 from meshlint.domain.istio.workload import PROXY_CONFIG
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS, get_in, mapping_at, pod_template_metadata
@@ -87,10 +95,12 @@ def _describe(error: Any, what: str) -> Iterator[tuple[KeyPath, str]]:
     where = ".".join(str(p) for p in path) or "top level"
     if error.validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
-        for key in error.instance:
-            if key in error.schema.get("properties", {}):
-                continue
-            close = difflib.get_close_matches(str(key), known, n=1)
+        unknown = [key for key in error.instance if key not in error.schema.get("properties", {})]
+        for n, key in enumerate(unknown):
+            # a "did you mean" costs a millisecond: only for keys the report shows
+            close = (
+                difflib.get_close_matches(str(key), known, n=1) if n < MAX_FINDINGS_PER_RULE else []
+            )
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             yield (
                 (*path, key),
@@ -120,7 +130,7 @@ def _expected(error: Any) -> str:
 def key_anchor(doc: Document, path: KeyPath) -> Location:
     """Where the key of ``path`` is written (an unknown field is its key, not its value)."""
     location = doc.locate(path)
-    if not path or not isinstance(node_at(doc.node, path[:-1]), MappingNode):
+    if not path or not isinstance(node_at(doc.node, path[:-1], doc.lookup), MappingNode):
         return location
     line, column = doc.position(path, key=True)
     return replace(location, line=line, column=column)
@@ -188,7 +198,7 @@ def _embedded(doc: Document, path: KeyPath, schema: str, what: str) -> Iterator[
 def _within(doc: Document, path: KeyPath, line: int, column: int) -> tuple[int, int]:
     """An error found at the end of the string (an unclosed bracket) is shown on the
     string's last line, not on the host line that follows it."""
-    node = node_at(doc.node, path)
+    node = node_at(doc.node, path, doc.lookup)
     if node is None or line <= node.end_mark.line:
         return line, column
     last = node.end_mark.line  # 1-based number of the line before the end mark

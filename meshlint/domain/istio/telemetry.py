@@ -111,7 +111,8 @@ def _http_patch(patch: dict[Any, Any]) -> bool:
     (the TCP one, a NETWORK_FILTER beside tcp_proxy, sees no Host header)."""
     if patch.get("applyTo") == "NETWORK_FILTER":
         return False
-    name = get_in(patch, ("match", "listener", "filterChain", "filter", "name"))
+    # str_at: a name of the wrong type (a map, say) is no filter's name, and not hashable
+    name = str_at(patch, ("match", "listener", "filterChain", "filter", "name"))
     return name not in _TCP_FILTERS
 
 

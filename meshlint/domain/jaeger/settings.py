@@ -17,8 +17,9 @@ applications reach agents in ``agents`` (J003), and the flag catalogue in
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,8 @@ class Process:
 # -- the catalogue -----------------------------------------------------------
 
 
-def known_flags(component: Component) -> dict[str, str]:
+@functools.cache  # asked once per argument: a long argument list asks a million times
+def known_flags(component: Component) -> Mapping[str, str]:
     """Flag name -> type code for a v1 component (union over v1 releases)."""
     parts = {
         Component.JAEGER_COLLECTOR: (catalogue.COLLECTOR,),
@@ -97,6 +99,7 @@ def known_flags(component: Component) -> dict[str, str]:
     return out
 
 
+@functools.cache
 def open_prefixes(component: Component) -> tuple[str, ...]:
     """Flag families a component accepts that the catalogue does not enumerate."""
     if component is Component.JAEGER_AGENT:
@@ -150,7 +153,8 @@ def env_name(flag: str) -> str:
     return flag.upper().replace(".", "_").replace("-", "_")
 
 
-def env_flags(component: Component) -> dict[str, str]:
+@functools.cache
+def env_flags(component: Component) -> Mapping[str, str]:
     """Env name -> flag name for every catalogued flag of ``component``."""
     return {env_name(flag): flag for flag in known_flags(component)}
 

@@ -215,33 +215,46 @@ class Container:
         out = []
         for i, item in enumerate(list_at(self.data, ("env",))):
             name = item.get("name") if isinstance(item, dict) else None
-            if not isinstance(name, str):
-                continue
-            value = item.get("value")
-            if isinstance(value, bool):
-                value = str(value).lower()
-            elif isinstance(value, (int, float)):
-                value = str(value)
-            elif not isinstance(value, str):
-                value = None
-            value_from = item.get("valueFrom")
-            out.append(
-                EnvVar(
-                    name,
-                    value,
-                    value_from if isinstance(value_from, dict) else None,
-                    (*self.path, "env", i),
-                )
-            )
+            if isinstance(name, str):
+                out.append(self._var(i, name, item))
         return out
 
+    def _var(self, i: int, name: str, item: dict[str, Any]) -> EnvVar:
+        value = item.get("value")
+        if isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, (int, float)):
+            value = str(value)
+        elif not isinstance(value, str):
+            value = None
+        value_from = item.get("valueFrom")
+        return EnvVar(
+            name,
+            value,
+            value_from if isinstance(value_from, dict) else None,
+            (*self.path, "env", i),
+        )
+
     def env_var(self, name: str) -> EnvVar | None:
-        """The entry that wins for ``name`` (the last one, as the kubelet does)."""
-        found = None
-        for var in self.env():
-            if var.name == name:
-                found = var
-        return found
+        """The entry that wins for ``name`` (the last one, as the kubelet does).
+
+        Read from the end of the raw list, without building every entry: rules
+        ask for a few names each, and an env can hold a million entries.
+        """
+        items = list_at(self.data, ("env",))
+        for i in range(len(items) - 1, -1, -1):
+            item = items[i]
+            if isinstance(item, dict) and item.get("name") == name:
+                return self._var(i, name, item)
+        return None
+
+    def env_names(self) -> list[str]:
+        """The names of the env entries, as ``env()`` has them (without building them)."""
+        return [
+            name
+            for item in list_at(self.data, ("env",))
+            if isinstance(item, dict) and isinstance(name := item.get("name"), str)
+        ]
 
 
 def containers(data: Any, kind: str, *, init: bool = True) -> Iterator[Container]:

@@ -150,7 +150,14 @@ class ConfigView:
 
 
 def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
-    """Every collector config held by ``doc``; a ParseError where one does not parse."""
+    """Every collector config held by ``doc``; a ParseError where one does not parse.
+
+    Found once per document: a dozen rules ask, and a ConfigMap's values are scanned.
+    """
+    return iter(doc.memo(configs, lambda: list(_configs(doc))))
+
+
+def _configs(doc: Document) -> Iterator[ConfigView | ParseError]:
     if doc.kind == CONFIG_MAP:
         for key, value in mapping_at(doc.data, ("data",)).items():
             if isinstance(key, str) and isinstance(value, str) and _looks_like_config(value):

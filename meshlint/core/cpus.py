@@ -1,0 +1,83 @@
+"""How many worker processes a run should start: from the work left and the
+cores that are idle now, measured while the run lints its first files.
+
+On a machine whose cores are busy with something else, workers only compete
+for the same core with each other and with the parent that collects their
+reports: the run is then slower than linting in one process. So workers start
+only when the input left is large enough to repay them and the cores to run
+them were idle while this run itself kept one busy.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+# Linting in-process first, for this long, measures what the other cores do.
+PROBE_SECONDS = 0.25
+# A worker pays for its start and for sending its reports back past about this
+# much input (a few tenths of a second of linting).
+BYTES_PER_WORKER = 4_000_000
+# Idle capacity, in cores, that counts as one more core for a worker: a core
+# busy a quarter of the time is shared, and sharing it loses.
+FREE_CORE = 0.75
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) clock ticks of every CPU since boot, from /proc/stat (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(f) for f in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+class Probe:
+    """Measures, from its creation to ``free_cores``, the idle cores of the machine
+    plus the share of a core this process used: the cores a run could have."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self._cpu = time.process_time()
+        self._ticks = _cpu_ticks()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def free_cores(self) -> float:
+        cores = usable_cores()
+        wall = self.elapsed()
+        ticks = _cpu_ticks()
+        if self._ticks is None or ticks is None or wall <= 0 or ticks[1] <= self._ticks[1]:
+            return _from_load_average(cores)
+        idle = (ticks[0] - self._ticks[0]) / (ticks[1] - self._ticks[1]) * (os.cpu_count() or 1)
+        own = (time.process_time() - self._cpu) / wall
+        return min(float(cores), idle + own)
+
+
+def _from_load_average(cores: int) -> float:
+    """Without /proc/stat: the cores the 1-minute load average leaves."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float(cores)
+    return max(1.0, cores - load)
+
+
+def workers(remaining_bytes: int, remaining_files: int, free: float) -> int:
+    """Worker processes for ``remaining_bytes`` in ``remaining_files`` files with
+    ``free`` cores (see ``Probe``); 1 means lint in this process."""
+    by_work = remaining_bytes // BYTES_PER_WORKER
+    by_cores = int(free + 1 - FREE_CORE)
+    return max(1, min(by_work, by_cores, remaining_files))

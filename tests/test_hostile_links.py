@@ -1,0 +1,45 @@
+"""Directory symlinks that leave the directories given are not followed (issue
+#18, item 6), unless --follow-links asks for it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import run_meshlint
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stress import OK
+
+
+def _files(run: subprocess.CompletedProcess[str]) -> list[str]:
+    """The files with findings (every file here has one)."""
+    return sorted({line.split(":")[0] for line in run.stdout.splitlines() if ": K001 " in line})
+
+
+def test_a_directory_link_to_the_root_of_the_machine_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "ok.yaml").write_text(OK)
+    os.symlink("/", tmp_path / "tree" / "root")
+    run = run_meshlint("check", "tree", "--isolated", "-q", cwd=tmp_path)
+    assert _files(run) == ["tree/ok.yaml"]
+
+
+def test_directory_links_are_followed_inside_the_roots_or_when_asked(tmp_path: Path) -> None:
+    tree, outside = tmp_path / "tree", tmp_path / "outside"
+    tree.mkdir()
+    outside.mkdir()
+    (tree / "ok.yaml").write_text(OK)
+    (outside / "other.yaml").write_text(OK)
+    os.symlink(outside, tree / "out")
+
+    def files(*args: str) -> list[str]:
+        return _files(run_meshlint("check", *args, "--isolated", "-q", cwd=tmp_path))
+
+    assert files("tree") == ["tree/ok.yaml"]
+    # a link into another root given on the command line stays inside the roots
+    assert files("tree", "outside") == ["outside/other.yaml", "tree/ok.yaml", "tree/out/other.yaml"]
+    assert files("tree", "--follow-links") == ["tree/ok.yaml", "tree/out/other.yaml"]
+    assert files("tree/out") == ["tree/out/other.yaml"]  # a root may itself be a link

@@ -1,0 +1,121 @@
+"""The default worker count (issue #18, item 7): workers start only when the
+input repays them and idle cores can run them. tests/stress.py times the default
+against -j 1 on the real corpus, idle and with a core kept busy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import RULES
+from meshlint.core import cpus
+from meshlint.core.config import Config
+from meshlint.core.plan import Plan
+from meshlint.core.report import Input
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stress import OK
+
+
+@pytest.mark.parametrize(
+    ("size", "files", "free", "expected"),
+    [
+        (1_000_000, 100, 2.0, 1),  # too little work to repay a worker
+        (40_000_000, 3_000, 2.0, 2),  # idle machine
+        (40_000_000, 3_000, 1.9, 2),
+        (40_000_000, 3_000, 1.0, 1),  # the other core is busy: one process wins
+        (40_000_000, 3_000, 1.5, 1),  # a core shared half the time is not a free core
+        (40_000_000, 3_000, 0.3, 1),
+        (40_000_000, 3_000, 8.0, 8),
+        (9_000_000, 3_000, 8.0, 2),  # 4 MB of input per worker
+        (40_000_000, 3, 8.0, 3),  # no more workers than files
+    ],
+)
+def test_workers_follow_the_work_and_the_idle_cores(
+    size: int, files: int, free: float, expected: int
+) -> None:
+    assert cpus.workers(size, files, free) == expected
+
+
+class _Clock:
+    wall = 0.0
+    cpu = 0.0
+
+    def perf_counter(self) -> float:
+        return self.wall
+
+    def process_time(self) -> float:
+        return self.cpu
+
+
+@pytest.mark.parametrize(
+    ("idle_ticks", "own_cpu", "free"),
+    [
+        (100, 0.25, 2.0),  # the other core idle, this process busy: both are ours
+        (0, 0.25, 1.0),  # the other core busy: only our own
+        (0, 0.05, 0.2),  # both busy with others: a fifth of a core was ours
+    ],
+)
+def test_the_probe_adds_the_idle_cores_to_the_share_this_process_had(
+    monkeypatch: pytest.MonkeyPatch, idle_ticks: int, own_cpu: float, free: float
+) -> None:
+    clock = _Clock()
+    ticks = iter([(1_000, 4_000), (1_000 + idle_ticks, 4_200)])  # 200 ticks: 2 CPUs, 1 s
+    monkeypatch.setattr(cpus, "time", clock)
+    monkeypatch.setattr(cpus, "_cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(cpus.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cpus, "usable_cores", lambda: 2)
+    probe = cpus.Probe()
+    clock.wall, clock.cpu = 0.25, own_cpu
+    assert probe.free_cores() == pytest.approx(free)
+
+
+def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpus, "_cpu_ticks", lambda: None)
+    monkeypatch.setattr(cpus, "usable_cores", lambda: 4)
+    monkeypatch.setattr(cpus.os, "getloadavg", lambda: (2.5, 0.0, 0.0))
+    assert cpus.Probe().free_cores() == 1.5
+    real = cpus.Probe()
+    assert 0 <= real.free_cores() <= 4
+
+
+def test_the_default_runs_small_inputs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import meshlint.core.engine as engine
+
+    def no_pool(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(engine.multiprocessing, "get_context", no_pool)
+    inputs = [Input(f"p{i}.yaml", data=OK.encode()) for i in range(50)]
+    report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
+    assert len(report.findings) == 50  # K001 on each (K002 is implied by it)
+
+
+def test_a_busy_machine_lints_in_process_in_the_order_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past PARALLEL_MIN_BYTES the probe decides; with no idle core the files are
+    linted here, in the order given (as -j 1 reads them)."""
+    import meshlint.core.engine as engine
+
+    def no_pool(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a worker pool was started")
+
+    order: list[str] = []
+    lint_and_sweep = engine._lint_and_sweep
+
+    def spy(item: Input, plan: Plan) -> Any:
+        order.append(item.name)
+        return lint_and_sweep(item, plan)
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(cpus, "PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(cpus.Probe, "free_cores", lambda self: 1.0)
+    monkeypatch.setattr(engine.multiprocessing, "get_context", no_pool)
+    monkeypatch.setattr(engine, "_lint_and_sweep", spy)
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(20)]
+    report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
+    assert order == [f"p{i}.yaml" for i in range(20)] and len(report.findings) == 20
