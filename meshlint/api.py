@@ -18,9 +18,9 @@ from meshlint.core.config import (
     check_selectors,
     find_config,
     load_config,
+    matches,
     parse_fail_on,
     parse_kube_version,
-    rule_for,
     unknown_rule,
     unused_ignore_selection,
     validate_against_rules,
@@ -39,7 +39,7 @@ __all__ = [
     "Settings",
     "UsageError",
     "find_inputs",
-    "find_rule",
+    "find_rules",
     "fix_paths",
     "lint_paths",
     "lint_text",
@@ -145,12 +145,13 @@ def _at_config_line(error: str, config: Config | None, modules: Sequence[str]) -
     return error
 
 
-def find_rule(rules: Mapping[str, Rule], key: str) -> Rule:
-    """A rule by id or slug, in any case."""
-    rule = rule_for(key, rules) or rule_for(key.upper(), rules) or rule_for(key.lower(), rules)
-    if rule is None:
-        raise UsageError(unknown_rule(key, rules.values()))
-    return rule
+def find_rules(rules: Mapping[str, Rule], key: str) -> list[Rule]:
+    """The rules ``key`` names, as ``--select`` reads it: an id, a slug, an id
+    prefix (``J``, ``I00``) or ``ALL``, in any case."""
+    for token in dict.fromkeys((key, key.upper(), key.lower())):
+        if found := [r for r in rules.values() if matches(token, r)]:
+            return found
+    raise UsageError(unknown_rule(key, rules.values()))
 
 
 Progress = Callable[[int, int], None]

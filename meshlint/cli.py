@@ -628,7 +628,7 @@ def _fix(
 def rules_command(format_: str, no_plugins: bool) -> None:
     """List every rule: id, slug, severity, enabled, summary."""
     from meshlint.api import load_rules
-    from meshlint.core.config import Config, find_config, load_config
+    from meshlint.core.config import Config, find_config, load_config, severity_override
     from meshlint.core.plan import Plan
 
     found = find_config(Path.cwd())
@@ -639,7 +639,7 @@ def rules_command(format_: str, no_plugins: bool) -> None:
     def severity(rule: Rule) -> str:
         """As the config sets it for this project, where it does."""
         active = plan.get(rule.id)
-        override = config.severity.get(rule.id) or config.severity.get(rule.slug)
+        override = severity_override(config, rule)
         return str(active.severity if active else override or rule.severity)
 
     if format_ == "json":
@@ -680,14 +680,14 @@ def markdown_table(rules: Any) -> str:
 @click.argument("rule_ids", metavar="RULE...", nargs=-1, required=True)
 @_guard
 def explain(rule_ids: tuple[str, ...]) -> None:
-    """Show rules' documentation (by id or slug, several at once), plugins' rules
-    included."""
-    from meshlint.api import find_rule, load_rules
+    """Show rules' documentation (by id, slug, prefix such as J, or ALL; several at
+    once), plugins' rules included."""
+    from meshlint.api import find_rules, load_rules
     from meshlint.core.config import find_config, load_config
 
     config = load_config(found) if (found := find_config(Path.cwd())) else None
     rules = load_rules(config)
-    wanted = [find_rule(rules, key) for key in _split(rule_ids)]
+    wanted = [rule for key in _split(rule_ids) for rule in find_rules(rules, key)]
     _emit("\n\n".join(explain_text(rule) for rule in dict.fromkeys(wanted)) + "\n")
 
 

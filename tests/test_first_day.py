@@ -344,6 +344,24 @@ def test_explain_takes_several_ids_and_suggests_the_nearest(tmp_path: Path) -> N
     assert "did you mean 'K004'?" in run(tmp_path, "check", "--select", "K04", ".").stderr
 
 
+def test_a_rule_is_named_the_same_way_everywhere(tmp_path: Path) -> None:
+    """`--select J` works, so `explain J` and `severity: {J: ...}` do too."""
+    by_prefix = run(tmp_path, "explain", "j")
+    assert by_prefix.returncode == 0, by_prefix.stderr
+    titles = [line for line in by_prefix.stdout.splitlines() if line.startswith("# J0")]
+    assert titles and all(t.startswith("# J") for t in titles)
+    assert len(titles) == len(run(tmp_path, "rules", "--format", "json").stdout.split('"J0')) - 1
+    assert run(tmp_path, "explain", "Q").returncode == 2
+    # the most specific entry decides, as with select/ignore
+    _write(tmp_path, {".meshlint.yaml": "severity: {K: error, K005: info}\n"})
+    rows = {
+        r["id"]: r["severity"]
+        for r in json.loads(run(tmp_path, "rules", "--format", "json").stdout)
+    }
+    assert rows["K001"] == "error" and rows["K004"] == "error" and rows["K005"] == "info"
+    assert rows["J001"] == "error" and rows["I002"] == "warning"
+
+
 def test_config_errors_share_one_prefix_and_suggest_rules(tmp_path: Path) -> None:
     _write(tmp_path, {".meshlint.yaml": "select: [K001]\nseverity:\n  K0003: warning\n"})
     done = run(tmp_path, "check", ".")

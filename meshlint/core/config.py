@@ -357,6 +357,15 @@ def enabled(rule: Rule, config: Config) -> bool:
     return on
 
 
+def severity_override(config: Config, rule: Rule) -> Severity | None:
+    """The ``severity:`` entry that names ``rule`` most precisely (an id or slug
+    over a prefix over ``ALL``), if any."""
+    best = max(config.severity, key=lambda token: specificity(token, rule), default=None)
+    if best is None or not specificity(best, rule):
+        return None
+    return config.severity[best]
+
+
 def check_selectors(tokens: Iterable[str], rules: Iterable[Rule]) -> str | None:
     """The first selector that names no rule, if any."""
     known = list(rules)
@@ -390,7 +399,7 @@ def validate_against_rules(config: Config, rules: Mapping[str, Rule]) -> None:
                 f"per-file-ignores.{pattern}: {unknown_rule(bad, catalogue)}",
             )
     for key in config.severity:
-        if rule_for(key, rules) is None:
+        if check_selectors([key], catalogue) is not None:
             raise config.error(
                 ("severity", key), f"severity: {unknown_rule(key, catalogue)}", key=True
             )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from meshlint.core.config import Config, enabled
+from meshlint.core.config import Config, enabled, severity_override
 from meshlint.core.model import Context, Rule, Severity
 
 
@@ -46,7 +46,7 @@ class Plan:
         for rule in rules.values():
             if not enabled(rule, config):
                 continue
-            override = config.severity.get(rule.id) or config.severity.get(rule.slug)
+            override = severity_override(config, rule)
             params = rule.defaults()
             params.update(config.rules.get(rule.id, {}))
             params.update(config.rules.get(rule.slug, {}))
