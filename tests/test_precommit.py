@@ -58,6 +58,8 @@ def test_the_hook_definition_is_what_pre_commit_expects() -> None:
     assert fix["id"] == "meshlint-fix" and fix["entry"] == "meshlint check --fix --"
     for each in (hook, fix):
         assert each["types_or"] == ["yaml", "json"] and each["require_serial"] is True
+    # both hooks see the same files: a chart commit passes both or neither
+    assert fix["exclude"] == hook["exclude"]
 
 
 def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
@@ -131,8 +133,10 @@ def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:
 
     # meshlint-fix repairs the file; pre-commit fails a hook that modified files
     (repo / "collector.yaml").write_text(BAD, encoding="utf-8")
-    fixed = sh(*pre_commit, "try-repo", str(ROOT), "meshlint-fix", "--files", "collector.yaml")
+    fixed = sh(*pre_commit, "try-repo", str(ROOT), "meshlint-fix", "--files", "collector.yaml",
+               "charts/shop/templates/deployment.yaml")  # fmt: skip
     assert fixed.returncode == 1, fixed.stdout + fixed.stderr
     assert "files were modified by this hook" in fixed.stdout
     assert "Fixed 1; All checks passed" in fixed.stdout
+    assert "M005" not in fixed.stdout  # the chart template is not handed to the fix hook
     assert (repo / "collector.yaml").read_text(encoding="utf-8") == BAD.replace("400Mi}", "400MiB}")
