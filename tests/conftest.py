@@ -83,7 +83,7 @@ def require_shared(path: Path, what: str) -> Path:
     never a quiet skip; elsewhere the test skips and says why.
     """
     if not path.exists():
-        reason = f"{what} not found at {path} (see README, 'The corpus')"
+        reason = f"{what} not found at {path} (see docs/testing.md)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{reason}; CI needs it", pytrace=False)
         pytest.skip(reason)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
+import shlex
 import signal
 import subprocess
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_cli_installed import console_script, run
 
-from conftest import COLLECTOR
+from conftest import COLLECTOR, ROOT
 
 CLEAN = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
 TEMPLATE = """\
@@ -316,13 +318,37 @@ def test_check_help_states_defaults_exit_codes_and_comma_lists(tmp_path: Path) -
     assert "a comma list or repeated" in help_text
 
 
-def test_readme_lists_every_check_option() -> None:
+def test_the_usage_page_lists_every_check_option() -> None:
     from meshlint.cli import check
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
     options = [o for p in check.params for o in p.opts if o.startswith("-")]
-    missing = [o for o in options if f"`{o}" not in readme]
+    missing = [o for o in options if f"`{o}" not in usage]
     assert missing == []
+
+
+def test_the_set_up_command_shows_findings_and_ends_green() -> None:
+    """A newcomer's first command lints the README's example and exits 0, and the
+    README shows what it prints."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set up", 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
+    lint = shlex.split(setup.split(" && meshlint ", 1)[1])
+    done = run(ROOT, *lint, "--no-color")
+    assert done.returncode == 0, done.stderr
+    assert "[error]" in done.stdout
+    shown = readme.split("```console\n", 1)[1].split("```", 1)[0]
+    assert [line for line in done.stdout.splitlines() if ": " in line and "[" in line] == [
+        line for line in shown.splitlines() if ": " in line and "[" in line
+    ]
+
+
+def test_no_recipe_installs_an_unpublished_package() -> None:
+    """Nothing is on PyPI yet: every install line names the repository."""
+    for page in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(
+            r"pip install meshlint(\s|$)", text.replace("`pip install meshlint`", "")
+        ), page
 
 
 def test_rules_has_a_header_and_explains_its_marks(tmp_path: Path) -> None:
