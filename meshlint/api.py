@@ -26,6 +26,7 @@ from meshlint.core.config import (
     validate_against_rules,
 )
 from meshlint.core.engine import lint
+from meshlint.core.files import Refused
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
@@ -374,12 +375,9 @@ def applicable(finding: Finding, unsafe: bool) -> bool:
 def _read(name: str, inputs: Sequence[Input]) -> bytes | None:
     for item in inputs:
         if item.name == name:
-            if item.data is not None:
-                return item.data
             try:
-                with open(item.file, "rb") as handle:
-                    return handle.read()
-            except OSError:
+                return item.read()
+            except (Refused, OSError):
                 return None  # the lint reported it
     return None
 
