@@ -316,6 +316,7 @@ def fix_paths(
     current: dict[str, bytes] = {}
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
     rejected: set[tuple[str, str, str]] = set()
+    applied: dict[str, Counter[str]] = {}  # per file: the fixes applied to its text
 
     def lint_now(states: Mapping[str, bytes]) -> Report:
         items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
@@ -348,7 +349,7 @@ def fix_paths(
                     )
             if outcome.data != data:
                 current[name] = outcome.data
-                result.fixed.update(f.rule for f in outcome.applied)
+                applied.setdefault(name, Counter()).update(f.rule for f in outcome.applied)
                 changed = True
         if not changed:
             break
@@ -358,10 +359,15 @@ def fix_paths(
         for name, after in current.items()
         if after != originals[name]
     ]
+    unwritten: set[str] = set()
     if write:
         unwritten = _write(result, inputs)
         if unwritten:  # report what is on disk for those files
             report = lint_now({k: v for k, v in current.items() if k not in unwritten})
+    # "Fixed N" counts what reached the file (or, without writing, the fixed text)
+    for name, counts in applied.items():
+        if name not in unwritten:
+            result.fixed.update(counts)
     result.run.report = report
     return result
 

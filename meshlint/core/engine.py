@@ -100,6 +100,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     file = reader.file
     report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
     report.directives = Directives.scan(file.text, item.name, file.byte_offset)
+    if report.directives:
+        reader.on_root = report.directives.drop_strings
     problems: list[LoadProblem] = []
     # each document is linted as it is read, and dropped before the next one
     for found in reader:

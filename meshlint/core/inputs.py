@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
-from meshlint.core.files import ANYWHERE, LEAVES
+from meshlint.core.files import ANYWHERE, LEAVES, Refused, read_file
 from meshlint.core.fsguard import areas, argument_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.helm import is_chart
@@ -272,8 +272,7 @@ def _templates(directory: str) -> list[str]:
 def _chainsaw_assertions(directory: str) -> set[str]:
     """The files a chainsaw-test.yaml names as assertions or expected errors."""
     try:
-        with open(os.path.join(directory, _CHAINSAW), encoding="utf-8") as handle:
-            text = handle.read(1 << 20)
-    except (OSError, UnicodeDecodeError):
+        text = read_file(os.path.join(directory, _CHAINSAW), 1 << 20, head=True).decode("utf-8")
+    except (Refused, OSError, UnicodeDecodeError):
         return set()
     return {os.path.basename(m) for m in _CHAINSAW_ASSERTION.findall(text)}
