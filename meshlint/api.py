@@ -26,6 +26,7 @@ from meshlint.core.config import (
     validate_against_rules,
 )
 from meshlint.core.engine import lint
+from meshlint.core.files import Refused
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
@@ -316,6 +317,7 @@ def fix_paths(
     current: dict[str, bytes] = {}
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
     rejected: set[tuple[str, str, str]] = set()
+    applied: dict[str, Counter[str]] = {}  # per file: the fixes applied to its text
 
     def lint_now(states: Mapping[str, bytes]) -> Report:
         items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
@@ -348,7 +350,7 @@ def fix_paths(
                     )
             if outcome.data != data:
                 current[name] = outcome.data
-                result.fixed.update(f.rule for f in outcome.applied)
+                applied.setdefault(name, Counter()).update(f.rule for f in outcome.applied)
                 changed = True
         if not changed:
             break
@@ -358,10 +360,15 @@ def fix_paths(
         for name, after in current.items()
         if after != originals[name]
     ]
+    unwritten: set[str] = set()
     if write:
         unwritten = _write(result, inputs)
         if unwritten:  # report what is on disk for those files
             report = lint_now({k: v for k, v in current.items() if k not in unwritten})
+    # "Fixed N" counts what reached the file (or, without writing, the fixed text)
+    for name, counts in applied.items():
+        if name not in unwritten:
+            result.fixed.update(counts)
     result.run.report = report
     return result
 
@@ -375,12 +382,9 @@ def applicable(finding: Finding, unsafe: bool) -> bool:
 def _read(name: str, inputs: Sequence[Input]) -> bytes | None:
     for item in inputs:
         if item.name == name:
-            if item.data is not None:
-                return item.data
             try:
-                with open(item.file, "rb") as handle:
-                    return handle.read()
-            except OSError:
+                return item.read()
+            except (Refused, OSError):
                 return None  # the lint reported it
     return None
 

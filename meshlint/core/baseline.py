@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from meshlint.core.files import Refused, read_regular
+from meshlint.core.files import Refused, read_file
 from meshlint.core.fsguard import file_link_leaves, write_atomically
 from meshlint.core.model import Finding
 from meshlint.core.report import Report
@@ -83,7 +83,7 @@ def load(baseline: Path) -> Counter[Identity]:
             f"{baseline}: a symbolic link out of its directory and repository; not read"
         )
     try:
-        data = json.loads(read_regular(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
+        data = json.loads(read_file(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
     except Refused as exc:
         raise BaselineError(f"{baseline}: cannot read baseline: {exc}") from exc
     except OSError as exc:
@@ -155,7 +155,7 @@ def in_scope(
 
 def prune(baseline: Path, stale: Counter[Identity]) -> int:
     """Rewrite ``baseline`` without ``stale`` entries; how many were dropped."""
-    data = json.loads(baseline.read_text(encoding="utf-8"))
+    data = json.loads(read_file(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
     kept = []
     dropped = 0
     for entry in data["findings"]:

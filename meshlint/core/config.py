@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import Node
 
 from meshlint.core.emitted import UNUSED_IGNORE
-from meshlint.core.files import Refused, read_regular
+from meshlint.core.files import Refused, read_file
 from meshlint.core.fsguard import file_link_leaves
 from meshlint.core.loading import normalize_breaks
 from meshlint.core.model import KeyPath, Rule, Severity
@@ -131,7 +131,7 @@ def _read(path: Path) -> str:
             f"{path}:1:1: a symbolic link out of its directory and repository; not read"
         )
     try:
-        return read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
+        return read_file(path, MAX_CONFIG_BYTES).decode("utf-8")
     except (Refused, OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1:1: cannot read config: {exc}") from exc
 

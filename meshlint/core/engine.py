@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from meshlint.core import cpus, scopes
+from meshlint.core.files import Refused
 from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import (
@@ -85,21 +86,22 @@ class _Flood:
 def lint_input(item: Input, plan: Plan) -> FileReport:
     """Lint one file: its candidates, directives, facts and index entries."""
     report = FileReport(item.name, item.scope)
-    if item.data is None:
-        try:
-            with open(item.file, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
-            return report
-    else:
-        data = item.data
+    try:
+        data = item.read()
+    except Refused as exc:
+        report.errors.append(f"{item.name}: {exc}")
+        return report
+    except OSError as exc:
+        report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
+        return report
     template = is_chart_template(item.file)
     reader = template_file(item.name, data) if template else read_bytes(item.name, data)
     del data
     file = reader.file
     report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
     report.directives = Directives.scan(file.text, item.name, file.byte_offset)
+    if report.directives:
+        reader.on_root = report.directives.drop_strings
     problems: list[LoadProblem] = []
     # each document is linted as it is read, and dropped before the next one
     for found in reader:

@@ -1,15 +1,31 @@
-"""Reading the files a run names besides its inputs: the config and the baseline.
+"""The one way a run reads a file whose bytes it may echo: inputs, Helm chart
+templates and values, the config, the baseline.
 
 Only regular files are read, and only up to a size: ``/dev/zero`` would be read
 until the machine's memory is gone, a FIFO would block for ever, and a config
 of 100 MB is no config. The file is opened without blocking and checked on the
 open descriptor, so nothing can be swapped in between the check and the read.
+
+``read_file`` also keeps a read inside the trees it belongs to: a path whose
+real location (every symbolic link on the way resolved) lies outside them, or
+inside a ``.git`` directory, is refused, and the resolved path is opened
+without following a link at its end (see ``meshlint.core.fsguard``).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
+from functools import lru_cache
+
+from meshlint.core.fsguard import areas, contained
+
+# a manifest larger than this is not linted: one error line instead
+MAX_INPUT_BYTES = 64 * 2**20
+LEAVES = "symbolic link out of the linted tree and its repository; not read"
+# "within" for a run that follows every link (--follow-links): anywhere but .git
+ANYWHERE: tuple[str, ...] = (os.path.abspath(os.sep),)
 
 
 class Refused(Exception):
@@ -20,22 +36,65 @@ def _size(limit: int) -> str:
     return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit // 2**10} KiB"
 
 
-def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+@lru_cache(maxsize=256)
+def own_areas(directory: str) -> tuple[str, ...]:
+    """Where a file named on its own may really be: its directory's tree and repository."""
+    return areas(directory)
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    limit: int,
+    within: Sequence[str] | None = None,
+    *,
+    head: bool = False,
+) -> bytes:
+    """The bytes of the regular file ``path`` (with ``head``, at most its first
+    ``limit``; else Refused over ``limit``), read only where its real location
+    lies inside ``within`` (real directory paths; by default the file's own
+    directory tree and that tree's git repository) and outside ``.git``.
+
+    Raises Refused (a link out, not a regular file, too large) or OSError.
+    """
+    name = os.fspath(path)
+    real = os.path.realpath(name)
+    allowed = own_areas(os.path.dirname(os.path.abspath(name))) if within is None else within
+    if not contained(real, allowed):
+        raise Refused(LEAVES)
+    if head:
+        return read_head(real, limit, nofollow=True)
+    return read_regular(real, limit, nofollow=True)
+
+
+def read_regular(path: str | os.PathLike[str], limit: int, *, nofollow: bool = False) -> bytes:
     """The bytes of the regular file ``path``; Refused for anything else or over ``limit``.
 
     Raises OSError when the file cannot be opened or read.
     """
-    data = read_head(path, limit + 1, refuse_over=limit)  # it may have grown since fstat
-    if len(data) > limit:
+    data = read_head(path, limit + 1, refuse_over=limit, nofollow=nofollow)
+    if len(data) > limit:  # it may have grown since fstat
         raise Refused(f"larger than {_size(limit)}")
     return data
 
 
-def read_head(path: str | os.PathLike[str], limit: int, refuse_over: int | None = None) -> bytes:
+def read_head(
+    path: str | os.PathLike[str],
+    limit: int,
+    refuse_over: int | None = None,
+    *,
+    nofollow: bool = False,
+) -> bytes:
     """At most the first ``limit`` bytes of the regular file ``path``; Refused for
     anything else (and, with ``refuse_over``, for a file larger than that)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    if nofollow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if nofollow and os.path.islink(path):  # swapped for a link since it was resolved
+            raise Refused(LEAVES) from exc
+        raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

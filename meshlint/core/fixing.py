@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshlint.core.emitted import YAML_SYNTAX_ERROR
 from meshlint.core.loading import Parsed, decode, encoding_of, parse_bytes
 from meshlint.core.model import Document, Edit, Finding, Intent, KeyPath
 
@@ -48,18 +49,18 @@ def apply(name: str, data: bytes, findings: Sequence[Finding]) -> Outcome:
         taken.extend(finding.fix.edits)
     if not chosen:
         return outcome
-    before = parse_bytes(name, data)
+    before = parse_bytes(name, data, whole=True)
     fixed = _edited(data, chosen)
-    if verify(before, parse_bytes(name, fixed), chosen):
+    if verify(before, parse_bytes(name, fixed, whole=True), chosen):
         outcome.data, outcome.applied = fixed, chosen
         return outcome
     good: list[Finding] = []  # one at a time: find the fixes that do not keep their promise
     for finding in chosen:
-        alone = parse_bytes(name, _edited(data, [finding]))
+        alone = parse_bytes(name, _edited(data, [finding]), whole=True)
         (good if verify(before, alone, [finding]) else outcome.rejected).append(finding)
     if good:
         fixed = _edited(data, good)
-        if verify(before, parse_bytes(name, fixed), good):
+        if verify(before, parse_bytes(name, fixed, whole=True), good):
             outcome.data, outcome.applied = fixed, good
         else:  # fine alone, not together: one now, the rest in the next round
             outcome.data = _edited(data, good[:1])
@@ -93,8 +94,15 @@ def _edited(data: bytes, findings: Iterable[Finding]) -> bytes:
 
 
 def verify(before: Parsed, after: Parsed, findings: Sequence[Finding]) -> bool:
-    """``after`` holds exactly ``before``'s objects with the findings' intents applied."""
+    """``after`` holds exactly ``before``'s objects with the findings' intents
+    applied, and every document that is not an object as it was (parsed ``whole``)."""
     if len(after.problems) > len(before.problems) or after.skipped != before.skipped:
+        return False
+    if any(p.rule == YAML_SYNTAX_ERROR.id for p in after.problems):
+        return False  # what a broken document holds is unknown: nothing to compare
+    if len(after.others) != len(before.others) or not all(
+        same(a, b) for a, b in zip(before.others, after.others, strict=True)
+    ):
         return False
     if len(after.documents) != len(before.documents):
         return False
@@ -177,11 +185,24 @@ def _applied(data: Any, intents: list[Intent]) -> Any:
 
 
 def _unshared(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _unshared(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_unshared(v) for v in data]
-    return data
+    """A copy of ``data``'s lists and maps (none shared), without recursion: a
+    document nested 500 levels deep is still checked."""
+    if not isinstance(data, (dict, list)):
+        return data
+    top: Any = {} if isinstance(data, dict) else [None] * len(data)
+    stack = [(data, top)]
+    while stack:
+        source, copy = stack.pop()
+        for key, value in source.items() if isinstance(source, dict) else enumerate(source):
+            if isinstance(value, dict):
+                copy[key] = {}
+                stack.append((value, copy[key]))
+            elif isinstance(value, list):
+                copy[key] = [None] * len(value)
+                stack.append((value, copy[key]))
+            else:
+                copy[key] = value
+    return top
 
 
 def _order(intent: Intent) -> list[tuple[int, int, str]]:
@@ -189,14 +210,24 @@ def _order(intent: Intent) -> list[tuple[int, int, str]]:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal, type for type (``1 == True == 1.0`` in Python, not in a manifest)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    """Equal, type for type (``1 == True == 1.0`` in Python, not in a manifest);
+    without recursion, so that any depth the loader accepts is compared."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict):
+            if x.keys() != y.keys():
+                return False
+            stack.extend((v, y[k]) for k, v in x.items())
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y, strict=True))
+        elif not bool(x == y):
+            return False
+    return True
 
 
 def write(path: str, original: bytes, data: bytes) -> str | None:

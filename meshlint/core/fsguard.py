@@ -82,6 +82,28 @@ def file_link_leaves(path: str) -> bool:
     return link_leaves(path, areas(os.path.dirname(os.path.abspath(path))))
 
 
+def reached_out(path: str) -> bool:
+    """``path`` lies, as written, inside the working directory's tree or repository,
+    but a symbolic link on the way takes it out of them (``deploy/app`` with
+    ``deploy -> ~/secrets``)."""
+    cwd = os.getcwd()
+    allowed = areas(cwd)
+    # as written, from the real working directory, against where it really is
+    written = os.path.normpath(os.path.join(os.path.realpath(cwd), os.path.relpath(path, cwd)))
+    return contained(written, allowed) and not contained(os.path.realpath(path), allowed)
+
+
+def argument_leaves(path: str) -> bool:
+    """A path named on the command line that is a symbolic link out of its
+    directory's tree and repository (``deploy -> ~/secrets``, ``d -> /``; a
+    trailing slash names the link too), or that a link takes out of the working
+    directory's tree and repository."""
+    bare = path.rstrip(os.sep) or path
+    if link_leaves(bare, areas(os.path.dirname(os.path.abspath(bare)))):
+        return True
+    return reached_out(os.path.abspath(bare))
+
+
 def check_writable(target: str, inputs: Iterable[str]) -> None:
     """Refuse a report path that is an input of this run, or whose directory is
     reached through a link that leaves the working directory's tree and repository.
@@ -91,11 +113,7 @@ def check_writable(target: str, inputs: Iterable[str]) -> None:
     """
     absolute = os.path.abspath(target)
     parent = os.path.dirname(absolute)
-    cwd = os.getcwd()
-    allowed = areas(cwd)
-    # as written, from the real working directory, against where it really is
-    written = os.path.normpath(os.path.join(os.path.realpath(cwd), os.path.relpath(parent, cwd)))
-    if contained(written, allowed) and not contained(os.path.realpath(parent), allowed):
+    if reached_out(parent):
         raise WriteRefused(f"{target}: its directory is a symbolic link out of the repository")
     try:
         found = os.lstat(absolute)

@@ -26,7 +26,8 @@ from functools import lru_cache
 
 import yaml
 
-from meshlint.core.files import Refused, read_regular
+from meshlint.core.files import Refused, read_file
+from meshlint.core.fsguard import areas, contained
 from meshlint.core.loading import decode
 from meshlint.core.model import Finding, Location
 
@@ -357,8 +358,10 @@ MAX_CHART_FILE_BYTES = 16 * 2**20
 
 @lru_cache(maxsize=512)
 def _text(file: str) -> tuple[str, tuple[str, ...]] | None:
+    """A chart file's text and lines: read only inside its chart's tree and
+    repository (a template linked to ``/proc/self/environ`` is not read)."""
     try:
-        text = decode(read_regular(file, MAX_CHART_FILE_BYTES))
+        text = decode(read_file(file, MAX_CHART_FILE_BYTES, _chart_areas(file)))
     except (Refused, OSError, UnicodeDecodeError):
         return None
     return text, tuple(text.splitlines())
@@ -390,6 +393,19 @@ def _defines(templates: str) -> dict[str, tuple[str, Skeleton]]:
 _TEMPLATE_FILES = (".tpl", ".yaml", ".yml", ".txt")
 
 
+def _chart_areas(file: str) -> tuple[str, ...]:
+    """Where a chart file may really lie: its chart's tree (the directory above
+    its ``templates/``) and that tree's repository; outside a chart, the working
+    directory's tree and repository."""
+    templates = _templates_dir(file)
+    return _areas(os.path.dirname(templates) if templates else os.curdir)
+
+
+@lru_cache(maxsize=64)
+def _areas(directory: str) -> tuple[str, ...]:
+    return areas(directory)
+
+
 def _templates_dir(template: str) -> str | None:
     """The chart's ``templates/`` directory that holds ``template``."""
     directory = os.path.dirname(template)
@@ -419,7 +435,7 @@ def chart_name(directory: str) -> str:
     """The ``name`` in a chart directory's Chart.yaml (how ``# Source:`` names it)."""
     chart = os.path.join(directory, "Chart.yaml")
     try:
-        data = yaml.safe_load(decode(read_regular(chart, MAX_CHART_FILE_BYTES)))
+        data = yaml.safe_load(decode(read_file(chart, MAX_CHART_FILE_BYTES, _areas(directory))))
     except OSError as exc:
         raise ChartError(f"{directory}: not a Helm chart (no Chart.yaml: {exc.strerror})") from exc
     except Refused as exc:
@@ -444,15 +460,24 @@ class Charts:
         return cls({chart_name(d): os.path.normpath(d) for d in directories}, frozenset(stdin))
 
     def template(self, finding_file: str, source: str) -> str | None:
-        """The template file in the repository, or None."""
+        """The template file in the repository, or None.
+
+        A ``# Source:`` line is text a template can print: one with ``..`` or an
+        absolute path, or that a symbolic link takes out of the chart's tree and
+        repository (the working directory's, for stdin), names no template.
+        """
         head, _, rest = source.partition("/")
         if head in self.dirs and rest:
-            candidate = os.path.join(self.dirs[head], rest)
-        elif finding_file in self.stdin and not os.path.isabs(source):
-            candidate = os.path.normpath(source)
-            if candidate.startswith(".."):
-                return None
+            top = self.dirs[head]
+        elif finding_file in self.stdin:
+            top, rest = os.curdir, source
         else:
+            return None
+        inner = os.path.normpath(rest)
+        if os.path.isabs(inner) or inner == os.pardir or inner.startswith(os.pardir + os.sep):
+            return None
+        candidate = os.path.normpath(os.path.join(top, inner))
+        if not contained(os.path.realpath(candidate), _areas(top)):
             return None
         return candidate if os.path.isfile(candidate) else None
 

@@ -11,6 +11,12 @@ every staged file).
 A walk follows a symbolic link to a directory only when the directory lies
 inside one of the directories given (``follow_links`` follows every one): a
 link to ``/`` in a pull request must not make the run read the whole machine.
+A path given that is itself such a link (``deploy -> ~/secrets``, named as
+``deploy`` or ``deploy/``), or that a link takes out of the working
+directory's tree and repository, is one error line and is not read, unless
+``follow_links`` (for a directory) says so; ``meshlint.core.fsguard`` has the
+rule. Each input carries the trees its real location must stay in, which the
+one reader (``meshlint.core.files.read_file``) checks again when it reads.
 """
 
 from __future__ import annotations
@@ -23,13 +29,13 @@ from dataclasses import dataclass, field
 
 from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
-from meshlint.core.fsguard import areas, file_link_leaves, link_leaves
+from meshlint.core.files import ANYWHERE, LEAVES, Refused, read_file
+from meshlint.core.fsguard import areas, argument_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.helm import is_chart
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
-LEAVES = "symbolic link out of the linted tree and its repository; not read"
 # kuttl and chainsaw test steps: "<n>-assert.yaml" / "<n>-errors.yaml" (kuttl's
 # naming) and the files a chainsaw-test.yaml names under assert:/error: hold
 # partial objects that a test compares a cluster with, never objects anyone
@@ -83,9 +89,15 @@ def discover(
     patterns = tuple(exclude)
     seen: set[str] = set()
     paths = list(paths)
-    roots = None if follow_links else [os.path.realpath(p) for p in paths if os.path.isdir(p)]
+    roots = (
+        None
+        if follow_links
+        else [os.path.realpath(p) for p in paths if os.path.isdir(p) and not argument_leaves(p)]
+    )
 
-    def add(path: str, scope: str, named: bool = False) -> None:
+    def add(
+        path: str, scope: str, named: bool = False, within: tuple[str, ...] | None = None
+    ) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
         excluded = patterns and (force_exclude or not named) and matches_any(rel, patterns)
@@ -96,7 +108,9 @@ def discover(
             scope = declared
         # one string where name and path agree (a 30,000-file tree keeps them
         # all); the relative path is derived again where per-file-ignores need it
-        found.inputs.append(Input(name=name, path=None if path == name else path, scope=scope))
+        found.inputs.append(
+            Input(name=name, path=None if path == name else path, scope=scope, within=within)
+        )
 
     for path in paths:
         if path == "-":
@@ -104,7 +118,12 @@ def discover(
                 Input(name="-", data=sys.stdin.buffer.read(), rel="-", scope=join_scopes.STDIN)
             )
         elif os.path.isdir(path):
+            if not follow_links and argument_leaves(path):  # deploy/ -> ~/secrets, d/ -> /
+                found.errors.append(f"{path}: {LEAVES} (--follow-links reads it)")
+                continue
             allowed = areas(path)
+            # the walk follows directory links into the other roots given too
+            within = ANYWHERE if roots is None else tuple(dict.fromkeys([*allowed, *roots]))
             kustomized: set[str] = set()
             walk = _walk(path, found, kustomized, respect_gitignore, roots)
             groups = join_scopes.kustomize_groups(kustomized)
@@ -114,9 +133,10 @@ def discover(
                 if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
-                    add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
+                    scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
+                    add(file, scope, within=within)
         elif os.path.isfile(path):
-            if file_link_leaves(path):
+            if argument_leaves(path):
                 found.errors.append(f"{path}: {LEAVES}")
             else:
                 add(path, join_scopes.of_named(path), named=True)
@@ -252,8 +272,7 @@ def _templates(directory: str) -> list[str]:
 def _chainsaw_assertions(directory: str) -> set[str]:
     """The files a chainsaw-test.yaml names as assertions or expected errors."""
     try:
-        with open(os.path.join(directory, _CHAINSAW), encoding="utf-8") as handle:
-            text = handle.read(1 << 20)
-    except (OSError, UnicodeDecodeError):
+        text = read_file(os.path.join(directory, _CHAINSAW), 1 << 20, head=True).decode("utf-8")
+    except (Refused, OSError, UnicodeDecodeError):
         return set()
     return {os.path.basename(m) for m in _CHAINSAW_ASSERTION.findall(text)}

@@ -13,7 +13,7 @@ import codecs
 import functools
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -76,6 +76,7 @@ class Parsed:
     skipped: int = 0  # documents without apiVersion/kind
     skipped_at: list[int] = field(default_factory=list)  # their first lines
     helm_rendered: bool = False  # the stream has Helm "# Source:" comments
+    others: list[Any] = field(default_factory=list)  # their values, with ``whole``
 
 
 def decode(data: bytes) -> str:
@@ -113,8 +114,12 @@ def text_lines(text: str) -> list[str]:
     return lines
 
 
-def parse_bytes(name: str, data: bytes) -> Parsed:
-    return _collect(read_bytes(name, data))
+def parse_bytes(name: str, data: bytes, *, whole: bool = False) -> Parsed:
+    """Parse an input's bytes; ``whole`` keeps the values of skipped documents too."""
+    reader = read_bytes(name, data)
+    if whole:
+        reader.others = []
+    return _collect(reader)
 
 
 def parse_text(name: str, text: str) -> Parsed:
@@ -131,6 +136,7 @@ def _collect(reader: Reader) -> Parsed:
             parsed.documents.append(found)
     parsed.problems = without_template_errors(parsed.file, parsed.problems)
     parsed.skipped, parsed.skipped_at = reader.skipped, reader.skipped_at
+    parsed.others = reader.others or []
     return parsed
 
 
@@ -205,6 +211,12 @@ class Reader:
         self._deep = _could_be_too_deep(self.file)
         self._sources = _helm_sources(text)
         self.helm_rendered = bool(self._sources)
+        # called with each stream document's node tree (objects or not), while
+        # it is at hand: suppression tells comments from strings with it
+        self.on_root: Callable[[Node], None] | None = None
+        # with a list here: the values of what is skipped (documents without
+        # apiVersion/kind, a List's items that are not objects), in order
+        self.others: list[Any] | None = None
 
     def __iter__(self) -> Iterator[Document | LoadProblem]:
         if self.broken is not None:
@@ -275,6 +287,8 @@ class Reader:
     def _document(self, root: Node) -> list[Document | LoadProblem]:
         """The objects of one stream document, then its duplicate keys."""
         file = self.file
+        if self.on_root is not None:
+            self.on_root(root)
         converter = Converter(file.aliases)
         data = converter.convert(root)
         converter.settle()
@@ -283,6 +297,10 @@ class Reader:
         docs, skipped = _documents(data, root, file, self.documents, source)
         self.documents += len(docs)
         self.skipped += skipped
+        if skipped and self.others is not None:  # what a fix must leave as it was
+            items = data.get("items") if docs and isinstance(data, dict) else None
+            others = [i for i in items if not _is_object(i)] if isinstance(items, list) else data
+            self.others.append(others)
         if skipped and not docs:
             self.skipped_at.append(root.start_mark.line + 1)
         return [*docs, *_duplicates(file, root, docs, converter.duplicates)]

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
+from meshlint.core.files import MAX_INPUT_BYTES, Refused, read_file
 from meshlint.core.loading import decode, normalize_breaks, text_lines
 from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
 from meshlint.core.suppression import Directives, Ignore
@@ -19,11 +20,20 @@ class Input:
     data: bytes | None = None  # already read (stdin)
     rel: str = ""  # relative to the config root, for per-file-ignores
     scope: str = "."  # the files cross-object rules may join it with (core.scopes)
+    # where its real location must lie (core.files.read_file): a walk's trees,
+    # shared by all its files; None for a file named on its own
+    within: tuple[str, ...] | None = None
 
     @property
     def file(self) -> str:
         """Where to read it from."""
         return self.path or self.name
+
+    def read(self) -> bytes:
+        """Its bytes, read within its trees and bounds (raises Refused or OSError)."""
+        if self.data is not None:
+            return self.data
+        return read_file(self.file, MAX_INPUT_BYTES, self.within)
 
 
 class Linted(NamedTuple):
@@ -103,13 +113,10 @@ def echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
 
 
 def _lines(item: Input) -> list[str]:
-    data = item.data
-    if data is None:
-        try:
-            with open(item.file, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            return []
+    try:
+        data = item.read()
+    except (Refused, OSError):
+        return []
     try:
         return text_lines(normalize_breaks(decode(data)))
     except UnicodeDecodeError:

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import yaml
 
+from meshlint.core.files import Refused, read_file
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.model.nodes import Converter, Loader, TooDeep, stack_headroom
 
@@ -70,12 +71,11 @@ def _references(directory: str) -> list[str]:
     """What a kustomization lists under resources, bases and components."""
     for name in KUSTOMIZATIONS:
         try:
-            with open(os.path.join(directory, name), "rb") as handle:
-                text = handle.read(1 << 20).decode("utf-8")
+            text = read_file(os.path.join(directory, name), 1 << 20, head=True).decode("utf-8")
             with stack_headroom():
                 root = yaml.compose(text, Loader=Loader)
                 data = Converter().convert(root) if root is not None else None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, TooDeep, RecursionError):
+        except (Refused, OSError, UnicodeDecodeError, yaml.YAMLError, TooDeep, RecursionError):
             continue
         if isinstance(data, dict):
             return [

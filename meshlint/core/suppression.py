@@ -1,7 +1,12 @@
 """Suppression: ``# meshlint: ignore[...]`` comments and ``meshlint.io/ignore`` annotations.
 
-Comments are found with one regular expression over the text, so a look-alike
-line inside a block scalar counts too (a known, documented limit). A directive
+Comments are found with one regular expression over the text: a ``#`` at the
+start of a line or after a blank, up to the line's end (LF, NEL, LS or PS end a
+line, as YAML reads them). Once the file is composed, a look-alike that lies
+inside a string is dropped (``url: http://x/#meshlint:ignore`` has no blank
+before its ``#``; ``motd: |`` text and quoted values are strings), except in a
+literal block scalar that holds YAML itself: there it is a comment of the
+embedded config (a collector config in a ConfigMap). A directive
 on a line of its own covers the next line; a trailing one covers its own line.
 A directive on the line that starts a container (``- name: api``), or just above
 it, covers what is found inside that container; on the object's first line or
@@ -20,13 +25,23 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
 from meshlint.core.model import Document, Location
+from meshlint.core.model.nodes import Loader, stack_headroom
 from meshlint.domain.k8s.objects import mapping_at, pod_template_metadata
 
 ANNOTATION = "meshlint.io/ignore"
 REASON_ANNOTATION = "meshlint.io/ignore-reason"
 
-_DIRECTIVE = re.compile(r"#\s*meshlint:\s*(?P<kind>ignore-file|ignore)(?P<rest>.*)$", re.M)
+# "#" opens a comment only at a line's start or after a blank; a line ends at LF,
+# NEL, LS or PS (CR LF ends in LF, a lone CR was read as LF)
+_DIRECTIVE = re.compile(
+    r"(?<![^ \t\n\x85\u2028\u2029])#[ \t]*meshlint:[ \t]*"
+    r"(?P<kind>ignore-file|ignore)(?P<rest>[^\n\x85\u2028\u2029]*)"
+)
+_BREAK = re.compile("[\n\x85\u2028\u2029]")
 _BRACKETS = re.compile(r"\[(?P<rules>[^\]]*)\](?P<reason>.*)$")
 _ID_LIKE = re.compile(r"^[A-Za-z]{1,4}[0-9]+$")
 # A bare directive's reason that starts like a rule is a bracket forgotten.
@@ -104,11 +119,14 @@ class Directives:
             return found
         by_line: dict[int, list[Ignore]] = {}
         file_wide: list[Ignore] = []
-        line, counted = 1, 0  # counted as the matches go: many directives stay linear
+        # lines counted as YAML counts them, as the matches go: many directives
+        # stay linear
+        line, counted, line_start = 1, 0, 0
         for match in _DIRECTIVE.finditer(text):
-            line += text.count("\n", counted, match.start())
+            for brk in _BREAK.finditer(text, counted, match.start()):
+                line += 1
+                line_start = brk.end()
             counted = match.start()
-            line_start = text.rfind("\n", 0, match.start()) + 1
             column = match.start() - line_start + 1
             tokens, reason, problem = _parse(match["kind"], match["rest"])
             shown = text[line_start : match.end()]
@@ -125,6 +143,26 @@ class Directives:
         found.by_line = {k: tuple(v) for k, v in by_line.items()}
         found.file_wide = tuple(file_wide)
         return found
+
+    def drop_strings(self, root: Node) -> None:
+        """Drop the directives that lie inside a string of the composed document
+        ``root`` (text, not comments); see the module's docstring."""
+        comments = [*self.file_wide, *(i for g in self.by_line.values() for i in g)]
+        if not comments:
+            return
+        first, last = root.start_mark.line + 1, root.end_mark.line + 1
+        here = {(i.line - 1, i.column - 1) for i in comments if first <= i.line <= last}
+        inside = _inside_strings(root, here) if here else set()
+        if not inside:
+            return
+        self.file_wide = tuple(
+            i for i in self.file_wide if (i.line - 1, i.column - 1) not in inside
+        )
+        self.by_line = {
+            line: kept
+            for line, group in self.by_line.items()
+            if (kept := tuple(i for i in group if (i.line - 1, i.column - 1) not in inside))
+        }
 
     def add_annotations(self, doc: Document) -> None:
         if found := annotation_ignores(doc):
@@ -162,11 +200,52 @@ def _span(
     if text[end - 1 : end] == "\r":  # "$" stops at "\n" only
         end -= 1
     if own_line:
-        following = text.find("\n", end)
-        start, end = line_start, len(text) if following < 0 else following + 1
+        following = _BREAK.search(text, end)
+        start, end = line_start, len(text) if following is None else following.end()
     else:
         start = len(text[: match.start()].rstrip(" \t"))
     return byte_offset(start), byte_offset(end)
+
+
+def _inside_strings(root: Node, positions: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (0-based line, column) ``positions`` that lie inside a scalar of
+    ``root``, other than a literal block scalar holding a YAML collection."""
+    found: set[tuple[int, int]] = set()
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+            continue
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+            continue
+        if not isinstance(node, ScalarNode):
+            continue
+        start = (node.start_mark.line, node.start_mark.column)
+        end = (node.end_mark.line, node.end_mark.column)
+        block = node.style in ("|", ">")
+        inside = {
+            p
+            for p in positions
+            if start <= p < end and not (block and p[0] == start[0])  # a header's comment
+        }
+        if inside and not (node.style == "|" and _holds_yaml(node.value)):
+            found |= inside
+    return found
+
+
+def _holds_yaml(text: str) -> bool:
+    """A block scalar's text is a YAML mapping or sequence (an embedded config)."""
+    try:
+        with stack_headroom():
+            root = yaml.compose(text, Loader=Loader)
+    except (yaml.YAMLError, RecursionError):
+        return False
+    return isinstance(root, (MappingNode, SequenceNode))
 
 
 def annotation_ignores(doc: Document) -> tuple[Ignore, ...]:

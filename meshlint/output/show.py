@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshlint.core.config import Config
+from meshlint.core.files import Refused
 from meshlint.core.globs import relative
 from meshlint.core.inputs import SKIPPED_DIRS, Discovery
 from meshlint.core.loading import parse_bytes
@@ -55,14 +56,14 @@ def files_listing(found: Discovery) -> str:
     lines: list[str] = []
     for item in found.inputs:
         lines.append(relative(item.name, "."))
-        data = item.data
-        if data is None:
-            try:
-                with open(item.file, "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                lines.append(f"  cannot read: {exc.strerror or exc}")
-                continue
+        try:
+            data = item.read()
+        except Refused as exc:
+            lines.append(f"  not read: {exc}")
+            continue
+        except OSError as exc:
+            lines.append(f"  cannot read: {exc.strerror or exc}")
+            continue
         for line in parse_bytes(item.name, data).skipped_at:
             lines.append(f"  line {line}: document skipped: no apiVersion/kind")
     for template in found.templates:
