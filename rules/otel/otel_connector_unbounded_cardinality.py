@@ -146,7 +146,7 @@ RULE = Rule(
         Param(
             name="unbounded-attributes",
             type=list,
-            default=sorted(OTEL_UNBOUNDED),
+            default=tuple(sorted(OTEL_UNBOUNDED)),
             help="attribute names whose values have no bound, reported as dimensions",
         ),
     ),
