@@ -14,7 +14,9 @@ The model:
 - static queue: `queue-size x (span-size + span-overhead)`;
 - dynamic queue (`queue-size-memory` M MiB > 0): the collector resizes the
   queue to `M MiB / average serialized span size` spans (at most 1,000,000), so
-  it holds `min(1e6, M MiB / span-size) x (span-size + span-overhead)`;
+  it holds `min(1e6, M MiB / span-size) x (span-size + span-overhead)`. It
+  resizes only after a warm-up of `queue-size` spans, so with
+  `queue-size=0` it never resizes and holds nothing;
 - plus `baseline-mib` for the rest of the process.
 
 With neither request nor limit, it warns when the queue was raised above the
