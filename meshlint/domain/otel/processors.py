@@ -9,7 +9,14 @@ Sources (verified against upstream code):
 
 * tail_sampling: ``num_traces`` 50000, ``decision_wait`` 30s,
   ``expected_new_traces_per_sec`` 0 (contrib ``processor/tailsamplingprocessor``
-  README and ``factory.go``); spans wait in memory until their trace's decision;
+  README and ``factory.go``); spans wait in memory until their trace's decision,
+  unless ``tail_storage`` names a storage extension (``processor.go`` ``Start``:
+  the in-memory tail storage only without it; the pebble extension keeps them on
+  disk). With ``num_traces`` reached, ``waitForSpace`` evicts the oldest pending
+  trace, or with ``block_on_overflow: true`` waits for a decision tick to free
+  room (ingest blocks, nothing is evicted). ``maximum_trace_size_bytes`` (0 = no
+  cap) drops a trace whose serialized bytes pass it (contrib v0.159.0
+  ``processor/tailsamplingprocessor/processor.go``, ``config.go``);
 * k8sattributes: ``filter.node`` / ``filter.node_from_env_var`` restrict the pod
   watch to one node (contrib ``processor/k8sattributesprocessor`` README);
 * spanmetrics: ``metrics_expiration`` and ``series_expiration`` default to 0,
@@ -56,6 +63,9 @@ class TailSampler:
     decision_wait: float | None
     decision_wait_set: bool
     expected_rate: int | None  # expected_new_traces_per_sec; 0 or None: not given
+    block_on_overflow: bool = False  # a full buffer makes ingest wait instead of evicting
+    tail_storage: str | None = None  # pending spans kept by this extension, not the heap
+    max_trace_bytes: int | None = None  # maximum_trace_size_bytes; None or 0: no cap
 
 
 def tail_samplers(view: ConfigView) -> Iterator[TailSampler]:
@@ -71,6 +81,9 @@ def tail_samplers(view: ConfigView) -> Iterator[TailSampler]:
             DEFAULT_DECISION_WAIT if "decision_wait" not in body else wait,
             "decision_wait" in body,
             unsigned_int(body.get("expected_new_traces_per_sec", 0)),
+            body.get("block_on_overflow") is True,
+            str(body["tail_storage"]) if body.get("tail_storage") else None,
+            unsigned_int(body.get("maximum_trace_size_bytes", 0)) or None,
         )
 
 
