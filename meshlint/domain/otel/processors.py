@@ -20,7 +20,11 @@ Sources (verified against upstream code):
 * k8sattributes: ``filter.node`` / ``filter.node_from_env_var`` restrict the pod
   watch to one node (contrib ``processor/k8sattributesprocessor`` README);
 * spanmetrics: ``metrics_expiration`` and ``series_expiration`` default to 0,
-  never (contrib ``connector/spanmetricsconnector/config.go``); servicegraph
+  never (contrib ``connector/spanmetricsconnector/config.go``, v0.159.0);
+  ``aggregation_cardinality_limit`` (0 = none) caps the combinations it tracks,
+  later ones fold into one overflow series; dimensions come from
+  ``dimensions``, ``calls_dimensions``, ``histogram.dimensions`` and
+  ``events.dimensions`` (same file); servicegraph
   drops series idle for 15 minutes on its own (``cleanCache``), so only its
   dimensions matter;
 """
@@ -104,6 +108,8 @@ class MetricConnector:
     type: str  # SPANMETRICS or SERVICEGRAPH
     path: KeyPath
     never_expires: bool  # spanmetrics without metrics_expiration or series_expiration
+    # aggregation_cardinality_limit above 0: the series it keeps are capped
+    cardinality_limit: int | None
     dimensions: tuple[tuple[str, KeyPath], ...]  # (attribute name, where it is written)
 
 
@@ -128,12 +134,22 @@ def metric_connectors(view: ConfigView) -> Iterator[MetricConnector]:
     for cid, body, path in used(view, "connectors"):
         if is_type(cid, "connectors", SPANMETRICS):
             dims = [
-                *_dimension_names(list_at(body, ("dimensions",)), (*path, "dimensions")),
-                *_dimension_names(
-                    list_at(body, ("events", "dimensions")), (*path, "events", "dimensions")
-                ),
+                dim
+                for where in _SPANMETRICS_DIMENSIONS
+                for dim in _dimension_names(list_at(body, where), (*path, *where))
             ]
-            yield MetricConnector(cid, SPANMETRICS, path, not _expires(body), tuple(dims))
+            limit = unsigned_int(body.get("aggregation_cardinality_limit", 0))
+            yield MetricConnector(
+                cid, SPANMETRICS, path, not _expires(body), limit or None, tuple(dims)
+            )
         elif is_type(cid, "connectors", SERVICEGRAPH):
             dims = list(_dimension_names(list_at(body, ("dimensions",)), (*path, "dimensions")))
-            yield MetricConnector(cid, SERVICEGRAPH, path, False, tuple(dims))
+            yield MetricConnector(cid, SERVICEGRAPH, path, False, None, tuple(dims))
+
+
+_SPANMETRICS_DIMENSIONS: tuple[KeyPath, ...] = (
+    ("dimensions",),
+    ("calls_dimensions",),
+    ("histogram", "dimensions"),
+    ("events", "dimensions"),
+)
