@@ -43,10 +43,11 @@ from meshlint.domain.otel.link import (
 )
 from meshlint.domain.otel.processors import (
     MetricConnector,
+    PodWatch,
     TailSampler,
     metric_connectors,
+    pod_watches,
     tail_samplers,
-    unfiltered_pod_caches,
 )
 from meshlint.domain.otel.queue import Estimate, Queue, estimate, queues, upstream_batch
 from meshlint.domain.otel.requests import (
@@ -93,6 +94,7 @@ __all__ = [
     "MemoryLimiter",
     "MetricConnector",
     "Pipeline",
+    "PodWatch",
     "Queue",
     "Request",
     "TailSampler",
@@ -114,6 +116,7 @@ __all__ = [
     "metric_connectors",
     "own_budget",
     "pipelines",
+    "pod_watches",
     "queue_in_effect",
     "queue_settings",
     "queues",
@@ -121,7 +124,6 @@ __all__ = [
     "sdk_setting",
     "sets_gomemlimit",
     "tail_samplers",
-    "unfiltered_pod_caches",
     "unsigned_int",
     "upstream_batch",
     "views",

@@ -19,6 +19,10 @@ Sources (verified against upstream code):
   ``processor/tailsamplingprocessor/processor.go``, ``config.go``);
 * k8sattributes: ``filter.node`` / ``filter.node_from_env_var`` restrict the pod
   watch to one node (contrib ``processor/k8sattributesprocessor`` README);
+  ``node_from_env_var`` reads ``os.Getenv`` (``options.go`` ``withFilterNode``):
+  an unset variable gives no node filter, and recent versions refuse to start
+  (``FilterConfig.Validate``); ``passthrough: true`` never watches the API
+  server (``config.go``);
 * spanmetrics: ``metrics_expiration`` and ``series_expiration`` default to 0,
   never (contrib ``connector/spanmetricsconnector/config.go``, v0.159.0);
   ``aggregation_cardinality_limit`` (0 = none) caps the combinations it tracks,
@@ -31,6 +35,7 @@ Sources (verified against upstream code):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -91,15 +96,37 @@ def tail_samplers(view: ConfigView) -> Iterator[TailSampler]:
         )
 
 
-def unfiltered_pod_caches(view: ConfigView) -> Iterator[tuple[str, KeyPath]]:
-    """k8sattributes processors that watch every pod of the cluster (no node filter)."""
+@dataclass(frozen=True, slots=True)
+class PodWatch:
+    """A k8sattributes processor that watches pods through the API server."""
+
+    id: str
+    path: KeyPath
+    node_filtered: bool  # filter.node or filter.node_from_env_var is written
+    node_env: str | None  # the env var the node name comes from, if any
+    node_env_path: KeyPath | None
+
+
+_ENV_REFERENCE = re.compile(r"^\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$")
+
+
+def pod_watches(view: ConfigView) -> Iterator[PodWatch]:
+    """k8sattributes processors a pipeline uses that watch the API server: all but
+    ``passthrough: true``, which only tags the pod IP (contrib
+    ``processor/k8sattributesprocessor/config.go``)."""
     for cid, body, path in used(view, "processors"):
-        if not is_type(cid, "processors", K8S_ATTRIBUTES):
+        if not is_type(cid, "processors", K8S_ATTRIBUTES) or body.get("passthrough") is True:
             continue
         node = get_in(body, ("filter", "node"))
         env = get_in(body, ("filter", "node_from_env_var"))
-        if not (isinstance(node, str) and node) and not (isinstance(env, str) and env):
-            yield cid, path
+        if isinstance(env, str) and env:
+            yield PodWatch(cid, path, True, env, (*path, "filter", "node_from_env_var"))
+        elif isinstance(node, str) and node:
+            found = _ENV_REFERENCE.match(node.strip())
+            where = (*path, "filter", "node")
+            yield PodWatch(cid, path, True, found[1] if found else None, where if found else None)
+        else:
+            yield PodWatch(cid, path, False, None, None)
 
 
 @dataclass(frozen=True, slots=True)
