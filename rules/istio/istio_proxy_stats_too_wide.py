@@ -87,21 +87,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.istio import inclusions, wide
+from meshlint.domain.istio import inclusions, kept_text, wide
 from meshlint.domain.k8s import WORKLOAD_KINDS
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for host, path, kind, pattern, surface in inclusions(doc):
-        family = wide(kind, pattern)
-        if family is None:
+        families = wide(kind, pattern)
+        if not families:
             continue
-        kept = "every Envoy stat" if family == "every stat" else f"every {family} stat"
         yield Violation(
             at=host.locate(path),
-            message=f"{surface} includes {kind} {pattern!r}, which keeps {kept} of "
-            "every cluster, listener and connection manager: proxy memory and scrapes grow "
-            "with the mesh instead of Istio's trimmed default",
+            message=f"{surface} includes {kind} {pattern!r}, which keeps "
+            f"{kept_text(kind, pattern, families)}: proxy memory and scrapes grow with the mesh instead of "
+            "Istio's trimmed default",
         )
 
 
