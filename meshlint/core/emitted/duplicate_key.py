@@ -61,6 +61,6 @@ RULE = Rule(
     id="M002",
     slug="duplicate-key",
     severity=Severity.ERROR,
-    summary="A mapping repeats a key; kubectl and Helm keep the last one silently",
+    summary="A mapping repeats a key; Kubernetes keeps the last one silently",
     doc=__doc__ or "",
 )

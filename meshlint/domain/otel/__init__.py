@@ -34,6 +34,8 @@ from meshlint.domain.otel.config import (
     unsigned_int,
     views,
 )
+from meshlint.domain.otel.distributions import VERSION as DISTRIBUTION_VERSION
+from meshlint.domain.otel.distributions import distribution_of, has_component
 from meshlint.domain.otel.link import (
     DEFAULT_GRACE_SECONDS,
     Budget,
@@ -79,6 +81,7 @@ __all__ = [
     "CONFIG_MAP",
     "DEFAULTS",
     "DEFAULT_GRACE_SECONDS",
+    "DISTRIBUTION_VERSION",
     "GRPC_DEFAULT_MAX_RECV",
     "HOST_KINDS",
     "INSTRUMENTATION",
@@ -103,11 +106,13 @@ __all__ = [
     "component_type",
     "config_parse_errors",
     "cr_budget",
+    "distribution_of",
     "drains",
     "estimate",
     "fed_by_connectors_only",
     "gomemlimit_ratio",
     "grpc_requests",
+    "has_component",
     "heap_bounded",
     "instrumentation_envs",
     "is_type",

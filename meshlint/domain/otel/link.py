@@ -66,6 +66,7 @@ class Budget:
     grace_set: bool = False  # written in the manifest, not the API default
     # the env var names the container gets; None where they cannot be known (envFrom)
     env: frozenset[str] | None = None
+    image: str = ""  # the container's image ("" where unset: the operator's default)
 
     def describe_limit(self) -> str:
         size = f" ({human_bytes(self.limit)})" if self.limit is not None else ""
@@ -117,6 +118,7 @@ def budget_of(
         DEFAULT_GRACE_SECONDS if seconds is None else seconds,
         seconds is not None,
         env,
+        container.image,
     )
 
 
