@@ -172,17 +172,23 @@ def _unset(doc: Document, container: Container, limit: Quantity, percent: int) -
         at=container.path,
         message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
         f"no GOMEMLIMIT: the Go runtime does not know the limit, so the heap grows at GOGC's "
-        f"pace up to the OOM kill (a memory_limiter, where one runs, forces a GC only at its "
-        f"own limit); set GOMEMLIMIT to about "
+        f"pace up to the OOM kill{_LIMITER if component is Component.OTEL_COLLECTOR else ''}; "
+        f"set GOMEMLIMIT to about "
         f"{percent}% of the limit ({_recommend(limit, percent)})",
         fix=_added(doc, (*container.path, "env"), limit, percent),
     )
 
 
 _AT_THE_KILL = (
-    "the Go runtime does not press its garbage collector until the heap reaches the OOM "
-    "kill (a memory_limiter, where one runs, forces a GC only at its own limit)"
+    "the Go runtime does not press its garbage collector until the heap reaches the OOM kill"
 )
+# a collector's memory_limiter forces a GC at its own limit: true, but only there
+_LIMITER = " (a memory_limiter, where one runs, forces a GC only at its own limit)"
+
+
+def _at_the_kill(container: Container | None) -> str:
+    collector = container is None or component_of(container) is Component.OTEL_COLLECTOR
+    return _AT_THE_KILL + (_LIMITER if collector else "")
 
 
 def _judge_set(
@@ -206,7 +212,8 @@ def _judge_set(
             return None  # the request, below the limit
         return Violation(
             at=(*var.path, "valueFrom"),
-            message=f"GOMEMLIMIT of {name} is the whole memory limit {limit}: {_AT_THE_KILL}; "
+            message=f"GOMEMLIMIT of {name} is the whole memory limit {limit}: "
+            f"{_at_the_kill(container)}; "
             f"use about {percent}% ({_recommend(limit, percent)})",
         )
     if has_variable_reference(var.value):
@@ -274,7 +281,7 @@ def _operator(doc: Document, percent: int) -> Iterator[Violation]:
         at=("spec", "env") if isinstance(spec.get("env"), list) else ("spec",),
         message=f"{name} has a memory limit of {limit} and no GOMEMLIMIT in spec.env: the "
         f"OpenTelemetry Operator sets GOMEMLIMIT to the whole limit (v0.140 and later){note}: "
-        f"{_AT_THE_KILL}; set GOMEMLIMIT in "
+        f"{_at_the_kill(None)}; set GOMEMLIMIT in "
         f"spec.env to about {percent}% ({_recommend(limit, percent)})",
         fix=fix,
     )
@@ -289,7 +296,7 @@ def _whole_ratio(doc: Document) -> Iterator[Violation]:
             yield view.violation(
                 found[1],
                 f"the cgroupruntime extension sets GOMEMLIMIT to ratio {found[0]:g} of the "
-                f"container's memory limit, the whole limit: {_AT_THE_KILL}; use ratio 0.8",
+                f"container's memory limit, the whole limit: {_at_the_kill(None)}; use ratio 0.8",
             )
 
 
