@@ -7,7 +7,9 @@ on its values: `request.url_path`, `request.path`, `request.query_params`,
 I001 reports), `connection.requested_server_name` (the TLS SNI), client
 addresses and `destination.address` (one value per upstream endpoint). It reads every place Istio takes tag expressions from:
 
-- Telemetry `spec.metrics[].overrides[].tagOverrides.<tag>.value`;
+- Telemetry `spec.metrics[].overrides[].tagOverrides.<tag>.value` (not of an
+  override with `disabled: true`, whose metric is not generated, nor of an
+  `operation: REMOVE`; istio 1.27 `pilot/pkg/model/telemetry.go`);
 - IstioOperator/Helm `values.telemetry.v2.prometheus.configOverride.<block>.metrics[].dimensions`;
 - `istio.stats` EnvoyFilter patches (`metrics[].dimensions`, also inside a JSON
   `configuration` string).

@@ -107,6 +107,17 @@ class PodWatch:
     node_env_path: KeyPath | None
 
 
+def _node_field(body: dict[Any, Any]) -> bool:
+    """``filter.fields`` holds ``spec.nodeName`` equal to a value: a node filter
+    too (a field selector on the pod watch)."""
+    for item in list_at(body, ("filter", "fields")):
+        op = str(get_in(item, ("op",)) or "equals")
+        value = get_in(item, ("value",))
+        if get_in(item, ("key",)) == "spec.nodeName" and op == "equals" and value:
+            return True
+    return False
+
+
 _ENV_REFERENCE = re.compile(r"^\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$")
 
 
@@ -119,7 +130,9 @@ def pod_watches(view: ConfigView) -> Iterator[PodWatch]:
             continue
         node = get_in(body, ("filter", "node"))
         env = get_in(body, ("filter", "node_from_env_var"))
-        if isinstance(env, str) and env:
+        if _node_field(body):
+            yield PodWatch(cid, path, True, None, None)  # filter.fields on spec.nodeName
+        elif isinstance(env, str) and env:
             yield PodWatch(cid, path, True, env, (*path, "filter", "node_from_env_var"))
         elif isinstance(node, str) and node:
             found = _ENV_REFERENCE.match(node.strip())
