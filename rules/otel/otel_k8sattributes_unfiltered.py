@@ -1,7 +1,8 @@
 """
 ## What it does
 Flags a `k8sattributes` (`k8s_attributes`) processor without a node filter
-(`filter.node_from_env_var` or `filter.node`) in a collector that runs one copy
+(`filter.node_from_env_var`, `filter.node`, or a `filter.fields` selector on
+`spec.nodeName`) in a collector that runs one copy
 per node: a DaemonSet that mounts the config's ConfigMap (found across files),
 or an `OpenTelemetryCollector` with `mode: daemonset`. A processor with
 `passthrough: true` never watches the API server (it only tags the pod IP) and
