@@ -77,8 +77,8 @@ spec:
 
 ## References
 - istio/api `mesh/v1alpha1/proxy.proto` (`ProxyStatsMatcher`)
-- istio `pkg/bootstrap/config.go` (`getStatsOptions`: annotations replace the
-  ProxyConfig lists; both add to the required set)
+- istio 1.21.6 and 1.27.0 `pkg/bootstrap/config.go` (`getStatsOptions`:
+  annotations replace the ProxyConfig lists; both add to the required set)
 - istio/istio#11322, #23166 (stats trimmed for proxy memory)
 """
 

@@ -90,7 +90,10 @@ rules:
 
 ## References
 - jaegertracing/jaeger#2715 and #2433 (collectors OOM-killed with an 80 MiB budget)
-- jaegertracing/jaeger#1985 (the dynamic queue), `cmd/collector/app/span_processor.go`
+- jaegertracing/jaeger#1985 (the dynamic queue); v1.76.0
+  `cmd/collector/app/span_processor.go` (`maxQueueSize` 1,000,000,
+  `updateQueueSize` returns at once for a warm-up of 0) and
+  `cmd/collector/app/span_handler_builder.go` (warm-up = `queue-size`)
 - Jaeger docs, "Performance tuning": the collector queue
 """
 
