@@ -8,8 +8,9 @@ tag), and a jaeger-operator `Jaeger` resource. The message names what replaces
 the component in Jaeger v2.
 
 Versions: Jaeger v1 reached end of life on 2025-12-31; v1.76.0 (2025-12-03)
-was its last release. The jaeger-agent went earlier: v1.67.0 is the last tag
-that has `cmd/agent`, removed in v1.68.0 (jaegertracing/jaeger#6868). Every
+was its last release. The jaeger-agent went earlier: its image was last
+published with v1.62.0 (v1.63.0 dropped it from the distributions,
+jaegertracing/jaeger#6081) and its code was deleted in v1.68.0 (#6868). Every
 tag of those images is v1 (v2 publishes one image, `jaegertracing/jaeger`,
 which this rule does not report; `bitnami/jaeger` 2.x tags are v2 too). The
 jaeger-operator is deprecated (last release v1.65.0).
@@ -58,7 +59,9 @@ spec:
 - Jaeger v1 end of life, jaegertracing/documentation `content/download.md`;
   jaegertracing/jaeger#6321; jaegertracing/jaeger `CHANGELOG.md` (v1.76.0)
 - jaeger-agent removal: jaegertracing/jaeger `CHANGELOG.md` of v1.68.0
-  ("remove agent code", #6868); `cmd/agent` present at tag v1.67.0, absent at
+  (v1.63.0 "Remove jaeger-agent from distributions", #6081; v1.68.0 "remove
+  agent code", #6868); `scripts/build-upload-docker-images.sh` builds the agent
+  image at v1.62.0, not at v1.63.0; `cmd/agent` present at v1.67.0, absent at
   v1.68.0
 - Jaeger v2 on Kubernetes with the OpenTelemetry Operator,
   https://www.jaegertracing.io/docs/latest/deployment/kubernetes/

@@ -8,9 +8,11 @@ collector distribution whose config selects the roles (jaegertracing/jaeger
 jaeger-operator and its ``Jaeger`` CR are deprecated (last tag v1.65.0); the v2
 documentation deploys on Kubernetes with the OpenTelemetry Operator.
 
-The jaeger-agent left earlier: v1.67.0 is the last tag with ``cmd/agent``
-("remove agent code", #6868, in the v1.68.0 ``CHANGELOG.md``; checked with
-``git ls-tree v1.67.0 cmd/`` and ``v1.68.0``). Bitnami packages the v1
+The jaeger-agent left earlier: its image was last built with v1.62.0
+(``scripts/build-upload-docker-images.sh`` loops over ``agent collector ...`` at
+v1.62.0, without ``agent`` from v1.63.0: "Remove jaeger-agent from
+distributions", #6081), and its code was deleted in v1.68.0 (``cmd/agent`` is in
+``git ls-tree v1.67.0 cmd/``, not in v1.68.0; #6868). Bitnami packages the v1
 all-in-one as ``bitnami/jaeger`` with 1.x tags (its 2.x tags are v2).
 """
 
@@ -24,7 +26,7 @@ from meshlint.domain.k8s.objects import Container
 
 V1_END_OF_LIFE = "2025-12-31"
 LAST_V1_RELEASE = "1.76.0"
-LAST_AGENT_RELEASE = "1.67.0"  # cmd/agent removed in v1.68.0
+LAST_AGENT_RELEASE = "1.62.0"  # the last jaeger-agent image; cmd/agent deleted in v1.68.0
 JAEGER_CR_GROUP = "jaegertracing.io/"
 
 _IMAGE = "jaegertracing/jaeger v2"
@@ -58,7 +60,10 @@ class EndOfLife:
     def last_release_text(self) -> str:
         if self.last_release == LAST_V1_RELEASE:
             return f"last release {LAST_V1_RELEASE}"
-        return f"the {self.component}'s last release was {self.last_release}, removed in 1.68"
+        return (
+            f"the {self.component} image was last published with {self.last_release}: v1.63.0 "
+            "dropped it from the distributions and v1.68.0 deleted its code"
+        )
 
 
 def _tag(image: str) -> str:
