@@ -313,7 +313,10 @@ def test_a_repeated_key_in_a_collector_config_is_refused_by_the_collector() -> N
     manifest = lint_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {}\ndata: {}\n"
     )
-    assert "the API server keeps only the last one" in manifest.findings[0].message
+    message = manifest.findings[0].message
+    # kubectl decodes on the client and sends the last value: nothing refuses it
+    assert "kubectl (apply, create, apply --server-side) and Helm keep only the last" in message
+    assert "kustomize (kubectl -k) refuses the file" in message
 
 
 def test_values_files_that_are_not_configs_are_still_skipped() -> None:

@@ -32,21 +32,21 @@ def test_both_spellings_are_one_component(
 @pytest.mark.parametrize(
     ("kind", "pattern", "family"),
     [
-        ("regex", ".*", "every stat"),
-        ("prefix", "", "every stat"),
-        ("prefix", "cluster.", "cluster.*"),
-        ("prefix", "cluster.outbound", "cluster.*"),
-        ("regex", r"cluster\..*", "cluster.*"),
-        ("prefix", "http.", "http.*"),
-        ("prefix", "listener", "listener.*"),
-        ("prefix", "cluster.outbound|9080||reviews.bookinfo.svc.cluster.local", None),
-        ("prefix", "cluster_manager", None),
-        ("regex", ".*outlier_detection.*", None),
-        ("suffix", "upstream_rq_total", None),
-        ("regex", "[unclosed", None),
+        ("regex", ".*", ("cluster.*", "listener.*", "http.*")),
+        ("prefix", "", ("cluster.*", "listener.*", "http.*")),
+        ("prefix", "cluster.", ("cluster.*",)),
+        ("prefix", "cluster.outbound", ("cluster.*",)),
+        ("regex", r"cluster\..*", ("cluster.*",)),
+        ("prefix", "http.", ("http.*",)),
+        ("prefix", "listener", ("listener.*",)),
+        ("prefix", "cluster.outbound|9080||reviews.bookinfo.svc.cluster.local", ()),
+        ("prefix", "cluster_manager", ()),
+        ("regex", ".*outlier_detection.*", ()),
+        ("suffix", "upstream_rq_total", ()),
+        ("regex", "[unclosed", ()),
     ],
 )
-def test_stats_inclusion_width(kind: str, pattern: str, family: str | None) -> None:
+def test_stats_inclusion_width(kind: str, pattern: str, family: tuple[str, ...]) -> None:
     assert wide(kind, pattern) == family
 
 
@@ -65,3 +65,18 @@ def test_stats_inclusion_width(kind: str, pattern: str, family: str | None) -> N
 )
 def test_unbounded_istio_expressions(expression: str, attribute: str | None) -> None:
     assert istio_unbounded(expression) == attribute
+
+
+def test_stats_message_names_what_one_prefix_keeps() -> None:
+    """One prefix keeps its own family, not every cluster, listener and manager."""
+    from meshlint.domain.istio import kept_text
+
+    text = kept_text("prefix", "listener.", wide("prefix", "listener."))
+    assert (
+        text == "every stat whose name starts 'listener.', a set for every listener the proxy has"
+    )
+    assert "cluster" not in text
+    everything = kept_text("regex", ".*", wide("regex", ".*"))
+    assert everything.endswith(
+        "upstream cluster, listener and HTTP connection manager the proxy has"
+    )

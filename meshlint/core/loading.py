@@ -348,7 +348,8 @@ def _duplicates(
             # the collector's confmap decodes with yaml.v3, which refuses the file
             "the collector refuses to load the config"
             if doc is not None and doc.standalone
-            else "the API server keeps only the last one"
+            else "kubectl (apply, create, apply --server-side) and Helm keep only the last "
+            "value, dropping the others before the request; kustomize (kubectl -k) refuses the file"
         )
         yield LoadProblem(DUPLICATE_KEY.id, message, at)
 

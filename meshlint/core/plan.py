@@ -48,8 +48,11 @@ class Plan:
                 continue
             override = severity_override(config, rule)
             params = rule.defaults()
-            params.update(config.rules.get(rule.id, {}))
-            params.update(config.rules.get(rule.slug, {}))
+            declared = {p.name: p for p in rule.params}
+            for key in (rule.id, rule.slug):
+                for name, value in config.rules.get(key, {}).items():
+                    # validated when the config was read; here frozen like the defaults
+                    params[name] = declared[name].validate(value) if name in declared else value
             context = Context(params=params, kube_version=config.kube_version)
             chosen.append(
                 ActiveRule(rule, override or rule.severity, override is not None, context)

@@ -60,6 +60,9 @@ ISTIO_UNBOUNDED: dict[str, str] = {
     r"request\.host": "the Host header: clients can send any value",
     r":authority": "the Host header: clients can send any value",
     r"source\.address|source\.port": "client addresses and ephemeral ports",
+    r"request\.referer": "the Referer header: a full URL, set by clients",
+    r"connection\.requested_server_name": "the TLS SNI, set by clients",
+    r"destination\.address": "the upstream pod's IP and port: one value per endpoint",
 }
 _ISTIO_PATTERN = re.compile("|".join(f"(?:{p})" for p in ISTIO_UNBOUNDED))
 # An expression that compares, tests or measures its input maps it onto a few values.
@@ -72,12 +75,67 @@ def istio_unbounded(expression: str) -> str | None:
     """The unbounded attribute an Istio tag expression copies into a label, if any.
 
     An expression that only tests the attribute (``has(request.headers['x-tenant'])``,
-    a comparison, a ternary) yields a few values and is not reported.
+    a comparison) yields a few values and is not reported. A ternary is judged by
+    its branches, not its condition: ``has(request.headers['x-user']) ?
+    request.headers['x-user'] : 'none'`` copies the raw header.
     """
+    expression = _unwrapped(expression.strip())
+    branches = _ternary(expression)
+    if branches is not None:
+        for branch in branches:
+            found = istio_unbounded(branch)
+            if found is not None:
+                return found
+        return None
     match = _ISTIO_PATTERN.search(expression)
     if match is None or _BOUNDED_FORM.search(expression):
         return None
     return match.group(0)
+
+
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def _unwrapped(expression: str) -> str:
+    """``(x)`` as ``x``, where the parentheses enclose the whole expression."""
+    while expression.startswith("(") and expression.endswith(")"):
+        depth = 0
+        for i, char in enumerate(expression):
+            depth += (char == "(") - (char == ")")
+            if depth == 0 and i < len(expression) - 1:
+                return expression  # "(a) + (b)": the first pair closes early
+        expression = expression[1:-1].strip()
+    return expression
+
+
+def _ternary(expression: str) -> tuple[str, str] | None:
+    """The two branches of a top-level ``cond ? a : b`` (quotes and brackets
+    respected), or None for any other expression."""
+    depth, quote, question = 0, "", -1
+    nested = 0  # ternaries opened inside the then-branch
+    for i, char in enumerate(expression):
+        if quote:
+            if char == "\\":
+                continue
+            if char == quote and expression[i - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in _OPEN:
+            depth += 1
+        elif char in _CLOSE:
+            depth -= 1
+        elif depth == 0 and char == "?":
+            if question < 0:
+                question = i
+            else:
+                nested += 1
+        elif depth == 0 and char == ":" and question >= 0:
+            if nested:
+                nested -= 1
+            else:
+                return expression[question + 1 : i], expression[i + 1 :]
+    return None
 
 
 def istio_reason(attribute: str) -> str:

@@ -61,7 +61,11 @@ def trace_cost(params: Mapping[str, Any]) -> tuple[int, int]:
 
 def traces_text(traces: int, spans: int, per_span: int) -> str:
     """How a trace store's size is worked out, for a message."""
-    return f"{traces} traces x {spans} spans x {human_bytes(per_span)} per span in memory"
+    # spans per trace and bytes per span are judgements: name the parameters that set them
+    return (
+        f"{traces} traces x {spans} spans (spans-per-trace) x {human_bytes(per_span)} per span "
+        "(span-size-bytes + span-overhead-bytes) in memory"
+    )
 
 
 __all__ = [

@@ -80,7 +80,7 @@ def rule_doc(rule: Rule) -> str:
         own = re.search(r"^## Parameters$", rule.doc, re.M) is not None
         lines += ["", "## Parameter settings" if own else "## Parameters", ""]
         lines += [
-            f"- `{p.name}` ({p.type.__name__}, default {p.default!r}): {p.help}"
+            f"- `{p.name}` ({p.type.__name__}, default {json.dumps(p.default)}): {p.help}"
             for p in rule.params
         ]
         lines += ["", "Set them in .meshlint.yaml:", "", "```yaml", "rules:", f"  {rule.id}:"]

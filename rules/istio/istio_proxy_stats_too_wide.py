@@ -77,8 +77,8 @@ spec:
 
 ## References
 - istio/api `mesh/v1alpha1/proxy.proto` (`ProxyStatsMatcher`)
-- istio `pkg/bootstrap/config.go` (`getStatsOptions`: annotations replace the
-  ProxyConfig lists; both add to the required set)
+- istio 1.21.6 and 1.27.0 `pkg/bootstrap/config.go` (`getStatsOptions`:
+  annotations replace the ProxyConfig lists; both add to the required set)
 - istio/istio#11322, #23166 (stats trimmed for proxy memory)
 """
 
@@ -87,21 +87,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.istio import inclusions, wide
+from meshlint.domain.istio import inclusions, kept_text, wide
 from meshlint.domain.k8s import WORKLOAD_KINDS
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for host, path, kind, pattern, surface in inclusions(doc):
-        family = wide(kind, pattern)
-        if family is None:
+        families = wide(kind, pattern)
+        if not families:
             continue
-        kept = "every Envoy stat" if family == "every stat" else f"every {family} stat"
         yield Violation(
             at=host.locate(path),
-            message=f"{surface} includes {kind} {pattern!r}, which keeps {kept} of "
-            "every cluster, listener and connection manager: proxy memory and scrapes grow "
-            "with the mesh instead of Istio's trimmed default",
+            message=f"{surface} includes {kind} {pattern!r}, which keeps "
+            f"{kept_text(kind, pattern, families)}: proxy memory and scrapes grow with the mesh instead of "
+            "Istio's trimmed default",
         )
 
 

@@ -2,17 +2,22 @@
 ## What it does
 Flags a metric tag whose value is copied from a request attribute with no bound
 on its values: `request.url_path`, `request.path`, `request.query_params`,
-`request.headers[...]`, `request.useragent`, `request.id`, `request.host` /
-`:authority` (except `destination_service` from the host, which I001 reports),
-client addresses. It reads every place Istio takes tag expressions from:
+`request.headers[...]`, `request.useragent`, `request.id`, `request.referer`,
+`request.host` / `:authority` (except `destination_service` from the host, which
+I001 reports), `connection.requested_server_name` (the TLS SNI), client
+addresses and `destination.address` (one value per upstream endpoint). It reads every place Istio takes tag expressions from:
 
-- Telemetry `spec.metrics[].overrides[].tagOverrides.<tag>.value`;
+- Telemetry `spec.metrics[].overrides[].tagOverrides.<tag>.value` (not of an
+  override with `disabled: true`, whose metric is not generated, nor of an
+  `operation: REMOVE`; istio 1.27 `pilot/pkg/model/telemetry.go`);
 - IstioOperator/Helm `values.telemetry.v2.prometheus.configOverride.<block>.metrics[].dimensions`;
 - `istio.stats` EnvoyFilter patches (`metrics[].dimensions`, also inside a JSON
   `configuration` string).
 
-An expression that only tests the attribute (`has(...)`, a comparison, a
-ternary, `startsWith`) yields a few values and is not reported.
+An expression that only tests the attribute (`has(...)`, a comparison,
+`startsWith`) yields a few values and is not reported. A ternary is judged by
+its branches: `has(request.headers['x-user']) ? request.headers['x-user'] :
+'none'` still copies the raw header.
 
 ## Why is this bad?
 Every proxy keeps one series per distinct tag combination of each metric in
@@ -64,6 +69,9 @@ spec:
 ## References
 - Istio docs, "Customizing Istio Metrics with Telemetry API" (`tagOverrides`)
   and the attribute vocabulary (`request.url_path`, `request.headers`, ...)
+- Envoy "Attributes" (arch_overview/advanced/attributes), the CEL vocabulary
+  Istio 1.21-1.31 tag expressions evaluate: `request.referer`,
+  `connection.requested_server_name`, `destination.address`
 - istio/istio#29505 (sidecar memory grows with metric tags), #40622
   (Prometheus cardinality)
 - the list of unbounded attributes and why each is: `meshlint/domain/cardinality.py`

@@ -13,7 +13,13 @@ container:
   size of a decoded span exceeds the memory limit (else `GOMEMLIMIT`). Jaeger v2
   keeps 1,000,000 traces when `max_traces` is left out, and a v2 container
   started without `--config` runs the built-in all-in-one config: 100,000
-  traces.
+  traces;
+- a v1 store with a bound but no memory limit to compare it with: the bound
+  is only as good as the memory behind it (`MEMORY_MAX_TRACES=50000` is ~2.4
+  GiB at the default sizing).
+
+A `Jaeger` CR with no `spec` at all (jaeger-operator's `examples/simplest.yaml`
+in its v1.x tags) is the same all-in-one memory store as `spec: {}`.
 
 ## Why is this bad?
 The memory store is meant for trying Jaeger out, but it is what the all-in-one
@@ -64,10 +70,14 @@ spec:
   a stored span's heap size is their sum (shared with J001, O003 and O006).
 
 ## References
-- jaegertracing/jaeger `plugin/storage/memory/options.go` (v1: `--memory.max-traces`,
-  0 = unbounded), `cmd/all-in-one/main.go` (memory by default),
-  `cmd/internal/storageconfig/config.go` and `internal/storage/v2/memory` (v2:
-  1,000,000 traces by default, per tenant), `cmd/jaeger/internal/all-in-one.yaml`
+- jaegertracing/jaeger v1.76.0 `internal/storage/v1/memory/options.go` (v1:
+  `--memory.max-traces`, default 0 = "unbounded"; `plugin/storage/memory` before
+  v1.66), `cmd/all-in-one/main.go` (sets `SPAN_STORAGE_TYPE=memory`)
+- jaegertracing/jaeger v2.20.0 `cmd/internal/storageconfig/config.go` (v2:
+  `MaxTraces: 1_000_000` by default), `internal/storage/v2/memory/memory.go`
+  (`max_traces <= 0` refused), `cmd/jaeger/internal/all-in-one.yaml` (100000)
+- jaegertracing/jaeger-operator `examples/simplest.yaml` (a `Jaeger` with no
+  storage and no resources)
 - jaegertracing/jaeger-operator#562, jaegertracing/jaeger#1796, #4197,
   kyma-project/kyma#7691, datahub-project/datahub#17171
 """
@@ -120,6 +130,14 @@ def _v1(doc: Document, ctx: Context) -> Iterator[Violation]:
                 message=f"{store.label} keeps spans in memory with no trace limit "
                 f"(--memory.max-traces unset or 0) and has {bound}: the store grows with "
                 "traffic, and with enough of it the container is OOM-killed",
+            )
+        elif store.max_traces and store.setting is not None and limit is None:
+            size = store.max_traces * spans * per_span
+            yield Violation(
+                at=store.setting.path,
+                message=f"{store.label} memory store can hold ~{human_bytes(size)} "
+                f"({traces_text(store.max_traces, spans, per_span)}) and the container has "
+                "no memory limit to size it against: set one that holds the store",
             )
         elif store.max_traces and store.setting is not None and limit is not None:
             size = store.max_traces * spans * per_span

@@ -14,7 +14,9 @@ The model:
 - static queue: `queue-size x (span-size + span-overhead)`;
 - dynamic queue (`queue-size-memory` M MiB > 0): the collector resizes the
   queue to `M MiB / average serialized span size` spans (at most 1,000,000), so
-  it holds `min(1e6, M MiB / span-size) x (span-size + span-overhead)`;
+  it holds `min(1e6, M MiB / span-size) x (span-size + span-overhead)`. It
+  resizes only after a warm-up of `queue-size` spans, so with
+  `queue-size=0` it never resizes and holds nothing;
 - plus `baseline-mib` for the rest of the process.
 
 With neither request nor limit, it warns when the queue was raised above the
@@ -88,7 +90,10 @@ rules:
 
 ## References
 - jaegertracing/jaeger#2715 and #2433 (collectors OOM-killed with an 80 MiB budget)
-- jaegertracing/jaeger#1985 (the dynamic queue), `cmd/collector/app/span_processor.go`
+- jaegertracing/jaeger#1985 (the dynamic queue); v1.76.0
+  `cmd/collector/app/span_processor.go` (`maxQueueSize` 1,000,000,
+  `updateQueueSize` returns at once for a warm-up of 0) and
+  `cmd/collector/app/span_handler_builder.go` (warm-up = `queue-size`)
 - Jaeger docs, "Performance tuning": the collector queue
 """
 

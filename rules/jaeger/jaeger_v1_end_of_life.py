@@ -3,13 +3,17 @@
 Reports Jaeger v1 in a manifest: a container running a v1 component image
 (`jaegertracing/jaeger-agent`, `-collector`, `-query`, `-ingester`,
 `jaegertracing/all-in-one`, and the same images under other registries and
-Red Hat's `-rhel` names), and a jaeger-operator `Jaeger` resource. The message
-names what replaces the component in Jaeger v2.
+Red Hat's `-rhel` names; Bitnami's `bitnami/jaeger` all-in-one with a 1.x
+tag), and a jaeger-operator `Jaeger` resource. The message names what replaces
+the component in Jaeger v2.
 
 Versions: Jaeger v1 reached end of life on 2025-12-31; v1.76.0 (2025-12-03)
-was its last release. Every tag of those images is v1 (v2 publishes one image,
-`jaegertracing/jaeger`, which this rule does not report). The jaeger-operator
-is deprecated (last release v1.65.0).
+was its last release. The jaeger-agent went earlier: its image was last
+published with v1.62.0 (v1.63.0 dropped it from the distributions,
+jaegertracing/jaeger#6081) and its code was deleted in v1.68.0 (#6868). Every
+tag of those images is v1 (v2 publishes one image, `jaegertracing/jaeger`,
+which this rule does not report; `bitnami/jaeger` 2.x tags are v2 too). The
+jaeger-operator is deprecated (last release v1.65.0).
 
 ## Why is this bad?
 End of life means no fixes: no security patches for the binaries or their Go
@@ -54,6 +58,11 @@ spec:
 ## References
 - Jaeger v1 end of life, jaegertracing/documentation `content/download.md`;
   jaegertracing/jaeger#6321; jaegertracing/jaeger `CHANGELOG.md` (v1.76.0)
+- jaeger-agent removal: jaegertracing/jaeger `CHANGELOG.md` of v1.68.0
+  (v1.63.0 "Remove jaeger-agent from distributions", #6081; v1.68.0 "remove
+  agent code", #6868); `scripts/build-upload-docker-images.sh` builds the agent
+  image at v1.62.0, not at v1.63.0; `cmd/agent` present at v1.67.0, absent at
+  v1.68.0
 - Jaeger v2 on Kubernetes with the OpenTelemetry Operator,
   https://www.jaegertracing.io/docs/latest/deployment/kubernetes/
 """
@@ -66,7 +75,7 @@ from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.jaeger import LAST_V1_RELEASE, V1_END_OF_LIFE, is_jaeger_cr, v1_image
 from meshlint.domain.k8s import WORKLOAD_KINDS, containers
 
-_EOL = f"Jaeger v1 reached end of life on {V1_END_OF_LIFE} (last release {LAST_V1_RELEASE})"
+_EOL = f"Jaeger v1 reached end of life on {V1_END_OF_LIFE}"
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -74,7 +83,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         yield Violation(
             at=("kind",),
             message=f"Jaeger resources belong to the deprecated jaeger-operator, which deploys "
-            f"Jaeger v1: {_EOL}; run jaegertracing/jaeger v2 as an OpenTelemetryCollector of "
+            f"Jaeger v1: {_EOL} (last release {LAST_V1_RELEASE}); run jaegertracing/jaeger v2 as an OpenTelemetryCollector of "
             f"the OpenTelemetry Operator",
         )
         return
@@ -84,7 +93,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             yield Violation(
                 at=(*container.path, "image"),
                 message=f'Container "{container.name}" runs the Jaeger v1 {found.component} '
-                f"image {found.image!r}: {_EOL}; replace it with {found.replacement}",
+                f"image {found.image!r}: {_EOL} ({found.last_release_text()}); replace it with {found.replacement}",
             )
 
 

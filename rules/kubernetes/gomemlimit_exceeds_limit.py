@@ -11,9 +11,14 @@ An `OpenTelemetryCollector` with a memory limit and no `GOMEMLIMIT` in
 `spec.env` is reported on the resource: the OpenTelemetry Operator sets
 `GOMEMLIMIT` from `limits.memory` itself, the whole limit. A collector whose
 config starts the contrib `cgroupruntime` extension (`gomemlimit` on, 90% of
-the cgroup limit) sets its own limit and is not reported; the extension does
-nothing where a `GOMEMLIMIT` env var exists, so under the operator it does not
-help.
+the cgroup limit) sets its own limit and is not reported, unless its
+`gomemlimit.ratio` is 1 (the whole limit: reported on the ratio); the extension
+does nothing where a `GOMEMLIMIT` env var exists, so under the operator it does
+not help.
+
+A `GOMEMLIMIT` from `resourceFieldRef` is judged by the number the kubelet
+writes, ceil(quantity / divisor): with `divisor: 1Mi` a 1Gi limit becomes
+`1024`, which Go reads as 1024 bytes, and the garbage collector never rests.
 
 Versions: GOMEMLIMIT exists since Go 1.19; images whose tag names a release
 built with an older Go ignore it and are not judged: Jaeger v1 before 1.38.0,
@@ -24,8 +29,10 @@ before 0.61.0. The operator sets GOMEMLIMIT by default since v0.140.0
 ## Why is this bad?
 `GOMEMLIMIT` is a soft limit on the Go heap and runtime: the garbage collector
 works harder as the process approaches it. Set at or above the cgroup limit it
-never engages before the kernel can OOM-kill the process; left unset, a collector
-whose queue fills grows until it is killed, losing every queued span.
+does not press the collector before the kernel can OOM-kill the process (a
+collector's `memory_limiter` forces a GC at its own limit, below it, but only
+there); left unset, a collector whose queue fills grows until it is killed,
+losing every queued span.
 
 ## Example
 ```yaml
@@ -71,8 +78,11 @@ spec:
 ## References
 - OpenTelemetry Collector README, GOMEMLIMIT at 80% of the memory limit
 - OpenTelemetry Operator `internal/manifests/collector/container.go` and
-  `pkg/featuregate/featuregate.go` (`operator.golang.flags`); contrib
-  `extension/cgroupruntimeextension`
+  `pkg/featuregate/featuregate.go` (`operator.golang.flags`), v0.158.0; contrib
+  `extension/cgroupruntimeextension` `config.go` / `factory.go` (`gomemlimit.enabled`
+  true and `ratio` 0.9 by default; `Validate` allows (0, 1])
+- Kubernetes `pkg/api/v1/resource/helpers.go` `convertResourceMemoryToString`
+  (ceil(quantity / divisor) for a `resourceFieldRef`)
 - Go "A Guide to the Go Garbage Collector", https://go.dev/doc/gc-guide#Memory_limit
 """
 
@@ -89,16 +99,19 @@ from meshlint.domain.k8s import (
     Container,
     EnvVar,
     Quantity,
+    QuantityError,
     containers,
     get_in,
     has_variable_reference,
     human_bytes,
+    quantity_of,
 )
 from meshlint.domain.otel import (
     COLLECTOR_CR,
     HOST_KINDS,
     ConfigView,
     collect_linked,
+    gomemlimit_ratio,
     linked_items,
     sets_gomemlimit,
     views,
@@ -116,12 +129,26 @@ class Unset:
     fix: Fix | None
 
 
-def _from_limit(var: EnvVar) -> bool:
-    """``valueFrom.resourceFieldRef`` of ``limits.memory`` with no scaling divisor."""
+def _from_field(var: EnvVar, container: Container) -> tuple[int, Quantity, str] | None:
+    """A ``valueFrom.resourceFieldRef`` of the container's memory limit or request:
+    (what the kubelet writes, the divisor, which resource). The kubelet writes
+    ceil(quantity / divisor) as a plain number (kubernetes
+    ``pkg/api/v1/resource/helpers.go`` ``convertResourceMemoryToString``), and Go
+    reads a plain number as bytes: any divisor but 1 makes GOMEMLIMIT tiny."""
     ref = get_in(var.value_from, ("resourceFieldRef",))
-    if not isinstance(ref, dict) or ref.get("resource") != "limits.memory":
-        return False
-    return str(ref.get("divisor", "1")) in ("1", "")
+    resource = ref.get("resource") if isinstance(ref, dict) else None
+    if resource not in ("limits.memory", "requests.memory"):
+        return None
+    try:
+        divisor = quantity_of(ref.get("divisor") or "1")
+    except QuantityError:
+        return None  # the API refuses it
+    source = container.resources.limit("memory") if resource == "limits.memory" else None
+    if resource == "requests.memory":
+        source = container.resources.request("memory") or container.resources.limit("memory")
+    if divisor is None or divisor.value() <= 0 or source is None:
+        return None
+    return -(-source.value() // divisor.value()), divisor, str(resource)
 
 
 def _recommend(limit: Quantity, percent: int) -> str:
@@ -144,23 +171,50 @@ def _unset(doc: Document, container: Container, limit: Quantity, percent: int) -
     return Violation(
         at=container.path,
         message=f'{component.value} container "{container.name}" has a memory limit of {limit} but '
-        f"no GOMEMLIMIT: the garbage collector ignores the limit, so the heap can grow to the OOM kill; set GOMEMLIMIT to about "
+        f"no GOMEMLIMIT: the Go runtime does not know the limit, so the heap grows at GOGC's "
+        f"pace up to the OOM kill{_LIMITER if component is Component.OTEL_COLLECTOR else ''}; "
+        f"set GOMEMLIMIT to about "
         f"{percent}% of the limit ({_recommend(limit, percent)})",
         fix=_added(doc, (*container.path, "env"), limit, percent),
     )
 
 
+_AT_THE_KILL = (
+    "the Go runtime does not press its garbage collector until the heap reaches the OOM kill"
+)
+# a collector's memory_limiter forces a GC at its own limit: true, but only there
+_LIMITER = " (a memory_limiter, where one runs, forces a GC only at its own limit)"
+
+
+def _at_the_kill(container: Container | None) -> str:
+    collector = container is None or component_of(container) is Component.OTEL_COLLECTOR
+    return _AT_THE_KILL + (_LIMITER if collector else "")
+
+
 def _judge_set(
-    doc: Document, var: EnvVar, name: str, limit: Quantity, percent: int
+    doc: Document, var: EnvVar, name: str, limit: Quantity, percent: int, container: Container
 ) -> Violation | None:
     if var.value is None:
-        if not _from_limit(var):
+        found = _from_field(var, container)
+        if found is None:
             return None
+        written, divisor, resource = found
+        if divisor.value() != 1:
+            return Violation(
+                at=(*var.path, "valueFrom", "resourceFieldRef", "divisor"),
+                message=f"GOMEMLIMIT of {name} comes from resourceFieldRef {resource} with "
+                f"divisor {divisor}: the kubelet writes {written}, which Go reads as "
+                f"{human_bytes(written)}, not {written} x {divisor}: the garbage collector "
+                f"runs without pause; drop the divisor and use about {percent}% of the limit "
+                f"({_recommend(limit, percent)})",
+            )
+        if written < limit.value():
+            return None  # the request, below the limit
         return Violation(
             at=(*var.path, "valueFrom"),
             message=f"GOMEMLIMIT of {name} is the whole memory limit {limit}: "
-            f"the garbage collector never engages before the OOM kill; use about {percent}% "
-            f"({_recommend(limit, percent)})",
+            f"{_at_the_kill(container)}; "
+            f"use about {percent}% ({_recommend(limit, percent)})",
         )
     if has_variable_reference(var.value):
         return None
@@ -209,7 +263,7 @@ def _operator(doc: Document, percent: int) -> Iterator[Violation]:
     name = f"{doc.resource}"
     var = gomemlimit_of(container)
     if var is not None:
-        verdict = _judge_set(doc, var, name, limit, percent)
+        verdict = _judge_set(doc, var, name, limit, percent, container)
         if verdict is not None:
             yield verdict
         return
@@ -226,11 +280,24 @@ def _operator(doc: Document, percent: int) -> Iterator[Violation]:
     yield Violation(
         at=("spec", "env") if isinstance(spec.get("env"), list) else ("spec",),
         message=f"{name} has a memory limit of {limit} and no GOMEMLIMIT in spec.env: the "
-        f"OpenTelemetry Operator sets GOMEMLIMIT to the whole limit (v0.140 and later){note}, "
-        f"so the garbage collector never engages before the OOM kill; set GOMEMLIMIT in "
+        f"OpenTelemetry Operator sets GOMEMLIMIT to the whole limit (v0.140 and later){note}: "
+        f"{_at_the_kill(None)}; set GOMEMLIMIT in "
         f"spec.env to about {percent}% ({_recommend(limit, percent)})",
         fix=fix,
     )
+
+
+def _whole_ratio(doc: Document) -> Iterator[Violation]:
+    """A cgroupruntime extension whose gomemlimit ratio is 1: GOMEMLIMIT at the
+    whole cgroup limit (where no GOMEMLIMIT env var makes it skip)."""
+    for view in views(doc):
+        found = gomemlimit_ratio(view)
+        if found is not None and found[0] >= 1:
+            yield view.violation(
+                found[1],
+                f"the cgroupruntime extension sets GOMEMLIMIT to ratio {found[0]:g} of the "
+                f"container's memory limit, the whole limit: {_at_the_kill(None)}; use ratio 0.8",
+            )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -238,6 +305,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     if doc.kind == COLLECTOR_CR:
         yield from _operator(doc, percent)
         return
+    if doc.kind in HOST_KINDS:
+        yield from _whole_ratio(doc)
     for container in containers(doc.data, doc.kind):
         limit = _limited(container)
         if limit is None:
@@ -246,7 +315,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         if var is None:
             verdict = None if _defers(container) else _unset(doc, container, limit, percent)
         else:
-            verdict = _judge_set(doc, var, f'container "{container.name}"', limit, percent)
+            verdict = _judge_set(
+                doc, var, f'container "{container.name}"', limit, percent, container
+            )
         if verdict is not None:
             yield verdict
 

@@ -8,6 +8,7 @@ from meshlint import Rule
 def rules() -> list[Rule]:
     from meshlint.rules.otel import (
         otel_batch_exceeds_grpc_limit,
+        otel_config_invalid,
         otel_connector_unbounded_cardinality,
         otel_k8sattributes_unfiltered,
         otel_memory_limiter_misconfigured,
@@ -30,4 +31,5 @@ def rules() -> list[Rule]:
         otel_k8sattributes_unfiltered.RULE,  # O008
         otel_batch_exceeds_grpc_limit.RULE,  # O009
         otel_queue_drain_exceeds_grace_period.RULE,  # O010
+        otel_config_invalid.RULE,  # O011
     ]

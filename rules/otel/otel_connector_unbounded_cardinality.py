@@ -5,12 +5,15 @@ Checks the `spanmetrics` and `servicegraph` connectors a pipeline uses:
 - a `spanmetrics` connector that never expires its series: neither
   `metrics_expiration` nor `series_expiration` is set above 0 (both default
   to 0, never);
-- a `spanmetrics` dimension (`dimensions`, `events.dimensions`) or a
-  `servicegraph` dimension taken from an attribute whose values have no bound:
+- a `spanmetrics` dimension (`dimensions`, `calls_dimensions`,
+  `histogram.dimensions`, `events.dimensions`) or a `servicegraph` dimension taken from an attribute whose values have no bound:
   full URLs and raw paths, ids, pod names and uids, `host.name`, client
   addresses (the `unbounded-attributes` parameter; each entry's reason is kept
   in `meshlint/domain/cardinality.py`).
 
+A `spanmetrics` connector with `aggregation_cardinality_limit` above 0 (0, the
+default, is no limit) tracks at most that many combinations and folds the rest
+into one overflow series: its memory is bounded, so neither check applies.
 `servicegraph` drops series idle for 15 minutes on its own, so only its
 dimensions are judged.
 
@@ -94,9 +97,11 @@ data:
   your own ids or to allow one you know is bounded.
 
 ## References
-- OpenTelemetry Collector contrib, spanmetrics connector `config.go`
-  (`metrics_expiration`, `series_expiration`: 0 = never) and servicegraph
-  connector (`cleanCache`: 15-minute series expiry)
+- opentelemetry-collector-contrib v0.159.0 `connector/spanmetricsconnector/config.go`
+  (`metrics_expiration`, `series_expiration`: 0 = never;
+  `aggregation_cardinality_limit`; `dimensions`, `calls_dimensions`,
+  `histogram.dimensions`, `events.dimensions`) and the servicegraph connector
+  (`cleanCache`: 15-minute series expiry)
 - open-telemetry/opentelemetry-collector-contrib#21290, #27654 (OOM), #30559,
   #44187 (series never expire; fixed by `series_expiration`, #48270)
 - grafana/k8s-monitoring-helm#2875 (memory after enabling expiry)
@@ -116,6 +121,8 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     unbounded = {str(n) for n in names}
     for view in views(doc):
         for connector in metric_connectors(view):
+            if connector.cardinality_limit:
+                continue  # aggregation_cardinality_limit caps the series it keeps
             if connector.never_expires:
                 yield view.violation(
                     connector.path,
@@ -146,7 +153,7 @@ RULE = Rule(
         Param(
             name="unbounded-attributes",
             type=list,
-            default=sorted(OTEL_UNBOUNDED),
+            default=tuple(sorted(OTEL_UNBOUNDED)),
             help="attribute names whose values have no bound, reported as dimensions",
         ),
     ),

@@ -1,9 +1,18 @@
 """
 ## What it does
 Flags a `k8sattributes` (`k8s_attributes`) processor without a node filter
-(`filter.node_from_env_var` or `filter.node`) in a collector that runs one copy
+(`filter.node_from_env_var`, `filter.node`, or a `filter.fields` selector on
+`spec.nodeName`) in a collector that runs one copy
 per node: a DaemonSet that mounts the config's ConfigMap (found across files),
-or an `OpenTelemetryCollector` with `mode: daemonset`.
+or an `OpenTelemetryCollector` with `mode: daemonset`. A processor with
+`passthrough: true` never watches the API server (it only tags the pod IP) and
+needs no filter.
+
+It also flags a `filter.node_from_env_var` (or a `filter.node` of
+`${env:X}`) naming a variable the collector container does not set. The
+OpenTelemetry Operator sets `K8S_NODE_NAME` itself only when a pipeline uses
+the `kubeletstats` receiver (besides `POD_NAME`, and `GOMEMLIMIT`/`GOMAXPROCS`
+under a feature gate); a container with `envFrom` is not judged.
 
 ## Why is this bad?
 Without a node filter the processor watches every pod of the cluster. On an
@@ -84,6 +93,14 @@ spec:
 ```
 
 ## References
+- opentelemetry-collector-contrib `processor/k8sattributesprocessor/config.go`
+  (`passthrough`: "does not need access to the K8S cluster API";
+  `FilterConfig.Validate` refuses an unset `node_from_env_var` in recent
+  versions) and `options.go` (`withFilterNode`: `os.Getenv`, empty = no filter)
+- opentelemetry-operator v0.158.0 `internal/manifests/collector/container.go`
+  (`getInferredContainerEnvVars`), `internal/otelconfig/config.go`
+  (`GetEnvironmentVariables`: receivers of a pipeline only),
+  `internal/components/receivers/kubeletstats.go` (`K8S_NODE_NAME`)
 - OpenTelemetry Collector contrib, k8sattributes processor README ("as an
   agent": `filter.node_from_env_var`),
   https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/k8sattributesprocessor
@@ -101,11 +118,12 @@ from meshlint.domain.k8s import WORKLOAD_KINDS
 from meshlint.domain.otel import (
     COLLECTOR_CR,
     HOST_KINDS,
+    Budget,
     ConfigView,
     collect_linked,
     linked_items,
     own_budget,
-    unfiltered_pod_caches,
+    pod_watches,
     views,
 )
 
@@ -114,19 +132,42 @@ from meshlint.domain.otel import (
 class PodCache:
     id: str
     at: Location
+    node_env: str | None = None  # the node name comes from this env var
+    node_env_at: Location | None = None
+    filtered: bool = False
 
 
 def _caches(view: ConfigView) -> Iterator[PodCache]:
-    for pid, path in unfiltered_pod_caches(view):
-        yield PodCache(pid, view.locate(path))
+    for watch in pod_watches(view):
+        env_at = view.locate(watch.node_env_path) if watch.node_env_path else None
+        yield PodCache(
+            watch.id, view.locate(watch.path), watch.node_env, env_at, watch.node_filtered
+        )
 
 
-def _violation(cache: PodCache, owner: str) -> Violation:
+def _violation(cache: PodCache, budget: Budget, owner: str) -> Violation | None:
+    if not cache.filtered:
+        return Violation(
+            at=cache.at,
+            message=f'processor "{cache.id}" has no filter.node_from_env_var or filter.node, and '
+            f"{owner} runs one copy per node: every agent watches and caches every pod of the "
+            "cluster",
+        )
+    env = cache.node_env
+    if env is None or budget.env is None or env in budget.env or cache.node_env_at is None:
+        return None  # a literal node, or an env the container may well get
+    if cache.node_env_at.path.endswith("node_from_env_var"):
+        outcome = (
+            "older collectors then watch every pod of the cluster, recent ones refuse to start"
+        )
+    else:
+        outcome = (
+            f"${{env:{env}}} expands to an empty filter.node: every pod of the cluster is watched"
+        )
     return Violation(
-        at=cache.at,
-        message=f'processor "{cache.id}" has no filter.node_from_env_var or filter.node, and '
-        f"{owner} runs one copy per node: every agent watches and caches every pod of the "
-        "cluster",
+        at=cache.node_env_at,
+        message=f'processor "{cache.id}" takes its node filter from env var {env}, which '
+        f"{owner} does not set: {outcome}; set it from the downward API (fieldRef spec.nodeName)",
     )
 
 
@@ -137,7 +178,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             continue
         owner = f"{doc.resource} (mode: daemonset)" if doc.kind == COLLECTOR_CR else budget.owner
         for cache in _caches(view):
-            yield _violation(cache, owner)
+            verdict = _violation(cache, budget, owner)
+            if verdict is not None:
+                yield verdict
 
 
 def collect(doc: Document, ctx: Context) -> Iterator[object]:
@@ -145,11 +188,14 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    reported: set[Location] = set()
+    reported: set[object] = set()
     for cache, budget in linked_items(ctx.facts):
-        if budget is not None and budget.per_node and cache.at not in reported:
-            reported.add(cache.at)  # several DaemonSets may mount one ConfigMap
-            yield _violation(cache, budget.owner)
+        if budget is None or not budget.per_node:
+            continue
+        verdict = _violation(cache, budget, budget.owner)
+        if verdict is not None and verdict.at not in reported:
+            reported.add(verdict.at)  # several DaemonSets may mount one ConfigMap
+            yield verdict
 
 
 RULE = Rule(

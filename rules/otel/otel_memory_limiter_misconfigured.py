@@ -9,7 +9,15 @@ it runs in:
   limit: the percentage is then taken of the node's RAM;
 - `check_interval` missing or 0 (the collector refuses to start);
 - neither `limit_mib` nor `limit_percentage` set (the collector refuses to start);
-- a spike limit at or above its limit.
+- `limit_percentage` or `spike_limit_percentage` above 100 (the collector
+  refuses to start);
+- a spike limit at or above its limit (`spike_limit_mib` >= `limit_mib`, or
+  `spike_limit_percentage` >= `limit_percentage`: the collector refuses to
+  start);
+- GC intervals the collector refuses: `min_gc_interval_when_soft_limited`
+  (default 10s) below `min_gc_interval_when_hard_limited` (default 0), and a
+  `max_gc_interval_when_*` (v0.158.0 on, default 30s, 0 = off) below its
+  `min_gc_interval_when_*`.
 
 For a ConfigMap the container is the one that mounts it (found across files);
 an `OpenTelemetryCollector` brings its own `spec.resources`.
@@ -78,6 +86,11 @@ spec:
 ```
 
 ## References
+- opentelemetry-collector v0.159.0 `internal/memorylimiter/config.go`
+  (`Config.Validate`: `check_interval` > 0, a limit set, percentages <= 100,
+  spike below limit, GC interval pairs; `NewDefaultConfig`) and
+  `internal/memorylimiter/memorylimiter.go` (`limit_mib` wins over
+  `limit_percentage`; the percentage of the cgroup limit, else of total RAM)
 - OpenTelemetry Collector, memory limiter processor README and
   `internal/memorylimiter/config.go` (validation, defaults),
   https://github.com/open-telemetry/opentelemetry-collector/tree/main/processor/memorylimiterprocessor
@@ -162,18 +175,77 @@ def _own(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
             f"start; set limit_percentage: 80 (with a container memory limit)",
         )
     spike_mib, spike_pct = limiter.spike_limit_mib, limiter.spike_limit_percentage
+    for key, value in (("limit_percentage", pct), ("spike_limit_percentage", spike_pct)):
+        if value is not None and value > 100:
+            yield view.violation(
+                limiter.setting(key),
+                f"{key} {value} of {name} is above 100: the collector refuses to start",
+            )
     if mib and spike_mib is not None and spike_mib >= mib:
         yield view.violation(
             limiter.setting("spike_limit_mib"),
-            f"spike_limit_mib {spike_mib} of {name} is >= limit_mib {mib}: the soft limit "
-            f"(limit - spike) is 0 or less; use about 20% of limit_mib ({mib // 5})",
+            f"spike_limit_mib {spike_mib} of {name} is >= limit_mib {mib}: the collector "
+            f"refuses to start; use about 20% of limit_mib ({mib // 5})",
         )
-    elif not mib and pct and spike_pct is not None and spike_pct >= pct:
+    if pct and spike_pct is not None and spike_pct >= pct and pct <= 100:
         yield view.violation(
             limiter.setting("spike_limit_percentage"),
             f"spike_limit_percentage {spike_pct} of {name} is >= limit_percentage {pct}: "
-            f"the soft limit (limit - spike) is 0 or less; use about a fifth of it ({pct // 5})",
+            f"the collector refuses to start; use about a fifth of it ({pct // 5})",
         )
+    yield from _gc_intervals(view, limiter)
+
+
+# collector v0.159.0 internal/memorylimiter/config.go NewDefaultConfig
+_GC_DEFAULTS = {
+    "min_gc_interval_when_soft_limited": 10.0,
+    "min_gc_interval_when_hard_limited": 0.0,
+    "max_gc_interval_when_soft_limited": 30.0,  # v0.158.0 on
+    "max_gc_interval_when_hard_limited": 30.0,
+}
+
+
+def _gc_intervals(view: ConfigView, limiter: MemoryLimiter) -> Iterator[Violation]:
+    """The GC interval pairs ``Config.Validate`` refuses (only where one is written)."""
+    seconds: dict[str, float] = {}
+    for key, default in _GC_DEFAULTS.items():
+        value = collector_duration(limiter.body[key]) if limiter.has(key) else default
+        if value is None:
+            return  # templated: unknown
+        seconds[key] = value
+    min_soft, min_hard = (
+        seconds["min_gc_interval_when_soft_limited"],
+        seconds["min_gc_interval_when_hard_limited"],
+    )
+    max_soft, max_hard = (
+        seconds["max_gc_interval_when_soft_limited"],
+        seconds["max_gc_interval_when_hard_limited"],
+    )
+    pairs = (
+        (
+            min_soft < min_hard,
+            "min_gc_interval_when_soft_limited",
+            "min_gc_interval_when_hard_limited",
+        ),
+        (
+            0 < max_soft < min_soft,
+            "max_gc_interval_when_soft_limited",
+            "min_gc_interval_when_soft_limited",
+        ),
+        (
+            0 < max_hard < min_hard,
+            "max_gc_interval_when_hard_limited",
+            "min_gc_interval_when_hard_limited",
+        ),
+    )
+    for broken, low, high in pairs:
+        written = low if limiter.has(low) else high
+        if broken and limiter.has(written):
+            yield view.violation(
+                limiter.setting(written),
+                f"{low} ({seconds[low]:g}s) of {limiter.label} is below {high} "
+                f"({seconds[high]:g}s): the collector refuses to start",
+            )
 
 
 def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:

@@ -12,6 +12,18 @@ flags:
 For a ConfigMap the limit is the one of the pod that mounts it (found across
 files); an `OpenTelemetryCollector` brings its own `spec.resources`.
 
+What changes the verdict:
+
+- `tail_storage: <extension>` (e.g. the pebble tail storage extension) keeps
+  pending spans in that extension, on disk, not on the heap: the memory check
+  is skipped;
+- `maximum_trace_size_bytes` (0, the default, is no cap) drops a trace whose
+  serialized spans pass it, so no kept trace is bigger than
+  `maximum_trace_size_bytes / span-size-bytes` spans;
+- `block_on_overflow: true` makes ingest wait for a decision when the buffer
+  is full instead of evicting the oldest trace: the decision-window check is
+  skipped (the senders see back-pressure instead).
+
 ## Why is this bad?
 The processor keeps every span of a trace in memory until `decision_wait`
 has passed since its first span, for up to `num_traces` traces. Under load the
@@ -95,6 +107,11 @@ spec:
   a decoded span's heap size is their sum (shared with J001, J006 and O003).
 
 ## References
+- opentelemetry-collector-contrib v0.159.0
+  `processor/tailsamplingprocessor/processor.go`: `Start` (in-memory tail
+  storage unless `tail_storage` names an extension), `waitForSpace` (evicts the
+  front of `deleteTraceQueue`, or with `blockOnOverflow` loops on decision ticks),
+  `maxTraceSizeBytes` from `maximum_trace_size_bytes`; `config.go`
 - OpenTelemetry Collector contrib, tail sampling processor README
   (`num_traces`, `decision_wait`, `expected_new_traces_per_sec` and their
   defaults), https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/tailsamplingprocessor
@@ -123,6 +140,7 @@ from meshlint.domain.spans import (
     SPAN_OVERHEAD,
     SPAN_SIZE,
     SPANS_PER_TRACE,
+    span_cost,
     trace_cost,
     traces_text,
 )
@@ -140,14 +158,21 @@ class Buffer:
 
 def _buffers(view: ConfigView, ctx: Context) -> Iterator[Buffer]:
     spans, per_span = trace_cost(ctx.params)
+    span_size = span_cost(ctx.params)[0]
     for sampler in tail_samplers(view):
-        if sampler.num_traces is None:
-            continue
+        if sampler.num_traces is None or sampler.tail_storage is not None:
+            continue  # templated, or pending spans kept by a storage extension (on disk)
         where = (*sampler.path, "num_traces") if sampler.num_traces_set else sampler.path
-        text = traces_text(sampler.num_traces, spans, per_span)
+        kept = spans
+        cap = sampler.max_trace_bytes
+        if cap is not None and span_size > 0 and cap < spans * span_size:
+            kept = max(1, cap // span_size)  # a bigger trace is dropped
+        text = traces_text(sampler.num_traces, kept, per_span)
+        if kept != spans:
+            text += f" (maximum_trace_size_bytes {cap} / span-size-bytes {span_size})"
         if not sampler.num_traces_set:
             text += " (num_traces default)"
-        size = sampler.num_traces * spans * per_span
+        size = sampler.num_traces * kept * per_span
         yield Buffer(sampler.id, size, text, view.locate(where))
 
 
@@ -168,12 +193,15 @@ def _windows(view: ConfigView) -> Iterator[Violation]:
         wait, rate, room = sampler.decision_wait, sampler.expected_rate, sampler.num_traces
         if not wait or not rate or room is None or wait * rate <= room:
             continue
+        if sampler.block_on_overflow:
+            continue  # a full buffer makes ingest wait for a decision: nothing is evicted
         where = (*sampler.path, "num_traces") if sampler.num_traces_set else sampler.path
         yield view.violation(
             where,
             f'tail_sampling "{sampler.id}" receives decision_wait {duration_text(wait)} x '
             f"expected_new_traces_per_sec {rate} = {wait * rate:g} traces per decision window "
-            f"but keeps num_traces {room}: the oldest are evicted before their decision",
+            f"but keeps num_traces {room}: with block_on_overflow false (the default) the "
+            "oldest are evicted before their decision",
         )
 
 

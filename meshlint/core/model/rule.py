@@ -80,16 +80,37 @@ class Param:
     minimum: float | None = None  # a value outside the range would disable the rule silently
     maximum: float | None = None
 
+    def __post_init__(self) -> None:
+        # a Rule is hashed (a set of rules, ``explain``'s de-duplication) and its
+        # parameters key a run's shared collect results: defaults must be immutable
+        object.__setattr__(self, "default", frozen(self.default))
+
     def validate(self, value: object) -> Any:
+        """The value checked against the declared type and range, frozen as
+        the default is (a list from the config becomes a tuple)."""
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if self.type is list and isinstance(value, tuple):
+            value = list(value)
         if not isinstance(value, self.type) or isinstance(value, bool) is not (self.type is bool):
             raise TypeError(f"{self.name} expects {self.type.__name__}, got {brief(value)}")
         if self.minimum is not None and value < self.minimum:  # type: ignore[operator]
             raise TypeError(f"{self.name} must be >= {self.minimum:g}, got {brief(value)}")
         if self.maximum is not None and value > self.maximum:  # type: ignore[operator]
             raise TypeError(f"{self.name} must be <= {self.maximum:g}, got {brief(value)}")
-        return value
+        return frozen(value)
+
+
+def frozen(value: Any) -> Any:
+    """``value`` made immutable and hashable: lists and tuples become tuples, sets
+    frozensets, mappings sorted tuples of pairs; anything else as it is."""
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(frozen(v) for v in value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)

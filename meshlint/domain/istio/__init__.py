@@ -20,7 +20,7 @@ from meshlint.domain.istio.mesh import (
     every,
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
-from meshlint.domain.istio.stats import inclusions, wide
+from meshlint.domain.istio.stats import inclusions, kept_text, wide
 from meshlint.domain.istio.telemetry import (
     FALLBACK,
     from_request_host,
@@ -61,6 +61,7 @@ __all__ = [
     "inclusions",
     "is_gateway",
     "is_istio_proxy",
+    "kept_text",
     "metric_tags",
     "percent",
     "proxy_resources",

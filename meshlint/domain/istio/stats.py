@@ -74,13 +74,29 @@ def _keeps(kind: str, pattern: str, name: str) -> bool:
         return False  # Envoy rejects it; not a width question
 
 
-def wide(kind: str, pattern: str) -> str | None:
-    """The family ``pattern`` keeps whole (``"every stat"`` when it keeps all of
-    them), or None when it is narrower."""
-    kept = [f for f, names in FAMILIES.items() if all(_keeps(kind, pattern, n) for n in names)]
-    if len(kept) == len(FAMILIES):
-        return "every stat"
-    return kept[0] if kept else None
+# What one member of each family is: the stats it keeps come once per member.
+MEMBERS = {
+    "cluster.*": "upstream cluster",
+    "listener.*": "listener",
+    "http.*": "HTTP connection manager",
+}
+
+
+def wide(kind: str, pattern: str) -> tuple[str, ...]:
+    """The families ``pattern`` keeps whole (empty when it is narrower)."""
+    return tuple(f for f, names in FAMILIES.items() if all(_keeps(kind, pattern, n) for n in names))
+
+
+def kept_text(kind: str, pattern: str, families: tuple[str, ...]) -> str:
+    """What ``pattern`` keeps of the ``families`` it keeps whole, for a message:
+    the stats it matches, once per member of each family."""
+    what = {
+        "prefix": f"every stat whose name starts {pattern!r}",
+        "suffix": f"every stat whose name ends {pattern!r}",
+    }.get(kind, f"every stat whose name matches {pattern!r}")
+    members = [MEMBERS[f] for f in families]
+    per = ", ".join(members[:-1]) + f" and {members[-1]}" if len(members) > 1 else members[0]
+    return f"{what}, a set for every {per} the proxy has"
 
 
 def _matcher(cfg: object, base: KeyPath, surface: str) -> Iterator[tuple[KeyPath, str, str, str]]:

@@ -242,6 +242,8 @@ def metric_tags(doc: Document) -> Iterator[tuple[KeyPath, str, str, str]]:
     if doc.kind == "Telemetry":
         for i, item in enumerate(list_at(doc.data, ("spec", "metrics"))):
             for j, override in enumerate(list_at(item, ("overrides",))):
+                if isinstance(override, dict) and override.get("disabled") is True:
+                    continue  # the metric is not generated: its tags cost nothing
                 base: KeyPath = ("spec", "metrics", i, "overrides", j, "tagOverrides")
                 for tag, body in mapping_at(override, ("tagOverrides",)).items():
                     value = body.get("value") if isinstance(body, dict) else None

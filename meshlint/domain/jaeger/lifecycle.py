@@ -7,6 +7,13 @@ collector distribution whose config selects the roles (jaegertracing/jaeger
 ``CHANGELOG.md``; jaegertracing/documentation ``content/download.md``). The
 jaeger-operator and its ``Jaeger`` CR are deprecated (last tag v1.65.0); the v2
 documentation deploys on Kubernetes with the OpenTelemetry Operator.
+
+The jaeger-agent left earlier: its image was last built with v1.62.0
+(``scripts/build-upload-docker-images.sh`` loops over ``agent collector ...`` at
+v1.62.0, without ``agent`` from v1.63.0: "Remove jaeger-agent from
+distributions", #6081), and its code was deleted in v1.68.0 (``cmd/agent`` is in
+``git ls-tree v1.67.0 cmd/``, not in v1.68.0; #6868). Bitnami packages the v1
+all-in-one as ``bitnami/jaeger`` with 1.x tags (its 2.x tags are v2).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from meshlint.domain.k8s.objects import Container
 
 V1_END_OF_LIFE = "2025-12-31"
 LAST_V1_RELEASE = "1.76.0"
+LAST_AGENT_RELEASE = "1.62.0"  # the last jaeger-agent image; cmd/agent deleted in v1.68.0
 JAEGER_CR_GROUP = "jaegertracing.io/"
 
 _IMAGE = "jaegertracing/jaeger v2"
@@ -47,6 +55,15 @@ class EndOfLife:
     component: str
     image: str
     replacement: str
+    last_release: str = LAST_V1_RELEASE
+
+    def last_release_text(self) -> str:
+        if self.last_release == LAST_V1_RELEASE:
+            return f"last release {LAST_V1_RELEASE}"
+        return (
+            f"the {self.component} image was last published with {self.last_release}: v1.63.0 "
+            "dropped it from the distributions and v1.68.0 deleted its code"
+        )
 
 
 def _tag(image: str) -> str:
@@ -60,12 +77,18 @@ def v1_image(container: Container) -> EndOfLife | None:
     repo = repository(container.image)
     owner, _, name = repo.rpartition("/")
     name = re.sub(r"-rhel[0-9]+$", "", name)
-    if name not in _V1_IMAGES or (owner != "jaegertracing" and not name.startswith("jaeger-")):
+    if owner.rpartition("/")[2] == "bitnami" and name == "jaeger":
+        # Bitnami's all-in-one: 1.x tags are v1, 2.x tags v2; no tag says nothing
+        if not _tag(container.image).lstrip("v").startswith("1."):
+            return None
+        name = "all-in-one"
+    elif name not in _V1_IMAGES or (owner != "jaegertracing" and not name.startswith("jaeger-")):
         return None
     if _tag(container.image).lstrip("v").startswith("2."):
         return None
     component, replacement = _V1_IMAGES[name]
-    return EndOfLife(component, container.image, replacement)
+    last = LAST_AGENT_RELEASE if component == "agent" else LAST_V1_RELEASE
+    return EndOfLife(component, container.image, replacement, last)
 
 
 def is_jaeger_cr(api_version: str, kind: str) -> bool:

@@ -63,7 +63,13 @@ def collector_queue(
     process: Process, span_size: int, span_overhead: int, baseline_mib: int
 ) -> CollectorQueue | None:
     """Static: queue_size x (span + overhead); dynamic (queue-size-memory M > 0):
-    min(1e6, M MiB / span) x (span + overhead). None when a value is unknowable."""
+    min(1e6, M MiB / span) x (span + overhead). None when a value is unknowable.
+
+    The dynamic queue resizes only once ``dynQueueSizeWarmup`` spans went
+    through, and the warm-up is the queue size (``span_handler_builder.go``:
+    ``DynQueueSizeWarmup(b.CollectorOpts.QueueSize)``); ``updateQueueSize``
+    returns at once for a warm-up of 0 (``span_processor.go``, v1.76.0): with
+    ``queue-size=0`` the queue never grows past its static 0 spans."""
     size_setting = process.setting("collector.queue-size")
     memory_setting = process.setting("collector.queue-size-memory")
     queue_size = parse_count(size_setting, DEFAULT_QUEUE_SIZE)
@@ -71,7 +77,7 @@ def collector_queue(
     if queue_size is None or budget is None or span_size <= 0:
         return None
     baseline = baseline_mib * MIB
-    if budget > 0:
+    if budget > 0 and queue_size > 0:
         spans = min(MAX_DYNAMIC_QUEUE, budget * MIB // span_size)
         return CollectorQueue(spans, span_size, span_overhead, baseline, budget, memory_setting)
     return CollectorQueue(queue_size, span_size, span_overhead, baseline, None, size_setting)

@@ -322,6 +322,8 @@ def cr_processes(data: Any) -> Iterator[Process]:
     """The v1 processes a ``kind: Jaeger`` CR makes the operator deploy."""
     spec = get_in(data, ("spec",))
     api = get_in(data, ("apiVersion",))
+    if spec is None:  # no spec at all is the operator's examples/simplest.yaml: all defaults
+        spec = {}
     if not isinstance(spec, dict) or not str(api).startswith("jaegertracing.io/"):
         return
     names = ["allInOne"] if cr_strategy(data) == "allinone" else ["collector", "query"]
@@ -334,7 +336,7 @@ def cr_processes(data: Any) -> Iterator[Process]:
         limits, lim_path = _merged(data, "limits", path)
         options = get_in(data, (*path, "options"))
         settings = tuple(flatten_options(options, (*path, "options")))
-        holder = path if isinstance(get_in(data, path), dict) else ("spec",)
+        holder = path if isinstance(get_in(data, path), dict) else ("spec",) if spec else ()
         yield Process(
             _CR_COMPONENTS[name],
             f'Jaeger "{crname if isinstance(crname, str) else "<unnamed>"}" {name}',

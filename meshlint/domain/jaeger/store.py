@@ -110,7 +110,13 @@ def cr_store(data: Any) -> Iterator[V1Store]:
     base: KeyPath = ("spec", "storage", "options")
     found = [s for s in flatten_options(options, base) if s.flag == MAX_TRACES]
     setting = process.setting(MAX_TRACES) or (found[-1] if found else None)
-    anchor: KeyPath = ("spec", "storage") if get_in(data, ("spec", "storage")) else ("spec",)
+    anchor: KeyPath = (
+        ("spec", "storage")
+        if get_in(data, ("spec", "storage"))
+        else ("spec",)
+        if isinstance(get_in(data, ("spec",)), dict)
+        else ()
+    )
     yield V1Store(
         process.label,
         _count(setting),

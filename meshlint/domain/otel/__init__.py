@@ -23,6 +23,7 @@ from meshlint.domain.otel.config import (
     component_type,
     config_parse_errors,
     fed_by_connectors_only,
+    gomemlimit_ratio,
     heap_bounded,
     is_type,
     limited_by_extension,
@@ -33,6 +34,8 @@ from meshlint.domain.otel.config import (
     unsigned_int,
     views,
 )
+from meshlint.domain.otel.distributions import VERSION as DISTRIBUTION_VERSION
+from meshlint.domain.otel.distributions import distribution_of, has_component
 from meshlint.domain.otel.link import (
     DEFAULT_GRACE_SECONDS,
     Budget,
@@ -43,10 +46,11 @@ from meshlint.domain.otel.link import (
 )
 from meshlint.domain.otel.processors import (
     MetricConnector,
+    PodWatch,
     TailSampler,
     metric_connectors,
+    pod_watches,
     tail_samplers,
-    unfiltered_pod_caches,
 )
 from meshlint.domain.otel.queue import Estimate, Queue, estimate, queues, upstream_batch
 from meshlint.domain.otel.requests import (
@@ -77,6 +81,7 @@ __all__ = [
     "CONFIG_MAP",
     "DEFAULTS",
     "DEFAULT_GRACE_SECONDS",
+    "DISTRIBUTION_VERSION",
     "GRPC_DEFAULT_MAX_RECV",
     "HOST_KINDS",
     "INSTRUMENTATION",
@@ -93,6 +98,7 @@ __all__ = [
     "MemoryLimiter",
     "MetricConnector",
     "Pipeline",
+    "PodWatch",
     "Queue",
     "Request",
     "TailSampler",
@@ -100,10 +106,13 @@ __all__ = [
     "component_type",
     "config_parse_errors",
     "cr_budget",
+    "distribution_of",
     "drains",
     "estimate",
     "fed_by_connectors_only",
+    "gomemlimit_ratio",
     "grpc_requests",
+    "has_component",
     "heap_bounded",
     "instrumentation_envs",
     "is_type",
@@ -114,6 +123,7 @@ __all__ = [
     "metric_connectors",
     "own_budget",
     "pipelines",
+    "pod_watches",
     "queue_in_effect",
     "queue_settings",
     "queues",
@@ -121,7 +131,6 @@ __all__ = [
     "sdk_setting",
     "sets_gomemlimit",
     "tail_samplers",
-    "unfiltered_pod_caches",
     "unsigned_int",
     "upstream_batch",
     "views",

@@ -313,13 +313,23 @@ def sets_gomemlimit(view: ConfigView) -> bool:
     on (the default, ratio 0.9 of the cgroup limit): it sets the Go memory limit
     at start-up, unless a GOMEMLIMIT env var is set, which it leaves alone
     (contrib ``extension/cgroupruntimeextension``, KimMachineGun/automemlimit)."""
+    return gomemlimit_ratio(view) is not None
+
+
+def gomemlimit_ratio(view: ConfigView) -> tuple[float, KeyPath] | None:
+    """The ``gomemlimit.ratio`` (default 0.9) of a started cgroupruntime extension
+    with gomemlimit on, and where it is written (else the extension); None when
+    none runs. A templated ratio counts as the default."""
     started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
     for eid, body in view.section("extensions").items():
         if component_type(eid) == CGROUP_RUNTIME and str(eid) in started:
             enabled = get_in(body, ("gomemlimit", "enabled"))
             if enabled is not False and str(enabled).lower() != "false":
-                return True
-    return False
+                ratio = get_in(body, ("gomemlimit", "ratio"))
+                if isinstance(ratio, (int, float)) and not isinstance(ratio, bool):
+                    return float(ratio), ("extensions", eid, "gomemlimit", "ratio")
+                return 0.9, ("extensions", eid)
+    return None
 
 
 def _servers(body: Any) -> list[Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from meshlint.core.model import Document, same_namespace
@@ -37,6 +37,7 @@ from meshlint.domain.k8s.objects import (
     get_in,
     has_variable_reference,
     list_at,
+    mapping_at,
     number,
     pod_resources,
     pod_spec_path,
@@ -63,6 +64,9 @@ class Budget:
     per_node: bool = False  # a DaemonSet, or an OpenTelemetryCollector in daemonset mode
     grace: float = DEFAULT_GRACE_SECONDS  # terminationGracePeriodSeconds
     grace_set: bool = False  # written in the manifest, not the API default
+    # the env var names the container gets; None where they cannot be known (envFrom)
+    env: frozenset[str] | None = None
+    image: str = ""  # the container's image ("" where unset: the operator's default)
 
     def describe_limit(self) -> str:
         size = f" ({human_bytes(self.limit)})" if self.limit is not None else ""
@@ -103,6 +107,7 @@ def budget_of(
     limit = container.resources.limit("memory") or (pod.limit("memory") if pod else None)
     soft, soft_text = _gomemlimit(container)
     seconds = _seconds(grace)
+    env = None if list_at(container.data, ("envFrom",)) else frozenset(container.env_names())
     return Budget(
         owner,
         limit.value() if limit is not None else None,
@@ -112,6 +117,8 @@ def budget_of(
         per_node,
         DEFAULT_GRACE_SECONDS if seconds is None else seconds,
         seconds is not None,
+        env,
+        container.image,
     )
 
 
@@ -126,12 +133,36 @@ def cr_budget(doc: Document) -> Budget:
     and ``spec.terminationGracePeriodSeconds``."""
     spec = get_in(doc.data, ("spec",))
     spec = spec if isinstance(spec, dict) else {}
-    return budget_of(
+    budget = budget_of(
         Container(("spec",), spec, "container"),
         f"{doc.resource}",
         per_node=str(spec.get("mode", "")).lower() == "daemonset",
         grace=spec.get("terminationGracePeriodSeconds"),
     )
+    if budget.env is None:
+        return budget
+    return replace(budget, env=budget.env | operator_env(spec.get("config")))
+
+
+# What the operator adds to the collector container (opentelemetry-operator
+# v0.158.0 internal/manifests/collector/container.go getInferredContainerEnvVars:
+# POD_NAME always, GOMEMLIMIT and GOMAXPROCS under the SetGolangFlags gate), and
+# per receiver a pipeline uses (internal/otelconfig/config.go
+# GetEnvironmentVariables): K8S_NODE_NAME for kubeletstats / kubelet_stats only
+# (internal/components/receivers/kubeletstats.go).
+_OPERATOR_ENV = frozenset({"POD_NAME", "GOMEMLIMIT", "GOMAXPROCS"})
+_RECEIVER_ENV = {"kubeletstats": "K8S_NODE_NAME", "kubelet_stats": "K8S_NODE_NAME"}
+
+
+def operator_env(config: Any) -> frozenset[str]:
+    """The env var names the operator sets on the collector of ``spec.config``."""
+    names = set(_OPERATOR_ENV)
+    for pipeline in mapping_at(config, ("service", "pipelines")).values():
+        for rid in list_at(pipeline, ("receivers",)):
+            kind = str(rid).split("/", 1)[0]
+            if kind in _RECEIVER_ENV:
+                names.add(_RECEIVER_ENV[kind])
+    return frozenset(names)
 
 
 def own_budget(view: ConfigView) -> Budget | None:
