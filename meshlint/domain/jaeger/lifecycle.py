@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from meshlint.domain.components import repository
 from meshlint.domain.k8s.objects import Container
+from meshlint.domain.versions import image_tag
 
 V1_END_OF_LIFE = "2025-12-31"
 LAST_V1_RELEASE = "1.76.0"
@@ -49,12 +50,6 @@ class EndOfLife:
     replacement: str
 
 
-def _tag(image: str) -> str:
-    name = image.split("@", 1)[0]
-    colon = name.rfind(":")
-    return name[colon + 1 :] if colon > name.rfind("/") else ""
-
-
 def v1_image(container: Container) -> EndOfLife | None:
     """The container runs a Jaeger v1 component image (any tag but a 2.x one)."""
     repo = repository(container.image)
@@ -62,7 +57,7 @@ def v1_image(container: Container) -> EndOfLife | None:
     name = re.sub(r"-rhel[0-9]+$", "", name)
     if name not in _V1_IMAGES or (owner != "jaegertracing" and not name.startswith("jaeger-")):
         return None
-    if _tag(container.image).lstrip("v").startswith("2."):
+    if image_tag(container.image).lstrip("v").startswith("2."):
         return None
     component, replacement = _V1_IMAGES[name]
     return EndOfLife(component, container.image, replacement)

@@ -1,0 +1,152 @@
+"""Istio releases: when each minor release left support, which Istio an OSSM
+control plane runs, and which objects an install generates.
+
+End-of-support dates: istio.io ``data/compatibility/supportStatus.y(a)ml``
+(1.6-1.20) and the support announcements ``content/en/news/support/
+announcing-1.N-eol*/index.md`` (1.4, 1.5, 1.20-1.29). Policy: a minor release is
+supported until six weeks after the N+2 minor release. Releases after the table
+count as supported (unknown is not end of life).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from meshlint.core.model import Document
+from meshlint.domain.k8s.objects import containers, get_in, string_map
+
+# minor release -> last day of support
+END_OF_SUPPORT: dict[tuple[int, int], datetime.date] = {
+    (1, 4): datetime.date(2020, 6, 5),
+    (1, 5): datetime.date(2020, 8, 24),
+    (1, 6): datetime.date(2020, 11, 23),
+    (1, 7): datetime.date(2021, 2, 25),
+    (1, 8): datetime.date(2021, 5, 12),
+    (1, 9): datetime.date(2021, 10, 8),
+    (1, 10): datetime.date(2022, 1, 7),
+    (1, 11): datetime.date(2022, 3, 25),
+    (1, 12): datetime.date(2022, 7, 12),
+    (1, 13): datetime.date(2022, 10, 12),
+    (1, 14): datetime.date(2022, 12, 27),
+    (1, 15): datetime.date(2023, 4, 4),
+    (1, 16): datetime.date(2023, 7, 25),
+    (1, 17): datetime.date(2023, 10, 27),
+    (1, 18): datetime.date(2024, 1, 4),
+    (1, 19): datetime.date(2024, 4, 24),
+    (1, 20): datetime.date(2024, 6, 25),
+    (1, 21): datetime.date(2024, 9, 27),
+    (1, 22): datetime.date(2025, 1, 21),
+    (1, 23): datetime.date(2025, 4, 16),
+    (1, 24): datetime.date(2025, 6, 19),
+    (1, 25): datetime.date(2025, 9, 22),
+    (1, 26): datetime.date(2025, 12, 19),
+    (1, 27): datetime.date(2026, 3, 30),
+    (1, 28): datetime.date(2026, 6, 28),
+    (1, 29): datetime.date(2026, 10, 12),
+}
+SOURCE = "istio.io supported releases (data/compatibility/supportStatus.yml, news/support)"
+_OLDEST = min(END_OF_SUPPORT)
+
+
+def end_of_support(
+    version: tuple[int, int], today: datetime.date | None = None
+) -> datetime.date | None:
+    """The day ``version`` left support, if it has (releases before 1.4 left
+    support no later than 1.4 did); None while supported or unknown."""
+    today = today or datetime.date.today()
+    if version < _OLDEST:
+        return END_OF_SUPPORT[_OLDEST]
+    day = END_OF_SUPPORT.get(version)
+    return day if day is not None and day < today else None
+
+
+def left_support(version: tuple[int, int] | None, today: datetime.date | None = None) -> bool:
+    return version is not None and end_of_support(version, today) is not None
+
+
+# Red Hat OpenShift Service Mesh release -> the Istio it is built on (OSSM release
+# notes). OSSM has its own support life cycle: I009 does not judge it.
+OSSM_ISTIO: dict[tuple[int, int], tuple[int, int]] = {
+    (1, 0): (1, 1),
+    (1, 1): (1, 4),
+    (2, 0): (1, 6),
+    (2, 1): (1, 9),
+    (2, 2): (1, 12),
+    (2, 3): (1, 14),
+    (2, 4): (1, 16),
+    (2, 5): (1, 18),
+    (2, 6): (1, 20),
+}
+
+# what an install generates besides istiod: its addons and Mixer-era components
+_COMPONENT_APPS = frozenset(
+    {
+        "istiod",
+        "pilot",
+        "mixer",
+        "policy",
+        "telemetry",
+        "citadel",
+        "galley",
+        "sidecar-injector",
+        "sidecarInjectorWebhook",
+        "security",
+        "nodeagent",
+        "istio-ingressgateway",
+        "istio-egressgateway",
+        "istio-eastwestgateway",
+        "grafana",
+        "prometheus",
+        "kiali",
+        "jaeger",
+        "zipkin",
+        "tracing",
+        "istio-tracing",
+        "istiocoredns",
+        "istio-cni-node",
+    }
+)
+_LABEL_KEYS = ("operator.istio.io/component", "install.operator.istio.io/owning-resource")
+
+
+def generated(doc: Document) -> bool:
+    """Whether ``doc`` looks like part of an Istio install's own output: labelled
+    by istioctl or the Istio charts (``release: istio``, ``operator.istio.io/*``,
+    ``app: mixer|citadel|grafana|...`` with an Istio chart label), an Istio image,
+    or the install's EnvoyFilters and mesh ConfigMap. Workloads the user wrote
+    carry none of these."""
+    labels = string_map(get_in(doc.data, ("metadata", "labels")))
+    if any(k in labels for k in _LABEL_KEYS):
+        return True
+    chart = labels.get("chart", labels.get("helm.sh/chart", ""))
+    istio_chart = labels.get("release") == "istio" or chart.startswith(
+        ("istio", "gateways", "mixer", "grafana", "kiali", "tracing", "prometheus", "security")
+    )
+    if istio_chart or (labels.get("app") in _COMPONENT_APPS and "istio" in labels):
+        return True
+    name = doc.resource.name or ""
+    if doc.kind == "ConfigMap" and (name == "istio" or name.startswith("istio-")):
+        return True
+    if doc.kind == "EnvoyFilter" and doc.resource.namespace == "istio-system":
+        return True
+    return any(_istio_image(c.image) for c in containers(doc.data, doc.kind))
+
+
+def _istio_image(image: Any) -> bool:
+    if not isinstance(image, str):
+        return False
+    repo = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" in image else image
+    return repo.rsplit("/", 2)[-2:-1] == ["istio"] and repo.rsplit("/", 1)[-1] in {
+        "pilot",
+        "proxyv2",
+        "proxy_init",
+        "mixer",
+        "citadel",
+        "galley",
+        "sidecar_injector",
+        "node-agent-k8s",
+        "operator",
+        "install-cni",
+        "kubectl",
+    }
