@@ -132,15 +132,21 @@ def test_annotation_suppression_with_ids_and_slugs() -> None:
 
 
 def test_comment_suppression_covers_its_line_or_the_next() -> None:
-    text = POD.replace("{ANNOTATIONS}", "{}").replace(
-        "      resources:\n",
-        "      # meshlint: ignore[K001] limit set by LimitRange\n      resources:\n",
-    ) + MEMORY_QOS
+    text = (
+        POD.replace("{ANNOTATIONS}", "{}").replace(
+            "      resources:\n",
+            "      # meshlint: ignore[K001] limit set by LimitRange\n      resources:\n",
+        )
+        + MEMORY_QOS
+    )
     report = lint_text(text, select=["K001", "K003"])
     assert _ids(report) == ["K003"]
-    trailing = POD.replace("{ANNOTATIONS}", "{}").replace(
-        "requests: {memory: 128Mi}", "requests: {memory: 128Mi}  # meshlint: ignore[K003]"
-    ) + MEMORY_QOS
+    trailing = (
+        POD.replace("{ANNOTATIONS}", "{}").replace(
+            "requests: {memory: 128Mi}", "requests: {memory: 128Mi}  # meshlint: ignore[K003]"
+        )
+        + MEMORY_QOS
+    )
     assert _ids(lint_text(trailing, select=["K001", "K003"])) == ["K001"]
 
 
