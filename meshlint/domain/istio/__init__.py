@@ -20,6 +20,8 @@ from meshlint.domain.istio.mesh import (
     every,
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
+from meshlint.domain.istio.releases import SOURCE as SUPPORT_SOURCE
+from meshlint.domain.istio.releases import end_of_support
 from meshlint.domain.istio.stats import inclusions, wide
 from meshlint.domain.istio.telemetry import (
     FALLBACK,
@@ -47,6 +49,7 @@ __all__ = [
     "MESH_KINDS",
     "NATIVE",
     "PROXY_RESOURCE_ANNOTATIONS",
+    "SUPPORT_SOURCE",
     "Install",
     "Located",
     "Mesh",
@@ -54,6 +57,7 @@ __all__ = [
     "collect",
     "collect_mesh",
     "embedded_config_violations",
+    "end_of_support",
     "every",
     "falsy",
     "from_request_host",

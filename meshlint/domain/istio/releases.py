@@ -11,10 +11,9 @@ count as supported (unknown is not end of life).
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from meshlint.core.model import Document
-from meshlint.domain.k8s.objects import containers, get_in, string_map
+from meshlint.domain.k8s.objects import get_in, string_map
 
 # minor release -> last day of support
 END_OF_SUPPORT: dict[tuple[int, int], datetime.date] = {
@@ -45,7 +44,7 @@ END_OF_SUPPORT: dict[tuple[int, int], datetime.date] = {
     (1, 28): datetime.date(2026, 6, 28),
     (1, 29): datetime.date(2026, 10, 12),
 }
-SOURCE = "istio.io supported releases (data/compatibility/supportStatus.yml, news/support)"
+SOURCE = "istio.io supported releases"
 _OLDEST = min(END_OF_SUPPORT)
 
 
@@ -63,6 +62,22 @@ def end_of_support(
 
 def left_support(version: tuple[int, int] | None, today: datetime.date | None = None) -> bool:
     return version is not None and end_of_support(version, today) is not None
+
+
+# An install whose release left support a year or more before the newest end of
+# support in the table is a snapshot nobody keeps current (a vendored
+# istio-1.5.yaml): findings inside its generated objects are left to I009. Keyed
+# to the table, not to today, so a verdict changes only when the table does.
+STALE_BEFORE = max(END_OF_SUPPORT.values()) - datetime.timedelta(days=365)
+
+
+def long_out_of_support(version: tuple[int, int] | None) -> bool:
+    """Left support a year or more before the newest end of support meshlint
+    knows (Istio 1.25 and older with the table above)."""
+    if version is None:
+        return False
+    day = END_OF_SUPPORT[_OLDEST] if version < _OLDEST else END_OF_SUPPORT.get(version)
+    return day is not None and day <= STALE_BEFORE
 
 
 # Red Hat OpenShift Service Mesh release -> the Istio it is built on (OSSM release
@@ -111,11 +126,13 @@ _LABEL_KEYS = ("operator.istio.io/component", "install.operator.istio.io/owning-
 
 
 def generated(doc: Document) -> bool:
-    """Whether ``doc`` looks like part of an Istio install's own output: labelled
-    by istioctl or the Istio charts (``release: istio``, ``operator.istio.io/*``,
-    ``app: mixer|citadel|grafana|...`` with an Istio chart label), an Istio image,
-    or the install's EnvoyFilters and mesh ConfigMap. Workloads the user wrote
-    carry none of these."""
+    """Whether ``doc`` looks like part of an Istio install's own output, which an
+    upgrade replaces: labelled by istioctl or the Istio charts (``release: istio``,
+    ``operator.istio.io/component``, an Istio chart label, ``app: mixer|citadel|
+    grafana|...`` with an ``istio`` label; that covers the install's EnvoyFilters
+    and mesh ConfigMap too). An object the user wrote carries no such label
+    (whatever image it runs): what it says outlives an upgrade, so it is still
+    judged."""
     labels = string_map(get_in(doc.data, ("metadata", "labels")))
     if any(k in labels for k in _LABEL_KEYS):
         return True
@@ -123,30 +140,4 @@ def generated(doc: Document) -> bool:
     istio_chart = labels.get("release") == "istio" or chart.startswith(
         ("istio", "gateways", "mixer", "grafana", "kiali", "tracing", "prometheus", "security")
     )
-    if istio_chart or (labels.get("app") in _COMPONENT_APPS and "istio" in labels):
-        return True
-    name = doc.resource.name or ""
-    if doc.kind == "ConfigMap" and (name == "istio" or name.startswith("istio-")):
-        return True
-    if doc.kind == "EnvoyFilter" and doc.resource.namespace == "istio-system":
-        return True
-    return any(_istio_image(c.image) for c in containers(doc.data, doc.kind))
-
-
-def _istio_image(image: Any) -> bool:
-    if not isinstance(image, str):
-        return False
-    repo = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" in image else image
-    return repo.rsplit("/", 2)[-2:-1] == ["istio"] and repo.rsplit("/", 1)[-1] in {
-        "pilot",
-        "proxyv2",
-        "proxy_init",
-        "mixer",
-        "citadel",
-        "galley",
-        "sidecar_injector",
-        "node-agent-k8s",
-        "operator",
-        "install-cni",
-        "kubectl",
-    }
+    return istio_chart or (labels.get("app") in _COMPONENT_APPS and "istio" in labels)
