@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.embedded import embedded_config_violations
+from meshlint.domain.istio.install import TELEMETRY_V2
 from meshlint.domain.istio.mesh import (
     DURATION,
     EXIT_ON_ZERO,
@@ -50,6 +51,7 @@ __all__ = [
     "NATIVE",
     "PROXY_RESOURCE_ANNOTATIONS",
     "SUPPORT_SOURCE",
+    "TELEMETRY_V2",
     "Install",
     "Located",
     "Mesh",
