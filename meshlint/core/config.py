@@ -21,6 +21,7 @@ from yaml.nodes import Node
 from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import file_link_leaves
+from meshlint.core.globs import relative
 from meshlint.core.loading import normalize_breaks
 from meshlint.core.model import Fact, KeyPath, Rule, Severity
 from meshlint.core.model.document import reader_message
@@ -324,7 +325,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
 
 def _where(path: str, where: Any, key: KeyPath) -> str:
     line, _ = where(key, False)
-    return f"{path}:{line}"
+    return f"{relative(path, '.')}:{line}"
 
 
 def declared_facts(config: Config) -> tuple[Fact, ...]:
@@ -335,7 +336,7 @@ def declared_facts(config: Config) -> tuple[Fact, ...]:
 
     def source(*key: str) -> str:
         line, _ = config.locate(("cluster", *key), False)
-        return f"{config.path}:{line}" if config.path else "config"
+        return f"{relative(config.path, '.')}:{line}" if config.path else "config"
 
     for gate, on in dict(cluster.get("feature-gates") or {}).items():
         facts.append(Fact(FEATURE_GATE, str(gate), bool(on), source("feature-gates", gate)))
