@@ -63,33 +63,22 @@ spec:
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
-from typing import Any
 
 from meshlint import Context, Rule, Severity, Violation
-from meshlint.domain.istio import SUPPORT_SOURCE, end_of_support
-
-# which fact stands for an install when several say its version
-_RANK = ("IstioOperator", "pilot", "istiod", "istiod chart", "gateway")
-
-
-def _rank(detail: str) -> int:
-    return next((n for n, p in enumerate(_RANK) if detail.startswith(p)), len(_RANK))
+from meshlint.domain.istio import (
+    SUPPORT_SOURCE,
+    end_of_support,
+    istio_installs,
+    long_out_of_support,
+)
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    cluster = ctx.cluster
-    if cluster is None:
+    if ctx.cluster is None:
         return
-    installs: dict[tuple[str, str | None, str], list[Any]] = {}
-    for fact in cluster.istio_installs():
-        if fact.declared or fact.at is None or fact.detail.startswith("OSSM"):
-            continue
-        key = (posixpath.dirname(fact.file.replace("\\", "/")), fact.namespace, fact.name)
-        installs.setdefault(key, []).append(fact)
-    for facts in installs.values():
-        fact = min(facts, key=lambda f: (_rank(f.detail), f.file, f.at.line if f.at else 0))
+    for install in istio_installs(ctx.cluster):
+        fact = install.fact
         day = end_of_support(fact.value)
         if day is None or fact.at is None:
             continue
@@ -99,8 +88,12 @@ def check_run(ctx: Context) -> Iterator[Violation]:
             at=fact.at,
             message=f"Istio {version}{revision}, set by its {fact.detail}, left upstream "
             f"support on {day.isoformat()} ({SUPPORT_SOURCE}): upgrade the install to a "
-            f"supported release; findings in the objects it generates are not reported one "
-            f"by one",
+            "supported release"
+            + (
+                "; findings inside the objects it generated are left to this one"
+                if long_out_of_support(fact.value)
+                else ""
+            ),
         )
 
 

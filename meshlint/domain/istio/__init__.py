@@ -22,7 +22,8 @@ from meshlint.domain.istio.mesh import (
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
 from meshlint.domain.istio.releases import SOURCE as SUPPORT_SOURCE
-from meshlint.domain.istio.releases import end_of_support
+from meshlint.domain.istio.releases import end_of_support, long_out_of_support
+from meshlint.domain.istio.releases import installs as istio_installs
 from meshlint.domain.istio.stats import inclusions, wide
 from meshlint.domain.istio.telemetry import (
     FALLBACK,
@@ -67,6 +68,8 @@ __all__ = [
     "inclusions",
     "is_gateway",
     "is_istio_proxy",
+    "istio_installs",
+    "long_out_of_support",
     "metric_tags",
     "percent",
     "proxy_resources",

@@ -11,8 +11,10 @@ count as supported (unknown is not end of life).
 from __future__ import annotations
 
 import datetime
+import posixpath
+from dataclasses import dataclass
 
-from meshlint.core.model import Document
+from meshlint.core.model import Cluster, Document, Fact
 from meshlint.domain.k8s.objects import get_in, string_map
 
 # minor release -> last day of support
@@ -141,3 +143,62 @@ def generated(doc: Document) -> bool:
         ("istio", "gateways", "mixer", "grafana", "kiali", "tracing", "prometheus", "security")
     )
     return istio_chart or (labels.get("app") in _COMPONENT_APPS and "istio" in labels)
+
+
+@dataclass(frozen=True)
+class IstioInstall:
+    """One install of a scope, as its version facts show it: the facts of one
+    file, or of one directory when every version fact below it agrees (a
+    ``helm template --output-dir`` split), per namespace and revision."""
+
+    facts: tuple[Fact, ...]
+    unit: str  # the file, or the directory
+    directory: bool
+
+    @property
+    def fact(self) -> Fact:
+        """The fact that stands for the install (the IstioOperator, then istiod)."""
+        return min(self.facts, key=lambda f: (_rank(f.detail), f.file, f.at.line if f.at else 0))
+
+    def holds(self, file: str, namespace: str | None) -> bool:
+        """A document of ``file`` in ``namespace`` is part of this install's output."""
+        path = file.replace("\\", "/")
+        inside = (
+            path == self.unit
+            if not self.directory
+            else (not self.unit or path.startswith(self.unit + "/"))
+        )
+        ns = self.fact.namespace
+        return inside and (ns is None or namespace in (None, ns))
+
+
+_RANK = ("IstioOperator", "pilot", "istiod", "gateway")
+
+
+def _rank(detail: str) -> int:
+    return next((n for n, p in enumerate(_RANK) if detail.startswith(p)), len(_RANK))
+
+
+def installs(cluster: Cluster) -> list[IstioInstall]:
+    """The Istio installs the scope's files show (declared versions and OSSM
+    control planes are not installs of the files: left out)."""
+    facts = [
+        f
+        for f in cluster.istio_installs()
+        if not f.declared and f.at is not None and not f.detail.startswith("OSSM")
+    ]
+    groups: dict[tuple[str, bool, str | None, str], list[Fact]] = {}
+    for fact in facts:
+        file = fact.file.replace("\\", "/")
+        top = posixpath.dirname(file)
+        below = [f for f in facts if not top or f.file.replace("\\", "/").startswith(top + "/")]
+        agree = len({f.value for f in below}) == 1
+        key = (
+            (top, True, fact.namespace, fact.name)
+            if agree
+            else (file, False, fact.namespace, fact.name)
+        )
+        groups.setdefault(key, []).append(fact)
+    return [
+        IstioInstall(tuple(g), unit, directory) for (unit, directory, _, _), g in groups.items()
+    ]
