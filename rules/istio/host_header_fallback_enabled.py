@@ -32,9 +32,10 @@ external hosts. Not such an install:
 An IstioOperator that names no profile gets the `default` profile from
 `istioctl install -f`. The IstioOperators of one file and revision, those
 of other files with the same namespace, name and revision (a kustomize patch
-of a base), and nameless option files that name no profile (`istioctl install
--f base.yaml -f options/x.yaml`, ASM options: layers of the install in their
-directory or the nearest one above) are one install, reported once.
+of a base), and nameless option files that name no profile in a directory below an
+install (`istioctl install -f base.yaml -f options/x.yaml`, ASM's `options/`:
+layers of the nearest install above them) are one install, reported once.
+Nameless files side by side are alternative installs, each reported.
 
 Facts it uses (docs/facts.md): the Istio version of the install. An install
 whose own parts carry no version is Mixer-era when the scope shows an Istio

@@ -104,8 +104,15 @@ class Cluster:
         declared = [f for f in installs if f.declared]
         if declared:
             return declared[0]
+        # an IstioOperator's tag versions that operator's install only: not the
+        # files beside it (istioctl's test inputs, alternative install files)
+        shared = [f for f in installs if not f.detail.startswith("IstioOperator")]
         for n, level in enumerate(ancestors(near)):
-            here = [f for f in installs if (f.file == near if n == 0 else _below(f.file, level))]
+            here = (
+                [f for f in installs if f.file == near]
+                if n == 0
+                else [f for f in shared if _below(f.file, level)]
+            )
             if here:
                 versions = {f.value for f in here}
                 return here[0] if len(versions) == 1 else None

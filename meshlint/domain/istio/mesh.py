@@ -404,9 +404,10 @@ def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
             elif key[0] == "file" or fact.profile is None:
                 parent[root(i)] = root(first[key])
     # option files (``istioctl install -f base.yaml -f options/x.yaml``, ASM's
-    # options): a nameless IstioOperator that names no profile is a layer of the
-    # install in its directory or the nearest one above with the same revision;
-    # without one, the option files of one directory build one install together
+    # ``options/``): a nameless IstioOperator that names no profile, in a
+    # directory below an install, is a layer of the nearest install above it with
+    # the same revision. Nameless files side by side are alternatives (a
+    # repository's ``ci-mesh.yaml`` and ``ci-no-mesh.yaml``), not layers.
     bases: dict[tuple[str, str], int] = {}
     for i, fact in enumerate(ordered):
         if fact.profile is not None or fact.name:
@@ -414,17 +415,11 @@ def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
     for i, fact in enumerate(ordered):
         if fact.profile is not None or fact.name:
             continue
-        for directory in _ancestors(fact.file):
+        for directory in _ancestors(fact.file)[1:]:
             base = bases.get((directory, fact.revision))
             if base is not None:
                 parent[root(i)] = root(base)
                 break
-        else:
-            key = ("options", _directory(fact.file), fact.revision)
-            if key not in first:
-                first[key] = i
-            else:
-                parent[root(i)] = root(first[key])
     groups: dict[int, list[InstallFact]] = defaultdict(list)
     for i, fact in enumerate(ordered):
         groups[root(i)].append(replace(fact, order=i))
