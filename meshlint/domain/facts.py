@@ -95,7 +95,7 @@ def _facts(doc: Document, kind: str) -> Iterator[Fact]:
                 yield from _kubelet(doc, inner, (), "kind kubeadmConfigPatches")
         for n, node in enumerate(doc.data.get("nodes") or [] if isinstance(doc.data, dict) else []):
             image = str_at(node, ("image",))
-            version = minor(parse(image.rsplit(":", 1)[-1])) if image and ":" in image else None
+            version = minor(image_version(image)) if image else None
             if version is not None:
                 yield _fact(doc, KUBE_VERSION, "", version, ("nodes", n, "image"), "kind node")
                 break
