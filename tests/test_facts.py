@@ -205,3 +205,50 @@ def test_a_5000_digit_tag_is_no_version(tmp_path: Path) -> None:
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr
     removed = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "M004"]
     assert all("every supported Istio ignores it" in f["message"] for f in removed)
+
+
+KIND = """\
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+nodes:
+  - role: control-plane
+    image: kindest/node:v1.31.2
+    kubeadmConfigPatches:
+      - |
+        kind: KubeletConfiguration
+        featureGates:
+          MemoryQoS: true
+        memoryThrottlingFactor: 0.7
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  kubeletExtraArgs:
+    - {name: feature-gates, value: "MemoryQoS=false,SidecarContainers=true"}
+"""
+
+
+def test_kind_and_kubeadm_configs_state_gates_and_settings_where_they_are_written() -> None:
+    from meshlint.api import lint_text
+
+    (cluster,) = lint_text(KIND, name="kind.yaml").clusters.values()
+    gate = cluster.gate("MemoryQoS")
+    assert gate is not None and gate.value is True and gate.source == "kind.yaml:10"
+    factor = cluster.kubelet("memoryThrottlingFactor")
+    assert factor is not None and factor.value == 0.7 and factor.source == "kind.yaml:11"
+    sidecars = cluster.gate("SidecarContainers")
+    assert sidecars is not None and sidecars.source == "kind.yaml:17"
+    shown = {(f.topic, f.value) for f in cluster.facts if not f.declared}
+    assert ("kube-version", (1, 31)) in shown and ("feature-gate", False) in shown
+
+
+def test_versions_are_read_in_one_bounded_place() -> None:
+    from meshlint.domain.versions import image_version, istio_version
+
+    assert istio_version("docker.io/istio/pilot:1.20.1-distroless") == (1, 20)
+    assert istio_version("1.22-alpha.abc") == (1, 22)
+    assert istio_version("gcr.io/istio-release/pilot@sha256:ab") is None
+    assert istio_version("2.4") is None  # not an Istio 1.x release
+    assert image_version("otel/opentelemetry-collector-contrib:0.115.0") == (0, 115, 0)
+    assert image_version("x:1." + "9" * 5000) is None
+    assert istio_version("1." + "9" * 5000) is None
