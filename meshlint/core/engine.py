@@ -3,8 +3,11 @@
 Each file is linted on its own (in a worker process when there are many) and
 yields a ``FileReport``: candidates placed in the file, its suppression
 directives, and the small facts that cross-object rules and the run-wide index
-need. The parent runs the cross-object checks and sends every candidate, of
-either kind, through the one ``PostPass``.
+need, and what its documents say about what runs (``domain.facts``). The
+parent builds each scope's ``Cluster`` of facts, resolves the verdicts that
+waited for it, runs the cross-object checks, and sends every candidate, of
+either kind, through the one ``PostPass``; findings inside an end-of-life
+install's generated objects are left to I009 (``core.silencing``).
 """
 
 from __future__ import annotations
@@ -342,8 +345,8 @@ def lint(
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
     idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
-    file's own findings as soon as the file is done (cross-object findings and
-    M100 come only in the report)."""
+    file's own findings as soon as the file is done (cross-object findings,
+    verdicts that wait for the scope's facts and M100 come only in the report)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
