@@ -141,7 +141,8 @@ def _kubelet(host: Document, doc: Document, base: KeyPath, how: str) -> Iterator
     )
     for setting in KUBELET_SETTINGS:
         value = get_in(doc.data, (*base, setting))
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # a factor is in (0, 1]: anything else the kubelet refuses at start-up
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1:
             yield _fact(doc, KUBELET, setting, float(value), (*base, setting), how)
 
 
@@ -196,7 +197,8 @@ def _istio_operator(doc: Document) -> Iterator[Fact]:
         (("values", "global", "tag"), "IstioOperator values.global.tag"),
         (("hub",), "IstioOperator hub"),
     ):
-        version = istio_version(str(get_in(spec, key))) if get_in(spec, key) is not None else None
+        # a tag written as a YAML number has lost its digits (1.10 reads 1.1): not read
+        version = istio_version(get_in(spec, key))
         if key == ("hub",):
             hub = str_at(spec, key) or ""
             version = istio_version(hub.rsplit("/", 1)[-1]) if "/" in hub else None
