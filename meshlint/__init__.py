@@ -11,6 +11,7 @@ from meshlint.core.hookspecs import hookimpl
 from meshlint.core.model import (
     MAX_FINDINGS_PER_RULE,
     Applicability,
+    Cluster,
     Context,
     Document,
     Fix,
@@ -27,6 +28,7 @@ from meshlint.core.version import __version__
 __all__ = [
     "MAX_FINDINGS_PER_RULE",
     "Applicability",
+    "Cluster",
     "Context",
     "Document",
     "Fix",

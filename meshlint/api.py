@@ -113,6 +113,7 @@ def load_settings(
         overrides=(*config.overrides, command_line),
         fail_on=parse_fail_on(settings.fail_on) if settings.fail_on else config.fail_on,
         kube_version=version,
+        kube_version_from="--kube-version" if settings.kube_version else config.kube_version_from,
         exclude=(*config.exclude, *settings.exclude),
         report_unused_ignores=config.report_unused_ignores or settings.report_unused_ignores,
     )

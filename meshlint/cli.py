@@ -561,12 +561,14 @@ def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prun
 
 
 def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_files: bool) -> None:
-    from meshlint.api import find_inputs, load_settings
-    from meshlint.output.show import files_listing, settings_listing
+    from meshlint.api import find_inputs, lint_paths, load_settings
+    from meshlint.output.show import facts_listing, files_listing, settings_listing
 
     config, rules = load_settings(settings)
     if show_settings:
         click.echo(settings_listing(config, rules, settings), nl=False)
+        # what runs: read from the files, so the files are read (nothing is reported)
+        click.echo(facts_listing(lint_paths(paths, settings).report.clusters), nl=False)
     if show_files:
         click.echo(files_listing(find_inputs(paths, settings, config)), nl=False)
 

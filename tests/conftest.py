@@ -26,7 +26,8 @@ CORPUS = Path(os.environ.get("MESHLINT_CORPUS", ROOT.parent / "shared" / "corpus
 FUZZ_EXAMPLES = int(os.environ.get("MESHLINT_FUZZ_EXAMPLES", "150"))
 
 # The CLI tests' collector: a GOMEMLIMIT Go cannot parse (K004) on line 13 and a
-# memory request below its limit (K003) on line 15.
+# memory request below its limit (K003) on line 15, on kubelets that run MemoryQoS
+# (the KubeletConfiguration after it: K003 judges only where the gate is on).
 COLLECTOR = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -44,6 +45,10 @@ spec:
           resources:
             requests: {memory: 256Mi}
             limits: {memory: 512Mi}
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+featureGates: {MemoryQoS: true}
 """
 
 

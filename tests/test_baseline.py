@@ -72,7 +72,7 @@ def test_round_trip_survives_edits_above_and_reports_new_findings(runner: CliRun
     Path("deploy/collector.yaml").write_text(header + COLLECTOR + QUERY, encoding="utf-8")
     moved = check(runner, "deploy", "--baseline", "meshlint-baseline.json")
     # the new object's findings, and only them: its EOL v1 image and its bad GOMEMLIMIT
-    assert reported(moved) == [("J005", "jaeger-query", 30), ("K004", "jaeger-query", 32)]
+    assert reported(moved) == [("J005", "jaeger-query", 34), ("K004", "jaeger-query", 36)]
     assert moved.exit_code == 1
     text = runner.invoke(
         main, ["check", "--isolated", "deploy", "--baseline", "meshlint-baseline.json"]
@@ -89,7 +89,7 @@ def test_identical_identities_are_counted(runner: CliRunner) -> None:
     triple = COLLECTOR + "---\n" + COLLECTOR + "---\n" + COLLECTOR
     Path("deploy/collector.yaml").write_text(triple, encoding="utf-8")
     result = check(runner, "deploy", "--select", "K004", "--baseline", "b.json")
-    assert reported(result) == [("K004", "otel-collector", 47)]
+    assert reported(result) == [("K004", "otel-collector", 55)]
 
 
 def test_files_are_relative_to_the_baseline(

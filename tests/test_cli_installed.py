@@ -78,9 +78,10 @@ def test_junit(workdir: Path) -> None:
     done = run(workdir, "check", "--isolated", "deploy", "--format", "junit")
     assert done.returncode == 1, done.stderr
     root = ET.fromstring(done.stdout.encode("utf-8"))
-    (case,) = root.iter("testcase")
-    assert case.get("name") == "Deployment/observability/otel-collector"
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    case = cases["Deployment/observability/otel-collector"]
     assert case.find("failure") is not None
+    assert cases["KubeletConfiguration/<unnamed>"].find("failure") is None
 
 
 def test_github_chosen_in_github_actions(workdir: Path) -> None:

@@ -149,6 +149,8 @@ def test_kube_version_on_the_command_line_takes_kubectls_form(tmp_path: Path) ->
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
         "    - name: c\n      image: x:1\n      resources:\n"
         "        requests: {memory: 1Gi}\n        limits: {memory: 2Gi}\n"
+        "---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+        "featureGates: {MemoryQoS: true}\n"
     )
     old = CliRunner().invoke(
         main, ["check", str(manifest), "--select", "K003", "--kube-version", "v1.21.5"]

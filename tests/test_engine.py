@@ -35,6 +35,14 @@ spec:
 """
 
 
+# K003 judges only where the kubelets run MemoryQoS: the run shows them doing so
+MEMORY_QOS = """---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+featureGates: {MemoryQoS: true}
+"""
+
+
 def _ids(report: object) -> list[str]:
     return [f.rule for f in report.findings]  # type: ignore[attr-defined]
 
@@ -108,27 +116,36 @@ def test_a_plugin_rule_is_validated_at_load_and_the_rest_still_loads(
 
 
 def test_selection_by_prefix_slug_and_ignore() -> None:
-    text = POD.replace("{ANNOTATIONS}", "{}")
+    text = POD.replace("{ANNOTATIONS}", "{}") + MEMORY_QOS
     assert _ids(lint_text(text, select=["K"])) == ["K001", "K003"]
     assert _ids(lint_text(text, select=["memory-limit-missing"])) == ["K001"]
     assert _ids(lint_text(text, select=["K"], ignore=("K00",))) == []
 
 
 def test_annotation_suppression_with_ids_and_slugs() -> None:
-    text = POD.replace("{ANNOTATIONS}", '{meshlint.io/ignore: "K001,memoryqos-throttling-risk"}')
+    text = (
+        POD.replace("{ANNOTATIONS}", '{meshlint.io/ignore: "K001,memoryqos-throttling-risk"}')
+        + MEMORY_QOS
+    )
     report = lint_text(text, select=["K"])
     assert _ids(report) == [] and report.suppressed == 2 and not report.unused_ignores
 
 
 def test_comment_suppression_covers_its_line_or_the_next() -> None:
-    text = POD.replace("{ANNOTATIONS}", "{}").replace(
-        "      resources:\n",
-        "      # meshlint: ignore[K001] limit set by LimitRange\n      resources:\n",
+    text = (
+        POD.replace("{ANNOTATIONS}", "{}").replace(
+            "      resources:\n",
+            "      # meshlint: ignore[K001] limit set by LimitRange\n      resources:\n",
+        )
+        + MEMORY_QOS
     )
     report = lint_text(text, select=["K001", "K003"])
     assert _ids(report) == ["K003"]
-    trailing = POD.replace("{ANNOTATIONS}", "{}").replace(
-        "requests: {memory: 128Mi}", "requests: {memory: 128Mi}  # meshlint: ignore[K003]"
+    trailing = (
+        POD.replace("{ANNOTATIONS}", "{}").replace(
+            "requests: {memory: 128Mi}", "requests: {memory: 128Mi}  # meshlint: ignore[K003]"
+        )
+        + MEMORY_QOS
     )
     assert _ids(lint_text(trailing, select=["K001", "K003"])) == ["K001"]
 
@@ -143,7 +160,7 @@ def test_file_wide_suppression_and_unused_ignores() -> None:
 
 
 def test_per_file_ignores_and_severity_overrides() -> None:
-    text = POD.replace("{ANNOTATIONS}", "{}")
+    text = POD.replace("{ANNOTATIONS}", "{}") + MEMORY_QOS
     report = lint_text(
         text,
         select=["K"],
@@ -224,6 +241,8 @@ def test_worker_processes_give_the_same_report_as_in_process(tmp_path: Path) -> 
         (tmp_path / f"pod{i}.yaml").write_text(
             POD.replace("{ANNOTATIONS}", "{}").replace("web", f"web{i}") * 1
         )
+    # K003's verdicts wait for this file's facts, whichever worker reads it
+    (tmp_path / "pod99-kubelet.yaml").write_text(MEMORY_QOS)
     plan = Plan.build(RULES, Config())
     inputs = [Input(str(p), path=str(p)) for p in sorted(tmp_path.iterdir())]
     import meshlint.core.engine as engine

@@ -222,7 +222,7 @@ def test_a_terminal_sees_findings_per_file_then_the_rest(tmp_path: Path) -> None
     piped = run(tmp_path, "check", "--isolated", "a", "b").stdout
     # the same findings and summary as a pipe gets, all of them shown
     assert sorted(shown.splitlines()) == sorted(piped.splitlines())
-    assert "\nFound 4 findings (2 errors, 2 info) in 2 documents in 2 files.\n" in shown
+    assert "\nFound 4 findings (2 errors, 2 info) in 4 documents in 2 files.\n" in shown
 
 
 # -- 5. SARIF that renders ------------------------------------------------------
@@ -295,7 +295,7 @@ def test_show_files_names_skipped_documents_and_show_settings_the_config(tmp_pat
         "deploy/c.yaml": COLLECTOR + "---\nreceivers: {otlp: {}}\n",
     })  # fmt: skip
     files = run(tmp_path, "check", "--show-files").stdout
-    assert files == "deploy/c.yaml\n  line 18: document skipped: no apiVersion/kind\n"
+    assert files == "deploy/c.yaml\n  line 22: document skipped: no apiVersion/kind\n"
     settings = run(tmp_path, "check", "--show-settings").stdout
     assert "config file:" in settings and str(tmp_path / ".meshlint.yaml") in settings
     assert "exclude:             old/**" in settings

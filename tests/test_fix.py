@@ -416,6 +416,10 @@ spec:
       image: registry.example.com/worker:2.3.0
       resources:
         requests: {memory: 256Mi}
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+featureGates: {MemoryQoS: true}
 """
     settings = Settings(isolated=True, kube_version="1.30")
     found = {
@@ -523,6 +527,10 @@ spec:
             limits: {memory: 128Mi}
         - <<: *api
           name: worker
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+featureGates: {MemoryQoS: true}
 """
     settings = Settings(isolated=True, select=["K003"], kube_version="1.30")
     fixes = {

@@ -128,8 +128,31 @@ def test_k003_follows_memoryqos_version_by_version(
         select=["K003"],
         kube_version=version,
         rules={"K003": {"memory-throttling-factor": factor}},
+        cluster={"feature-gates": {"MemoryQoS": True}},  # the cluster runs MemoryQoS
     )
     messages = [f.message for f in report.findings]
     assert len(messages) == len(expected)
     for message, part in zip(messages, expected, strict=True):
         assert part in message
+
+
+@pytest.mark.parametrize(
+    ("version", "gates", "count"),
+    [
+        ((1, 30), {}, 0),  # alpha, nothing says it is on: silent
+        ((1, 30), {"MemoryQoS": False}, 0),
+        ((1, 37), {}, 2),  # beta, on by default; the parameter sets a factor
+        ((1, 37), {"MemoryQoS": False}, 0),  # switched off
+    ],
+)
+def test_k003_needs_memoryqos_on(version: tuple[int, int], gates: dict, count: int) -> None:  # type: ignore[type-arg]
+    from conftest import lint_text
+
+    report = lint_text(
+        BURSTABLE,
+        select=["K003"],
+        kube_version=version,
+        rules={"K003": {"memory-throttling-factor": 0.9}},
+        cluster={"feature-gates": gates},
+    )
+    assert len(report.findings) == count

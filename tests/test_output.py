@@ -177,9 +177,11 @@ def test_junit_has_a_testcase_per_resource_and_a_failure_per_failing_one() -> No
     cases = suite.findall("testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
         ("deploy/collector.yaml", "Deployment/observability/otel-collector"),
+        ("deploy/collector.yaml", "KubeletConfiguration/<unnamed>"),
         ("deploy/collector.yaml", "Service/observability/otel-collector"),
     ]
-    deployment, service = cases
+    deployment, kubelet, service = cases
+    assert kubelet.findall("failure") == []
     (failure,) = deployment.findall("failure")
     assert failure.get("message") == (
         "2 findings: K004 gomemlimit-invalid, K003 memoryqos-throttling-risk"
@@ -190,7 +192,7 @@ def test_junit_has_a_testcase_per_resource_and_a_failure_per_failing_one() -> No
     assert "$.spec.template.spec.containers[0].env[0].value" in text
     assert service.findall("failure") == []
     for element in (root, suite):
-        assert element.get("tests") == "2" and element.get("failures") == "1"
+        assert element.get("tests") == "3" and element.get("failures") == "1"
         assert element.get("errors") == "0"
 
 

@@ -21,9 +21,11 @@ from yaml.nodes import Node
 from meshlint.core.emitted import UNUSED_IGNORE
 from meshlint.core.files import Refused, read_file
 from meshlint.core.fsguard import file_link_leaves
+from meshlint.core.globs import relative
 from meshlint.core.loading import normalize_breaks
-from meshlint.core.model import KeyPath, Rule, Severity
+from meshlint.core.model import Fact, KeyPath, Rule, Severity
 from meshlint.core.model.document import reader_message
+from meshlint.core.model.facts import FEATURE_GATE, ISTIO, KUBE_VERSION, KUBELET
 from meshlint.core.model.nodes import (
     MAX_DEPTH,
     TOO_DEEP,
@@ -69,6 +71,8 @@ class Config:
     ignore: tuple[str, ...] = ()
     fail_on: Severity | None = Severity.WARNING  # None: never fail
     kube_version: tuple[int, int] = (1, 30)
+    kube_version_from: str = "default"  # where it was set: "--kube-version", "file:line"
+    cluster: Mapping[str, Any] = field(default_factory=dict)  # the config's cluster: facts
     exclude: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -302,6 +306,10 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
         kube_version=parse_kube_version(data["kube-version"])
         if "kube-version" in data
         else (1, 30),
+        kube_version_from=_where(path, where, ("kube-version",))
+        if "kube-version" in data
+        else "default",
+        cluster=dict(data.get("cluster", {})),
         exclude=tokens("exclude"),
         severity={k: Severity.parse(v) for k, v in data.get("severity", {}).items()},
         rules=dict(data.get("rules", {})),
@@ -313,6 +321,37 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
         root=root,
         locate=where,
     )
+
+
+def _where(path: str, where: Any, key: KeyPath) -> str:
+    line, _ = where(key, False)
+    return f"{relative(path, '.')}:{line}"
+
+
+def declared_facts(config: Config) -> tuple[Fact, ...]:
+    """What the user says runs: the cluster version and the config's ``cluster:``
+    (every scope of the run shares them; docs/facts.md)."""
+    facts = [Fact(KUBE_VERSION, "", config.kube_version, config.kube_version_from)]
+    cluster = config.cluster
+
+    def source(*key: str) -> str:
+        line, _ = config.locate(("cluster", *key), False)
+        return f"{relative(config.path, '.')}:{line}" if config.path else "config"
+
+    for gate, on in dict(cluster.get("feature-gates") or {}).items():
+        facts.append(Fact(FEATURE_GATE, str(gate), bool(on), source("feature-gates", gate)))
+    factor = cluster.get("memory-throttling-factor")
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        facts.append(
+            Fact(
+                KUBELET, "memoryThrottlingFactor", float(factor), source("memory-throttling-factor")
+            )
+        )
+    version = cluster.get("istio-version")
+    match = _KUBE_VERSION.fullmatch(version.strip()) if isinstance(version, str) else None
+    if match:
+        facts.append(Fact(ISTIO, "", (1, int(match.group(1))), source("istio-version")))
+    return tuple(facts)
 
 
 def matches(token: str, rule: Rule) -> bool:

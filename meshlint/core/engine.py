@@ -3,8 +3,11 @@
 Each file is linted on its own (in a worker process when there are many) and
 yields a ``FileReport``: candidates placed in the file, its suppression
 directives, and the small facts that cross-object rules and the run-wide index
-need. The parent runs the cross-object checks and sends every candidate, of
-either kind, through the one ``PostPass``.
+need, and what its documents say about what runs (``domain.facts``). The
+parent builds each scope's ``Cluster`` of facts, resolves the verdicts that
+waited for it, runs the cross-object checks, and sends every candidate, of
+either kind, through the one ``PostPass``; findings inside an end-of-life
+install's generated objects are left to I009 (``core.silencing``).
 """
 
 from __future__ import annotations
@@ -33,18 +36,23 @@ from meshlint.core.loading import (
 )
 from meshlint.core.model import (
     MAX_FINDINGS_PER_RULE,
+    Cluster,
     Document,
     Entry,
+    Fact,
     Finding,
     Index,
     Location,
+    Part,
     Violation,
 )
 from meshlint.core.model.nodes import stack_headroom
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
 from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, with_line
+from meshlint.core.silencing import silenced
 from meshlint.core.suppression import Directives
+from meshlint.domain.facts import document_facts
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -146,6 +154,14 @@ def template_file(name: str, data: bytes) -> Reader:
 
 
 def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
+    try:
+        report.cluster.extend(document_facts(doc))
+    except Exception as exc:  # a bug here must not end the run or hide findings
+        line, column = doc.position(())
+        report.errors.append(
+            f"{doc.file.name}:{line}:{column}: internal error reading facts from "
+            f"{doc.resource}: {type(exc).__name__}: {exc}"
+        )
     for active in plan.for_kind(doc.kind):
         rule = active.rule
         try:
@@ -186,7 +202,9 @@ def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Ca
         if doc is None:
             raise ValueError("a cross-object violation needs a Location (Document.locate)")
         at = doc.locate(at)
-    return Candidate(active.rule.id, at, violation.message, violation.severity, violation.fix)
+    return Candidate(
+        active.rule.id, at, violation.message, violation.severity, violation.fix, violation.when
+    )
 
 
 # Worker processes inherit the plan through fork; this is set only inside them.
@@ -329,8 +347,8 @@ def lint(
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
     idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
-    file's own findings as soon as the file is done (cross-object findings and
-    M100 come only in the report)."""
+    file's own findings as soon as the file is done (cross-object findings,
+    verdicts that wait for the scope's facts and M100 come only in the report)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -342,6 +360,9 @@ def lint(
     # entries are kept by the scope of the file they came from
     facts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     entries: dict[str, list[Entry]] = defaultdict(list)
+    # what runs, per scope, and the verdicts that wait for it (core.model.facts)
+    cluster: dict[str, list[Any]] = defaultdict(list)
+    deferred: dict[str, list[Candidate]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
         for done, part in enumerate(_reports(items, plan, jobs), 1):
@@ -350,7 +371,10 @@ def lint(
             post.add_directives(part.file, part.directives)
             start = len(post.findings)
             for candidate in part.candidates:
-                post.judge(candidate)
+                if candidate.when is not None:
+                    deferred[part.scope].append(candidate)
+                else:
+                    post.judge(candidate)
             if on_file is not None and len(post.findings) > start:
                 on_file(sorted(post.without_implied(post.findings[start:])))
             report.errors.extend(part.errors)
@@ -360,9 +384,17 @@ def lint(
             report.resources.extend(part.resources)
             for rule_id, items_ in part.facts.items():
                 facts[part.scope][rule_id].extend(items_)
+            cluster[part.scope].extend(part.cluster)
         del items  # a large tree's inputs are memory the end of the run can reuse
-        for scope in sorted(facts.keys() | entries.keys()):
-            _check_run(plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post)
+        for scope in sorted(facts.keys() | entries.keys() | cluster.keys() | deferred.keys()):
+            known = _cluster(plan, cluster.pop(scope, ()))
+            report.clusters[scope] = known
+            for candidate in deferred.pop(scope, ()):
+                _resolve(candidate, known, post, report)
+            _check_run(
+                plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post, known
+            )
+        post.findings = silenced(post.findings, report.clusters)
     report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed
     # workers finish in any order; reports list objects in the order files were given
@@ -370,15 +402,44 @@ def lint(
     return report
 
 
+def _cluster(plan: Plan, found: Iterable[Any]) -> Cluster:
+    """A scope's facts: what the user declared, then what its files say."""
+    facts = [f for f in found if isinstance(f, Fact)]
+    parts = [p for p in found if isinstance(p, Part)]
+    return Cluster((*plan.declared, *facts), parts)
+
+
+def _resolve(candidate: Candidate, cluster: Cluster, post: PostPass, report: Report) -> None:
+    """A verdict that waited for the scope's facts: reported with the message its
+    facts give, or dropped."""
+    try:
+        message = candidate.when.resolve(cluster, candidate.location.file, candidate.message)
+    except Exception as exc:
+        report.errors.append(
+            f"{candidate.location.file}:{candidate.location.line}: internal error in rule "
+            f"{candidate.rule} resolving a verdict: {type(exc).__name__}: {exc}"
+        )
+        return
+    if message is not None:
+        post.judge(candidate._replace(message=message, when=None))
+
+
 def _check_run(
-    plan: Plan, index: Index, facts: Mapping[str, list[Any]], report: Report, post: PostPass
+    plan: Plan,
+    index: Index,
+    facts: Mapping[str, list[Any]],
+    report: Report,
+    post: PostPass,
+    cluster: Cluster | None = None,
 ) -> None:
     """Cross-object rules, once every file has been read."""
     for active in plan.rules:
         rule = active.rule
         if rule.check_run is None:
             continue
-        context = replace(active.context, index=index, facts=tuple(facts.get(rule.id, ())))
+        context = replace(
+            active.context, index=index, facts=tuple(facts.get(rule.id, ())), cluster=cluster
+        )
         try:
             for violation in rule.check_run(context):
                 post.judge(_place(active, None, violation))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from meshlint.core.config import Config, enabled, severity_override
-from meshlint.core.model import Context, Rule, Severity
+from meshlint.core.config import Config, declared_facts, enabled, severity_override
+from meshlint.core.model import Context, Fact, Rule, Severity
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Plan:
     known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
     report_unused: bool = False  # emit M100 for directives that suppressed nothing
     list_resources: bool = False  # keep every linted object (JUnit's testcases)
+    declared: tuple[Fact, ...] = ()  # what the user says runs (--kube-version, cluster:)
 
     @classmethod
     def build(
@@ -65,6 +66,7 @@ class Plan:
             known,
             config.report_unused_ignores,
             list_resources,
+            declared_facts(config),
         )
 
     def get(self, rule_id: str) -> ActiveRule | None:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from meshlint.core.files import MAX_INPUT_BYTES, Refused, read_file
 from meshlint.core.loading import decode, normalize_breaks, text_lines
 from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
+from meshlint.core.model.facts import Cluster
 from meshlint.core.suppression import Directives, Ignore
 
 
@@ -51,6 +52,7 @@ class Candidate(NamedTuple):
     message: str
     severity: Severity | None  # the rule's own choice, when it has two levels
     fix: Fix | None = None  # resolved against the file: byte edits
+    when: Any = None  # a Deferred verdict: judged once the scope's facts are known
 
 
 @dataclass
@@ -63,6 +65,7 @@ class FileReport:
     directives: Directives = field(default_factory=Directives)
     facts: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     entries: list[Entry] = field(default_factory=list)
+    cluster: list[Any] = field(default_factory=list)  # Facts and Parts (core.model.facts)
     resources: list[Linted] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     documents: int = 0
@@ -83,6 +86,8 @@ class Report:
     baselined: int = 0  # findings hidden by --baseline
     templates: int = 0  # Helm chart templates a directory walk left out
     fixed: int = 0  # findings --fix repaired before this report was made
+    # what runs, per join scope (``check --show-settings`` prints it)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
 
     def counts(self) -> Counter[str]:
         return Counter(f.rule for f in self.findings)

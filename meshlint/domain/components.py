@@ -12,6 +12,7 @@ import enum
 import re
 
 from meshlint.domain.k8s.objects import Container
+from meshlint.domain.versions import image_version
 
 
 class Component(enum.Enum):
@@ -108,19 +109,6 @@ _GOMEMLIMIT_SINCE = {
     Component.OTEL_COLLECTOR: (0, 61),
 }
 _OFFICIAL_OWNERS = ("jaegertracing", "otel", "opentelemetry-collector-releases")
-
-
-def image_version(image: str) -> tuple[int, ...] | None:
-    """``jaegertracing/jaeger-collector:1.37.0`` -> (1, 37, 0); None without a
-    numeric tag (``latest``, a digest only)."""
-    name = image.split("@", 1)[0]
-    colon = name.rfind(":")
-    if colon <= name.rfind("/"):
-        return None
-    match = re.match(r"v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", name[colon + 1 :])
-    if not match:
-        return None
-    return tuple(int(part) for part in match.groups() if part is not None)
 
 
 def ignores_gomemlimit(container: Container) -> bool:

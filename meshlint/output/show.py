@@ -11,10 +11,10 @@ from meshlint.core.files import Refused
 from meshlint.core.globs import relative
 from meshlint.core.inputs import SKIPPED_DIRS, Discovery
 from meshlint.core.loading import parse_bytes
-from meshlint.core.model import Rule
+from meshlint.core.model import Cluster, Fact, Rule
 from meshlint.core.plan import Plan
 
-__all__ = ["files_listing", "settings_listing"]
+__all__ = ["facts_listing", "files_listing", "settings_listing"]
 
 
 def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -> str:
@@ -71,3 +71,55 @@ def files_listing(found: Discovery) -> str:
     for error in found.errors:
         lines.append(f"error: {error}")
     return "".join(line + "\n" for line in lines)
+
+
+_TOPICS = {
+    "kube-version": "Kubernetes",
+    "feature-gate": "feature gate",
+    "kubelet": "kubelet",
+    "istio": "Istio install",
+    "component": "component",
+}
+
+
+def facts_listing(clusters: Mapping[str, Cluster]) -> str:
+    """What runs, per join scope, each fact with where it was seen (docs/facts.md);
+    a scope whose files state nothing shows only what the user declared."""
+    lines = ["facts (per scope; declared facts apply to every scope):"]
+    declared: list[Fact] = []
+    for cluster in clusters.values():
+        declared = [f for f in cluster.facts if f.declared]
+        break
+    for fact in declared:
+        lines.append(f"  {_fact(fact)}")
+    for scope, cluster in sorted(clusters.items()):
+        found = [f for f in cluster.facts if not f.declared]
+        if not found:
+            continue
+        lines.append(f"  scope {relative(scope, '.') if scope != '-' else 'stdin'}:")
+        for fact in found:
+            lines.append(f"    {_fact(fact)}")
+    return "".join(_printable(line) + "\n" for line in lines)
+
+
+def _fact(fact: Fact) -> str:
+    value = fact.value
+    if isinstance(value, tuple):
+        shown = ".".join(str(v) for v in value)
+    elif isinstance(value, bool):
+        shown = "on" if value else "off"
+    else:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+    topic = _TOPICS.get(fact.topic, fact.topic)
+    name = f" {fact.name}" if fact.name else ""
+    if fact.topic == "istio":
+        name = f" (revision {fact.name})" if fact.name else ""
+        ns = f" in {fact.namespace}" if fact.namespace else ""
+        name += ns
+    how = f", {fact.detail}" if fact.detail else ""
+    return f"{topic}{name}: {shown}  ({fact.source}{how})"
+
+
+def _printable(text: str) -> str:
+    """File names and values come from the files: no control character reaches the terminal."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -20,7 +20,20 @@ the Mixer and node-agent SDS settings (`mixerCheckServer`,
 `enableClientSidePolicyCheck`, `sidecarToTelemetrySessionAffinity`,
 `disableReportBatch`, `reportBatchMaxEntries`, `reportBatchMaxTime`,
 `sdsUdsPath`, `sdsRefreshDelay`, `enableSdsTokenMount`, `sdsUseK8sSaJwt`) in
-1.8, `authPolicy` and `rdsRefreshDelay` in 1.9, `thriftConfig` in 1.17.
+1.8, `authPolicy` and `rdsRefreshDelay` in 1.9, `thriftConfig` in 1.17; and
+ProxyConfig fields (`defaultConfig`, `proxy.istio.io/config`, from
+`mesh/v1alpha1/proxy.proto`): `connectTimeout` in 1.6,
+`parentShutdownDuration` in 1.17.
+
+Facts it uses (docs/facts.md): the version of the Istio install that reads
+the config (the same file first, then the nearest directory whose installs
+agree; `cluster: {istio-version: ...}` declares it). A removed field is
+reported only where that version no longer reads it, and the message names
+the version and where it was seen; where the install's own release still reads
+it (a vendored Istio 1.5 with `mixerCheckServer`) nothing is reported. With the
+version unknown the field is still reported: every release in the tables
+dropped it before the oldest Istio still supported, so any supported install
+ignores it, and the message says the version was not found.
 Versions: the schemas follow istio/api for Istio 1.20 to 1.31; the lenient
 reading is `protomarshal.ApplyYAML` in every release of that range.
 

@@ -10,6 +10,7 @@ def rules() -> list[Rule]:
     from meshlint.rules.istio import (
         drain_exceeds_grace_period,
         host_header_fallback_enabled,
+        istio_end_of_life,
         istio_proxy_stats_too_wide,
         istio_unbounded_metric_tag,
         proxy_memory_limit_missing,
@@ -27,4 +28,5 @@ def rules() -> list[Rule]:
         proxy_memory_limit_missing.RULE,  # I006
         istio_unbounded_metric_tag.RULE,  # I007
         istio_proxy_stats_too_wide.RULE,  # I008
+        istio_end_of_life.RULE,  # I009
     ]

@@ -14,7 +14,9 @@ pod's `terminationGracePeriodSeconds` (default 30):
   drain`, Istio 1.21+) and exit at once on the SIGTERM that follows the
   application's exit: no finding, unless `global.proxy.lifecycle` replaces
   that hook. A proxy is native as the injector decides: the pod's
-  `sidecar.istio.io/nativeSidecar` annotation (1.24+; any value but "false"),
+  `sidecar.istio.io/nativeSidecar` annotation as the injecting install's
+  version reads it (not before 1.24; "true" alone in 1.24-1.26; any value but
+  "false" from 1.27; the facts layer gives the version, unknown counts as 1.27+),
   else istiod's `ENABLE_NATIVE_SIDECARS` (`true`/`false`; `auto`, the default
   since 1.27, needs every kubelet at 1.33+, read from `--kube-version`; an
   install of unknown version counts as 1.27+).

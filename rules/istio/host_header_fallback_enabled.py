@@ -30,9 +30,19 @@ external hosts. Not such an install:
   inbound sidecars (fallback off) and ztunnel is L4.
 
 An IstioOperator that names no profile gets the `default` profile from
-`istioctl install -f`. The IstioOperators of one file and revision, and those
+`istioctl install -f`. The IstioOperators of one file and revision, those
 of other files with the same namespace, name and revision (a kustomize patch
-of a base), are one install, reported once.
+of a base), and nameless option files that name no profile in a directory below an
+install (`istioctl install -f base.yaml -f options/x.yaml`, ASM's `options/`:
+layers of the nearest install above them) are one install, reported once.
+Nameless files side by side are alternative installs, each reported.
+
+Facts it uses (docs/facts.md): the Istio version of the install. An install
+whose own parts carry no version is Mixer-era when the scope shows an Istio
+below 1.5 near it. A `configOverride` block is judged by the version that
+reads it: up to 1.20 it replaces the stats filter config (the fallback risk);
+from 1.21 the chart refuses it and the install fails, which the message says
+instead; with the version unknown the message says both.
 
 ## Why is this bad?
 When a proxy cannot name the destination from the mesh registry (passthrough
@@ -98,11 +108,13 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from meshlint import Context, Document, Fix, Rule, Severity, Violation
+from meshlint import Cluster, Context, Document, Fix, Rule, Severity, Violation
 from meshlint.domain.istio import (
     FACT_KINDS,
     FALLBACK,
+    TELEMETRY_V2,
     Install,
     Mesh,
     collect,
@@ -164,7 +176,40 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
                     at=(*_OVERRIDE, block),
                     message=f"configOverride.{block} replaces the whole stats filter config and does not "
                     f"set {FALLBACK}: true, so destination_service falls back to the Host header",
+                    when=Override(block),
                 )
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A ``configOverride`` block judged by the version of the install it
+    configures: a live fallback risk up to Istio 1.20; from 1.21 the chart
+    refuses the value and the install fails (istio/istio
+    releasenotes/notes/drop-telemetry-envoyfilter.yaml, 1.21.0)."""
+
+    block: str
+
+    def resolve(self, cluster: Cluster, file: str, message: str) -> str | None:
+        fact = cluster.istio_version(file)
+        if fact is not None and fact.value < OVERRIDE_REMOVED:
+            return message
+        where = f"configOverride.{self.block}"
+        if fact is None:
+            return (
+                f"{where} replaces the whole stats filter config on Istio 1.11-1.20 and does not "
+                f"set {FALLBACK}: true, so destination_service falls back to the Host header; "
+                "from Istio 1.21 the chart refuses configOverride and the install fails (no "
+                "Istio version in the linted files)"
+            )
+        shown = ".".join(str(v) for v in fact.value)
+        return (
+            f"{where} is removed in Istio 1.21: the install's Istio {shown} (at {fact.source}) "
+            "refuses it and the install fails; remove it (patch the istio.stats filter with an "
+            f"EnvoyFilter to keep {FALLBACK} off)"
+        )
+
+
+OVERRIDE_REMOVED = (1, 21)
 
 
 def _sidecars(mesh: Mesh, install: Install) -> bool:
@@ -178,6 +223,16 @@ def _sidecars(mesh: Mesh, install: Install) -> bool:
     )
 
 
+def _mixer_era(ctx: Context, install: Install) -> bool:
+    """The scope's facts put the install before telemetry v2 (an Istio below 1.5
+    elsewhere in its files: the pilot image of a split release, a tag in a
+    values file)."""
+    if ctx.cluster is None or not install.parts:
+        return False
+    fact = ctx.cluster.istio_version(install.parts[0].file)
+    return fact is not None and fact.value < TELEMETRY_V2
+
+
 def check_run(ctx: Context) -> Iterator[Violation]:
     mesh = Mesh.of(ctx)
     if mesh.fallback_cleared() or mesh.prometheus_off():
@@ -185,6 +240,8 @@ def check_run(ctx: Context) -> Iterator[Violation]:
     for install in mesh.installs:
         if not install.mesh_wide or install.prometheus_off or install.mixer:
             continue  # no istio.stats filter: Mixer-era telemetry, or Prometheus off
+        if install.version is None and _mixer_era(ctx, install):
+            continue
         if mesh.registry_only(install) or (install.ambient and not _sidecars(mesh, install)):
             continue
         outbound = install.outbound

@@ -20,7 +20,8 @@ application has finished shutting down:
 Injection follows Istio: pod label/annotation `sidecar.istio.io/inject`,
 `istio.io/rev`, or the namespace's `istio-injection`/`istio.io/rev` label.
 Native sidecars are decided as the injector does: the pod's
-`sidecar.istio.io/nativeSidecar` (1.24+), else istiod's
+`sidecar.istio.io/nativeSidecar` as the injecting Istio reads it (not before
+1.24; `"true"` alone in 1.24-1.26; any value but `"false"` from 1.27), else istiod's
 `ENABLE_NATIVE_SIDECARS`, whose `auto` (the default since 1.27) needs every
 kubelet at 1.33+ (`--kube-version`); an install of unknown version counts as
 1.27+. Not judged: a certificate-writer proxy (`OUTPUT_CERTS` with no traffic

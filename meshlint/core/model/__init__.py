@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from meshlint.core.model.document import Document, ParseError, SourceFile
 from meshlint.core.model.editing import Slot
+from meshlint.core.model.facts import Cluster, Deferred, Fact, Part
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
 from meshlint.core.model.rule import (
     MAX_FINDINGS_PER_RULE,
@@ -39,11 +40,14 @@ __all__ = [
     "Change",
     "Check",
     "CheckRun",
+    "Cluster",
     "Collect",
     "Context",
+    "Deferred",
     "Document",
     "Edit",
     "Entry",
+    "Fact",
     "Finding",
     "Fix",
     "Index",
@@ -52,6 +56,7 @@ __all__ = [
     "Location",
     "Param",
     "ParseError",
+    "Part",
     "PathPart",
     "Resource",
     "Rule",

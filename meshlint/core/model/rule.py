@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshlint.core.model.document import Document
+from meshlint.core.model.facts import Cluster
 from meshlint.core.model.index import Index
 from meshlint.core.model.values import Fix, Location, Severity, Violation, brief
 
@@ -119,13 +120,15 @@ class Context:
 
     ``params`` holds the rule's parameters (defaults merged with config);
     ``kube_version`` the target cluster version. Cross-object checks also get
-    the run-wide ``index`` and the ``facts`` their ``collect`` step produced.
+    the scope's ``index``, the ``facts`` their ``collect`` step produced and
+    the ``cluster`` facts (``meshlint.core.model.facts``).
     """
 
     params: Mapping[str, Any] = field(default_factory=dict)
     kube_version: tuple[int, int] = (1, 30)
     index: Index | None = None
     facts: Sequence[Any] = ()
+    cluster: Cluster | None = None  # cross-object checks: what runs in the scope
 
 
 Check = Callable[[Document, Context], Iterator[Violation]]

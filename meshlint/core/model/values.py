@@ -106,6 +106,9 @@ class Violation:
     message: str
     severity: Severity | None = None  # a rule with two levels (J001) picks one here
     fix: Fix | None = None  # how to repair it (``Fix.safe``/``Fix.unsafe`` over Document edits)
+    # a verdict that depends on what runs: resolved against the scope's facts
+    # at the end of the run (``meshlint.core.model.facts.Deferred``)
+    when: Any = None
 
 
 class Applicability(enum.Enum):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from meshlint.domain.istio.control_plane import Install
 from meshlint.domain.istio.embedded import embedded_config_violations
+from meshlint.domain.istio.install import TELEMETRY_V2
 from meshlint.domain.istio.mesh import (
     DURATION,
     EXIT_ON_ZERO,
@@ -20,6 +21,9 @@ from meshlint.domain.istio.mesh import (
     every,
 )
 from meshlint.domain.istio.proxy import DEFAULT_DRAIN_SECONDS, DEFAULT_GRACE_SECONDS
+from meshlint.domain.istio.releases import SOURCE as SUPPORT_SOURCE
+from meshlint.domain.istio.releases import end_of_support, long_out_of_support
+from meshlint.domain.istio.releases import installs as istio_installs
 from meshlint.domain.istio.stats import inclusions, kept_text, wide
 from meshlint.domain.istio.telemetry import (
     FALLBACK,
@@ -47,6 +51,8 @@ __all__ = [
     "MESH_KINDS",
     "NATIVE",
     "PROXY_RESOURCE_ANNOTATIONS",
+    "SUPPORT_SOURCE",
+    "TELEMETRY_V2",
     "Install",
     "Located",
     "Mesh",
@@ -54,6 +60,7 @@ __all__ = [
     "collect",
     "collect_mesh",
     "embedded_config_violations",
+    "end_of_support",
     "every",
     "falsy",
     "from_request_host",
@@ -61,7 +68,9 @@ __all__ = [
     "inclusions",
     "is_gateway",
     "is_istio_proxy",
+    "istio_installs",
     "kept_text",
+    "long_out_of_support",
     "metric_tags",
     "percent",
     "proxy_resources",

@@ -18,7 +18,7 @@ import difflib
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode
 
 from meshlint.core.model import (
     MAX_FINDINGS_PER_RULE,
+    Cluster,
     Document,
     KeyPath,
     Location,
@@ -72,6 +73,14 @@ _REMOVED_MESH: dict[str, str] = {
 }
 
 
+# ProxyConfig fields (``defaultConfig``, ``proxy.istio.io/config``) by the release
+# that dropped them (``reserved`` in mesh/v1alpha1/proxy.proto from that istio/api tag)
+_REMOVED_PROXY: dict[str, str] = {
+    "connect_timeout": "1.6",
+    "parent_shutdown_duration": "1.17",
+}
+
+
 def _snake(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
@@ -79,6 +88,42 @@ def _snake(key: str) -> str:
 def removed_mesh_field(key: object) -> str | None:
     """The Istio release that removed MeshConfig field ``key`` (either spelling)."""
     return _REMOVED_MESH.get(_snake(key)) if isinstance(key, str) else None
+
+
+def removed_proxy_field(key: object) -> str | None:
+    """The Istio release that removed ProxyConfig field ``key`` (either spelling)."""
+    return _REMOVED_PROXY.get(_snake(key)) if isinstance(key, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """M004's verdict on a removed field, resolved by the version of the install
+    that reads it (``Cluster.istio_version``): reported where that version no
+    longer reads the field, naming the version; silent where it still does.
+    With the version unknown, the field is reported as every supported Istio
+    ignores it (every release in the tables left support long ago)."""
+
+    key: str
+    what: str
+    since: str  # "1.8"
+
+    def resolve(self, cluster: Cluster, file: str, message: str) -> str | None:
+        removed = tuple(int(p) for p in self.since.split("."))
+        fact = cluster.istio_version(file)
+        head = f'field "{self.key}" in {self.what} was removed in Istio {self.since}'
+        if fact is None:
+            return (
+                f"{head}: every supported Istio ignores it, so it has no effect (no Istio "
+                f"version in the linted files; declare one with cluster: {{istio-version: ...}})"
+            )
+        version = fact.value
+        if version < removed:
+            return None  # the install's own release still reads it
+        shown = ".".join(str(v) for v in version)
+        return (
+            f"{head}: the install's Istio {shown} (at {fact.source}) ignores it, so it has "
+            "no effect"
+        )
 
 
 @functools.cache
@@ -153,22 +198,29 @@ def validate(
     errors = sorted(
         validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
     )
-    removed = {}
+    removed: dict[KeyPath, str] = {}
     if schema == MESH_SCHEMA and isinstance(data, dict):
-        removed = {k: v for k in data if (v := removed_mesh_field(k))}
+        removed = {(k,): v for k in data if (v := removed_mesh_field(k))}
+        for inner in ("defaultConfig", "default_config"):
+            proxy = data.get(inner)
+            if isinstance(proxy, dict):
+                removed.update({(inner, k): v for k in proxy if (v := removed_proxy_field(k))})
+    elif schema == PROXY_SCHEMA and isinstance(data, dict):
+        removed = {(k,): v for k in data if (v := removed_proxy_field(k))}
     for key, version in removed.items():
+        name = ".".join(str(k) for k in key)
         yield Violation(
-            at=key_anchor(doc, (*base, key)),
-            message=f'field "{key}" in {what} was removed in Istio {version}: Istio ignores it, so '
-            "it has no effect",
+            at=key_anchor(doc, (*base, *key)),
+            message=f'field "{name}" in {what} was removed in Istio {version}',
             severity=Severity.WARNING,
+            when=Removed(name, what, version),
         )
     for error in errors:
         if operator and _converted(error):
             continue
         for path, message in _describe(error, what):
             full = (*base, *path)
-            if len(path) == 1 and path[0] in removed:
+            if tuple(path) in removed:
                 continue  # said above, with the version
             if message.startswith("unknown"):  # dropped, not fatal: see the module doc
                 yield Violation(

@@ -40,7 +40,7 @@ from meshlint.domain.istio.proxy import (
 )
 from meshlint.domain.istio.telemetry import ScopedFact, scoped_facts
 from meshlint.domain.istio.values import Located, falsy, truthy
-from meshlint.domain.istio.workload import WorkloadFact, workload_facts
+from meshlint.domain.istio.workload import WorkloadFact, native_requested, workload_facts
 from meshlint.domain.k8s.objects import WORKLOAD_KINDS
 
 FACT_KINDS = WORKLOAD_KINDS | {
@@ -334,14 +334,15 @@ class Mesh:
     def _native(self, w: WorkloadFact, install: Install) -> bool:
         """Whether the proxy runs as a native sidecar, decided as the injector does
         (pkg/kube/inject/webhook.go, injection-template.yaml): the pod's
-        annotation, else istiod's ENABLE_NATIVE_SIDECARS; ``auto`` (the default
+        annotation as that install's version reads it (``native_requested``), else istiod's ENABLE_NATIVE_SIDECARS; ``auto`` (the default
         since 1.27; false before) needs every kubelet >= 1.33, read here from
         --kube-version. An install of unknown version counts as a supported one
         (>= 1.27)."""
         if w.proxy_container is not None and not w.proxy_container.auto:
             return w.proxy_container.native
-        if w.native is not None:
-            return bool(w.native.value)
+        asked = native_requested(w.native.value, install.version) if w.native else None
+        if asked is not None:
+            return asked
         mode = install.native.value if install.native is not None else None
         if mode is not None:
             return bool(mode)
@@ -402,10 +403,31 @@ def _overlays(operators: list[InstallFact]) -> list[list[InstallFact]]:
                 first[key] = i
             elif key[0] == "file" or fact.profile is None:
                 parent[root(i)] = root(first[key])
+    # option files (``istioctl install -f base.yaml -f options/x.yaml``, ASM's
+    # ``options/``): a nameless IstioOperator that names no profile, in a
+    # directory below an install, is a layer of the nearest install above it with
+    # the same revision. Nameless files side by side are alternatives (a
+    # repository's ``ci-mesh.yaml`` and ``ci-no-mesh.yaml``), not layers.
+    bases: dict[tuple[str, str], int] = {}
+    for i, fact in enumerate(ordered):
+        if fact.profile is not None or fact.name:
+            bases.setdefault((_directory(fact.file), fact.revision), i)
+    for i, fact in enumerate(ordered):
+        if fact.profile is not None or fact.name:
+            continue
+        for directory in _ancestors(fact.file)[1:]:
+            base = bases.get((directory, fact.revision))
+            if base is not None:
+                parent[root(i)] = root(base)
+                break
     groups: dict[int, list[InstallFact]] = defaultdict(list)
     for i, fact in enumerate(ordered):
         groups[root(i)].append(replace(fact, order=i))
     return list(groups.values())
+
+
+def _directory(file: str) -> str:
+    return _ancestors(file)[0]
 
 
 def _ancestors(file: str) -> list[str]:

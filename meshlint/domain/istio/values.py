@@ -14,6 +14,7 @@ from typing import Any
 
 from meshlint.core.model import Location, Slot
 from meshlint.domain.k8s.objects import number
+from meshlint.domain.versions import istio_version
 
 # preStop commands: statements, sleep arguments, and commands that return at once
 _STATEMENT_END = re.compile(r"&&|\|\||[;\n]|(?<![<>])&(?![>&])")  # not the & of 2>&1
@@ -25,7 +26,6 @@ _QUICK = frozenset(
 )
 _COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*")
 _REDIRECTION = re.compile(r"[0-9&]?[<>]{1,2}(?:&?[0-9]+|\S*)")
-_VERSION = re.compile(r"(?:^|[^0-9])(\d+)\.(\d+)(?:\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +165,7 @@ def _without_redirections(argv: list[str]) -> list[str]:
 
 def version_of(tag: Any) -> tuple[int, int] | None:
     """``1.22.3``, ``1.22-alpha.x``, ``docker.io/istio/pilot:1.20.1-distroless`` -> (1, 22)."""
-    if not isinstance(tag, str):
-        return None
-    text = tag.rsplit(":", 1)[-1] if "/" in tag or ":" in tag else tag
-    match = _VERSION.search(text)
-    if not match or match.group(1) != "1":
-        return None
-    return int(match.group(1)), int(match.group(2))
+    return istio_version(tag)
 
 
 def percent(value: float) -> str:

@@ -65,7 +65,7 @@ class WorkloadFact:
     labels: Mapping[str, str] = field(default_factory=dict)  # pod labels, for selectors
     inject: Located | None = None  # "true"/"false" from the pod label or annotation
     revision: str | None = None  # istio.io/rev on the pod
-    native: Located | None = None  # sidecar.istio.io/nativeSidecar
+    native: Located | None = None  # sidecar.istio.io/nativeSidecar, the string written
     proxy: ProxyDefaults = field(default_factory=ProxyDefaults)  # proxy.istio.io/config
     resource_annotations: bool = False  # any sidecar.istio.io/proxy{CPU,Memory}[Limit]
     memory_limit: Located | None = None  # sidecar.istio.io/proxyMemoryLimit
@@ -199,9 +199,9 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         inject = Located(annotations[INJECT], doc.locate((*meta, "annotations", INJECT)))
     native = None
     if annotations.get(NATIVE):
-        # the injection template: any value but "false" asks for a native sidecar
+        # as written: what it means depends on the injecting Istio (``native_requested``)
         at = doc.locate((*meta, "annotations", NATIVE))
-        native = Located(annotations[NATIVE] != "false", at)
+        native = Located(annotations[NATIVE], at)
     proxy = ProxyDefaults()
     if PROXY_CONFIG in annotations:
         embedded = doc.embedded((*meta, "annotations", PROXY_CONFIG))
@@ -290,3 +290,21 @@ def workload_facts(doc: Document) -> Iterator[WorkloadFact]:
     fact = workload_fact(doc)
     if fact is not None:
         yield fact
+
+
+# the sidecar.istio.io/nativeSidecar annotation: read from Istio 1.24 (its
+# release notes); "true" alone asks for a native sidecar in 1.24-1.26, any value
+# but "false" from 1.27 (issue #23's reading of pkg/kube/inject, 1.24-1.31)
+NATIVE_ANNOTATION_SINCE = (1, 24)
+NATIVE_ANY_VALUE_SINCE = (1, 27)
+
+
+def native_requested(value: object, version: tuple[int, int] | None) -> bool | None:
+    """What the annotation asks of the injecting Istio at ``version`` (None: an
+    Istio that does not read it). Unknown version: a supported Istio (>= 1.27)."""
+    if version is not None and version < NATIVE_ANNOTATION_SINCE:
+        return None
+    text = str(value)
+    if version is not None and version < NATIVE_ANY_VALUE_SINCE:
+        return text == "true"
+    return text != "false"

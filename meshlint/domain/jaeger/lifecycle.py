@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from meshlint.domain.components import repository
 from meshlint.domain.k8s.objects import Container
+from meshlint.domain.versions import image_tag
 
 V1_END_OF_LIFE = "2025-12-31"
 LAST_V1_RELEASE = "1.76.0"
@@ -66,12 +67,6 @@ class EndOfLife:
         )
 
 
-def _tag(image: str) -> str:
-    name = image.split("@", 1)[0]
-    colon = name.rfind(":")
-    return name[colon + 1 :] if colon > name.rfind("/") else ""
-
-
 def v1_image(container: Container) -> EndOfLife | None:
     """The container runs a Jaeger v1 component image (any tag but a 2.x one)."""
     repo = repository(container.image)
@@ -79,12 +74,12 @@ def v1_image(container: Container) -> EndOfLife | None:
     name = re.sub(r"-rhel[0-9]+$", "", name)
     if owner.rpartition("/")[2] == "bitnami" and name == "jaeger":
         # Bitnami's all-in-one: 1.x tags are v1, 2.x tags v2; no tag says nothing
-        if not _tag(container.image).lstrip("v").startswith("1."):
+        if not image_tag(container.image).lstrip("v").startswith("1."):
             return None
         name = "all-in-one"
     elif name not in _V1_IMAGES or (owner != "jaegertracing" and not name.startswith("jaeger-")):
         return None
-    if _tag(container.image).lstrip("v").startswith("2."):
+    if image_tag(container.image).lstrip("v").startswith("2."):
         return None
     component, replacement = _V1_IMAGES[name]
     last = LAST_AGENT_RELEASE if component == "agent" else LAST_V1_RELEASE

@@ -6,6 +6,7 @@ from __future__ import annotations
 from meshlint.core.model.index import same_namespace, selects
 from meshlint.domain.k8s.durations import collector_duration, duration_text
 from meshlint.domain.k8s.objects import (
+    MEMORY_QOS_SINCE,
     WORKLOAD_KINDS,
     Container,
     EnvVar,
@@ -32,6 +33,7 @@ from meshlint.domain.k8s.objects import (
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, human_bytes, quantity_of
 
 __all__ = [
+    "MEMORY_QOS_SINCE",
     "WORKLOAD_KINDS",
     "Container",
     "EnvVar",

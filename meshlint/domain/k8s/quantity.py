@@ -157,6 +157,10 @@ def human_bytes(n: int) -> str:
         if abs(n) >= size:
             if not n % size:
                 return f"{n // size} {unit}"
+            if unit != "TiB" and abs(n) < 1000 * size:
+                return f"{n / size:.3g} {unit}"
+            if unit != "TiB":  # 1000-1023.9 of a unit: no "1.01e+03 MiB"; never rounded up to 1024
+                return f"{math.floor(n * 10 / size) / 10:.1f} {unit}"
             try:
                 return f"{n / size:.3g} {unit}"
             except OverflowError:  # more than a float holds (a 400-digit limit)
