@@ -21,7 +21,8 @@ removed since).
 
 from __future__ import annotations
 
-from meshlint.domain.components import image_version, repository
+from meshlint.domain.components import repository
+from meshlint.domain.versions import image_version
 
 VERSION = (0, 159, 0)
 JUDGED_SINCE = (0, 140)  # older tags may hold components the lists have dropped
