@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from meshlint.core import charts as charts_
 from meshlint.core import fixing, helm
 from meshlint.core.config import (
     Config,
@@ -32,7 +33,7 @@ from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
-from meshlint.core.report import Input, Report
+from meshlint.core.report import Candidate, Input, Report
 
 __all__ = [
     "FixRun",
@@ -74,6 +75,9 @@ class Settings:
     chart_dirs: Sequence[str] = ()  # Helm charts whose templates findings move to
     respect_gitignore: bool = True  # walks skip what .gitignore ignores
     force_exclude: bool = False  # exclude patterns apply to files named explicitly too
+    render_charts: bool = True  # render chart directories with Helm, when it is at hand
+    values: Sequence[str] = ()  # --values: the one scenario charts render with
+    sets: Sequence[str] = ()  # --set expressions for that scenario
 
 
 def load_settings(
@@ -167,6 +171,8 @@ class PathsRun:
     helm_moved: int = 0  # findings moved to their chart template
     helm_placed: int = 0  # of those, on the template line that writes the key
     names: list[str] = field(default_factory=list)  # the files linted, as findings name them
+    warnings: list[str] = field(default_factory=list)  # one line each, for stderr
+    renders: list[charts_.Render] = field(default_factory=list)  # charts rendered (timings)
 
 
 def lint_paths(
@@ -187,31 +193,76 @@ def lint_paths(
     lies behind a directory link out of the repository."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    charts = _charts(settings)
-    found = find_inputs(paths, settings, config)
+    renderer = charts_.find_renderer() if settings.render_charts else None
+    found = find_inputs(paths, settings, config, render=renderer is not None)
     _check_reports(reports, found.inputs)
     inputs = found.take()
     if settings.stdin_filename:
         inputs = [_named_stdin(i, settings.stdin_filename) for i in inputs]
     plan = Plan.build(rules, config, list_resources=list_resources)
+    rendering = _render(renderer, found, settings, config, jobs)
+    inputs += rendering.inputs
+    charts = _charts(settings, rendering.rendered)
     names = [i.name for i in inputs]
     shown = None
     if on_file is not None:
         callback = on_file
 
         def shown(findings: list[Finding]) -> None:
-            callback(helm.relocate(findings, charts).findings)
+            # a chart's findings come at the end, once per cause over its scenarios
+            own = [f for f in findings if f.location.file not in charts.renders]
+            if own:
+                callback(helm.relocate(own, charts).findings)
 
-    report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
-    report.errors[:0] = [*plugin_errors, *found.errors]
+    report = lint(inputs, plan, jobs, progress(len(inputs)), shown, rendering.errors)
+    report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
     report.templates = len(found.templates)
     moved = helm.relocate(report.findings, charts)
-    report.findings = moved.findings
-    return PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
+    report.findings = charts_.finish(moved.findings, rendering.rendered, config)
+    run = PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
+    run.warnings, run.renders = rendering.warnings, rendering.renders
+    return run
 
 
-def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Discovery:
-    """The files a run over ``paths`` reads (``--show-files`` lists them)."""
+@dataclass
+class _Rendering:
+    """The charts of a run, rendered: streams to lint, M006 candidates, problems."""
+
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[Candidate] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # charts that cannot be handed to Helm
+    warnings: list[str] = field(default_factory=list)
+    renders: list[charts_.Render] = field(default_factory=list)
+    rendered: charts_.Rendered = field(default_factory=charts_.Rendered)
+
+
+def _render(
+    renderer: charts_.Renderer | None,
+    found: Discovery,
+    settings: Settings,
+    config: Config,
+    jobs: int | None,
+) -> _Rendering:
+    out = _Rendering()
+    if renderer is None:
+        if found.templates and settings.render_charts:
+            out.warnings.append(charts_.HOW_TO_RENDER)
+        return out
+    targets, out.problems = charts_.targets(
+        found.charts, config.charts, config.root, settings.values, settings.sets
+    )
+    out.renders = charts_.render_all(renderer, targets, jobs)
+    out.inputs = [r.input() for r in out.renders if r.stream is not None]
+    out.errors = [r.error for r in out.renders if r.error is not None]
+    out.rendered = charts_.Rendered.of(out.renders)
+    return out
+
+
+def find_inputs(
+    paths: Sequence[str], settings: Settings, config: Config, *, render: bool = False
+) -> Discovery:
+    """The files a run over ``paths`` reads (``--show-files`` lists them); with
+    ``render``, the Helm charts to render instead of their files."""
     return discover(
         paths or (".",),
         config.exclude,
@@ -220,15 +271,17 @@ def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Dis
         respect_gitignore=settings.respect_gitignore,
         force_exclude=settings.force_exclude,
         follow_links=settings.follow_links,
+        render_charts=render,
     )
 
 
-def _charts(settings: Settings) -> helm.Charts:
+def _charts(settings: Settings, rendered: charts_.Rendered | None = None) -> helm.Charts:
     stdin = settings.stdin_filename or "-"
     try:
-        return helm.Charts.from_dirs(settings.chart_dirs, stdin=(stdin,))
+        found = helm.Charts.from_dirs(settings.chart_dirs, stdin=(stdin,))
     except helm.ChartError as exc:
         raise UsageError(f"--chart-dir: {exc}") from exc
+    return replace(found, renders=rendered.chart_dirs()) if rendered else found
 
 
 def _named_stdin(item: Input, name: str) -> Input:

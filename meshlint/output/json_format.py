@@ -37,6 +37,11 @@ def finding(f: Finding) -> dict[str, Any]:
     if loc.rendered is not None:
         rendered = loc.rendered
         out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
+    if loc.scenarios:
+        out["scenarios"] = list(loc.scenarios)
+    if loc.values is not None:
+        key = loc.values
+        out["values"] = {"file": key.file, "line": key.line, "column": key.column, "key": key.path}
     if f.fix is not None:
         out["fix"] = {
             "title": f.fix.title,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshlint.core.charts import HOW_TO_RENDER, find_renderer
 from meshlint.core.config import Config
 from meshlint.core.globs import relative
 from meshlint.core.inputs import SKIPPED_DIRS, Discovery
@@ -40,9 +41,25 @@ def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -
         ("severity", ", ".join(f"{k}: {v}" for k, v in config.severity.items()) or "(none)"),
         ("plugins", ", ".join(config.plugins) or "(none)"),
         ("chart dirs", ", ".join(settings.chart_dirs) or "(none)"),
+        ("helm", _renderer(settings)),
+        ("charts", _charts(config.charts)),
     ]
     wide = max(len(key) for key, _ in rows)
     return "".join(f"{key + ':':<{wide + 1}} {value}\n" for key, value in rows)
+
+
+def _renderer(settings: Any) -> str:
+    """What renders chart directories, and its version."""
+    if not getattr(settings, "render_charts", True):
+        return "not used (--no-render)"
+    renderer = find_renderer()
+    if renderer is None:
+        return "none: " + HOW_TO_RENDER
+    return f"{renderer.name} {renderer.version}"
+
+
+def _charts(charts: Mapping[str, Mapping[str, Any]]) -> str:
+    return "; ".join(f"{k}: {dict(v)}" for k, v in charts.items()) or "(none)"
 
 
 def _mapping(values: Mapping[str, tuple[str, ...]]) -> str:

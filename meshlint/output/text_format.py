@@ -37,6 +37,14 @@ def _finding(f: Finding, options: Options) -> list[str]:
         lines.append(f"  rendered at {rendered} (from {visible(loc.source or '')})")
     elif loc.source:
         lines.append(f"  from {visible(loc.source)}")
+    if loc.scenarios:
+        lines.append(f"  values: {visible('; '.join(loc.scenarios))}")
+    if loc.values is not None:
+        key = loc.values
+        lines.append(
+            f"  set at {visible(key.file)}:{key.line}:{key.column} "
+            f"({visible(key.path.removeprefix('$.'))}: {visible(key.source_line.strip())})"
+        )
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)
