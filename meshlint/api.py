@@ -27,6 +27,7 @@ from meshlint.core.config import (
     validate_against_rules,
 )
 from meshlint.core.engine import lint
+from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
@@ -217,8 +218,9 @@ def lint_paths(
     report = lint(inputs, plan, jobs, progress(len(inputs)), shown, rendering.errors)
     report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
     report.templates = len(found.templates)
+    fixes = charts_.fixes_of(report.findings, rendering.rendered)
     moved = helm.relocate(report.findings, charts)
-    report.findings = charts_.finish(moved.findings, rendering.rendered, config)
+    report.findings = charts_.finish(moved.findings, rendering.rendered, config, fixes)
     run = PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
     run.warnings, run.renders = rendering.warnings, rendering.renders
     return run
@@ -354,16 +356,22 @@ def fix_paths(
     afterwards (of the fixed text, when nothing was to be written)."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
+    renderer = charts_.find_renderer() if settings.render_charts else None
     found = discover(
         paths or (".",),
         config.exclude,
         config.root,
         config.scopes,
         follow_links=settings.follow_links,
+        render_charts=renderer is not None,
     )
     _check_reports(reports, found.inputs)  # as lint_paths does
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)
+    # charts: their streams are linted, never fixed; a fix of a value goes to the values file
+    rendering = _render(renderer, found, settings, config, jobs)
+    inputs += rendering.inputs
+    charts = _charts(settings, rendering.rendered)
     originals: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
@@ -371,14 +379,20 @@ def fix_paths(
 
     def lint_now(states: Mapping[str, bytes]) -> Report:
         items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
-        report = lint(items, plan, jobs)
-        report.errors[:0] = [*plugin_errors, *found.errors]
+        report = lint(items, plan, jobs, candidates=rendering.errors)
+        report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
+        if rendering.rendered.by_name:
+            fixes = charts_.fixes_of(report.findings, rendering.rendered)
+            moved = helm.relocate(report.findings, charts).findings
+            report.findings = charts_.finish(moved, rendering.rendered, config, fixes)
         return report
 
     report = lint_now(current)
     for _ in range(MAX_FIX_ROUNDS):
         by_file: dict[str, list[Finding]] = {}
         for finding in report.findings:
+            if finding.location.scenarios:
+                continue  # a chart's: fixed in its values files below
             if applicable(finding, unsafe):
                 by_file.setdefault(finding.location.file, []).append(finding)
         changed = False
@@ -405,6 +419,7 @@ def fix_paths(
         if not changed:
             break
         report = lint_now(current)
+    values_fixed = _fix_values(report, unsafe, originals, current, result)
     result.files = [
         FileFix(name, originals[name], after)
         for name, after in current.items()
@@ -412,10 +427,50 @@ def fix_paths(
     ]
     if write:
         unwritten = _write(result, inputs)
-        if unwritten:  # report what is on disk for those files
+        if values_fixed and not values_fixed <= unwritten:
+            # charts render again from the values files now on disk
+            report = lint_paths(paths, replace(settings), jobs=jobs).report
+        elif unwritten:  # report what is on disk for those files
             report = lint_now({k: v for k, v in current.items() if k not in unwritten})
     result.run.report = report
     return result
+
+
+def _fix_values(
+    report: Report,
+    unsafe: bool,
+    originals: dict[str, bytes],
+    current: dict[str, bytes],
+    result: FixRun,
+) -> set[str]:
+    """Apply the fixes of charts' findings to the values files that set the
+    values (one round: the chart must render again to show the rest); the
+    values files changed."""
+    by_file: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.location.scenarios and applicable(finding, unsafe):
+            by_file.setdefault(charts_.fix_file(finding), []).append(finding)
+    changed = set()
+    for name, findings in by_file.items():
+        data = current.get(name)
+        if data is None:
+            try:
+                data = read_regular(name, helm.MAX_CHART_FILE_BYTES)
+            except (OSError, Refused):
+                continue
+            originals[name] = data
+        fixed, applied = charts_.fix_values(name, data, findings)
+        if fixed != data:
+            current[name] = fixed
+            result.fixed.update(f.rule for f in applied)
+            changed.add(name)
+        for finding in findings:
+            if finding not in applied:
+                result.notes.append(
+                    f"{name}: {finding.rule} fix skipped: the values file would not read "
+                    "back as intended"
+                )
+    return changed
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:
@@ -442,9 +497,11 @@ def _write(result: FixRun, inputs: Sequence[Input]) -> set[str]:
     by_name = {i.name: i for i in inputs}
     unwritten = set()
     for change in result.files:
-        item = by_name[change.name]
+        item = by_name.get(change.name)
         reason = None
-        if item.data is not None or item.name == "-":
+        if item is None:  # a chart's values file (core.charts): written the same guarded way
+            reason = fixing.write(change.name, change.before, change.after)
+        elif item.data is not None or item.name == "-":
             reason = "standard input is never written"
         elif parse_bytes(change.name, change.before).helm_rendered:
             reason = "a Helm-rendered stream is never written (fix the chart)"

@@ -438,9 +438,24 @@ class Rendered:
         return self.by_name.get(name)
 
 
-def annotate(findings: Iterable[Finding], rendered: Rendered) -> list[Finding]:
+Fixes = Mapping[tuple[str, str, int, int], Fix]  # (rule, stream, line, column) -> fix
+
+
+def fixes_of(
+    findings: Iterable[Finding], rendered: Rendered
+) -> dict[tuple[str, str, int, int], Fix]:
+    """The fixes of the rendered streams' findings, before relocation drops them."""
+    return {
+        (f.rule, f.location.file, f.location.line, f.location.column): f.fix
+        for f in findings
+        if f.fix is not None and f.location.file in rendered.by_name
+    }
+
+
+def annotate(findings: Iterable[Finding], rendered: Rendered, fixes: Fixes) -> list[Finding]:
     """Each finding of a render with its scenario and, where its template line
-    only inserts a value, the values key that sets it."""
+    only inserts a value, the values key that sets it (and its fix, as an edit
+    of that values file)."""
     out = []
     for finding in findings:
         render = rendered.render_of(finding)
@@ -451,18 +466,26 @@ def annotate(findings: Iterable[Finding], rendered: Rendered) -> list[Finding]:
         key = values_key(loc, render) if loc.rendered is not None else None
         if key is not None:
             loc = replace(loc, values=key)
-        out.append(replace(finding, location=loc))
+        finding = replace(finding, location=loc)
+        if key is not None and loc.rendered is not None:
+            at = loc.rendered
+            fix = values_fix(finding, fixes.get((finding.rule, at.file, at.line, at.column)))
+            if fix is not None:
+                finding = replace(finding, fix=fix)
+        out.append(finding)
     return out
 
 
-def finish(findings: Iterable[Finding], rendered: Rendered, config: Config) -> list[Finding]:
+def finish(
+    findings: Iterable[Finding], rendered: Rendered, config: Config, fixes: Fixes | None = None
+) -> list[Finding]:
     """A run's findings once they are on the chart's files: scenarios and values
     keys named; those in files the config excludes (a vendored subchart) or
     ignores per file left out; one per cause over the scenarios."""
     if not rendered.by_name:
         return list(findings)
     kept = []
-    for finding in annotate(findings, rendered):
+    for finding in annotate(findings, rendered, fixes or {}):
         if finding.location.scenarios and _excluded(finding, config):
             continue
         kept.append(finding)
@@ -508,7 +531,9 @@ def _cause(finding: Finding) -> str:
     return message
 
 
-_OUTPUT_ACTION = re.compile(r"\{\{-?(?!\s*(?:/\*|if\b|else\b|end\b|with\b|range\b|define\b))(.*?)-?\}\}")
+_OUTPUT_ACTION = re.compile(
+    r"\{\{-?(?!\s*(?:/\*|if\b|else\b|end\b|with\b|range\b|define\b))(.*?)-?\}\}"
+)
 _VALUES_REF = re.compile(r"(?<![\w.$])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 # what a value passes through and stays itself
 _INSERTING = frozenset(
@@ -519,20 +544,50 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATH_PARTS = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
 
 
-def inserted_value(text: str) -> tuple[str, ...] | None:
-    """The ``.Values`` key a template line only inserts (one output action, one
-    values reference, nothing but formatting around it), or None."""
-    actions = [a for a in _OUTPUT_ACTION.findall(text)]
+def inserted_value(lines: Sequence[str], number: int) -> tuple[str, ...] | None:
+    """The ``.Values`` key that line ``number`` only inserts (one output action,
+    one values reference, nothing but formatting around it), or None. ``.``
+    inside ``{{ with .Values.x }}`` is that key."""
+    actions = _OUTPUT_ACTION.findall(lines[number - 1])
     if len(actions) != 1:
         return None
     action = actions[0]
     refs = _VALUES_REF.findall(action)
-    if len(refs) != 1:
-        return None
-    words = set(_WORD.findall(_VALUES_REF.sub(" ", action))) - {"Values"}
-    if not words <= _INSERTING:
+    if not refs and _DOT.search(action):
+        rest = _DOT.sub(" ", action)
+        enclosing = _enclosing_with(lines, number)
+        if enclosing is None:
+            return None
+        refs = [enclosing]
+    else:
+        rest = _VALUES_REF.sub(" ", action)
+    if len(refs) != 1 or not set(_WORD.findall(rest)) <= _INSERTING:
         return None
     return tuple(refs[0].strip(".").split("."))
+
+
+_DOT = re.compile(r"(?<![\w.$)])\.(?![\w.])")
+_BLOCK = re.compile(r"\{\{-?\s*(if|with|range|define|block|end)\b(.*?)-?\}\}")
+_MAX_SCAN = 200  # lines scanned up for the enclosing block
+
+
+def _enclosing_with(lines: Sequence[str], number: int) -> str | None:
+    """The ``.Values`` key of the ``with`` block that holds line ``number``."""
+    depth = 0
+    for index in range(number - 1, max(number - 1 - _MAX_SCAN, -1), -1):
+        text = lines[index] if index < number - 1 else lines[index].split("{{")[0]
+        for word, argument in reversed(_BLOCK.findall(text)):
+            if word == "end":
+                depth += 1
+            elif depth:
+                depth -= 1
+            elif word == "with":
+                refs = _VALUES_REF.findall(argument)
+                words = set(_WORD.findall(_VALUES_REF.sub(" ", argument))) - {"Values"}
+                return refs[0] if len(refs) == 1 and not words else None
+            else:
+                return None
+    return None
 
 
 def _path_parts(path: str) -> list[str | int] | None:
@@ -585,7 +640,7 @@ def values_path(loc: Location) -> tuple[str, ...] | tuple[str | int, ...] | None
     read = helm.template_text(loc.file)
     if read is None or not 0 < loc.line <= len(read[1]):
         return None
-    ref = inserted_value(read[1][loc.line - 1])
+    ref = inserted_value(read[1], loc.line)
     parts = _path_parts(loc.path)
     owner = _owner_chain(loc.file, loc.line)
     if ref is None or parts is None or owner is None:
@@ -655,10 +710,11 @@ def _values_tree(file: str) -> tuple[SourceFile, Any, Any] | None:
     return source, root, data
 
 
-def values_fix(finding: Finding) -> Finding | None:
-    """The finding's fix as an edit of the values file its line inserts from:
-    each intent sets a value below the inserted key (none is embedded)."""
-    fix, loc = finding.fix, finding.location
+def values_fix(finding: Finding, fix: Fix | None) -> Fix | None:
+    """``fix`` (the finding's, as made in the rendered stream) as an edit of the
+    values file its template line inserts from (``loc.values.file``): each intent
+    sets a value at or below the inserted key, none inside an embedded config."""
+    loc = finding.location
     key = loc.values
     if fix is None or key is None or loc.rendered is None or not fix.intents:
         return None
@@ -678,11 +734,50 @@ def values_fix(finding: Finding) -> Finding | None:
             return None
         changes.append(document.set_value((*values, *below), intent.value))
     title = f"{fix.title} in {key.file}"
-    made = (Fix.safe if fix.applicability is Applicability.SAFE else Fix.unsafe)(title, *changes)
-    if made is None:
-        return None
-    new = replace(loc, file=key.file, line=key.line, column=key.column, rendered=loc.rendered)
-    return replace(finding, location=new, fix=made)
+    return (Fix.safe if fix.applicability is Applicability.SAFE else Fix.unsafe)(title, *changes)
+
+
+def fix_values(file: str, data: bytes, findings: Sequence[Finding]) -> tuple[bytes, list[Finding]]:
+    """Apply the values fixes of ``findings`` to the values file's bytes; the
+    fixed bytes and the findings fixed. The result must read back with every
+    intended value in place, else nothing is changed."""
+    from meshlint.core import fixing
+
+    outcome = fixing.apply(file, data, findings)
+    if not outcome.applied:
+        return data, []
+    try:
+        after = yaml.safe_load(decode(outcome.data))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return data, []
+    for finding in outcome.applied:
+        assert finding.fix is not None
+        for intent in finding.fix.intents:
+            if _value_at(after, intent.path) != intent.value:
+                return data, []
+    return outcome.data, outcome.applied
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        in_list = (
+            isinstance(data, list) and isinstance(part, int) and -len(data) <= part < len(data)
+        )
+        if not (in_list or (isinstance(data, dict) and part in data)):
+            return _MISSING
+        data = data[part]
+    return data
+
+
+_MISSING = object()
+
+
+def fix_file(finding: Finding) -> str:
+    """The file a finding's fix edits: the values file for a values fix."""
+    values = finding.location.values
+    if values is not None and finding.fix is not None and finding.location.scenarios:
+        return values.file
+    return finding.location.file
 
 
 def _below(here: tuple[str | int, ...], target: KeyPath) -> tuple[str | int, ...] | None:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
+from meshlint.core.charts import top_chart
 from meshlint.core.fsguard import areas, file_link_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.charts import top_chart
 from meshlint.core.helm import is_chart
 from meshlint.core.report import Input
 

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from meshlint.core.charts import fix_file
 from meshlint.core.model import Finding
 from meshlint.core.report import Report
 from meshlint.output import Options, fixable
@@ -49,6 +50,8 @@ def finding(f: Finding) -> dict[str, Any]:
             # byte offsets in the file; content replaces [start, end)
             "edits": [{"start": e.start, "end": e.end, "content": e.content} for e in f.fix.edits],
         }
+        if (edited := fix_file(f)) != loc.file:
+            out["fix"]["file"] = edited  # a chart's values file (core.charts)
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from meshlint.core.charts import fix_file
 from meshlint.core.model import Finding, Rule, Severity
 from meshlint.core.report import Report
 from meshlint.core.version import __version__
@@ -179,7 +180,10 @@ def result(
             {
                 "description": {"text": f"{fix.title} ({fix.applicability})"},
                 "artifactChanges": [
-                    {"artifactLocation": _artifact(loc.file, root), "replacements": replacements}
+                    {
+                        "artifactLocation": _artifact(fix_file(finding), root),
+                        "replacements": replacements,
+                    }
                 ],
             }
         ]

@@ -41,10 +41,8 @@ def _finding(f: Finding, options: Options) -> list[str]:
         lines.append(f"  values: {visible('; '.join(loc.scenarios))}")
     if loc.values is not None:
         key = loc.values
-        lines.append(
-            f"  set at {visible(key.file)}:{key.line}:{key.column} "
-            f"({visible(key.path.removeprefix('$.'))}: {visible(key.source_line.strip())})"
-        )
+        where = f"{visible(key.file)}:{key.line}:{key.column}"
+        lines.append(f"  value set at {where} ({visible(key.path.removeprefix('$.'))})")
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)

@@ -28,7 +28,13 @@ HELM_RENDER_ERROR = helm_render_error.RULE
 
 @hookimpl
 def meshlint_rules() -> list[Rule]:
-    return [YAML_SYNTAX_ERROR, DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, HELM_RENDER_ERROR, UNUSED_IGNORE]
+    return [
+        YAML_SYNTAX_ERROR,
+        DUPLICATE_KEY,
+        HELM_TEMPLATE_SOURCE,
+        HELM_RENDER_ERROR,
+        UNUSED_IGNORE,
+    ]
 
 
 __all__ = [
