@@ -6,6 +6,7 @@ layers (config file, then the command line's selection), and get a ``Report``.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -250,6 +251,9 @@ def _render(
         if found.templates and settings.render_charts:
             out.warnings.append(charts_.HOW_TO_RENDER)
         return out
+    for file in settings.values:
+        if not os.path.isfile(file):
+            raise UsageError(f"--values: {file}: no such file")
     targets, out.problems = charts_.targets(
         found.charts, config.charts, config.root, settings.values, settings.sets
     )

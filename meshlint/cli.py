@@ -593,11 +593,14 @@ def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_fi
     from meshlint.api import find_inputs, load_settings
     from meshlint.output.show import files_listing, settings_listing
 
+    from meshlint.core.charts import find_renderer
+
     config, rules = load_settings(settings)
     if show_settings:
         click.echo(settings_listing(config, rules, settings), nl=False)
     if show_files:
-        click.echo(files_listing(find_inputs(paths, settings, config)), nl=False)
+        render = settings.render_charts and find_renderer() is not None
+        click.echo(files_listing(find_inputs(paths, settings, config, render=render)), nl=False)
 
 
 def _fix(

@@ -26,7 +26,7 @@ from meshlint.core import scopes as join_scopes
 from meshlint.core.charts import top_chart
 from meshlint.core.fsguard import areas, file_link_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.helm import is_chart
+from meshlint.core.helm import is_chart, is_chart_template
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -135,6 +135,8 @@ def discover(
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
                     add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
+        elif os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path):
+            found.templates.append(path)  # pre-commit names it; without Helm it is skipped
         elif os.path.isfile(path):
             if file_link_leaves(path):
                 found.errors.append(f"{path}: {LEAVES}")

@@ -82,6 +82,8 @@ def files_listing(found: Discovery) -> str:
                 continue
         for line in parse_bytes(item.name, data).skipped_at:
             lines.append(f"  line {line}: document skipped: no apiVersion/kind")
+    for chart in found.charts:
+        lines.append(f"{relative(chart, '.')}/  (Helm chart: rendered in each values scenario)")
     for template in found.templates:
         lines.append(f"{relative(template, '.')}  (skipped: Helm chart template)")
     for error in found.errors:
