@@ -591,9 +591,8 @@ def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prun
 
 def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_files: bool) -> None:
     from meshlint.api import find_inputs, load_settings
-    from meshlint.output.show import files_listing, settings_listing
-
     from meshlint.core.charts import find_renderer
+    from meshlint.output.show import files_listing, settings_listing
 
     config, rules = load_settings(settings)
     if show_settings:

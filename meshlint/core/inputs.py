@@ -135,7 +135,9 @@ def discover(
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
                     add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
-        elif os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path):
+        elif (
+            os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
+        ):
             found.templates.append(path)  # pre-commit names it; without Helm it is skipped
         elif os.path.isfile(path):
             if file_link_leaves(path):
