@@ -22,8 +22,11 @@ import stat
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 from test_cli_installed import run
+
+from conftest import ROOT
 
 pytest.importorskip("helm_python", reason="the helm extra renders the charts")
 
@@ -77,6 +80,8 @@ def test_real_charts_render_and_findings_land_on_their_template_lines(repo: Path
 
 def test_scenarios_are_named_and_one_cause_is_reported_once(repo: Path) -> None:
     report = check_json(repo, "charts/shop")
+    schema = json.loads((ROOT / "schemas" / "findings.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(report)
     by_rule: dict[str, list[dict]] = {}
     for finding in report["findings"]:
         by_rule.setdefault(finding["rule"], []).append(finding)
@@ -300,3 +305,27 @@ def test_helm_on_path_is_preferred(repo: Path, tmp_path: Path) -> None:
     ]
     (k004,) = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "K004"]
     assert (k004["file"], k004["line"]) == ("charts/shop/templates/collector.yaml", 23)
+
+
+def test_a_real_chart_finding_names_the_team_values_key_and_fixes_it_there(repo: Path) -> None:
+    """The collector chart writes resources with ``{{ toYaml . }}`` inside
+    ``{{ with .Values.resources }}``: the request comes from the team's file."""
+    values = "charts/values/otel-burstable-values.yaml"
+    report = check_json(repo, "charts/opentelemetry-collector", "--values", values)
+    (k003,) = [f for f in report["findings"] if f["rule"] == "K003"]
+    assert (k003["file"], k003["line"]) == (
+        "charts/opentelemetry-collector/templates/_pod.tpl",
+        189,
+    )
+    assert k003["values"] == {
+        "file": values,
+        "line": 9,
+        "column": 5,
+        "key": "$.resources.requests.memory",
+    }
+    done = run(
+        repo, "check", "--isolated", "--diff", "--unsafe-fixes",
+        "charts/opentelemetry-collector", "--values", values, **NO_HELM_ON_PATH,
+    )  # fmt: skip
+    assert f"--- a/{values}" in done.stdout
+    assert "-    memory: 256Mi\n+    memory: 512Mi\n" in done.stdout
