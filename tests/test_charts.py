@@ -329,3 +329,30 @@ def test_a_real_chart_finding_names_the_team_values_key_and_fixes_it_there(repo:
     )  # fmt: skip
     assert f"--- a/{values}" in done.stdout
     assert "-    memory: 256Mi\n+    memory: 512Mi\n" in done.stdout
+
+
+def test_a_broken_chart_yaml_is_m006_and_a_link_out_is_not_rendered(tmp_path: Path) -> None:
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+    pod += "    - name: a\n      image: busybox:1.36\n"
+    for name, chart in (
+        ("bad", "apiVersion: v2\nname: [bad\n"),
+        ("ok", "name: ok\nversion: 1.0.0\n"),
+    ):
+        (tmp_path / name / "templates").mkdir(parents=True)
+        (tmp_path / name / "Chart.yaml").write_text(chart)
+        (tmp_path / name / "templates" / "pod.yaml").write_text(pod)
+    (tmp_path / "ok" / "templates" / "env.yaml").symlink_to("/etc/passwd")
+    (tmp_path / "fine" / "templates").mkdir(parents=True)
+    (tmp_path / "fine" / "Chart.yaml").write_text("apiVersion: v2\nname: fine\nversion: 1.0.0\n")
+    (tmp_path / "fine" / "templates" / "pod.yaml").write_text(pod)
+    done = run(tmp_path, "check", "--isolated", "--format", "json", "bad", "ok", "fine",
+               **NO_HELM_ON_PATH)  # fmt: skip
+    assert done.returncode == 2
+    assert "ok/templates/env.yaml: symbolic link out of the chart and its repository" in (
+        done.stderr
+    )
+    report = json.loads(done.stdout)
+    found = places(report)
+    assert ("M006", "bad/Chart.yaml", 2) in found  # Helm names the Chart.yaml line
+    assert ("K001", "fine/templates/pod.yaml", 7) in found  # the other chart is linted
+    assert "root:" not in done.stdout + done.stderr

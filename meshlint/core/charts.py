@@ -70,6 +70,7 @@ COMMAND_LINE = "command line"
 # a chart is a directory of text someone reviews: more than this is no chart
 MAX_CHART_FILES = 5000
 MAX_CHART_BYTES = 64 * 2**20
+MAX_CHART_DEPTH = 32
 HELM_TIMEOUT = 120.0  # seconds one `helm template` may take
 
 
@@ -266,20 +267,30 @@ def chart_problem(directory: str) -> str | None:
     """Why a chart directory must not be handed to Helm: a link out of its
     repository (Helm would read and print it), too many files or bytes."""
     allowed = areas(directory)
-    files = 0
+    entries = 0
     size = 0
-    for here, dirs, names in os.walk(directory):
-        for name in dirs + names:
-            path = os.path.join(here, name)
-            if link_leaves(path, allowed):
-                return f"{path}: symbolic link out of the chart and its repository"
-        for name in names:
-            files += 1
+    stack = [(directory, 0)]  # no recursion: a tree 10,000 levels deep is input too
+    while stack:
+        here, depth = stack.pop()
+        if depth > MAX_CHART_DEPTH:
+            return f"{here}: more than {MAX_CHART_DEPTH} directories deep: not rendered"
+        try:
+            with os.scandir(here) as found:
+                listed = list(found)
+        except OSError as exc:
+            return f"{here}: cannot read: {exc.strerror or exc}"
+        for entry in listed:
+            entries += 1
+            if link_leaves(entry.path, allowed):
+                return f"{entry.path}: symbolic link out of the chart and its repository"
             try:
-                size += os.lstat(os.path.join(here, name)).st_size
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, depth + 1))
+                else:
+                    size += entry.stat(follow_symlinks=False).st_size
             except OSError:
                 continue
-        if files > MAX_CHART_FILES or size > MAX_CHART_BYTES:
+        if entries > MAX_CHART_FILES or size > MAX_CHART_BYTES:
             return (
                 f"{directory}: more than {MAX_CHART_FILES} files or "
                 f"{MAX_CHART_BYTES // 2**20} MiB: not rendered"
@@ -342,9 +353,9 @@ def targets(
             continue
         try:
             name = helm.chart_name(directory)
-        except helm.ChartError as exc:
-            errors.append(str(exc))
-            continue
+        except helm.ChartError:
+            # Helm says what is wrong with the Chart.yaml when it renders: M006
+            name = os.path.basename(os.path.abspath(directory))
         rel = os.path.normpath(os.path.relpath(os.path.abspath(directory), os.path.abspath(root)))
         entry = by_rel.get(rel) or {}
         release = str(entry.get("release") or "release-name")
@@ -384,6 +395,9 @@ _HELM_PLACE = re.compile(
 )
 
 
+_YAML_LINE = re.compile(r"\byaml: line (\d+):")
+
+
 def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candidate:
     """M006 where Helm says the template broke (else at Chart.yaml)."""
     file, line, column = os.path.join(target.directory, "Chart.yaml"), 1, 1
@@ -395,6 +409,8 @@ def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candi
             file = candidate
             line = int(match["line"] or 1)
             column = int(match["column"] or 1)
+    elif "Chart.yaml" in message and (at := _YAML_LINE.search(message)) is not None:
+        line = int(at[1])
     text = " ".join(message.split())
     if len(text) > 500:
         text = text[:497] + "..."
