@@ -356,3 +356,18 @@ def test_a_broken_chart_yaml_is_m006_and_a_link_out_is_not_rendered(tmp_path: Pa
     assert ("M006", "bad/Chart.yaml", 2) in found  # Helm names the Chart.yaml line
     assert ("K001", "fine/templates/pod.yaml", 7) in found  # the other chart is linted
     assert "root:" not in done.stdout + done.stderr
+
+
+def test_a_template_that_never_ends_is_stopped_and_m006(tmp_path: Path) -> None:
+    """10^10 loop iterations: Helm's library cannot be interrupted, so it renders
+    in a child process that is ended after MESHLINT_HELM_TIMEOUT seconds."""
+    (tmp_path / "loop" / "templates").mkdir(parents=True)
+    (tmp_path / "loop" / "Chart.yaml").write_text("apiVersion: v2\nname: loop\nversion: 1.0.0\n")
+    (tmp_path / "loop" / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
+        '  a: "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}"\n'
+    )
+    report = check_json(tmp_path, "loop", MESHLINT_HELM_TIMEOUT="2")
+    (m006,) = report["findings"]
+    assert (m006["rule"], m006["file"]) == ("M006", "loop/Chart.yaml")
+    assert "Helm did not finish rendering within 2s" in m006["message"]

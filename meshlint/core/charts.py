@@ -24,10 +24,14 @@ set it, and ``values_fix`` turns the finding's fix into an edit of that file.
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -71,7 +75,6 @@ COMMAND_LINE = "command line"
 MAX_CHART_FILES = 5000
 MAX_CHART_BYTES = 64 * 2**20
 MAX_CHART_DEPTH = 32
-HELM_TIMEOUT = 120.0  # seconds one `helm template` may take
 
 
 class RenderError(Exception):
@@ -109,6 +112,7 @@ class Render:
     stream: str | None = None
     error: Candidate | None = None
     seconds: float = 0.0
+    message: str | None = None  # Helm's, when it did not render
 
     @property
     def name(self) -> str:
@@ -160,12 +164,15 @@ class HelmBinary:
                 command,
                 capture_output=True,
                 text=True,
-                timeout=HELM_TIMEOUT,
+                timeout=render_timeout(),
                 check=False,
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired as exc:
-            raise RenderError(f"helm template took more than {HELM_TIMEOUT:.0f}s") from exc
+            raise RenderError(
+                f"Helm did not finish rendering within {render_timeout():.0f}s (a template "
+                "that loops or grows without bound?)"
+            ) from exc
         except OSError as exc:
             raise RenderError(f"cannot run {self.path}: {exc.strerror or exc}") from exc
         if done.returncode != 0:
@@ -175,31 +182,140 @@ class HelmBinary:
 
 
 class HelmLibrary:
-    """Helm's Go SDK in-process (helm-python-sdk): offline, no cluster."""
+    """Helm's Go SDK (helm-python-sdk): offline, no cluster.
 
-    def __init__(self, module: Any) -> None:
-        self.helm = module
-        self.name = "helm-python-sdk"
-        self.version = f"{module.__version__} (Helm {module.helm_sdk_version()})"
+    It renders in a child process (``python -m meshlint.core.charts``), all of a
+    run's charts in one: a template that loops or grows without end (``{{ range
+    until 1000000000 }}``) cannot be stopped inside the library, so the child is
+    ended after a time limit and what it did not render is M006; the run itself
+    never loads Go."""
+
+    name = "helm-python-sdk"
+
+    def __init__(self) -> None:
+        try:
+            self.version = importlib.metadata.version("helm-python-sdk")
+        except importlib.metadata.PackageNotFoundError:
+            self.version = "unknown"
+
+    def describe(self) -> str:
+        """The package and the Helm it embeds (asked of the child)."""
+        done = self._run([], timeout=60.0)
+        helm_version = done[0].get("helm") if done and "helm" in done[0] else None
+        return f"{self.version} (Helm {helm_version})" if helm_version else self.version
 
     def render(self, target: ChartTarget, scenario: Scenario) -> str:
-        helm_ = self.helm
-        try:
-            values: dict[str, Any] = {}
-            for file in scenario.files:
-                text = _read_text(file)
-                if text is None:
-                    raise RenderError(f"{file}: cannot read the values file")
-                values = _merged(values, helm_.values_from_yaml(text))
-            for expression in scenario.sets:
-                values = _merged(values, helm_.parse_set_string(expression))
-            with helm_.Chart.load(target.directory) as chart:
-                manifests = chart.render(
-                    values, name=target.release, namespace=target.namespace, is_install=True
+        item = Render(target, scenario)
+        self.render_many([item])
+        if item.stream is None:
+            raise RenderError(item.message or "not rendered")
+        return item.stream
+
+    def render_many(self, items: Sequence[Render], jobs: int | None = None) -> None:
+        jobs_ = [
+            {
+                "directory": i.target.directory,
+                "release": i.target.release,
+                "namespace": i.target.namespace,
+                "files": list(i.scenario.files),
+                "sets": list(i.scenario.sets),
+                "threads": jobs or 2,
+            }
+            for i in items
+        ]
+        limit = render_timeout() * max(1, len(items))
+        results = self._run(jobs_, timeout=limit)
+        done = {r["index"]: r for r in results if isinstance(r.get("index"), int)}
+        for index, item in enumerate(items):
+            result = done.get(index)
+            if result is None:
+                item.message = (
+                    f"Helm did not finish rendering within {limit:.0f}s (a template that loops "
+                    "or grows without bound?)"
                 )
-        except helm_.HelmError as exc:
-            raise RenderError(str(exc)) from exc
-        return stream_of(manifests)
+            elif "stream" in result:
+                item.stream = str(result["stream"])
+            else:
+                item.message = str(result.get("error") or "not rendered")
+            item.seconds = float(result.get("seconds", 0.0)) if result else limit
+
+    def _run(self, jobs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+        command = [sys.executable, "-m", "meshlint.core.charts"]
+        try:
+            done = subprocess.run(
+                command,
+                input=json.dumps(jobs),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            output = done.stdout
+        except subprocess.TimeoutExpired as exc:
+            output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        except OSError:
+            return []
+        results = []
+        for line in output.splitlines():
+            try:
+                results.append(json.loads(line))
+            except ValueError:
+                continue
+        return results
+
+
+def render_timeout() -> float:
+    """Seconds one render may take (``MESHLINT_HELM_TIMEOUT``, default 60)."""
+    try:
+        return max(1.0, float(os.environ.get("MESHLINT_HELM_TIMEOUT", "60")))
+    except ValueError:
+        return 60.0
+
+
+def _render_in_library(helm_: Any, job: Mapping[str, Any]) -> dict[str, Any]:
+    """One render in the child: the stream, or Helm's message."""
+    start = time.perf_counter()
+    try:
+        values: dict[str, Any] = {}
+        for file in job["files"]:
+            text = _read_text(file)
+            if text is None:
+                return {"error": f"{file}: cannot read the values file"}
+            values = _merged(values, helm_.values_from_yaml(text))
+        for expression in job["sets"]:
+            values = _merged(values, helm_.parse_set_string(expression))
+        with helm_.Chart.load(job["directory"]) as chart:
+            manifests = chart.render(
+                values, name=job["release"], namespace=job["namespace"], is_install=True
+            )
+    except helm_.HelmError as exc:
+        return {"error": str(exc), "seconds": time.perf_counter() - start}
+    return {"stream": stream_of(manifests), "seconds": time.perf_counter() - start}
+
+
+def _child() -> None:
+    """``python -m meshlint.core.charts``: render the jobs on stdin, one JSON line
+    per result as it is done (what was done survives a kill)."""
+    import threading
+
+    import helm_python  # type: ignore[import-not-found,unused-ignore]
+
+    jobs = json.loads(sys.stdin.read() or "[]")
+    lock = threading.Lock()
+
+    def emit(record: dict[str, Any]) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.flush()
+
+    emit({"helm": helm_python.helm_sdk_version()})
+
+    def one(index: int) -> None:
+        emit({"index": index, **_render_in_library(helm_python, jobs[index])})
+
+    threads = max(1, min(len(jobs), int(jobs[0].get("threads", 2)) if jobs else 1))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(one, range(len(jobs))))
 
 
 def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,14 +351,9 @@ def find_renderer() -> Renderer | None:
     path = shutil.which("helm")
     if path:
         return HelmBinary(path)
-    try:
-        import helm_python  # type: ignore[import-not-found,unused-ignore]
-    except (ImportError, OSError):
+    if importlib.util.find_spec("helm_python") is None:
         return None
-    try:
-        return HelmLibrary(helm_python)
-    except Exception:  # a wheel whose native library does not load here
-        return None
+    return HelmLibrary()
 
 
 def top_chart(path: str) -> str | None:
@@ -371,6 +482,12 @@ def render_all(
     """Every chart in every scenario. Helm's SDK releases the interpreter while
     it renders, so renders run side by side in threads."""
     work = [Render(t, s) for t in charts for s in t.scenarios]
+    if isinstance(renderer, HelmLibrary):
+        renderer.render_many(work, jobs)
+        for item in work:
+            if item.message is not None:
+                item.error = render_error(item.target, item.scenario, item.message)
+        return work
 
     def one(item: Render) -> Render:
         start = time.perf_counter()
@@ -804,3 +921,7 @@ def _below(here: tuple[str | int, ...], target: KeyPath) -> tuple[str | int, ...
 
 
 Judge = Callable[[Candidate], None]
+
+
+if __name__ == "__main__":
+    _child()

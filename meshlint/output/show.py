@@ -55,7 +55,8 @@ def _renderer(settings: Any) -> str:
     renderer = find_renderer()
     if renderer is None:
         return "none: " + HOW_TO_RENDER
-    return f"{renderer.name} {renderer.version}"
+    describe = getattr(renderer, "describe", None)
+    return f"{renderer.name} {describe() if describe else renderer.version}"
 
 
 def _charts(charts: Mapping[str, Mapping[str, Any]]) -> str:
