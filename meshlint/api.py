@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -202,21 +203,27 @@ def lint_paths(
     if settings.stdin_filename:
         inputs = [_named_stdin(i, settings.stdin_filename) for i in inputs]
     plan = Plan.build(rules, config, list_resources=list_resources)
-    rendering = _render(renderer, found, settings, config, jobs)
-    inputs += rendering.inputs
-    charts = _charts(settings, rendering.rendered)
-    names = [i.name for i in inputs]
+    # Helm renders (another process, or helm's own) while the other files are linted
+    rendered_later = _start_render(renderer, found, settings, config, jobs)
+    charts = _charts(settings)
     shown = None
     if on_file is not None:
         callback = on_file
 
         def shown(findings: list[Finding]) -> None:
-            # a chart's findings come at the end, once per cause over its scenarios
-            own = [f for f in findings if f.location.file not in charts.renders]
-            if own:
-                callback(helm.relocate(own, charts).findings)
+            callback(helm.relocate(findings, charts).findings)
 
-    report = lint(inputs, plan, jobs, progress(len(inputs)), shown, rendering.errors)
+    report = None
+    if inputs or not found.charts:
+        report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
+    rendering = rendered_later()
+    if found.charts:
+        # each render is a join scope of its own: linting them apart joins nothing less
+        charts = _charts(settings, rendering.rendered)
+        of_charts = lint(rendering.inputs, plan, jobs, candidates=rendering.errors)
+        report = of_charts if report is None else _joined(report, of_charts)
+    assert report is not None
+    names = [i.name for i in [*inputs, *rendering.inputs]]
     report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
     report.templates = len(found.templates)
     fixes = charts_.fixes_of(report.findings, rendering.rendered)
@@ -237,6 +244,39 @@ class _Rendering:
     warnings: list[str] = field(default_factory=list)
     renders: list[charts_.Render] = field(default_factory=list)
     rendered: charts_.Rendered = field(default_factory=charts_.Rendered)
+
+
+def _joined(first: Report, second: Report) -> Report:
+    """One report of two lints of disjoint inputs and scopes."""
+    first.findings = sorted([*first.findings, *second.findings])
+    first.errors.extend(second.errors)
+    first.files += second.files
+    first.documents += second.documents
+    first.skipped += second.skipped
+    first.suppressed += second.suppressed
+    first.unused_ignores.extend(second.unused_ignores)
+    first.resources.extend(second.resources)
+    return first
+
+
+def _start_render(
+    renderer: charts_.Renderer | None,
+    found: Discovery,
+    settings: Settings,
+    config: Config,
+    jobs: int | None,
+) -> Callable[[], _Rendering]:
+    """Start rendering the charts in a thread; the function that waits for them."""
+    if renderer is None or not found.charts:
+        done = _render(renderer, found, settings, config, jobs)
+        return lambda: done
+    for file in settings.values:  # a usage error before anything starts
+        if not os.path.isfile(file):
+            raise UsageError(f"--values: {file}: no such file")
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_render, renderer, found, settings, config, jobs)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def _render(

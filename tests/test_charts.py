@@ -371,3 +371,16 @@ def test_a_template_that_never_ends_is_stopped_and_m006(tmp_path: Path) -> None:
     (m006,) = report["findings"]
     assert (m006["rule"], m006["file"]) == ("M006", "loop/Chart.yaml")
     assert "Helm did not finish rendering within 2s" in m006["message"]
+
+
+def test_manifests_and_charts_in_one_run(repo: Path) -> None:
+    """The manifests are linted while Helm renders; one report of both."""
+    from conftest import COLLECTOR
+
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "collector.yaml").write_text(COLLECTOR)
+    report = check_json(repo, "deploy", "charts/shop")
+    found = places(report)
+    assert ("K004", "deploy/collector.yaml", 13) in found
+    assert ("K004", "charts/shop/templates/collector.yaml", 23) in found
+    assert report["summary"]["files"] == 3  # the manifest and shop's two rendered scenarios
