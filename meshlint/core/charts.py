@@ -619,16 +619,23 @@ def finish(
         return list(findings)
     kept = []
     for finding in annotate(findings, rendered, fixes or {}):
-        if finding.location.scenarios and _excluded(finding, config):
+        render = rendered.render_of(finding)
+        if render is not None and _excluded(finding, render, config):
             continue
         kept.append(finding)
     return merge(kept)
 
 
-def _excluded(finding: Finding, config: Config) -> bool:
-    rel = relative(finding.location.file, config.root)
-    if config.exclude and matches_any(rel, list(config.exclude)):
+def _excluded(finding: Finding, render: Render, config: Config) -> bool:
+    """A finding in a subchart the config excludes (its directory matches an
+    exclude pattern, as a vendored directory would in a walk), or in a file its
+    per-file-ignores cover. Patterns for templates (``charts/*/templates/**``,
+    once the way to keep Go text out of walks) do not hide rendered charts."""
+    sub = _subchart(finding.location.file, render.target.directory)
+    patterns = list(config.exclude)
+    if sub is not None and patterns and matches_any(relative(sub[1], config.root), patterns):
         return True
+    rel = relative(finding.location.file, config.root)
     for pattern, tokens in config.per_file_ignores.items():
         if matches_any(rel, [pattern]) and any(
             t in ("ALL", finding.rule, finding.slug) or finding.rule.startswith(t) for t in tokens
