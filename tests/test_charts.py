@@ -388,3 +388,19 @@ def test_manifests_and_charts_in_one_run(repo: Path) -> None:
     assert ("K004", "deploy/collector.yaml", 13) in found
     assert ("K004", "charts/shop/templates/collector.yaml", 23) in found
     assert report["summary"]["files"] == 3  # the manifest and shop's two rendered scenarios
+
+
+def test_without_a_renderer_charts_are_skipped_with_one_line(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither helm nor helm-python-sdk (the library call: this environment has the
+    extra): the templates are skipped as before, and one line says how to render."""
+    from meshlint import api
+    from meshlint.core import charts
+
+    monkeypatch.setattr(charts, "find_renderer", lambda: None)
+    monkeypatch.chdir(repo)
+    done = api.lint_paths(["charts/shop"], api.Settings(isolated=True))
+    assert done.warnings == [charts.HOW_TO_RENDER]
+    assert "pip install 'meshlint[helm]'" in charts.HOW_TO_RENDER
+    assert done.report.templates == 3 and not done.report.findings
