@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -56,13 +56,22 @@ from meshlint.core.scopes import RENDER_PREFIX
 __all__ = [
     "HOW_TO_RENDER",
     "ChartTarget",
+    "HelmBinary",
+    "HelmLibrary",
     "Render",
+    "Rendered",
     "Renderer",
     "Scenario",
     "find_renderer",
+    "finish",
+    "fix_file",
+    "fix_values",
+    "fixes_of",
     "merge",
     "render_all",
+    "targets",
     "top_chart",
+    "values_key",
 ]
 
 HOW_TO_RENDER = (
@@ -479,8 +488,8 @@ def targets(
 def render_all(
     renderer: Renderer, charts: Sequence[ChartTarget], jobs: int | None = None
 ) -> list[Render]:
-    """Every chart in every scenario. Helm's SDK releases the interpreter while
-    it renders, so renders run side by side in threads."""
+    """Every chart in every scenario: Helm's library in one child process
+    (``jobs`` renders at a time), ``helm template`` in that many threads."""
     work = [Render(t, s) for t in charts for s in t.scenarios]
     if isinstance(renderer, HelmLibrary):
         renderer.render_many(work, jobs)
@@ -925,9 +934,6 @@ def _below(here: tuple[str | int, ...], target: KeyPath) -> tuple[str | int, ...
     if tuple(target[: len(here)]) == here:
         return tuple(target[len(here) :])
     return None
-
-
-Judge = Callable[[Candidate], None]
 
 
 if __name__ == "__main__":
