@@ -220,6 +220,10 @@ def test_command_line_values_and_set_name_the_one_scenario(repo: Path) -> None:
     scenarios = {s for f in report["findings"] for s in f["scenarios"]}
     assert scenarios == {"command line: prod.yaml --set replicaCount=5"}
     assert not [f for f in report["findings"] if f["rule"] in ("K004", "M006")]
+    # a value --set gives has no values file line: none is named
+    report = check_json(repo, "charts/shop", "--set", "collector.gomemlimit=1G")
+    (k004,) = [f for f in report["findings"] if f["rule"] == "K004"]
+    assert "'1G'" in k004["message"] and "values" not in k004
 
 
 def test_config_charts_entry_sets_scenarios_release_and_namespace(repo: Path) -> None:

@@ -818,11 +818,27 @@ def values_files(render: Render, template: str) -> list[tuple[str, tuple[str, ..
     return [*((f, (name,)) for f in files), (os.path.join(directory, "values.yaml"), ())]
 
 
+def _set_keys(expressions: Iterable[str]) -> list[tuple[str, ...]]:
+    """The keys ``--set`` expressions set (``a.b=1,c[0].d=2``: ``a.b``, ``c``)."""
+    keys = []
+    for expression in expressions:
+        for part in re.split(r",(?![^{]*\})", expression):
+            name = part.split("=", 1)[0].strip()
+            if name:
+                keys.append(tuple(re.split(r"\.", re.sub(r"\[\d+\]", "", name))))
+    return keys
+
+
 def values_key(loc: Location, render: Render) -> Location | None:
-    """The values file and line that set what the finding's line inserts."""
+    """The values file and line that set what the finding's line inserts (None
+    where a ``--set`` of the scenario sets it, or no file does)."""
     path = values_path(loc)
     if path is None:
         return None
+    keys = tuple(p for p in path if isinstance(p, str))
+    for key in _set_keys(render.scenario.sets):
+        if keys[: len(key)] == key or key[: len(keys)] == keys:
+            return None
     for file, prefix in values_files(render, loc.file):
         tree = _values_tree(file)
         if tree is None:
