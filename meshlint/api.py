@@ -299,7 +299,7 @@ def _render(
     )
     out.renders = charts_.render_all(renderer, targets, jobs)
     out.inputs = [r.input() for r in out.renders if r.stream is not None]
-    out.errors = [r.error for r in out.renders if r.error is not None]
+    out.errors = charts_.errors_of(out.renders)
     out.rendered = charts_.Rendered.of(out.renders)
     return out
 

@@ -408,3 +408,15 @@ def test_without_a_renderer_charts_are_skipped_with_one_line(
     assert done.warnings == [charts.HOW_TO_RENDER]
     assert "pip install 'meshlint[helm]'" in charts.HOW_TO_RENDER
     assert done.report.templates == 3 and not done.report.findings
+
+
+def test_the_same_render_error_in_several_scenarios_is_one_m006(repo: Path) -> None:
+    ci = repo / "charts/shop/ci"
+    (ci / "otel-eu-values.yaml").write_text((ci / "otel-values.yaml").read_text())
+    report = check_json(repo, "charts/shop")
+    (m006,) = [f for f in report["findings"] if f["rule"] == "M006"]
+    assert m006["scenarios"] == ["ci/otel-eu-values.yaml", "ci/otel-values.yaml"]
+    assert m006["message"] == (
+        "Helm cannot render chart 'shop': execution error at (shop/templates/configmap.yaml:7:34): "
+        "otel.endpoint is required when otel.enabled is true"
+    )

@@ -548,8 +548,28 @@ def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candi
         scenarios=(scenario.name,),
         source_line=_line_of(file, line),
     )
-    what = f"Helm cannot render chart {target.name!r} with {scenario.name}: {text}"
+    # the scenario is named with the finding: one M006 where several scenarios break alike
+    what = f"Helm cannot render chart {target.name!r}: {text}"
     return Candidate("M006", location, what, None)
+
+
+def errors_of(renders: Iterable[Render]) -> list[Candidate]:
+    """The M006 of the renders, one per place and message with its scenarios
+    (the run keeps one of equal findings, whatever their scenarios)."""
+    found: dict[tuple[str, int, int, str], Candidate] = {}
+    for render in renders:
+        error = render.error
+        if error is None:
+            continue
+        loc = error.location
+        key = (loc.file, loc.line, loc.column, error.message)
+        if key in found:
+            first = found[key]
+            names = (*first.location.scenarios, *loc.scenarios)
+            found[key] = first._replace(location=replace(first.location, scenarios=names))
+        else:
+            found[key] = error
+    return list(found.values())
 
 
 def _line_of(file: str, line: int) -> str:
@@ -624,8 +644,9 @@ def finish(
     """A run's findings once they are on the chart's files: scenarios and values
     keys named; those in files the config excludes (a vendored subchart) or
     ignores per file left out; one per cause over the scenarios."""
-    if not rendered.by_name:
-        return list(findings)
+    findings = list(findings)
+    if not rendered.by_name and not any(f.location.scenarios for f in findings):
+        return findings
     kept = []
     for finding in annotate(findings, rendered, fixes or {}):
         render = rendered.render_of(finding)
