@@ -6,11 +6,14 @@ layers (config file, then the command line's selection), and get a ``Report``.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from meshlint.core import charts as charts_
 from meshlint.core import fixing, helm
 from meshlint.core.config import (
     Config,
@@ -26,14 +29,14 @@ from meshlint.core.config import (
     validate_against_rules,
 )
 from meshlint.core.engine import lint
-from meshlint.core.files import Refused
+from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
-from meshlint.core.report import Input, Report
+from meshlint.core.report import Candidate, Input, Report
 
 __all__ = [
     "FixRun",
@@ -75,6 +78,9 @@ class Settings:
     chart_dirs: Sequence[str] = ()  # Helm charts whose templates findings move to
     respect_gitignore: bool = True  # walks skip what .gitignore ignores
     force_exclude: bool = False  # exclude patterns apply to files named explicitly too
+    render_charts: bool = True  # render chart directories with Helm, when it is at hand
+    values: Sequence[str] = ()  # --values: the one scenario charts render with
+    sets: Sequence[str] = ()  # --set expressions for that scenario
 
 
 def load_settings(
@@ -170,6 +176,8 @@ class PathsRun:
     helm_moved: int = 0  # findings moved to their chart template
     helm_placed: int = 0  # of those, on the template line that writes the key
     names: list[str] = field(default_factory=list)  # the files linted, as findings name them
+    warnings: list[str] = field(default_factory=list)  # one line each, for stderr
+    renders: list[charts_.Render] = field(default_factory=list)  # charts rendered (timings)
 
 
 def lint_paths(
@@ -190,14 +198,16 @@ def lint_paths(
     lies behind a directory link out of the repository."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
-    charts = _charts(settings)
-    found = find_inputs(paths, settings, config)
+    renderer = charts_.find_renderer() if settings.render_charts else None
+    found = find_inputs(paths, settings, config, render=renderer is not None)
     _check_reports(reports, found.inputs)
     inputs = found.take()
     if settings.stdin_filename:
         inputs = [_named_stdin(i, settings.stdin_filename) for i in inputs]
     plan = Plan.build(rules, config, list_resources=list_resources)
-    names = [i.name for i in inputs]
+    # Helm renders (another process, or helm's own) while the other files are linted
+    rendered_later = _start_render(renderer, found, settings, config, jobs)
+    charts = _charts(settings)
     shown = None
     if on_file is not None:
         callback = on_file
@@ -205,16 +215,102 @@ def lint_paths(
         def shown(findings: list[Finding]) -> None:
             callback(helm.relocate(findings, charts).findings)
 
-    report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
-    report.errors[:0] = [*plugin_errors, *found.errors]
+    report = None
+    if inputs or not found.charts:
+        report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
+    rendering = rendered_later()
+    if found.charts:
+        # each render is a join scope of its own: linting them apart joins nothing less
+        charts = _charts(settings, rendering.rendered)
+        of_charts = lint(rendering.inputs, plan, jobs, candidates=rendering.errors)
+        report = of_charts if report is None else _joined(report, of_charts)
+    assert report is not None
+    names = [i.name for i in [*inputs, *rendering.inputs]]
+    report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
     report.templates = len(found.templates)
+    fixes = charts_.fixes_of(report.findings, rendering.rendered)
     moved = helm.relocate(report.findings, charts)
-    report.findings = moved.findings
-    return PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
+    report.findings = charts_.finish(moved.findings, rendering.rendered, config, fixes)
+    run = PathsRun(report, config, rules, len(names), moved.moved, moved.placed, names)
+    run.warnings, run.renders = rendering.warnings, rendering.renders
+    return run
 
 
-def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Discovery:
-    """The files a run over ``paths`` reads (``--show-files`` lists them)."""
+@dataclass
+class _Rendering:
+    """The charts of a run, rendered: streams to lint, M006 candidates, problems."""
+
+    inputs: list[Input] = field(default_factory=list)
+    errors: list[Candidate] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # charts that cannot be handed to Helm
+    warnings: list[str] = field(default_factory=list)
+    renders: list[charts_.Render] = field(default_factory=list)
+    rendered: charts_.Rendered = field(default_factory=charts_.Rendered)
+
+
+def _joined(first: Report, second: Report) -> Report:
+    """One report of two lints of disjoint inputs and scopes."""
+    first.findings = sorted([*first.findings, *second.findings])
+    first.errors.extend(second.errors)
+    first.files += second.files
+    first.documents += second.documents
+    first.skipped += second.skipped
+    first.suppressed += second.suppressed
+    first.unused_ignores.extend(second.unused_ignores)
+    first.resources.extend(second.resources)
+    return first
+
+
+def _start_render(
+    renderer: charts_.Renderer | None,
+    found: Discovery,
+    settings: Settings,
+    config: Config,
+    jobs: int | None,
+) -> Callable[[], _Rendering]:
+    """Start rendering the charts in a thread; the function that waits for them."""
+    if renderer is None or not found.charts:
+        done = _render(renderer, found, settings, config, jobs)
+        return lambda: done
+    for file in settings.values:  # a usage error before anything starts
+        if not os.path.isfile(file):
+            raise UsageError(f"--values: {file}: no such file")
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_render, renderer, found, settings, config, jobs)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def _render(
+    renderer: charts_.Renderer | None,
+    found: Discovery,
+    settings: Settings,
+    config: Config,
+    jobs: int | None,
+) -> _Rendering:
+    out = _Rendering()
+    if renderer is None:
+        if found.templates and settings.render_charts:
+            out.warnings.append(charts_.HOW_TO_RENDER)
+        return out
+    for file in settings.values:
+        if not os.path.isfile(file):
+            raise UsageError(f"--values: {file}: no such file")
+    targets, out.problems = charts_.targets(
+        found.charts, config.charts, config.root, settings.values, settings.sets
+    )
+    out.renders = charts_.render_all(renderer, targets, jobs)
+    out.inputs = [r.input() for r in out.renders if r.stream is not None]
+    out.errors = charts_.errors_of(out.renders)
+    out.rendered = charts_.Rendered.of(out.renders)
+    return out
+
+
+def find_inputs(
+    paths: Sequence[str], settings: Settings, config: Config, *, render: bool = False
+) -> Discovery:
+    """The files a run over ``paths`` reads (``--show-files`` lists them); with
+    ``render``, the Helm charts to render instead of their files."""
     return discover(
         paths or (".",),
         config.exclude,
@@ -223,15 +319,17 @@ def find_inputs(paths: Sequence[str], settings: Settings, config: Config) -> Dis
         respect_gitignore=settings.respect_gitignore,
         force_exclude=settings.force_exclude,
         follow_links=settings.follow_links,
+        render_charts=render,
     )
 
 
-def _charts(settings: Settings) -> helm.Charts:
+def _charts(settings: Settings, rendered: charts_.Rendered | None = None) -> helm.Charts:
     stdin = settings.stdin_filename or "-"
     try:
-        return helm.Charts.from_dirs(settings.chart_dirs, stdin=(stdin,))
+        found = helm.Charts.from_dirs(settings.chart_dirs, stdin=(stdin,))
     except helm.ChartError as exc:
         raise UsageError(f"--chart-dir: {exc}") from exc
+    return replace(found, renders=rendered.chart_dirs()) if rendered else found
 
 
 def _named_stdin(item: Input, name: str) -> Input:
@@ -304,16 +402,22 @@ def fix_paths(
     afterwards (of the fixed text, when nothing was to be written)."""
     plugin_errors: list[str] = []
     config, rules = load_settings(settings, plugin_errors)
+    renderer = charts_.find_renderer() if settings.render_charts else None
     found = discover(
         paths or (".",),
         config.exclude,
         config.root,
         config.scopes,
         follow_links=settings.follow_links,
+        render_charts=renderer is not None,
     )
     _check_reports(reports, found.inputs)  # as lint_paths does
     inputs = found.take()
     plan = Plan.build(rules, config, list_resources=list_resources)
+    # charts: their streams are linted, never fixed; a fix of a value goes to the values file
+    rendering = _render(renderer, found, settings, config, jobs)
+    inputs += rendering.inputs
+    charts = _charts(settings, rendering.rendered)
     originals: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
@@ -322,14 +426,20 @@ def fix_paths(
 
     def lint_now(states: Mapping[str, bytes]) -> Report:
         items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
-        report = lint(items, plan, jobs)
-        report.errors[:0] = [*plugin_errors, *found.errors]
+        report = lint(items, plan, jobs, candidates=rendering.errors)
+        report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
+        if rendering.rendered.by_name:
+            fixes = charts_.fixes_of(report.findings, rendering.rendered)
+            moved = helm.relocate(report.findings, charts).findings
+            report.findings = charts_.finish(moved, rendering.rendered, config, fixes)
         return report
 
     report = lint_now(current)
     for _ in range(MAX_FIX_ROUNDS):
         by_file: dict[str, list[Finding]] = {}
         for finding in report.findings:
+            if finding.location.scenarios:
+                continue  # a chart's: fixed in its values files below
             if applicable(finding, unsafe):
                 by_file.setdefault(finding.location.file, []).append(finding)
         changed = False
@@ -356,6 +466,7 @@ def fix_paths(
         if not changed:
             break
         report = lint_now(current)
+    values_fixed = _fix_values(report, unsafe, originals, current, result)
     result.files = [
         FileFix(name, originals[name], after)
         for name, after in current.items()
@@ -364,7 +475,10 @@ def fix_paths(
     unwritten: set[str] = set()
     if write:
         unwritten = _write(result, inputs)
-        if unwritten:  # report what is on disk for those files
+        if values_fixed and not values_fixed <= unwritten:
+            # charts render again from the values files now on disk
+            report = lint_paths(paths, replace(settings), jobs=jobs).report
+        elif unwritten:  # report what is on disk for those files
             report = lint_now({k: v for k, v in current.items() if k not in unwritten})
     # "Fixed N" counts what reached the file (or, without writing, the fixed text)
     for name, counts in applied.items():
@@ -372,6 +486,43 @@ def fix_paths(
             result.fixed.update(counts)
     result.run.report = report
     return result
+
+
+def _fix_values(
+    report: Report,
+    unsafe: bool,
+    originals: dict[str, bytes],
+    current: dict[str, bytes],
+    result: FixRun,
+) -> set[str]:
+    """Apply the fixes of charts' findings to the values files that set the
+    values (one round: the chart must render again to show the rest); the
+    values files changed."""
+    by_file: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.location.scenarios and applicable(finding, unsafe):
+            by_file.setdefault(charts_.fix_file(finding), []).append(finding)
+    changed = set()
+    for name, findings in by_file.items():
+        data = current.get(name)
+        if data is None:
+            try:
+                data = read_regular(name, helm.MAX_CHART_FILE_BYTES)
+            except (OSError, Refused):
+                continue
+            originals[name] = data
+        fixed, applied = charts_.fix_values(name, data, findings)
+        if fixed != data:
+            current[name] = fixed
+            result.fixed.update(f.rule for f in applied)
+            changed.add(name)
+        for finding in findings:
+            if finding not in applied:
+                result.notes.append(
+                    f"{name}: {finding.rule} fix skipped: the values file would not read "
+                    "back as intended"
+                )
+    return changed
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:
@@ -395,9 +546,11 @@ def _write(result: FixRun, inputs: Sequence[Input]) -> set[str]:
     by_name = {i.name: i for i in inputs}
     unwritten = set()
     for change in result.files:
-        item = by_name[change.name]
+        item = by_name.get(change.name)
         reason = None
-        if item.data is not None or item.name == "-":
+        if item is None:  # a chart's values file (core.charts): written the same guarded way
+            reason = fixing.write(change.name, change.before, change.after)
+        elif item.data is not None or item.name == "-":
             reason = "standard input is never written"
         elif parse_bytes(change.name, change.before).helm_rendered:
             reason = "a Helm-rendered stream is never written (fix the chart)"

@@ -272,6 +272,27 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
     "findings move to its template files. Repeatable. For stdin, a '# Source:' path "
     "that names a file under the working directory is found without it.",
 )
+@click.option(
+    "--values",
+    "values_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A values file that chart directories render with (as helm template --values); "
+    "repeatable, layered in order. With --values or --set, charts render in that one "
+    "scenario instead of their ci/*-values.yaml files.",
+)
+@click.option(
+    "--set",
+    "set_values",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A value for rendering chart directories (as helm template --set); repeatable.",
+)
+@click.option(
+    "--no-render",
+    is_flag=True,
+    help="Do not render Helm chart directories (their templates are skipped, as without Helm).",
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, in place.")
 @click.option(
     "--unsafe-fixes",
@@ -314,6 +335,9 @@ def check(
     sarif_root: str | None,
     show_files: bool,
     show_settings: bool,
+    values_files: tuple[str, ...],
+    set_values: tuple[str, ...],
+    no_render: bool,
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
@@ -362,6 +386,9 @@ def check(
         report_unused_ignores=report_unused_ignores,
         stdin_filename=stdin_filename,
         chart_dirs=chart_dirs,
+        render_charts=not no_render,
+        values=values_files,
+        sets=set_values,
         respect_gitignore=respect_gitignore,
         # pre-commit names every staged file: the config's excludes must hold for them
         force_exclude=os.environ.get("PRE_COMMIT") == "1"
@@ -423,6 +450,8 @@ def check(
             reports=reports,
         )
     report, config, rules = run.report, run.config, run.rules
+    for warning in run.warnings:
+        click.echo(f"meshlint: warning: {visible(warning)}", err=True)
     if not run.inputs and not report.errors:
         # a clean report over nothing would read as success
         where = visible(", ".join(paths or (".",)))
@@ -562,6 +591,7 @@ def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prun
 
 def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_files: bool) -> None:
     from meshlint.api import find_inputs, lint_paths, load_settings
+    from meshlint.core.charts import find_renderer
     from meshlint.output.show import facts_listing, files_listing, settings_listing
 
     config, rules = load_settings(settings)
@@ -570,7 +600,8 @@ def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_fi
         # what runs: read from the files, so the files are read (nothing is reported)
         click.echo(facts_listing(lint_paths(paths, settings).report.clusters), nl=False)
     if show_files:
-        click.echo(files_listing(find_inputs(paths, settings, config)), nl=False)
+        render = settings.render_charts and find_renderer() is not None
+        click.echo(files_listing(find_inputs(paths, settings, config, render=render)), nl=False)
 
 
 def _fix(
@@ -711,10 +742,11 @@ ignore: []
 fail-on: warning
 # The cluster version that version-dependent rules (K003) assume. Quote it.
 kube-version: "1.30"
-# gitignore-style patterns, relative to this file. Go-templated chart sources do
-# not parse as YAML: lint `helm template` output instead.
-exclude:
-  - "charts/*/templates/**"
+# gitignore-style patterns, relative to this file. Helm chart directories are
+# rendered with Helm where it is installed (docs/charts.md), and their templates
+# skipped where it is not; a vendored subchart is left out like any directory.
+exclude: []
+#   - "charts/*/charts/**"
 # Per-rule severity.
 severity: {}
 #   K003: warning      # raise MemoryQoS throttling where the kubelet gate is on

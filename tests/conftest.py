@@ -58,6 +58,9 @@ def builtin_rules() -> dict[str, Rule]:
 
 
 RULES = builtin_rules()
+# Rules whose input is a Helm chart, not a manifest: their docs show templates,
+# and tests/rules/<slug>/ holds a bad/ and a good/ chart (tests/test_charts.py).
+CHART_RULES = frozenset({"helm-render-error"})
 BY_SLUG = {r.slug: r for r in RULES.values()}
 
 

@@ -4,6 +4,7 @@ discovery, help and docs."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pty
@@ -48,12 +49,20 @@ def test_a_chart_template_named_directly_is_one_clear_finding(tmp_path: Path) ->
         tmp_path,
         {"charts/shop/Chart.yaml": "name: shop\n", "charts/shop/templates/d.yaml": TEMPLATE},
     )
-    done = run(tmp_path, "check", "--isolated", "charts/shop/templates/d.yaml")
+    # without Helm (--no-render: as where neither helm nor helm-python-sdk is installed)
+    done = run(tmp_path, "check", "--isolated", "--no-render", "charts/shop/templates/d.yaml")
     assert done.returncode == 1
     (head,) = [line for line in done.stdout.splitlines() if ": M" in line]
     assert head.startswith("charts/shop/templates/d.yaml:4:9: M005 [error] helm-template-source")
     assert "helm template RELEASE CHART | meshlint check - --chart-dir CHART" in head
     assert "M001" not in done.stdout
+    if importlib.util.find_spec("helm_python") is None:
+        return
+    # with Helm, the template's chart is rendered (docs/charts.md): Helm refuses it
+    rendered = run(tmp_path, "check", "--isolated", "charts/shop/templates/d.yaml")
+    (head,) = [line for line in rendered.stdout.splitlines() if ": M" in line]
+    assert head.startswith("charts/shop/Chart.yaml:1:1: M006 [error] helm-render-error")
+    assert "chart.metadata.version is required" in head
 
 
 def test_walks_skip_chart_templates_and_say_so(tmp_path: Path) -> None:
@@ -63,16 +72,18 @@ def test_walks_skip_chart_templates_and_say_so(tmp_path: Path) -> None:
         "charts/shop/templates/svc.yaml": CLEAN,
         "deploy/ns.yaml": CLEAN,
     })  # fmt: skip
-    done = run(tmp_path, "check", "--isolated", ".")
+    done = run(tmp_path, "check", "--isolated", "--no-render", ".")
     assert done.returncode == 0, done.stdout
     # Chart.yaml is read, and skipped as a document without apiVersion/kind
     assert done.stdout == (
         "All checks passed (1 document in 2 files, 1 without apiVersion/kind skipped, "
         "2 Helm chart templates skipped (lint `helm template` output)).\n"
     )
-    stats = run(tmp_path, "check", "--isolated", ".", "--statistics")
+    stats = run(tmp_path, "check", "--isolated", "--no-render", ".", "--statistics")
     assert "     2  (skipped)  Helm chart templates: lint `helm template` output" in stats.stdout
-    data = json.loads(run(tmp_path, "check", "--isolated", ".", "--format", "json").stdout)
+    data = json.loads(
+        run(tmp_path, "check", "--isolated", "--no-render", ".", "--format", "json").stdout
+    )
     assert data["summary"]["helm_templates"] == 2
 
 

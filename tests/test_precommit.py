@@ -51,7 +51,9 @@ def _pre_commit() -> list[str]:
 
 
 def test_the_hook_definition_is_what_pre_commit_expects() -> None:
-    hook, fix = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook, fix, charts = yaml.safe_load(
+        (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    )
     assert hook["id"] == "meshlint" and hook["language"] == "python"
     # "--" last: the staged file names pre-commit appends are paths, never options
     assert hook["entry"] == "meshlint check --"
@@ -60,6 +62,10 @@ def test_the_hook_definition_is_what_pre_commit_expects() -> None:
         assert each["types_or"] == ["yaml", "json"] and each["require_serial"] is True
     # both hooks see the same files: a chart commit passes both or neither
     assert fix["exclude"] == hook["exclude"]
+    # charts: templates and helpers reach meshlint, which renders their chart
+    assert charts["id"] == "meshlint-charts" and charts["entry"] == "meshlint check --"
+    assert charts["additional_dependencies"] == ["helm-python-sdk>=0.2.2"]
+    assert charts["require_serial"] is True and "exclude" not in charts
 
 
 def test_pre_commit_runs_the_hook_on_staged_manifests(tmp_path: Path) -> None:

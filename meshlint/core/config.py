@@ -80,6 +80,8 @@ class Config:
     # name -> patterns: files that form one deployment for cross-object joins
     scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
+    # chart directory (relative to root) -> values, release, namespace, ci, default
+    charts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     report_unused_ignores: bool = False
     overrides: tuple[Selection, ...] = ()  # later layers (the command line)
     path: str | None = None  # the file it came from
@@ -316,6 +318,7 @@ def _build(data: Mapping[str, Any], path: str, root: str, where: Any) -> Config:
         per_file_ignores={k: tuple(v) for k, v in data.get("per-file-ignores", {}).items()},
         scopes={k: tuple(v) for k, v in data.get("scopes", {}).items()},
         plugins=tokens("plugins"),
+        charts={k: dict(v) for k, v in data.get("charts", {}).items()},
         report_unused_ignores=bool(data.get("report-unused-ignores", False)),
         path=path,
         root=root,

@@ -344,11 +344,14 @@ def lint(
     jobs: int | None = 1,
     progress: Progress | None = None,
     on_file: Callable[[list[Finding]], None] | None = None,
+    candidates: Iterable[Candidate] = (),
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
     idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
     file's own findings as soon as the file is done (cross-object findings,
-    verdicts that wait for the scope's facts and M100 come only in the report)."""
+    verdicts that wait for the scope's facts and M100 come only in the report).
+    ``candidates`` found outside any input (a chart that Helm cannot render,
+    M006) are judged like the others."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -386,6 +389,8 @@ def lint(
                 facts[part.scope][rule_id].extend(items_)
             cluster[part.scope].extend(part.cluster)
         del items  # a large tree's inputs are memory the end of the run can reuse
+        for candidate in candidates:
+            post.judge(candidate)
         for scope in sorted(facts.keys() | entries.keys() | cluster.keys() | deferred.keys()):
             known = _cluster(plan, cluster.pop(scope, ()))
             report.clusters[scope] = known

@@ -68,6 +68,27 @@ def apply(name: str, data: bytes, findings: Sequence[Finding]) -> Outcome:
     return outcome
 
 
+def apply_to_data(data: bytes, findings: Sequence[Finding], load: Any) -> Outcome:
+    """Apply ``findings``' fixes to a file of plain data (a chart's values file),
+    whose single document ``load`` reads: all of them or none, and only when the
+    result reads back as the data before with exactly the intents applied."""
+    outcome = Outcome(data)
+    edits = [e for f in findings if f.fix is not None for e in f.fix.edits]
+    if not edits or any(_overlap(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]):
+        return outcome
+    fixed = _edited(data, findings)
+    try:
+        before, after = load(data), load(fixed)
+    except ValueError:
+        return outcome
+    intents = [i for f in findings if f.fix is not None for i in f.fix.intents]
+    if same(_applied(before, intents), after):
+        outcome.data, outcome.applied = fixed, list(findings)
+    else:
+        outcome.rejected = list(findings)
+    return outcome
+
+
 def _first_edit(finding: Finding) -> tuple[int, int]:
     assert finding.fix is not None
     edit = finding.fix.edits[0]

@@ -448,12 +448,32 @@ def chart_name(directory: str) -> str:
     return name
 
 
+def template_text(file: str) -> tuple[str, tuple[str, ...]] | None:
+    """A chart file's text and lines, read as placement reads it (None: unreadable)."""
+    return _text(file)
+
+
+def template_skeleton(file: str, line: int) -> Skeleton | None:
+    """The skeleton that holds ``line`` of ``file``: a named template's in a
+    helpers file, else the file's own."""
+    templates = _templates_dir(file)
+    for define_file, body in _defines(templates).values() if templates else ():
+        if define_file == file and (
+            any(k.line == line or line in k.emits for k in body.keys)
+            or any(line in roots for roots in body.roots)
+        ):
+            return body
+    return _skeleton(file)
+
+
 @dataclass(frozen=True)
 class Charts:
     """Where the charts of a run live, to find a ``# Source:`` template on disk."""
 
     dirs: Mapping[str, str] = field(default_factory=dict)  # chart name -> directory
     stdin: frozenset[str] = frozenset({"-"})  # names stdin findings carry
+    # streams the run rendered itself (core.charts): input name -> chart directory
+    renders: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dirs(cls, directories: Iterable[str], stdin: Iterable[str] = ("-",)) -> Charts:
@@ -467,7 +487,9 @@ class Charts:
         repository (the working directory's, for stdin), names no template.
         """
         head, _, rest = source.partition("/")
-        if head in self.dirs and rest:
+        if finding_file in self.renders and rest:
+            top = self.renders[finding_file]
+        elif head in self.dirs and rest:
             top = self.dirs[head]
         elif finding_file in self.stdin:
             top, rest = os.curdir, source

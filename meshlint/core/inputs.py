@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 
 from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
+from meshlint.core.charts import top_chart
 from meshlint.core.files import ANYWHERE, LEAVES, Refused, read_file
 from meshlint.core.fsguard import areas, argument_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.helm import is_chart
+from meshlint.core.helm import is_chart, is_chart_template
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -67,6 +68,8 @@ class Discovery:
     inputs: list[Input] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # chart templates a walk left out
+    charts: list[str] = field(default_factory=list)  # chart directories to render (core.charts)
+    charts_met: list[str] = field(default_factory=list)  # by the walk under way
 
     def take(self) -> list[Input]:
         """The inputs, handed over: the run can then free them once dispatched."""
@@ -83,8 +86,13 @@ def discover(
     respect_gitignore: bool = True,
     force_exclude: bool = False,
     follow_links: bool = False,
+    render_charts: bool = False,
 ) -> Discovery:
-    """The inputs of a run, each with its join scope (``meshlint.core.scopes``)."""
+    """The inputs of a run, each with its join scope (``meshlint.core.scopes``).
+
+    With ``render_charts`` (a Helm renderer is at hand), a path in a Helm chart,
+    or a chart a walk meets, is a chart to render (``found.charts``: the
+    outermost chart, whose ``charts/`` subcharts render with it), not files."""
     found = Discovery()
     patterns = tuple(exclude)
     seen: set[str] = set()
@@ -112,8 +120,16 @@ def discover(
             Input(name=name, path=None if path == name else path, scope=scope, within=within)
         )
 
+    def chart(directory: str, named: bool) -> None:
+        rel = relative(directory, root)
+        excluded = patterns and (force_exclude or not named) and matches_any(rel, patterns)
+        if not excluded and directory not in found.charts:
+            found.charts.append(directory)
+
     for path in paths:
-        if path == "-":
+        if render_charts and path != "-" and (top := top_chart(path)) is not None:
+            chart(top, named=True)
+        elif path == "-":
             found.inputs.append(
                 Input(name="-", data=sys.stdin.buffer.read(), rel="-", scope=join_scopes.STDIN)
             )
@@ -125,7 +141,11 @@ def discover(
             # the walk follows directory links into the other roots given too
             within = ANYWHERE if roots is None else tuple(dict.fromkeys([*allowed, *roots]))
             kustomized: set[str] = set()
-            walk = _walk(path, found, kustomized, respect_gitignore, roots)
+            walk = _walk(path, found, kustomized, respect_gitignore, roots, render_charts)
+            for directory in found.charts_met:
+                if not (patterns and matches_any(relative(directory, root), patterns)):
+                    chart(os.path.normpath(directory), named=False)
+            found.charts_met.clear()
             groups = join_scopes.kustomize_groups(kustomized)
             for file in walk:
                 if patterns and matches_any(relative(file, root), patterns):
@@ -135,6 +155,10 @@ def discover(
                 else:
                     scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
                     add(file, scope, within=within)
+        elif (
+            os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
+        ):
+            found.templates.append(path)  # pre-commit names it; without Helm it is skipped
         elif os.path.isfile(path):
             if argument_leaves(path):
                 found.errors.append(f"{path}: {LEAVES}")
@@ -161,6 +185,7 @@ def _walk(
     kustomized: set[str],
     respect_gitignore: bool,
     roots: list[str] | None,
+    render_charts: bool = False,
 ) -> list[str]:
     """The files to lint below ``top``; the directories holding a kustomization
     go to ``kustomized``, chart templates to ``found.templates``; directory links
@@ -201,6 +226,10 @@ def _walk(
                 ]
             for d in dirs:
                 ignores[os.path.join(here, d)] = rules
+        if render_charts and "Chart.yaml" in names and is_chart(os.path.abspath(directory)):
+            found.charts_met.append(directory)  # rendered, not read file by file
+            dirs[:] = []
+            continue
         if "templates" in dirs and is_chart(os.path.abspath(directory)):
             dirs.remove("templates")
             found.templates.extend(_templates(os.path.join(directory, "templates")))

@@ -37,6 +37,8 @@ from meshlint.core.model.nodes import Converter, Loader, TooDeep, stack_headroom
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 CONFIG_PREFIX = "config:"  # a scope the user declared; nothing refines it
 STDIN = "-"
+RENDER_PREFIX = "render:"  # one chart rendered in one values scenario (core.charts)
+FIXED_PREFIXES = (CONFIG_PREFIX, RENDER_PREFIX)
 
 
 def declared(rel: str, scopes: Mapping[str, Sequence[str]]) -> str | None:
@@ -139,6 +141,6 @@ def _groups_below(top: str) -> dict[str, str]:
 def refined(scope: str, file: str, helm_rendered: bool) -> str:
     """Helm output is one release with the files beside it, unless the config says
     otherwise (stdin is one scope already)."""
-    if helm_rendered and scope not in (STDIN,) and not scope.startswith(CONFIG_PREFIX):
+    if helm_rendered and scope not in (STDIN,) and not scope.startswith(FIXED_PREFIXES):
         return sys.intern(os.path.dirname(file) or ".")
     return scope

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from meshlint.core.charts import fix_file
 from meshlint.core.model import Finding
 from meshlint.core.report import Report
 from meshlint.output import Options, fixable
@@ -37,6 +38,11 @@ def finding(f: Finding) -> dict[str, Any]:
     if loc.rendered is not None:
         rendered = loc.rendered
         out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
+    if loc.scenarios:
+        out["scenarios"] = list(loc.scenarios)
+    if loc.values is not None:
+        key = loc.values
+        out["values"] = {"file": key.file, "line": key.line, "column": key.column, "key": key.path}
     if f.fix is not None:
         out["fix"] = {
             "title": f.fix.title,
@@ -44,6 +50,8 @@ def finding(f: Finding) -> dict[str, Any]:
             # byte offsets in the file; content replaces [start, end)
             "edits": [{"start": e.start, "end": e.end, "content": e.content} for e in f.fix.edits],
         }
+        if (edited := fix_file(f)) != loc.file:
+            out["fix"]["file"] = edited  # a chart's values file (core.charts)
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from meshlint.core.charts import fix_file
 from meshlint.core.model import Finding, Rule, Severity
 from meshlint.core.report import Report
 from meshlint.core.version import __version__
@@ -120,7 +121,26 @@ def result(
             "partialFingerprints": {FINGERPRINT: fingerprint(finding, occurrence)},
         }
     )
-    if loc.rendered is not None:
+    if loc.scenarios:
+        properties["helmValuesScenarios"] = list(loc.scenarios)
+    if loc.values is not None:
+        # the values file key the template line inserts: where a fix of the value goes
+        key = loc.values
+        out["relatedLocations"] = [
+            {
+                "id": 1,
+                "physicalLocation": {
+                    "artifactLocation": _artifact(key.file, root),
+                    "region": {"startLine": key.line, "startColumn": key.column},
+                },
+                "message": {"text": f"the value is set here ({key.path.removeprefix('$.')})"},
+            }
+        ]
+    if loc.rendered is not None and loc.scenarios:
+        # a chart meshlint rendered itself: the stream is no file in the repository
+        properties["helmSource"] = loc.source
+        properties["rendered"] = {"stream": loc.rendered.file, "line": loc.rendered.line}
+    elif loc.rendered is not None:
         # moved to the chart's template (core.helm): the rendered line is related
         properties["helmSource"] = loc.source
         rendered = loc.rendered
@@ -160,7 +180,10 @@ def result(
             {
                 "description": {"text": f"{fix.title} ({fix.applicability})"},
                 "artifactChanges": [
-                    {"artifactLocation": _artifact(loc.file, root), "replacements": replacements}
+                    {
+                        "artifactLocation": _artifact(fix_file(finding), root),
+                        "replacements": replacements,
+                    }
                 ],
             }
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshlint.core.charts import HOW_TO_RENDER, find_renderer
 from meshlint.core.config import Config
 from meshlint.core.files import Refused
 from meshlint.core.globs import relative
@@ -41,9 +42,26 @@ def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -
         ("severity", ", ".join(f"{k}: {v}" for k, v in config.severity.items()) or "(none)"),
         ("plugins", ", ".join(config.plugins) or "(none)"),
         ("chart dirs", ", ".join(settings.chart_dirs) or "(none)"),
+        ("helm", _renderer(settings)),
+        ("charts", _charts(config.charts)),
     ]
     wide = max(len(key) for key, _ in rows)
     return "".join(f"{key + ':':<{wide + 1}} {value}\n" for key, value in rows)
+
+
+def _renderer(settings: Any) -> str:
+    """What renders chart directories, and its version."""
+    if not getattr(settings, "render_charts", True):
+        return "not used (--no-render)"
+    renderer = find_renderer()
+    if renderer is None:
+        return "none: " + HOW_TO_RENDER
+    describe = getattr(renderer, "describe", None)
+    return f"{renderer.name} {describe() if describe else renderer.version}"
+
+
+def _charts(charts: Mapping[str, Mapping[str, Any]]) -> str:
+    return "; ".join(f"{k}: {dict(v)}" for k, v in charts.items()) or "(none)"
 
 
 def _mapping(values: Mapping[str, tuple[str, ...]]) -> str:
@@ -66,6 +84,8 @@ def files_listing(found: Discovery) -> str:
             continue
         for line in parse_bytes(item.name, data).skipped_at:
             lines.append(f"  line {line}: document skipped: no apiVersion/kind")
+    for chart in found.charts:
+        lines.append(f"{relative(chart, '.')}/  (Helm chart: rendered in each values scenario)")
     for template in found.templates:
         lines.append(f"{relative(template, '.')}  (skipped: Helm chart template)")
     for error in found.errors:

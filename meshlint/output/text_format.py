@@ -37,6 +37,12 @@ def _finding(f: Finding, options: Options) -> list[str]:
         lines.append(f"  rendered at {rendered} (from {visible(loc.source or '')})")
     elif loc.source:
         lines.append(f"  from {visible(loc.source)}")
+    if loc.scenarios:
+        lines.append(f"  values: {visible('; '.join(loc.scenarios))}")
+    if loc.values is not None:
+        key = loc.values
+        where = f"{visible(key.file)}:{key.line}:{key.column}"
+        lines.append(f"  value set at {where} ({visible(key.path.removeprefix('$.'))})")
     if loc.source_line and not options.quiet:
         number = str(loc.line)
         pad = " " * len(number)

@@ -89,6 +89,10 @@ class Location:
     # the rendered stream
     rendered: Location | None = None
     echo: bool = True  # False: the line is not valid text (a NUL, a stray byte): never shown
+    # a finding of a Helm chart linted as a directory (core.charts): the values
+    # scenarios that render it, and the values file key its template line inserts
+    scenarios: tuple[str, ...] = ()
+    values: Location | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

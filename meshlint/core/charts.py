@@ -1,0 +1,958 @@
+"""Helm chart directories as lint targets: rendered with Helm itself, once per
+values scenario, and linted as the Helm streams ``helm template`` prints.
+
+Helm renders, never meshlint: the ``helm`` binary on PATH when there is one
+(``helm template``: client-only, no cluster contacted, ``lookup`` empty, hooks
+rendered and never run), else Helm's Go SDK in-process through the
+``helm-python-sdk`` package (``pip install 'meshlint[helm]'``), which renders
+offline the same way. Without either, charts are left out as before, with one
+line saying how to get a renderer.
+
+A chart's scenarios (``Scenario``) follow chart-testing: each
+``ci/*-values.yaml``, or the chart's default values when there is none; the
+config's ``charts:`` entry adds scenarios (or replaces them), and ``--values`` /
+``--set`` on the command line name the one scenario to render. Each scenario's
+stream is an input of the run named ``<chart dir>#<scenario>`` in a join scope
+of its own; ``core.helm`` moves its findings to the template lines, and
+``merge`` reports the same finding of several scenarios once, naming them.
+
+A template that fails to render is M006 at the file and line Helm names.
+Where a finding's template line only inserts a value (``{{ .Values.resources |
+toYaml | nindent 12 }}``), ``values_key`` names the values file and line that
+set it, and ``values_fix`` turns the finding's fix into an edit of that file.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Protocol
+
+import yaml
+
+from meshlint.core import helm
+from meshlint.core.config import Config
+from meshlint.core.files import Refused, read_regular
+from meshlint.core.fsguard import areas, link_leaves
+from meshlint.core.globs import matches_any, relative
+from meshlint.core.loading import decode, normalize_breaks, text_lines
+from meshlint.core.model import Change, Document, Finding, Fix, KeyPath, Location, SourceFile
+from meshlint.core.model.nodes import Converter, Loader, locate, stack_headroom
+from meshlint.core.model.values import Applicability, json_path
+from meshlint.core.report import Candidate, Input
+from meshlint.core.scopes import RENDER_PREFIX
+
+__all__ = [
+    "HOW_TO_RENDER",
+    "ChartTarget",
+    "HelmBinary",
+    "HelmLibrary",
+    "Render",
+    "Rendered",
+    "Renderer",
+    "Scenario",
+    "find_renderer",
+    "finish",
+    "fix_file",
+    "fix_values",
+    "fixes_of",
+    "merge",
+    "render_all",
+    "targets",
+    "top_chart",
+    "values_key",
+]
+
+HOW_TO_RENDER = (
+    "Helm charts are not rendered: put `helm` on PATH or `pip install 'meshlint[helm]'` "
+    "(helm-python-sdk, Helm as a library); until then their templates are skipped"
+)
+DEFAULT = "default values"
+COMMAND_LINE = "command line"
+# a chart is a directory of text someone reviews: more than this is no chart
+MAX_CHART_FILES = 5000
+MAX_CHART_BYTES = 64 * 2**20
+MAX_CHART_DEPTH = 32
+
+
+class RenderError(Exception):
+    """Helm could not render: its message."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One set of values a chart is rendered with: values files layered in
+    order (paths as given), then ``--set`` expressions."""
+
+    name: str
+    files: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChartTarget:
+    directory: str  # as found, normalised
+    name: str  # Chart.yaml's name: the head of every "# Source:" path
+    release: str
+    namespace: str
+    scenarios: tuple[Scenario, ...]
+
+    def input_name(self, scenario: Scenario) -> str:
+        return f"{self.directory}#{scenario.name}"
+
+
+@dataclass
+class Render:
+    """What rendering one chart in one scenario gave: the stream, or M006."""
+
+    target: ChartTarget
+    scenario: Scenario
+    stream: str | None = None
+    error: Candidate | None = None
+    seconds: float = 0.0
+    message: str | None = None  # Helm's, when it did not render
+
+    @property
+    def name(self) -> str:
+        return self.target.input_name(self.scenario)
+
+    def input(self) -> Input:
+        assert self.stream is not None
+        name = self.name
+        data = self.stream.encode("utf-8")
+        return Input(name=name, data=data, rel=name, scope=RENDER_PREFIX + name)
+
+
+class Renderer(Protocol):
+    name: str
+    version: str
+
+    def render(self, target: ChartTarget, scenario: Scenario) -> str:
+        """The ``helm template`` stream; RenderError with Helm's message."""
+        ...
+
+
+class HelmBinary:
+    """``helm template`` from the ``helm`` on PATH."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.name = f"helm ({path})"
+        try:
+            done = subprocess.run(
+                [path, "version", "--short"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            self.version = done.stdout.strip() or "unknown"
+        except (OSError, subprocess.SubprocessError):
+            self.version = "unknown"
+
+    def render(self, target: ChartTarget, scenario: Scenario) -> str:
+        command = [self.path, "template", target.release, target.directory]
+        command += ["--namespace", target.namespace]
+        for file in scenario.files:
+            command += ["--values", file]
+        for expression in scenario.sets:
+            command += ["--set", expression]
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=render_timeout(),
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError(
+                f"Helm did not finish rendering within {render_timeout():.0f}s (a template "
+                "that loops or grows without bound?)"
+            ) from exc
+        except OSError as exc:
+            raise RenderError(f"cannot run {self.path}: {exc.strerror or exc}") from exc
+        if done.returncode != 0:
+            message = done.stderr.strip().removeprefix("Error: ")
+            raise RenderError(message or f"helm template exited {done.returncode}")
+        return done.stdout
+
+
+class HelmLibrary:
+    """Helm's Go SDK (helm-python-sdk): offline, no cluster.
+
+    It renders in a child process (``python -m meshlint.core.charts``), all of a
+    run's charts in one: a template that loops or grows without end (``{{ range
+    until 1000000000 }}``) cannot be stopped inside the library, so the child is
+    ended after a time limit and what it did not render is M006; the run itself
+    never loads Go."""
+
+    name = "helm-python-sdk"
+
+    def __init__(self) -> None:
+        try:
+            self.version = importlib.metadata.version("helm-python-sdk")
+        except importlib.metadata.PackageNotFoundError:
+            self.version = "unknown"
+
+    def describe(self) -> str:
+        """The package and the Helm it embeds (asked of the child)."""
+        done = self._run([], timeout=60.0)
+        helm_version = done[0].get("helm") if done and "helm" in done[0] else None
+        return f"{self.version} (Helm {helm_version})" if helm_version else self.version
+
+    def render(self, target: ChartTarget, scenario: Scenario) -> str:
+        item = Render(target, scenario)
+        self.render_many([item])
+        if item.stream is None:
+            raise RenderError(item.message or "not rendered")
+        return item.stream
+
+    def render_many(self, items: Sequence[Render], jobs: int | None = None) -> None:
+        jobs_ = [
+            {
+                "directory": i.target.directory,
+                "release": i.target.release,
+                "namespace": i.target.namespace,
+                "files": list(i.scenario.files),
+                "sets": list(i.scenario.sets),
+                "threads": jobs or 2,
+            }
+            for i in items
+        ]
+        limit = render_timeout() * max(1, len(items))
+        results = self._run(jobs_, timeout=limit)
+        done = {r["index"]: r for r in results if isinstance(r.get("index"), int)}
+        for index, item in enumerate(items):
+            result = done.get(index)
+            if result is None:
+                item.message = (
+                    f"Helm did not finish rendering within {limit:.0f}s (a template that loops "
+                    "or grows without bound?)"
+                )
+            elif "stream" in result:
+                item.stream = str(result["stream"])
+            else:
+                item.message = str(result.get("error") or "not rendered")
+            item.seconds = float(result.get("seconds", 0.0)) if result else limit
+
+    def _run(self, jobs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+        command = [sys.executable, "-m", "meshlint.core.charts"]
+        try:
+            done = subprocess.run(
+                command,
+                input=json.dumps(jobs),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            output = done.stdout
+        except subprocess.TimeoutExpired as exc:
+            output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        except OSError:
+            return []
+        results = []
+        for line in output.splitlines():
+            try:
+                results.append(json.loads(line))
+            except ValueError:
+                continue
+        return results
+
+
+def render_timeout() -> float:
+    """Seconds one render may take (``MESHLINT_HELM_TIMEOUT``, default 60)."""
+    try:
+        return max(1.0, float(os.environ.get("MESHLINT_HELM_TIMEOUT", "60")))
+    except ValueError:
+        return 60.0
+
+
+def _render_in_library(helm_: Any, job: Mapping[str, Any]) -> dict[str, Any]:
+    """One render in the child: the stream, or Helm's message."""
+    start = time.perf_counter()
+    try:
+        values: dict[str, Any] = {}
+        for file in job["files"]:
+            text = _read_text(file)
+            if text is None:
+                return {"error": f"{file}: cannot read the values file"}
+            values = _merged(values, helm_.values_from_yaml(text))
+        for expression in job["sets"]:
+            values = _merged(values, helm_.parse_set_string(expression))
+        with helm_.Chart.load(job["directory"]) as chart:
+            manifests = chart.render(
+                values, name=job["release"], namespace=job["namespace"], is_install=True
+            )
+    except helm_.HelmError as exc:
+        return {"error": str(exc), "seconds": time.perf_counter() - start}
+    return {"stream": stream_of(manifests), "seconds": time.perf_counter() - start}
+
+
+def _child() -> None:
+    """``python -m meshlint.core.charts``: render the jobs on stdin, one JSON line
+    per result as it is done (what was done survives a kill)."""
+    import threading
+
+    import helm_python  # type: ignore[import-not-found,unused-ignore]
+
+    jobs = json.loads(sys.stdin.read() or "[]")
+    lock = threading.Lock()
+
+    def emit(record: dict[str, Any]) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.flush()
+
+    emit({"helm": helm_python.helm_sdk_version()})
+
+    def one(index: int) -> None:
+        emit({"index": index, **_render_in_library(helm_python, jobs[index])})
+
+    threads = max(1, min(len(jobs), int(jobs[0].get("threads", 2)) if jobs else 1))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(one, range(len(jobs))))
+
+
+def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Values layered as Helm layers ``-f`` files and ``--set``: maps merge, the
+    rest is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_DOCUMENT_BREAK = re.compile(r"(?:^|\n)---[ \t]*(?=\n|$)")
+
+
+def stream_of(manifests: Mapping[str, str]) -> str:
+    """Rendered templates joined as ``helm template`` joins them: each manifest
+    after ``---`` and its ``# Source:`` line; notes, partials and empty output left out."""
+    parts: list[str] = []
+    for name in sorted(manifests):
+        if name.endswith("NOTES.txt") or os.path.basename(name).startswith("_"):
+            continue
+        for document in _DOCUMENT_BREAK.split(manifests[name]):
+            if document.strip():
+                parts.append(f"---\n# Source: {name}\n{document.strip(chr(10))}\n")
+    return "".join(parts)
+
+
+def find_renderer() -> Renderer | None:
+    """``helm`` on PATH, else helm-python-sdk, else None."""
+    path = shutil.which("helm")
+    if path:
+        return HelmBinary(path)
+    if importlib.util.find_spec("helm_python") is None:
+        return None
+    return HelmLibrary()
+
+
+def top_chart(path: str) -> str | None:
+    """The chart ``path`` belongs to (the outermost one: a subchart under a
+    parent's ``charts/`` renders with its parent), or None."""
+    current = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path))
+    found = None
+    while True:
+        if helm.is_chart(current):
+            found = current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    if found is None:
+        return None
+    rel = os.path.relpath(found)
+    return found if rel.startswith("..") else os.path.normpath(rel)
+
+
+def chart_problem(directory: str) -> str | None:
+    """Why a chart directory must not be handed to Helm: a link out of its
+    repository (Helm would read and print it), too many files or bytes."""
+    allowed = areas(directory)
+    entries = 0
+    size = 0
+    stack = [(directory, 0)]  # no recursion: a tree 10,000 levels deep is input too
+    while stack:
+        here, depth = stack.pop()
+        if depth > MAX_CHART_DEPTH:
+            return f"{here}: more than {MAX_CHART_DEPTH} directories deep: not rendered"
+        try:
+            with os.scandir(here) as found:
+                listed = list(found)
+        except OSError as exc:
+            return f"{here}: cannot read: {exc.strerror or exc}"
+        for entry in listed:
+            entries += 1
+            if link_leaves(entry.path, allowed):
+                return f"{entry.path}: symbolic link out of the chart and its repository"
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, depth + 1))
+                else:
+                    size += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+        if entries > MAX_CHART_FILES or size > MAX_CHART_BYTES:
+            return (
+                f"{directory}: more than {MAX_CHART_FILES} files or "
+                f"{MAX_CHART_BYTES // 2**20} MiB: not rendered"
+            )
+    return None
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        return decode(read_regular(path, helm.MAX_CHART_FILE_BYTES))
+    except (Refused, OSError, UnicodeDecodeError):
+        return None
+
+
+def scenarios_for(
+    directory: str,
+    entry: Mapping[str, Any] | None,
+    values: Sequence[str] = (),
+    sets: Sequence[str] = (),
+    root: str = ".",
+) -> tuple[Scenario, ...]:
+    """A chart's scenarios: the command line's when it names any; else the
+    config's ``values`` (each item a file or a list of files layered), after
+    the ``ci/*-values.yaml`` files (unless ``ci: false``), or the defaults when
+    there are none (or ``default: true``)."""
+    if values or sets:
+        name = " ".join([*values, *(f"--set {s}" for s in sets)])
+        return (Scenario(f"{COMMAND_LINE}: {name}", tuple(values), tuple(sets)),)
+    entry = entry or {}
+    found: list[Scenario] = []
+    ci = os.path.join(directory, "ci")
+    if entry.get("ci", True) and os.path.isdir(ci):
+        for name in sorted(os.listdir(ci)):
+            if name.endswith(("-values.yaml", "-values.yml")):
+                found.append(Scenario(f"ci/{name}", (os.path.join(ci, name),)))
+    for item in entry.get("values", ()):
+        layered = [item] if isinstance(item, str) else list(item)
+        files = tuple(os.path.normpath(os.path.join(root, f)) for f in layered)
+        found.append(Scenario(" + ".join(layered), files))
+    if not found or entry.get("default") is True:
+        found.insert(0, Scenario(DEFAULT))
+    return tuple(found)
+
+
+def targets(
+    directories: Iterable[str],
+    charts_config: Mapping[str, Mapping[str, Any]],
+    root: str,
+    values: Sequence[str] = (),
+    sets: Sequence[str] = (),
+) -> tuple[list[ChartTarget], list[str]]:
+    """The charts to render, and one error line per chart that cannot be."""
+    out: list[ChartTarget] = []
+    errors: list[str] = []
+    by_rel = {os.path.normpath(k): v for k, v in charts_config.items()}
+    for directory in dict.fromkeys(directories):
+        problem = chart_problem(directory)
+        if problem is not None:
+            errors.append(problem)
+            continue
+        try:
+            name = helm.chart_name(directory)
+        except helm.ChartError:
+            # Helm says what is wrong with the Chart.yaml when it renders: M006
+            name = os.path.basename(os.path.abspath(directory))
+        rel = os.path.normpath(os.path.relpath(os.path.abspath(directory), os.path.abspath(root)))
+        entry = by_rel.get(rel) or {}
+        release = str(entry.get("release") or "release-name")
+        namespace = str(entry.get("namespace") or "default")
+        scenarios = scenarios_for(directory, entry, values, sets, root)
+        out.append(ChartTarget(directory, name, release, namespace, scenarios))
+    return out, errors
+
+
+def render_all(
+    renderer: Renderer, charts: Sequence[ChartTarget], jobs: int | None = None
+) -> list[Render]:
+    """Every chart in every scenario: Helm's library in one child process
+    (``jobs`` renders at a time), ``helm template`` in that many threads."""
+    work = [Render(t, s) for t in charts for s in t.scenarios]
+    if isinstance(renderer, HelmLibrary):
+        renderer.render_many(work, jobs)
+        for item in work:
+            if item.message is not None:
+                item.error = render_error(item.target, item.scenario, item.message)
+        return work
+
+    def one(item: Render) -> Render:
+        start = time.perf_counter()
+        try:
+            item.stream = renderer.render(item.target, item.scenario)
+        except RenderError as exc:
+            item.error = render_error(item.target, item.scenario, str(exc))
+        item.seconds = time.perf_counter() - start
+        return item
+
+    if len(work) < 2 or jobs == 1:
+        return [one(item) for item in work]
+    with ThreadPoolExecutor(max_workers=min(len(work), jobs or 2)) as pool:
+        return list(pool.map(one, work))
+
+
+# "execution error at (chart/templates/x.yaml:12:3): ...", "parse error at
+# (chart/templates/x.yaml:4): ...", "chart/templates/x.yaml:2:15\n  executing ...",
+# "YAML parse error on chart/templates/x.yaml: ..."
+_HELM_PLACE = re.compile(
+    r"(?P<file>[^\s():\"']+/templates/[^\s():\"']+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?=[):\s]|$)"
+)
+
+
+_YAML_LINE = re.compile(r"\byaml: line (\d+):")
+
+
+def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candidate:
+    """M006 where Helm says the template broke (else at Chart.yaml)."""
+    file, line, column = os.path.join(target.directory, "Chart.yaml"), 1, 1
+    match = _HELM_PLACE.search(message)
+    if match is not None:
+        head, _, rest = match["file"].partition("/")
+        candidate = os.path.join(target.directory, rest)
+        if head == target.name and os.path.isfile(candidate):
+            file = candidate
+            line = int(match["line"] or 1)
+            column = int(match["column"] or 1)
+    elif "Chart.yaml" in message and (at := _YAML_LINE.search(message)) is not None:
+        line = int(at[1])
+    text = " ".join(message.split())
+    if len(text) > 500:
+        text = text[:497] + "..."
+    location = Location(
+        file=file,
+        line=line,
+        column=column,
+        path="$",
+        scenarios=(scenario.name,),
+        source_line=_line_of(file, line),
+    )
+    # the scenario is named with the finding: one M006 where several scenarios break alike
+    what = f"Helm cannot render chart {target.name!r}: {text}"
+    return Candidate("M006", location, what, None)
+
+
+def errors_of(renders: Iterable[Render]) -> list[Candidate]:
+    """The M006 of the renders, one per place and message with its scenarios
+    (the run keeps one of equal findings, whatever their scenarios)."""
+    found: dict[tuple[str, int, int, str], Candidate] = {}
+    for render in renders:
+        error = render.error
+        if error is None:
+            continue
+        loc = error.location
+        key = (loc.file, loc.line, loc.column, error.message)
+        if key in found:
+            first = found[key]
+            names = (*first.location.scenarios, *loc.scenarios)
+            found[key] = first._replace(location=replace(first.location, scenarios=names))
+        else:
+            found[key] = error
+    return list(found.values())
+
+
+def _line_of(file: str, line: int) -> str:
+    read = helm.template_text(file)
+    lines = read[1] if read else ()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+# -- after the run: scenarios named, one finding per cause, values keys
+
+
+@dataclass
+class Rendered:
+    """What the run rendered: input name -> (chart, scenario)."""
+
+    by_name: dict[str, Render] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, renders: Iterable[Render]) -> Rendered:
+        return cls({r.name: r for r in renders if r.stream is not None})
+
+    def chart_dirs(self) -> dict[str, str]:
+        return {name: r.target.directory for name, r in self.by_name.items()}
+
+    def render_of(self, finding: Finding) -> Render | None:
+        loc = finding.location
+        name = loc.rendered.file if loc.rendered is not None else loc.file
+        return self.by_name.get(name)
+
+
+Fixes = Mapping[tuple[str, str, int, int], Fix]  # (rule, stream, line, column) -> fix
+
+
+def fixes_of(
+    findings: Iterable[Finding], rendered: Rendered
+) -> dict[tuple[str, str, int, int], Fix]:
+    """The fixes of the rendered streams' findings, before relocation drops them."""
+    return {
+        (f.rule, f.location.file, f.location.line, f.location.column): f.fix
+        for f in findings
+        if f.fix is not None and f.location.file in rendered.by_name
+    }
+
+
+def annotate(findings: Iterable[Finding], rendered: Rendered, fixes: Fixes) -> list[Finding]:
+    """Each finding of a render with its scenario and, where its template line
+    only inserts a value, the values key that sets it (and its fix, as an edit
+    of that values file)."""
+    out = []
+    for finding in findings:
+        render = rendered.render_of(finding)
+        if render is None:
+            out.append(finding)
+            continue
+        loc = replace(finding.location, scenarios=(render.scenario.name,))
+        key = values_key(loc, render) if loc.rendered is not None else None
+        if key is not None:
+            loc = replace(loc, values=key)
+        finding = replace(finding, location=loc)
+        if key is not None and loc.rendered is not None:
+            at = loc.rendered
+            fix = values_fix(finding, fixes.get((finding.rule, at.file, at.line, at.column)))
+            if fix is not None:
+                finding = replace(finding, fix=fix)
+        out.append(finding)
+    return out
+
+
+def finish(
+    findings: Iterable[Finding], rendered: Rendered, config: Config, fixes: Fixes | None = None
+) -> list[Finding]:
+    """A run's findings once they are on the chart's files: scenarios and values
+    keys named; those in files the config excludes (a vendored subchart) or
+    ignores per file left out; one per cause over the scenarios."""
+    findings = list(findings)
+    if not rendered.by_name and not any(f.location.scenarios for f in findings):
+        return findings
+    kept = []
+    for finding in annotate(findings, rendered, fixes or {}):
+        render = rendered.render_of(finding)
+        if render is not None and _excluded(finding, render, config):
+            continue
+        kept.append(finding)
+    return merge(kept)
+
+
+def _excluded(finding: Finding, render: Render, config: Config) -> bool:
+    """A finding in a subchart the config excludes (its directory matches an
+    exclude pattern, as a vendored directory would in a walk), or in a file its
+    per-file-ignores cover. Patterns for templates (``charts/*/templates/**``,
+    once the way to keep Go text out of walks) do not hide rendered charts."""
+    sub = _subchart(finding.location.file, render.target.directory)
+    patterns = list(config.exclude)
+    if sub is not None and patterns and matches_any(relative(sub[1], config.root), patterns):
+        return True
+    rel = relative(finding.location.file, config.root)
+    for pattern, tokens in config.per_file_ignores.items():
+        if matches_any(rel, [pattern]) and any(
+            t in ("ALL", finding.rule, finding.slug) or finding.rule.startswith(t) for t in tokens
+        ):
+            return True
+    return False
+
+
+def merge(findings: Iterable[Finding]) -> list[Finding]:
+    """The same finding of several scenarios, once, with the scenarios listed."""
+    kept: dict[tuple[Any, ...], Finding] = {}
+    for finding in findings:
+        loc = finding.location
+        if not loc.scenarios:
+            kept[(id(finding),)] = finding
+            continue
+        key = (finding.rule, loc.file, loc.line, loc.column, loc.path, _cause(finding))
+        first = kept.get(key)
+        if first is None:
+            kept[key] = finding
+            continue
+        names = tuple(dict.fromkeys((*first.location.scenarios, *loc.scenarios)))
+        kept[key] = replace(first, location=replace(first.location, scenarios=names))
+    return sorted(kept.values())
+
+
+def _cause(finding: Finding) -> str:
+    """The message without what differs between scenarios: the rendered stream's name."""
+    rendered = finding.location.rendered
+    message = finding.message
+    if rendered is not None:
+        message = message.split(f" (rendered at {rendered.file}:")[0]
+    return message
+
+
+_OUTPUT_ACTION = re.compile(
+    r"\{\{-?(?!\s*(?:/\*|if\b|else\b|end\b|with\b|range\b|define\b))(.*?)-?\}\}"
+)
+_VALUES_REF = re.compile(r"(?<![\w.$])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+# what a value passes through and stays itself
+_INSERTING = frozenset(
+    {"toYaml", "nindent", "indent", "quote", "squote", "toString", "trim", "int", "int64",
+     "float64", "toJson", "default", "upper", "lower", "b64enc"}
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATH_PARTS = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+
+
+def inserted_value(lines: Sequence[str], number: int) -> tuple[str, ...] | None:
+    """The ``.Values`` key that line ``number`` only inserts (one output action,
+    one values reference, nothing but formatting around it), or None. ``.``
+    inside ``{{ with .Values.x }}`` is that key."""
+    actions = _OUTPUT_ACTION.findall(lines[number - 1])
+    if len(actions) != 1:
+        return None
+    action = actions[0]
+    refs = _VALUES_REF.findall(action)
+    if not refs and _DOT.search(action):
+        rest = _DOT.sub(" ", action)
+        enclosing = _enclosing_with(lines, number)
+        if enclosing is None:
+            return None
+        refs = [enclosing]
+    else:
+        rest = _VALUES_REF.sub(" ", action)
+    if len(refs) != 1 or not set(_WORD.findall(rest)) <= _INSERTING:
+        return None
+    return tuple(refs[0].strip(".").split("."))
+
+
+_DOT = re.compile(r"(?<![\w.$)])\.(?![\w.])")
+_BLOCK = re.compile(r"\{\{-?\s*(if|with|range|define|block|end)\b(.*?)-?\}\}")
+_MAX_SCAN = 200  # lines scanned up for the enclosing block
+
+
+def _enclosing_with(lines: Sequence[str], number: int) -> str | None:
+    """The ``.Values`` key of the ``with`` block that holds line ``number``."""
+    depth = 0
+    for index in range(number - 1, max(number - 1 - _MAX_SCAN, -1), -1):
+        text = lines[index] if index < number - 1 else lines[index].split("{{")[0]
+        for word, argument in reversed(_BLOCK.findall(text)):
+            if word == "end":
+                depth += 1
+            elif depth:
+                depth -= 1
+            elif word == "with":
+                refs = _VALUES_REF.findall(argument)
+                words = set(_WORD.findall(_VALUES_REF.sub(" ", argument))) - {"Values"}
+                return refs[0] if len(refs) == 1 and not words else None
+            else:
+                return None
+    return None
+
+
+def _path_parts(path: str) -> list[str | int] | None:
+    if not path.startswith("$"):
+        return None
+    parts: list[str | int] = []
+    position = 1
+    while position < len(path):
+        match = _PATH_PARTS.match(path, position)
+        if match is None:
+            return None
+        if match[1] is not None:
+            parts.append(match[1])
+        elif match[2] is not None:
+            parts.append(int(match[2]))
+        else:
+            parts.append(match[3].replace("\\'", "'").replace("\\\\", "\\"))
+        position = match.end()
+    return parts
+
+
+def _owner_chain(file: str, line: int) -> tuple[str | None, ...] | None:
+    """The template keys above ``line`` (whose block or value it writes)."""
+    skeleton = helm.template_skeleton(file, line)
+    if skeleton is None:
+        return None
+    for index, key in enumerate(skeleton.keys):
+        if key.line == line:
+            return skeleton.chain(index)
+    for index, key in enumerate(skeleton.keys):
+        if line in key.emits:
+            return skeleton.chain(index)
+    return ()
+
+
+def _rest(parts: Sequence[str | int], owner: Sequence[str | None]) -> list[str | int] | None:
+    """What of the rendered path lies below the template key that inserts it."""
+    if not owner:
+        return list(parts)
+    keys = [(i, p) for i, p in enumerate(parts) if isinstance(p, str)]
+    for end in range(len(keys), len(owner) - 1, -1):
+        window = keys[end - len(owner) : end]
+        if all(o is None or o == p for o, (_, p) in zip(owner, window, strict=True)):
+            return list(parts[window[-1][0] + 1 :])
+    return None
+
+
+def values_path(loc: Location) -> tuple[str, ...] | tuple[str | int, ...] | None:
+    """The values key (from the values' top) that the finding's place renders."""
+    read = helm.template_text(loc.file)
+    if read is None or not 0 < loc.line <= len(read[1]):
+        return None
+    ref = inserted_value(read[1], loc.line)
+    parts = _path_parts(loc.path)
+    owner = _owner_chain(loc.file, loc.line)
+    if ref is None or parts is None or owner is None:
+        return None
+    rest = _rest(parts, owner)
+    return None if rest is None else (*ref, *rest)
+
+
+def _subchart(template: str, chart_dir: str) -> tuple[str, str] | None:
+    """(subchart name, its directory) when ``template`` is a subchart's."""
+    rel = os.path.relpath(template, chart_dir).split(os.sep)
+    if len(rel) > 3 and rel[0] == "charts":
+        return rel[1], os.path.join(chart_dir, "charts", rel[1])
+    return None
+
+
+def values_files(render: Render, template: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The files that may set a template's values, highest precedence first,
+    each with the prefix its keys sit under."""
+    chart_dir = render.target.directory
+    files = [*reversed(render.scenario.files), os.path.join(chart_dir, "values.yaml")]
+    sub = _subchart(template, chart_dir)
+    if sub is None:
+        return [(f, ()) for f in files]
+    name, directory = sub
+    return [*((f, (name,)) for f in files), (os.path.join(directory, "values.yaml"), ())]
+
+
+def _set_keys(expressions: Iterable[str]) -> list[tuple[str, ...]]:
+    """The keys ``--set`` expressions set (``a.b=1,c[0].d=2``: ``a.b``, ``c``)."""
+    keys = []
+    for expression in expressions:
+        for part in re.split(r",(?![^{]*\})", expression):
+            name = part.split("=", 1)[0].strip()
+            if name:
+                keys.append(tuple(re.split(r"\.", re.sub(r"\[\d+\]", "", name))))
+    return keys
+
+
+def values_key(loc: Location, render: Render) -> Location | None:
+    """The values file and line that set what the finding's line inserts (None
+    where a ``--set`` of the scenario sets it, or no file does)."""
+    path = values_path(loc)
+    if path is None:
+        return None
+    keys = tuple(p for p in path if isinstance(p, str))
+    for key in _set_keys(render.scenario.sets):
+        if keys[: len(key)] == key or key[: len(keys)] == keys:
+            return None
+    for file, prefix in values_files(render, loc.file):
+        tree = _values_tree(file)
+        if tree is None:
+            continue
+        full = (*prefix, *path)
+        mark, depth = locate(tree[1], full, key=True)
+        if depth == len(full):
+            return Location(
+                file=file,
+                line=mark.line + 1,
+                column=mark.column + 1,
+                path=json_path(full),
+                source_line=tree[0].line(mark.line + 1),
+            )
+    return None
+
+
+@lru_cache(maxsize=64)
+def _values_tree(file: str) -> tuple[SourceFile, Any, Any] | None:
+    """A values file's text, node tree and data (None when it cannot be read)."""
+    text = _read_text(file)
+    if text is None:
+        return None
+    text = normalize_breaks(text)
+    try:
+        with stack_headroom():
+            root = yaml.compose(text, Loader=Loader)
+            source = SourceFile(file, text, text_lines(text))
+            data = Converter(source.aliases).convert(root) if root is not None else None
+    except Exception:  # a broken values file: Helm reports it when it renders
+        return None
+    if root is None or not isinstance(data, dict):
+        return None
+    return source, root, data
+
+
+def values_fix(finding: Finding, fix: Fix | None) -> Fix | None:
+    """``fix`` (the finding's, as made in the rendered stream) as an edit of the
+    values file its template line inserts from (``loc.values.file``): each intent
+    sets a value at or below the inserted key, none inside an embedded config."""
+    loc = finding.location
+    key = loc.values
+    if fix is None or key is None or loc.rendered is None or not fix.intents:
+        return None
+    values = _path_parts(key.path)
+    here = _path_parts(loc.path)
+    tree = _values_tree(key.file)
+    if values is None or here is None or tree is None:
+        return None
+    source, root, data = tree
+    document = Document(data, root, source, 0)
+    changes: list[Change | None] = []
+    for intent in fix.intents:
+        if intent.embedded is not None or not intent.present:
+            return None
+        below = _below(tuple(here), intent.path)
+        if below is None:
+            return None
+        changes.append(document.set_value((*values, *below), intent.value))
+    title = f"{fix.title} in {key.file}"
+    return (Fix.safe if fix.applicability is Applicability.SAFE else Fix.unsafe)(title, *changes)
+
+
+def fix_values(file: str, data: bytes, findings: Sequence[Finding]) -> tuple[bytes, list[Finding]]:
+    """Apply the values fixes of ``findings`` to the values file's bytes; the
+    fixed bytes and the findings fixed. The result must read back with every
+    intended value in place, else nothing is changed."""
+    from meshlint.core import fixing
+
+    def load(raw: bytes) -> Any:
+        try:
+            return yaml.safe_load(decode(raw))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ValueError(str(exc)) from exc
+
+    outcome = fixing.apply_to_data(data, findings, load)
+    return outcome.data, outcome.applied
+
+
+def fix_file(finding: Finding) -> str:
+    """The file a finding's fix edits: the values file for a values fix."""
+    values = finding.location.values
+    if values is not None and finding.fix is not None and finding.location.scenarios:
+        return values.file
+    return finding.location.file
+
+
+def _below(here: tuple[str | int, ...], target: KeyPath) -> tuple[str | int, ...] | None:
+    """``target`` (a path in the rendered object) relative to the finding's path."""
+    if tuple(target[: len(here)]) == here:
+        return tuple(target[len(here) :])
+    return None
+
+
+if __name__ == "__main__":
+    _child()
