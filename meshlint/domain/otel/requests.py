@@ -19,8 +19,14 @@ so they are judged for traces pipelines only; ``sizer: bytes`` is exact.
 
 Drain at shutdown (``exporter/exporterhelper/internal/base_exporter.go``): the
 retry sender stops first, then the in-memory queue is drained with one attempt
-per request, each bounded by ``timeout`` (default 5s), ``num_consumers`` (10)
-at a time: ``ceil(queue_size / num_consumers) x timeout``.
+per request, ``num_consumers`` (10) at a time, each taking what the backend
+takes, at most the attempt's timeout: exporterhelper's ``timeout`` (5s for
+``otlp``), for ``otlphttp`` the HTTP client's ``timeout`` (30s; its
+exporterhelper timeout is 0, ``exporter/otlphttpexporter/factory.go`` v0.159).
+A full queue against a healthy backend answering in ``latency`` drains in
+``ceil(queue_size / num_consumers) x min(latency, timeout)``. A backend that is
+down delivers nothing whatever the grace period, so the timeout alone is not
+the drain.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from meshlint.core.model import KeyPath
 from meshlint.domain.k8s.durations import collector_duration, duration_text
 from meshlint.domain.k8s.objects import get_in
 from meshlint.domain.k8s.quantity import human_bytes
-from meshlint.domain.otel.config import ConfigView, is_type, pipelines, unsigned_int
+from meshlint.domain.otel.config import OTLP_HTTP, ConfigView, is_type, pipelines, unsigned_int
 from meshlint.domain.otel.queue import JAEGER_STORAGE_EXPORTER, queues
 
 MIB = 2**20
@@ -42,6 +48,7 @@ GRPC_DEFAULT_MAX_RECV = 4 * MIB
 DEFAULT_MIN_SIZE = 8192  # batch send_batch_size, exporterhelper batch min_size
 DEFAULT_NUM_CONSUMERS = 10
 DEFAULT_TIMEOUT = 5.0
+OTLP_HTTP_CLIENT_TIMEOUT = 30.0  # otlphttpexporter createDefaultConfig, v0.159
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +193,21 @@ class Drain:
     arithmetic: str
 
 
-def drains(view: ConfigView) -> Iterator[Drain]:
-    """Worst-case shutdown drain of each in-memory queue counted in requests."""
+def _timeout(queue_exporter: str, settings: dict[Any, Any]) -> float | None:
+    """Seconds one export attempt may take (0: no bound), None when templated."""
+    if "timeout" in settings:
+        return collector_duration(settings["timeout"])
+    if is_type(queue_exporter, "exporters", JAEGER_STORAGE_EXPORTER):
+        return 0.0
+    if is_type(queue_exporter, "exporters", OTLP_HTTP):
+        return OTLP_HTTP_CLIENT_TIMEOUT
+    return DEFAULT_TIMEOUT
+
+
+def drains(view: ConfigView, latency: float) -> Iterator[Drain]:
+    """How long each in-memory queue counted in requests takes to drain when it
+    is full at shutdown and the backend answers every export in ``latency``
+    seconds (capped by the exporter's timeout)."""
     exporters = view.section("exporters")
     for queue in queues(view):
         body = queue.body
@@ -197,21 +217,18 @@ def drains(view: ConfigView) -> Iterator[Drain]:
         consumers = unsigned_int(body.get("num_consumers", DEFAULT_NUM_CONSUMERS))
         settings = exporters.get(queue.exporter)
         settings = settings if isinstance(settings, dict) else {}
-        default = (
-            0.0
-            if is_type(queue.exporter, "exporters", JAEGER_STORAGE_EXPORTER)
-            else DEFAULT_TIMEOUT
-        )
-        timeout = collector_duration(settings["timeout"]) if "timeout" in settings else default
-        if not size or not consumers or not timeout or timeout <= 0:
-            continue  # templated, invalid, or no timeout (a hung backend never lets go)
+        timeout = _timeout(queue.exporter, settings)
+        if not size or not consumers or timeout is None or timeout < 0:
+            continue  # templated or invalid
+        each = min(latency, timeout) if timeout > 0 else latency
         rounds = math.ceil(size / consumers)
         path = (*queue.path, "queue_size") if "queue_size" in body else queue.path
+        capped = f" (timeout {duration_text(timeout)})" if 0 < timeout < latency else ""
         yield Drain(
             queue.exporter,
             queue.label,
             path,
-            rounds * timeout,
-            f"ceil(queue_size {size} / num_consumers {consumers}) x timeout "
-            f"{duration_text(timeout)}",
+            rounds * each,
+            f"ceil(queue_size {size} / num_consumers {consumers}) x {duration_text(each)} "
+            f"per export{capped}",
         )
