@@ -13,9 +13,17 @@ formed by, in order of precedence:
   ``processor/batchprocessor``) or ``queuebatch`` processor (the exporterhelper
   batch settings, batching on; ``processor/queuebatchprocessor/factory.go``).
 
-A batch with no maximum is at least its minimum once full, plus whatever
-request completed it. Item counts become bytes with the serialized span size,
-so they are judged for traces pipelines only; ``sizer: bytes`` is exact.
+A batch leaves when it reaches its minimum or when its timer fires, whichever
+comes first (``timeout`` 200ms for the batch processor, ``flush_timeout`` 200ms
+for exporterhelper, ``exporter/exporterhelper/internal/queue_sender.go``), and
+is split at its maximum. At an ingest of ``rate`` spans per second one flush
+holds ``min(minimum, rate x timeout)``, at most the maximum: the minimum (8192
+spans, 8 MiB at 1 KiB) is the worst case under load, reached only where the
+rate fills it within the timeout. With ``timeout: 0`` (or ``send_batch_size:
+0``) the batch processor has no timer and sends data as it arrives,
+``send_batch_size`` ignored: not judged. Item counts become bytes with the
+serialized span size, so they are judged for traces pipelines only;
+``sizer: bytes`` is exact.
 
 Drain at shutdown (``exporter/exporterhelper/internal/base_exporter.go``): the
 retry sender stops first, then the in-memory queue is drained with one attempt
@@ -72,36 +80,59 @@ def receiver_limits(view: ConfigView) -> Iterator[int]:
                 yield mib * MIB
 
 
+@dataclass(frozen=True, slots=True)
+class Flush:
+    """When a batcher sends: at ``minimum`` items (or bytes) or after ``timeout``
+    seconds, whichever comes first, split at ``maximum`` (0: never split)."""
+
+    minimum: int
+    maximum: int
+    timeout: float
+    names: tuple[str, str, str]  # the three settings as the config spells them
+
+
 def _sized(
     exporter: str,
     path: KeyPath,
     sizer: str,
-    limits: tuple[int | None, int | None],
-    names: tuple[str, str],
+    flush: Flush | None,
     where: str,
-    span_size: int,
+    load: tuple[int, int],
     traces: bool,
 ) -> Request | None:
-    """A batch of at most ``limits[1]`` (0: no maximum, then at least ``limits[0]``)."""
-    minimum, maximum = limits
-    low, high = names
-    if minimum is None or maximum is None:
-        return None  # templated
-    if maximum:
-        count, text = maximum, f"{where} {high} {maximum}"
-    else:
-        count, text = minimum, f"{where} {high} 0 (no maximum), {low} {minimum}"
-    if sizer == "bytes":
-        return Request(exporter, path, count, bool(maximum), f"{text} bytes")
-    if not traces:
+    """The batch a flush sends at ``load`` (span bytes, spans per second):
+    ``min(minimum, rate x timeout)``, split at ``maximum``."""
+    if flush is None:
+        return None  # templated, or a batcher that sends data as it arrives
+    if sizer != "bytes" and not traces:
         return None  # item sizes of metrics and logs are not span sizes
-    return Request(
-        exporter, path, count * span_size, bool(maximum), f"{text} spans x {human_bytes(span_size)}"
-    )
+    span_size, rate = load
+    low, high, every = flush.names
+    per_flush = rate * flush.timeout * (span_size if sizer == "bytes" else 1)
+    count = min(flush.minimum, math.ceil(per_flush))
+    if flush.maximum:
+        count = min(count, flush.maximum)
+    unit = "bytes" if sizer == "bytes" else "spans"
+    ingest = f"{rate} spans/s x {every} {duration_text(flush.timeout)}"
+    if sizer == "bytes":
+        ingest += f" x {human_bytes(span_size)}"
+    split = f"{high} {flush.maximum}" if flush.maximum else f"{high} 0 never splits"
+    text = f"{where}: min({low} {flush.minimum}, {ingest}) {unit}, {split}"
+    size = count if sizer == "bytes" else count * span_size
+    if sizer != "bytes":
+        text += f"; x {human_bytes(span_size)} per span"
+    # With no maximum a batch flushed on size also carries the rest of the
+    # request that completed it: what is computed is a floor, not a ceiling.
+    return Request(exporter, path, size, bool(flush.maximum) or count < flush.minimum, text)
 
 
 def _batcher(
-    exporter: str, body: dict[Any, Any], base: KeyPath, where: str, span_size: int, traces: bool
+    exporter: str,
+    body: dict[Any, Any],
+    base: KeyPath,
+    where: str,
+    load: tuple[int, int],
+    traces: bool,
 ) -> Request | None:
     """The exporterhelper batch settings in ``body`` (a queue or queuebatch processor)."""
     batch = body.get("batch")
@@ -110,23 +141,35 @@ def _batcher(
     outer = str(body.get("sizer", "requests"))
     sizer = str(batch.get("sizer", outer if outer in ("items", "bytes") else "items"))
     path: KeyPath = (*base, "batch", "max_size") if "max_size" in batch else (*base, "batch")
+    minimum = unsigned_int(batch.get("min_size", DEFAULT_MIN_SIZE))
+    maximum = unsigned_int(batch.get("max_size", 0))
+    timeout = collector_duration(batch.get("flush_timeout", "200ms"))
+    if minimum is None or maximum is None or not timeout or timeout <= 0:
+        return None  # templated or invalid (flush_timeout must be positive)
+    names = ("min_size", "max_size", "flush_timeout")
     return _sized(
-        exporter,
-        path,
-        sizer,
-        (
-            unsigned_int(batch.get("min_size", DEFAULT_MIN_SIZE)),
-            unsigned_int(batch.get("max_size", 0)),
-        ),
-        ("min_size", "max_size"),
-        where,
-        span_size,
-        traces,
+        exporter, path, sizer, Flush(minimum, maximum, timeout, names), where, load, traces
     )
 
 
-def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
-    """The largest request of each OTLP gRPC exporter a pipeline uses, where known."""
+def _batch_processor(settings: dict[Any, Any]) -> Flush | None:
+    """The batch processor's flush (``processor/batchprocessor/batch_processor.go``):
+    with ``timeout`` 0 or ``send_batch_size`` 0 there is no timer and the
+    processor sends what it has as soon as it has it, so data leaves as it came."""
+    minimum = unsigned_int(settings.get("send_batch_size", DEFAULT_MIN_SIZE))
+    maximum = unsigned_int(settings.get("send_batch_max_size", 0))
+    timeout = collector_duration(settings.get("timeout", "200ms"))
+    if minimum is None or maximum is None or timeout is None:
+        return None
+    if not timeout or not minimum:
+        return None
+    return Flush(minimum, maximum, timeout, ("send_batch_size", "send_batch_max_size", "timeout"))
+
+
+def grpc_requests(view: ConfigView, span_size: int, rate: int) -> Iterator[Request]:
+    """The request each OTLP gRPC exporter a pipeline uses sends at ``rate`` spans
+    per second of ingest, where known."""
+    load = (span_size, rate)
     processors = view.section("processors")
     feeding: dict[str, list[Any]] = {}
     for pipeline in pipelines(view):
@@ -145,7 +188,7 @@ def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
         if isinstance(queue, dict) and "batch" in queue:
             where = f'exporter "{exporter}" sending_queue.batch'
             base: KeyPath = ("exporters", eid, "sending_queue")
-            found = _batcher(exporter, queue, base, where, span_size, traces)
+            found = _batcher(exporter, queue, base, where, load, traces)
             if found is not None:
                 yield found
             continue
@@ -163,7 +206,7 @@ def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
             if is_type(pid, "processors", "queuebatch"):
                 settings = {"batch": {}, **settings}  # batching is on in the processor
                 found = _batcher(
-                    exporter, settings, ("processors", pid), where, span_size, signal == "traces"
+                    exporter, settings, ("processors", pid), where, load, signal == "traces"
                 )
             else:
                 bounded = "send_batch_max_size" in settings
@@ -171,13 +214,9 @@ def grpc_requests(view: ConfigView, span_size: int) -> Iterator[Request]:
                     exporter,
                     ("processors", pid, "send_batch_max_size") if bounded else ("processors", pid),
                     "items",
-                    (
-                        unsigned_int(settings.get("send_batch_size", DEFAULT_MIN_SIZE)),
-                        unsigned_int(settings.get("send_batch_max_size", 0)),
-                    ),
-                    ("send_batch_size", "send_batch_max_size"),
+                    _batch_processor(settings),
                     where,
-                    span_size,
+                    load,
                     signal == "traces",
                 )
             if found is not None:
