@@ -208,6 +208,8 @@ def _feeding(view: ConfigView, queue: Queue) -> list[tuple[Pipeline, int | None]
     """The pipelines that feed ``queue``, each with where in them it sits."""
     out: list[tuple[Pipeline, int | None]] = []
     for pipeline in pipelines(view):
+        if not pipeline.receivers:
+            continue  # the collector refuses a pipeline without receivers: it feeds nothing
         if queue.section == "exporters" and queue.component in pipeline.exporters:
             out.append((pipeline, None))
         elif queue.section == "processors" and queue.component in pipeline.processors:
