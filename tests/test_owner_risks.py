@@ -1,0 +1,166 @@
+"""Only what an owner would change (issue 24), through the installed console
+script on realistic manifests: worst cases that cannot happen, short-lived pods,
+files that are not manifests, one decision one ignore."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from test_cli_installed import run
+
+VENDOR_AGENT = """\
+# Source: splunk-otel-collector/templates/configmap-cluster-receiver.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: default-splunk-otel-collector-otel-k8s-cluster-receiver
+  namespace: default
+data:
+  relay: |
+    exporters:
+      splunk_hec/platform_logs:
+        endpoint: http://collector.splunk.example:8088/services/collector
+        timeout: 10s
+        sending_queue:
+          queue_size: 1000
+          num_consumers: 10
+      otlp:
+        endpoint: gateway.observability:4317
+    processors:
+      memory_limiter:
+        check_interval: 2s
+        limit_percentage: 80
+        spike_limit_percentage: 25
+      batch:
+        send_batch_max_size: 32768
+        send_batch_size: 16384
+    receivers:
+      k8sobjects:
+        objects:
+          - {name: events, mode: watch}
+    service:
+      pipelines:
+        logs:
+          receivers: [k8sobjects]
+          processors: [memory_limiter, batch]
+          exporters: [splunk_hec/platform_logs]
+        logs/forward:
+          receivers: [k8sobjects]
+          processors: [memory_limiter, batch]
+          exporters: [otlp]
+---
+# Source: splunk-otel-collector/templates/deployment-cluster-receiver.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: default-splunk-otel-collector-k8s-cluster-receiver
+  namespace: default
+spec:
+  selector:
+    matchLabels: {app: splunk-otel-collector}
+  template:
+    metadata:
+      labels: {app: splunk-otel-collector}
+    spec:
+      terminationGracePeriodSeconds: 600
+      containers:
+        - name: otel-collector
+          image: quay.io/signalfx/splunk-otel-collector:0.130.0
+          args: [--config=/conf/relay.yaml]
+          env:
+            - {name: GOMEMLIMIT, value: 400MiB}
+          resources:
+            requests: {memory: 500Mi}
+            limits: {memory: 500Mi}
+          volumeMounts:
+            - {name: collector-configmap, mountPath: /conf}
+      volumes:
+        - name: collector-configmap
+          configMap:
+            name: default-splunk-otel-collector-otel-k8s-cluster-receiver
+            items:
+              - {key: relay, path: relay.yaml}
+"""
+
+
+def _check(cwd: Path, *args: str) -> dict[str, Any]:
+    done = run(cwd, "check", "--isolated", "--format", "json", "--fail-on", "never", *args)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def _rules(report: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(f["rule"], f["line"]) for f in report["findings"]]
+
+
+def test_queues_behind_a_memory_limiter_and_a_healthy_drain_are_not_reported(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "rendered.yaml").write_text(VENDOR_AGENT, encoding="utf-8")
+    report = _check(tmp_path, "--select", "O003,O009,O010", "rendered.yaml")
+    # 1000 requests x 32768 items is ~156 GiB on paper, but the memory_limiter
+    # refuses data first; 1000 / 10 x 200 ms drains in 20s of 600s; the batch
+    # flushes every 200ms, 2000 spans at 10000 spans/s (logs: not span sized).
+    assert _rules(report) == []
+
+
+def test_the_same_queues_without_a_limiter_are_reported_with_their_parameters(
+    tmp_path: Path,
+) -> None:
+    text = VENDOR_AGENT.replace("[memory_limiter, batch]", "[batch]")
+    text = text.replace("terminationGracePeriodSeconds: 600", "terminationGracePeriodSeconds: 10")
+    (tmp_path / "rendered.yaml").write_text(text, encoding="utf-8")
+    report = _check(tmp_path, "--select", "O003,O010", "rendered.yaml")
+    by_rule = {(f["rule"], f["line"]): f["message"] for f in report["findings"]}
+    queue = by_rule[("O003", 14)]
+    assert "~156 GiB (1000 requests x 32768 items" in queue
+    assert "span-size-bytes 1024, span-overhead-bytes 4096" in queue
+    assert "no memory_limiter guards" in queue
+    # the otlp exporter has no sending_queue block: its default queue is judged
+    default = by_rule[("O003", 16)]
+    assert 'Exporter "otlp" default sending_queue' in default
+    assert "1000 requests x 32768 items" in default
+    drain = by_rule[("O010", 14)]
+    assert "takes 20s to drain" in drain and "export-latency-ms 200" in drain
+
+
+def test_a_batch_is_judged_at_the_rate_its_timeout_implies(tmp_path: Path) -> None:
+    agent = VENDOR_AGENT.replace("logs:", "traces:").replace("logs/forward:", "traces/forward:")
+    (tmp_path / "rendered.yaml").write_text(agent, encoding="utf-8")
+    assert _rules(_check(tmp_path, "--select", "O009", "rendered.yaml")) == []
+    slow = agent.replace("send_batch_size: 16384", "send_batch_size: 16384\n        timeout: 2s")
+    (tmp_path / "rendered.yaml").write_text(slow, encoding="utf-8")
+    (finding,) = _check(tmp_path, "--select", "O009", "rendered.yaml")["findings"]
+    assert "~16 MiB under load" in finding["message"]
+    assert "min(send_batch_size 16384, 10000 spans/s x timeout 2s)" in finding["message"]
+    fast = slow.replace("timeout: 2s", "timeout: 0s")
+    (tmp_path / "rendered.yaml").write_text(fast, encoding="utf-8")
+    assert _rules(_check(tmp_path, "--select", "O009", "rendered.yaml")) == []
+
+
+BARE_APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector:
+    matchLabels: {app: checkout}
+  template:
+    metadata:
+      labels: {app: checkout}
+    spec:
+      containers:
+        # meshlint: ignore[K001] sized by the namespace LimitRange
+        - name: checkout
+          image: registry.example.com/checkout:2.3.1
+"""
+
+
+def test_one_decision_one_ignore(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(BARE_APP, encoding="utf-8")
+    report = _check(tmp_path, "--select", "K", "app.yaml")
+    assert _rules(report) == []
+    assert report["summary"]["suppressed"] == 1
