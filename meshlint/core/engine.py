@@ -23,9 +23,11 @@ from meshlint.core import cpus, scopes
 from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import (
+    NOT_MANIFEST_RULES,
     LoadProblem,
     Reader,
     decode,
+    not_a_manifest,
     read_bytes,
     template_source,
     without_template_errors,
@@ -113,9 +115,15 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             report.entries.append(entry_for(found))
         _lint_document(found, plan, report)
     report.documents, report.skipped = reader.documents, reader.skipped
+    problems = without_template_errors(file, problems)
+    if item.walked and not reader.documents and not_a_manifest(reader, problems):
+        # NDJSON, data, a Go template outside templates/: a walk skips and counts
+        # it; named on the command line it still gets its error
+        problems = [p for p in problems if p.rule not in NOT_MANIFEST_RULES]
+        report.not_manifest = True
     # loader problems (M001, M002) by rule and document (-1: not inside an object)
     floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
-    for problem in without_template_errors(file, problems):
+    for problem in problems:
         candidate = Candidate(problem.rule, problem.at, problem.message, None)
         if floods[problem.rule, problem.at.document].take(candidate):
             report.candidates.append(candidate)
@@ -354,6 +362,7 @@ def lint(
             report.errors.extend(part.errors)
             report.documents += part.documents
             report.skipped += part.skipped
+            report.not_manifests += part.not_manifest
             entries[part.scope].extend(part.entries)
             report.resources.extend(part.resources)
             for rule_id, items_ in part.facts.items():

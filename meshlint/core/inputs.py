@@ -85,7 +85,7 @@ def discover(
     paths = list(paths)
     roots = None if follow_links else [os.path.realpath(p) for p in paths if os.path.isdir(p)]
 
-    def add(path: str, scope: str, named: bool = False) -> None:
+    def add(path: str, scope: str, named: bool = False, walked: bool = False) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
         excluded = patterns and (force_exclude or not named) and matches_any(rel, patterns)
@@ -96,7 +96,9 @@ def discover(
             scope = declared
         # one string where name and path agree (a 30,000-file tree keeps them
         # all); the relative path is derived again where per-file-ignores need it
-        found.inputs.append(Input(name=name, path=None if path == name else path, scope=scope))
+        found.inputs.append(
+            Input(name=name, path=None if path == name else path, scope=scope, walked=walked)
+        )
 
     for path in paths:
         if path == "-":
@@ -114,7 +116,8 @@ def discover(
                 if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
-                    add(file, os.path.normpath(join_scopes.of_walked(file, path, groups)))
+                    scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
+                    add(file, scope, walked=True)
         elif os.path.isfile(path):
             if file_link_leaves(path):
                 found.errors.append(f"{path}: {LEAVES}")

@@ -19,6 +19,7 @@ class Input:
     data: bytes | None = None  # already read (stdin)
     rel: str = ""  # relative to the config root, for per-file-ignores
     scope: str = "."  # the files cross-object rules may join it with (core.scopes)
+    walked: bool = False  # found by walking a directory, not named by the user
 
     @property
     def file(self) -> str:
@@ -57,6 +58,7 @@ class FileReport:
     errors: list[str] = field(default_factory=list)
     documents: int = 0
     skipped: int = 0
+    not_manifest: bool = False  # a walked file that holds no manifest: skipped
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Report:
     resources: list[Linted] = field(default_factory=list)
     baselined: int = 0  # findings hidden by --baseline
     templates: int = 0  # Helm chart templates a directory walk left out
+    not_manifests: int = 0  # walked files that are not manifests (data, Go templates)
     fixed: int = 0  # findings --fix repaired before this report was made
 
     def counts(self) -> Counter[str]:
