@@ -164,3 +164,113 @@ def test_one_decision_one_ignore(tmp_path: Path) -> None:
     report = _check(tmp_path, "--select", "K", "app.yaml")
     assert _rules(report) == []
     assert report["summary"]["suppressed"] == 1
+
+
+CHART_RENDER = """\
+---
+# Source: jaeger/templates/query-deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: jaeger-query
+spec:
+  selector:
+    matchLabels: {app: jaeger-query}
+  template:
+    metadata:
+      labels: {app: jaeger-query}
+    spec:
+      initContainers:
+        - name: wait-for-cassandra
+          image: busybox:1.36
+          command: [sh, -c, "until nc -z jaeger-cassandra 9042; do sleep 2; done"]
+      containers:
+        - name: query
+          image: jaegertracing/jaeger-query:1.57.0
+          resources:
+            requests: {memory: 256Mi}
+            limits: {memory: 256Mi}
+---
+# Source: jaeger/templates/tests/test-connection.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: jaeger-test-connection
+  annotations:
+    "helm.sh/hook": test
+spec:
+  restartPolicy: Never
+  containers:
+    - name: wget
+      image: busybox:1.36
+      command: ['wget']
+      args: ['jaeger-query:16686']
+---
+# Source: jaeger/templates/cassandra-schema-job.yaml
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: jaeger-cassandra-schema
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+spec:
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers:
+        - name: schema
+          image: jaegertracing/jaeger-cassandra-schema:1.57.0
+---
+# Source: jaeger/templates/collector-otel.yaml
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata:
+  name: jaeger-otel
+spec:
+  mode: deployment
+  config:
+    receivers:
+      otlp:
+        protocols: {grpc: {}}
+    exporters:
+      debug: {}
+    service:
+      pipelines:
+        traces: {receivers: [otlp], exporters: [debug]}
+"""
+
+
+def test_short_lived_pods_are_not_judged_and_a_collector_cr_is(tmp_path: Path) -> None:
+    (tmp_path / "render.yaml").write_text(CHART_RENDER, encoding="utf-8")
+    report = _check(tmp_path, "--select", "K001,K002", "render.yaml")
+    (finding,) = report["findings"]
+    assert (finding["rule"], finding["resource"]["kind"]) == ("K001", "OpenTelemetryCollector")
+    assert "no memory limit and no memory request in spec.resources" in finding["message"]
+
+
+def test_walks_skip_files_that_are_not_manifests(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "testdata").mkdir()
+    (tmp_path / "deploy" / "render.yaml").write_text(CHART_RENDER, encoding="utf-8")
+    (tmp_path / "testdata" / "spans.json").write_text(
+        '{"traceId":"5b8efff798038103d269b633813fc60c","name":"GET /cart"}\n'
+        '{"traceId":"eee19b7ec3c1b174a0c2a0e0e7e2a6c9","name":"POST /checkout"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "deploy" / "configmap.tmpl.yaml").write_text(
+        "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        "  name: {{ .Release.Name }}\ndata:\n  level: {{ .Values.level | quote }}\n{{- end }}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "deploy" / "scripts.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: discoverer}\ndata:\n"
+        "  script: |\n    #! /usr/bin/bash\n    set -ex\n"
+        "    yq e '.receivers.kubeletstats.endpoint = env(NODE)' -i relay.yaml\n"
+        '    if [[ "${POD}" == *-0 ]]; then echo "exporters: pipelines"; fi\n',
+        encoding="utf-8",
+    )
+    report = _check(tmp_path, "--select", "M", ".")
+    assert report["findings"] == []
+    assert report["summary"]["not_manifests"] == 2
+    named = _check(tmp_path, "--select", "M", "testdata/spans.json")
+    assert [f["rule"] for f in named["findings"]] == ["M001"]
