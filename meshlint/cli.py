@@ -220,6 +220,13 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
 @click.option("--no-color", is_flag=True, help="Never colour the output (--color never).")
 @click.option("-q", "--quiet", is_flag=True, help="Findings only: no source lines, no summary.")
 @click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also say on stderr which joins the rules expected and did not make "
+    "(a collector config no pod mounts, a mounted ConfigMap not in the linted files).",
+)
+@click.option(
     "--no-plugins", is_flag=True, help="Load only the built-in rules (untrusted branches)."
 )
 @click.option(
@@ -301,6 +308,7 @@ def check(
     jobs: int | None,
     no_color: bool,
     quiet: bool,
+    verbose: bool,
     no_plugins: bool,
     baseline: str | None,
     write_baseline: str | None,
@@ -469,6 +477,9 @@ def check(
             _write_file(output, text)
         else:
             _emit(text)  # raw: the colour was decided above
+    if verbose:
+        for note in report.unjoined:
+            click.echo(f"meshlint: note: {visible(note)}", err=True)
     for error in report.errors:
         click.echo(f"meshlint: error: {visible(error)}", err=True)
     if report.errors:

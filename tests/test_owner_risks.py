@@ -274,3 +274,33 @@ def test_walks_skip_files_that_are_not_manifests(tmp_path: Path) -> None:
     assert report["summary"]["not_manifests"] == 2
     named = _check(tmp_path, "--select", "M", "testdata/spans.json")
     assert [f["rule"] for f in named["findings"]] == ["M001"]
+
+
+def test_a_helm_stream_joins_in_the_release_namespace_and_resolves_env(tmp_path: Path) -> None:
+    render = Path(__file__).parent / "fixtures" / "jaeger-v2-helm-render.yaml"
+    (tmp_path / "render.yaml").write_text(render.read_text(encoding="utf-8"), encoding="utf-8")
+    done = run(tmp_path, "check", "--isolated", "--select", "J006,O003", "-v", "render.yaml")
+    assert done.returncode == 1, done.stderr
+    # the ConfigMap writes namespace: default, the Deployment none: one release
+    assert "render.yaml:31:27: J006 [warning]" in done.stdout
+    assert "max_traces ${env:MEMORY_MAX_TRACES} = 25000" in done.stdout
+    assert "more than the memory limit 600Mi (600 MiB)" in done.stdout
+    # the collector pod whose ConfigMap is not in the linted files is named
+    assert (
+        'meshlint: note: render.yaml: container "otelcol" of Deployment/otel-agent mounts '
+        'ConfigMap "otel-agent-config", which is not in the linted files'
+    ) in done.stderr
+    quiet = run(tmp_path, "check", "--isolated", "--select", "J006,O003", "render.yaml")
+    assert "meshlint: note:" not in quiet.stderr
+
+
+def test_objects_of_a_stream_in_different_namespaces_do_not_join(tmp_path: Path) -> None:
+    render = Path(__file__).parent / "fixtures" / "jaeger-v2-helm-render.yaml"
+    text = render.read_text(encoding="utf-8").replace(
+        "  name: otel-agent\n", "  name: otel-agent\n  namespace: monitoring\n"
+    )
+    (tmp_path / "render.yaml").write_text(text, encoding="utf-8")
+    report = _check(tmp_path, "--select", "J006", "render.yaml")
+    # two namespaces written: the release namespace is unknown, the Deployment
+    # without one is not assumed to be in "default"
+    assert report["findings"] == []

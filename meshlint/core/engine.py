@@ -46,6 +46,7 @@ from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
 from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, with_line
 from meshlint.core.suppression import Directives
+from meshlint.domain.otel import unjoined
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -369,12 +370,29 @@ def lint(
                 facts[part.scope][rule_id].extend(items_)
         del items  # a large tree's inputs are memory the end of the run can reuse
         for scope in sorted(facts.keys() | entries.keys()):
-            _check_run(plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post)
+            found = facts.pop(scope, {})
+            report.unjoined.extend(_unjoined(found))
+            _check_run(plan, Index(entries.pop(scope, ())), found, report, post)
     report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed
     # workers finish in any order; reports list objects in the order files were given
     report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
     return report
+
+
+def _unjoined(facts: Mapping[str, list[Any]]) -> list[str]:
+    """The config-to-pod joins of one scope that its rules expected and did not
+    make; facts several rules share are counted once."""
+    shared = list(dict.fromkeys(f for items in facts.values() for f in items if _hashable(f)))
+    return list(dict.fromkeys(unjoined(shared)))
+
+
+def _hashable(fact: Any) -> bool:
+    try:
+        hash(fact)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_run(

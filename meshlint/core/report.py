@@ -75,6 +75,8 @@ class Report:
     baselined: int = 0  # findings hidden by --baseline
     templates: int = 0  # Helm chart templates a directory walk left out
     not_manifests: int = 0  # walked files that are not manifests (data, Go templates)
+    # joins the rules expected and did not make (--verbose prints them)
+    unjoined: list[str] = field(default_factory=list)
     fixed: int = 0  # findings --fix repaired before this report was made
 
     def counts(self) -> Counter[str]:

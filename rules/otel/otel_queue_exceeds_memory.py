@@ -171,11 +171,17 @@ def _judge(held: Held, budget: Budget | None, params: str) -> Violation | None:
         # limit: the failure is refused data, not an OOM kill (O001/O002 judge it).
         return None
     if held.size is None:
+        unknown = (
+            " (no pod in the linted files mounts this ConfigMap: the memory limit it "
+            "would outgrow is not known)"
+            if budget is None
+            else ""
+        )
         return Violation(
             at=held.at,
             message=f"{held.name} has no memory bound and no memory_limiter guards the "
-            f"pipelines feeding it: {held.arithmetic}; bound the batch size, size the queue "
-            f"with sizer: bytes or add a memory_limiter",
+            f"pipelines feeding it: {held.arithmetic}{unknown}; bound the batch size, size "
+            f"the queue with sizer: bytes or add a memory_limiter",
         )
     found = budget.cap() if budget is not None else None
     if found is None:

@@ -40,6 +40,7 @@ from meshlint.domain.otel.link import (
     cr_budget,
     linked_items,
     own_budget,
+    unjoined,
 )
 from meshlint.domain.otel.processors import (
     MetricConnector,
@@ -122,6 +123,7 @@ __all__ = [
     "sets_gomemlimit",
     "tail_samplers",
     "unfiltered_pod_caches",
+    "unjoined",
     "unsigned_int",
     "upstream_batch",
     "views",
