@@ -74,6 +74,7 @@ class Settings:
     chart_dirs: Sequence[str] = ()  # Helm charts whose templates findings move to
     respect_gitignore: bool = True  # walks skip what .gitignore ignores
     force_exclude: bool = False  # exclude patterns apply to files named explicitly too
+    namespace: str | None = None  # where objects without a namespace are applied
 
 
 def load_settings(
@@ -114,6 +115,7 @@ def load_settings(
         kube_version=version,
         exclude=(*config.exclude, *settings.exclude),
         report_unused_ignores=config.report_unused_ignores or settings.report_unused_ignores,
+        namespace=settings.namespace or config.namespace,
     )
     return config, rules
 

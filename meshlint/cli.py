@@ -220,6 +220,13 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
 @click.option("--no-color", is_flag=True, help="Never colour the output (--color never).")
 @click.option("-q", "--quiet", is_flag=True, help="Findings only: no source lines, no summary.")
 @click.option(
+    "--namespace",
+    metavar="NS",
+    default=None,
+    help="The namespace objects without one are applied to (helm template -n, "
+    "kubectl apply -n): cross-object joins read it.",
+)
+@click.option(
     "-v",
     "--verbose",
     is_flag=True,
@@ -308,6 +315,7 @@ def check(
     jobs: int | None,
     no_color: bool,
     quiet: bool,
+    namespace: str | None,
     verbose: bool,
     no_plugins: bool,
     baseline: str | None,
@@ -371,6 +379,7 @@ def check(
         stdin_filename=stdin_filename,
         chart_dirs=chart_dirs,
         respect_gitignore=respect_gitignore,
+        namespace=namespace or None,
         # pre-commit names every staged file: the config's excludes must hold for them
         force_exclude=os.environ.get("PRE_COMMIT") == "1"
         if force_exclude is None

@@ -304,3 +304,17 @@ def test_objects_of_a_stream_in_different_namespaces_do_not_join(tmp_path: Path)
     # two namespaces written: the release namespace is unknown, the Deployment
     # without one is not assumed to be in "default"
     assert report["findings"] == []
+
+
+def test_namespace_option_names_the_release_namespace(tmp_path: Path) -> None:
+    render = Path(__file__).parent / "fixtures" / "jaeger-v2-helm-render.yaml"
+    text = render.read_text(encoding="utf-8").replace(
+        "  namespace: default\n", "  namespace: observability\n"
+    )
+    (tmp_path / "render.yaml").write_text(text, encoding="utf-8")
+    # rendered with -n observability: the Deployment without one is there too
+    inside = _check(tmp_path, "--select", "J006", "--namespace", "observability", "render.yaml")
+    assert _rules(inside) == [("J006", 31)]
+    # applied to another namespace, the Deployment does not mount that ConfigMap
+    other = _check(tmp_path, "--select", "J006", "--namespace", "tracing", "render.yaml")
+    assert other["findings"] == []

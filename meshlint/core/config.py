@@ -77,6 +77,8 @@ class Config:
     scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
     report_unused_ignores: bool = False
+    # the namespace objects without one are applied to (check --namespace)
+    namespace: str | None = None
     overrides: tuple[Selection, ...] = ()  # later layers (the command line)
     path: str | None = None  # the file it came from
     root: str = "."  # directory that relative patterns start from

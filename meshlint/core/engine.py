@@ -46,7 +46,7 @@ from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
 from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, with_line
 from meshlint.core.suppression import Directives
-from meshlint.domain.otel import unjoined
+from meshlint.domain.otel import Applied, Hosted, Mount, unjoined
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -370,7 +370,7 @@ def lint(
                 facts[part.scope][rule_id].extend(items_)
         del items  # a large tree's inputs are memory the end of the run can reuse
         for scope in sorted(facts.keys() | entries.keys()):
-            found = facts.pop(scope, {})
+            found = _with_namespace(facts.pop(scope, {}), plan.namespace)
             report.unjoined.extend(_unjoined(found))
             _check_run(plan, Index(entries.pop(scope, ())), found, report, post)
     report.findings, report.unused_ignores = post.finish(special)
@@ -378,6 +378,15 @@ def lint(
     # workers finish in any order; reports list objects in the order files were given
     report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))
     return report
+
+
+def _with_namespace(facts: dict[str, list[Any]], namespace: str | None) -> dict[str, list[Any]]:
+    """``--namespace`` as a fact of each rule that joins configs to pods."""
+    if namespace is not None:
+        for items in facts.values():
+            if any(isinstance(f, (Mount, Hosted)) for f in items):
+                items.append(Applied(namespace))
+    return facts
 
 
 def _unjoined(facts: Mapping[str, list[Any]]) -> list[str]:

@@ -37,6 +37,7 @@ class Plan:
     known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
     report_unused: bool = False  # emit M100 for directives that suppressed nothing
     list_resources: bool = False  # keep every linted object (JUnit's testcases)
+    namespace: str | None = None  # where objects without a namespace are applied (--namespace)
 
     @classmethod
     def build(
@@ -62,6 +63,7 @@ class Plan:
             known,
             config.report_unused_ignores,
             list_resources,
+            namespace=config.namespace,
         )
 
     def get(self, rule_id: str) -> ActiveRule | None:

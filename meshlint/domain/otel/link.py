@@ -316,11 +316,24 @@ def _nearness(a: str, b: str) -> int:
 Linked = Mount | Hosted
 
 
-def release_namespaces(facts: Iterable[Any]) -> dict[str, str | None]:
-    """The release namespace of each Helm stream among ``facts``: the one
-    namespace its objects write, None where they write none or several."""
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The namespace the run's objects without one are applied to (``check
+    --namespace``): the engine adds it to the facts of rules that join."""
+
+    namespace: str
+
+
+def release_namespaces(facts: Iterable[Any]) -> dict[str | None, str | None]:
+    """The release namespace of each Helm stream among ``facts``: ``--namespace``
+    when given (for every object without one, key None), else the one namespace
+    the stream's objects write, None where they write none or several."""
+    items = list(facts)
+    applied = next((f.namespace for f in items if isinstance(f, Applied)), None)
+    if applied is not None:
+        return {None: applied}
     written: dict[str, set[str]] = defaultdict(set)
-    for fact in facts:
+    for fact in items:
         if isinstance(fact, (Mount, Hosted)) and fact.stream is not None:
             found = written[fact.stream]
             if fact.namespace is not None:
@@ -328,14 +341,18 @@ def release_namespaces(facts: Iterable[Any]) -> dict[str, str | None]:
     return {stream: next(iter(ns)) if len(ns) == 1 else None for stream, ns in written.items()}
 
 
-def namespace_of(fact: Linked, releases: dict[str, str | None]) -> str | None:
+def namespace_of(fact: Linked, releases: dict[str | None, str | None]) -> str | None:
     """The namespace an object lands in (see the module docstring)."""
-    if fact.namespace is not None or fact.stream is None:
+    if fact.namespace is not None:
         return fact.namespace
+    if None in releases:
+        return releases[None]  # --namespace
+    if fact.stream is None:
+        return None
     return releases.get(fact.stream) or f"<unknown release namespace of {fact.stream}>"
 
 
-def _matches(h: Hosted, m: Mount, releases: dict[str, str | None]) -> bool:
+def _matches(h: Hosted, m: Mount, releases: dict[str | None, str | None]) -> bool:
     return (
         same_namespace(namespace_of(h, releases), namespace_of(m, releases))
         and m.config_map == h.config_map
