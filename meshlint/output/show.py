@@ -40,6 +40,12 @@ def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -
         ("severity", ", ".join(f"{k}: {v}" for k, v in config.severity.items()) or "(none)"),
         ("plugins", ", ".join(config.plugins) or "(none)"),
         ("chart dirs", ", ".join(settings.chart_dirs) or "(none)"),
+        (
+            "namespace",
+            config.namespace
+            or "(unset: a Helm stream's objects without one take the namespace its "
+            "objects write; -v lists the joins not made)",
+        ),
     ]
     wide = max(len(key) for key, _ in rows)
     return "".join(f"{key + ':':<{wide + 1}} {value}\n" for key, value in rows)
