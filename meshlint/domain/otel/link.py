@@ -221,10 +221,14 @@ class Hosted:
     stream: str | None = None  # the Helm stream (file) it was rendered into
 
 
+HELM_RELEASE = "<helm release>"
+
+
 def _stream(doc: Document) -> str | None:
-    """The Helm stream a document was rendered into: its file, where a
-    ``# Source:`` comment names its template."""
-    return doc.file.name if doc.source is not None else None
+    """The Helm release a document was rendered for, where a ``# Source:`` comment
+    names its template: one per join scope (a render's directory, whether
+    ``helm template`` wrote one stream or ``--output-dir`` a file per template)."""
+    return HELM_RELEASE if doc.source is not None else None
 
 
 def hosted(view: ConfigView, item: Any) -> Hosted:
@@ -349,7 +353,7 @@ def namespace_of(fact: Linked, releases: dict[str | None, str | None]) -> str | 
         return releases[None]  # --namespace
     if fact.stream is None:
         return None
-    return releases.get(fact.stream) or f"<unknown release namespace of {fact.stream}>"
+    return releases.get(fact.stream) or "<unknown release namespace>"
 
 
 def _matches(h: Hosted, m: Mount, releases: dict[str | None, str | None]) -> bool:
@@ -408,6 +412,12 @@ def unjoined(facts: Iterable[Any]) -> Iterator[str]:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Present:
+    """The item of a Hosted fact that says only that the config is there, so a
+    join is known to be expected even where a rule has nothing to judge in it."""
+
+
 def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) -> Iterator[Any]:
     """The ``collect`` of a rule that judges ConfigMap configs against the pods that
     mount them: a workload's ``Mount`` facts, and ``items(view)`` of each config a
@@ -416,6 +426,7 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
         yield from mounts(doc)
         return
     for view in views(doc):
+        yield hosted(view, Present())
         for item in items(view):
             yield hosted(view, item)
 
@@ -425,5 +436,7 @@ def linked_items(facts: Iterable[Any]) -> Iterator[tuple[Any, Budget | None]]:
     nearest pods that mount its ConfigMap, or once with None when no pod in the
     run mounts it."""
     for fact, budgets in link(facts):
+        if isinstance(fact.item, Present):
+            continue
         for budget in budgets or (None,):
             yield fact.item, budget
