@@ -157,7 +157,8 @@ def _resolved(store: Store, budget: Budget | None, ctx: Context) -> Store | None
     if store.reference is None:
         return store
     value = budget.expand(store.reference) if budget is not None else None
-    traces = int(value) if value is not None and value.strip().isdigit() else 0
+    digits = value.strip() if value is not None else ""
+    traces = int(digits) if digits.isdigit() and len(digits) <= 18 else 0
     if traces <= 0:
         return None  # not set literally in the pod: not known
     spans, per_span = trace_cost(ctx.params)

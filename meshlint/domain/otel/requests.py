@@ -143,7 +143,7 @@ def _batcher(
     path: KeyPath = (*base, "batch", "max_size") if "max_size" in batch else (*base, "batch")
     minimum = unsigned_int(batch.get("min_size", DEFAULT_MIN_SIZE))
     maximum = unsigned_int(batch.get("max_size", 0))
-    timeout = collector_duration(batch.get("flush_timeout", "200ms"))
+    timeout = _duration(batch.get("flush_timeout", "200ms"))
     if minimum is None or maximum is None or not timeout or timeout <= 0:
         return None  # templated or invalid (flush_timeout must be positive)
     names = ("min_size", "max_size", "flush_timeout")
@@ -152,13 +152,19 @@ def _batcher(
     )
 
 
+def _duration(value: Any) -> float | None:
+    """A collector duration in seconds, None unless finite and not negative."""
+    seconds = collector_duration(value)
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+
+
 def _batch_processor(settings: dict[Any, Any]) -> Flush | None:
     """The batch processor's flush (``processor/batchprocessor/batch_processor.go``):
     with ``timeout`` 0 or ``send_batch_size`` 0 there is no timer and the
     processor sends what it has as soon as it has it, so data leaves as it came."""
     minimum = unsigned_int(settings.get("send_batch_size", DEFAULT_MIN_SIZE))
     maximum = unsigned_int(settings.get("send_batch_max_size", 0))
-    timeout = collector_duration(settings.get("timeout", "200ms"))
+    timeout = _duration(settings.get("timeout", "200ms"))
     if minimum is None or maximum is None or timeout is None:
         return None
     if not timeout or not minimum:
@@ -235,7 +241,7 @@ class Drain:
 def _timeout(queue_exporter: str, settings: dict[Any, Any]) -> float | None:
     """Seconds one export attempt may take (0: no bound), None when templated."""
     if "timeout" in settings:
-        return collector_duration(settings["timeout"])
+        return _duration(settings["timeout"])
     if is_type(queue_exporter, "exporters", JAEGER_STORAGE_EXPORTER):
         return 0.0
     if is_type(queue_exporter, "exporters", OTLP_HTTP):
