@@ -158,7 +158,8 @@ def _resolved(store: Store, budget: Budget | None, ctx: Context) -> Store | None
         return store
     value = budget.expand(store.reference) if budget is not None else None
     digits = value.strip() if value is not None else ""
-    traces = int(digits) if digits.isdigit() and len(digits) <= 18 else 0
+    # ASCII digits only (str.isdigit takes "²", which int() refuses)
+    traces = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else 0
     if traces <= 0:
         return None  # not set literally in the pod: not known
     spans, per_span = trace_cost(ctx.params)
