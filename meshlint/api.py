@@ -81,6 +81,7 @@ class Settings:
     render_charts: bool = True  # render chart directories with Helm, when it is at hand
     values: Sequence[str] = ()  # --values: the one scenario charts render with
     sets: Sequence[str] = ()  # --set expressions for that scenario
+    namespace: str | None = None  # where objects without a namespace are applied
 
 
 def load_settings(
@@ -122,6 +123,7 @@ def load_settings(
         kube_version_from="--kube-version" if settings.kube_version else config.kube_version_from,
         exclude=(*config.exclude, *settings.exclude),
         report_unused_ignores=config.report_unused_ignores or settings.report_unused_ignores,
+        namespace=settings.namespace or config.namespace,
     )
     return config, rules
 

@@ -220,6 +220,20 @@ def _targets(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
 @click.option("--no-color", is_flag=True, help="Never colour the output (--color never).")
 @click.option("-q", "--quiet", is_flag=True, help="Findings only: no source lines, no summary.")
 @click.option(
+    "--namespace",
+    metavar="NS",
+    default=None,
+    help="The namespace objects without one are applied to (helm template -n, "
+    "kubectl apply -n): cross-object joins read it.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also say on stderr which joins the rules expected and did not make "
+    "(a collector config no pod mounts, a mounted ConfigMap not in the linted files).",
+)
+@click.option(
     "--no-plugins", is_flag=True, help="Load only the built-in rules (untrusted branches)."
 )
 @click.option(
@@ -322,6 +336,8 @@ def check(
     jobs: int | None,
     no_color: bool,
     quiet: bool,
+    namespace: str | None,
+    verbose: bool,
     no_plugins: bool,
     baseline: str | None,
     write_baseline: str | None,
@@ -390,6 +406,7 @@ def check(
         values=values_files,
         sets=set_values,
         respect_gitignore=respect_gitignore,
+        namespace=namespace or None,
         # pre-commit names every staged file: the config's excludes must hold for them
         force_exclude=os.environ.get("PRE_COMMIT") == "1"
         if force_exclude is None
@@ -498,6 +515,9 @@ def check(
             _write_file(output, text)
         else:
             _emit(text)  # raw: the colour was decided above
+    if verbose:
+        for note in report.unjoined:
+            click.echo(f"meshlint: note: {visible(note)}", err=True)
     for error in report.errors:
         click.echo(f"meshlint: error: {visible(error)}", err=True)
     if report.errors:

@@ -89,8 +89,11 @@ def test_walks_skip_chart_templates_and_say_so(tmp_path: Path) -> None:
 
 def test_go_actions_that_break_yaml_outside_a_chart_are_one_finding(tmp_path: Path) -> None:
     _write(tmp_path, {"k8s/d.yaml": TEMPLATE})
-    done = run(tmp_path, "check", "--isolated", "--format", "json", "k8s")
+    done = run(tmp_path, "check", "--isolated", "--format", "json", "k8s/d.yaml")
     assert [(f["rule"], f["line"]) for f in json.loads(done.stdout)["findings"]] == [("M005", 4)]
+    # a walk skips a Go template outside templates/ and counts it
+    walked = json.loads(run(tmp_path, "check", "--isolated", "--format", "json", "k8s").stdout)
+    assert walked["findings"] == [] and walked["summary"]["not_manifests"] == 1
 
 
 # -- 3. Messages about the run --------------------------------------------------

@@ -233,12 +233,16 @@ def test_a_configmap_and_its_deployment_in_different_files_are_joined() -> None:
 
 
 def test_queue_message_states_the_arithmetic_against_the_limit() -> None:
-    text = _config_map(queue="{queue_size: 200}") + "---\n" + _deployment(limit="512Mi")
+    limited = _config_map(queue="{queue_size: 200}") + "---\n" + _deployment(limit="512Mi")
+    # Behind a memory_limiter the oversized queue fails as refused data: not O003's.
+    assert lint_text(limited, select=["O003"]).findings == []
+    text = limited.replace("[memory_limiter, batch]", "[batch]")
     report = lint_text(text, select=["O003"])
     (finding,) = report.findings
     assert "~977 MiB (200 requests x 1000 items" in finding.message
     assert "x 5 KiB per item in memory" in finding.message
     assert "memory limit 512Mi (512 MiB)" in finding.message
+    assert "span-size-bytes 1024, span-overhead-bytes 4096" in finding.message
 
 
 def test_sdk_queue_arithmetic_uses_the_span_parameters() -> None:

@@ -83,6 +83,8 @@ class Config:
     # chart directory (relative to root) -> values, release, namespace, ci, default
     charts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     report_unused_ignores: bool = False
+    # the namespace objects without one are applied to (check --namespace)
+    namespace: str | None = None
     overrides: tuple[Selection, ...] = ()  # later layers (the command line)
     path: str | None = None  # the file it came from
     root: str = "."  # directory that relative patterns start from

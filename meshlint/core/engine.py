@@ -27,9 +27,11 @@ from meshlint.core.files import Refused
 from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import (
+    NOT_MANIFEST_RULES,
     LoadProblem,
     Reader,
     decode,
+    not_a_manifest,
     read_bytes,
     template_source,
     without_template_errors,
@@ -53,6 +55,7 @@ from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, w
 from meshlint.core.silencing import silenced
 from meshlint.core.suppression import Directives
 from meshlint.domain.facts import document_facts
+from meshlint.domain.otel import Applied, Hosted, Mount, unjoined
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -123,9 +126,15 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             report.entries.append(entry_for(found))
         _lint_document(found, plan, report)
     report.documents, report.skipped = reader.documents, reader.skipped
+    problems = without_template_errors(file, problems)
+    if item.walked and not reader.documents and not_a_manifest(reader, problems):
+        # NDJSON, data, a Go template outside templates/: a walk skips and counts
+        # it; named on the command line it still gets its error
+        problems = [p for p in problems if p.rule not in NOT_MANIFEST_RULES]
+        report.not_manifest = True
     # loader problems (M001, M002) by rule and document (-1: not inside an object)
     floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
-    for problem in without_template_errors(file, problems):
+    for problem in problems:
         candidate = Candidate(problem.rule, problem.at, problem.message, None)
         if floods[problem.rule, problem.at.document].take(candidate):
             report.candidates.append(candidate)
@@ -383,6 +392,7 @@ def lint(
             report.errors.extend(part.errors)
             report.documents += part.documents
             report.skipped += part.skipped
+            report.not_manifests += part.not_manifest
             entries[part.scope].extend(part.entries)
             report.resources.extend(part.resources)
             for rule_id, items_ in part.facts.items():
@@ -396,9 +406,9 @@ def lint(
             report.clusters[scope] = known
             for candidate in deferred.pop(scope, ()):
                 _resolve(candidate, known, post, report)
-            _check_run(
-                plan, Index(entries.pop(scope, ())), facts.pop(scope, {}), report, post, known
-            )
+            found = _with_namespace(facts.pop(scope, {}), plan.namespace)
+            report.unjoined.extend(_unjoined(found))
+            _check_run(plan, Index(entries.pop(scope, ())), found, report, post, known)
         post.findings = silenced(post.findings, report.clusters)
     report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed
@@ -427,6 +437,30 @@ def _resolve(candidate: Candidate, cluster: Cluster, post: PostPass, report: Rep
         return
     if message is not None:
         post.judge(candidate._replace(message=message, when=None))
+
+
+def _with_namespace(facts: dict[str, list[Any]], namespace: str | None) -> dict[str, list[Any]]:
+    """``--namespace`` as a fact of each rule that joins configs to pods."""
+    if namespace is not None:
+        for items in facts.values():
+            if any(isinstance(f, (Mount, Hosted)) for f in items):
+                items.append(Applied(namespace))
+    return facts
+
+
+def _unjoined(facts: Mapping[str, list[Any]]) -> list[str]:
+    """The config-to-pod joins of one scope that its rules expected and did not
+    make; facts several rules share are counted once."""
+    shared = list(dict.fromkeys(f for items in facts.values() for f in items if _hashable(f)))
+    return list(dict.fromkeys(unjoined(shared)))
+
+
+def _hashable(fact: Any) -> bool:
+    try:
+        hash(fact)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_run(

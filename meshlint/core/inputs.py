@@ -104,7 +104,11 @@ def discover(
     )
 
     def add(
-        path: str, scope: str, named: bool = False, within: tuple[str, ...] | None = None
+        path: str,
+        scope: str,
+        named: bool = False,
+        within: tuple[str, ...] | None = None,
+        walked: bool = False,
     ) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
@@ -117,7 +121,13 @@ def discover(
         # one string where name and path agree (a 30,000-file tree keeps them
         # all); the relative path is derived again where per-file-ignores need it
         found.inputs.append(
-            Input(name=name, path=None if path == name else path, scope=scope, within=within)
+            Input(
+                name=name,
+                path=None if path == name else path,
+                scope=scope,
+                within=within,
+                walked=walked,
+            )
         )
 
     def chart(directory: str, named: bool) -> None:
@@ -154,7 +164,7 @@ def discover(
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
                     scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
-                    add(file, scope, within=within)
+                    add(file, scope, within=within, walked=True)
         elif (
             os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
         ):

@@ -149,6 +149,26 @@ def without_template_errors(file: SourceFile, problems: list[LoadProblem]) -> li
     return problems
 
 
+# A line that starts a Kubernetes object or a collector config, in YAML or JSON.
+_MANIFEST_KEY = re.compile(
+    r"^[ \t]*(?:- )?[\"']?(?:apiVersion|kind|receivers|exporters)[\"']?[ \t]*:", re.M
+)
+NOT_MANIFEST_RULES = frozenset({YAML_SYNTAX_ERROR.id, HELM_TEMPLATE_SOURCE.id})
+
+
+def not_a_manifest(reader: Reader, problems: list[LoadProblem]) -> bool:
+    """Whether a file that yielded no document is something other than a broken
+    manifest: a Go template (M005: its actions broke the YAML), or text that
+    does not parse and has no line that starts an object or a collector config
+    (newline-delimited JSON, data). A Helm stream is always a manifest."""
+    if reader.helm_rendered or reader.broken is not None or not problems:
+        return False  # undecodable bytes stay an error: the text cannot tell
+    rules = {p.rule for p in problems}
+    if HELM_TEMPLATE_SOURCE.id in rules:
+        return True
+    return YAML_SYNTAX_ERROR.id in rules and not _MANIFEST_KEY.search(reader.file.text)
+
+
 def template_source(file: SourceFile, what: str) -> LoadProblem:
     """M005 at the file's first ``{{``: a Helm template is not a manifest."""
     offset = file.text.find("{{")

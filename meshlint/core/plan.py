@@ -38,6 +38,7 @@ class Plan:
     report_unused: bool = False  # emit M100 for directives that suppressed nothing
     list_resources: bool = False  # keep every linted object (JUnit's testcases)
     declared: tuple[Fact, ...] = ()  # what the user says runs (--kube-version, cluster:)
+    namespace: str | None = None  # where objects without a namespace are applied (--namespace)
 
     @classmethod
     def build(
@@ -67,6 +68,7 @@ class Plan:
             config.report_unused_ignores,
             list_resources,
             declared_facts(config),
+            config.namespace,
         )
 
     def get(self, rule_id: str) -> ActiveRule | None:

@@ -36,6 +36,9 @@ class PostPass:
         self._order: list[Ignore] = []  # every directive of the run, in reading order
         self._used: set[Ignore] = set()
         self._file_ignores: dict[str, list[frozenset[str]]] = {}
+        # Places where a finding was suppressed, with its rule: a suppressed
+        # finding still implies the weaker ones at its place (one decision, one ignore).
+        self._silenced: dict[tuple[str, int, str], set[str]] = {}
 
     def add_directives(self, file: str, directives: Directives) -> None:
         if directives:
@@ -49,6 +52,7 @@ class PostPass:
         rule, location = active.rule, candidate.location
         ignored = self._ignored_in(location.file)
         if any(matches(token, rule) for tokens in ignored for token in tokens):
+            self._silence(location, rule.id)
             return
         directives = self._directives.get(location.file)
         if directives is not None:
@@ -56,11 +60,16 @@ class PostPass:
                 if ignore.covers(rule.id, rule.slug):
                     self._used.add(ignore)
                     self.suppressed += 1
+                    self._silence(location, rule.id)
                     return
         fixed = active.fixed_severity or candidate.severity is None
         level = active.severity if fixed else candidate.severity
         finding = Finding.make(location, rule, level, candidate.message, candidate.fix)  # type: ignore[arg-type]
         self.findings.append(finding)
+
+    def _silence(self, location: Location, rule: str) -> None:
+        if any(rule in a.rule.implied_by for a in self.plan.rules):
+            self._silenced.setdefault(_place(location), set()).add(rule)
 
     def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
         """The run's findings, sorted, with M100 and every source line; and the
@@ -72,11 +81,14 @@ class PostPass:
         return echo(sorted(dict.fromkeys(findings)), inputs), unused
 
     def without_implied(self, findings: list[Finding]) -> list[Finding]:
-        """One finding per cause: drop those a stronger rule reports at the same place."""
+        """One finding per cause: drop those a stronger rule reports at the same
+        place, or would have reported there had it not been suppressed."""
         implied = {a.rule.id: a.rule.implied_by for a in self.plan.rules if a.rule.implied_by}
         if not implied:
             return findings
-        reported: dict[tuple[str, int, str], set[str]] = {}
+        reported: dict[tuple[str, int, str], set[str]] = {
+            place: set(rules) for place, rules in self._silenced.items()
+        }
         for f in findings:
             reported.setdefault(_place(f.location), set()).add(f.rule)
         return [

@@ -24,6 +24,7 @@ class Input:
     # where its real location must lie (core.files.read_file): a walk's trees,
     # shared by all its files; None for a file named on its own
     within: tuple[str, ...] | None = None
+    walked: bool = False  # found by walking a directory, not named by the user
 
     @property
     def file(self) -> str:
@@ -70,6 +71,7 @@ class FileReport:
     errors: list[str] = field(default_factory=list)
     documents: int = 0
     skipped: int = 0
+    not_manifest: bool = False  # a walked file that holds no manifest: skipped
 
 
 @dataclass
@@ -85,6 +87,9 @@ class Report:
     resources: list[Linted] = field(default_factory=list)
     baselined: int = 0  # findings hidden by --baseline
     templates: int = 0  # Helm chart templates a directory walk left out
+    not_manifests: int = 0  # walked files that are not manifests (data, Go templates)
+    # joins the rules expected and did not make (--verbose prints them)
+    unjoined: list[str] = field(default_factory=list)
     fixed: int = 0  # findings --fix repaired before this report was made
     # what runs, per join scope (``check --show-settings`` prints it)
     clusters: dict[str, Cluster] = field(default_factory=dict)

@@ -68,6 +68,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
             "documents": report.documents,
             "skipped": report.skipped,
             "helm_templates": report.templates,
+            "not_manifests": report.not_manifests,
             "suppressed": report.suppressed,
             "baselined": report.baselined,
             "findings": len(report.findings),

@@ -44,6 +44,12 @@ def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -
         ("chart dirs", ", ".join(settings.chart_dirs) or "(none)"),
         ("helm", _renderer(settings)),
         ("charts", _charts(config.charts)),
+        (
+            "namespace",
+            config.namespace
+            or "(unset: a Helm stream's objects without one take the namespace its "
+            "objects write; -v lists the joins not made)",
+        ),
     ]
     wide = max(len(key) for key, _ in rows)
     return "".join(f"{key + ':':<{wide + 1}} {value}\n" for key, value in rows)

@@ -92,6 +92,8 @@ def summary(report: Report) -> str:
             f", {_count(report.templates, 'Helm chart template')} skipped "
             "(lint `helm template` output)"
         )
+    if report.not_manifests:
+        scope += f", {_count(report.not_manifests, 'file')} that are not manifests skipped"
     if report.baselined:
         scope += f", {report.baselined} accepted by the baseline"
     if report.errors and not report.findings:

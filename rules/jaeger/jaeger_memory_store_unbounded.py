@@ -113,9 +113,11 @@ class Store:
     """A bounded v2 memory store's worst case, anchored where max_traces is (or goes)."""
 
     name: str
-    size: int
+    size: int | None  # None: max_traces is a ${env:X} reference, resolved per pod
     arithmetic: str
     at: Location
+    reference: str | None = None  # the ${env:X} max_traces is written as
+    per_trace: int = 0  # heap bytes of one trace
 
 
 def _v1(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -153,6 +155,11 @@ def _v1(doc: Document, ctx: Context) -> Iterator[Violation]:
 def _stores(view: ConfigView, ctx: Context) -> Iterator[Store]:
     spans, per_span = trace_cost(ctx.params)
     for store in memory_stores(view.data):
+        if store.max_traces is None and store.raw is not None:
+            name = f'Jaeger v2 memory store "{store.backend}"{view.origin}'
+            at = view.locate((*store.path, "max_traces"))
+            yield Store(name, None, "", at, store.raw, spans * per_span)
+            continue
         if not store.max_traces or store.max_traces <= 0:
             continue  # templated, or refused by Jaeger at start
         path = (*store.path, "max_traces") if store.written else store.path
@@ -163,7 +170,24 @@ def _stores(view: ConfigView, ctx: Context) -> Iterator[Store]:
         yield Store(name, store.max_traces * spans * per_span, text, view.locate(path))
 
 
+def _resolved(store: Store, budget: Budget | None, ctx: Context) -> Store | None:
+    """A store whose max_traces is ``${env:X}``, with X from the container's env."""
+    if store.reference is None:
+        return store
+    value = budget.expand(store.reference) if budget is not None else None
+    digits = value.strip() if value is not None else ""
+    # ASCII digits only (str.isdigit takes "²", which int() refuses)
+    traces = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else 0
+    if traces <= 0:
+        return None  # not set literally in the pod: not known
+    spans, per_span = trace_cost(ctx.params)
+    text = f"{traces_text(traces, spans, per_span)}, max_traces {store.reference} = {traces}"
+    return Store(store.name, traces * store.per_trace, text, store.at)
+
+
 def _judge(store: Store, budget: Budget | None) -> Violation | None:
+    if store.size is None:
+        return None
     found = budget.cap() if budget is not None else None
     if found is None or store.size <= found[0]:
         return None
@@ -179,8 +203,9 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
         budget = own_budget(view)
         if budget is not None:  # a ConfigMap's pods are found across files (check_run)
-            for store in _stores(view, ctx):
-                verdict = _judge(store, budget)
+            for found in _stores(view, ctx):
+                store = _resolved(found, budget, ctx)
+                verdict = _judge(store, budget) if store is not None else None
                 if verdict is not None:
                     yield verdict
 
@@ -190,8 +215,9 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
 
 
 def check_run(ctx: Context) -> Iterator[Violation]:
-    for store, budget in linked_items(ctx.facts):
-        verdict = _judge(store, budget)
+    for found, budget in linked_items(ctx.facts):
+        store = _resolved(found, budget, ctx)
+        verdict = _judge(store, budget) if store is not None else None
         if verdict is not None:
             yield verdict
 

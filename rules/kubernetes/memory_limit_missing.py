@@ -1,7 +1,20 @@
 """
 ## What it does
-Flags a container (init containers and native sidecars included) of a workload
-that has no memory limit, unless the pod declares a pod-level memory limit.
+Flags a long-running container of a workload (app containers and native
+sidecars) that has no memory limit, unless the pod declares a pod-level memory
+limit. An `OpenTelemetryCollector` without a memory limit in `spec.resources`
+is a collector pod without one and is flagged too.
+
+Not judged, because they cannot leak over a pod's life:
+- Helm hooks: Pods and Jobs annotated `helm.sh/hook` (`test`,
+  `test-success`, `pre-install`, ...), which Helm runs to completion at one
+  point of a release;
+- init containers that run to completion (`until nc -z db 5432; do sleep 2;
+  done`): each runs alone before the app containers start, so what it can
+  cost the pod is the pod's effective request and limit,
+  `max(largest init container, sum of the app containers)`, and not a process
+  that grows for the pod's life. Native sidecars (`restartPolicy: Always`) are
+  judged like app containers.
 
 ## Why is this bad?
 Without a limit a leaking or queue-bound container grows until the node runs
@@ -54,14 +67,36 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers, pod_resources
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, helm_hook, pod_resources
+from meshlint.domain.otel import COLLECTOR_CR
+
+
+def _collector_cr(doc: Document) -> Iterator[Violation]:
+    spec = doc.data.get("spec") if isinstance(doc.data, dict) else None
+    if not isinstance(spec, dict):
+        return
+    collector = Container(("spec",), spec, "container")
+    if collector.resources.limit("memory") is None:
+        nor = "" if collector.resources.declares("memory") else " and no memory request"
+        yield Violation(
+            at=collector.resources_path,
+            message=f"{doc.resource} has no memory limit{nor} in spec.resources: "
+            "its collector container runs unbounded",
+        )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    if doc.kind == COLLECTOR_CR:
+        yield from _collector_cr(doc)
+        return
+    if helm_hook(doc.data, doc.kind) is not None:
+        return  # a Helm test or hook runs to completion: nothing grows for long
     pod = pod_resources(doc.data, doc.kind)
     if pod.limit("memory") is not None:
         return  # a pod-level limit bounds every container
     for container in containers(doc.data, doc.kind):
+        if container.role == "init":
+            continue  # runs to completion before the app starts
         if container.resources.limit("memory") is None:
             # one finding for the container: K002 (no request either) is implied here
             nor = (
@@ -82,5 +117,5 @@ RULE = Rule(
     summary="A container of a workload has no memory limit",
     doc=__doc__ or "",
     check=check,
-    kinds=WORKLOAD_KINDS,
+    kinds=WORKLOAD_KINDS | {COLLECTOR_CR},
 )

@@ -2,6 +2,8 @@
 ## What it does
 Flags a container of a workload that has neither a memory request nor a memory
 limit (a limit alone is fine: the API server copies it into the request).
+Helm hooks (`helm.sh/hook` Pods and Jobs) and init containers that run to
+completion are not judged, as for K001.
 
 ## Why is this bad?
 The scheduler places a pod by its requests. With no memory request the pod
@@ -50,13 +52,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers, pod_resources
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers, helm_hook, pod_resources
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    if helm_hook(doc.data, doc.kind) is not None:
+        return  # a Helm test or hook runs to completion (see K001)
     if pod_resources(doc.data, doc.kind).declares("memory"):
         return  # pod-level resources decide
     for container in containers(doc.data, doc.kind):
+        if container.role == "init":
+            continue  # runs to completion before the app starts (see K001)
         if not container.resources.declares("memory"):
             yield Violation(
                 at=container.resources_path,

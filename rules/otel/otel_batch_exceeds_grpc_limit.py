@@ -1,16 +1,24 @@
 """
 ## What it does
-Works out the largest request each `otlp` (`otlp_grpc`) exporter sends and
-flags it when it can exceed the gRPC message limit of the receiving side: 4 MiB,
-unless an OTLP receiver in the linted files raises `max_recv_msg_size_mib`
-above it. The request is the batch that feeds the exporter:
+Works out the request each `otlp` (`otlp_grpc`) exporter sends at a stated
+ingest rate and flags it when it exceeds the gRPC message limit of the
+receiving side: 4 MiB, unless an OTLP receiver in the linted files raises
+`max_recv_msg_size_mib` above it. The request is the batch that feeds the
+exporter, which leaves when it reaches its minimum or when its timer fires,
+whichever comes first, and is split at its maximum:
 
-- its own `sending_queue.batch`: `max_size`, or with `max_size` 0 (no maximum)
-  at least `min_size` (default 8192);
+- its own `sending_queue.batch`: `min_size` (default 8192), `flush_timeout`
+  (200ms), `max_size` (0, never split);
 - else the last `batch` processor of each pipeline feeding it:
-  `send_batch_max_size`, or with `send_batch_max_size` 0 (the default, never
-  split) at least `send_batch_size` (default 8192); or a `queuebatch`
-  processor, read like `sending_queue.batch`.
+  `send_batch_size` (8192), `timeout` (200ms), `send_batch_max_size` (0,
+  never split); or a `queuebatch` processor, read like `sending_queue.batch`.
+
+At `spans-per-second` of ingest one flush holds
+`min(minimum, spans-per-second x timeout)` spans, at most the maximum. The
+minimum (8192 spans, 8 MiB at 1 KiB) is the worst case under load: it is
+reached only where the rate fills the batch before the timer fires. With
+`timeout: 0` the batch processor has no timer, ignores `send_batch_size` and
+sends data as it arrives: the request is what the sender sent, not judged.
 
 Items become bytes with `span-size-bytes` (serialized spans), so item-sized
 batches are judged in traces pipelines; `sizer: bytes` batches in any pipeline.
@@ -20,7 +28,7 @@ A gRPC server refuses a message above its limit with `ResourceExhausted`. The
 OTLP exporter treats that as permanent: no retry, the whole batch is dropped,
 every time a batch grows past the limit (open-telemetry/opentelemetry-collector#6046,
 #12219, #1122; grafana/tempo#860). The default `batch` processor never splits:
-8192 spans of 1 KiB are already 8 MiB.
+under load that fills it, 8192 spans of 1 KiB are already 8 MiB.
 
 ## Example
 ```yaml
@@ -39,7 +47,7 @@ spec:
         protocols: {grpc: {}}
     processors:
       memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20}
-      batch: {}
+      batch: {timeout: 5s}
     exporters:
       otlp:
         endpoint: otel-gateway:4317
@@ -68,7 +76,7 @@ spec:
         protocols: {grpc: {}}
     processors:
       memory_limiter: {check_interval: 1s, limit_percentage: 80, spike_limit_percentage: 20}
-      batch: {send_batch_size: 2048, send_batch_max_size: 2048}
+      batch: {timeout: 5s, send_batch_size: 2048, send_batch_max_size: 2048}
     exporters:
       otlp:
         endpoint: otel-gateway:4317
@@ -83,10 +91,14 @@ spec:
 ## Parameters
 - `span-size-bytes` (default 1024): serialized size of an average span (shared
   with J001, O003 and O006).
+- `spans-per-second` (default 10000): the ingest rate of one collector replica
+  under load. Both are judgements, named in the message.
 
 ## References
-- OpenTelemetry Collector `config/configgrpc` (`max_recv_msg_size_mib`, grpc-go's
-  4 MiB default), batch processor README (`send_batch_max_size` 0 = no limit),
+- OpenTelemetry Collector v0.159 `config/configgrpc` (`max_recv_msg_size_mib`, grpc-go's
+  4 MiB default), `processor/batchprocessor/batch_processor.go` (no timer when
+  `timeout` or `send_batch_size` is 0), `exporter/exporterhelper/internal/queue_sender.go`
+  (`flush_timeout` 200ms, `min_size` 8192), batch processor README (`send_batch_max_size` 0 = no limit),
   exporterhelper README (`sending_queue.batch`, `sizer: bytes`)
 - open-telemetry/opentelemetry-collector#6046, #12219, #1122; grafana/tempo#860
 """
@@ -97,7 +109,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint import Context, Document, Location, Param, Rule, Severity, Violation
 from meshlint.domain.k8s import human_bytes
 from meshlint.domain.otel import (
     GRPC_DEFAULT_MAX_RECV,
@@ -125,12 +137,22 @@ class Accepted:
     size: int
 
 
+SPANS_PER_SECOND = Param(
+    name="spans-per-second",
+    type=int,
+    default=10000,
+    help="spans per second one collector replica ingests under load",
+    minimum=1,
+)
+
+
 def collect(doc: Document, ctx: Context) -> Iterator[object]:
     span_size: int = ctx.params[SPAN_SIZE.name]
+    rate: int = ctx.params[SPANS_PER_SECOND.name]
     for view in views(doc):
         for limit in receiver_limits(view):
             yield Accepted(limit)
-        for request in grpc_requests(view, span_size):
+        for request in grpc_requests(view, span_size, rate):
             yield Sent(
                 request.exporter,
                 request.size,
@@ -155,8 +177,9 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         yield Violation(
             at=sent.at,
             message=f'exporter "{sent.exporter}" sends requests of {shape}'
-            f"{human_bytes(sent.size)} ({sent.arithmetic}), above {accepted}: the "
-            "receiver answers ResourceExhausted and the exporter drops the whole batch",
+            f"{human_bytes(sent.size)} under load ({sent.arithmetic}; spans-per-second and "
+            f"span-size-bytes are judgements), above {accepted}: the receiver answers "
+            "ResourceExhausted and the exporter drops the whole batch",
         )
 
 
@@ -173,5 +196,6 @@ RULE = Rule(
         dataclasses.replace(
             SPAN_SIZE, help="serialized bytes of an average span, as it travels over gRPC"
         ),
+        SPANS_PER_SECOND,
     ),
 )

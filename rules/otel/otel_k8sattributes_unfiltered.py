@@ -154,7 +154,12 @@ def _violation(cache: PodCache, budget: Budget, owner: str) -> Violation | None:
             "cluster",
         )
     env = cache.node_env
-    if env is None or budget.env is None or env in budget.env or cache.node_env_at is None:
+    if (
+        env is None
+        or budget.env_names is None
+        or env in budget.env_names
+        or cache.node_env_at is None
+    ):
         return None  # a literal node, or an env the container may well get
     if cache.node_env_at.path.endswith("node_from_env_var"):
         outcome = (

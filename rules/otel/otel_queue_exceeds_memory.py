@@ -15,14 +15,21 @@ that nothing bounds. The message shows the arithmetic:
 - `sizer: bytes`: `queue_size` (serialized bytes) x (span size + overhead) /
   span size.
 
+It fires only where the queue can outgrow memory that nothing else bounds.
 Where every pipeline feeding the queue passes a `memory_limiter` (processor,
-or the extension on its receivers), the heap cannot outgrow the limiter: the
-message then says what the oversized queue really costs, refused data and
-back-pressure on senders long before the queue is full.
+or the extension on its receivers), the limiter bounds the heap instead: once
+the heap passes its limit it refuses new data at the receivers (senders get
+errors and retry or drop), and the queue stops growing there. The failure is
+then refused data, not an OOM kill, and O003 does not report it. What the
+limiter does not bound is a queue fed by a pipeline that does not pass it, and
+a heap limit set above the container's: O001 (warning) reports the missing
+limiter, O002 (error) a limit that does not fit the container.
 
-Persistent queues (`storage`), exporters without a queue block, a Jaeger
-`queue` without its own `queue_size` and `requests` queues with no batching
-processor upstream are not judged.
+An `otlp`/`otlphttp` exporter without a `sending_queue` block still has the
+default in-memory queue (1000 requests, 10 consumers) and is judged like one
+written out. Persistent queues (`storage`), other exporters without a queue
+block, a Jaeger `queue` without its own `queue_size` and `requests` queues
+with no batching processor upstream are not judged.
 
 Versions: exporterhelper queues as in collector v0.110 to v0.159 (defaults
 1000 requests, 10 consumers); `queuebatch` from v0.158.0 (10 requests);
@@ -50,7 +57,6 @@ spec:
       otlp:
         protocols: {grpc: {}}
     processors:
-      memory_limiter: {check_interval: 1s, limit_percentage: 75, spike_limit_percentage: 20}
       batch: {send_batch_size: 8192}
     exporters:
       otlp:
@@ -60,7 +66,7 @@ spec:
       pipelines:
         traces:
           receivers: [otlp]
-          processors: [memory_limiter, batch]
+          processors: [batch]
           exporters: [otlp]
 ```
 
@@ -98,7 +104,14 @@ spec:
 - `span-overhead-bytes` (default 4096): what a decoded item costs in the heap
   beyond its serialized size (5x in total, the middle of the measured 4-6x).
 
+Both are judgements, not facts of the config: the message names the values
+it used.
+
 ## References
+- OpenTelemetry Collector v0.159: `exporter/otlpexporter/factory.go` and
+  `exporter/otlphttpexporter/factory.go` (`QueueConfig:
+  configoptional.Some(exporterhelper.NewDefaultQueueConfig())`),
+  `processor/memorylimiterprocessor` (refuses data above the limit)
 - OpenTelemetry Collector, exporterhelper README (`sending_queue`, sizers,
   `batch`), batch processor README (`send_batch_max_size` 0 = no limit),
   queuebatch processor README and `exporter/exporterhelper/internal/queuebatch/queue_batch.go`
@@ -152,19 +165,23 @@ def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
             )
 
 
-def _judge(held: Held, budget: Budget | None) -> Violation | None:
+def _judge(held: Held, budget: Budget | None, params: str) -> Violation | None:
+    if held.bounded_by is not None:
+        # The limiter refuses data at the receivers before the heap reaches its
+        # limit: the failure is refused data, not an OOM kill (O001/O002 judge it).
+        return None
     if held.size is None:
-        if held.bounded_by is not None:
-            return Violation(
-                at=held.at,
-                message=f"{held.name} has no size bound ({held.arithmetic}): in an outage it "
-                f"grows until {held.bounded_by} refuses new data, so senders get errors and "
-                f"back-pressure instead of buffering; size the queue with sizer: bytes",
-            )
+        unknown = (
+            " (no pod in the linted files mounts this ConfigMap: the memory limit it "
+            "would outgrow is not known)"
+            if budget is None
+            else ""
+        )
         return Violation(
             at=held.at,
-            message=f"{held.name} has no memory bound: {held.arithmetic}; bound the batch size "
-            f"or size the queue with sizer: bytes",
+            message=f"{held.name} has no memory bound and no memory_limiter guards the "
+            f"pipelines feeding it: {held.arithmetic}{unknown}; bound the batch size, size "
+            f"the queue with sizer: bytes or add a memory_limiter",
         )
     found = budget.cap() if budget is not None else None
     if found is None:
@@ -172,19 +189,18 @@ def _judge(held: Held, budget: Budget | None) -> Violation | None:
     cap, what = found
     if held.size <= cap:
         return None
-    if held.bounded_by is not None:
-        return Violation(
-            at=held.at,
-            message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more "
-            f"than the {what}: {held.bounded_by} refuses new data long before it fills, so "
-            f"senders get errors and back-pressure instead of buffering; lower queue_size or "
-            f"use sizer: bytes",
-        )
     return Violation(
         at=held.at,
-        message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}), more than the "
-        f"{what}; lower queue_size or use sizer: bytes",
+        message=f"{held.name} can hold ~{human_bytes(held.size)} ({held.arithmetic}; {params}), "
+        f"more than the {what}, and no memory_limiter guards the pipelines feeding it: in an "
+        f"outage the collector is OOM-killed with the whole queue; lower queue_size, use "
+        f"sizer: bytes or add a memory_limiter",
     )
+
+
+def _params(ctx: Context) -> str:
+    span, overhead = span_cost(ctx.params)
+    return f"span-size-bytes {span}, span-overhead-bytes {overhead}"
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -192,7 +208,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         budget = own_budget(view)
         if budget is not None:
             for held in _estimates(view, ctx):
-                verdict = _judge(held, budget)
+                verdict = _judge(held, budget, _params(ctx))
                 if verdict is not None:
                     yield verdict
 
@@ -203,7 +219,7 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
 
 def check_run(ctx: Context) -> Iterator[Violation]:
     for held, budget in linked_items(ctx.facts):
-        verdict = _judge(held, budget)
+        verdict = _judge(held, budget, _params(ctx))
         if verdict is not None:
             yield verdict
 

@@ -147,8 +147,10 @@ class Rule:
     * the engine emits M001, M002 and M100 itself (``meshlint.core.emitted``);
     * ``implied_by`` names stronger rules: where one of them reports a finding at
       the same place (file, object, JSONPath), this rule's finding there says
-      nothing new and is not reported. Deselect or suppress the stronger rule and
-      this one reports as before.
+      nothing new and is not reported. Deselect the stronger rule and this one
+      reports as before; suppressing its finding (a comment, an annotation,
+      per-file-ignores) is one decision about the place and keeps the implied
+      findings there silent too.
     """
 
     id: str

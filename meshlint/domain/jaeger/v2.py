@@ -103,6 +103,7 @@ class MemoryStore:
     path: KeyPath  # of the ``memory`` mapping, inside the config
     max_traces: int | None  # None where templated (${env:..}) or not a number
     written: bool  # max_traces given (else the 1,000,000 default applies)
+    raw: str | None = None  # the written value where it is not a number (${env:X})
 
 
 def memory_stores(data: Any) -> Iterator[MemoryStore]:
@@ -121,6 +122,7 @@ def memory_stores(data: Any) -> Iterator[MemoryStore]:
                 ("extensions", ext, "backends", name, "memory"),
                 _count(raw) if written else DEFAULT_MAX_TRACES,
                 written,
+                raw if isinstance(raw, str) and _count(raw) is None else None,
             )
 
 

@@ -114,6 +114,23 @@ def pod_labels(data: Any, kind: str) -> dict[str, str]:
     return string_map(get_in(data, (*meta, "labels")))
 
 
+HELM_HOOK = "helm.sh/hook"
+# Kinds a Helm hook runs to completion as: a test Pod, a hook Job or Pod.
+HOOK_RUN_KINDS = frozenset({"Pod", "Job"})
+
+
+def helm_hook(data: Any, kind: str) -> str | None:
+    """The Helm hook a Pod or Job is (``test``, ``pre-install``, ...), or None.
+
+    Helm creates hook objects at one point of a release and waits for them to
+    finish (``helm test`` pods, migration Jobs): they live for seconds, so
+    risks that need a long-running process do not apply to them."""
+    if kind not in HOOK_RUN_KINDS:
+        return None
+    hook = string_map(get_in(data, ("metadata", "annotations"))).get(HELM_HOOK)
+    return hook.strip() or None if hook is not None else None
+
+
 def has_variable_reference(text: str) -> bool:
     """Whether ``text`` (an env value, a command or args item) holds a ``$(VAR)``
     reference, which the kubelet expands from the container's env: its value is

@@ -28,6 +28,7 @@ mount a ConfigMap in ``meshlint.domain.otel.link``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,12 @@ BALLAST_SIZE = "ballast_size_mib"
 # Cheap test before parsing a ConfigMap value as YAML: dashboards and scripts
 # in ConfigMaps can be megabytes, and only collector configs concern us.
 _MARKERS = ("receivers", "exporters", "pipelines")
+_MARKER_KEYS = tuple(
+    re.compile(rf"^[ \t]*[\"']?{marker}[\"']?[ \t]*:", re.M) for marker in _MARKERS[:2]
+)
+# What a ConfigMap key holding a collector config is called: a name with no
+# extension (the charts' ``relay``) or a YAML/JSON file name.
+_CONFIG_SUFFIXES = frozenset({"", "yaml", "yml", "json"})
 
 
 def component_type(component_id: object, section: str | None = None) -> str:
@@ -160,7 +167,7 @@ def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
 def _configs(doc: Document) -> Iterator[ConfigView | ParseError]:
     if doc.kind == CONFIG_MAP:
         for key, value in mapping_at(doc.data, ("data",)).items():
-            if isinstance(key, str) and isinstance(value, str) and _looks_like_config(value):
+            if isinstance(key, str) and isinstance(value, str) and _looks_like_config(key, value):
                 yield from _embedded(doc, ("data", key), key)
     elif doc.kind == COLLECTOR_CR:
         config = get_in(doc.data, ("spec", "config"))
@@ -188,8 +195,18 @@ def views(doc: Document) -> Iterator[ConfigView]:
     return (found for found in configs(doc) if isinstance(found, ConfigView))
 
 
-def _looks_like_config(text: str) -> bool:
-    return all(marker in text for marker in _MARKERS)
+def _looks_like_config(key: str, text: str) -> bool:
+    """Whether a ConfigMap value is a collector config by its key and its content:
+    a key a config file is named by (``relay``, ``config.yaml``; not ``run.sh``),
+    no ``#!`` script, ``receivers`` and ``exporters`` written as keys at the
+    start of a line (a script that mentions them is not one), and ``pipelines``."""
+    suffix = key.rsplit(".", 1)[1].lower() if "." in key else ""
+    if suffix not in _CONFIG_SUFFIXES or text.lstrip().startswith("#!"):
+        return False
+    if not all(marker in text for marker in _MARKERS):
+        return False
+    # a JSON (flow) config keeps its keys anywhere on a line
+    return text.lstrip().startswith("{") or all(p.search(text) for p in _MARKER_KEYS)
 
 
 def _embedded(doc: Document, path: KeyPath, key: str | None) -> Iterator[ConfigView | ParseError]:

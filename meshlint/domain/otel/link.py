@@ -12,11 +12,24 @@ it says only what it reads from a config and how it judges one item.
 Several pods can mount a ConfigMap of the same name (unrelated Helm examples
 rendered into ``default``); the nearest ones win: same file, then the longest
 shared directory.
+
+Namespaces: in a Helm stream (documents with a ``# Source:`` comment) an object
+without ``metadata.namespace`` is installed into the release namespace. Where
+the stream's objects that write a namespace all write the same one (the chart's
+``{{ .Release.Namespace }}``, ``default`` under ``helm template``), that is the
+release namespace; else it is unknown, and one unknown namespace is shared by
+every object of that stream without one. Outside Helm streams an object
+without a namespace joins only others without one.
+
+Values: a config resolves ``${env:X}``, ``${X}`` and ``${env:X:-default}``
+from the env of the container that runs it (the collector's env provider);
+``Budget.expand`` does that once the pod is known.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -64,9 +77,28 @@ class Budget:
     per_node: bool = False  # a DaemonSet, or an OpenTelemetryCollector in daemonset mode
     grace: float = DEFAULT_GRACE_SECONDS  # terminationGracePeriodSeconds
     grace_set: bool = False  # written in the manifest, not the API default
+    env: tuple[tuple[str, str], ...] = ()  # the container's literal env values
     # the env var names the container gets; None where they cannot be known (envFrom)
-    env: frozenset[str] | None = None
+    env_names: frozenset[str] | None = None
     image: str = ""  # the container's image ("" where unset: the operator's default)
+
+    def expand(self, value: str) -> str | None:
+        """``value`` with its ``${env:X}`` references resolved from the env of the
+        container, or None where one names a variable the container does not set
+        literally (valueFrom, or not at all) and gives no default."""
+        env = dict(self.env)
+        missing = False
+
+        def one(match: re.Match[str]) -> str:
+            nonlocal missing
+            found = env.get(match.group(1), match.group(2))
+            if found is None:
+                missing = True
+                return ""
+            return found
+
+        expanded = _ENV_REFERENCE.sub(one, value)
+        return None if missing else expanded
 
     def describe_limit(self) -> str:
         size = f" ({human_bytes(self.limit)})" if self.limit is not None else ""
@@ -81,6 +113,15 @@ class Budget:
             soft = self.gomemlimit
             return soft, f"GOMEMLIMIT {self.gomemlimit_text} ({human_bytes(soft)}) of {self.owner}"
         return None
+
+
+# The collector's env provider: ${env:NAME}, the bare ${NAME}, and ":-default".
+_ENV_REFERENCE = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _literal_env(container: Container) -> tuple[tuple[str, str], ...]:
+    values = {v.name: v.value for v in container.env() if v.value is not None}
+    return tuple(values.items())
 
 
 def _gomemlimit(container: Container) -> tuple[int | None, str | None]:
@@ -117,6 +158,7 @@ def budget_of(
         per_node,
         DEFAULT_GRACE_SECONDS if seconds is None else seconds,
         seconds is not None,
+        _literal_env(container),
         env,
         container.image,
     )
@@ -139,9 +181,9 @@ def cr_budget(doc: Document) -> Budget:
         per_node=str(spec.get("mode", "")).lower() == "daemonset",
         grace=spec.get("terminationGracePeriodSeconds"),
     )
-    if budget.env is None:
+    if budget.env_names is None:
         return budget
-    return replace(budget, env=budget.env | operator_env(spec.get("config")))
+    return replace(budget, env_names=budget.env_names | operator_env(spec.get("config")))
 
 
 # What the operator adds to the collector container (opentelemetry-operator
@@ -194,6 +236,8 @@ class Mount:
     config_map: str
     keys: tuple[str, ...] | None
     budget: Budget
+    stream: str | None = None  # the Helm stream (file) it was rendered into
+    collector: bool = False  # a recognised collector image (not a guess among mounters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +249,24 @@ class Hosted:
     config_map: str
     key: str
     item: Any
+    stream: str | None = None  # the Helm stream (file) it was rendered into
+
+
+HELM_RELEASE = "<helm release>"
+
+
+def _stream(doc: Document) -> str | None:
+    """The Helm release a document was rendered for, where a ``# Source:`` comment
+    names its template: one per join scope (a render's directory, whether
+    ``helm template`` wrote one stream or ``--output-dir`` a file per template)."""
+    return HELM_RELEASE if doc.source is not None else None
 
 
 def hosted(view: ConfigView, item: Any) -> Hosted:
     res = view.host.resource
-    return Hosted(view.host.file.name, res.namespace, res.name or "", view.key or "", item)
+    return Hosted(
+        view.host.file.name, res.namespace, res.name or "", view.key or "", item, _stream(view.host)
+    )
 
 
 def _config_map_volumes(spec: Any) -> dict[str, tuple[str, tuple[str, ...] | None]]:
@@ -246,6 +303,7 @@ def mounts(doc: Document) -> Iterator[Mount]:
                 mounting[volume].append((container, path if isinstance(path, str) else ""))
     for volume, users in mounting.items():
         cm, keys = volumes[volume]
+        known = any(component_of(c) in _COLLECTORS for c, _ in users)
         for container in _collectors(users):
             owner = f'container "{container.name}" of {doc.resource}'
             budget = budget_of(
@@ -255,7 +313,9 @@ def mounts(doc: Document) -> Iterator[Mount]:
                 per_node=doc.kind == "DaemonSet",
                 grace=get_in(spec, ("terminationGracePeriodSeconds",)),
             )
-            yield Mount(doc.file.name, doc.resource.namespace, cm, keys, budget)
+            yield Mount(
+                doc.file.name, doc.resource.namespace, cm, keys, budget, _stream(doc), known
+            )
 
 
 def _collectors(users: list[tuple[Container, str]]) -> list[Container]:
@@ -288,9 +348,48 @@ def _nearness(a: str, b: str) -> int:
     return shared
 
 
-def _matches(h: Hosted, m: Mount) -> bool:
+Linked = Mount | Hosted
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The namespace the run's objects without one are applied to (``check
+    --namespace``): the engine adds it to the facts of rules that join."""
+
+    namespace: str
+
+
+def release_namespaces(facts: Iterable[Any]) -> dict[str | None, str | None]:
+    """The release namespace of each Helm stream among ``facts``: ``--namespace``
+    when given (for every object without one, key None), else the one namespace
+    the stream's objects write, None where they write none or several."""
+    items = list(facts)
+    applied = next((f.namespace for f in items if isinstance(f, Applied)), None)
+    if applied is not None:
+        return {None: applied}
+    written: dict[str, set[str]] = defaultdict(set)
+    for fact in items:
+        if isinstance(fact, (Mount, Hosted)) and fact.stream is not None:
+            found = written[fact.stream]
+            if fact.namespace is not None:
+                found.add(fact.namespace)
+    return {stream: next(iter(ns)) if len(ns) == 1 else None for stream, ns in written.items()}
+
+
+def namespace_of(fact: Linked, releases: dict[str | None, str | None]) -> str | None:
+    """The namespace an object lands in (see the module docstring)."""
+    if fact.namespace is not None:
+        return fact.namespace
+    if None in releases:
+        return releases[None]  # --namespace
+    if fact.stream is None:
+        return None
+    return releases.get(fact.stream) or "<unknown release namespace>"
+
+
+def _matches(h: Hosted, m: Mount, releases: dict[str | None, str | None]) -> bool:
     return (
-        same_namespace(h.namespace, m.namespace)
+        same_namespace(namespace_of(h, releases), namespace_of(m, releases))
         and m.config_map == h.config_map
         and (m.keys is None or h.key in m.keys)
     )
@@ -299,6 +398,7 @@ def _matches(h: Hosted, m: Mount) -> bool:
 def link(facts: Iterable[Any]) -> Iterator[tuple[Hosted, Sequence[Budget]]]:
     """Each Hosted fact with the budgets of the nearest pods that mount it."""
     items = list(facts)
+    releases = release_namespaces(items)
     by_name: dict[str, list[Mount]] = defaultdict(list)
     for fact in items:
         if isinstance(fact, Mount):
@@ -306,13 +406,47 @@ def link(facts: Iterable[Any]) -> Iterator[tuple[Hosted, Sequence[Budget]]]:
     for fact in items:
         if not isinstance(fact, Hosted):
             continue
-        candidates = [m for m in by_name.get(fact.config_map, ()) if _matches(fact, m)]
+        candidates = [m for m in by_name.get(fact.config_map, ()) if _matches(fact, m, releases)]
         if not candidates:
             yield fact, ()
             continue
         best = max(_nearness(fact.file, m.file) for m in candidates)
         near = [m.budget for m in candidates if _nearness(fact.file, m.file) == best]
         yield fact, list(dict.fromkeys(near))
+
+
+def unjoined(facts: Iterable[Any]) -> Iterator[str]:
+    """The joins a run expected and did not make, one sentence each: a collector
+    config in a ConfigMap no pod of the run mounts, a collector pod mounting a
+    ConfigMap that is not in the linted files."""
+    items = list(facts)
+    releases = release_namespaces(items)
+    hosts = {(f.config_map, namespace_of(f, releases)): f for f in items if isinstance(f, Hosted)}
+    mounted = {(m.config_map, namespace_of(m, releases)) for m in items if isinstance(m, Mount)}
+    for (name, ns), h in sorted(hosts.items(), key=lambda kv: (kv[1].file, kv[0][0])):
+        if not any(same_namespace(ns, n) and c == name for c, n in mounted):
+            yield (
+                f'{h.file}: the collector config in ConfigMap "{name}" (key "{h.key}") is '
+                "mounted by no pod in the linted files: its memory limit, env and grace "
+                "period are unknown"
+            )
+    seen: set[tuple[str, str | None, str]] = set()
+    for m in (f for f in items if isinstance(f, Mount) and f.collector):
+        ns = namespace_of(m, releases)
+        key = (m.config_map, ns, m.budget.owner)
+        if key in seen or any(same_namespace(ns, n) and c == m.config_map for c, n in hosts):
+            continue
+        seen.add(key)
+        yield (
+            f'{m.file}: {m.budget.owner} mounts ConfigMap "{m.config_map}", which is not in '
+            "the linted files (or holds no collector config): its config is not judged"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """The item of a Hosted fact that says only that the config is there, so a
+    join is known to be expected even where a rule has nothing to judge in it."""
 
 
 def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) -> Iterator[Any]:
@@ -323,6 +457,7 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
         yield from mounts(doc)
         return
     for view in views(doc):
+        yield hosted(view, Present())
         for item in items(view):
             yield hosted(view, item)
 
@@ -332,5 +467,7 @@ def linked_items(facts: Iterable[Any]) -> Iterator[tuple[Any, Budget | None]]:
     nearest pods that mount its ConfigMap, or once with None when no pod in the
     run mounts it."""
     for fact, budgets in link(facts):
+        if isinstance(fact.item, Present):
+            continue
         for budget in budgets or (None,):
             yield fact.item, budget

@@ -27,9 +27,13 @@ estimated only with its own ``queue_size``. Before Jaeger v2.14.0 the block
 also needed ``enabled: true``; since then (collector v0.142.0's optional
 sections) the block alone enables it and ``enabled: false`` turns it off.
 
-A queue with ``storage`` is persistent (on disk) and is not estimated; nor is
-an exporter without a ``sending_queue`` block, because whether it queues by
-default depends on the exporter. A ``requests`` queue with no batching
+A queue with ``storage`` is persistent (on disk) and is not estimated. An
+exporter without a ``sending_queue`` block keeps its factory's default: the
+core ``otlp`` (``otlp_grpc``) and ``otlphttp`` (``otlp_http``) exporters default
+to ``configoptional.Some(exporterhelper.NewDefaultQueueConfig())``, an
+in-memory queue of 1000 requests and 10 consumers
+(``exporter/otlpexporter/factory.go``, ``exporter/otlphttpexporter/factory.go``
+at v0.159); other exporters' defaults are not known here and are not judged. A ``requests`` queue with no batching
 processor upstream holds whatever the senders batched: not known statically.
 """
 
@@ -43,11 +47,14 @@ from meshlint.core.model import KeyPath
 from meshlint.domain.k8s.quantity import human_bytes
 from meshlint.domain.otel.config import (
     BATCH,
+    OTLP_GRPC,
+    OTLP_HTTP,
     QUEUEBATCH,
     ConfigView,
     Pipeline,
     component_type,
     heap_bounded,
+    is_type,
     pipelines,
     unsigned_int,
 )
@@ -56,6 +63,9 @@ DEFAULT_QUEUE_SIZE = 1000
 QUEUEBATCH_QUEUE_SIZE = 10
 JAEGER_STORAGE_EXPORTER = "jaeger_storage_exporter"
 SIZERS = ("requests", "items", "bytes")
+# Exporters whose factory turns the default queue on (1000 requests, 10 consumers)
+# when the config has no sending_queue block (v0.159 factory.go of each).
+QUEUED_BY_DEFAULT = (OTLP_GRPC, OTLP_HTTP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,7 @@ class Queue:
     label: str  # 'Exporter "otlp" sending_queue', 'Processor "queuebatch" queue'
     default_size: int | None  # queue_size when unset; None: the zero value, invalid
     section: str = "exporters"
+    implicit: bool = False  # no block in the config: the factory's default queue
 
     @property
     def exporter(self) -> str:
@@ -117,6 +128,15 @@ def queues(view: ConfigView) -> Iterator[Queue]:
         jaeger = component_type(eid) == JAEGER_STORAGE_EXPORTER
         label = "queue" if jaeger and "sending_queue" not in body else "sending_queue"
         if label not in body:
+            if is_type(eid, "exporters", *QUEUED_BY_DEFAULT):
+                yield Queue(
+                    str(eid),
+                    ("exporters", eid),
+                    {},
+                    f'Exporter "{eid}" default sending_queue (no sending_queue block)',
+                    DEFAULT_QUEUE_SIZE,
+                    implicit=True,
+                )
             continue
         raw = body[label]
         if raw is None and jaeger:
@@ -188,6 +208,8 @@ def _feeding(view: ConfigView, queue: Queue) -> list[tuple[Pipeline, int | None]
     """The pipelines that feed ``queue``, each with where in them it sits."""
     out: list[tuple[Pipeline, int | None]] = []
     for pipeline in pipelines(view):
+        if not pipeline.receivers:
+            continue  # the collector refuses a pipeline without receivers: it feeds nothing
         if queue.section == "exporters" and queue.component in pipeline.exporters:
             out.append((pipeline, None))
         elif queue.section == "processors" and queue.component in pipeline.processors:
