@@ -12,6 +12,7 @@ from meshlint.core.inputs import SKIPPED_DIRS, Discovery
 from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Rule
 from meshlint.core.plan import Plan
+from meshlint.output.escape import line_start, visible
 
 __all__ = ["files_listing", "settings_listing"]
 
@@ -42,7 +43,8 @@ def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -
         ("chart dirs", ", ".join(settings.chart_dirs) or "(none)"),
     ]
     wide = max(len(key) for key, _ in rows)
-    return "".join(f"{key + ':':<{wide + 1}} {value}\n" for key, value in rows)
+    # values quote the config file, which a pull request may carry
+    return "".join(f"{key + ':':<{wide + 1}} {visible(value)}\n" for key, value in rows)
 
 
 def _mapping(values: Mapping[str, tuple[str, ...]]) -> str:
@@ -54,19 +56,19 @@ def files_listing(found: Discovery) -> str:
     having no apiVersion/kind; then the Helm chart templates a walk leaves out."""
     lines: list[str] = []
     for item in found.inputs:
-        lines.append(relative(item.name, "."))
+        lines.append(line_start(relative(item.name, ".")))
         data = item.data
         if data is None:
             try:
                 with open(item.file, "rb") as handle:
                     data = handle.read()
             except OSError as exc:
-                lines.append(f"  cannot read: {exc.strerror or exc}")
+                lines.append(f"  cannot read: {visible(str(exc.strerror or exc))}")
                 continue
         for line in parse_bytes(item.name, data).skipped_at:
             lines.append(f"  line {line}: document skipped: no apiVersion/kind")
     for template in found.templates:
-        lines.append(f"{relative(template, '.')}  (skipped: Helm chart template)")
+        lines.append(f"{line_start(relative(template, '.'))}  (skipped: Helm chart template)")
     for error in found.errors:
-        lines.append(f"error: {error}")
+        lines.append(f"error: {visible(error)}")
     return "".join(line + "\n" for line in lines)
