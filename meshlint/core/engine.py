@@ -9,6 +9,7 @@ either kind, through the one ``PostPass``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -212,6 +213,14 @@ class Terminated(BaseException):
 
 def _terminate(signum: int, frame: Any) -> None:
     raise Terminated
+
+
+def raise_on_sigterm() -> None:
+    """SIGTERM (a CI runner cancelling the job, to the whole process group) raises
+    ``Terminated`` in this process from now on: the run unwinds, removes what it
+    was writing and says why it stopped, in-process (``-j 1``) as with workers."""
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, _terminate)
 
 
 @contextmanager

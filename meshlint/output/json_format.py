@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from meshlint.core.model import Finding
-from meshlint.core.report import Report
+from meshlint.core.report import Report, portable_name
 from meshlint.output import Options, fixable
 
 VERSION = 1
@@ -21,7 +21,7 @@ def finding(f: Finding) -> dict[str, Any]:
         "slug": f.slug,
         "severity": str(f.severity),
         "message": f.message,
-        "file": loc.file,
+        "file": portable_name(loc.file),
         "line": loc.line,
         "column": loc.column,
         "path": loc.path,
@@ -33,10 +33,14 @@ def finding(f: Finding) -> dict[str, Any]:
         },
     }
     if loc.source:
-        out["source"] = loc.source
+        out["source"] = portable_name(loc.source)
     if loc.rendered is not None:
         rendered = loc.rendered
-        out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
+        out["rendered"] = {
+            "file": portable_name(rendered.file),
+            "line": rendered.line,
+            "column": rendered.column,
+        }
     if f.fix is not None:
         out["fix"] = {
             "title": f.fix.title,
@@ -54,7 +58,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
         "version": VERSION,
         "findings": [] if options.statistics else [finding(f) for f in report.findings],
         # read errors and rule failures: the run's exit code is 2 when there are any
-        "errors": list(report.errors),
+        "errors": [portable_name(error) for error in report.errors],
         "summary": {
             "files": report.files,
             "documents": report.documents,
