@@ -165,3 +165,25 @@ def test_a_hostile_chart_yaml_is_one_error(tmp_path: Path, content: str, error: 
     assert done.returncode == 2
     assert done.stderr.startswith("meshlint: error: --chart-dir: shop/Chart.yaml: cannot read")
     assert error in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("line_break", ["\x85", "\u2028", "\u2029"], ids=["NEL", "LS", "PS"])
+def test_a_broken_document_between_unicode_line_breaks_hides_nothing(
+    tmp_path: Path, line_break: str
+) -> None:
+    """YAML ends lines at NEL, LS and PS too: a broken middle document is one M001,
+    and the documents after it are linted, exactly as with newlines."""
+    limited = "resources: {limits: {memory: 1Gi}}"
+    docs = [
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\nspec: {{containers: [{{name: c, image: x, {limited}}}]}}\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: [{name: c, image: x}]}\n",
+    ]
+    text = "---\n".join(docs)
+    (tmp_path / "newlines.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "unicode.yaml").write_text(text.replace("\n", line_break), encoding="utf-8")
+    expected = run(tmp_path, "check", "--isolated", "-q", "newlines.yaml")
+    done = run(tmp_path, "check", "--isolated", "-q", "unicode.yaml")
+    assert done.returncode == expected.returncode == 1, done.stderr
+    assert done.stdout == expected.stdout.replace("newlines.yaml", "unicode.yaml")
+    assert [line.split()[1] for line in done.stdout.splitlines()] == ["M001", "K001"]
