@@ -43,9 +43,7 @@ _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
 # A "---" line, after any break YAML knows (NEL, LS and PS end lines too: a
 # broken document in a file of them must not hide every later one); CR: the end
 # of a CR LF line.
-_DOC_START = re.compile(
-    "(?:^|(?<=[\x85\u2028\u2029]))---(?=[ \t\r\x85\u2028\u2029]|$)", re.M
-)
+_DOC_START = re.compile("(?:^|(?<=[\x85\u2028\u2029]))---(?=[ \t\r\x85\u2028\u2029]|$)", re.M)
 _YAML_BREAKS = ("\n", "\x85", "\u2028", "\u2029")
 _BOMS = (  # the BOM, and the codec of what follows it
     (codecs.BOM_UTF32_LE, "utf-32-le"),

@@ -12,6 +12,7 @@ import enum
 import re
 
 from meshlint.domain.k8s.objects import Container
+from meshlint.domain.numbers import integer
 
 
 class Component(enum.Enum):
@@ -120,7 +121,10 @@ def image_version(image: str) -> tuple[int, ...] | None:
     match = re.match(r"v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", name[colon + 1 :])
     if not match:
         return None
-    return tuple(int(part) for part in match.groups() if part is not None)
+    try:
+        return tuple(integer(part) for part in match.groups() if part is not None)
+    except ValueError:  # checkout:1.<5,000 digits>.0 is a tag, but no version
+        return None
 
 
 def ignores_gomemlimit(container: Container) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from meshlint.core.model import Location, Slot
 from meshlint.domain.k8s.objects import number
+from meshlint.domain.numbers import integer
 
 # preStop commands: statements, sleep arguments, and commands that return at once
 _STATEMENT_END = re.compile(r"&&|\|\||[;\n]|(?<![<>])&(?![>&])")  # not the & of 2>&1
@@ -171,7 +172,10 @@ def version_of(tag: Any) -> tuple[int, int] | None:
     match = _VERSION.search(text)
     if not match or match.group(1) != "1":
         return None
-    return int(match.group(1)), int(match.group(2))
+    try:
+        return 1, integer(match.group(2))
+    except ValueError:  # 1.<5,000 digits>: no Istio release
+        return None
 
 
 def percent(value: float) -> str:
