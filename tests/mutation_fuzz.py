@@ -62,8 +62,10 @@ def duplicate_lines(data: bytes, rng: random.Random) -> bytes:
     if not lines:
         return data
     start = rng.randrange(len(lines))
-    block = lines[start : start + rng.randint(1, 20)]
-    return b"".join(lines[:start] + block * rng.randint(2, 50) + lines[start:])
+    block = lines[start : start + rng.randint(1, 200)]
+    # up to a few MB: a document repeated into thousands (a bad merge, a loop in a script)
+    times = rng.randint(2, max(2, min(2000, 4 * 2**20 // max(1, len(b"".join(block))))))
+    return b"".join(lines[:start] + block * times + lines[start:])
 
 
 def shuffle_lines(data: bytes, rng: random.Random) -> bytes:
@@ -116,15 +118,28 @@ def anchors(data: bytes, rng: random.Random) -> bytes:
     return out[: first.start(2)] + b"&fuzz " + out[first.start(2) :]
 
 
+_DIGITS = re.compile(rb"[0-9]+")
+
+
 def huge_numbers(data: bytes, rng: random.Random) -> bytes:
-    found = list(_VALUE.finditer(data))
+    """A run of digits in values (a count, a quantity, a version in an image tag)
+    made thousands of digits long, in about half the values that hold one."""
+    found = [m for m in _VALUE.finditer(data) if _DIGITS.search(m.group(2))]
     if not found:
         return data + f"\nx: {HUGE}\n".encode()
-    match = rng.choice(found)
-    number = rng.choice(
-        (HUGE, f"1.{HUGE}.0", f"{HUGE}Mi", f"1e{HUGE}", f'"{HUGE}"', f"0x{'f' * 4500}")
-    )
-    return data[: match.start(2)] + number.encode() + data[match.end(2) :]
+    out = data
+    for match in reversed(found):
+        if rng.random() < 0.5:
+            value = match.group(2)
+            runs = list(_DIGITS.finditer(value))
+            run = rng.choice(runs)
+            value = (
+                value[: run.start()] + rng.choice((HUGE, "f" * 4500)).encode() + value[run.end() :]
+            )
+            if rng.random() < 0.2:
+                value = b"0x" + value
+            out = out[: match.start(2)] + value + out[match.end(2) :]
+    return out
 
 
 def unicode_breaks(data: bytes, rng: random.Random) -> bytes:
