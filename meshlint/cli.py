@@ -44,12 +44,12 @@ def _guard(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from meshlint.api import UsageError
         from meshlint.core.config import ConfigError
-        from meshlint.core.engine import Terminated, raise_on_sigterm
+        from meshlint.core.engine import Terminated, raising_on_sigterm
         from meshlint.core.plugins import PluginError
 
         try:
-            raise_on_sigterm()
-            return func(*args, **kwargs)
+            with raising_on_sigterm():
+                return func(*args, **kwargs)
         except (Failure, UsageError, ConfigError, PluginError) as exc:
             _say(f"meshlint: error: {exc}")
         except (click.exceptions.Exit, click.ClickException, click.Abort):

@@ -9,7 +9,6 @@ either kind, through the one ``PostPass``.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 import os
@@ -215,12 +214,21 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated
 
 
-def raise_on_sigterm() -> None:
+@contextmanager
+def raising_on_sigterm() -> Iterator[None]:
     """SIGTERM (a CI runner cancelling the job, to the whole process group) raises
-    ``Terminated`` in this process from now on: the run unwinds, removes what it
-    was writing and says why it stopped, in-process (``-j 1``) as with workers."""
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        signal.signal(signal.SIGTERM, _terminate)
+    ``Terminated`` in this process while the block runs: the run unwinds, removes
+    what it was writing and says why it stopped, in-process (``-j 1``) as with
+    workers. The previous handler is back afterwards (a library caller's own)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
