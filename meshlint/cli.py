@@ -21,7 +21,7 @@ import click
 
 from meshlint.core.model import Rule
 from meshlint.core.version import __version__
-from meshlint.output.escape import visible
+from meshlint.output.escape import lines, message, visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,13 +44,14 @@ def _guard(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from meshlint.api import UsageError
         from meshlint.core.config import ConfigError
-        from meshlint.core.engine import Terminated
+        from meshlint.core.engine import Terminated, raising_on_sigterm
         from meshlint.core.plugins import PluginError
 
         try:
-            return func(*args, **kwargs)
+            with raising_on_sigterm():
+                return func(*args, **kwargs)
         except (Failure, UsageError, ConfigError, PluginError) as exc:
-            click.echo(f"meshlint: error: {visible(str(exc))}", err=True)
+            _say(f"meshlint: error: {exc}")
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -64,13 +65,12 @@ def _guard(func: F) -> F:
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
-            detail = visible(" ".join(str(exc).split()))
+            detail = " ".join(str(exc).split())
             if len(detail) > 300:  # one line, even when an exception quotes a whole object
                 detail = detail[:300] + "..."
-            click.echo(
+            _say(
                 f"meshlint: internal error: {type(exc).__name__}: {detail} "
-                "(set MESHLINT_DEBUG=1 for a traceback)",
-                err=True,
+                "(set MESHLINT_DEBUG=1 for a traceback)"
             )
         sys.exit(EXIT_ERROR)
 
@@ -105,8 +105,24 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t.strip() for v in values for t in v.split(",") if t.strip())
 
 
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``, printed as every other output is: a full disk or a closed
+    stdout is a one-line error, not a traceback or a silent success."""
+    if not value or ctx.resilient_parsing:
+        return
+    _guard(_emit)(f"meshlint, version {__version__}\n")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="meshlint")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Lint Kubernetes, Istio, Jaeger and OpenTelemetry manifests for the settings
     behind real outages."""
@@ -468,18 +484,17 @@ def check(
         )
     report, config, rules = run.report, run.config, run.rules
     for warning in run.warnings:
-        click.echo(f"meshlint: warning: {visible(warning)}", err=True)
+        _say(f"meshlint: warning: {warning}")
     if not run.inputs and not report.errors:
         # a clean report over nothing would read as success
-        where = visible(", ".join(paths or (".",)))
+        where = ", ".join(paths or (".",))
         if paths and all(os.path.isfile(p) for p in paths):
-            click.echo(
+            _say(
                 f"meshlint: warning: nothing to lint: {where} excluded by the configuration "
-                "(--force-exclude)",
-                err=True,
+                "(--force-exclude)"
             )
         else:
-            click.echo(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}", err=True)
+            _say(f"meshlint: warning: no *.yaml, *.yml or *.json files in {where}")
 
     if write_baseline:
         try:
@@ -487,10 +502,9 @@ def check(
         except OSError as exc:
             raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
         entries = baselines.entries(report.findings, Path(write_baseline))
-        click.echo(
+        _say(
             f"meshlint: wrote {entries} {'entry' if entries == 1 else 'entries'} "
-            f"({len(report.findings)} findings) to {write_baseline}",
-            err=True,
+            f"({len(report.findings)} findings) to {write_baseline}"
         )
         if not formats and not outputs:
             targets = []  # the findings are in the baseline now; the report is asked for
@@ -517,9 +531,9 @@ def check(
             _emit(text)  # raw: the colour was decided above
     if verbose:
         for note in report.unjoined:
-            click.echo(f"meshlint: note: {visible(note)}", err=True)
+            _say(f"meshlint: note: {note}")
     for error in report.errors:
-        click.echo(f"meshlint: error: {visible(error)}", err=True)
+        _say(f"meshlint: error: {error}")
     if report.errors:
         sys.exit(EXIT_ERROR)
     if write_baseline:
@@ -538,6 +552,14 @@ def _write_file(path: str, text: str) -> None:
         write_atomically(path, text)
     except OSError as exc:
         raise Failure(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _say(text: str) -> None:
+    """One line on stderr. Everything meshlint prints besides a report goes through
+    here or ``_emit``, and through ``meshlint.output.escape``: what a line quotes
+    from input (a file name, a baseline entry) cannot start a line of its own,
+    carry a terminal escape or read as a CI runner's command."""
+    click.echo(message(text), err=True)
 
 
 def _emit(text: str) -> None:
@@ -598,15 +620,15 @@ def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prun
             dropped = baselines.prune(path, stale)
         except OSError as exc:
             raise Failure(f"{baseline}: cannot write: {exc.strerror or exc}") from exc
-        click.echo(f"meshlint: removed {dropped} stale baseline entries from {baseline}", err=True)
+        _say(f"meshlint: removed {dropped} stale baseline entries from {baseline}")
         return
-    click.echo(
+    _say(
         f"meshlint: warning: {total} baseline {noun} no finding any more (fixed?): "
-        f"remove {'it' if total == 1 else 'them'} with --prune-baseline",
-        err=True,
+        f"remove {'it' if total == 1 else 'them'} with --prune-baseline"
     )
     for rule, file, resource, json_path in sorted(stale):
-        click.echo(f"  {file}: {rule} {resource} {json_path}", err=True)
+        # every part is the baseline file's, which a pull request may carry
+        _say(f"  {file}: {rule} {resource} {json_path}")
 
 
 def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_files: bool) -> None:
@@ -616,12 +638,12 @@ def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_fi
 
     config, rules = load_settings(settings)
     if show_settings:
-        click.echo(settings_listing(config, rules, settings), nl=False)
+        _emit(lines(settings_listing(config, rules, settings)))
         # what runs: read from the files, so the files are read (nothing is reported)
-        click.echo(facts_listing(lint_paths(paths, settings).report.clusters), nl=False)
+        _emit(lines(facts_listing(lint_paths(paths, settings).report.clusters)))
     if show_files:
         render = settings.render_charts and find_renderer() is not None
-        click.echo(files_listing(find_inputs(paths, settings, config, render=render)), nl=False)
+        _emit(lines(files_listing(find_inputs(paths, settings, config, render=render))))
 
 
 def _fix(
@@ -649,18 +671,19 @@ def _fix(
         reports=reports,
     )
     for note in done.notes:
-        click.echo(f"meshlint: warning: {note}", err=True)
+        _say(f"meshlint: warning: {note}")
     count = sum(done.fixed.values())
     errors = done.run.report.errors
     if diff or fix_only:
         if diff:
             for change in done.files:
-                click.echo(unified_diff(change.name, change.before, change.after), nl=False)
+                name = visible(change.name)
+                _emit(lines(unified_diff(name, change.before, change.after)))
         noun = "finding" if count == 1 else "findings"
         verb = "Would fix" if diff else "Fixed"
-        click.echo(f"{verb} {count} {noun} in {len(done.files)} files.", err=True)
+        _say(f"{verb} {count} {noun} in {len(done.files)} files.")
         for error in errors:
-            click.echo(f"meshlint: error: {error}", err=True)
+            _say(f"meshlint: error: {error}")
         if errors:
             sys.exit(EXIT_ERROR)
         sys.exit(EXIT_FINDINGS if diff and done.files else EXIT_CLEAN)

@@ -100,3 +100,20 @@ def test_the_check_step_passes_on_a_clean_tree(tmp_path: Path) -> None:
     assert code == 0 and stdout == ""
     assert "exit-code=0" in outputs.splitlines()
     assert json.loads((tmp_path / "out" / "r.sarif").read_text())["runs"][0]["results"] == []
+
+
+def test_paths_are_one_per_line_and_never_options(tmp_path: Path) -> None:
+    """A changed-files list is the pull request's: a file named like an option
+    is a path (issue #29), and a name with blanks stays one path."""
+    (tmp_path / "bad.yaml --fail-on=never").write_text(MANIFEST, encoding="utf-8")
+    (tmp_path / "-rf.yaml").write_text(MANIFEST, encoding="utf-8")
+    inputs = _inputs(paths="bad.yaml --fail-on=never\n-rf.yaml\n", args="--select K004")
+    code, stdout, outputs = _run_step(_step("Run meshlint"), inputs, tmp_path)
+    assert code == 1, stdout
+    assert "exit-code=1" in outputs.splitlines()
+    files = sorted(line.split("file=", 1)[1].split(",", 1)[0] for line in stdout.splitlines())
+    assert files == ["-rf.yaml", "bad.yaml --fail-on=never"]
+    # a name with no file behind it is an error (exit 2), never an option
+    inputs = _inputs(paths="--fail-on=never", args="--select K004")
+    code, stdout, outputs = _run_step(_step("Run meshlint"), inputs, tmp_path)
+    assert code == 2 and "exit-code=2" in outputs.splitlines()

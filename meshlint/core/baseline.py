@@ -19,7 +19,7 @@ from pathlib import Path
 from meshlint.core.files import Refused, read_file
 from meshlint.core.fsguard import file_link_leaves, write_atomically
 from meshlint.core.model import Finding
-from meshlint.core.report import Report
+from meshlint.core.report import Report, portable_name
 
 VERSION = 1
 # About 250,000 accepted findings; a larger file is refused before it is read.
@@ -33,13 +33,14 @@ class BaselineError(Exception):
 
 
 def _file_key(name: str, base: Path) -> str:
+    """The file as an entry names it: relative to the baseline, valid Unicode."""
     if name == "-":
         return name
     try:
         rel = os.path.relpath(os.path.abspath(name), base)
     except ValueError:  # another drive on Windows
         rel = os.path.abspath(name)
-    return rel.replace(os.sep, "/")
+    return portable_name(rel.replace(os.sep, "/"))
 
 
 def identity(finding: Finding, base: Path) -> Identity:

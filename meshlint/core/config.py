@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -122,7 +123,9 @@ def find_config(start: Path) -> Path | None:
     """The nearest .meshlint.yaml/.yml, else a pyproject.toml with [tool.meshlint]."""
     for directory in (start, *start.parents):
         for name in CONFIG_NAMES:
-            if (directory / name).is_file():
+            # a FIFO, a directory or a link to a device under the config's name
+            # is found too, and refused when read: never skipped in silence
+            if os.path.lexists(directory / name):
                 return directory / name
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"

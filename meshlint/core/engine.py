@@ -244,6 +244,23 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 @contextmanager
+def raising_on_sigterm() -> Iterator[None]:
+    """SIGTERM (a CI runner cancelling the job, to the whole process group) raises
+    ``Terminated`` in this process while the block runs: the run unwinds, removes
+    what it was writing and says why it stopped, in-process (``-j 1``) as with
+    workers. The previous handler is back afterwards (a library caller's own)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def _stop_workers_on_sigterm() -> Iterator[None]:
     """Without this, SIGTERM would kill the parent alone and leave its workers
     writing results into a closed pipe (pages of BrokenPipeError tracebacks)."""

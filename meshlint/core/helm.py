@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -42,7 +42,6 @@ __all__ = [
     "template_line",
 ]
 
-_ACTION = re.compile(r"\{\{.*?\}\}", re.S)
 # actions that print nothing: control flow, definitions, assignments, comments
 _SILENT = re.compile(
     r"^\{\{-?\s*(?:/\*.*\*/|if\b|else\b|end\b|with\b|range\b|define\b|block\b|break\b"
@@ -87,7 +86,7 @@ class Skeleton:
     def parse(cls, text: str, first_line: int = 1, lines: Sequence[str] = ()) -> Skeleton:
         """``text`` starts at ``first_line`` of a file whose ``lines`` are given
         (a named template inside a helpers file), else of its own."""
-        blanked = _ACTION.sub(_blank, text)
+        blanked = _blanked(text)
         keys: list[Key] = []
         roots: list[list[int]] = [[]]
         stack: list[int] = []  # open keys, innermost last
@@ -174,10 +173,33 @@ def _could_be(template: str, rendered: str) -> bool:
     return re.fullmatch(".*".join(map(re.escape, parts)), rendered, re.S) is not None
 
 
-def _blank(match: re.Match[str]) -> str:
-    """An action as one mark per character (newlines kept, so lines stay lines)."""
-    mark = SILENT_MARK if _SILENT.match(match[0]) else OUTPUT_MARK
-    return "".join(c if c == "\n" else mark for c in match[0])
+def _actions(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Where each ``{{ ... }}`` action of ``text`` after ``start`` begins and ends.
+
+    One pass: an action that never closes ends the search, since no later one
+    can close either (a pattern search would scan to the end again from every
+    unclosed ``{{``, hours for a few hundred KB of them).
+    """
+    while (opens := text.find("{{", start)) >= 0:
+        closes = text.find("}}", opens + 2)
+        if closes < 0:
+            return
+        start = closes + 2
+        yield opens, start
+
+
+def _blanked(text: str) -> str:
+    """``text`` with each action as one mark per character (newlines kept, so
+    lines stay lines)."""
+    parts: list[str] = []
+    done = 0
+    for opens, closes in _actions(text):
+        action = text[opens:closes]
+        mark = SILENT_MARK if _SILENT.match(action) else OUTPUT_MARK
+        parts += [text[done:opens], "".join(c if c == "\n" else mark for c in action)]
+        done = closes
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _owner(keys: list[Key], stack: list[int], indent: int) -> int | None:
@@ -337,26 +359,42 @@ _ENDS = re.compile(r"^\{\{-?\s*end\b")
 def named_templates(text: str) -> dict[str, tuple[int, str]]:
     """Each ``define`` of a template file: name -> (first line, body text)."""
     found: dict[str, tuple[int, str]] = {}
-    for define in _DEFINE.finditer(text):
-        depth = 1
-        for action in _ACTION.finditer(text, define.end()):
-            if _OPENS.match(action[0]):
-                depth += 1
-            elif _ENDS.match(action[0]):
-                depth -= 1
-                if depth == 0:
-                    body = text[define.end() : action.start()]
-                    found.setdefault(define[1], (text.count("\n", 0, define.end()) + 1, body))
-                    break
+    # one pass over the actions with a stack of open blocks: a define's body ends
+    # at its own end (scanning on from each define again was quadratic in a file
+    # of unclosed defines)
+    opened: list[tuple[str, int] | None] = []  # (name, body start) of a define, else None
+    line, counted = 1, 0
+    for opens, closes in _actions(text):
+        action = text[opens:closes]
+        if define := _DEFINE.match(action):
+            opened.append((define[1], closes))
+        elif _OPENS.match(action):
+            opened.append(None)
+        elif _ENDS.match(action) and opened and (block := opened.pop()) is not None:
+            name, body_start = block
+            if body_start < counted:  # a define inside another (Go refuses it anyway)
+                line, counted = 1, 0
+            line += text.count("\n", counted, body_start)
+            counted = body_start
+            found.setdefault(name, (line, text[body_start:opens]))
     return found
 
 
 # A chart's files come with the pull request: a template or Chart.yaml that is a
 # FIFO, a device or a link to one would block or never end; a huge one is no chart.
-MAX_CHART_FILE_BYTES = 16 * 2**20
+# A template is read to place findings on its lines, at about 30 bytes of memory
+# per byte of template: one larger than this is not read (its findings stay on
+# the rendered stream), and at most MAX_DEFINE_BYTES of a chart's files are
+# searched for named templates. The largest template in real charts is a few
+# hundred KB (a Grafana dashboard in a ConfigMap).
+MAX_CHART_FILE_BYTES = 2**20
+MAX_DEFINE_BYTES = 8 * 2**20
+# Chart.yaml is read for the chart's name with a pure-Python YAML loader (about
+# 90 bytes of memory per byte): a real one is a few KB.
+MAX_CHART_YAML_BYTES = 256 * 2**10
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)
 def _text(file: str) -> tuple[str, tuple[str, ...]] | None:
     """A chart file's text and lines: read only inside its chart's tree and
     repository (a template linked to ``/proc/self/environ`` is not read)."""
@@ -367,7 +405,7 @@ def _text(file: str) -> tuple[str, tuple[str, ...]] | None:
     return text, tuple(text.splitlines())
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=16)
 def _skeleton(file: str) -> Skeleton | None:
     read = _text(file)
     return Skeleton.parse(read[0]) if read else None
@@ -377,6 +415,7 @@ def _skeleton(file: str) -> Skeleton | None:
 def _defines(templates: str) -> dict[str, tuple[str, Skeleton]]:
     """Every named template of a chart's ``templates/`` directory."""
     found: dict[str, tuple[str, Skeleton]] = {}
+    budget = MAX_DEFINE_BYTES
     for directory, dirs, names in os.walk(templates):
         dirs.sort()
         for name in sorted(names):
@@ -385,6 +424,9 @@ def _defines(templates: str) -> dict[str, tuple[str, Skeleton]]:
             if read is None:
                 continue
             text, lines = read
+            budget -= len(text)
+            if budget < 0:
+                return found  # the rest of a chart this large places nothing
             for define, (line, body) in named_templates(text).items():
                 found.setdefault(define, (file, Skeleton.parse(body, line, lines)))
     return found
@@ -435,13 +477,16 @@ def chart_name(directory: str) -> str:
     """The ``name`` in a chart directory's Chart.yaml (how ``# Source:`` names it)."""
     chart = os.path.join(directory, "Chart.yaml")
     try:
-        data = yaml.safe_load(decode(read_file(chart, MAX_CHART_FILE_BYTES, _areas(directory))))
+        data = yaml.safe_load(decode(read_file(chart, MAX_CHART_YAML_BYTES, _areas(directory))))
     except OSError as exc:
         raise ChartError(f"{directory}: not a Helm chart (no Chart.yaml: {exc.strerror})") from exc
     except Refused as exc:
         raise ChartError(f"{chart}: cannot read the chart's name: {exc}") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ChartError(f"{chart}: cannot read the chart's name: {exc}") from exc
+        message = " ".join(str(exc).split())
+        raise ChartError(f"{chart}: cannot read the chart's name: {message}") from exc
+    except RecursionError as exc:  # the loader recurses once per level of nesting
+        raise ChartError(f"{chart}: cannot read the chart's name: nested too deeply") from exc
     name = data.get("name") if isinstance(data, dict) else None
     if not isinstance(name, str) or not name:
         raise ChartError(f"{chart}: no 'name'")

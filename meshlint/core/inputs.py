@@ -37,6 +37,10 @@ from meshlint.core.helm import is_chart, is_chart_template
 from meshlint.core.report import Input
 
 EXTENSIONS = (".yaml", ".yml", ".json")
+# A file on disk has a size; stdin may never end (``</dev/zero``). Far above any
+# rendered release (the largest in the corpus is a few MB), far below the memory
+# its parse would take.
+MAX_STDIN_BYTES = 256 * 2**20
 # kuttl and chainsaw test steps: "<n>-assert.yaml" / "<n>-errors.yaml" (kuttl's
 # naming) and the files a chainsaw-test.yaml names under assert:/error: hold
 # partial objects that a test compares a cluster with, never objects anyone
@@ -140,9 +144,11 @@ def discover(
         if render_charts and path != "-" and (top := top_chart(path)) is not None:
             chart(top, named=True)
         elif path == "-":
-            found.inputs.append(
-                Input(name="-", data=sys.stdin.buffer.read(), rel="-", scope=join_scopes.STDIN)
-            )
+            data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+            if len(data) > MAX_STDIN_BYTES:
+                found.errors.append(f"-: standard input larger than {MAX_STDIN_BYTES >> 20} MiB")
+            else:
+                found.inputs.append(Input(name="-", data=data, rel="-", scope=join_scopes.STDIN))
         elif os.path.isdir(path):
             if not follow_links and argument_leaves(path):  # deploy/ -> ~/secrets, d/ -> /
                 found.errors.append(f"{path}: {LEAVES} (--follow-links reads it)")

@@ -40,7 +40,11 @@ from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
-_DOC_START = re.compile(r"^---(?=[ \t\r]|$)", re.M)  # CR: the end of a CR LF line
+# A "---" line, after any break YAML knows (NEL, LS and PS end lines too: a
+# broken document in a file of them must not hide every later one); CR: the end
+# of a CR LF line.
+_DOC_START = re.compile("(?:^|(?<=[\x85\u2028\u2029]))---(?=[ \t\r\x85\u2028\u2029]|$)", re.M)
+_YAML_BREAKS = ("\n", "\x85", "\u2028", "\u2029")
 _BOMS = (  # the BOM, and the codec of what follows it
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -381,7 +385,8 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
     for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[begin:end]
         yield line, chunk
-        line += chunk.count("\n")
+        # lines as libyaml's marks count them, which _last_line is in
+        line += sum(map(chunk.count, _YAML_BREAKS))
 
 
 def _could_be_too_deep(file: SourceFile) -> bool:

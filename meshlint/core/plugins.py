@@ -77,7 +77,13 @@ def plugin_manager(
                 _fail(error, errors)
     for module in modules:
         try:
-            pm.register(_import_installed(module), name=module)
+            plugin = _import_installed(module)
+            if pm.is_registered(plugin):  # twice in the list, or the built-in rules
+                raise PluginError(
+                    f"plugin module {module!r} is already loaded as plugin "
+                    f"{pm.get_name(plugin)!r}: remove it from plugins"
+                )
+            pm.register(plugin, name=module)
         except PluginError as exc:
             _fail(exc, errors)
     for plugin in plugins:

@@ -3,6 +3,7 @@ run reports; and the echo of each finding's source line."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -12,6 +13,28 @@ from meshlint.core.loading import decode, normalize_breaks, text_lines
 from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
 from meshlint.core.model.facts import Cluster
 from meshlint.core.suppression import Directives, Ignore
+
+_NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
+_OTHER_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ESCAPE_LIKE = re.compile(r"\\x[0-9a-f]{2}")
+
+
+def portable_name(name: str) -> str:
+    """``name`` as valid Unicode for a JSON report or a baseline.
+
+    A file name that is not UTF-8 reaches Python with lone surrogates (one per
+    byte), which JSON can only carry as ``\\udcff`` escapes that strict readers,
+    and meshlint's own YAML reader, refuse. Such a name is written with each of
+    those bytes as ``\\xff`` and each backslash doubled; so is a name that already
+    holds a ``\\xNN`` sequence, and only those: every other name is unchanged, and
+    no two names are written alike (a baseline written for one run matches the next).
+    """
+    if not (_OTHER_SURROGATE.search(name) or _ESCAPE_LIKE.search(name)):
+        return name
+    doubled = name.replace("\\", "\\\\")
+    escaped = _NOT_UTF8.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", doubled)
+    # any other lone surrogate cannot come from a file name; keep the text valid
+    return _OTHER_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped)
 
 
 @dataclass(frozen=True, slots=True)

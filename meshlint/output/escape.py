@@ -52,6 +52,33 @@ _COMMANDS = ("::", "##")
 
 def line_start(name: str) -> str:
     """A file name that starts a line of a report: escaped, and with ``./`` where
-    the name itself would make the line a runner's command."""
+    the name itself would make the line a runner's command (runners ignore the
+    blanks before one)."""
     shown = visible(name)
-    return f"./{shown}" if shown.startswith(_COMMANDS) else shown
+    if not shown.lstrip(" \t").startswith(_COMMANDS):
+        return shown
+    blanks = len(shown) - len(shown.lstrip(" \t"))
+    return f"{shown[:blanks]}./{shown[blanks:]}"
+
+
+def message(text: str) -> str:
+    """One printed line (an error, a warning, a note) that may quote input: every
+    control character escaped, a newline too, so it stays one line that no runner
+    reads as a command."""
+    return line_start(text)
+
+
+def lines(text: str) -> str:
+    """A block of printed lines (a diff, a listing): each line between newlines
+    made safe as ``message`` does, the newlines kept. The pieces of a line that
+    come from input must be escaped where the line is built (``visible``), or a
+    newline in them would already have started a line here."""
+    return "\n".join(_line(line) for line in text.split("\n"))
+
+
+def _line(line: str) -> str:
+    # a CRLF file's line keeps its CR before the newline: harmless there, and the
+    # diff of a CRLF file stays one that applies
+    if line.endswith("\r"):
+        return line_start(line[:-1]) + "\r"
+    return line_start(line)

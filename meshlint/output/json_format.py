@@ -8,7 +8,7 @@ from typing import Any
 
 from meshlint.core.charts import fix_file
 from meshlint.core.model import Finding
-from meshlint.core.report import Report
+from meshlint.core.report import Report, portable_name
 from meshlint.output import Options, fixable
 
 VERSION = 1
@@ -22,7 +22,7 @@ def finding(f: Finding) -> dict[str, Any]:
         "slug": f.slug,
         "severity": str(f.severity),
         "message": f.message,
-        "file": loc.file,
+        "file": portable_name(loc.file),
         "line": loc.line,
         "column": loc.column,
         "path": loc.path,
@@ -34,15 +34,24 @@ def finding(f: Finding) -> dict[str, Any]:
         },
     }
     if loc.source:
-        out["source"] = loc.source
+        out["source"] = portable_name(loc.source)
     if loc.rendered is not None:
         rendered = loc.rendered
-        out["rendered"] = {"file": rendered.file, "line": rendered.line, "column": rendered.column}
+        out["rendered"] = {
+            "file": portable_name(rendered.file),
+            "line": rendered.line,
+            "column": rendered.column,
+        }
     if loc.scenarios:
         out["scenarios"] = list(loc.scenarios)
     if loc.values is not None:
         key = loc.values
-        out["values"] = {"file": key.file, "line": key.line, "column": key.column, "key": key.path}
+        out["values"] = {
+            "file": portable_name(key.file),
+            "line": key.line,
+            "column": key.column,
+            "key": key.path,
+        }
     if f.fix is not None:
         out["fix"] = {
             "title": f.fix.title,
@@ -62,7 +71,7 @@ def document(report: Report, options: Options) -> dict[str, Any]:
         "version": VERSION,
         "findings": [] if options.statistics else [finding(f) for f in report.findings],
         # read errors and rule failures: the run's exit code is 2 when there are any
-        "errors": list(report.errors),
+        "errors": [portable_name(error) for error in report.errors],
         "summary": {
             "files": report.files,
             "documents": report.documents,

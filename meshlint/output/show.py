@@ -14,6 +14,7 @@ from meshlint.core.inputs import SKIPPED_DIRS, Discovery
 from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Cluster, Fact, Rule
 from meshlint.core.plan import Plan
+from meshlint.output.escape import line_start, visible
 
 __all__ = ["facts_listing", "files_listing", "settings_listing"]
 
@@ -52,7 +53,8 @@ def settings_listing(config: Config, rules: Mapping[str, Rule], settings: Any) -
         ),
     ]
     wide = max(len(key) for key, _ in rows)
-    return "".join(f"{key + ':':<{wide + 1}} {value}\n" for key, value in rows)
+    # values quote the config file, which a pull request may carry
+    return "".join(f"{key + ':':<{wide + 1}} {visible(value)}\n" for key, value in rows)
 
 
 def _renderer(settings: Any) -> str:
@@ -79,23 +81,23 @@ def files_listing(found: Discovery) -> str:
     having no apiVersion/kind; then the Helm chart templates a walk leaves out."""
     lines: list[str] = []
     for item in found.inputs:
-        lines.append(relative(item.name, "."))
+        lines.append(line_start(relative(item.name, ".")))
         try:
             data = item.read()
         except Refused as exc:
-            lines.append(f"  not read: {exc}")
+            lines.append(f"  not read: {visible(str(exc))}")
             continue
         except OSError as exc:
-            lines.append(f"  cannot read: {exc.strerror or exc}")
+            lines.append(f"  cannot read: {visible(str(exc.strerror or exc))}")
             continue
         for line in parse_bytes(item.name, data).skipped_at:
             lines.append(f"  line {line}: document skipped: no apiVersion/kind")
     for chart in found.charts:
         lines.append(f"{relative(chart, '.')}/  (Helm chart: rendered in each values scenario)")
     for template in found.templates:
-        lines.append(f"{relative(template, '.')}  (skipped: Helm chart template)")
+        lines.append(f"{line_start(relative(template, '.'))}  (skipped: Helm chart template)")
     for error in found.errors:
-        lines.append(f"error: {error}")
+        lines.append(f"error: {visible(error)}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -125,7 +127,7 @@ def facts_listing(clusters: Mapping[str, Cluster]) -> str:
         lines.append(f"  scope {relative(scope, '.') if scope != '-' else 'stdin'}:")
         for fact in found:
             lines.append(f"    {_fact(fact)}")
-    return "".join(_printable(line) + "\n" for line in lines)
+    return "".join(visible(line) + "\n" for line in lines)
 
 
 def _fact(fact: Fact) -> str:
@@ -144,8 +146,3 @@ def _fact(fact: Fact) -> str:
         name += ns
     how = f", {fact.detail}" if fact.detail else ""
     return f"{topic}{name}: {shown}  ({fact.source}{how})"
-
-
-def _printable(text: str) -> str:
-    """File names and values come from the files: no control character reaches the terminal."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -169,11 +169,27 @@ def _selects(service: ServiceFact, pods: AgentPodsFact) -> bool:
     )
 
 
-def _fronts_agents(service: ServiceFact, agents: list[AgentPodsFact], ctx: Context) -> str | None:
+Pairs = dict[tuple[str | None, str, str], list[AgentPodsFact]]
+
+
+def _by_label(agents: list[AgentPodsFact]) -> Pairs:
+    """Agent pods by namespace and each of their labels: a Service's candidates are
+    the pods holding its selector's first pair (thousands of Services and agent
+    DaemonSets join in linear time, not each with each)."""
+    found: Pairs = {}
+    for agent in agents:
+        for key, value in agent.labels:
+            found.setdefault((agent.resource.namespace, key, value), []).append(agent)
+    return found
+
+
+def _fronts_agents(service: ServiceFact, agents: Pairs, ctx: Context) -> str | None:
     """What agent pods the Service selects, or None when it fronts something else."""
-    selected = [a for a in agents if _selects(service, a)]
-    if selected:
-        return f"agent pods of {selected[0].resource}"
+    first = service.selector[:1]
+    candidates = agents.get((service.resource.namespace, *first[0]), []) if first else []
+    selected = next((a for a in candidates if _selects(service, a)), None)
+    if selected is not None:
+        return f"agent pods of {selected.resource}"
     if ctx.index is not None and service.agent_named and service.selector:
         entries = ctx.index.find(
             "Service", namespace=service.resource.namespace, name=service.resource.name
@@ -199,7 +215,10 @@ def _service_violation(service: ServiceFact, fronted: str) -> Violation:
 
 def check_run(ctx: Context) -> Iterator[Violation]:
     services = [f for f in ctx.facts if isinstance(f, ServiceFact)]
-    agents = [f for f in ctx.facts if isinstance(f, AgentPodsFact)]
+    agents = _by_label([f for f in ctx.facts if isinstance(f, AgentPodsFact)])
+    by_name: dict[str, list[ServiceFact]] = {}
+    for service in services:
+        by_name.setdefault(service.resource.name or "", []).append(service)
     for service in services:
         if service.local:
             continue
@@ -212,9 +231,7 @@ def check_run(ctx: Context) -> Iterator[Violation]:
         host = fact.host
         namespace = host.namespace or fact.resource.namespace
         named = [
-            s
-            for s in services
-            if s.resource.name == host.name and same_namespace(namespace, s.resource.namespace)
+            s for s in by_name.get(host.name, ()) if same_namespace(namespace, s.resource.namespace)
         ]
         if (
             ctx.index is not None

@@ -67,6 +67,7 @@ spec:
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterator
 
 from meshlint import MAX_FINDINGS_PER_RULE, Context, Document, Fix, Rule, Severity, Violation
@@ -95,48 +96,72 @@ _TYPES = {
 
 class _Suggestions:
     """ "Did you mean" and renames for the unknown names of one document that the
-    report shows: each is a difflib search and edit distances against the whole
-    catalogue (milliseconds), a document may name a million unknown flags, and
-    the engine shows MAX_FINDINGS_PER_RULE of them."""
+    report shows: the engine shows MAX_FINDINGS_PER_RULE of a document's findings,
+    and the file's search budget (``Document.may_search``) bounds a file of many
+    documents that each name a hundred unknown flags."""
 
-    def __init__(self) -> None:
+    def __init__(self, doc: Document) -> None:
         self.left = MAX_FINDINGS_PER_RULE
+        self.doc = doc
 
     def take(self) -> bool:
         self.left -= 1
-        return self.left >= 0
+        return self.left >= 0 and self.doc.may_search()
+
+    def find(self, wrong: str, names: list[str]) -> tuple[str, str | None]:
+        """The hint for ``wrong`` (`` (did you mean --x?)`` or "") and the one name it
+        is a misspelling of, if any; both empty when the budget is spent."""
+        if not self.take():
+            return "", None
+        close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
+        if not close:
+            return "", None
+        hint = f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
+        return hint, _meant(wrong, close[0], names)
 
 
-def _hint(wrong: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
-    if not close:
-        return ""
-    return f" (did you mean {'--' if wrong.islower() else ''}{close[0]}?)"
-
-
-def _edits(a: str, b: str) -> int:
-    """Edit distance with adjacent transpositions (optimal string alignment)."""
+def _edits(a: str, b: str, bound: int) -> int:
+    """Edit distance with adjacent transpositions (optimal string alignment), or
+    ``bound + 1`` as soon as it is sure to exceed ``bound``: only the cells within
+    ``bound`` of the diagonal are computed, and a row above the bound ends it."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    over = bound + 1
     before: list[int] = []
-    row = list(range(len(b) + 1))
+    row = [j if j <= bound else over for j in range(len(b) + 1)]
     for i, x in enumerate(a, 1):
-        earlier, before, row = before, row, [i]
-        for j, y in enumerate(b, 1):
+        earlier, before = before, row
+        row = [i if i <= bound else over] + [over] * len(b)
+        for j in range(max(1, i - bound), min(len(b), i + bound) + 1):
+            y = b[j - 1]
             cost = min(before[j] + 1, row[j - 1] + 1, before[j - 1] + (x != y))
             if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
                 cost = min(cost, earlier[j - 2] + 1)
-            row.append(cost)
+            row[j] = min(cost, over)
+        if min(row) > bound:
+            return over
     return row[-1]
 
 
-def _meant(wrong: str, names: list[str]) -> str | None:
-    """The one real name ``wrong`` is a misspelling of: the hint's, when no other
+def _meant(wrong: str, hint: str, names: list[str]) -> str | None:
+    """The one real name ``wrong`` is a misspelling of: the ``hint``, when no other
     name is as close as a few edits (one per five characters, at least two). A
     name from another family (``base-path`` for ``query.base-path``) is a hint,
     never a rename."""
-    hint = difflib.get_close_matches(wrong, names, n=1, cutoff=0.75)
     bound = max(2, len(wrong) // 5)
-    close = [n for n in names if abs(len(n) - len(wrong)) <= bound and _edits(wrong, n) <= bound]
-    return hint[0] if hint and close == hint else None
+    if _edits(wrong, hint, bound) > bound:
+        return None
+    letters = Counter(wrong)
+    for name in names:
+        if name == hint or abs(len(name) - len(wrong)) > bound:
+            continue
+        # each edit adds or removes at most one letter: a cheap lower bound first
+        other = Counter(name)
+        if max(sum((letters - other).values()), sum((other - letters).values())) > bound:
+            continue
+        if _edits(wrong, name, bound) <= bound:
+            return None
+    return hint
 
 
 def _renamed(doc: Document, process: Process, setting: FlagValue, flag: str) -> Fix | None:
@@ -172,13 +197,11 @@ def _flag_verdict(
 ) -> Violation | None:
     kind = flag_type(process.component, setting.flag)
     if kind is None:
-        names = list(known_flags(process.component))
-        asked = suggest.take()
-        meant = _meant(setting.flag, names) if asked else None
+        hint, meant = suggest.find(setting.flag, list(known_flags(process.component)))
         return Violation(
             at=setting.path,
             message=f"{setting.written!r}: {process.label} has no flag --{setting.flag}"
-            f"{_hint(setting.flag, names) if asked else ''} (catalogue: {CATALOGUE_VERSIONS}); "
+            f"{hint} (catalogue: {CATALOGUE_VERSIONS}); "
             "the binary exits with 'unknown flag'",
             fix=_renamed(doc, process, setting, meant) if meant else None,
         )
@@ -220,19 +243,18 @@ def _env_verdicts(
     for var in container.env():
         if not owns_env(var.name) or var.name in by_env:
             continue
-        asked = suggest.take()
-        meant = _meant(var.name, names) if asked else None
+        hint, meant = suggest.find(var.name, names)
         yield Violation(
             at=(*var.path, "name"),
             message=f"env {var.name} of {process.label} maps to no flag of the component"
-            f"{_hint(var.name, names) if asked else ''}: Jaeger ignores it silently "
+            f"{hint}: Jaeger ignores it silently "
             "and the setting keeps its default",
             fix=_env_renamed(doc, process, var, meant) if meant else None,
         )
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    suggest = _Suggestions()
+    suggest = _Suggestions(doc)
     if doc.kind == "Jaeger":
         for process in cr_processes(doc.data):
             for setting in process.settings:

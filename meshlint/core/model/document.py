@@ -42,6 +42,9 @@ CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainer
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
 T = TypeVar("T")
+# About a second of "did you mean" searches per file; more suggestions than this
+# help no reader.
+MAX_SEARCHES_PER_FILE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class SourceFile:
     lone_cr: bool = False  # the input ended lines with a lone CR, read here as LF
     # what aliases may still add, shared by the file's documents and embedded configs
     aliases: AliasBudget = field(default_factory=AliasBudget, repr=False, compare=False)
+    # "did you mean" searches left for the file's findings (Document.may_search)
+    searches: int = field(default=MAX_SEARCHES_PER_FILE, repr=False, compare=False)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
@@ -198,6 +203,14 @@ class Document:
         first = self.node.start_mark.line + 1
         kind = self.position(("kind",))[0]
         return (first,) if kind == first else (first, kind)
+
+    def may_search(self) -> bool:
+        """Whether a costly search for a finding's message (a "did you mean" over
+        a catalogue) may still run in this document's file; each call that says
+        yes spends one of MAX_SEARCHES_PER_FILE. A file that names a hundred
+        thousand unknown settings gets its first suggestions, not a run of hours."""
+        self.file.searches -= 1
+        return self.file.searches >= 0
 
     def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
         """``factory()``, computed once per document and ``key``.

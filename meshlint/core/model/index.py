@@ -62,8 +62,15 @@ ANY = _Any()
 class Index:
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_kind: dict[str, list[Entry]] = defaultdict(list)
+        # lookups by name and by pod label: rules ask once per object, and a
+        # scan per question would make a run of thousands of objects quadratic
+        self._by_name: dict[tuple[str, str | None], list[Entry]] = defaultdict(list)
+        self._by_pod_label: dict[tuple[str | None, str, str], list[Entry]] = defaultdict(list)
         for entry in entries:
             self._by_kind[entry.resource.kind].append(entry)
+            self._by_name[entry.resource.kind, entry.resource.name].append(entry)
+            for key, value in (entry.pod_labels or {}).items():
+                self._by_pod_label[entry.resource.namespace, key, value].append(entry)
 
     def __len__(self) -> int:
         return sum(map(len, self._by_kind.values()))
@@ -73,20 +80,16 @@ class Index:
     ) -> list[Entry]:
         """Objects of ``kind``, optionally by name and by namespace (None: the
         objects without one)."""
-        return [
-            e
-            for e in self._by_kind.get(kind, ())
-            if (name is None or e.resource.name == name)
-            and (namespace is ANY or same_namespace(namespace, e.resource.namespace))  # type: ignore[arg-type]
-        ]
+        found = self._by_kind.get(kind, ()) if name is None else self._by_name.get((kind, name), ())
+        if namespace is ANY:
+            return list(found)
+        return [e for e in found if same_namespace(namespace, e.resource.namespace)]  # type: ignore[arg-type]
 
     def selected_by(self, selector_of: Entry) -> list[Entry]:
         """Workloads whose pod labels match the selector of ``selector_of`` (a Service)."""
-        return [
-            e
-            for entries in self._by_kind.values()
-            for e in entries
-            if e.pod_labels
-            and same_namespace(e.resource.namespace, selector_of.resource.namespace)
-            and selects(selector_of.selector, e.pod_labels)
-        ]
+        selector = selector_of.selector
+        if not selector:
+            return []  # selects nothing (see ``selects``)
+        key, value = next(iter(selector.items()))
+        candidates = self._by_pod_label.get((selector_of.resource.namespace, key, value), ())
+        return [e for e in candidates if e.pod_labels and selects(selector, e.pod_labels)]

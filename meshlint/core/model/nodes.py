@@ -83,6 +83,11 @@ def redefines_an_anchor(exc: yaml.YAMLError) -> bool:
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
+# An integer written with more characters than this stays the text it is: no
+# product reads one (an int64 has 19 digits), and a larger one breaks what
+# Python can do with it (0x and 5,000 hex digits convert, but the result has
+# too many digits to print; see meshlint.domain.numbers).
+MAX_INT_CHARS = 64
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
@@ -175,6 +180,8 @@ def scalar(node: ScalarNode) -> Any:
         return node.value
     try:
         if tag == _INT:
+            if len(node.value) > MAX_INT_CHARS:
+                return node.value  # see MAX_INT_CHARS
             return _SCALARS.construct_yaml_int(node)
         if tag == _FLOAT:
             return _SCALARS.construct_yaml_float(node)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from meshlint.domain.k8s.objects import Container, EnvVar
+from meshlint.domain.numbers import integer
 
 GOMEMLIMIT = "GOMEMLIMIT"
 _GRAMMAR = re.compile(r"^([0-9]+)((?:[KMGT]i)?B)?$")
@@ -32,7 +33,7 @@ def parse_gomemlimit(text: str) -> int | None:
     match = _GRAMMAR.match(text)
     if not match or len(match.group(1)) > 20:
         raise Malformed(text)
-    value = int(match.group(1)) * _UNITS[match.group(2)]
+    value = integer(match.group(1)) * _UNITS[match.group(2)]
     if value >= 2**63:  # parseByteCount refuses what overflows an int64
         raise Malformed(text)
     return value

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from meshlint.domain.jaeger import flags as catalogue
 from meshlint.domain.jaeger.settings import FlagValue, Process
+from meshlint.domain.numbers import integer
 
 MIB = 2**20
 MAX_DYNAMIC_QUEUE = 1_000_000  # span_processor.go maxQueueSize
@@ -24,7 +25,7 @@ def parse_count(setting: FlagValue | None, default: int) -> int | None:
     if setting.value is None or setting.bare:
         return None
     try:
-        value = int(setting.value.strip(), 0)
+        value = integer(setting.value, 0)
     except ValueError:
         return None
     return value if value >= 0 else None

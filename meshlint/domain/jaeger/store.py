@@ -32,6 +32,7 @@ from meshlint.domain.jaeger.settings import (
 )
 from meshlint.domain.k8s.objects import get_in, str_at
 from meshlint.domain.k8s.quantity import Quantity
+from meshlint.domain.numbers import integer
 
 MAX_TRACES = "memory.max-traces"
 _STORAGE_TYPE = "span-storage.type"
@@ -56,7 +57,12 @@ def _count(setting: FlagValue | None) -> int | None:
     if setting is None:
         return 0
     text = (setting.value or "").strip()
-    return int(text) if text.lstrip("-").isdigit() else None
+    if not text.lstrip("-").isdigit():
+        return None
+    try:
+        return integer(text)
+    except ValueError:
+        return None
 
 
 def _storage_types(process: Process) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Any
 from meshlint.core.model import KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.k8s.objects import Container, get_in, mapping_at
+from meshlint.domain.numbers import integer
 
 STORAGE_EXTENSION = "jaeger_storage"
 QUERY_EXTENSION = "jaeger_query"
@@ -132,5 +133,8 @@ def _count(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+        try:
+            return integer(value)
+        except ValueError:
+            return None
     return None

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from meshlint.domain.numbers import integer
+
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _SUFFIX_CHARS = frozenset("eEinumkKMGTP")
@@ -103,7 +105,11 @@ def _interpret(suffix: str) -> tuple[int, int, bool]:
         digits = suffix[1:]
         body = digits[1:] if digits[0] in "+-" else digits
         if body and body.isdigit() and body.isascii():
-            return 10, int(digits), False
+            try:
+                # ParseQuantity reads the exponent as an int32: a longer one fails
+                return 10, integer(digits), False
+            except ValueError:
+                pass
     raise QuantityError("unable to parse quantity's suffix")
 
 

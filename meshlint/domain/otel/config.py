@@ -43,6 +43,7 @@ from meshlint.domain.k8s.objects import (
     list_at,
     mapping_at,
 )
+from meshlint.domain.numbers import integer
 
 CONFIG_MAP = "ConfigMap"
 COLLECTOR_CR = "OpenTelemetryCollector"
@@ -272,7 +273,10 @@ def unsigned_int(value: Any) -> int | None:
     elif isinstance(value, float) and value.is_integer():
         found = int(value)
     elif isinstance(value, str) and value.strip().isdigit():
-        found = int(value.strip())
+        try:
+            found = integer(value)
+        except ValueError:  # past MAX_DIGITS: past 64 bits too
+            return None
     return found if found is not None and found <= _UINT64_MAX else None
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshlint.domain.k8s.objects import Container, EnvVar, mapping_at
+from meshlint.domain.numbers import integer
 
 BSP_QUEUE = "OTEL_BSP_MAX_QUEUE_SIZE"
 BSP_BATCH = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
@@ -44,7 +45,10 @@ def sdk_setting(container: Container, name: str) -> SdkSetting | None:
     text = var.value.strip()
     if not text.isdigit():
         return None  # $(VAR) and typos: the SDK falls back to its default
-    return SdkSetting(var, int(text))
+    try:
+        return SdkSetting(var, integer(text))
+    except ValueError:  # longer than any int the SDK parses: it falls back too
+        return None
 
 
 def queue_settings(container: Container) -> list[SdkSetting]:
