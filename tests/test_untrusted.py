@@ -104,11 +104,15 @@ def test_a_file_that_is_not_text_is_reported_without_its_bytes(checkout: Path) -
         f"HOME=/home/runner\0SECRET_TOKEN={SECRET}\0PATH=/usr/bin\0".encode()
     )
     (checkout / "deploy" / "latin1.yaml").write_bytes(f"token: {SECRET}\xe9\n".encode("latin-1"))
+    # named: a walk skips a file with no manifest in it, a file named is judged
+    files = ("deploy/environ.yaml", "deploy/latin1.yaml", "deploy/app.yaml")
     for format_ in ("text", "sarif", "json", "junit", "github"):
-        done = lint(checkout, "deploy", "--format", format_)
+        done = lint(checkout, *files, "--format", format_)
         assert done.returncode == 1, done.stderr
         assert "M001" in done.stdout and SECRET not in done.stdout, format_
-    sarif = json.loads(lint(checkout, "deploy", "--format", "sarif").stdout)
+        walked = lint(checkout, "deploy", "--format", format_)
+        assert SECRET not in walked.stdout + walked.stderr, format_
+    sarif = json.loads(lint(checkout, *files, "--format", "sarif").stdout)
     regions = {
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r["locations"][0][
             "physicalLocation"
