@@ -33,7 +33,7 @@ from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
-from meshlint.core.report import Input, Report
+from meshlint.core.report import Input, Report, digest
 
 __all__ = [
     "FixRun",
@@ -311,7 +311,8 @@ def fix_paths(
     )
     _check_reports(reports, found.inputs)  # as lint_paths does
     inputs = found.take()
-    plan = Plan.build(rules, config, list_resources=list_resources)
+    # each file's digest as linted: a file edited since is not fixed from old findings
+    plan = replace(Plan.build(rules, config, list_resources=list_resources), digests=True)
     originals: dict[str, bytes] = {}
     current: dict[str, bytes] = {}
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
@@ -336,6 +337,11 @@ def fix_paths(
             if data is None:
                 data = _read(name, inputs)
                 if data is None:
+                    continue
+                if name in report.digests and digest(data) != report.digests[name]:
+                    note = f"{name}: not fixed: changed since it was read"
+                    if note not in result.notes:
+                        result.notes.append(note)
                     continue
                 originals[name] = data
             outcome = fixing.apply(name, data, findings)

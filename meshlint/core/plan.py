@@ -37,6 +37,7 @@ class Plan:
     known: frozenset[str] = frozenset()  # ids and slugs of every rule in the catalogue
     report_unused: bool = False  # emit M100 for directives that suppressed nothing
     list_resources: bool = False  # keep every linted object (JUnit's testcases)
+    digests: bool = False  # note a digest of each file's bytes as linted (--fix)
 
     @classmethod
     def build(

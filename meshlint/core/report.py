@@ -3,6 +3,7 @@ run reports; and the echo of each finding's source line."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -67,6 +68,13 @@ class FileReport:
     errors: list[str] = field(default_factory=list)
     documents: int = 0
     skipped: int = 0
+    digest: bytes = b""  # of the bytes linted, when the plan asks (see digest())
+
+
+def digest(data: bytes) -> bytes:
+    """A short digest of an input's bytes: what --fix compares to tell that a
+    file changed between the lint and the fix."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass
@@ -83,6 +91,7 @@ class Report:
     baselined: int = 0  # findings hidden by --baseline
     templates: int = 0  # Helm chart templates a directory walk left out
     fixed: int = 0  # findings --fix repaired before this report was made
+    digests: dict[str, bytes] = field(default_factory=dict)  # file -> digest, if asked
 
     def counts(self) -> Counter[str]:
         return Counter(f.rule for f in self.findings)
