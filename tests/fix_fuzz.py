@@ -206,18 +206,25 @@ class Tally:
         return [*self.internal, *self.invalid, *self.not_idempotent, *self.outside, *self.slow]
 
 
-def build(files: list[Path], rng: random.Random, target: Path, tally: Tally) -> None:
-    """The mutated copies of ``files`` in ``target``."""
+def build(
+    files: list[Path],
+    rng: random.Random,
+    target: Path,
+    tally: Tally,
+    without: frozenset[str] = frozenset(),
+) -> None:
+    """The mutated copies of ``files`` in ``target`` (no mutation named in ``without``)."""
+    kinds = sorted(set(MUTATIONS) - without)
     for n, source in enumerate(files):
         try:
             text = source.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
         name = f"f{n:04}.yaml"
-        for mutation in rng.sample(sorted(MUTATIONS), rng.randint(1, 3)):
+        for mutation in rng.sample(kinds, rng.randint(1, 3)):
             text = MUTATIONS[mutation](rng, text)
             tally.mutations[mutation] += 1
-        if rng.random() < 0.15 and (converted := as_json(text)) is not None:
+        if "json" not in without and rng.random() < 0.15 and (converted := as_json(text)):
             text, name = converted, f"f{n:04}.json"
             tally.mutations["json"] += 1
         (target / name).write_bytes(text.encode("utf-8", "surrogatepass"))
@@ -292,6 +299,19 @@ def _changed_lines(before: bytes, after: bytes) -> set[int]:
     return changed
 
 
+def _same_data(before: bytes, after: bytes) -> bool:
+    """The two texts load as the same values (True where the first does not load)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        old = list(yaml.load_all(before, Loader=loader))
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return True
+    try:
+        return old == list(yaml.load_all(after, Loader=loader))
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return False
+
+
 def _parses(data: bytes, json_file: bool) -> bool:
     if json_file:
         try:
@@ -308,12 +328,14 @@ def run_batch(meshlint: str, directory: Path, tally: Tally, limit: float = 20.0)
     first, _ = _run(meshlint, directory, "--format", "json")
     tally.internal += _internal(first, "check")
     edits: dict[str, list[tuple[int, int]]] = {}
+    fixed_by: dict[str, set[str]] = {}
     m001_before: Counter[str] = Counter()
     for finding in _findings(first):
         name = str(finding["file"]).removeprefix("./")
         fix = finding.get("fix")
         if isinstance(fix, dict):
             edits.setdefault(name, []).extend((e["start"], e["end"]) for e in fix["edits"])
+            fixed_by.setdefault(name, set()).add(str(finding["rule"]))
         if finding["rule"] == "M001":
             m001_before[name] += 1
     fixing, seconds = _run(meshlint, directory, "--fix", "--unsafe-fixes", "--no-color")
@@ -338,6 +360,8 @@ def run_batch(meshlint: str, directory: Path, tally: Tally, limit: float = 20.0)
             _parses(original[name], json_file) and not _parses(fixed[name], json_file)
         ):
             tally.invalid.append(f"{name}: does not parse after the fix")
+        if fixed_by.get(name) == {"M100"} and not _same_data(original[name], fixed[name]):
+            tally.invalid.append(f"{name}: removing ignore comments changed the data")
         outside = _changed_lines(original[name], fixed[name]) - _touched_lines(
             original[name], edits.get(name, [])
         )
@@ -358,7 +382,13 @@ def corpus_files(corpus: Path) -> list[Path]:
 
 
 def fuzz(
-    meshlint: str, corpus: Path, files: int, batches: int, seed: int, keep: Path | None = None
+    meshlint: str,
+    corpus: Path,
+    files: int,
+    batches: int,
+    seed: int,
+    keep: Path | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> Tally:
     rng = random.Random(seed)
     pool = corpus_files(corpus)
@@ -368,7 +398,7 @@ def fuzz(
         with tempfile.TemporaryDirectory(prefix="meshlint-fix-fuzz-") as scratch:
             directory = Path(scratch)
             tally = Tally()
-            build(chosen, rng, directory, tally)
+            build(chosen, rng, directory, tally, without)
             run_batch(meshlint, directory, tally)
             if keep is not None and tally.problems():
                 shutil.copytree(directory, keep / f"batch{batch}", dirs_exist_ok=True)
@@ -383,9 +413,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="copy batches with problems here")
+    parser.add_argument("--without", action="append", default=[], help="a mutation to leave out")
     args = parser.parse_args()
     meshlint = shutil.which("meshlint") or sys.exit("meshlint is not installed")
-    tally = fuzz(meshlint, args.corpus, args.files, args.batches, args.seed, args.keep)
+    without = frozenset(args.without)
+    tally = fuzz(meshlint, args.corpus, args.files, args.batches, args.seed, args.keep, without)
     print(f"files: {tally.files}  mutations: {dict(sorted(tally.mutations.items()))}")
     print(
         f"files fixed: {tally.fixed_files}  fixes applied: {tally.fixes}  ({tally.seconds:.0f} s)"
