@@ -36,7 +36,7 @@ from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Applicability, Finding, Rule
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
-from meshlint.core.report import Candidate, Input, Report
+from meshlint.core.report import Candidate, Input, Report, digest
 
 __all__ = [
     "FixRun",
@@ -415,7 +415,8 @@ def fix_paths(
     )
     _check_reports(reports, found.inputs)  # as lint_paths does
     inputs = found.take()
-    plan = Plan.build(rules, config, list_resources=list_resources)
+    # each file's digest as linted: a file edited since is not fixed from old findings
+    plan = replace(Plan.build(rules, config, list_resources=list_resources), digests=True)
     # charts: their streams are linted, never fixed; a fix of a value goes to the values file
     rendering = _render(renderer, found, settings, config, jobs)
     inputs += rendering.inputs
@@ -450,6 +451,11 @@ def fix_paths(
             if data is None:
                 data = _read(name, inputs)
                 if data is None:
+                    continue
+                if name in report.digests and digest(data) != report.digests[name]:
+                    note = f"{name}: not fixed: changed since it was read"
+                    if note not in result.notes:
+                        result.notes.append(note)
                     continue
                 originals[name] = data
             outcome = fixing.apply(name, data, findings)

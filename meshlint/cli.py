@@ -399,6 +399,7 @@ def check(
         )
     from meshlint.api import Settings, lint_paths
     from meshlint.core import baseline as baselines
+    from meshlint.core.fsguard import WriteRefused
     from meshlint.output import Options, renderer
     from meshlint.output.terminal import use_color, width
 
@@ -499,6 +500,8 @@ def check(
     if write_baseline:
         try:
             baselines.write(report.findings, Path(write_baseline))
+        except WriteRefused as exc:
+            raise Failure(str(exc)) from exc
         except OSError as exc:
             raise Failure(f"{write_baseline}: cannot write: {exc.strerror or exc}") from exc
         entries = baselines.entries(report.findings, Path(write_baseline))
@@ -546,10 +549,12 @@ def check(
 
 def _write_file(path: str, text: str) -> None:
     """A report, written atomically (see meshlint.core.fsguard)."""
-    from meshlint.core.fsguard import write_atomically
+    from meshlint.core.fsguard import WriteRefused, write_atomically
 
     try:
         write_atomically(path, text)
+    except WriteRefused as exc:
+        raise Failure(str(exc)) from exc
     except OSError as exc:
         raise Failure(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
@@ -605,6 +610,8 @@ def _plan(config: Any, rules: Any) -> Any:
 def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prune: bool) -> None:
     """Say which baseline entries match no finding any more; drop them with ``prune``."""
     from meshlint.core import baseline as baselines
+    from meshlint.core.files import Refused
+    from meshlint.core.fsguard import WriteRefused
 
     path = Path(baseline)
     try:
@@ -618,6 +625,10 @@ def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prun
     if prune:
         try:
             dropped = baselines.prune(path, stale)
+        except WriteRefused as exc:
+            raise Failure(str(exc)) from exc
+        except Refused as exc:  # it was read a moment ago
+            raise Failure(f"{baseline}: cannot read baseline: {exc}") from exc
         except OSError as exc:
             raise Failure(f"{baseline}: cannot write: {exc.strerror or exc}") from exc
         _say(f"meshlint: removed {dropped} stale baseline entries from {baseline}")

@@ -84,16 +84,19 @@ def test_odd_line_breaks_never_make_a_deletion_run_on(tmp_path: Path, brk: str) 
     assert "Traceback" not in fix.stderr
     assert (tmp_path / "v.yaml").read_bytes() == inside
     # a real comment on a line that ends in the odd break: only the comment goes
-    real = f"a: 1  # meshlint: ignore[K9]{brk}b: 2\nc: 3\n"
+    head = "apiVersion: v1\nkind: ConfigMap\n"
+    real = f"{head}metadata: {{name: a}}  # meshlint: ignore[K9]{brk}data: {{b: '2'}}\n"
     (tmp_path / "r.yaml").write_bytes(real.encode())
     fix = _meshlint(tmp_path, "check", "--isolated", "--fix", "r.yaml")
     after = (tmp_path / "r.yaml").read_bytes().decode()
     assert after == real.replace("  # meshlint: ignore[K9]", "")
     # a directive on a line of its own: that line, up to its own break, goes
-    own = f"# meshlint: ignore[K9]{brk}a: 1\nb: 2\n"
+    own = f"{head}# meshlint: ignore[K9]{brk}metadata: {{name: a}}\ndata: {{b: '2'}}\n"
     (tmp_path / "o.yaml").write_bytes(own.encode())
     _meshlint(tmp_path, "check", "--isolated", "--fix", "o.yaml")
-    assert (tmp_path / "o.yaml").read_bytes().decode() == "a: 1\nb: 2\n"
+    assert (tmp_path / "o.yaml").read_bytes().decode() == (
+        f"{head}metadata: {{name: a}}\ndata: {{b: '2'}}\n"
+    )
 
 
 def test_a_fix_that_changes_a_document_without_kind_is_refused() -> None:
@@ -129,3 +132,17 @@ def test_deep_nesting_does_not_abort_the_fix_run(tmp_path: Path) -> None:
         assert "Traceback" not in run.stderr and "internal" not in run.stderr
         assert run.returncode == 0 and "Fixed 1" in run.stdout
         assert (tmp_path / "d.yaml").read_text() == text.replace("  # meshlint: ignore[K0]", "")
+
+
+def test_the_m100_fix_is_not_offered_in_a_document_without_kind(tmp_path: Path) -> None:
+    values = "replicas: 2  # meshlint: ignore[K9]\nimage: {tag: '1.4'}\n"
+    pod = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}  # meshlint: ignore[K8]\n"
+    (tmp_path / "both.yaml").write_text(values + "---\n" + pod)
+    check = _meshlint(tmp_path, "check", "--isolated", "both.yaml")
+    assert "both.yaml:1:14: M100" in check.stdout and "both.yaml:6:22: M100" in check.stdout
+    assert "1 fixable" in check.stdout
+    fix = _meshlint(tmp_path, "check", "--isolated", "--fix", "both.yaml")
+    assert "Fixed 1" in fix.stdout
+    assert (tmp_path / "both.yaml").read_text() == values + "---\n" + pod.replace(
+        "  # meshlint: ignore[K8]", ""
+    )

@@ -186,3 +186,21 @@ def test_follow_links_reads_a_linked_argument(checkout: Path, secrets: Path) -> 
     run = run_installed(checkout, "check", "vendor/", "--isolated", "--follow-links")
     assert run.returncode == 1
     assert "vendor/key.yaml:6:" in run.stdout
+
+
+def test_a_chart_dir_linked_out_of_the_repository_is_refused(checkout: Path, secrets: Path) -> None:
+    (secrets / "Chart.yaml").write_text(CHART)
+    (checkout / "charts").mkdir()
+    os.symlink(secrets, checkout / "charts" / "shop")
+    run = subprocess.run(
+        [console_script(), "check", "-", "--chart-dir", "charts/shop", "--isolated"],
+        cwd=checkout,
+        input=_stream("shop/key.yaml"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert SECRET not in run.stdout + run.stderr
+    assert run.returncode == 2
+    assert "charts/shop: symbolic link out of the linted tree and its repository" in run.stderr

@@ -186,21 +186,16 @@ def test_reports_replace_a_link_instead_of_writing_through_it(checkout: Path) ->
     before = victim.read_text()
     os.symlink(".git/config", checkout / "meshlint.sarif")
     os.symlink(".git/config", checkout / "baseline.json")
-    done = lint(
-        checkout,
-        "deploy",
-        "--format",
-        "sarif",
-        "--output",
-        "meshlint.sarif",
-        "--write-baseline",
-        "baseline.json",
-    )
-    assert done.returncode == 0, done.stderr
+    done = lint(checkout, "deploy", "--format", "sarif", "--output", "meshlint.sarif")
+    assert done.returncode == 1, done.stderr
     assert victim.read_text() == before
     report = checkout / "meshlint.sarif"
     assert not report.is_symlink() and json.loads(report.read_text())["version"] == "2.1.0"
-    assert not (checkout / "baseline.json").is_symlink()
+    # a baseline is a file of the tree (issue #29): a link there stays a link, refused
+    done = lint(checkout, "deploy", "--write-baseline", "baseline.json")
+    assert done.returncode == 2
+    assert done.stderr == "meshlint: error: baseline.json: is a symbolic link\n"
+    assert (checkout / "baseline.json").is_symlink() and victim.read_text() == before
     assert [p.name for p in checkout.iterdir() if p.name.startswith(".meshlint-")] == []
 
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from meshlint.core.files import Refused, read_file
-from meshlint.core.fsguard import file_link_leaves, write_atomically
+from meshlint.core.fsguard import file_link_leaves, write_file
 from meshlint.core.model import Finding
 from meshlint.core.report import Report, portable_name
 
@@ -74,7 +74,8 @@ def dumps(findings: Iterable[Finding], baseline: Path) -> str:
 
 
 def write(findings: Iterable[Finding], baseline: Path) -> None:
-    write_atomically(str(baseline), dumps(findings, baseline))
+    # a file of the tree: a link at it is refused, not replaced (fsguard.write_file)
+    write_file(str(baseline), dumps(findings, baseline).encode("utf-8"), owned=True)
 
 
 def load(baseline: Path) -> Counter[Identity]:
@@ -155,8 +156,10 @@ def in_scope(
 
 
 def prune(baseline: Path, stale: Counter[Identity]) -> int:
-    """Rewrite ``baseline`` without ``stale`` entries; how many were dropped."""
-    data = json.loads(read_file(baseline, MAX_BASELINE_BYTES).decode("utf-8"))
+    """Rewrite ``baseline`` without ``stale`` entries; how many were dropped.
+    Raises WriteRefused (a link, hard links, changed since read) or OSError."""
+    read = read_file(baseline, MAX_BASELINE_BYTES)
+    data = json.loads(read.decode("utf-8"))
     kept = []
     dropped = 0
     for entry in data["findings"]:
@@ -168,7 +171,8 @@ def prune(baseline: Path, stale: Counter[Identity]) -> int:
         if count > gone:
             kept.append({**entry, "count": count - gone})
     data["findings"] = kept
-    write_atomically(str(baseline), json.dumps(data, indent=2) + "\n")
+    text = json.dumps(data, indent=2) + "\n"
+    write_file(str(baseline), text.encode("utf-8"), expected=read, owned=True)
     return dropped
 
 

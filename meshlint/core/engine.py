@@ -51,7 +51,15 @@ from meshlint.core.model import (
 from meshlint.core.model.nodes import stack_headroom
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
-from meshlint.core.report import Candidate, FileReport, Input, Linted, Report, with_line
+from meshlint.core.report import (
+    Candidate,
+    FileReport,
+    Input,
+    Linted,
+    Report,
+    digest,
+    with_line,
+)
 from meshlint.core.silencing import silenced
 from meshlint.core.suppression import Directives
 from meshlint.domain.facts import document_facts
@@ -105,6 +113,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     except OSError as exc:
         report.errors.append(f"{item.name}: cannot read: {exc.strerror or exc}")
         return report
+    if plan.digests:
+        report.digest = digest(data)
     template = is_chart_template(item.file)
     reader = template_file(item.name, data) if template else read_bytes(item.name, data)
     del data
@@ -407,6 +417,8 @@ def lint(
             if on_file is not None and len(post.findings) > start:
                 on_file(sorted(post.without_implied(post.findings[start:])))
             report.errors.extend(part.errors)
+            if part.digest:
+                report.digests[part.file] = part.digest
             report.documents += part.documents
             report.skipped += part.skipped
             report.not_manifests += part.not_manifest

@@ -9,16 +9,13 @@ not is skipped and reported, never written half-done.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
-import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from meshlint.core.emitted import YAML_SYNTAX_ERROR
+from meshlint.core.fsguard import WriteRefused, write_file
 from meshlint.core.loading import Parsed, decode, encoding_of, parse_bytes
 from meshlint.core.model import Document, Edit, Finding, Intent, KeyPath
 
@@ -252,30 +249,14 @@ def same(a: Any, b: Any) -> bool:
 
 
 def write(path: str, original: bytes, data: bytes) -> str | None:
-    """Replace the file at ``path`` by ``data`` atomically (a temporary file in
-    its directory, renamed over it, with the original's mode); None on success,
-    else why it was left alone."""
-    if os.path.islink(path):
-        return "is a symbolic link"  # writing would replace the link or its target
+    """Replace the file at ``path`` by ``data`` (``meshlint.core.fsguard.write_file``:
+    atomically, its mode and owner kept, never through a link, and only while
+    it still holds ``original``); None on success, else why it was left alone."""
     try:
-        with open(path, "rb") as handle:
-            now = handle.read()
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        write_file(path, data, expected=original, owned=True)
+    except WriteRefused as exc:
+        return exc.reason
     except OSError as exc:
-        return f"cannot read it again: {exc.strerror or exc}"
-    if now != original:
-        return "changed since it was read"
-    if not mode & 0o222:
-        return "is read-only"
-    fd, temporary = tempfile.mkstemp(prefix=".meshlint-", dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         return f"cannot write: {exc.strerror or exc}"
     return None
 

@@ -10,24 +10,33 @@ overwrite whatever it points at. So:
   line, the configuration's directory) or inside the git repository holding
   that tree, and never inside a ``.git`` directory (``actions/checkout`` keeps
   the job's token in ``.git/config``);
-* reports are written to a temporary file beside the target and renamed over
-  it: a link at the target is replaced, never followed, and an input of the
-  same run is never overwritten.
+* every file a run writes (a report, a baseline, a fixed manifest) is written
+  by ``write_file``: to a temporary file beside the target, renamed over it,
+  with the target's mode and owner; a link at a report's target is replaced,
+  never followed, and an input of the same run is never overwritten; a file of
+  the tree (a fixed manifest, a baseline) is not written through a link, nor
+  when it has other hard links, nor when it changed since it was read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 GIT = ".git"
 
 
 class WriteRefused(Exception):
-    """A report or baseline that must not be written where it was asked for."""
+    """A file that must not be written where it was asked for: ``str()`` names
+    the file, ``reason`` says why without it."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.reason = reason
 
 
 def repository(directory: str) -> str | None:
@@ -114,39 +123,130 @@ def check_writable(target: str, inputs: Iterable[str]) -> None:
     absolute = os.path.abspath(target)
     parent = os.path.dirname(absolute)
     if reached_out(parent):
-        raise WriteRefused(f"{target}: its directory is a symbolic link out of the repository")
+        raise WriteRefused(target, "its directory is a symbolic link out of the repository")
     try:
         found = os.lstat(absolute)
     except OSError:
         return  # nothing there yet: nothing to overwrite
     names = {os.path.abspath(name) for name in inputs}
     if absolute in names:
-        raise WriteRefused(f"{target}: is an input of this run; not overwritten")
+        raise WriteRefused(target, "is an input of this run; not overwritten")
     if stat.S_ISLNK(found.st_mode):
         return
     for name in names:
         try:
             if os.path.samestat(found, os.stat(name)):
-                raise WriteRefused(f"{target}: is an input of this run; not overwritten")
+                raise WriteRefused(target, "is an input of this run; not overwritten")
         except OSError:
             continue
 
 
 def write_atomically(target: str, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temporary file beside ``target``, then rename it
-    over ``target``: readers see the old report or the new one, and a symbolic
-    link at ``target`` is replaced rather than written through."""
-    directory = os.path.dirname(os.path.abspath(target))
-    handle, temporary = tempfile.mkstemp(prefix=".meshlint-", suffix=".tmp", dir=directory)
+    """A report (UTF-8 ``text``), written by ``write_file``: a symbolic link at
+    ``target`` is replaced rather than written through."""
+    write_file(target, text.encode("utf-8"))
+
+
+def write_file(
+    target: str, data: bytes, *, expected: bytes | None = None, owned: bool = False
+) -> None:
+    """The one write of a file: ``data`` goes to a temporary file beside
+    ``target`` that is renamed over it, so readers see the old file or the new
+    one. The new file keeps the old one's mode and owner (refused when the
+    owner cannot be kept) and is refused where it has other hard links (the
+    rename would part them). With ``expected``, the bytes on disk are compared
+    with it just before the rename: a file changed since it was read is left
+    alone. ``owned``: a file of the linted tree (a fixed manifest, a baseline),
+    refused when it is a symbolic link, reached through one, or read-only;
+    otherwise (a report) a link at ``target`` is replaced. SIGINT and SIGTERM
+    wait until the temporary file is renamed or removed.
+
+    Raises WriteRefused, or OSError when the file system fails.
+    """
+    absolute = os.path.abspath(target)
+    directory = os.path.dirname(absolute)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+        found: os.stat_result | None = os.lstat(absolute)
+    except FileNotFoundError:
+        found = None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        if owned:
+            raise WriteRefused(target, "is a symbolic link")
+        found = None  # a report: the link is replaced, never written through
+    if owned and os.path.realpath(directory) != directory:
+        raise WriteRefused(target, "is reached through a symbolic link; not written")
+    mode, owner = 0o666 & ~_umask(), None
+    if found is not None:
+        if not stat.S_ISREG(found.st_mode):
+            raise WriteRefused(target, "is not a regular file; not replaced")
+        if found.st_nlink > 1:
+            raise WriteRefused(
+                target, f"has {found.st_nlink} hard links; replacing it would part them"
+            )
+        mode, owner = stat.S_IMODE(found.st_mode), (found.st_uid, found.st_gid)
+        if owned and not mode & 0o222:
+            raise WriteRefused(target, "is read-only")
+    with _signals_held():
+        handle, temporary = tempfile.mkstemp(prefix=".meshlint-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                _same_owner(out.fileno(), owner, target)
+            os.chmod(temporary, mode)
+            if expected is not None and _on_disk(absolute, len(expected)) != expected:
+                raise WriteRefused(target, "changed since it was read")
+            os.replace(temporary, absolute)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+
+def _same_owner(fd: int, owner: tuple[int, int] | None, target: str) -> None:
+    """Give the new file the old one's owner and group, or refuse."""
+    if owner is None or not hasattr(os, "fchown"):
+        return
+    info = os.fstat(fd)
+    if (info.st_uid, info.st_gid) == owner:
+        return
+    try:
+        os.fchown(fd, owner[0], owner[1])
+    except PermissionError as exc:
+        raise WriteRefused(
+            target, f"belongs to user {owner[0]}, group {owner[1]}; replacing it would not"
+        ) from exc
+
+
+def _on_disk(path: str, size: int) -> bytes | None:
+    """The first ``size + 1`` bytes of the regular file at ``path`` (None: none there)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(size + 1)
+    finally:
+        os.close(fd)
+
+
+_HELD = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait (blocked, then delivered) until the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _umask() -> int:

@@ -22,7 +22,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from meshlint.core.files import Refused, read_head
+from meshlint.core.files import Refused, read_file
 from meshlint.core.globs import ANY, SEGMENT, Automaton, Glob
 
 __all__ = ["MAX_IGNORE_BYTES", "MAX_RULES", "Rule", "Rules", "parse", "rules_above"]
@@ -125,7 +125,7 @@ def _read(path: str) -> str:
     """The ignore file's text, up to MAX_IGNORE_BYTES (whole lines); "" when it is
     not a regular file or cannot be read."""
     try:
-        data = read_head(path, MAX_IGNORE_BYTES)
+        data = read_file(path, MAX_IGNORE_BYTES, head=True)
     except (Refused, OSError):
         return ""
     text = data.decode("utf-8", errors="replace")

@@ -26,8 +26,8 @@ from functools import lru_cache
 
 import yaml
 
-from meshlint.core.files import Refused, read_file
-from meshlint.core.fsguard import areas, contained
+from meshlint.core.files import LEAVES, Refused, read_file
+from meshlint.core.fsguard import areas, argument_leaves, contained
 from meshlint.core.loading import decode
 from meshlint.core.model import Finding, Location
 
@@ -476,6 +476,8 @@ def is_chart(directory: str) -> bool:
 def chart_name(directory: str) -> str:
     """The ``name`` in a chart directory's Chart.yaml (how ``# Source:`` names it)."""
     chart = os.path.join(directory, "Chart.yaml")
+    if argument_leaves(directory):  # its templates would be read wherever it points
+        raise ChartError(f"{directory}: {LEAVES}")
     try:
         data = yaml.safe_load(decode(read_file(chart, MAX_CHART_YAML_BYTES, _areas(directory))))
     except OSError as exc:

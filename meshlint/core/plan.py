@@ -39,6 +39,7 @@ class Plan:
     list_resources: bool = False  # keep every linted object (JUnit's testcases)
     declared: tuple[Fact, ...] = ()  # what the user says runs (--kube-version, cluster:)
     namespace: str | None = None  # where objects without a namespace are applied (--namespace)
+    digests: bool = False  # note a digest of each file's bytes as linted (--fix)
 
     @classmethod
     def build(

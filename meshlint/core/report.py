@@ -3,6 +3,7 @@ run reports; and the echo of each finding's source line."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -95,6 +96,13 @@ class FileReport:
     documents: int = 0
     skipped: int = 0
     not_manifest: bool = False  # a walked file that holds no manifest: skipped
+    digest: bytes = b""  # of the bytes linted, when the plan asks (see digest())
+
+
+def digest(data: bytes) -> bytes:
+    """A short digest of an input's bytes: what --fix compares to tell that a
+    file changed between the lint and the fix."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass
@@ -116,6 +124,7 @@ class Report:
     fixed: int = 0  # findings --fix repaired before this report was made
     # what runs, per join scope (``check --show-settings`` prints it)
     clusters: dict[str, Cluster] = field(default_factory=dict)
+    digests: dict[str, bytes] = field(default_factory=dict)  # file -> digest, if asked
 
     def counts(self) -> Counter[str]:
         return Counter(f.rule for f in self.findings)

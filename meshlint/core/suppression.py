@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -146,23 +146,30 @@ class Directives:
 
     def drop_strings(self, root: Node) -> None:
         """Drop the directives that lie inside a string of the composed document
-        ``root`` (text, not comments); see the module's docstring."""
+        ``root`` (text, not comments); see the module's docstring. In a document
+        without apiVersion/kind (Helm values, a kustomization) a directive keeps
+        no removal: M100 reports it, ``--fix`` leaves it to the user."""
         comments = [*self.file_wide, *(i for g in self.by_line.values() for i in g)]
         if not comments:
             return
         first, last = root.start_mark.line + 1, root.end_mark.line + 1
+        if root.end_mark.column == 0:
+            last -= 1  # a block collection ends at the start of the next line
         here = {(i.line - 1, i.column - 1) for i in comments if first <= i.line <= last}
-        inside = _inside_strings(root, here) if here else set()
-        if not inside:
+        if not here:
             return
-        self.file_wide = tuple(
-            i for i in self.file_wide if (i.line - 1, i.column - 1) not in inside
-        )
-        self.by_line = {
-            line: kept
-            for line, group in self.by_line.items()
-            if (kept := tuple(i for i in group if (i.line - 1, i.column - 1) not in inside))
-        }
+        inside = _inside_strings(root, here)
+        keep_fix = _is_object(root)
+
+        def kept(group: Iterable[Ignore]) -> tuple[Ignore, ...]:
+            return tuple(
+                i if keep_fix or (i.line - 1, i.column - 1) not in here else replace(i, span=None)
+                for i in group
+                if (i.line - 1, i.column - 1) not in inside
+            )
+
+        self.file_wide = kept(self.file_wide)
+        self.by_line = {line: group for line, old in self.by_line.items() if (group := kept(old))}
 
     def add_annotations(self, doc: Document) -> None:
         if found := annotation_ignores(doc):
@@ -205,6 +212,16 @@ def _span(
     else:
         start = len(text[: match.start()].rstrip(" \t"))
     return byte_offset(start), byte_offset(end)
+
+
+def _is_object(root: Node) -> bool:
+    """A stream document that is a Kubernetes object (apiVersion and kind)."""
+    if not isinstance(root, MappingNode):
+        return False
+    keys = {
+        k.value for k, v in root.value if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
+    }
+    return {"apiVersion", "kind"} <= keys
 
 
 def _inside_strings(root: Node, positions: set[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -86,9 +86,12 @@ class SourceFile:
             starts.append(len(text))
         return starts
 
-    @property
+    @cached_property
     def newline(self) -> str:
-        return "\r\n" if "\r\n" in self.text else "\n"
+        """The line ending most of the file's lines end with (one CR LF line in
+        an LF file does not make an inserted line CR LF)."""
+        crlf = self.text.count("\r\n")
+        return "\r\n" if crlf and crlf * 2 > self.text.count("\n") else "\n"
 
     def byte_offset(self, index: int) -> int:
         """The byte offset in the input of text index ``index``."""

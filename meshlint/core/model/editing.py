@@ -174,6 +174,19 @@ def flow_text(value: Any) -> str:
     return scalar_text(value)
 
 
+def json_text(value: Any) -> str:
+    """``value`` as JSON (on one line, as flow YAML reads it too)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _json_style(doc: Document) -> bool:
+    """The document is written as JSON: a ``.json`` file, or a document that is
+    one flow collection. What a fix writes there is JSON too."""
+    name = getattr(doc.file, "name", "")
+    node = doc.node if doc.host is None else None
+    return str(name).endswith(".json") or (node is not None and _flow(node))
+
+
 class Style:
     """How a document indents: mapping indent, and a sequence's dash offset and
     item indent under its key (``offset`` 0 is ``key:\\n- a``)."""
@@ -245,6 +258,7 @@ class Slot:
     style: str | None  # the quoting of the value replaced
     text: bool  # the value replaced is a string: a number is written as one
     intent: Intent  # the document and path; ``set`` fills in the value
+    json: bool = False  # the document is JSON: the value is written as JSON
 
     def set(self, value: Any) -> Change:
         """Write ``value`` here: a whole float as an integer (``10``, not ``10.0``),
@@ -253,7 +267,8 @@ class Slot:
             value = int(value)
         if self.text and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
-        content = self.before + scalar_text(value, self.style) + self.after
+        shown = json_text(value) if self.json else scalar_text(value, self.style)
+        content = self.before + shown + self.after
         return Change((Edit(self.start, self.end, content),), (replace(self.intent, value=value),))
 
 
@@ -344,6 +359,43 @@ def _lines_of(text: Text, start: int, end: int, *, item: bool = False) -> tuple[
     return first, following
 
 
+_REST_OF_LINE = re.compile(r"[ \t]*,?[ \t]*(?:#[^\n]*)?\n")
+
+
+def _flow_removal(
+    text: Text,
+    opening: int,
+    items: list[tuple[Node, Node]],
+    position: int,
+    span: tuple[int, int],
+) -> list[tuple[int, int, str]]:
+    """The edits that take item ``position`` (``[start, end)``) out of a flow
+    collection. Where the item has lines of its own, those lines go (with its
+    own trailing comment) and a comment of a neighbour stays; on one line, the
+    item goes with the separator after it (before it, for the last one).
+    ``opening`` is where the collection's bracket is."""
+    start, end = span
+    last = position + 1 == len(items)
+    following = len(text.text) if last else text.index(items[position + 1][0])
+    previous = _end(text, items[position - 1][1])
+    first = text.line_start(start)
+    rest = _REST_OF_LINE.match(text.text, end)
+    alone = not text.text[first:start].strip(" \t") and rest is not None
+    if alone and rest is not None and opening < first:
+        edits = [(first, rest.end(), "")]  # the item's own lines, its comment with them
+        if last:  # the comma after the item before it ends the collection now
+            comma = text.text.find(",", previous, first)
+            if comma < 0 or "#" in text.text[previous:comma]:
+                raise NotEditable("no comma after the item before")
+            edits.insert(0, (comma, comma + 1, ""))
+        elif "," not in text.text[end : rest.end()]:
+            raise NotEditable("no comma after the item")
+        return edits
+    if "#" in text.text[previous if last else end : start if last else following]:
+        raise NotEditable("a comment between flow items")
+    return [(start, following, "")] if not last else [(previous, end, "")]
+
+
 class Editor:
     """The edits of one document (or embedded config)."""
 
@@ -354,6 +406,14 @@ class Editor:
         self.document = host.number if host is not None else doc.number
         self.embedded = doc.host_path if host is not None else None
         self.shared = _shared(doc.node)
+        self.json = _json_style(doc)
+
+    def _scalar(self, value: Any, style: str | None = None) -> str:
+        """A scalar in the document's own syntax (JSON in a JSON document)."""
+        return json_text(value) if self.json else scalar_text(value, style)
+
+    def _flow_text(self, value: Any) -> str:
+        return json_text(value) if self.json else flow_text(value)
 
     def _walk(self, path: KeyPath) -> list[tuple[Node, Node | None, Node]]:
         """The steps to ``path``; NotEditable where one passes through a node that
@@ -378,7 +438,7 @@ class Editor:
         if len(steps) == len(path) and path:
             node = self._one_line(steps[-1][2])
             start, end = self.text.index(node), self.text.index(node, end=True)
-            shown = scalar_text(value, node.style)
+            shown = self._scalar(value, node.style)
             return self._change([(start, end, shown)], [self._intent(path, value)])
         if len(steps) == len(path) - 1:
             holder = steps[-1][2] if steps else self.doc.node
@@ -414,7 +474,7 @@ class Editor:
         edit = self.text.edit(start, end, rendered)
         before, after = edit.content.split(_MARK)
         intent = self._intent(path)
-        return Slot(edit.start, edit.end, before, after, style, text, intent)
+        return Slot(edit.start, edit.end, before, after, style, text, intent, self.json)
 
     def rename_key(self, path: KeyPath, key: str, value: Any) -> Change:
         """Rename the last key of ``path`` to ``key``; ``value`` is what it holds."""
@@ -430,12 +490,12 @@ class Editor:
         start, end = self.text.index(node), self.text.index(node, end=True)
         renamed = (*path[:-1], key)
         intents = [self._intent(renamed, value), self._intent(path, present=False)]
-        return self._change([(start, end, scalar_text(key, node.style))], intents)
+        return self._change([(start, end, self._scalar(key, node.style))], intents)
 
     def _insert(self, mapping: MappingNode, key: str, value: Any, path: KeyPath) -> Change:
         intent = [self._intent(path, value)]
         if _flow(mapping) or not isinstance(value, (dict, list)):
-            shown = flow_text(value) if _flow(mapping) else scalar_text(value)
+            shown = self._flow_text(value) if _flow(mapping) else self._scalar(value)
             return self._change([self._scalar_entry(mapping, key, shown)], intent)
         if not mapping.value:
             raise NotEditable("an empty block mapping")
@@ -454,7 +514,7 @@ class Editor:
             close = text.index(mapping, end=True) - 1
             if text.text[close] != "}":
                 raise NotEditable("a flow mapping without its brace")
-            entry = f"{scalar_text(key)}: {shown}"
+            entry = f"{self._scalar(key)}: {shown}"
             if not mapping.value:
                 return close, close, entry
             at = _end(text, mapping.value[-1][1])
@@ -463,7 +523,7 @@ class Editor:
             raise NotEditable("an empty block mapping")
         column = mapping.value[0][0].start_mark.column
         at, before = _after_line(text, _end(text, mapping.value[-1][1]))
-        rendered = f"{' ' * column}{scalar_text(key)}: {shown}\n"
+        rendered = f"{' ' * column}{self._scalar(key)}: {shown}\n"
         if before:
             rendered = before + rendered.rstrip("\n")
         return at, at, rendered
@@ -487,10 +547,8 @@ class Editor:
         if len(items) == 1:
             return self._empty(steps[:-1], holder, path[:-1], intent)
         if _flow(holder):
-            if position + 1 < len(items):
-                return self._change([(start, text.index(items[position + 1][0]), "")], intent)
-            previous = _end(text, items[position - 1][1])
-            return self._change([(previous, end, "")], intent)
+            edits = _flow_removal(text, text.index(holder), items, position, (start, end))
+            return self._change(edits, intent)
         first, last = _lines_of(text, start, end, item=knode is None)
         return self._change([(first, last, "")], intent)
 
@@ -564,21 +622,21 @@ class Editor:
         if _flow(seq):
             close = text.index(seq, end=True) - 1
             if not seq.value:
-                return self._change([(close, close, flow_text(value))], intent)
+                return self._change([(close, close, self._flow_text(value))], intent)
             at = _end(text, seq.value[-1])
-            return self._change([(at, at, ", " + flow_text(value))], intent)
+            return self._change([(at, at, ", " + self._flow_text(value))], intent)
         last = seq.value[-1]
         dash = seq.start_mark.column
         at, before = _after_line(text, _end(text, last))
         if isinstance(value, dict) and isinstance(last, MappingNode) and _flow(last):
-            rendered = f"{' ' * dash}- {flow_text(value)}\n"
+            rendered = f"{' ' * dash}- {self._flow_text(value)}\n"
         elif isinstance(value, (dict, list)):
             style = Style(self.doc.node)
             first = last.value[0][0] if isinstance(last, MappingNode) and last.value else last
             style.offset, style.item = 0, max(2, first.start_mark.column - dash)
             rendered = style.block([value], dash)
         else:
-            rendered = f"{' ' * dash}- {scalar_text(value)}\n"
+            rendered = f"{' ' * dash}- {self._scalar(value)}\n"
         if before:
             rendered = before + rendered.rstrip("\n")
         return self._change([(at, at, rendered)], intent)
