@@ -26,7 +26,7 @@ from meshlint.core.config import (
     unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.engine import lint
+from meshlint.core.engine import Known, lint
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.inputs import Discovery, discover
@@ -280,6 +280,8 @@ class Project:
     plan: Plan
     files: dict[str, Input]  # by name, as `check .` names them
     errors: list[str]  # plugins that failed to load, files that cannot be read
+    # the reports of files on disk, made again only when a file changes
+    known: Known = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, settings: Settings = Settings()) -> Project:
@@ -296,6 +298,8 @@ class Project:
         """The name ``check .`` gives the file at ``path`` (relative when below
         the working directory)."""
         rel = os.path.relpath(path)
+        if rel.startswith(".."):  # the working directory may be the workspace's real path
+            rel = os.path.relpath(os.path.realpath(path))
         return os.path.normpath(path if rel.startswith("..") else rel)
 
     def excluded(self, name: str) -> bool:
@@ -332,7 +336,7 @@ class Project:
             for name, data in texts.items()
             if name not in self.files
         ]
-        return lint(items, self.plan)
+        return lint(items, self.plan, known=self.known)
 
     def fix(self, name: str, texts: Mapping[str, bytes], *, unsafe: bool = False) -> bytes:
         """``texts[name]`` with the fixes ``--fix`` (``unsafe``: ``--unsafe-fixes``)

@@ -42,6 +42,7 @@ class MeshlintServer(LanguageServer):
         self.pending: str | None = None  # a configuration error not yet shown
         self.timer: asyncio.TimerHandle | None = None
         self.sent: dict[str, _Key] = {}  # uri -> the diagnostics last published
+        self.logged: list[str] = []  # the errors last logged to the client
 
     # documents
 
@@ -88,7 +89,9 @@ class MeshlintServer(LanguageServer):
 
     def run(self) -> None:
         """Lint the scopes that changed, and send what changed."""
-        self.timer = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         session = self.session
         if not session.dirty:
             return
@@ -101,6 +104,12 @@ class MeshlintServer(LanguageServer):
         if not session.dirty:
             return
         names = session.lint(self.texts(), set(session.dirty))
+        if session.errors != self.logged:  # each distinct set once, not on every keystroke
+            self.logged = session.errors
+            for error in session.errors:
+                self.window_log_message(
+                    types.LogMessageParams(type=types.MessageType.Warning, message=error)
+                )
         self.changed(names)
 
     def changed(self, names: list[str]) -> None:

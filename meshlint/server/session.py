@@ -42,6 +42,7 @@ class Session:
         self.charts = helm.Charts()
         self.findings: dict[str, list[Finding]] = {}  # by file name, of the scopes linted
         self.dirty: set[str] = set()  # scopes whose findings are out of date
+        self.errors: list[str] = []  # of the last lint: unreadable files, rule bugs
 
     def load(self) -> str | None:
         """(Re)read the configuration and walk the workspace. A broken
@@ -85,6 +86,7 @@ class Session:
         assert self.project is not None
         inside = {n: t for n, t in texts.items() if self.scope_of(n) in scopes}
         report = self.project.lint(inside, scopes=scopes)
+        self.errors = [*self.project.errors, *report.errors]
         names = set(self.names_in(scopes)) | set(inside)
         for name in names:
             self.findings[name] = []
