@@ -106,6 +106,52 @@ data:
 """
 
 
+# `helm template` output beside its chart: findings stay on the rendered
+# stream (as in `check` without --chart-dir) and point at the template line.
+RENDERED = """\
+---
+# Source: mychart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: tracing-collector
+spec:
+  selector:
+    matchLabels: {app: collector}
+  template:
+    metadata:
+      labels: {app: collector}
+    spec:
+      containers:
+        - name: collector
+          image: "jaegertracing/jaeger-collector:1.57.0"
+          env:
+            - name: GOMEMLIMIT
+              value: 400Mi
+          resources:
+            limits: {memory: 512Mi}
+"""
+TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-collector
+spec:
+  selector:
+    matchLabels: {app: collector}
+  template:
+    metadata:
+      labels: {app: collector}
+    spec:
+      containers:
+        - name: collector
+          image: "jaegertracing/jaeger-collector:{{ .Values.tag }}"
+          env:
+            - name: GOMEMLIMIT
+              value: {{ .Values.gomemlimit }}
+          resources:
+            limits: {memory: 512Mi}
+"""
 TESTS = ("positions", "quickfix", "ignore", "fixall", "unparsable", "broken", "pull")
 
 
@@ -116,6 +162,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in TESTS:
         (root / name).mkdir()
         (root / name / "collector.yaml").write_text(JAEGER, encoding="utf-8")
+    (root / "helm" / "mychart" / "templates").mkdir(parents=True)
+    (root / "helm" / "mychart" / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\n")
+    (root / "helm" / "mychart" / "templates" / "deployment.yaml").write_text(TEMPLATE)
+    (root / "helm" / "rendered.yaml").write_text(RENDERED)
     (root / "otel").mkdir()
     (root / "otel" / "gateway.yaml").write_text(GATEWAY, encoding="utf-8")
     (root / "otel" / "config.yaml").write_text(GATEWAY_CONFIG, encoding="utf-8")
@@ -331,6 +381,22 @@ async def test_fix_all_applies_every_safe_fix(client: LanguageClient, workspace:
     assert action.edit is not None and action.edit.changes is not None
     fixed = _apply(path.read_text("utf-8"), list(action.edit.changes[uri]))
     assert "{name: GOMEMLIMIT, value: 400MiB}" in fixed
+
+
+@MODULE_LOOP
+async def test_helm_finding_relates_to_its_template(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = _open(client, workspace / "helm" / "rendered.yaml")
+    await _until(client, lambda: "K004" in _codes(client, uri), "K004 is reported")
+    k004 = next(d for d in client.diagnostics[uri] if d.code == "K004")
+    assert (k004.range.start.line, k004.range.start.character) == (18, 21)  # check: 19:22
+    [related] = k004.related_information or []
+    template = workspace / "helm" / "mychart" / "templates" / "deployment.yaml"
+    assert related.location.uri == template.as_uri()
+    # the template line that writes the value (check --chart-dir: 17:15)
+    start = related.location.range.start
+    assert (start.line, start.character) == (16, 14)
 
 
 @MODULE_LOOP
