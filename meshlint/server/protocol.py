@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from meshlint.core.model import Finding
@@ -29,10 +31,26 @@ _Key = tuple[tuple[str, int, int, str, int], ...]
 _WATCHED = ("**/.meshlint.yaml", "**/.meshlint.yml", "**/pyproject.toml", "**/*.{yaml,yml,json}")
 
 
+class _Protocol(LanguageServerProtocol):
+    """pygls 2.1 keeps the future of every notification whose built-in handler is
+    a generator (didOpen, didChange, didSave, didClose) in ``_request_futures``
+    and never removes it: about 2 KB per keystroke. They are done once the
+    notification is handled (our handlers are synchronous); drop them then."""
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        super()._handle_notification(method_name, params)
+        futures = self._request_futures
+        for key in [k for k, future in futures.items() if future.done()]:
+            del futures[key]
+
+
 class MeshlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            "meshlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "meshlint",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=_Protocol,
         )
         self.session = Session()
         self.pull = False  # the client pulls diagnostics
