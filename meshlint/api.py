@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from meshlint.core import charts as charts_
-from meshlint.core import fixing, helm
+from meshlint.core import fixing, helm, scopes
 from meshlint.core.config import (
     Config,
     Selection,
@@ -28,9 +28,10 @@ from meshlint.core.config import (
     unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.engine import lint
+from meshlint.core.engine import Known, lint
 from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import WriteRefused, check_writable
+from meshlint.core.globs import matches_any, relative
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
 from meshlint.core.model import Applicability, Finding, Rule
@@ -40,6 +41,7 @@ from meshlint.core.report import Candidate, Input, Report, digest
 
 __all__ = [
     "FixRun",
+    "Project",
     "Settings",
     "UsageError",
     "find_inputs",
@@ -360,6 +362,100 @@ def lint_text(
     plan = Plan.build(rules, config)
     data = text.encode() if isinstance(text, str) else text
     return lint([Input(name=name, data=data, rel=name)], plan)
+
+
+@dataclass
+class Project:
+    """The working directory as ``meshlint check .`` sees it (configuration,
+    rules, the files a walk finds and their join scopes), loaded once and linted
+    many times with some files' text held in memory: an editor's unsaved buffers.
+
+    ``lint(texts)`` gives, for the join scopes of those texts, the findings
+    ``check .`` would give if they were saved: a ConfigMap's text judged with the
+    pods that mount it, and findings on every file of those scopes. The language
+    server is built on it (``meshlint.server``).
+    """
+
+    settings: Settings
+    config: Config
+    rules: Mapping[str, Rule]
+    plan: Plan
+    files: dict[str, Input]  # by name, as `check .` names them
+    errors: list[str]  # plugins that failed to load, files that cannot be read
+    # the reports of files on disk, made again only when a file changes
+    known: Known = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, settings: Settings = Settings()) -> Project:
+        """Read the configuration (nearest the working directory) and walk ``.``;
+        a configuration error raises, as it does for ``check``."""
+        errors: list[str] = []
+        config, rules = load_settings(settings, errors)
+        found = find_inputs((".",), settings, config)
+        files = {i.name: i for i in found.take()}
+        return cls(settings, config, rules, Plan.build(rules, config), files, errors + found.errors)
+
+    @staticmethod
+    def name_of(path: str) -> str:
+        """The name ``check .`` gives the file at ``path`` (relative when below
+        the working directory)."""
+        rel = os.path.relpath(path)
+        if rel.startswith(".."):  # the working directory may be the workspace's real path
+            rel = os.path.relpath(os.path.realpath(path))
+        return os.path.normpath(path if rel.startswith("..") else rel)
+
+    def excluded(self, name: str) -> bool:
+        """Whether a walk of ``.`` leaves ``name`` out by the configuration's ``exclude``."""
+        patterns = self.config.exclude
+        return (
+            name not in self.files
+            and bool(patterns)
+            and matches_any(relative(name, self.config.root), patterns)
+        )
+
+    def scope_of(self, name: str) -> str:
+        """The join scope of a file (``meshlint.core.scopes``)."""
+        item = self.files.get(name)
+        return item.scope if item is not None else scopes.of_named(name)
+
+    def lint(
+        self,
+        texts: Mapping[str, bytes],
+        *,
+        scopes: Collection[str] = (),
+        everything: bool = False,
+    ) -> Report:
+        """Lint ``texts`` (name -> content) with the files on disk of their join
+        scopes and of ``scopes`` (``everything``: of every scope)."""
+        wanted = {self.scope_of(name) for name in texts} | set(scopes)
+        items = [
+            replace(item, data=texts[name]) if name in texts else item
+            for name, item in self.files.items()
+            if everything or item.scope in wanted
+        ]
+        items += [
+            Input(name=name, data=data, rel=name, scope=self.scope_of(name))
+            for name, data in texts.items()
+            if name not in self.files
+        ]
+        return lint(items, self.plan, known=self.known)
+
+    def fix(self, name: str, texts: Mapping[str, bytes], *, unsafe: bool = False) -> bytes:
+        """``texts[name]`` with the fixes ``--fix`` (``unsafe``: ``--unsafe-fixes``)
+        would apply to it, round after round, each one verified."""
+        current = dict(texts)
+        data = current[name]
+        for _ in range(MAX_FIX_ROUNDS):
+            findings = [
+                f
+                for f in self.lint(current).findings
+                if f.location.file == name and applicable(f, unsafe)
+            ]
+            fixed = fixing.apply(name, data, findings).data if findings else data
+            if fixed == data:
+                break
+            data = current[name] = fixed
+        return data
 
 
 MAX_FIX_ROUNDS = 10  # a fix that waited for an overlapping one is applied in the next round

@@ -784,6 +784,23 @@ def explain_text(rule: Rule) -> str:
     return rule_doc(rule)
 
 
+@main.command()
+@_guard
+def server() -> None:
+    """Run the language server over stdio, for editors (see docs/editors.md).
+
+    Diagnostics as you type, quick fixes, ignore comments and rule documentation
+    on hover, with the configuration `check` finds from the workspace root.
+    Needs the `server` extra: pip install 'meshlint[server]'.
+    """
+    from meshlint.server import MissingExtra, serve
+
+    try:
+        serve()
+    except MissingExtra as exc:
+        raise Failure(str(exc)) from exc
+
+
 STARTER = """\
 # meshlint configuration. Every key is optional; `meshlint rules` lists the rules
 # and `meshlint explain ID` documents one.

@@ -3,8 +3,9 @@
 Layers, lowest first: ``meshlint.core.model`` (values and the read side of a
 document) < ``meshlint.domain`` < the rest of ``meshlint.core`` <
 ``meshlint.output`` < ``meshlint`` (the public face), ``meshlint.api``,
-``meshlint.testing`` < ``meshlint.cli``. A module imports its own layer or
-lower, never higher, and no import cycle exists, TYPE_CHECKING imports included.
+``meshlint.testing`` < ``meshlint.server`` (the language server) <
+``meshlint.cli``. A module imports its own layer or lower, never higher, and no
+import cycle exists, TYPE_CHECKING imports included.
 Rules (``rules/``) import only ``meshlint`` and the domain packages' faces.
 """
 
@@ -23,6 +24,7 @@ LAYERS = [
     ("meshlint.core",),
     ("meshlint.output",),
     ("meshlint", "meshlint.api", "meshlint.testing"),
+    ("meshlint.server",),
     ("meshlint.cli", "meshlint.__main__"),
 ]
 FACES = {

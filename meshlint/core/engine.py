@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import signal
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -329,8 +329,36 @@ def _size(item: Input) -> int:
         return 0  # reported when it is read
 
 
-def _reports(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
+# A file's report by name, with the (mtime, size) of the file it was made from.
+Known = MutableMapping[str, tuple[tuple[int, int], FileReport]]
+
+
+def _remembered(item: Input, plan: Plan, known: Known) -> FileReport:
+    """The report of a file on disk, made again only when the file changed since
+    (a language server lints an open document with the same files many times)."""
+    if item.data is not None:
+        return _lint_and_sweep(item, plan)
+    try:
+        st = os.stat(item.file)
+    except OSError:
+        return _lint_and_sweep(item, plan)
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = known.get(item.name)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    report = _lint_and_sweep(item, plan)
+    known[item.name] = (stamp, report)
+    return report
+
+
+def _reports(
+    inputs: list[Input], plan: Plan, jobs: int | None, known: Known | None = None
+) -> Iterator[FileReport]:
     """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
+    if known is not None:  # in this process: the reports are kept for the next run
+        for item in inputs:
+            yield _remembered(item, plan, known)
+        return
     sizes = {id(item): _size(item) for item in inputs}
     size = sum(sizes.values())
     forkable = "fork" in multiprocessing.get_all_start_methods()
@@ -381,13 +409,16 @@ def lint(
     progress: Progress | None = None,
     on_file: Callable[[list[Finding]], None] | None = None,
     candidates: Iterable[Candidate] = (),
+    known: Known | None = None,
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
     idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
     file's own findings as soon as the file is done (cross-object findings,
     verdicts that wait for the scope's facts and M100 come only in the report).
     ``candidates`` found outside any input (a chart that Helm cannot render,
-    M006) are judged like the others."""
+    M006) are judged like the others. With ``known``, files on disk that did not
+    change since a run with the same plan filled it are not read again (in this
+    process)."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -404,7 +435,7 @@ def lint(
     deferred: dict[str, list[Candidate]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
-        for done, part in enumerate(_reports(items, plan, jobs), 1):
+        for done, part in enumerate(_reports(items, plan, jobs, known), 1):
             if progress is not None:
                 progress(done, report.files)
             post.add_directives(part.file, part.directives)
@@ -431,13 +462,13 @@ def lint(
         for candidate in candidates:
             post.judge(candidate)
         for scope in sorted(facts.keys() | entries.keys() | cluster.keys() | deferred.keys()):
-            known = _cluster(plan, cluster.pop(scope, ()))
-            report.clusters[scope] = known
+            runs = _cluster(plan, cluster.pop(scope, ()))
+            report.clusters[scope] = runs
             for candidate in deferred.pop(scope, ()):
-                _resolve(candidate, known, post, report)
+                _resolve(candidate, runs, post, report)
             found = _with_namespace(facts.pop(scope, {}), plan.namespace)
             report.unjoined.extend(_unjoined(found))
-            _check_run(plan, Index(entries.pop(scope, ())), found, report, post, known)
+            _check_run(plan, Index(entries.pop(scope, ())), found, report, post, runs)
         post.findings = silenced(post.findings, report.clusters)
     report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed

@@ -484,3 +484,9 @@ def _source_for(sources: list[tuple[int, str]], after: int, line: int) -> str | 
     """The last Source comment between the previous document and this one."""
     last = bisect_right(sources, line, key=itemgetter(0)) - 1
     return sources[last][1] if last >= 0 and sources[last][0] >= after else None
+
+
+def line_starts(text: str) -> list[int]:
+    """Where each line of ``text`` starts (offsets into ``text``), numbered as
+    ``text_lines`` numbers them: a lone CR, CR LF, LF, LS and PS end a line."""
+    return [0, *(m.end() for m in _LINES.finditer(normalize_breaks(text)))]

@@ -22,7 +22,7 @@ that names a rule that does not exist.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import yaml
@@ -330,3 +330,58 @@ def directive_reports(
         if tokens and not any(t in active for t in tokens):
             continue
         yield ignore, f"{where} suppresses nothing: no finding of {plain or 'any rule'} here"
+
+
+def ignore_edit(
+    text: str, starts: Sequence[int], line: int, rule: str, *, whole_file: bool = False
+) -> tuple[int, int, str] | None:
+    """The edit of ``text`` (character offsets and the new text) that makes a
+    comment directive ignore ``rule`` on 1-based ``line`` (``whole_file``: in
+    the whole file): ``rule`` added to the bracket of the directive already
+    there, else a directive on a line of its own above ``line`` (or at the top).
+    ``starts`` are the line starts (``core.loading.line_starts``). None when a
+    directive already covers it."""
+    token = canonical(rule)
+
+    def added(match: re.Match[str], start: int) -> tuple[int, int, str] | None:
+        brackets = _BRACKETS.match(match["rest"])
+        if brackets is None:
+            return None
+        close = start + match.start("rest") + brackets.end("rules")
+        return close, close, f", {rule}"
+
+    def line_text(index: int) -> tuple[int, str]:
+        start = starts[index]
+        end = starts[index + 1] if index + 1 < len(starts) else len(text)
+        return start, text[start:end].rstrip("\r\n\u2028\u2029")
+
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if whole_file:
+        for directive in _DIRECTIVE.finditer(text):
+            if directive["kind"] == "ignore-file" and directive["rest"].startswith("["):
+                return added(directive, 0) if token not in _tokens(directive) else None
+        top = 1 if text.startswith("\ufeff") else 0
+        return top, top, f"# meshlint: ignore-file[{rule}]{newline}"
+    index = min(max(line, 1), len(starts)) - 1
+    start, own = line_text(index)
+    match = _DIRECTIVE.search(own)
+    trailing = match and match["kind"] == "ignore" and own[: match.start()].strip()
+    if match and trailing and match["rest"].startswith("["):  # it covers its own line
+        return added(match, start) if token not in _tokens(match) else None
+    if index > 0:
+        above_start, above = line_text(index - 1)
+        match = _DIRECTIVE.search(above)
+        if (
+            match
+            and match["kind"] == "ignore"
+            and not above[: match.start()].strip()
+            and match["rest"].startswith("[")
+        ):
+            return added(match, above_start) if token not in _tokens(match) else None
+    indent = own[: len(own) - len(own.lstrip(" "))]
+    return start, start, f"{indent}# meshlint: ignore[{rule}]{newline}"
+
+
+def _tokens(match: re.Match[str]) -> frozenset[str]:
+    brackets = _BRACKETS.match(match["rest"])
+    return split_tokens(brackets["rules"]) if brackets else frozenset()
