@@ -10,9 +10,12 @@ the host file.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import pairwise
 from typing import Any, TypeVar
 
 import yaml
@@ -42,6 +45,8 @@ CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainer
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
 T = TypeVar("T")
+# line breaks a fix cannot keep byte-exact (LF and CR LF it can)
+_ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +86,42 @@ class SourceFile:
             starts.append(len(text))
         return starts
 
-    @property
+    @cached_property
     def newline(self) -> str:
         return "\r\n" if "\r\n" in self.text else "\n"
 
+    @cached_property
+    def odd_breaks(self) -> bool:
+        """A line ends in something other than LF or CR LF (a lone CR, NEL, LS, PS)."""
+        return self.lone_cr or bool(_ODD_BREAKS.search(self.text))
+
     def byte_offset(self, index: int) -> int:
-        """The byte offset in the input of text index ``index``."""
-        prefix = self.text[:index]
-        if self.codec == "utf-8" and prefix.isascii():
+        """The byte offset in the input of text index ``index``.
+
+        Costs the line ``index`` is on, not the text before it: every document of
+        a stream asks (ignore comments, fixes), and a scan from the file's start
+        made a file of many documents quadratic.
+        """
+        if self._ascii_utf8:
             return len(self.bom) + index
-        return len(self.bom) + len(prefix.encode(self.codec))
+        starts = self.line_starts
+        line = bisect_right(starts, index) - 1
+        head = self.text[starts[line] : index].encode(self.codec)
+        return len(self.bom) + self._byte_starts[line] + len(head)
+
+    @cached_property
+    def _ascii_utf8(self) -> bool:
+        return self.codec == "utf-8" and self.text.isascii()
+
+    @cached_property
+    def _byte_starts(self) -> list[int]:
+        """The byte offset (after the BOM) where each of ``line_starts`` starts."""
+        text, codec, starts = self.text, self.codec, self.line_starts
+        found, total = [0], 0
+        for begin, end in pairwise(starts):
+            total += len(text[begin:end].encode(codec))
+            found.append(total)
+        return found
 
 
 @dataclass
