@@ -125,10 +125,11 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             report.candidates.append(summary)
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it at the end)
-    lines = file.lines
-    report.candidates = [
-        c._replace(location=with_line(c.location, lines)) for c in report.candidates
-    ]
+    if report.candidates:
+        lines = file.lines
+        report.candidates = [
+            c._replace(location=with_line(c.location, lines)) for c in report.candidates
+        ]
     return report
 
 

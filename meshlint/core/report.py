@@ -7,8 +7,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from meshlint.core.loading import decode, normalize_breaks, text_lines
+from meshlint.core.loading import decode, normalize_breaks
 from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
+from meshlint.core.model.document import text_lines
 from meshlint.core.suppression import Directives, Ignore
 
 

@@ -45,8 +45,21 @@ CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainer
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
 T = TypeVar("T")
+# str.splitlines would also split at \v, \f and \x1c-\x1e, which YAML does not
+_LINES = re.compile("\r?\n|[\u2028\u2029]")
 # line breaks a fix cannot keep byte-exact (LF and CR LF it can)
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a text as YAML numbers them (LS and PS break lines too)."""
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        lines = _LINES.split(text)
+    else:  # the common case, several times faster than the expression
+        lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the break that ends the last line starts no line of its own
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +76,6 @@ class SourceFile:
 
     name: str
     text: str
-    lines: list[str] = field(default_factory=list)
     bom: bytes = b""  # the byte-order mark the text was decoded after
     codec: str = "utf-8"  # how the text after the BOM is encoded
     lone_cr: bool = False  # the input ended lines with a lone CR, read here as LF
@@ -72,6 +84,11 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split only when a finding or a fix needs one."""
+        return text_lines(self.text)
 
     @cached_property
     def line_starts(self) -> list[int]:
