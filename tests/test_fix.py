@@ -229,6 +229,7 @@ def test_reports_carry_fixes_and_the_exit_code_follows_what_is_left(tmp_path: Pa
     assert "Fixed 1; All checks passed" in result.output
 
 
+@pytest.mark.slow  # corpus-wide
 def test_corpus_diffs_touch_only_the_lines_of_fixed_findings(tmp_path: Path) -> None:
     """One round of fixes per corpus file: every changed line of the original is
     a line the applied fixes edit, and re-linting shows the fixed findings gone
