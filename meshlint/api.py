@@ -25,7 +25,7 @@ from meshlint.core.config import (
     unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.engine import lint
+from meshlint.core.engine import Kept, lint
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.inputs import Discovery, discover
 from meshlint.core.loading import parse_bytes
@@ -315,10 +315,11 @@ def fix_paths(
     current: dict[str, bytes] = {}
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
     rejected: set[tuple[str, str, str]] = set()
+    kept: Kept = {}  # each file's report: a round re-reads only the files it changed
 
     def lint_now(states: Mapping[str, bytes]) -> Report:
         items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
-        report = lint(items, plan, jobs)
+        report = lint(items, plan, jobs, kept=kept)
         report.errors[:0] = [*plugin_errors, *found.errors]
         return report
 

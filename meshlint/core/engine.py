@@ -274,7 +274,33 @@ def _size(item: Input) -> int:
         return 0  # reported when it is read
 
 
-def _reports(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
+# Reports of an earlier run by input name, with the bytes each was of (None: the
+# file on disk): ``lint`` reuses one for an input given the same bytes again.
+Kept = dict[str, tuple[bytes | None, FileReport]]
+
+
+def _reports(
+    inputs: list[Input], plan: Plan, jobs: int | None, kept: Kept | None = None
+) -> Iterator[FileReport]:
+    """Each input's report: from ``kept`` where its bytes are those it was of,
+    else linted (and added to ``kept``)."""
+    if kept is None:
+        yield from _linted(inputs, plan, jobs)
+        return
+    todo = []
+    for item in inputs:
+        found = kept.get(item.name)
+        if found is not None and found[0] == item.data:
+            yield found[1]
+        else:
+            todo.append(item)
+    data = {item.name: item.data for item in todo}
+    for part in _linted(todo, plan, jobs):
+        kept[part.file] = (data.get(part.file), part)
+        yield part
+
+
+def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
     """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
     sizes = {id(item): _size(item) for item in inputs}
     size = sum(sizes.values())
@@ -325,11 +351,14 @@ def lint(
     jobs: int | None = 1,
     progress: Progress | None = None,
     on_file: Callable[[list[Finding]], None] | None = None,
+    kept: Kept | None = None,
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
     idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
     file's own findings as soon as the file is done (cross-object findings and
-    M100 come only in the report)."""
+    M100 come only in the report). With ``kept`` (``--fix`` linting its result
+    again), only the inputs whose bytes changed since that run are read again;
+    cross-object rules and suppression still judge the whole run."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -343,7 +372,7 @@ def lint(
     entries: dict[str, list[Entry]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
-        for done, part in enumerate(_reports(items, plan, jobs), 1):
+        for done, part in enumerate(_reports(items, plan, jobs, kept), 1):
             if progress is not None:
                 progress(done, report.files)
             post.add_directives(part.file, part.directives)
