@@ -28,7 +28,7 @@ from meshlint.core.config import (
     unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.engine import Known, lint
+from meshlint.core.engine import Kept, Known, lint
 from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.globs import matches_any, relative
@@ -522,10 +522,11 @@ def fix_paths(
     result = FixRun(PathsRun(Report(), config, rules, len(inputs)))
     rejected: set[tuple[str, str, str]] = set()
     applied: dict[str, Counter[str]] = {}  # per file: the fixes applied to its text
+    kept: Kept = {}  # each file's report: a round re-reads only the files it changed
 
     def lint_now(states: Mapping[str, bytes]) -> Report:
         items = [replace(i, data=states[i.name]) if i.name in states else i for i in inputs]
-        report = lint(items, plan, jobs, candidates=rendering.errors)
+        report = lint(items, plan, jobs, candidates=rendering.errors, kept=kept)
         report.errors[:0] = [*plugin_errors, *found.errors, *rendering.problems]
         if rendering.rendered.by_name:
             fixes = charts_.fixes_of(report.findings, rendering.rendered)

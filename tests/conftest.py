@@ -98,6 +98,13 @@ def require_shared(path: Path, what: str) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that lints the whole corpus is slow: the default run leaves it to CI."""
+    for item in items:
+        if "corpus" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def corpus() -> Path:
     return require_shared(CORPUS, "the corpus")

@@ -215,6 +215,40 @@ def small_documents(count: int) -> Build:
     return build
 
 
+FIXABLE = (
+    # a Deployment whose memory request is below its limit: K003, an unsafe fix
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i}, namespace: shop}}\n"
+    "spec:\n  template:\n    spec:\n      containers:\n"
+    "        - name: app\n          image: app:1\n          resources:\n"
+    "            requests: {{memory: 512Mi}}\n            limits: {{memory: 1Gi}}\n",
+    # a collector config whose memory_limiter has no check_interval: O002, a safe
+    # fix inside an embedded config
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: collector-{i}, namespace: shop}}\n"
+    "data:\n  config.yaml: |\n    receivers:\n      otlp:\n        protocols:\n"
+    "          grpc: {{}}\n    processors:\n      memory_limiter:\n        limit_mib: 400\n"
+    "    exporters:\n      debug: {{}}\n    service:\n      pipelines:\n        traces:\n"
+    "          receivers: [otlp]\n          processors: [memory_limiter]\n"
+    "          exporters: [debug]\n",
+)
+
+
+def write_fixable(path: Path, count: int) -> Path:
+    """One stream of ``count`` documents, each with a finding that offers a fix
+    (issue #25: every per-document step must cost the document, not the file)."""
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            out.write("---\n" + FIXABLE[i % 2].format(i=i))
+    return path
+
+
+def fixable_documents(count: int) -> Build:
+    def build(d: Path) -> list[str]:
+        write_fixable(d / "stream.yaml", count)
+        return ["check", "stream.yaml"]
+
+    return build
+
+
 def long_list(count: int) -> Build:
     def build(d: Path) -> list[str]:
         args = "".join(f"            - --arg{i}\n" for i in range(count))
@@ -362,6 +396,9 @@ CASES = [
     Case(2, "200,000 containers", many_containers(200_000), parse_only=True),
     Case(2, "10,000 containers on one line (findings echo it)", one_line_workload(10_000)),
     Case(3, "200,000 small documents in one file", small_documents(200_000), parse_only=True),
+    Case(3, "1,000 documents with a fix each", fixable_documents(1_000), parse_only=True),
+    Case(3, "2,000 documents with a fix each", fixable_documents(2_000), parse_only=True),
+    Case(3, "200,000 documents with a fix each", fixable_documents(200_000), parse_only=True),
     Case(3, "1,000,000-item list (collector args)", long_list(1_000_000), parse_only=True),
     Case(3, "1,000,000-entry env", long_env(1_000_000), parse_only=True),
     Case(3, "10 MB single-line flow mapping", flow_mapping(10), parse_only=True),

@@ -164,6 +164,38 @@ def test_every_bad_fixture_converges_and_rereads_clean(tmp_path: Path) -> None:
     assert {Path(f.location.file).name for f in left} <= helm
 
 
+def test_fix_lints_again_only_the_files_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each round after the first reads only the files the fixes changed; the
+    report is still of the whole run (what the unchanged file holds is kept)."""
+    from meshlint.core import engine
+
+    (tmp_path / "fixable.yaml").write_text(CONFIGMAP, encoding="utf-8")  # O002's safe fix
+    (tmp_path / "clean.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers:\n    - {name: app, image: app:1}\n",  # K001, no fix
+        encoding="utf-8",
+    )
+    linted: list[str] = []
+    lint_one = engine._lint_and_sweep
+
+    def counted(item: engine.Input, plan: engine.Plan) -> engine.FileReport:
+        linted.append(Path(item.name).name)
+        return lint_one(item, plan)
+
+    monkeypatch.setattr(engine, "_lint_and_sweep", counted)
+    done = fix_paths([str(tmp_path)], ISOLATED)
+    assert done.fixed["O002"] == 1
+    assert Counter(linted) == {"clean.yaml": 1, "fixable.yaml": 2}
+    rules = {(Path(f.location.file).name, f.rule) for f in done.run.report.findings}
+    assert ("clean.yaml", "K001") in rules and ("fixable.yaml", "O002") not in rules
+    assert rules == {
+        (Path(f.location.file).name, f.rule)
+        for f in lint_paths([str(tmp_path)], ISOLATED).report.findings
+    }
+
+
 def test_stdin_is_never_written_and_diff_shows_the_change(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--isolated", "--diff", "-"], input=DEPLOYMENT)
     assert result.exit_code == 1
@@ -229,6 +261,7 @@ def test_reports_carry_fixes_and_the_exit_code_follows_what_is_left(tmp_path: Pa
     assert "Fixed 1; All checks passed" in result.output
 
 
+@pytest.mark.slow  # corpus-wide
 def test_corpus_diffs_touch_only_the_lines_of_fixed_findings(tmp_path: Path) -> None:
     """One round of fixes per corpus file: every changed line of the original is
     a line the applied fixes edit, and re-linting shows the fixed findings gone

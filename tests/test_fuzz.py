@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FUZZ_EXAMPLES, lint_text
+
+# fuzzing whole manifests through every rule; CI runs it (pytest -m slow)
+pytestmark = pytest.mark.slow
 
 EXAMPLES = max(FUZZ_EXAMPLES // 2, 1)  # whole manifests through every rule cost more
 

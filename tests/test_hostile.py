@@ -158,6 +158,7 @@ def test_deep_nesting_is_one_finding_in_meshlints_words(
     assert "ok.yaml:5:16: K001" in result.output
 
 
+@pytest.mark.slow  # a stress size; tests/stress.py holds the larger ones
 def test_thirty_megabyte_document_lints(tmp_path: Path) -> None:
     rows = "".join(f'  k{i}: "{"x" * 200}"\n' for i in range(140_000))
     big = tmp_path / "big.yaml"

@@ -19,6 +19,9 @@ import yaml
 
 from conftest import ROOT
 
+# builds the hook's environment with pre-commit: minutes; CI runs it (pytest -m slow)
+pytestmark = pytest.mark.slow
+
 BAD = """\
 apiVersion: apps/v1
 kind: Deployment

@@ -278,3 +278,23 @@ def test_duplicate_keys_in_many_mappings_are_each_placed() -> None:
     paths = [p.at.path for p in parsed.problems]
     assert paths == [f"$.list[{i}].value" for i in range(300)]
     assert [p.at.line for p in parsed.problems] == list(range(4, 304))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.text(alphabet="a\u00e9\u4e2d\U0001f600\n\r: -", max_size=120),
+    st.sampled_from([("", "utf-8"), ("\ufeff", "utf-8"), ("\ufeff", "utf-16-le")]),
+    st.data(),
+)
+def test_byte_offsets_count_the_bytes_before_the_index(
+    text: str, encoding: tuple[str, str], data: st.DataObject
+) -> None:
+    """Each index's byte offset (a fix's, an ignore comment's) is the length of
+    the encoded text before it, worked out from its line alone."""
+    from meshlint.core.model import SourceFile
+
+    bom_char, codec = encoding
+    bom = bom_char.encode(codec)
+    file = SourceFile("f.yaml", text, bom=bom, codec=codec)
+    for index in data.draw(st.lists(st.integers(0, len(text)), max_size=8)):
+        assert file.byte_offset(index) == len(bom) + len(text[:index].encode(codec))

@@ -34,6 +34,9 @@ import yaml
 from conftest import FIXTURES, lint_text
 from meshlint.core.model.nodes import Converter, Loader
 
+# every value of every fixture replaced: minutes; CI runs it (pytest -m slow)
+pytestmark = pytest.mark.slow
+
 SEED = 19
 # Replacements tried per value in the normal suite; "all" (or a larger number) nightly.
 SETTING = os.environ.get("MESHLINT_TYPE_FUZZ", "1")

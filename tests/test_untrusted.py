@@ -24,6 +24,9 @@ from test_cli_installed import console_script
 
 from conftest import FIXTURES, ROOT
 
+# dozens of whole console-script processes per test; CI runs them (pytest -m slow)
+pytestmark = pytest.mark.slow
+
 SECRET = "ghp_s3cr3tT0kenFromTheCIEnvironment"
 POD = """\
 apiVersion: v1

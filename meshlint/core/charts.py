@@ -46,7 +46,7 @@ from meshlint.core.config import Config
 from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import areas, link_leaves
 from meshlint.core.globs import matches_any, relative
-from meshlint.core.loading import decode, normalize_breaks, text_lines
+from meshlint.core.loading import decode, normalize_breaks
 from meshlint.core.model import Change, Document, Finding, Fix, KeyPath, Location, SourceFile
 from meshlint.core.model.nodes import Converter, Loader, locate, stack_headroom
 from meshlint.core.model.values import Applicability, json_path
@@ -887,7 +887,7 @@ def _values_tree(file: str) -> tuple[SourceFile, Any, Any] | None:
     try:
         with stack_headroom():
             root = yaml.compose(text, Loader=Loader)
-            source = SourceFile(file, text, text_lines(text))
+            source = SourceFile(file, text)
             data = Converter(source.aliases).convert(root) if root is not None else None
     except Exception:  # a broken values file: Helm reports it when it renders
         return None

@@ -154,10 +154,11 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             report.candidates.append(summary)
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it at the end)
-    lines = file.lines
-    report.candidates = [
-        c._replace(location=with_line(c.location, lines)) for c in report.candidates
-    ]
+    if report.candidates:
+        lines = file.lines
+        report.candidates = [
+            c._replace(location=with_line(c.location, lines)) for c in report.candidates
+        ]
     return report
 
 
@@ -351,14 +352,43 @@ def _remembered(item: Input, plan: Plan, known: Known) -> FileReport:
     return report
 
 
+# Reports of an earlier run by input name, with the bytes each was of (None: the
+# file on disk): ``lint`` reuses one for an input given the same bytes again.
+Kept = dict[str, tuple[bytes | None, FileReport]]
+
+
 def _reports(
-    inputs: list[Input], plan: Plan, jobs: int | None, known: Known | None = None
+    inputs: list[Input],
+    plan: Plan,
+    jobs: int | None,
+    kept: Kept | None = None,
+    known: Known | None = None,
 ) -> Iterator[FileReport]:
-    """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
+    """Each input's report: from ``kept`` where its bytes are those it was of,
+    else linted (and added to ``kept``); with ``known``, in this process, from
+    there where the file on disk did not change."""
     if known is not None:  # in this process: the reports are kept for the next run
         for item in inputs:
             yield _remembered(item, plan, known)
         return
+    if kept is None:
+        yield from _linted(inputs, plan, jobs)
+        return
+    todo = []
+    for item in inputs:
+        found = kept.get(item.name)
+        if found is not None and found[0] == item.data:
+            yield found[1]
+        else:
+            todo.append(item)
+    data = {item.name: item.data for item in todo}
+    for part in _linted(todo, plan, jobs):
+        kept[part.file] = (data.get(part.file), part)
+        yield part
+
+
+def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
+    """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
     sizes = {id(item): _size(item) for item in inputs}
     size = sum(sizes.values())
     forkable = "fork" in multiprocessing.get_all_start_methods()
@@ -410,15 +440,18 @@ def lint(
     on_file: Callable[[list[Finding]], None] | None = None,
     candidates: Iterable[Candidate] = (),
     known: Known | None = None,
+    kept: Kept | None = None,
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
     idle cores repay, see ``meshlint.core.cpus``). ``on_file`` is handed each
     file's own findings as soon as the file is done (cross-object findings,
     verdicts that wait for the scope's facts and M100 come only in the report).
     ``candidates`` found outside any input (a chart that Helm cannot render,
-    M006) are judged like the others. With ``known``, files on disk that did not
-    change since a run with the same plan filled it are not read again (in this
-    process)."""
+    M006) are judged like the others. With ``known`` (the language server), files
+    on disk that did not change since a run with the same plan filled it are not
+    read again; with ``kept`` (``--fix`` linting its result again), only the
+    inputs whose bytes changed since that run are. Cross-object rules and
+    suppression still judge the whole run."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -435,7 +468,7 @@ def lint(
     deferred: dict[str, list[Candidate]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
-        for done, part in enumerate(_reports(items, plan, jobs, known), 1):
+        for done, part in enumerate(_reports(items, plan, jobs, kept, known), 1):
             if progress is not None:
                 progress(done, report.files)
             post.add_directives(part.file, part.directives)

@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
 from meshlint.core.model import Document, Location, SourceFile, json_path
-from meshlint.core.model.document import reader_message, yaml_message
+from meshlint.core.model.document import LINE_BREAK, reader_message, text_lines, yaml_message
 from meshlint.core.model.nodes import (
     TOO_DEEP,
     Converter,
@@ -101,21 +101,11 @@ def encoding_of(data: bytes) -> tuple[bytes, str]:
 # into LF, one character for one, it changes no value and no offset, and lets
 # every position (ignore comments, "---" lines, Helm comments) count LF alone.
 _LONE_CR = re.compile("\r(?!\n)")
-# str.splitlines would also split at \v, \f and \x1c-\x1e, which YAML does not
-_LINES = re.compile("\r?\n|[\u2028\u2029]")
 
 
 def normalize_breaks(text: str) -> str:
     """``text`` with every lone CR as LF (CR LF is kept: LF already ends its line)."""
     return _LONE_CR.sub("\n", text) if "\r" in text else text
-
-
-def text_lines(text: str) -> list[str]:
-    """The lines of a text as YAML numbers them (LS and PS break lines too)."""
-    lines = _LINES.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()  # the break that ends the last line starts no line of its own
-    return lines
 
 
 def parse_bytes(name: str, data: bytes, *, whole: bool = False) -> Parsed:
@@ -224,7 +214,7 @@ class Reader:
             text = text.replace("\t", " ")  # JSON allows tabs where YAML does not; same width
         text = text or ""
         normalized = normalize_breaks(text)
-        self.file = SourceFile(name, normalized, text_lines(normalized))
+        self.file = SourceFile(name, normalized)
         self.file.lone_cr = normalized is not text and normalized != text
         text = normalized
         self.documents = 0
@@ -489,4 +479,4 @@ def _source_for(sources: list[tuple[int, str]], after: int, line: int) -> str | 
 def line_starts(text: str) -> list[int]:
     """Where each line of ``text`` starts (offsets into ``text``), numbered as
     ``text_lines`` numbers them: a lone CR, CR LF, LF, LS and PS end a line."""
-    return [0, *(m.end() for m in _LINES.finditer(normalize_breaks(text)))]
+    return [0, *(m.end() for m in LINE_BREAK.finditer(normalize_breaks(text)))]

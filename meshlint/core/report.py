@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from meshlint.core.files import MAX_INPUT_BYTES, Refused, read_file
-from meshlint.core.loading import decode, normalize_breaks, text_lines
+from meshlint.core.loading import decode, normalize_breaks
 from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
+from meshlint.core.model.document import text_lines
 from meshlint.core.model.facts import Cluster
 from meshlint.core.suppression import Directives, Ignore
 

@@ -10,9 +10,12 @@ the host file.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import pairwise
 from typing import Any, TypeVar
 
 import yaml
@@ -45,6 +48,21 @@ T = TypeVar("T")
 # About a second of "did you mean" searches per file; more suggestions than this
 # help no reader.
 MAX_SEARCHES_PER_FILE = 500
+# str.splitlines would also split at \v, \f and \x1c-\x1e, which YAML does not
+LINE_BREAK = re.compile("\r?\n|[\u2028\u2029]")
+# line breaks a fix cannot keep byte-exact (LF and CR LF it can)
+_ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a text as YAML numbers them (LS and PS break lines too)."""
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        lines = LINE_BREAK.split(text)
+    else:  # the common case, several times faster than the expression
+        lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the break that ends the last line starts no line of its own
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +79,6 @@ class SourceFile:
 
     name: str
     text: str
-    lines: list[str] = field(default_factory=list)
     bom: bytes = b""  # the byte-order mark the text was decoded after
     codec: str = "utf-8"  # how the text after the BOM is encoded
     lone_cr: bool = False  # the input ended lines with a lone CR, read here as LF
@@ -72,6 +89,11 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split only when a finding or a fix needs one."""
+        return text_lines(self.text)
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -93,12 +115,38 @@ class SourceFile:
         crlf = self.text.count("\r\n")
         return "\r\n" if crlf and crlf * 2 > self.text.count("\n") else "\n"
 
+    @cached_property
+    def odd_breaks(self) -> bool:
+        """A line ends in something other than LF or CR LF (a lone CR, NEL, LS, PS)."""
+        return self.lone_cr or bool(_ODD_BREAKS.search(self.text))
+
     def byte_offset(self, index: int) -> int:
-        """The byte offset in the input of text index ``index``."""
-        prefix = self.text[:index]
-        if self.codec == "utf-8" and prefix.isascii():
+        """The byte offset in the input of text index ``index``.
+
+        Costs the line ``index`` is on, not the text before it: every document of
+        a stream asks (ignore comments, fixes), and a scan from the file's start
+        made a file of many documents quadratic.
+        """
+        if self._ascii_utf8:
             return len(self.bom) + index
-        return len(self.bom) + len(prefix.encode(self.codec))
+        starts = self.line_starts
+        line = bisect_right(starts, index) - 1
+        head = self.text[starts[line] : index].encode(self.codec)
+        return len(self.bom) + self._byte_starts[line] + len(head)
+
+    @cached_property
+    def _ascii_utf8(self) -> bool:
+        return self.codec == "utf-8" and self.text.isascii()
+
+    @cached_property
+    def _byte_starts(self) -> list[int]:
+        """The byte offset (after the BOM) where each of ``line_starts`` starts."""
+        text, codec, starts = self.text, self.codec, self.line_starts
+        found, total = [0], 0
+        for begin, end in pairwise(starts):
+            total += len(text[begin:end].encode(codec))
+            found.append(total)
+        return found
 
 
 @dataclass

@@ -39,7 +39,6 @@ class Document(Protocol):
     host_path: KeyPath
 
 
-_ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _BLOCK_HEADER = re.compile(r"\|[+-]?[ \t]*(#.*)?\r?$")
 _DASH = re.compile(r"[ \t]*-[ \t]+$")
 
@@ -57,7 +56,7 @@ class Text:
     def __init__(self, doc: Document) -> None:
         file = doc.file
         self.file = file
-        if file.lone_cr or _ODD_BREAKS.search(file.text):
+        if file.odd_breaks:
             raise NotEditable("line breaks other than LF and CRLF")
         self.block: tuple[int, int] | None = None  # embedded: (host line of line 0, indent)
         self.text: str

@@ -29,6 +29,12 @@ _WILDCARD = tuple(_IMPLICIT.get(None, ()))
 _BY_FIRST = {first: (*rules, *_WILDCARD) for first, rules in _IMPLICIT.items() if first is not None}
 
 
+# The tag of each short plain scalar seen so far: bounded in entries and length.
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_ENTRIES = 50_000
+_RESOLVED_LENGTH = 64
+
+
 class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """The safe loader with the same YAML 1.1 tag resolution, minus its overhead.
 
@@ -47,9 +53,19 @@ class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
             if implicit[0]:
+                # the same short plain scalars (keys, "true", "1") recur in every
+                # document: their tag is looked up, not matched again
+                found = _RESOLVED.get(value)
+                if found is not None:
+                    return found
+                found = _STR
                 for tag, regexp in _BY_FIRST.get(value[:1], _WILDCARD):
                     if regexp.match(value):
-                        return str(tag)
+                        found = str(tag)
+                        break
+                if len(value) <= _RESOLVED_LENGTH and len(_RESOLVED) < _RESOLVED_ENTRIES:
+                    _RESOLVED[value] = found
+                return found
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 

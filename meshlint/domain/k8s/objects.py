@@ -36,13 +36,15 @@ WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 
 def get_in(data: Any, path: KeyPath) -> Any:
     """The value at ``path``, or None where any step is missing or of the wrong type."""
-    for part in path:
-        if isinstance(part, int):
-            if not isinstance(data, list) or not -len(data) <= part < len(data):
+    for part in path:  # every rule asks, many times a document: the common case first
+        if isinstance(data, dict):
+            if isinstance(part, int):
                 return None
-        elif not isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and -len(data) <= part < len(data):
+            data = data[part]
+        else:
             return None
-        data = data[part] if isinstance(part, int) else data.get(part)
     return data
 
 

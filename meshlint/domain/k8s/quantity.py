@@ -14,6 +14,7 @@ Behaviour follows ``kubernetes/apimachinery:pkg/api/resource/quantity.go`` and
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -113,6 +114,7 @@ def _interpret(suffix: str) -> tuple[int, int, bool]:
     raise QuantityError("unable to parse quantity's suffix")
 
 
+@functools.lru_cache(maxsize=4096)  # several rules read each container's few quantities
 def parse_quantity(text: str) -> Quantity:
     """Parse exactly as ParseQuantity does (no trimming); raise QuantityError."""
     if not text:
