@@ -44,6 +44,8 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 # lint it.
 TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
 _CHAINSAW = "chainsaw-test.yaml"
+# The same holds for the files a kustomization applies as patches
+# (``patchesStrategicMerge``, ``patches[].path``): walks skip them too.
 _CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
 SKIPPED_DIRS = frozenset(
     {
@@ -152,6 +154,7 @@ def discover(
             within = ANYWHERE if roots is None else tuple(dict.fromkeys([*allowed, *roots]))
             kustomized: set[str] = set()
             walk = _walk(path, found, kustomized, respect_gitignore, roots, render_charts)
+            patched = {p for k in kustomized for p in join_scopes.patches(k)}
             for directory in found.charts_met:
                 if not (patterns and matches_any(relative(directory, root), patterns)):
                     chart(os.path.normpath(directory), named=False)
@@ -160,6 +163,8 @@ def discover(
             for file in walk:
                 if patterns and matches_any(relative(file, root), patterns):
                     continue
+                if os.path.normpath(file) in patched:
+                    continue  # a kustomize patch: a partial object, like a test assertion
                 if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
