@@ -180,6 +180,15 @@ def test_kustomize_patches_are_not_judged_as_objects_of_their_own(tmp_path: Path
     assert [line.split(":")[0] for line in bad.stdout.splitlines()] == [
         "kustomize/base/flagger/deployment.yaml"
     ]
+    # a file another kustomization deploys as a resource is a whole object: linted
+    whole = tmp_path / "kustomize" / "whole"
+    whole.mkdir()
+    (whole / "kustomization.yaml").write_text("resources: [../istio/patch.yaml]\n")
+    both = run(tmp_path, "check", "--isolated", "--select", "K001", "-q", "kustomize")
+    assert [line.split(":")[0] for line in both.stdout.splitlines()] == [
+        "kustomize/base/flagger/deployment.yaml",
+        "kustomize/istio/patch.yaml",
+    ], both.stderr
     # named on the command line, a patch is linted as asked
     named = run(tmp_path, "check", "--isolated", "--select", "K001", "kustomize/istio/patch.yaml")
     assert named.returncode == 1, named.stderr

@@ -155,6 +155,12 @@ def discover(
             kustomized: set[str] = set()
             walk = _walk(path, found, kustomized, respect_gitignore, roots, render_charts)
             patched = {p for k in kustomized for p in join_scopes.patches(k)}
+            # a file another kustomization takes as a resource is a whole object
+            patched -= {
+                os.path.normpath(os.path.join(k, r))
+                for k in kustomized
+                for r in join_scopes.references(k)
+            }
             for directory in found.charts_met:
                 if not (patterns and matches_any(relative(directory, root), patterns)):
                     chart(os.path.normpath(directory), named=False)

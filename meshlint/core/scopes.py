@@ -62,7 +62,7 @@ def kustomize_groups(directories: Iterable[str]) -> dict[str, str]:
         return d
 
     for directory in list(parent):
-        for ref in _references(directory):
+        for ref in references(directory):
             target = os.path.normpath(os.path.join(directory, ref))
             if target in parent:
                 a, b = root(directory), root(target)
@@ -85,7 +85,7 @@ def _kustomization(directory: str) -> dict[str, Any] | None:
     return None
 
 
-def _references(directory: str) -> list[str]:
+def references(directory: str) -> list[str]:
     """What a kustomization lists under resources, bases and components."""
     data = _kustomization(directory) or {}
     return [
