@@ -459,3 +459,35 @@ def test_a_chart_whose_dependencies_are_not_fetched_is_one_error_line(tmp_path: 
     good = run(tmp_path, "check", "--isolated", "--select", "K001", "-q", "charts/jaeger")
     assert good.returncode == 1, good.stderr
     assert good.stdout.startswith("charts/jaeger/templates/deploy.yaml:9:"), good.stdout
+
+
+def test_a_key_whose_block_is_one_inserted_value_names_the_values_key(tmp_path: Path) -> None:
+    """fluxcd/flagger's charts write `resources:` and insert the block from values on
+    the next line, indented by the action (grafana, podinfo) or by the line (loadtester):
+    the finding on the key names values.yaml's `resources`, which the owner edits."""
+    for name, insert in (
+        ("grafana", "{{ toYaml .Values.resources | indent 12 }}"),
+        ("loadtester", "            {{- toYaml .Values.resources | nindent 12 }}"),
+    ):
+        chart = tmp_path / "charts" / name
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n")
+        (chart / "values.yaml").write_text(
+            "image: grafana/grafana:11.0.0\n\nresources: {}\n  # limits:\n  #  memory: 128Mi\n"
+        )
+        (chart / "templates" / "deployment.yaml").write_text(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: app\n"
+            "          image: {{ .Values.image }}\n          resources:\n" + insert + "\n"
+        )
+    done = run(tmp_path, "check", "--isolated", "--select", "K001", "--format", "json", "charts")
+    assert done.returncode == 1, done.stderr
+    found = [(f["file"], f["line"], f.get("values")) for f in json.loads(done.stdout)["findings"]]
+    assert found == [
+        (
+            f"charts/{name}/templates/deployment.yaml",
+            11,
+            {"file": f"charts/{name}/values.yaml", "line": 3, "column": 1, "key": "$.resources"},
+        )
+        for name in ("grafana", "loadtester")
+    ]

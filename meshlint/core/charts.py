@@ -757,6 +757,7 @@ def _cause(finding: Finding) -> str:
 _OUTPUT_ACTION = re.compile(
     r"\{\{-?(?!\s*(?:/\*|if\b|else\b|end\b|with\b|range\b|define\b))(.*?)-?\}\}"
 )
+_INDENT_ARG = re.compile(r"\|\s*n?indent\s+(\d+)\s*-?\}\}")
 _VALUES_REF = re.compile(r"(?<![\w.$])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 # what a value passes through and stays itself
 _INSERTING = frozenset(
@@ -863,13 +864,39 @@ def values_path(loc: Location) -> tuple[str, ...] | tuple[str | int, ...] | None
     read = helm.template_text(loc.file)
     if read is None or not 0 < loc.line <= len(read[1]):
         return None
-    ref = inserted_value(read[1], loc.line)
+    line = _only_inserting_line(loc.file, loc.line) or loc.line
+    ref = inserted_value(read[1], line)
     parts = _path_parts(loc.path)
     owner = _owner_chain(loc.file, loc.line)
     if ref is None or parts is None or owner is None:
         return None
     rest = _rest(parts, owner)
     return None if rest is None else (*ref, *rest)
+
+
+def _only_inserting_line(file: str, line: int) -> int | None:
+    """For a template key written with no value of its own whose whole block is
+    one line of actions (``resources:`` over ``{{ toYaml .Values.resources |
+    indent 12 }}``), that line: what the finding on the key judges comes from it."""
+    skeleton = helm.template_skeleton(file, line)
+    if skeleton is None:
+        return None
+    for index, key in enumerate(skeleton.keys):
+        if key.line != line:
+            continue
+        if key.value or any(k.parent == index for k in skeleton.keys):
+            return None
+        if len(key.emits) == 1:
+            return key.emits[0]
+        # written at the left margin, the action indents what it prints itself
+        # (``{{ toYaml .Values.resources | indent 12 }}``): the skeleton cannot
+        # tell it belongs to the key, the indent it asks for can
+        below = skeleton.lines[line] if not key.emits and line < len(skeleton.lines) else ""
+        indent = _INDENT_ARG.search(below)
+        only_actions = not _OUTPUT_ACTION.sub("", below).strip()
+        if indent is not None and int(indent[1]) >= key.column and only_actions:
+            return line + 1
+    return None
 
 
 def _subchart(template: str, chart_dir: str) -> tuple[str, str] | None:
