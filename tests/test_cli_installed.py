@@ -171,7 +171,7 @@ def test_kustomize_patches_are_not_judged_as_objects_of_their_own(tmp_path: Path
     (linkerd / "patch.yaml").write_text(FLAGGER_PATCH)
     good = run(tmp_path, "check", "--isolated", "--select", "K001", "kustomize")
     assert good.returncode == 0, good.stderr
-    assert good.stdout.startswith("All checks passed (1 document in 4 files"), good.stdout
+    assert good.stdout.startswith("All checks passed (3 documents in 6 files"), good.stdout
 
     # a base without a limit is reported once, at the base the owner edits
     (base / "deployment.yaml").write_text(FLAGGER_BASE.replace("memory: 512Mi, ", ""))
@@ -189,6 +189,13 @@ def test_kustomize_patches_are_not_judged_as_objects_of_their_own(tmp_path: Path
         "kustomize/base/flagger/deployment.yaml",
         "kustomize/istio/patch.yaml",
     ], both.stderr
+    # a broken patch breaks `kustomize build`: still reported
+    (linkerd / "patch.yaml").write_text(
+        FLAGGER_PATCH.replace("  name: flagger\n", "  name: a\n  name: b\n")
+    )
+    broken = run(tmp_path, "check", "--isolated", "-q", "kustomize/linkerd")
+    assert broken.returncode == 1, broken.stderr
+    assert broken.stdout.startswith("kustomize/linkerd/patch.yaml:5:3: M002"), broken.stdout
     # named on the command line, a patch is linted as asked
     named = run(tmp_path, "check", "--isolated", "--select", "K001", "kustomize/istio/patch.yaml")
     assert named.returncode == 1, named.stderr

@@ -44,8 +44,9 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 # lint it.
 TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
 _CHAINSAW = "chainsaw-test.yaml"
-# The same holds for the files a kustomization applies as patches
-# (``patchesStrategicMerge``, ``patches[].path``): walks skip them too.
+# The files a kustomization applies as patches (``patchesStrategicMerge``,
+# ``patches[].path``) are partial objects too: a walk reads them for syntax
+# errors and duplicate keys, and judges none of their objects (Input.patch).
 _CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
 SKIPPED_DIRS = frozenset(
     {
@@ -111,6 +112,7 @@ def discover(
         named: bool = False,
         within: tuple[str, ...] | None = None,
         walked: bool = False,
+        patch: bool = False,
     ) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
@@ -129,6 +131,7 @@ def discover(
                 scope=scope,
                 within=within,
                 walked=walked,
+                patch=patch,
             )
         )
 
@@ -169,13 +172,12 @@ def discover(
             for file in walk:
                 if patterns and matches_any(relative(file, root), patterns):
                     continue
-                if os.path.normpath(file) in patched:
-                    continue  # a kustomize patch: a partial object, like a test assertion
                 if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
                     scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
-                    add(file, scope, within=within, walked=True)
+                    patch = os.path.normpath(file) in patched
+                    add(file, scope, within=within, walked=True, patch=patch)
         elif (
             os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
         ):
