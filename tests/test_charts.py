@@ -424,3 +424,70 @@ def test_the_same_render_error_in_several_scenarios_is_one_m006(repo: Path) -> N
         "Helm cannot render chart 'shop': execution error at (shop/templates/configmap.yaml:7:34): "
         "otel.endpoint is required when otel.enabled is true"
     )
+
+
+def test_a_chart_whose_dependencies_are_not_fetched_is_one_error_line(tmp_path: Path) -> None:
+    """jaegertracing/helm-charts declares bitnami's `common` and does not commit charts/:
+    the chart is not at fault, so no M006 blames its template; the line says what to run."""
+    chart = tmp_path / "charts" / "jaeger"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: jaeger\nversion: 4.11.1\ndependencies:\n"
+        "  - name: common\n    repository: https://charts.bitnami.com/bitnami\n"
+        "    version: 2.x.x\n"
+    )
+    (chart / "values.yaml").write_text("image: jaegertracing/jaeger:2.19.0\n")
+    (chart / "templates" / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        '  name: {{ include "common.names.fullname" . }}\nspec:\n  template:\n    spec:\n'
+        "      containers:\n        - name: jaeger\n          image: {{ .Values.image }}\n"
+    )
+    bad = run(tmp_path, "check", "--isolated", "charts/jaeger")
+    assert bad.returncode == 2, bad.stdout
+    assert "M006" not in bad.stdout
+    assert bad.stderr.splitlines() == [
+        "meshlint: error: charts/jaeger: dependencies declared in Chart.yaml are not in "
+        "charts/ (common): run `helm dependency build charts/jaeger` to fetch them; not rendered"
+    ]
+    # fetched (what `helm dependency build` leaves), the chart renders and is linted
+    common = chart / "charts" / "common"
+    (common / "templates").mkdir(parents=True)
+    (common / "Chart.yaml").write_text("apiVersion: v2\nname: common\nversion: 2.31.10\n")
+    (common / "templates" / "_names.tpl").write_text(
+        '{{- define "common.names.fullname" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}\n'
+    )
+    good = run(tmp_path, "check", "--isolated", "--select", "K001", "-q", "charts/jaeger")
+    assert good.returncode == 1, good.stderr
+    assert good.stdout.startswith("charts/jaeger/templates/deploy.yaml:9:"), good.stdout
+
+
+def test_a_key_whose_block_is_one_inserted_value_names_the_values_key(tmp_path: Path) -> None:
+    """fluxcd/flagger's charts write `resources:` and insert the block from values on
+    the next line, indented by the action (grafana, podinfo) or by the line (loadtester):
+    the finding on the key names values.yaml's `resources`, which the owner edits."""
+    for name, insert in (
+        ("grafana", "{{ toYaml .Values.resources | indent 12 }}"),
+        ("loadtester", "            {{- toYaml .Values.resources | nindent 12 }}"),
+    ):
+        chart = tmp_path / "charts" / name
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n")
+        (chart / "values.yaml").write_text(
+            "image: grafana/grafana:11.0.0\n\nresources: {}\n  # limits:\n  #  memory: 128Mi\n"
+        )
+        (chart / "templates" / "deployment.yaml").write_text(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: app\n"
+            "          image: {{ .Values.image }}\n          resources:\n" + insert + "\n"
+        )
+    done = run(tmp_path, "check", "--isolated", "--select", "K001", "--format", "json", "charts")
+    assert done.returncode == 1, done.stderr
+    found = [(f["file"], f["line"], f.get("values")) for f in json.loads(done.stdout)["findings"]]
+    assert found == [
+        (
+            f"charts/{name}/templates/deployment.yaml",
+            11,
+            {"file": f"charts/{name}/values.yaml", "line": 3, "column": 1, "key": "$.resources"},
+        )
+        for name in ("grafana", "loadtester")
+    ]

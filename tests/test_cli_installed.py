@@ -110,3 +110,92 @@ def test_helm_stream_to_two_files_and_stdout(workdir: Path) -> None:
 def test_usage_error_exits_2(workdir: Path) -> None:
     done = run(workdir, "check", "deploy", "--format", "json", "--format", "sarif")
     assert done.returncode == 2 and "only one report can go to stdout" in done.stderr
+
+
+FLAGGER_BASE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: flagger
+spec:
+  selector:
+    matchLabels: {app: flagger}
+  template:
+    metadata:
+      labels: {app: flagger}
+    spec:
+      containers:
+        - name: flagger
+          image: ghcr.io/fluxcd/flagger:1.44.0
+          args: [-log-level=info]
+          resources:
+            limits: {memory: 512Mi, cpu: 1000m}
+            requests: {memory: 32Mi, cpu: 10m}
+"""
+
+# the shape of fluxcd/flagger's kustomize/istio/patch.yaml: only what the overlay changes
+FLAGGER_PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: flagger
+spec:
+  template:
+    spec:
+      containers:
+        - name: flagger
+          args:
+            - -log-level=info
+            - -mesh-provider=istio
+            - -metrics-server=http://prometheus:9090
+"""
+
+
+def test_kustomize_patches_are_not_judged_as_objects_of_their_own(tmp_path: Path) -> None:
+    """A strategic-merge patch leaves out what its base sets: its "missing" limit is not."""
+    base = tmp_path / "kustomize" / "base" / "flagger"
+    istio = tmp_path / "kustomize" / "istio"
+    linkerd = tmp_path / "kustomize" / "linkerd"
+    for d in (base, istio, linkerd):
+        d.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    (base / "deployment.yaml").write_text(FLAGGER_BASE)
+    (istio / "kustomization.yaml").write_text(
+        "namespace: istio-system\nbases: [../base/flagger/]\npatchesStrategicMerge: [patch.yaml]\n"
+    )
+    (istio / "patch.yaml").write_text(FLAGGER_PATCH)
+    (linkerd / "kustomization.yaml").write_text(
+        "resources: [../base/flagger/]\npatches:\n  - path: patch.yaml\n"
+        "    target: {kind: Deployment, name: flagger}\n"
+    )
+    (linkerd / "patch.yaml").write_text(FLAGGER_PATCH)
+    good = run(tmp_path, "check", "--isolated", "--select", "K001", "kustomize")
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("All checks passed (3 documents in 6 files"), good.stdout
+
+    # a base without a limit is reported once, at the base the owner edits
+    (base / "deployment.yaml").write_text(FLAGGER_BASE.replace("memory: 512Mi, ", ""))
+    bad = run(tmp_path, "check", "--isolated", "--select", "K001", "-q", "kustomize")
+    assert bad.returncode == 1, bad.stderr
+    assert [line.split(":")[0] for line in bad.stdout.splitlines()] == [
+        "kustomize/base/flagger/deployment.yaml"
+    ]
+    # a file another kustomization deploys as a resource is a whole object: linted
+    whole = tmp_path / "kustomize" / "whole"
+    whole.mkdir()
+    (whole / "kustomization.yaml").write_text("resources: [../istio/patch.yaml]\n")
+    both = run(tmp_path, "check", "--isolated", "--select", "K001", "-q", "kustomize")
+    assert [line.split(":")[0] for line in both.stdout.splitlines()] == [
+        "kustomize/base/flagger/deployment.yaml",
+        "kustomize/istio/patch.yaml",
+    ], both.stderr
+    # a broken patch breaks `kustomize build`: still reported
+    (linkerd / "patch.yaml").write_text(
+        FLAGGER_PATCH.replace("  name: flagger\n", "  name: a\n  name: b\n")
+    )
+    broken = run(tmp_path, "check", "--isolated", "-q", "kustomize/linkerd")
+    assert broken.returncode == 1, broken.stderr
+    assert broken.stdout.startswith("kustomize/linkerd/patch.yaml:5:3: M002"), broken.stdout
+    # named on the command line, a patch is linted as asked
+    named = run(tmp_path, "check", "--isolated", "--select", "K001", "kustomize/istio/patch.yaml")
+    assert named.returncode == 1, named.stderr

@@ -418,6 +418,59 @@ def chart_problem(directory: str) -> str | None:
     return None
 
 
+def missing_dependencies(directory: str) -> str | None:
+    """Why a chart cannot be rendered as checked out: dependencies its
+    ``Chart.yaml`` (``requirements.yaml`` for ``apiVersion: v1``) declares that
+    are not under its ``charts/`` (what ``helm dependency build`` fetches; most
+    repositories do not commit them). Helm checks the same before it renders
+    and stops ("found in Chart.yaml, but missing in charts/ directory"); the
+    Helm library renders on and fails on the first template the dependency
+    defines, a message that blames the chart. Neither is a fault of the chart,
+    so it is one error line saying what to run, not an M006."""
+    declared: list[str] = []
+    for name in ("Chart.yaml", "requirements.yaml"):
+        text = _read_text(os.path.join(directory, name))
+        try:
+            data = yaml.safe_load(text) if text is not None else None
+        except yaml.YAMLError:
+            continue  # Helm says what is wrong with it when it renders: M006
+        entries = data.get("dependencies") if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else ():
+            dep = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(dep, str) and dep and dep not in declared:
+                declared.append(dep)
+    if not declared:
+        return None
+    present: set[str] = set()
+    archives: list[str] = []
+    sub = os.path.join(directory, "charts")
+    try:
+        with os.scandir(sub) as entries_:
+            listed = list(entries_)
+    except OSError:
+        listed = []
+    for entry in listed:
+        if entry.name.endswith(".tgz"):
+            archives.append(entry.name)
+        elif entry.is_dir(follow_symlinks=False) and helm.is_chart(entry.path):
+            try:
+                present.add(helm.chart_name(entry.path))
+            except helm.ChartError:
+                continue
+    missing = [
+        dep
+        for dep in declared
+        if dep not in present and not any(a.startswith(f"{dep}-") for a in archives)
+    ]
+    if not missing:
+        return None
+    names = ", ".join(missing)
+    return (
+        f"{directory}: dependencies declared in Chart.yaml are not in charts/ ({names}): "
+        f"run `helm dependency build {directory}` to fetch them; not rendered"
+    )
+
+
 def _read_text(path: str) -> str | None:
     try:
         return decode(read_regular(path, helm.MAX_CHART_FILE_BYTES))
@@ -467,7 +520,7 @@ def targets(
     errors: list[str] = []
     by_rel = {os.path.normpath(k): v for k, v in charts_config.items()}
     for directory in dict.fromkeys(directories):
-        problem = chart_problem(directory)
+        problem = chart_problem(directory) or missing_dependencies(directory)
         if problem is not None:
             errors.append(problem)
             continue
@@ -704,6 +757,7 @@ def _cause(finding: Finding) -> str:
 _OUTPUT_ACTION = re.compile(
     r"\{\{-?(?!\s*(?:/\*|if\b|else\b|end\b|with\b|range\b|define\b))(.*?)-?\}\}"
 )
+_INDENT_ARG = re.compile(r"\|\s*n?indent\s+(\d+)\s*-?\}\}")
 _VALUES_REF = re.compile(r"(?<![\w.$])\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 # what a value passes through and stays itself
 _INSERTING = frozenset(
@@ -810,13 +864,39 @@ def values_path(loc: Location) -> tuple[str, ...] | tuple[str | int, ...] | None
     read = helm.template_text(loc.file)
     if read is None or not 0 < loc.line <= len(read[1]):
         return None
-    ref = inserted_value(read[1], loc.line)
+    line = _only_inserting_line(loc.file, loc.line) or loc.line
+    ref = inserted_value(read[1], line)
     parts = _path_parts(loc.path)
     owner = _owner_chain(loc.file, loc.line)
     if ref is None or parts is None or owner is None:
         return None
     rest = _rest(parts, owner)
     return None if rest is None else (*ref, *rest)
+
+
+def _only_inserting_line(file: str, line: int) -> int | None:
+    """For a template key written with no value of its own whose whole block is
+    one line of actions (``resources:`` over ``{{ toYaml .Values.resources |
+    indent 12 }}``), that line: what the finding on the key judges comes from it."""
+    skeleton = helm.template_skeleton(file, line)
+    if skeleton is None:
+        return None
+    for index, key in enumerate(skeleton.keys):
+        if key.line != line:
+            continue
+        if key.value or any(k.parent == index for k in skeleton.keys):
+            return None
+        if len(key.emits) == 1:
+            return key.emits[0]
+        # written at the left margin, the action indents what it prints itself
+        # (``{{ toYaml .Values.resources | indent 12 }}``): the skeleton cannot
+        # tell it belongs to the key, the indent it asks for can
+        below = skeleton.lines[line] if not key.emits and line < len(skeleton.lines) else ""
+        indent = _INDENT_ARG.search(below)
+        only_actions = not _OUTPUT_ACTION.sub("", below).strip()
+        if indent is not None and int(indent[1]) >= key.column and only_actions:
+            return line + 1
+    return None
 
 
 def _subchart(template: str, chart_dir: str) -> tuple[str, str] | None:

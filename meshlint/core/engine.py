@@ -129,6 +129,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         if isinstance(found, LoadProblem):
             problems.append(found)
             continue
+        if item.patch:
+            continue  # a kustomize patch: what it leaves out is its base's, not missing
         report.directives.add_annotations(found)
         if plan.list_resources:
             report.resources.append(Linted(found.file.name, found.resource))

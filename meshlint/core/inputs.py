@@ -48,6 +48,9 @@ MAX_STDIN_BYTES = 256 * 2**20
 # lint it.
 TEST_ASSERTION = re.compile(r"^[0-9]+-(?:assert|errors?)(?:[-.][^/]*)?\.ya?ml$")
 _CHAINSAW = "chainsaw-test.yaml"
+# The files a kustomization applies as patches (``patchesStrategicMerge``,
+# ``patches[].path``) are partial objects too: a walk reads them for syntax
+# errors and duplicate keys, and judges none of their objects (Input.patch).
 _CHAINSAW_ASSERTION = re.compile(r"\b(?:assert|error):\s*\n\s+file:\s*[\"']?([^\"'\s]+)")
 SKIPPED_DIRS = frozenset(
     {
@@ -113,6 +116,7 @@ def discover(
         named: bool = False,
         within: tuple[str, ...] | None = None,
         walked: bool = False,
+        patch: bool = False,
     ) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
@@ -131,6 +135,7 @@ def discover(
                 scope=scope,
                 within=within,
                 walked=walked,
+                patch=patch,
             )
         )
 
@@ -158,6 +163,13 @@ def discover(
             within = ANYWHERE if roots is None else tuple(dict.fromkeys([*allowed, *roots]))
             kustomized: set[str] = set()
             walk = _walk(path, found, kustomized, respect_gitignore, roots, render_charts)
+            patched = {p for k in kustomized for p in join_scopes.patches(k)}
+            # a file another kustomization takes as a resource is a whole object
+            patched -= {
+                os.path.normpath(os.path.join(k, r))
+                for k in kustomized
+                for r in join_scopes.references(k)
+            }
             for directory in found.charts_met:
                 if not (patterns and matches_any(relative(directory, root), patterns)):
                     chart(os.path.normpath(directory), named=False)
@@ -170,7 +182,8 @@ def discover(
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
                     scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
-                    add(file, scope, within=within, walked=True)
+                    patch = os.path.normpath(file) in patched
+                    add(file, scope, within=within, walked=True, patch=patch)
         elif (
             os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
         ):

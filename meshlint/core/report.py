@@ -50,6 +50,10 @@ class Input:
     # shared by all its files; None for a file named on its own
     within: tuple[str, ...] | None = None
     walked: bool = False  # found by walking a directory, not named by the user
+    # a walked file a kustomization applies as a patch: it states only what it
+    # changes in its base, so it is read (syntax, duplicate keys) but its
+    # objects are not judged, nor do they give facts (core.inputs)
+    patch: bool = False
 
     @property
     def file(self) -> str:

@@ -27,6 +27,7 @@ import functools
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -61,7 +62,7 @@ def kustomize_groups(directories: Iterable[str]) -> dict[str, str]:
         return d
 
     for directory in list(parent):
-        for ref in _references(directory):
+        for ref in references(directory):
             target = os.path.normpath(os.path.join(directory, ref))
             if target in parent:
                 a, b = root(directory), root(target)
@@ -69,8 +70,8 @@ def kustomize_groups(directories: Iterable[str]) -> dict[str, str]:
     return {d: sys.intern(root(d)) for d in parent}
 
 
-def _references(directory: str) -> list[str]:
-    """What a kustomization lists under resources, bases and components."""
+def _kustomization(directory: str) -> dict[str, Any] | None:
+    """The kustomization file of ``directory``, loaded (None: none, or unreadable)."""
     for name in KUSTOMIZATIONS:
         try:
             text = read_file(os.path.join(directory, name), 1 << 20, head=True).decode("utf-8")
@@ -80,14 +81,40 @@ def _references(directory: str) -> list[str]:
         except (Refused, OSError, UnicodeDecodeError, yaml.YAMLError, TooDeep, RecursionError):
             continue
         if isinstance(data, dict):
-            return [
-                ref
-                for key in ("resources", "bases", "components")
-                if isinstance(data.get(key), list)
-                for ref in data[key]
-                if isinstance(ref, str) and "://" not in ref
-            ]
-    return []
+            return data
+    return None
+
+
+def references(directory: str) -> list[str]:
+    """What a kustomization lists under resources, bases and components."""
+    data = _kustomization(directory) or {}
+    return [
+        ref
+        for key in ("resources", "bases", "components")
+        if isinstance(data.get(key), list)
+        for ref in data[key]
+        if isinstance(ref, str) and "://" not in ref
+    ]
+
+
+def patches(directory: str) -> set[str]:
+    """The files a kustomization applies as patches (``patchesStrategicMerge``,
+    ``patches[].path``, ``patchesJson6902[].path``), as normalised paths.
+
+    A patch states only the fields it changes (a container's ``args``, one
+    annotation): what it leaves out comes from the object it patches, so it is
+    no object of its own to judge (the base it patches is linted).
+    """
+    data = _kustomization(directory) or {}
+    found: set[str] = set()
+    for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
+        items = data.get(key)
+        for item in items if isinstance(items, list) else ():
+            ref = item.get("path") if isinstance(item, dict) else item
+            # an inline patch (a YAML string of several lines) names no file
+            if isinstance(ref, str) and "\n" not in ref and "://" not in ref:
+                found.add(os.path.normpath(os.path.join(directory, ref)))
+    return found
 
 
 def of_walked(file: str, top: str, kustomized: Mapping[str, str]) -> str:

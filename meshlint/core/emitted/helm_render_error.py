@@ -6,6 +6,11 @@ template file and line Helm names (the chart's `Chart.yaml` when it names
 none), with the scenario that broke it. The chart's other scenarios and every
 other chart are still linted.
 
+A chart whose `Chart.yaml` declares dependencies that are not under its
+`charts/` is not rendered and not reported here: the chart is not at fault
+(repositories leave fetching them to `helm dependency build`), so the run prints
+one error line saying to run that first.
+
 ## Why is this bad?
 A chart that does not render with the values a team ships cannot be
 installed with them: `helm install` stops with the same message. Nothing of
