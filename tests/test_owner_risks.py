@@ -318,3 +318,51 @@ def test_namespace_option_names_the_release_namespace(tmp_path: Path) -> None:
     # applied to another namespace, the Deployment does not mount that ConfigMap
     other = _check(tmp_path, "--select", "J006", "--namespace", "tracing", "render.yaml")
     assert other["findings"] == []
+
+
+CHAINSAW_TEST = """\
+apiVersion: chainsaw.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: instrumentation-go}
+spec:
+  steps:
+    - try:
+        - apply: {file: 00-install-collector.yaml}
+        - assert: {file: 00-assert.yaml}
+"""
+
+E2E_COLLECTOR = """\
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: deployment}
+spec:
+  mode: deployment
+  config:
+    receivers: {otlp: {protocols: {grpc: {}}}}
+    exporters: {debug: {}}
+    service:
+      pipelines:
+        traces: {receivers: [otlp], exporters: [debug]}
+"""
+
+
+def test_what_an_e2e_test_step_applies_is_not_judged_for_long_running_risks(
+    tmp_path: Path,
+) -> None:
+    """The operator's chainsaw tests apply a collector for one test run in a
+    throw-away cluster: nobody sizes it. The same collector deployed is judged."""
+    step = tmp_path / "tests" / "e2e" / "instrumentation-go"
+    step.mkdir(parents=True)
+    (step / "chainsaw-test.yaml").write_text(CHAINSAW_TEST, encoding="utf-8")
+    (step / "00-install-collector.yaml").write_text(E2E_COLLECTOR, encoding="utf-8")
+    (step / "00-assert.yaml").write_text("apiVersion: v1\nkind: Pod\n", encoding="utf-8")
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "collector.yaml").write_text(E2E_COLLECTOR, encoding="utf-8")
+    report = _check(tmp_path, "--select", "K001,K002", ".")
+    assert [(f["rule"], f["file"]) for f in report["findings"]] == [
+        ("K001", "deploy/collector.yaml")
+    ]
+    # a kuttl step directory (its <n>-assert.yaml) is one too
+    (step / "chainsaw-test.yaml").unlink()
+    assert _rules(_check(tmp_path, "--select", "K001", "tests")) == []

@@ -119,6 +119,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     reader = template_file(item.name, data) if template else read_bytes(item.name, data)
     del data
     file = reader.file
+    file.test_step = item.test_step
     report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
     report.directives = Directives.scan(file.text, item.name, file.byte_offset)
     if report.directives:

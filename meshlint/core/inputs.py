@@ -77,6 +77,9 @@ class Discovery:
     templates: list[str] = field(default_factory=list)  # chart templates a walk left out
     charts: list[str] = field(default_factory=list)  # chart directories to render (core.charts)
     charts_met: list[str] = field(default_factory=list)  # by the walk under way
+    # directories of kuttl and chainsaw test steps the walk met: what they apply
+    # lives in a throw-away test cluster for the length of a test (Input.test_step)
+    test_steps: set[str] = field(default_factory=set)
 
     def take(self) -> list[Input]:
         """The inputs, handed over: the run can then free them once dispatched."""
@@ -117,6 +120,7 @@ def discover(
         within: tuple[str, ...] | None = None,
         walked: bool = False,
         patch: bool = False,
+        test_step: bool = False,
     ) -> None:
         name = os.path.normpath(path)
         rel = relative(path, root)
@@ -136,6 +140,7 @@ def discover(
                 within=within,
                 walked=walked,
                 patch=patch,
+                test_step=test_step,
             )
         )
 
@@ -183,7 +188,8 @@ def discover(
                 else:
                     scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
                     patch = os.path.normpath(file) in patched
-                    add(file, scope, within=within, walked=True, patch=patch)
+                    test_step = os.path.dirname(file) in found.test_steps
+                    add(file, scope, within=within, walked=True, patch=patch, test_step=test_step)
         elif (
             os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
         ):
@@ -265,6 +271,8 @@ def _walk(
         if any(k in names for k in join_scopes.KUSTOMIZATIONS):
             kustomized.add(directory)
         assertions = _chainsaw_assertions(directory) if _CHAINSAW in names else set()
+        if _CHAINSAW in names or any(TEST_ASSERTION.match(name) for name in names):
+            found.test_steps.add(directory)
         for name in sorted(names):
             if name in assertions or TEST_ASSERTION.match(name):
                 continue

@@ -54,6 +54,9 @@ class Input:
     # changes in its base, so it is read (syntax, duplicate keys) but its
     # objects are not judged, nor do they give facts (core.inputs)
     patch: bool = False
+    # a walked file of a kuttl or chainsaw test step: its objects live for one
+    # test in a throw-away cluster, so long-running resource risks are not judged
+    test_step: bool = False
 
     @property
     def file(self) -> str:

@@ -9,6 +9,9 @@ Not judged, because they cannot leak over a pod's life:
 - Helm hooks: Pods and Jobs annotated `helm.sh/hook` (`test`,
   `test-success`, `pre-install`, ...), which Helm runs to completion at one
   point of a release;
+- what a kuttl or chainsaw test step applies (a file in a directory that holds
+  a `chainsaw-test.yaml`, or kuttl's `<n>-assert.yaml`), found by a directory
+  walk: it lives for one test run in a throw-away cluster;
 - init containers that run to completion (`until nc -z db 5432; do sleep 2;
   done`): each runs alone before the app containers start, so what it can
   cost the pod is the pod's effective request and limit,
@@ -86,11 +89,11 @@ def _collector_cr(doc: Document) -> Iterator[Violation]:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
+    if helm_hook(doc.data, doc.kind) is not None or doc.file.test_step:
+        return  # a Helm test or hook, a test step's fixture: nothing grows for long
     if doc.kind == COLLECTOR_CR:
         yield from _collector_cr(doc)
         return
-    if helm_hook(doc.data, doc.kind) is not None:
-        return  # a Helm test or hook runs to completion: nothing grows for long
     pod = pod_resources(doc.data, doc.kind)
     if pod.limit("memory") is not None:
         return  # a pod-level limit bounds every container

@@ -56,8 +56,8 @@ from meshlint.domain.k8s import WORKLOAD_KINDS, containers, helm_hook, pod_resou
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    if helm_hook(doc.data, doc.kind) is not None:
-        return  # a Helm test or hook runs to completion (see K001)
+    if helm_hook(doc.data, doc.kind) is not None or doc.file.test_step:
+        return  # a Helm test or hook, a test step's fixture (see K001)
     if pod_resources(doc.data, doc.kind).declares("memory"):
         return  # pod-level resources decide
     for container in containers(doc.data, doc.kind):

@@ -86,6 +86,8 @@ class SourceFile:
     aliases: AliasBudget = field(default_factory=AliasBudget, repr=False, compare=False)
     # "did you mean" searches left for the file's findings (Document.may_search)
     searches: int = field(default=MAX_SEARCHES_PER_FILE, repr=False, compare=False)
+    # a kuttl or chainsaw test step (core.inputs): its objects live for one test
+    test_step: bool = field(default=False, repr=False, compare=False)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
