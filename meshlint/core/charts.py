@@ -544,6 +544,8 @@ def render_all(
     """Every chart in every scenario: Helm's library in one child process
     (``jobs`` renders at a time), ``helm template`` in that many threads."""
     work = [Render(t, s) for t in charts for s in t.scenarios]
+    if not work:
+        return work  # no chart: Helm's library is not even started
     if isinstance(renderer, HelmLibrary):
         renderer.render_many(work, jobs)
         for item in work:

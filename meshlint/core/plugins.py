@@ -122,10 +122,11 @@ def installed_entry_points() -> list[EntryPoint]:
     """
     found: list[EntryPoint] = []
     for dist in distributions(path=_installed_path()):
+        ours = [ep for ep in dist.entry_points if ep.group == GROUP]
+        if not ours:
+            continue  # most distributions: their metadata is not even parsed
         name = (dist.metadata["Name"] or "").lower() if dist.metadata else ""
-        for ep in dist.entry_points:
-            if ep.group != GROUP:
-                continue
+        for ep in ours:
             if ep.name == BUILTIN and (name != "meshlint" or ep.value != BUILTIN_MODULE):
                 continue
             found.append(ep)
