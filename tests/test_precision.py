@@ -327,23 +327,24 @@ def test_values_files_that_are_not_configs_are_still_skipped() -> None:
 def test_test_assertions_are_not_linted_when_walking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """kuttl/chainsaw assertions are partial objects: their "missing" limits are not missing."""
+    """kuttl/chainsaw assertions are partial objects: their "missing" limits are not
+    missing, and nothing else in them is linted; what a step applies is (a malformed
+    GOMEMLIMIT fails in the test cluster too), except for long-running resource
+    risks: it lives for one test run."""
     monkeypatch.chdir(tmp_path)
     step = tmp_path / "tests" / "e2e" / "sidecar"
     step.mkdir(parents=True)
-    (step / "00-install.yaml").write_text(BARE)
-    (step / "00-assert.yaml").write_text(BARE)
-    (step / "01-errors.yaml").write_text(BARE)
-    (step / "verify-app.yaml").write_text(BARE)
+    malformed = BARE + "          env:\n            - {name: GOMEMLIMIT, value: 400Mi}\n"
+    for name in ("00-install.yaml", "00-assert.yaml", "01-errors.yaml", "verify-app.yaml"):
+        (step / name).write_text(malformed)
     (step / "chainsaw-test.yaml").write_text(
         "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: sidecar}\n"
         "spec:\n  steps:\n  - try:\n    - apply:\n        file: 00-install.yaml\n"
         "    - assert:\n        file: verify-app.yaml\n"
     )
-    result = CliRunner().invoke(main, ["check", ".", "--select", "K001", "-q", "--no-color"])
-    assert [line.split(":")[0] for line in result.output.splitlines()] == [
-        "tests/e2e/sidecar/00-install.yaml"
-    ]
+    result = CliRunner().invoke(main, ["check", ".", "--select", "K001,K004", "-q", "--no-color"])
+    assert [line.split(": ")[1].split()[0] for line in result.output.splitlines()] == ["K004"]
+    assert result.output.startswith("tests/e2e/sidecar/00-install.yaml:")
     named = CliRunner().invoke(main, ["check", str(step / "00-assert.yaml"), "--select", "K001"])
     assert named.exit_code == 1  # named on the command line, it is linted
 
