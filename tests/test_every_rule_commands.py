@@ -16,6 +16,10 @@ from meshlint.core.emitted import meshlint_rules
 from meshlint.core.model import Rule
 from meshlint.testing import marked
 
+# A console-script run per rule and command (about 35 s): CI runs it, the
+# default run checks the same fixtures in-process (test_rules.py)
+pytestmark = pytest.mark.slow
+
 # every registered rule: the packs' and the engine's own (M001, M002, M100)
 CATALOGUE = sorted({**RULES, **{r.id: r for r in meshlint_rules()}}.values(), key=lambda r: r.id)
 

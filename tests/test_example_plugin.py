@@ -47,6 +47,7 @@ def _documented_package(target: Path) -> Path:
     return package
 
 
+@pytest.mark.slow  # builds and installs a package / many console-script runs
 def test_the_documented_plugin_package_installs_and_runs(tmp_path: Path) -> None:
     """docs/plugins.md's package, installed with pip: its entry point alone makes
     the installed console script run ACM001."""

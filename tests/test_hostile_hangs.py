@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from test_cli_installed import console_script
 
+# Inputs sized to show linear time (seconds each): CI runs them
+pytestmark = pytest.mark.slow
+
 GIB = 2**30
 
 

@@ -96,6 +96,7 @@ def test_fix_notes_and_errors_are_escaped(tmp_path: Path) -> None:
         assert _forged(done.stdout + done.stderr) == []
 
 
+@pytest.mark.slow  # builds and installs a package / many console-script runs
 def test_version_and_listings_to_a_full_disk_or_a_closed_stdout(tmp_path: Path) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full")
