@@ -262,22 +262,8 @@ def raising_on_sigterm() -> Iterator[None]:
     """SIGTERM (a CI runner cancelling the job, to the whole process group) raises
     ``Terminated`` in this process while the block runs: the run unwinds, removes
     what it was writing and says why it stopped, in-process (``-j 1``) as with
-    workers. The previous handler is back afterwards (a library caller's own)."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _stop_workers_on_sigterm() -> Iterator[None]:
-    """Without this, SIGTERM would kill the parent alone and leave its workers
-    writing results into a closed pipe (pages of BrokenPipeError tracebacks)."""
+    workers, whose pool would otherwise be left writing results into a closed
+    pipe. The previous handler is back afterwards (a library caller's own)."""
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: leave signals alone
@@ -417,7 +403,7 @@ def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileR
                     yield _lint_and_sweep(item, plan)
             return
     context = multiprocessing.get_context("fork")
-    with _stop_workers_on_sigterm():
+    with raising_on_sigterm():
         # a signal that lands while workers are forked would hit a child before
         # it ignores Ctrl-C: hold both until every worker is set up and the pool
         # is ready to be terminated
