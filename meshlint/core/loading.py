@@ -30,6 +30,7 @@ from meshlint.core.model.nodes import (
     Loader,
     RedefiningLoader,
     TooDeep,
+    each_node,
     node_at,
     paths_to,
     redefines_an_anchor,
@@ -415,18 +416,9 @@ def _shift(root: Node, lines: int) -> None:
     Cheaper than composing the chunk behind ``lines`` newlines, which made a
     stream of many documents quadratic as soon as one of them was broken.
     """
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in each_node(root):
         node.start_mark = _shifted(node.start_mark, lines)
         node.end_mark = _shifted(node.end_mark, lines)
-        if isinstance(node, MappingNode):
-            stack.extend(n for pair in node.value for n in pair)
-        elif not isinstance(node, ScalarNode):
-            stack.extend(node.value)
 
 
 def _is_object(data: Any) -> bool:

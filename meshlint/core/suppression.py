@@ -29,7 +29,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from meshlint.core.model import Document, Location
-from meshlint.core.model.nodes import Loader, stack_headroom
+from meshlint.core.model.nodes import Loader, each_node, stack_headroom
 from meshlint.domain.k8s.objects import mapping_at, pod_template_metadata
 
 ANNOTATION = "meshlint.io/ignore"
@@ -228,18 +228,7 @@ def _inside_strings(root: Node, positions: set[tuple[int, int]]) -> set[tuple[in
     """The (0-based line, column) ``positions`` that lie inside a scalar of
     ``root``, other than a literal block scalar holding a YAML collection."""
     found: set[tuple[int, int]] = set()
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, MappingNode):
-            stack.extend(n for pair in node.value for n in pair)
-            continue
-        if isinstance(node, SequenceNode):
-            stack.extend(node.value)
-            continue
+    for node in each_node(root):
         if not isinstance(node, ScalarNode):
             continue
         start = (node.start_mark.line, node.start_mark.column)

@@ -419,6 +419,22 @@ def locate(
     return mark, len(path)
 
 
+def each_node(root: Node) -> Iterator[Node]:
+    """Every node of ``root``'s tree once (an alias's node is shared, not walked
+    again), without recursion: nesting is bounded by the loader, not the stack."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+
+
 def paths_to(root: Node, targets: Iterable[Node]) -> dict[int, KeyPath]:
     """The path from ``root`` to each of ``targets``, by ``id`` (for duplicate keys).
 
