@@ -399,7 +399,7 @@ def test_a_rule_is_named_the_same_way_everywhere(tmp_path: Path) -> None:
         for r in json.loads(run(tmp_path, "rules", "--format", "json").stdout)
     }
     assert rows["K001"] == "error" and rows["K004"] == "error" and rows["K005"] == "info"
-    assert rows["J001"] == "error" and rows["I002"] == "warning"
+    assert rows["J003"] == "warning" and rows["I002"] == "warning"  # K names no J or I rule
 
 
 def test_config_errors_share_one_prefix_and_suggest_rules(tmp_path: Path) -> None:
