@@ -38,19 +38,26 @@ def _debug() -> bool:
     return os.environ.get("MESHLINT_DEBUG") == "1"
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors that are the user's to mend (one line, exit 2). Imported only
+    when one is raised: ``meshlint --version`` loads no engine."""
+    from meshlint.api import UsageError
+    from meshlint.core.config import ConfigError
+    from meshlint.core.plugins import PluginError
+
+    return (Failure, UsageError, ConfigError, PluginError)
+
+
 def _guard(func: F) -> F:
     """Turn every error into one line on stderr and exit 2 (tracebacks only in debug)."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from meshlint.api import UsageError
-        from meshlint.core.config import ConfigError
-        from meshlint.core.engine import Terminated, raising_on_sigterm
-        from meshlint.core.plugins import PluginError
+        from meshlint.core.signals import Terminated, raising_on_sigterm
 
         try:
             with raising_on_sigterm():
                 return func(*args, **kwargs)
-        except (Failure, UsageError, ConfigError, PluginError) as exc:
+        except _user_errors() as exc:
             _say(f"meshlint: error: {exc}")
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise

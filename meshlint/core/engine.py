@@ -60,6 +60,7 @@ from meshlint.core.report import (
     digest,
     with_line,
 )
+from meshlint.core.signals import raising_on_sigterm
 from meshlint.core.silencing import silenced
 from meshlint.core.suppression import Directives
 from meshlint.domain.facts import document_facts
@@ -247,32 +248,6 @@ def _init_worker(plan: Plan) -> None:
 
 
 _STOPPING = {signal.SIGINT, signal.SIGTERM}
-
-
-class Terminated(BaseException):
-    """SIGTERM in the parent: unwinds like Ctrl-C, so the pool's workers are ended."""
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    raise Terminated
-
-
-@contextmanager
-def raising_on_sigterm() -> Iterator[None]:
-    """SIGTERM (a CI runner cancelling the job, to the whole process group) raises
-    ``Terminated`` in this process while the block runs: the run unwinds, removes
-    what it was writing and says why it stopped, in-process (``-j 1``) as with
-    workers, whose pool would otherwise be left writing results into a closed
-    pipe. The previous handler is back afterwards (a library caller's own)."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

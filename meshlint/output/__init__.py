@@ -12,9 +12,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from meshlint.core.model import Applicability, Finding, Rule, Severity
-from meshlint.core.report import Report
+
+if TYPE_CHECKING:  # the report module pulls in the loader: not at start-up
+    from meshlint.core.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -37,7 +40,7 @@ class Options:
     unsafe_fixes: bool = False  # unsafe fixes count as fixable (they apply with --fix)
 
 
-Renderer = Callable[[Report, Options], str]
+Renderer = Callable[["Report", Options], str]
 
 
 def renderer(name: str) -> Renderer:
