@@ -28,7 +28,7 @@ from meshlint.core.config import (
     unused_ignore_selection,
     validate_against_rules,
 )
-from meshlint.core.engine import Kept, Known, lint
+from meshlint.core.engine import Kept, lint
 from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.globs import matches_any, relative
@@ -383,7 +383,7 @@ class Project:
     files: dict[str, Input]  # by name, as `check .` names them
     errors: list[str]  # plugins that failed to load, files that cannot be read
     # the reports of files on disk, made again only when a file changes
-    known: Known = field(default_factory=dict, repr=False)
+    kept: Kept = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, settings: Settings = Settings()) -> Project:
@@ -438,7 +438,7 @@ class Project:
             for name, data in texts.items()
             if name not in self.files
         ]
-        return lint(items, self.plan, known=self.known)
+        return lint(items, self.plan, kept=self.kept)
 
     def fix(self, name: str, texts: Mapping[str, bytes], *, unsafe: bool = False) -> bytes:
         """``texts[name]`` with the fixes ``--fix`` (``unsafe``: ``--unsafe-fixes``)

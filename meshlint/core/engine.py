@@ -294,60 +294,46 @@ def _size(item: Input) -> int:
         return 0  # reported when it is read
 
 
-# A file's report by name, with the (mtime, size) of the file it was made from.
-Known = MutableMapping[str, tuple[tuple[int, int], FileReport]]
+# Reports of an earlier run by input name, with what each was made from: the
+# bytes given (stdin, a fixed text, an editor's buffer), else the (mtime, size)
+# of the file on disk. ``lint`` reuses one for an input that is the same again:
+# ``--fix`` re-reads only the files a round changed, the language server only
+# the files edited since its last lint.
+Kept = MutableMapping[str, tuple[object, FileReport]]
 
 
-def _remembered(item: Input, plan: Plan, known: Known) -> FileReport:
-    """The report of a file on disk, made again only when the file changed since
-    (a language server lints an open document with the same files many times)."""
+def _made_from(item: Input) -> object:
+    """What a report of ``item`` depends on, or None where it cannot be told."""
     if item.data is not None:
-        return _lint_and_sweep(item, plan)
+        return item.data
     try:
         st = os.stat(item.file)
     except OSError:
-        return _lint_and_sweep(item, plan)
-    stamp = (st.st_mtime_ns, st.st_size)
-    hit = known.get(item.name)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    report = _lint_and_sweep(item, plan)
-    known[item.name] = (stamp, report)
-    return report
-
-
-# Reports of an earlier run by input name, with the bytes each was of (None: the
-# file on disk): ``lint`` reuses one for an input given the same bytes again.
-Kept = dict[str, tuple[bytes | None, FileReport]]
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 def _reports(
-    inputs: list[Input],
-    plan: Plan,
-    jobs: int | None,
-    kept: Kept | None = None,
-    known: Known | None = None,
+    inputs: list[Input], plan: Plan, jobs: int | None, kept: Kept | None = None
 ) -> Iterator[FileReport]:
-    """Each input's report: from ``kept`` where its bytes are those it was of,
-    else linted (and added to ``kept``); with ``known``, in this process, from
-    there where the file on disk did not change."""
-    if known is not None:  # in this process: the reports are kept for the next run
-        for item in inputs:
-            yield _remembered(item, plan, known)
-        return
+    """Each input's report: from ``kept`` where the input is what that report was
+    made from, else linted (and added to ``kept``)."""
     if kept is None:
         yield from _linted(inputs, plan, jobs)
         return
     todo = []
+    made: dict[str, object] = {}
     for item in inputs:
+        key = _made_from(item)
         found = kept.get(item.name)
-        if found is not None and found[0] == item.data:
+        if key is not None and found is not None and found[0] == key:
             yield found[1]
         else:
+            made[item.name] = key
             todo.append(item)
-    data = {item.name: item.data for item in todo}
     for part in _linted(todo, plan, jobs):
-        kept[part.file] = (data.get(part.file), part)
+        if (key := made.get(part.file)) is not None:
+            kept[part.file] = (key, part)
         yield part
 
 
@@ -403,7 +389,6 @@ def lint(
     progress: Progress | None = None,
     on_file: Callable[[list[Finding]], None] | None = None,
     candidates: Iterable[Candidate] = (),
-    known: Known | None = None,
     kept: Kept | None = None,
 ) -> Report:
     """Lint ``inputs`` with ``jobs`` processes (None: as many as the work and the
@@ -411,11 +396,10 @@ def lint(
     file's own findings as soon as the file is done (cross-object findings,
     verdicts that wait for the scope's facts and M100 come only in the report).
     ``candidates`` found outside any input (a chart that Helm cannot render,
-    M006) are judged like the others. With ``known`` (the language server), files
-    on disk that did not change since a run with the same plan filled it are not
-    read again; with ``kept`` (``--fix`` linting its result again), only the
-    inputs whose bytes changed since that run are. Cross-object rules and
-    suppression still judge the whole run."""
+    M006) are judged like the others. With ``kept`` (filled by an earlier run with
+    the same plan: ``--fix`` linting its result again, the language server after
+    an edit), only the inputs that changed since are read and linted again;
+    cross-object rules and suppression still judge the whole run."""
     items = inputs if isinstance(inputs, list) else list(inputs)
     del inputs
     report = Report(files=len(items))
@@ -432,7 +416,7 @@ def lint(
     deferred: dict[str, list[Candidate]] = defaultdict(list)
     post = PostPass(plan)
     with _gc_paused(), stack_headroom():
-        for done, part in enumerate(_reports(items, plan, jobs, kept, known), 1):
+        for done, part in enumerate(_reports(items, plan, jobs, kept), 1):
             if progress is not None:
                 progress(done, report.files)
             post.add_directives(part.file, part.directives)
