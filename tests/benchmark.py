@@ -12,7 +12,8 @@ cores and with -j 1, Checkov's kubernetes framework and yamllint when they are
 installed (`pip install checkov yamllint`, any venv: pass --checkov PATH), then
 how time and peak memory grow when DIR is replicated 4x and 10x (hard links in
 a temporary directory), ``--fix`` against a plain check on a copy of DIR,
-how a file of many documents that each offer a fix scales (1,000 against
+the default against ``-j 1`` with one core kept busy, how a file of many
+documents that each offer a fix scales (1,000 against
 2,000, and ``--stream N`` documents through ``check -``), a 20-document run
 and ``--version``. Issue #25's targets: ``-j 1`` at most 0.85x the parse-only
 CPU, the default at most 0.6x its wall on two cores, ``--fix`` at most 1.3x a
@@ -178,6 +179,49 @@ def corpus_rows(meshlint: list[str], corpus: str, repeat: int) -> None:
     )
 
 
+def busy_rows(meshlint: list[str], corpus: str, repeat: int) -> None:
+    """The default against ``-j 1`` while another process keeps one core busy
+    (issue #25: the default must never be slower than ``-j 1`` then)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        timings = interleaved(
+            {
+                "default": [*meshlint, "check", corpus, "-q"],
+                "-j 1": [*meshlint, "check", corpus, "-q", "-j", "1"],
+            },
+            repeat,
+        )
+    finally:
+        spinner.kill()
+        spinner.wait()
+    default, single = timings["default"], timings["-j 1"]
+    print(
+        f"\n{'one core busy: default, -j 1 (wall s)':<44} {default.wall:8.2f} {single.wall:8.2f}"
+        f"   default is {default.wall / single.wall:.2f}x -j 1 (<= 1.0)"
+    )
+
+
+def uncompiled(
+    packages: tuple[str, ...] = ("yaml", "ruamel.yaml", "click", "jsonschema"),
+) -> list[str]:
+    """The packages meshlint imports that have no cached bytecode for this Python.
+
+    Without it every run compiles them again (PYTHONDONTWRITEBYTECODE, or an
+    install by uv, which compiles nothing by default): a tenth of a second that
+    a pip install, which compiles, never pays.
+    """
+    import importlib.util
+
+    missing = []
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            continue
+        if not Path(importlib.util.cache_from_source(spec.origin)).is_file():
+            missing.append(name)
+    return missing
+
+
 def fix_rows(meshlint: list[str], corpus: Path, repeat: int) -> None:
     """``--fix`` (a copy of the corpus, fresh each run) against a plain check of it."""
     plain, fixing = Timing(), Timing()
@@ -242,7 +286,13 @@ def main() -> None:
         f"corpus {corpus}: {len(files)} files, {size / 2**20:.1f} MiB; "
         f"{os.cpu_count()} CPUs; median of {args.repeat} runs\n"
     )
+    if missing := uncompiled():
+        print(
+            f"note: no compiled bytecode for {', '.join(missing)}: each run compiles them "
+            f"(python -m compileall {Path(sys.prefix)} makes the runs what a pip install sees)\n"
+        )
     corpus_rows(meshlint, corpus, args.repeat)
+    busy_rows(meshlint, corpus, args.repeat)
     fix_rows(meshlint, args.corpus, args.repeat)
     stream_rows(meshlint, args.repeat, args.stream)
     if args.peers:
