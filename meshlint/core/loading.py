@@ -138,7 +138,7 @@ def _collect(reader: Reader) -> Parsed:
 def without_template_errors(file: SourceFile, problems: list[LoadProblem]) -> list[LoadProblem]:
     """Where Go template actions broke the YAML, one M005 that says what the file
     is instead of its syntax errors."""
-    if "{{" in file.text and any(p.rule == YAML_SYNTAX_ERROR.id for p in problems):
+    if any(p.rule == YAML_SYNTAX_ERROR.id for p in problems) and "{{" in file.text:
         rest = [p for p in problems if p.rule != YAML_SYNTAX_ERROR.id]
         return [template_source(file, "holds Go template actions"), *rest]
     return problems
