@@ -40,7 +40,9 @@ from meshlint.core.model.nodes import (
 from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
-_HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+# Not anchored with "^": a pattern that starts with its text is searched for
+# that text (twice as fast); _helm_sources keeps the matches at a line's start.
+_HELM_SOURCE = re.compile(r"# Source: (.+?)\s*$", re.M)
 # A "---" line, after any break YAML knows (NEL, LS and PS end lines too: a
 # broken document in a file of them must not hide every later one); CR: the end
 # of a CR LF line.
@@ -492,8 +494,11 @@ def _helm_sources(text: str) -> list[tuple[int, str]]:
         return []
     found, line, counted = [], 0, 0
     for m in _HELM_SOURCE.finditer(text):
-        line += text.count("\n", counted, m.start())
-        counted = m.start()
+        start = m.start()
+        if start and text[start - 1] != "\n":
+            continue  # not at a line's start: no comment line of its own
+        line += text.count("\n", counted, start)
+        counted = start
         found.append((line, m.group(1)))
     return found
 
