@@ -57,6 +57,10 @@ CASES = {
     ),
     "alias": crd("            a: &shared {type: string}\n            b: *shared\n"),
     "scalar-alias": crd("            a: {type: &t string}\n            b: {type: *t}\n"),
+    "redefined-anchor": crd(
+        "            a: {type: &t string}\n            b: {type: &t integer}\n"
+        "            c: {type: *t}\n            d: &m {type: string}\n            e: &m {}\n"
+    ),
     "alias-bomb": crd("            bomb:\n" + laughs("              ", levels=6, width=6)),
     "alias-cycle": crd("            loop: &loop [*loop]\n"),
     "too-deep": crd(f"            deep: {NESTED}\n") + POD,
@@ -88,6 +92,10 @@ CASES = {
         "                # meshlint: ignore[M002] a string too\n"
         "            other: {}  # meshlint: ignore[M001]\n"
     ),
+    "ignore-file": "# meshlint: ignore-file[M002]\n"
+    + crd("            c: 1\n            c: 2\n")
+    + "---\n"
+    + crd("            d: 1\n", name="b.example.com"),
     "ignore-annotation": crd("").replace(
         "  labels: {app: widgets}\n",
         "  labels: {app: widgets}\n  annotations: {meshlint.io/ignore: M002}\n",
