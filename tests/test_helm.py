@@ -184,3 +184,21 @@ def test_skeleton_picks_the_document_by_kind_and_name() -> None:
     )
     # a name the template cannot render: no document, no line
     assert template_line(skeleton, "$.data['config.yaml'].receivers", "ConfigMap", "other") is None
+
+
+def test_source_comments_are_found_only_at_a_line_start() -> None:
+    from meshlint.core.loading import _helm_sources
+
+    text = (
+        "# Source: chart/templates/a.yaml  \n"
+        "kind: A  # Source: not/a/comment.yaml\n"
+        "note: 'x # Source: in/a/string.yaml'\n"
+        "---\n# Source: chart/templates/b.yaml\r\n"
+        "#  Source: two/blanks.yaml\n"
+        "# Source: chart/templates/c.yaml"
+    )
+    assert _helm_sources(text) == [
+        (0, "chart/templates/a.yaml"),
+        (4, "chart/templates/b.yaml"),
+        (6, "chart/templates/c.yaml"),
+    ]

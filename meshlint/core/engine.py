@@ -12,6 +12,7 @@ install's generated objects are left to I009 (``core.silencing``).
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -63,7 +64,9 @@ from meshlint.core.report import (
 from meshlint.core.signals import raising_on_sigterm
 from meshlint.core.silencing import silenced
 from meshlint.core.suppression import Directives
+from meshlint.domain.facts import KINDS as FACT_KINDS
 from meshlint.domain.facts import document_facts
+from meshlint.domain.k8s import pod_template_metadata
 from meshlint.domain.otel import Applied, Hosted, Mount, unjoined
 
 # Below this many bytes a worker pool costs more than it saves.
@@ -125,6 +128,7 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     report.directives = Directives.scan(file.text, item.name, file.byte_offset)
     if report.directives:
         reader.on_root = report.directives.drop_strings
+    reader.identity_only = _every_kind if item.patch else functools.partial(_identity_only, plan)
     problems: list[LoadProblem] = []
     # each document is linted as it is read, and dropped before the next one
     for found in reader:
@@ -164,6 +168,23 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             c._replace(location=with_line(c.location, lines)) for c in report.candidates
         ]
     return report
+
+
+def _identity_only(plan: Plan, kind: str) -> bool:
+    """Whether ``lint_input`` reads no more of an object of ``kind`` than its
+    identity (``loading.IDENTITY``: resource, labels, ignore annotations): no
+    rule checks or collects it (the loader's own rules, M001 M002, apply to every
+    kind and read no Document), and it gives no index entry and no fact."""
+    return not (
+        any(a.rule.check or a.rule.collect for a in plan.for_kind(kind))
+        or kind in INDEXED_KINDS
+        or kind in FACT_KINDS
+        or pod_template_metadata(kind) is not None  # its template's ignore annotations
+    )
+
+
+def _every_kind(kind: str) -> bool:
+    return True
 
 
 def template_file(name: str, data: bytes) -> Reader:

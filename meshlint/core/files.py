@@ -32,6 +32,20 @@ class Refused(Exception):
     """Why a file was not read, in a few words (the caller names the file)."""
 
 
+def _read_fd(fd: int, limit: int, size: int) -> bytes:
+    """At most ``limit`` bytes from ``fd``, to its end. Read in one call of the
+    size fstat gave (and one more to see the end): a buffered ``read(limit)``
+    sets aside ``limit`` bytes (64 MiB) for every file first."""
+    parts, got = [], 0
+    while got < limit:
+        part = os.read(fd, min(limit - got, max(size + 1 - got, 2**16)))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
 def _size(limit: int) -> str:
     return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit // 2**10} KiB"
 
@@ -101,7 +115,6 @@ def read_head(
             raise Refused("not a regular file")
         if refuse_over is not None and info.st_size > refuse_over:
             raise Refused(f"larger than {_size(refuse_over)} ({info.st_size:,} bytes)")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(limit)
+        return _read_fd(fd, limit, info.st_size)
     finally:
         os.close(fd)

@@ -40,7 +40,9 @@ from meshlint.core.model.nodes import (
 from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
-_HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+# Not anchored with "^": a pattern that starts with its text is searched for
+# that text (twice as fast); _helm_sources keeps the matches at a line's start.
+_HELM_SOURCE = re.compile(r"# Source: (.+?)\s*$", re.M)
 # A "---" line, after any break YAML knows (NEL, LS and PS end lines too: a
 # broken document in a file of them must not hide every later one); CR: the end
 # of a CR LF line.
@@ -138,7 +140,7 @@ def _collect(reader: Reader) -> Parsed:
 def without_template_errors(file: SourceFile, problems: list[LoadProblem]) -> list[LoadProblem]:
     """Where Go template actions broke the YAML, one M005 that says what the file
     is instead of its syntax errors."""
-    if "{{" in file.text and any(p.rule == YAML_SYNTAX_ERROR.id for p in problems):
+    if any(p.rule == YAML_SYNTAX_ERROR.id for p in problems) and "{{" in file.text:
         rest = [p for p in problems if p.rule != YAML_SYNTAX_ERROR.id]
         return [template_source(file, "holds Go template actions"), *rest]
     return problems
@@ -232,6 +234,9 @@ class Reader:
         # with a list here: the values of what is skipped (documents without
         # apiVersion/kind, a List's items that are not objects), in order
         self.others: list[Any] | None = None
+        # which kinds of object nothing reads past their identity (no rule, fact
+        # or index entry): their Documents hold only IDENTITY (see _convert)
+        self.identity_only: Callable[[str], bool] | None = None
 
     def __iter__(self) -> Iterator[Document | LoadProblem]:
         if self.broken is not None:
@@ -304,8 +309,7 @@ class Reader:
         file = self.file
         if self.on_root is not None:
             self.on_root(root)
-        converter = Converter(file.aliases)
-        data = converter.convert(root)
+        converter, data = self._convert(root)
         converter.settle()
         source = _source_for(self._sources, self._last_line, root.start_mark.line)
         self._last_line = root.end_mark.line
@@ -319,6 +323,40 @@ class Reader:
         if skipped and not docs:
             self.skipped_at.append(root.start_mark.line + 1)
         return [*docs, *_duplicates(file, root, docs, converter.duplicates)]
+
+    def _convert(self, root: Node) -> tuple[Converter, Any]:
+        """The values of one stream document, and the Converter that made them.
+
+        An object of a kind that ``identity_only`` names gets the values of its
+        IDENTITY entries alone, where that is all the converter would find (see
+        ``Converter.identity``): a CRD's schema is most of a cluster's YAML, and
+        no rule reads it. Anything else, a ``kind: List`` among them, is
+        converted whole.
+        """
+        unread = self.identity_only
+        kind = _kind_written(root) if unread is not None else None
+        if unread is not None and kind and not kind.endswith("List") and unread(kind):
+            converter = Converter(self.file.aliases)
+            data = converter.identity(root, IDENTITY)
+            if data is not None and _is_object(data) and data["kind"] == kind:
+                return converter, data
+        converter = Converter(self.file.aliases)
+        return converter, converter.convert(root)
+
+
+# What an object's Document holds when nothing reads the rest: what names it
+# (Document.resource), its labels (Istio-generated objects) and annotations
+# (meshlint.io/ignore).
+IDENTITY = frozenset({"apiVersion", "kind", "metadata"})
+
+
+def _kind_written(root: Node) -> str | None:
+    """The text of a mapping's last ``kind:`` entry, when it is a scalar."""
+    if isinstance(root, MappingNode):
+        for knode, vnode in reversed(root.value):
+            if knode.value == "kind":
+                return vnode.value if isinstance(vnode, ScalarNode) else None
+    return None
 
 
 class _Skipping:
@@ -456,8 +494,11 @@ def _helm_sources(text: str) -> list[tuple[int, str]]:
         return []
     found, line, counted = [], 0, 0
     for m in _HELM_SOURCE.finditer(text):
-        line += text.count("\n", counted, m.start())
-        counted = m.start()
+        start = m.start()
+        if start and text[start - 1] != "\n":
+            continue  # not at a line's start: no comment line of its own
+        line += text.count("\n", counted, start)
+        counted = start
         found.append((line, m.group(1)))
     return found
 

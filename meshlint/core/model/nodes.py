@@ -12,7 +12,7 @@ a line and column only when a finding needs one.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -248,6 +248,52 @@ class Converter:
         self._open.discard(key)
         self._sizes[key] = self.nodes + self.aliased - before
         return value
+
+    def identity(self, root: Node, keys: Container[str]) -> dict[str, Any] | None:
+        """The entries of the mapping ``root`` named in ``keys``, converted, with
+        the rest of the document walked, not converted; None where converting it
+        whole could find more (then convert it whole, with a new Converter).
+
+        For a document nothing reads past its identity (apiVersion, kind,
+        metadata). The walk gives up at whatever the converter reports or
+        treats specially: a key that is not a string (a merge key, ``1``,
+        ``true``, ``~``, a collection), a repeated key (M002), a collection met
+        twice (an alias: the alias budget, a cycle), nesting past MAX_DEPTH.
+        What it lets through converts without a finding to a tree of as many
+        nodes as it counted, so ``settle`` charges the budget what it would.
+        """
+        if not isinstance(root, MappingNode):
+            return None
+        nodes = 0
+        seen: set[int] = set()  # the collections walked
+        stack: list[tuple[Node, int]] = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH or id(node) in seen:
+                return None
+            seen.add(id(node))
+            items = node.value
+            nodes += len(items)
+            depth += 1
+            if isinstance(node, MappingNode):
+                names = set()
+                for knode, vnode in items:
+                    if knode.tag != _STR:
+                        return None
+                    names.add(knode.value)
+                    if not isinstance(vnode, ScalarNode):
+                        stack.append((vnode, depth))
+                if len(names) != len(items):
+                    return None
+            else:
+                stack.extend((item, depth) for item in items if not isinstance(item, ScalarNode))
+        found = {
+            knode.value: self.convert(vnode, 1)
+            for knode, vnode in root.value
+            if knode.value in keys
+        }
+        self.nodes = nodes
+        return found
 
     def _alias(self, node: Node) -> None:
         self.aliased += self._sizes[id(node)]

@@ -1,0 +1,243 @@
+"""Objects nothing reads past their identity (a CRD, a ClusterRole: no rule, fact
+or index entry) are loaded with ``Converter.identity``: apiVersion, kind and
+metadata converted, the rest only walked. The loader's findings (M001 syntax,
+nesting and alias budget, M002), suppression and --list-resources must be the
+ones the whole conversion gives: every case here is linted both ways."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import lint_text
+from meshlint.core import engine
+from meshlint.core.loading import IDENTITY, Reader
+from meshlint.core.model.nodes import ALIAS_ALLOWANCE, ALIAS_FACTOR, MAX_DEPTH, Converter, Loader
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stress import laughs
+
+
+def crd(spec: str, *, name: str = "widgets.example.com", head: str = "") -> str:
+    """A CustomResourceDefinition whose version schema ends with ``spec`` (at
+    12 columns, under ``properties:``)."""
+    return (
+        f"{head}apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        f"metadata:\n  name: {name}\n  labels: {{app: widgets}}\n"
+        "spec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n"
+        "  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n"
+        "      schema:\n        openAPIV3Schema:\n          type: object\n"
+        "          properties:\n"
+        "            size: {type: integer, description: how many}\n" + spec
+    )
+
+
+ROLE = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n"
+POD = (
+    "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n"
+    "spec:\n  containers:\n    - {name: app, image: app:1.0}\n"
+)
+NESTED = "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2)
+
+CASES = {
+    "plain": crd("            color: {type: string}\n") + ROLE + "rules: []\n" + POD,
+    "duplicate-key": crd("            color: {type: string}\n            color: {type: integer}\n"),
+    "duplicate-top-level": crd("") + "spec: {}\n",
+    "duplicate-in-metadata": crd("", head="").replace("  name: w", "  name: a\n  name: w"),
+    "merge-key": crd(
+        "            base: &base {type: string, maxLength: 3}\n"
+        "            color: {<<: *base, type: integer}\n"
+    ),
+    "merge-list": crd(
+        "            a: &a {type: string}\n            b: &b {format: x}\n"
+        "            color: {<<: [*a, *b]}\n"
+    ),
+    "alias": crd("            a: &shared {type: string}\n            b: *shared\n"),
+    "scalar-alias": crd("            a: {type: &t string}\n            b: {type: *t}\n"),
+    "redefined-anchor": crd(
+        "            a: {type: &t string}\n            b: {type: &t integer}\n"
+        "            c: {type: *t}\n            d: &m {type: string}\n            e: &m {}\n"
+    ),
+    "alias-bomb": crd("            bomb:\n" + laughs("              ", levels=6, width=6)),
+    "alias-cycle": crd("            loop: &loop [*loop]\n"),
+    "too-deep": crd(f"            deep: {NESTED}\n") + POD,
+    "not-string-keys": crd(
+        "            1: {type: string}\n            true: {type: string}\n"
+        "            ~: {type: string}\n            '1': {type: string}\n"
+        "            2024-01-01: x\n            ? [a, b]\n            : c\n"
+    ),
+    "bool-and-int-keys": crd("            yes: 1\n            true: 2\n            1: 3\n"),
+    "explicit-tags": crd(
+        "            t: !!str 12\n            u: !custom {a: 1}\n            v: ! 5\n"
+        "            w: !!int x\n            !!str k: 1\n"
+    ),
+    "broken-then-more": crd("            color: {type: string\n")
+    + POD
+    + "---\n"
+    + crd("            z: {}\n", name="b.example.com"),
+    "broken-first": "a: [\n---\n" + crd("            z: {}\n"),
+    "ignore-duplicate": crd(
+        "            color: {type: string}\n"
+        "            # meshlint: ignore[M002] the generator writes it twice\n"
+        "            color: {type: string}\n"
+    ),
+    "ignore-comments": crd(
+        "            # meshlint: ignore[K001] nothing to suppress here\n"
+        "            color: {type: string}  # meshlint: ignore[nope] unknown rule\n"
+        "            text: {description: '# meshlint: ignore[K001] inside a string'}\n"
+        "            block:\n              description: |\n"
+        "                # meshlint: ignore[M002] a string too\n"
+        "            other: {}  # meshlint: ignore[M001]\n"
+    ),
+    "ignore-file": "# meshlint: ignore-file[M002]\n"
+    + crd("            c: 1\n            c: 2\n")
+    + "---\n"
+    + crd("            d: 1\n", name="b.example.com"),
+    "ignore-annotation": crd("").replace(
+        "  labels: {app: widgets}\n",
+        "  labels: {app: widgets}\n  annotations: {meshlint.io/ignore: M002}\n",
+    )
+    + "spec: {}\n",
+    "annotation-unused": crd("").replace(
+        "  labels: {app: widgets}\n",
+        "  labels: {app: widgets}\n  annotations: {meshlint.io/ignore: 'K001,M002'}\n",
+    ),
+    "istio-generated": crd("").replace("{app: widgets}", "{operator.istio.io/component: Base}"),
+    "helm-sources": "---\n# Source: chart/templates/crd.yaml\n"
+    + crd("            c: 1\n            c: 2\n")
+    + "---\n# Source: chart/templates/role.yaml\n"
+    + ROLE[4:]
+    + "rules: []\nrules: []\n",
+    "list-of-crds": "apiVersion: v1\nkind: List\nitems:\n"
+    + "".join(
+        "  - " + line + "\n" if i == 0 else "    " + line + "\n"
+        for i, line in enumerate(crd("            c: 1\n            c: 2\n").splitlines())
+    ),
+    "kind-not-string": "apiVersion: v1\nkind: 5\nmetadata: {name: x}\nspec: {a: 1, a: 2}\n",
+    "no-identity": "apiVersion: v1\nkind: Widget\nspec: {a: [1, 2]}\n",
+}
+
+
+def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    def report() -> object:
+        found = lint_text(text, list_resources=True, report_unused_ignores=True)
+        return (
+            [(f.rule, f.location, f.message, f.severity) for f in found.findings],
+            found.unused_ignores,
+            found.suppressed,
+            found.resources,
+            found.documents,
+            found.skipped,
+            found.errors,
+        )
+
+    fast = report()
+    with monkeypatch.context() as m:
+        m.setattr(engine, "_identity_only", lambda plan, kind: False)
+        slow = report()
+    return fast, slow
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_identity_loading_finds_what_whole_conversion_finds(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = _both(CASES[case], monkeypatch)
+    assert fast == slow
+
+
+def test_the_cases_reach_the_loader_findings() -> None:
+    """The cases above prove something only where the loader reports."""
+    rules = {
+        case: {f.rule for f in lint_text(CASES[case], report_unused_ignores=True).findings}
+        for case in ("duplicate-key", "alias-bomb", "too-deep", "broken-then-more", "alias-cycle")
+    }
+    assert "M002" in rules["duplicate-key"]
+    assert "M001" in rules["alias-bomb"] | rules["too-deep"] | rules["alias-cycle"]
+    assert "M001" in rules["broken-then-more"]
+
+
+def test_the_alias_budget_counts_an_identity_document_as_whole_conversion_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CRD's nodes widen the file's alias budget for the documents after it:
+    the walk must count exactly what conversion counts. A bomb just inside the
+    budget the CRD grants, and just beyond it."""
+    leaves = "".join(f"            p{i}: {{type: string}}\n" for i in range(400))
+    nodes = _nodes(crd(leaves))
+    allowed = ALIAS_ALLOWANCE + ALIAS_FACTOR * nodes
+    for extra in (allowed - 50, allowed + 50):
+        copies = extra // 10  # each alias to a 10-entry mapping adds 10 nodes
+        bomb = (
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+            "  ten: &ten {" + ", ".join(f"k{i}: v" for i in range(10)) + "}\n"
+        )
+        bomb += "  all: [" + ", ".join(["*ten"] * copies) + "]\n"
+        fast, slow = _both(crd(leaves) + bomb, monkeypatch)
+        assert fast == slow
+
+
+def _nodes(text: str) -> int:
+    converter = Converter()
+    converter.convert(yaml.compose(text, Loader=Loader))
+    return converter.nodes
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_identity_is_the_whole_conversion_restricted(case: str) -> None:
+    """Where the walk lets a document through, its counts and values are the
+    whole conversion's (what ``settle`` charges, what rules would read)."""
+    try:
+        roots = [r for r in yaml.compose_all(CASES[case], Loader=Loader) if r is not None]
+    except yaml.YAMLError:
+        return  # broken as a whole: read chunk by chunk, each a case of its own
+    for root in roots:
+        whole = Converter()
+        try:
+            data = whole.convert(root)
+        except Exception:
+            data = None
+        part = Converter()
+        found = part.identity(root, IDENTITY)
+        if found is None:
+            continue
+        assert data is not None and not whole.duplicates and whole.aliased == 0
+        assert (part.nodes, part.aliased, part.duplicates) == (whole.nodes, 0, [])
+        assert found == {k: v for k, v in data.items() if k in IDENTITY}
+
+
+@pytest.mark.parametrize(
+    ("case", "taken"),
+    [
+        ("plain", True),
+        ("scalar-alias", True),
+        ("explicit-tags", True),  # `!!str k` is the key "k" to the converter too
+        ("ignore-comments", True),
+        ("annotation-unused", True),
+        ("duplicate-key", False),
+        ("merge-key", False),
+        ("alias", False),
+        ("alias-cycle", False),
+        ("too-deep", False),
+        ("not-string-keys", False),
+    ],
+)
+def test_the_walk_gives_up_where_conversion_does_more(case: str, taken: bool) -> None:
+    root = next(r for r in yaml.compose_all(CASES[case], Loader=Loader) if r is not None)
+    assert (Converter().identity(root, IDENTITY) is not None) is taken
+
+
+def test_only_unread_kinds_take_identity_loading() -> None:
+    """A Pod is read by rules and a Deployment's template carries annotations:
+    they are converted whole; a CRD and a ClusterRole hold their identity only."""
+    reader = Reader("m.yaml", CASES["plain"])
+    reader.identity_only = lambda kind: kind in {"CustomResourceDefinition", "ClusterRole"}
+    docs = [d for d in reader if not isinstance(d, tuple)]
+    assert [(d.kind, sorted(d.data)) for d in docs] == [
+        ("CustomResourceDefinition", ["apiVersion", "kind", "metadata"]),
+        ("ClusterRole", ["apiVersion", "kind", "metadata"]),
+        ("Pod", ["apiVersion", "kind", "metadata", "spec"]),
+    ]
