@@ -204,3 +204,41 @@ def test_config_plugins_never_import_from_the_working_tree(tmp_path: Path) -> No
         check=False,
     )
     assert safe.returncode == 1 and "K001" in safe.stdout
+
+
+COLLECTION_KEYS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: keys}
+data:
+  ? !!str [tagged]
+  : a
+  ? [twice]
+  : b
+  ? [twice]
+  : c
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  ? !!str {tagged: key}
+  : d
+"""
+
+
+def test_collection_keys_are_keyed_by_their_text_and_never_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a collection key tagged !!str once ended the run ("unhashable type"), and a
+    # repeated collection key was named by libyaml's node objects
+    (tmp_path / "keys.yaml").write_text(COLLECTION_KEYS)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "keys.yaml", "--no-color", "-q", "-j", "1"])
+    assert "internal error" not in result.output, result.output
+    lines = result.output.splitlines()
+    assert lines == [
+        "keys.yaml:9:5: M002 [error] duplicate-key  duplicate key \"['twice']\": kubectl "
+        "(apply, create, apply --server-side) and Helm keep only the last value, dropping "
+        "the others before the request; kustomize (kubectl -k) refuses the file"
+    ], lines

@@ -386,7 +386,8 @@ def _duplicates(
     whole = docs[0] if len(docs) == 1 and not docs[0].base_path else None
     items = {doc.base_path: doc for doc in docs}
     for knode, holder in found:
-        path = (*paths[id(holder)], knode.value)
+        key = _key_text(knode)
+        path = (*paths[id(holder)], key)
         doc = whole or items.get(path[:2])
         at = Location(
             file.name,
@@ -397,7 +398,7 @@ def _duplicates(
             source=doc.source if doc else None,
             document=doc.number if doc else -1,
         )
-        message = f"duplicate key {knode.value!r}: " + (
+        message = f"duplicate key {key!r}: " + (
             # the collector's confmap decodes with yaml.v3, which refuses the file
             "the collector refuses to load the config"
             if doc is not None and doc.standalone
@@ -405,6 +406,12 @@ def _duplicates(
             "value, dropping the others before the request; kustomize (kubectl -k) refuses the file"
         )
         yield LoadProblem(DUPLICATE_KEY.id, message, at)
+
+
+def _key_text(knode: Node) -> str:
+    """A mapping key as the converter keys it: a collection (``? [a]``) by its
+    values' text, never by its nodes."""
+    return knode.value if isinstance(knode, ScalarNode) else str(Converter().convert(knode))
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:

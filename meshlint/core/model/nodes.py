@@ -278,7 +278,7 @@ class Converter:
             if isinstance(node, MappingNode):
                 names = set()
                 for knode, vnode in items:
-                    if knode.tag != _STR:
+                    if knode.tag != _STR or not isinstance(knode, ScalarNode):
                         return None
                     names.add(knode.value)
                     if not isinstance(vnode, ScalarNode):
@@ -324,7 +324,7 @@ class Converter:
         convert = self.convert
         depth += 1
         for knode, vnode in node.value:
-            if knode.tag == _STR:  # nearly every key: skip the general path
+            if knode.tag == _STR and isinstance(knode, ScalarNode):  # nearly every key
                 k: Any = knode.value
             elif knode.tag == _MERGE:
                 merged.append(vnode)
