@@ -186,9 +186,7 @@ def _with_lines(candidates: list[Candidate], lines: Sequence[str]) -> list[Candi
 def _lint_piece(piece: Piece, plan: Plan) -> PieceReport:
     """Lint a window of a file's documents (``core.pieces``)."""
     item = piece.item
-    reader = Reader(item.name, piece.file.text)
-    reader.file = piece.file  # decoded once, before the fork (see Piece)
-    reader.window(piece.begin, piece.end, piece.line, piece.documents, piece.after)
+    reader = piece.reader.window(piece.begin, piece.end, piece.line, piece.documents, piece.after)
     file = reader.file
     file.searches = piece.searches
     report = FileReport(item.name, item.scope)

@@ -10,6 +10,7 @@ plain values; no tag ever constructs an object.
 from __future__ import annotations
 
 import codecs
+import copy
 import functools
 import re
 from bisect import bisect_right
@@ -235,15 +236,19 @@ class Reader:
         self._window: tuple[int, int, int] | None = None  # see window()
         self.first_root: int | None = None  # the line of the first stream document read
 
-    def window(self, begin: int, end: int, line: int, documents: int, after: int) -> None:
-        """Read only ``text[begin:end]``: whole stream documents from a "---"
-        line, line ``line`` (0-based), on, as reading the whole file would read
-        them: numbered from ``documents`` (the objects the text before holds),
-        the last document before the window taken to end on line ``after``
-        (Helm attribution), each composed on its own after one breaks."""
-        self._window = (begin, end, line)
-        self.documents = documents
-        self._last_line = after
+    def window(self, begin: int, end: int, line: int, documents: int, after: int) -> Reader:
+        """A reader of only ``text[begin:end]`` that shares this one's file:
+        whole stream documents from a "---" line, line ``line`` (0-based), on,
+        read as reading the whole file reads them: numbered from ``documents``
+        (the objects the text before holds), the last document before the
+        window taken to end on line ``after`` (Helm attribution), each composed
+        on its own after one breaks."""
+        part = copy.copy(self)
+        part._window = (begin, end, line)
+        part.documents, part.skipped, part.skipped_at = documents, 0, []
+        part._last_line = after
+        part.first_root = None
+        return part
 
     @property
     def last_line(self) -> int:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from meshlint.core.loading import LoadProblem, Reader, next_document_start
-from meshlint.core.model.document import MAX_SEARCHES_PER_FILE, SourceFile
+from meshlint.core.model.document import MAX_SEARCHES_PER_FILE
 from meshlint.core.report import FileReport, Input
 
 # A piece is at least this much text: each piece pays for reading the whole
@@ -49,9 +49,9 @@ class Piece:
     """A window of ``item``'s text and what is assumed of the text before it."""
 
     item: Input
-    # the whole input's text, read once: workers share it, and its line index
-    # (a fix needs it), through the fork
-    file: SourceFile
+    # the whole input, read once: workers share its text, its Helm comments and
+    # its line index (a fix needs it) through the fork
+    reader: Reader
     begin: int  # text[begin:end], after decoding (see Reader)
     end: int
     line: int  # the 0-based line it starts on, a "---" line
@@ -112,5 +112,5 @@ def split(item: Input, size: int, reader: Reader, cores: int) -> list[Piece]:
             line += text.count("\n", starts[n - 1], begin)
             objects += sum(1 for _ in _KIND.finditer(text, starts[n - 1], begin))
         searches = MAX_SEARCHES_PER_FILE
-        pieces.append(Piece(item, reader.file, begin, end, line, objects, line, searches))
+        pieces.append(Piece(item, reader, begin, end, line, objects, line, searches))
     return pieces
