@@ -63,7 +63,7 @@ def both(monkeypatch: pytest.MonkeyPatch, text: str, **plan: Any) -> tuple[Repor
     """The report of ``text`` linted whole (-j 1) and in small pieces (-j 2)."""
     item = Input("stream.yaml", data=text.encode())
     whole = engine.lint([item], Plan.build(RULES, Config(), **plan), jobs=1)
-    monkeypatch.setattr(engine, "PIECE_BYTES", 2_000)
+    monkeypatch.setattr(engine, "SPLIT_BYTES", 4_000)
     monkeypatch.setattr(pieces, "PIECE_BYTES", 2_000)
     monkeypatch.setattr(pieces, "PIECES_PER_CORE", 20)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
@@ -124,7 +124,7 @@ def test_an_alias_keeps_the_input_whole() -> None:
     assert pieces.split(Input("s.yaml"), 4_000_000, reader, 2) == []
     plain = "---\nschedule: '*/5 * * * *'\nurl: http://x/?a=1&b=2\n" * 50_000
     reader = read_bytes("s.yaml", plain.encode())
-    assert len(pieces.split(Input("s.yaml"), 4_000_000, reader, 2)) == 4
+    assert len(pieces.split(Input("s.yaml"), 4_000_000, reader, 2)) == 16
 
 
 def test_pieces_start_at_document_starts() -> None:

@@ -40,6 +40,17 @@ def test_workers_follow_the_work_and_the_idle_cores(
     assert cpus.workers(size, files, free) == expected
 
 
+@pytest.mark.parametrize(
+    ("size", "rate", "expected"),
+    [
+        (3_000_000, 1e-8, 1),  # 0.03 s of linting left: not worth a worker
+        (3_000_000, 3e-6, 2),  # 9 s left (a stream of many small objects)
+    ],
+)
+def test_the_measured_rate_decides_over_the_size(size: int, rate: float, expected: int) -> None:
+    assert cpus.workers(size, 10, 2.0, rate) == expected
+
+
 class _Clock:
     wall = 0.0
     cpu = 0.0

@@ -16,7 +16,9 @@ import gc
 import importlib
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager, suppress
@@ -52,7 +54,7 @@ from meshlint.core.model import (
 )
 from meshlint.core.model.document import MAX_SEARCHES_PER_FILE, SourceFile, text_lines
 from meshlint.core.model.nodes import stack_headroom
-from meshlint.core.pieces import PIECE_BYTES, Piece, PieceReport, split
+from meshlint.core.pieces import SPLIT_BYTES, Piece, PieceReport, split
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
 from meshlint.core.report import (
@@ -426,11 +428,6 @@ def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileR
     if len(tasks) < 2:
         yield _lint_and_sweep(inputs[0], plan)
         return
-    if jobs is None and wholes:
-        # a piece costs its workers little more than its linting (no file to
-        # read, findings only to send back): cores shared with other work still
-        # add their share, so no probe (which would lint a whole piece here)
-        jobs = min(cpus.usable_cores(), len(tasks))
     yield from _assembled(_run_tasks(tasks, size, plan, jobs), wholes, plan)
 
 
@@ -446,7 +443,7 @@ def _tasks(inputs: list[Input]) -> tuple[list[Task], dict[int, Whole]]:
     for item in inputs:
         size = _size(item)
         pieces: list[Piece] = []
-        if size >= 2 * PIECE_BYTES and not is_chart_template(item.file):
+        if size >= SPLIT_BYTES and not is_chart_template(item.file):
             try:
                 data = item.read()
             except (Refused, OSError):
@@ -482,12 +479,13 @@ def _run_tasks(
     if jobs is None:
         # lint the smallest files here first while measuring what the other cores
         # do, then decide whether workers would help with the rest
-        probe = cpus.Probe()
+        probe, probed = cpus.Probe(), 0
         while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
             task = ordered.pop()
-            size -= _task_size(task)
+            probed += _task_size(task)
             yield task, _run(task, plan)
-        jobs = cpus.workers(size, len(ordered), probe.free_cores())
+        size -= probed
+        jobs = cpus.workers(size, len(ordered), probe.free_cores(), probe.rate(probed))
         if jobs == 1:  # the rest in the order given, as -j 1 reads them
             left = {id(task) for task in ordered}
             for task in tasks:
@@ -543,7 +541,7 @@ class _Batches:
 
     def __init__(self, tasks: list[Task], sizes: list[int], jobs: int) -> None:
         self.tasks, self.sizes = tasks, sizes
-        self.batch_bytes = max(1, sum(sizes) // (16 * jobs))
+        self.batch_bytes = max(1, sum(sizes) // (32 * jobs))
         self.front, self.back = 0, len(tasks)  # tasks[front:back] are left
 
     def next(self) -> range | None:
@@ -636,7 +634,12 @@ def _stop_workers(conns: list[Connection]) -> None:
 
 
 def _serve(conn: Connection, tasks: list[Task], plan: Plan) -> None:
-    """A worker: lint each batch of ``tasks`` it is sent, send the reports back."""
+    """A worker: lint each batch of ``tasks`` it is sent, send the reports back.
+
+    A thread sends them: the parent reads them between its own inputs, and a
+    report larger than the pipe holds (a piece's) would otherwise keep the
+    worker waiting, not linting, until the parent is done with one of its own.
+    """
     gc.disable()  # see _gc_paused
     # Ctrl-C reaches the whole process group: the parent alone stops the run (it
     # ends the workers), so workers print no traceback; SIGTERM (from the
@@ -644,18 +647,31 @@ def _serve(conn: Connection, tasks: list[Task], plan: Plan) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
+    outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
+    sender.start()
     while True:
         try:
             todo = conn.recv()
         except EOFError:  # the parent is gone
             return
         if todo is None:
-            return
+            break
         try:
             done: Any = [_run(tasks[i], plan) for i in todo]
         except Exception as exc:  # re-raised in the parent, as a pool would
             done = exc
-        conn.send(done)
+        outbox.put(done)
+    outbox.put(None)
+    sender.join()
+
+
+def _send_all(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
+    while (done := outbox.get()) is not None:
+        try:
+            conn.send(done)
+        except OSError:  # the parent is gone
+            return
 
 
 Progress = Callable[[int, int], None]  # (files done, files in all)

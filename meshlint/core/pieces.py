@@ -26,11 +26,13 @@ from meshlint.core.loading import LoadProblem, Reader, next_document_start
 from meshlint.core.model.document import MAX_SEARCHES_PER_FILE
 from meshlint.core.report import FileReport, Input
 
-# A piece is at least this much text: each piece pays for reading the whole
-# file's text (decoding, the line index a fix needs), so more pieces than
-# the cores can keep busy cost more than they balance.
-PIECE_BYTES = 1_000_000
-PIECES_PER_CORE = 4
+# An input this large is split (a smaller one is a small part of a run's work).
+SPLIT_BYTES = 2_000_000
+# A piece is at least this much text, and there are at most so many for each
+# core: enough that the processes end together, few enough that what each
+# piece costs beyond its documents (its report sent back) stays small.
+PIECE_BYTES = 250_000
+PIECES_PER_CORE = 8
 
 # An anchor ("&name") and an alias ("*name") start only where a node starts: at
 # the start of the text, or after a blank, a break, a flow indicator or a ":".
