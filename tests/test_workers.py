@@ -40,6 +40,17 @@ def test_workers_follow_the_work_and_the_idle_cores(
     assert cpus.workers(size, files, free) == expected
 
 
+@pytest.mark.parametrize(
+    ("size", "rate", "expected"),
+    [
+        (3_000_000, 1e-8, 1),  # 0.03 s of linting left: not worth a worker
+        (3_000_000, 3e-6, 2),  # 9 s left (a stream of many small objects)
+    ],
+)
+def test_the_measured_rate_decides_over_the_size(size: int, rate: float, expected: int) -> None:
+    assert cpus.workers(size, 10, 2.0, rate) == expected
+
+
 class _Clock:
     wall = 0.0
     cpu = 0.0
@@ -119,3 +130,60 @@ def test_a_busy_machine_lints_in_process_in_the_order_given(
     inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(20)]
     report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
     assert order == [f"p{i}.yaml" for i in range(20)] and len(report.findings) == 20
+
+
+def _forced_pool(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import meshlint.core.engine as engine
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    return engine
+
+
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = _forced_pool(monkeypatch)
+    lint_input = engine.lint_input
+
+    def failing(item: Input, plan: Plan) -> Any:
+        if item.name == "big.yaml":  # the largest: a worker's, not this process's
+            raise ValueError("boom in a worker")
+        return lint_input(item, plan)
+
+    monkeypatch.setattr(engine, "lint_input", failing)
+    inputs = [Input("big.yaml", data=(OK + "#" * 500).encode())]
+    inputs += [Input(f"p{i}.yaml", data=OK.encode()) for i in range(5)]
+    with pytest.raises(ValueError, match="boom in a worker"):
+        engine.lint(inputs, Plan.build(RULES, Config()), jobs=2)
+
+
+def test_a_worker_that_dies_ends_the_run_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    engine = _forced_pool(monkeypatch)
+    lint_input = engine.lint_input
+    parent = os.getpid()
+
+    def dying(item: Input, plan: Plan) -> Any:
+        if os.getpid() != parent:
+            os._exit(9)  # killed (out of memory, a signal)
+        return lint_input(item, plan)
+
+    monkeypatch.setattr(engine, "lint_input", dying)
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(6)]
+    with pytest.raises(RuntimeError, match="worker process ended"):
+        engine.lint(inputs, Plan.build(RULES, Config()), jobs=2)
+
+
+def test_workers_and_this_process_share_the_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """-j 3: two workers take batches from the largest, this process lints the
+    smallest; every input is linted once."""
+    engine = _forced_pool(monkeypatch)
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * 50 * i).encode()) for i in range(40)]
+    plan = Plan.build(RULES, Config())
+    seen: list[tuple[str, int]] = []
+    reports = engine._reports
+    for part in reports(inputs, plan, 3):
+        seen.append((part.file, len(part.candidates)))
+    assert sorted(seen) == sorted((i.name, 2) for i in inputs)
+    assert engine._WORKERS == {}  # every worker was ended and joined

@@ -16,7 +16,8 @@ import time
 # Linting in-process first, for this long, measures what the other cores do.
 PROBE_SECONDS = 0.25
 # A worker pays for its start and for sending its reports back past about this
-# much input (a few tenths of a second of linting).
+# much linting, or this much input where the time it takes is not known.
+SECONDS_PER_WORKER = 0.35
 BYTES_PER_WORKER = 4_000_000
 # Idle capacity, in cores, that counts as one more core for a worker: a core
 # busy a quarter of the time is shared, and sharing it loses.
@@ -55,6 +56,10 @@ class Probe:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def rate(self, linted: int) -> float | None:
+        """Seconds of CPU per byte while ``linted`` bytes were linted since the start."""
+        return (time.process_time() - self._cpu) / linted if linted > 0 else None
+
     def free_cores(self) -> float:
         cores = usable_cores()
         wall = self.elapsed()
@@ -75,9 +80,16 @@ def _from_load_average(cores: int) -> float:
     return max(1.0, cores - load)
 
 
-def workers(remaining_bytes: int, remaining_files: int, free: float) -> int:
-    """Worker processes for ``remaining_bytes`` in ``remaining_files`` files with
-    ``free`` cores (see ``Probe``); 1 means lint in this process."""
-    by_work = remaining_bytes // BYTES_PER_WORKER
+def workers(
+    remaining_bytes: int, remaining_files: int, free: float, rate: float | None = None
+) -> int:
+    """Processes for ``remaining_bytes`` in ``remaining_files`` files (or pieces)
+    with ``free`` cores (see ``Probe``), linted at ``rate`` seconds a byte where
+    the probe measured it (a stream of many small objects costs 30 times the
+    corpus's average byte); 1 means lint in this process."""
+    if rate is None:
+        by_work = remaining_bytes // BYTES_PER_WORKER
+    else:
+        by_work = int(remaining_bytes * rate / SECONDS_PER_WORKER)
     by_cores = int(free + 1 - FREE_CORE)
     return max(1, min(by_work, by_cores, remaining_files))

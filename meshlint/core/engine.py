@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import replace
-from typing import Any
+from multiprocessing.connection import Connection, wait
+from typing import Any, cast, overload
 
 from meshlint.core import cpus, scopes
 from meshlint.core.files import Refused
@@ -49,7 +53,9 @@ from meshlint.core.model import (
     Part,
     Violation,
 )
+from meshlint.core.model.document import MAX_SEARCHES_PER_FILE, SourceFile, text_lines
 from meshlint.core.model.nodes import stack_headroom
+from meshlint.core.pieces import SPLIT_BYTES, Piece, PieceReport, split
 from meshlint.core.plan import ActiveRule, Plan
 from meshlint.core.postpass import PostPass
 from meshlint.core.report import (
@@ -122,6 +128,16 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     template = is_chart_template(item.file)
     reader = template_file(item.name, data) if template else read_bytes(item.name, data)
     del data
+    problems = _read(item, reader, plan, report)
+    _finish(item, reader, report, problems, plan)
+    # the file's text is at hand: its own findings get their line now (facts and
+    # index entries travel without one; cross-object findings get it at the end)
+    report.candidates = _with_lines(report.candidates, reader.file.lines)
+    return report
+
+
+def _read(item: Input, reader: Reader, plan: Plan, report: FileReport) -> list[LoadProblem]:
+    """Lint each document ``reader`` yields into ``report``; the load problems met."""
     file = reader.file
     file.test_step = item.test_step
     report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
@@ -144,8 +160,15 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
             report.entries.append(entry_for(found))
         _lint_document(found, plan, report)
     report.documents, report.skipped = reader.documents, reader.skipped
-    problems = without_template_errors(file, problems)
-    if item.walked and not reader.documents and not_a_manifest(reader, problems):
+    return problems
+
+
+def _finish(
+    item: Input, reader: Reader, report: FileReport, problems: list[LoadProblem], plan: Plan
+) -> None:
+    """The file's load problems as candidates, once every document was read."""
+    problems = without_template_errors(reader.file, problems)
+    if item.walked and not report.documents and not_a_manifest(reader, problems):
         # NDJSON, data, a Go template outside templates/: a walk skips and counts
         # it; named on the command line it still gets its error
         problems = [p for p in problems if p.rule not in NOT_MANIFEST_RULES]
@@ -160,13 +183,90 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
         active = plan.get(rule)
         if active is not None and (summary := flood.summary(active.rule.slug)):
             report.candidates.append(summary)
-    # the file's text is at hand: its own findings get their line now (facts and
-    # index entries travel without one; cross-object findings get it at the end)
-    if report.candidates:
-        lines = file.lines
-        report.candidates = [
-            c._replace(location=with_line(c.location, lines)) for c in report.candidates
-        ]
+
+
+def _with_lines(candidates: list[Candidate], lines: Sequence[str]) -> list[Candidate]:
+    return [c._replace(location=with_line(c.location, lines)) for c in candidates]
+
+
+def _lint_piece(piece: Piece, plan: Plan) -> PieceReport:
+    """Lint a window of a file's documents (``core.pieces``)."""
+    item = piece.item
+    reader = piece.reader.window(piece.begin, piece.end, piece.line, piece.documents, piece.after)
+    file = reader.file
+    file.searches = piece.searches
+    report = FileReport(item.name, item.scope)
+    problems = _read(item, reader, plan, report)
+    report.documents -= piece.documents
+    lines = _Window(file, text_lines(file.text[piece.begin : piece.end]), piece.line)
+    report.candidates = _with_lines(report.candidates, lines)
+    report.directives = report.directives.written_on(range(piece.line + 1, lines.end + 1))
+    return PieceReport(
+        report,
+        [p._replace(at=with_line(p.at, lines)) for p in problems],
+        report.documents,
+        reader.first_root,
+        reader.last_line,
+        reader.last_source(),
+        piece.searches - file.searches,
+    )
+
+
+class _Window(Sequence[str]):
+    """A piece's lines, numbered as the file's (the file's own are split only
+    for a finding outside the piece)."""
+
+    def __init__(self, file: SourceFile, lines: list[str], first: int) -> None:
+        self.file, self.lines, self.first = file, lines, first
+        self.end = first + len(lines)  # one past the last line, 0-based
+        text = file.text  # as many lines as text_lines gives
+        self.total = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, int) and self.first <= index < self.end:
+            return self.lines[index - self.first]
+        return self.file.lines[index]
+
+
+def _joined(
+    item: Input, whole: Whole, parts: list[tuple[Piece, PieceReport]], plan: Plan
+) -> FileReport:
+    """One report from the parts of a file split in pieces, as linting it whole
+    gives: a part whose assumptions were wrong where it mattered is linted
+    again, here, with the true ones (see ``core.pieces``)."""
+    reader, _, data = whole
+    documents, after, searches = 0, 0, MAX_SEARCHES_PER_FILE
+    for n, (piece, part) in enumerate(parts):
+        if not part.holds(piece, documents, after, searches):
+            truth = replace(piece, documents=documents, after=after, searches=searches)
+            part = _lint_piece(truth, plan)
+            parts[n] = (truth, part)
+        documents += part.documents
+        searches -= part.searches
+        if part.first_root is not None:
+            after = part.last_line
+    report = FileReport(item.name, parts[0][1].report.scope, documents=documents)
+    report.directives = Directives.joined(part.report.directives for _, part in parts)
+    for _, part in parts:
+        got = part.report
+        report.candidates += got.candidates
+        for rule_id, found in got.facts.items():
+            report.facts[rule_id] += found
+        report.entries += got.entries
+        report.cluster += got.cluster
+        report.resources += got.resources
+        report.errors += got.errors
+        report.skipped += got.skipped
+    if plan.digests:
+        report.digest = digest(data)
+    _finish(item, reader, report, [p for _, part in parts for p in part.problems], plan)
     return report
 
 
@@ -252,22 +352,6 @@ def _place(active: ActiveRule, doc: Document | None, violation: Violation) -> Ca
     )
 
 
-# Worker processes inherit the plan through fork; this is set only inside them.
-_WORKER_PLAN: Plan | None = None
-
-
-def _init_worker(plan: Plan) -> None:
-    global _WORKER_PLAN
-    _WORKER_PLAN = plan
-    gc.disable()  # see _gc_paused
-    # Ctrl-C reaches the whole process group: the parent alone stops the run (it
-    # terminates the pool), so workers print no "Process ForkPoolWorker-N"
-    # traceback; SIGTERM (from the pool, or a CI runner) ends a worker at once.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
-
-
 _STOPPING = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -286,11 +370,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _work(item: Input) -> FileReport:
-    assert _WORKER_PLAN is not None
-    return _lint_and_sweep(item, _WORKER_PLAN)
 
 
 def _lint_and_sweep(item: Input, plan: Plan) -> FileReport:
@@ -360,44 +439,260 @@ def _reports(
 
 def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
     """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
-    sizes = {id(item): _size(item) for item in inputs}
-    size = sum(sizes.values())
+    size = sum(map(_size, inputs))
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs == 1 or len(inputs) < 2 or size < PARALLEL_MIN_BYTES or not forkable:
+    if jobs == 1 or size < PARALLEL_MIN_BYTES or not forkable:
         for item in inputs:
             yield _lint_and_sweep(item, plan)
         return
+    tasks, wholes = _tasks(inputs)
+    if len(tasks) < 2:
+        yield _lint_and_sweep(inputs[0], plan)
+        return
+    yield from _assembled(_run_tasks(tasks, size, plan, jobs), wholes, plan)
+
+
+Task = Input | Piece
+# A file split in pieces: its reader (its text), its pieces in file order, its bytes.
+Whole = tuple[Reader, list[Piece], bytes]
+
+
+def _tasks(inputs: list[Input]) -> tuple[list[Task], dict[int, Whole]]:
+    """The inputs, a large one as pieces a worker each (``core.pieces``)."""
+    tasks: list[Task] = []
+    wholes: dict[int, Whole] = {}
+    for item in inputs:
+        size = _size(item)
+        pieces: list[Piece] = []
+        if size >= SPLIT_BYTES and not is_chart_template(item.file):
+            try:
+                data = item.read()
+            except (Refused, OSError):
+                data = b""  # reported when it is linted
+            reader = read_bytes(item.name, data)
+            pieces = split(item, size, reader, cpus.usable_cores())
+        if pieces:
+            wholes[id(item)] = (reader, pieces, data)
+            tasks += pieces
+        else:
+            tasks.append(item)
+    return tasks, wholes
+
+
+def _task_size(task: Task) -> int:
+    return task.end - task.begin if isinstance(task, Piece) else _size(task)
+
+
+def _run(task: Task, plan: Plan) -> FileReport | PieceReport:
+    if isinstance(task, Input):
+        return _lint_and_sweep(task, plan)
+    part = _lint_piece(task, plan)
+    gc.collect(0)  # see _lint_and_sweep
+    return part
+
+
+def _run_tasks(
+    tasks: list[Task], size: int, plan: Plan, jobs: int | None
+) -> Iterator[tuple[Task, FileReport | PieceReport]]:
+    """Each task with what linting it gave, in this process or in workers."""
     # Largest first, so that no worker is left alone with a big file at the end.
-    ordered = sorted(inputs, key=lambda item: -sizes[id(item)])
+    ordered = sorted(tasks, key=lambda task: -_task_size(task))
     if jobs is None:
         # lint the smallest files here first while measuring what the other cores
         # do, then decide whether workers would help with the rest
-        probe = cpus.Probe()
+        probe, probed = cpus.Probe(), 0
         while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
-            item = ordered.pop()
-            size -= sizes[id(item)]
-            yield _lint_and_sweep(item, plan)
-        jobs = cpus.workers(size, len(ordered), probe.free_cores())
+            task = ordered.pop()
+            probed += _task_size(task)
+            yield task, _run(task, plan)
+        size -= probed
+        jobs = cpus.workers(size, len(ordered), probe.free_cores(), probe.rate(probed))
         if jobs == 1:  # the rest in the order given, as -j 1 reads them
-            left = {id(item) for item in ordered}
-            for item in inputs:
-                if id(item) in left:
-                    yield _lint_and_sweep(item, plan)
+            left = {id(task) for task in ordered}
+            for task in tasks:
+                if id(task) in left:
+                    yield task, _run(task, plan)
             return
-    context = multiprocessing.get_context("fork")
-    with raising_on_sigterm():
-        # a signal that lands while workers are forked would hit a child before
-        # it ignores Ctrl-C: hold both until every worker is set up and the pool
-        # is ready to be terminated
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+    yield from _shared(ordered, [_task_size(task) for task in ordered], plan, jobs)
+
+
+def _assembled(
+    done: Iterator[tuple[Task, FileReport | PieceReport]], wholes: dict[int, Whole], plan: Plan
+) -> Iterator[FileReport]:
+    """Each input's report: a split file's once all its pieces are back."""
+    parts: dict[int, dict[int, PieceReport]] = defaultdict(dict)  # by input, by piece
+    for task, result in done:
+        if isinstance(result, FileReport):
+            yield result
+            continue
+        assert isinstance(task, Piece)
+        key = id(task.item)
+        parts[key][id(task)] = result
+        whole = wholes[key]
+        if len(parts[key]) == len(whole[1]):
+            got = parts.pop(key)
+            yield _joined(task.item, whole, [(p, got[id(p)]) for p in whole[1]], plan)
+
+
+def _shared(
+    tasks: list[Task], sizes: list[int], plan: Plan, jobs: int
+) -> Iterator[tuple[Task, FileReport | PieceReport]]:
+    """What ``tasks`` (largest first) give, linted by this process and
+    ``jobs - 1`` forked workers.
+
+    The workers take batches from the front, this process one task at a time
+    from the back (the smallest), between collecting what the workers send, so
+    that neither waits for the other at the end. Forked, a worker holds the plan
+    and the inputs already: a batch is a range of indices, and only reports
+    travel back, pickled. No helper threads: ``multiprocessing.Pool``'s three
+    (its worker handler wakes for every result) cost the parent about a second
+    of CPU on the corpus.
+    """
+    with raising_on_sigterm():  # the run unwinds and ends its workers
+        workers = _start_workers(jobs - 1, tasks, plan)
         try:
-            pool = context.Pool(jobs, initializer=_init_worker, initargs=(plan,))
-        except BaseException:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            raise
-        with pool:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            yield from pool.imap_unordered(_work, ordered, chunksize=2)
+            yield from _Batches(tasks, sizes, jobs).collect(workers, plan)
+        finally:
+            _stop_workers(workers)
+
+
+class _Batches:
+    """``tasks`` (largest first) handed out: to workers in batches from the
+    front, to this process one at a time from the back."""
+
+    def __init__(self, tasks: list[Task], sizes: list[int], jobs: int) -> None:
+        self.tasks, self.sizes = tasks, sizes
+        self.batch_bytes = max(1, sum(sizes) // (32 * jobs))
+        self.front, self.back = 0, len(tasks)  # tasks[front:back] are left
+
+    def next(self) -> range | None:
+        """The next batch for a worker: the tasks at the front, about
+        ``batch_bytes`` of them (a larger one alone)."""
+        start, taken = self.front, 0
+        while self.front < self.back and (taken < self.batch_bytes or self.front == start):
+            taken += self.sizes[self.front]
+            self.front += 1
+        return range(start, self.front) if self.front > start else None
+
+    def collect(
+        self, workers: list[Connection], plan: Plan
+    ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
+        busy: dict[Connection, list[range]] = {}  # batches in flight, by worker
+        for conn in workers:
+            for _ in range(2):  # a second batch queued: no wait between batches
+                if (todo := self.next()) is not None:
+                    conn.send(todo)
+                    busy.setdefault(conn, []).append(todo)
+        while busy or self.front < self.back:
+            left = self.front < self.back
+            for ready in wait(list(busy), timeout=0 if left else None):
+                conn = cast(Connection, ready)
+                try:
+                    done = conn.recv()
+                except (EOFError, OSError):  # killed: out of memory, a signal
+                    raise RuntimeError("a worker process ended before its work was done") from None
+                batch = busy[conn].pop(0)
+                if (todo := self.next()) is not None:
+                    conn.send(todo)
+                    busy[conn].append(todo)
+                elif not busy[conn]:
+                    del busy[conn]
+                if isinstance(done, BaseException):
+                    raise done
+                yield from zip((self.tasks[i] for i in batch), done, strict=True)
+            if self.front < self.back:
+                self.back -= 1
+                task = self.tasks[self.back]
+                yield task, _run(task, plan)
+
+
+def _start_workers(count: int, tasks: list[Task], plan: Plan) -> list[Connection]:
+    """``count`` forked workers, each serving batches of ``tasks`` over a pipe."""
+    context = multiprocessing.get_context("fork")
+    conns: list[Connection] = []
+    for module in _IMPORTED_LATE:
+        with suppress(ImportError):
+            importlib.import_module(module)
+    # a signal that lands while a worker is forked would hit it before it
+    # ignores Ctrl-C: hold both until every worker is set up
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+    try:
+        for _ in range(count):
+            here, there = context.Pipe()
+            worker = context.Process(target=_serve, args=(there, tasks, plan), daemon=True)
+            worker.start()
+            there.close()
+            conns.append(here)
+            _WORKERS[here] = worker
+    except BaseException:
+        _stop_workers(conns)
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return conns
+
+
+# What rules import only when they first need it (start-up is a budget): a run
+# large enough for workers meets them, so they are imported once, before the
+# fork, not again by every worker.
+_IMPORTED_LATE = ("jsonschema", "ruamel.yaml")
+
+# The process behind each worker's pipe.
+_WORKERS: dict[Connection, Any] = {}
+
+
+def _stop_workers(conns: list[Connection]) -> None:
+    """End the workers: those still linting (an error, Ctrl-C) by SIGTERM."""
+    for conn in conns:
+        worker = _WORKERS.pop(conn)
+        with suppress(OSError):
+            conn.send(None)
+        conn.close()
+        worker.join(timeout=0.5)
+        if worker.exitcode is None:
+            worker.terminate()
+            worker.join()
+
+
+def _serve(conn: Connection, tasks: list[Task], plan: Plan) -> None:
+    """A worker: lint each batch of ``tasks`` it is sent, send the reports back.
+
+    A thread sends them: the parent reads them between its own inputs, and a
+    report larger than the pipe holds (a piece's) would otherwise keep the
+    worker waiting, not linting, until the parent is done with one of its own.
+    """
+    gc.disable()  # see _gc_paused
+    # Ctrl-C reaches the whole process group: the parent alone stops the run (it
+    # ends the workers), so workers print no traceback; SIGTERM (from the
+    # parent, or a CI runner) ends a worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
+    outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
+    sender.start()
+    while True:
+        try:
+            todo = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        if todo is None:
+            break
+        try:
+            done: Any = [_run(tasks[i], plan) for i in todo]
+        except Exception as exc:  # re-raised in the parent, as a pool would
+            done = exc
+        outbox.put(done)
+    outbox.put(None)
+    sender.join()
+
+
+def _send_all(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
+    while (done := outbox.get()) is not None:
+        try:
+            conn.send(done)
+        except OSError:  # the parent is gone
+            return
 
 
 Progress = Callable[[int, int], None]  # (files done, files in all)

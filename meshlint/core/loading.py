@@ -10,6 +10,7 @@ plain values; no tag ever constructs an object.
 from __future__ import annotations
 
 import codecs
+import copy
 import functools
 import re
 from bisect import bisect_right
@@ -237,19 +238,54 @@ class Reader:
         # which kinds of object nothing reads past their identity (no rule, fact
         # or index entry): their Documents hold only IDENTITY (see _convert)
         self.identity_only: Callable[[str], bool] | None = None
+        self._window: tuple[int, int, int] | None = None  # see window()
+        self.first_root: int | None = None  # the line of the first stream document read
+
+    def window(self, begin: int, end: int, line: int, documents: int, after: int) -> Reader:
+        """A reader of only ``text[begin:end]`` that shares this one's file:
+        whole stream documents from a "---" line, line ``line`` (0-based), on,
+        read as reading the whole file reads them: numbered from ``documents``
+        (the objects the text before holds), the last document before the
+        window taken to end on line ``after`` (Helm attribution), each composed
+        on its own after one breaks."""
+        part = copy.copy(self)
+        part._window = (begin, end, line)
+        part.documents, part.skipped, part.skipped_at = documents, 0, []
+        part._last_line = after
+        part.first_root = None
+        return part
+
+    @property
+    def last_line(self) -> int:
+        """The 0-based line where the last stream document read ended."""
+        return self._last_line
+
+    def last_source(self) -> int | None:
+        """The line of the last Helm ``# Source:`` comment at or above the first
+        stream document read: whether it names that document depends on where
+        the document before it ended."""
+        if self.first_root is None:
+            return None
+        last = bisect_right(self._sources, self.first_root, key=itemgetter(0)) - 1
+        return self._sources[last][0] if last >= 0 else None
 
     def __iter__(self) -> Iterator[Document | LoadProblem]:
         if self.broken is not None:
             yield self.broken
             return
         text = self.file.text
+        begin, end, first = self._window or (0, len(text), 0)
+        if (begin, end) != (0, len(text)):
+            text = text[begin:end]
         try:
-            yield from self._compose(text, 0)
+            # below ``first`` empty lines, a window's marks are the file's lines
+            # (cheaper than moving every node's marks, see _shift)
+            yield from self._compose("\n" * first + text if first else text, 0)
         except (yaml.YAMLError, TooDeep, RecursionError):
             resume = self._last_line
             for offset, chunk in _chunks(text):
-                if offset >= resume:
-                    yield from self._chunk(chunk, offset)
+                if offset + first >= resume:
+                    yield from self._chunk(chunk, offset + first)
 
     def _chunk(self, chunk: str, offset: int) -> Iterator[Document | LoadProblem]:
         """The documents of one chunk, or the M001 that stops it."""
@@ -311,6 +347,8 @@ class Reader:
             self.on_root(root)
         converter, data = self._convert(root)
         converter.settle()
+        if self.first_root is None:
+            self.first_root = root.start_mark.line
         source = _source_for(self._sources, self._last_line, root.start_mark.line)
         self._last_line = root.end_mark.line
         docs, skipped = _documents(data, root, file, self.documents, source)
@@ -423,6 +461,12 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
         yield line, chunk
         # lines as libyaml's marks count them, which _last_line is in
         line += sum(map(chunk.count, _YAML_BREAKS))
+
+
+def next_document_start(text: str, at: int) -> int | None:
+    """Where the first "---" line that starts at or after ``at`` starts."""
+    found = _DOC_START.search(text, at)
+    return found.start() if found else None
 
 
 def _could_be_too_deep(file: SourceFile) -> bool:

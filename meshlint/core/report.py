@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -138,7 +139,7 @@ class Report:
         return Counter(f.rule for f in self.findings)
 
 
-def with_line(location: Location, lines: list[str]) -> Location:
+def with_line(location: Location, lines: Sequence[str]) -> Location:
     if location.source_line or not location.echo or not 0 < location.line <= len(lines):
         return location
     return replace(location, source_line=lines[location.line - 1])

@@ -171,6 +171,26 @@ class Directives:
         self.file_wide = kept(self.file_wide)
         self.by_line = {line: group for line, old in self.by_line.items() if (group := kept(old))}
 
+    def written_on(self, lines: range) -> Directives:
+        """The comments written on ``lines``, and every annotation: what a window
+        of a file's documents (``core.pieces``) owns of the file's directives."""
+        return Directives(
+            {k: g for k, old in self.by_line.items() if (g := _on(old, lines))},
+            _on(self.file_wide, lines),
+            self.by_document,
+        )
+
+    @classmethod
+    def joined(cls, parts: Iterable[Directives]) -> Directives:
+        """The directives of a file from those of its windows, in file order."""
+        found = cls()
+        for part in parts:
+            for line, group in part.by_line.items():
+                found.by_line[line] = found.by_line.get(line, ()) + group
+            found.file_wide += part.file_wide
+            found.by_document.update(part.by_document)
+        return found
+
     def add_annotations(self, doc: Document) -> None:
         if found := annotation_ignores(doc):
             self.by_document[doc.number] = found
@@ -192,6 +212,10 @@ class Directives:
 
     def __bool__(self) -> bool:
         return bool(self.by_line or self.file_wide or self.by_document)
+
+
+def _on(group: tuple[Ignore, ...], lines: range) -> tuple[Ignore, ...]:
+    return tuple(i for i in group if i.line in lines)
 
 
 def _span(
