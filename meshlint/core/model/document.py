@@ -282,8 +282,13 @@ class Document:
         """Drop the memo values once no rule will ask again (every rule has run):
         a large file's documents then hold no more than their own data. The
         embedded configs go too: they point back at this document, and with the
-        cyclic collector paused (engine) that cycle would keep the document alive."""
+        cyclic collector paused (engine) that cycle would keep the document alive,
+        and so would an embedded config's own memo (an ``Editor`` for its fix
+        points back at the config, which points at this document)."""
         self._memo.clear()
+        for found in self._embedded.values():
+            if isinstance(found, Document):
+                found.forget_memo()
         self._embedded.clear()
 
     # -- edits, for a finding's Fix: None where the place cannot be edited byte-exactly
