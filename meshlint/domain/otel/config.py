@@ -38,7 +38,7 @@ from meshlint.domain.jaeger.v2 import all_in_one_config, runs_all_in_one
 from meshlint.domain.k8s.objects import (
     WORKLOAD_KINDS,
     Container,
-    containers,
+    containers_of,
     get_in,
     list_at,
     mapping_at,
@@ -179,7 +179,7 @@ def _configs(doc: Document) -> Iterator[ConfigView | ParseError]:
     elif doc.kind == COLLECTOR_FILE:
         yield ConfigView(doc.data, doc, (), doc)
     elif doc.kind in WORKLOAD_KINDS:
-        for container in containers(doc.data, doc.kind):
+        for container in containers_of(doc):
             if runs_all_in_one(container):
                 yield ConfigView(all_in_one_config(), doc, container.path, doc, None, container)
 

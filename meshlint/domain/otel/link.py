@@ -46,7 +46,7 @@ from meshlint.domain.golang.runtime import (
 from meshlint.domain.k8s.objects import (
     Container,
     Resources,
-    containers,
+    containers_of,
     get_in,
     has_variable_reference,
     list_at,
@@ -296,7 +296,7 @@ def mounts(doc: Document) -> Iterator[Mount]:
     if not volumes:
         return
     mounting: dict[str, list[tuple[Container, str]]] = defaultdict(list)
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         for mount in list_at(container.data, ("volumeMounts",)):
             volume, path = get_in(mount, ("name",)), get_in(mount, ("mountPath",))
             if isinstance(volume, str) and volume in volumes:
