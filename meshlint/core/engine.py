@@ -190,15 +190,17 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
         rule = active.rule
         try:
             if rule.check is not None:
-                flood = _Flood()
+                flood = None  # made at the first violation: most rules find none
                 for violation in rule.check(doc, active.context):
-                    if flood.first is not None:  # past the cap: counted, not placed
+                    if flood is None:
+                        flood = _Flood()
+                    elif flood.first is not None:  # past the cap: counted, not placed
                         flood.more += 1
                         continue
                     placed = _place(active, doc, violation)
                     if flood.take(placed):
                         report.candidates.append(placed)
-                if summary := flood.summary(rule.slug):
+                if flood is not None and (summary := flood.summary(rule.slug)):
                     report.candidates.append(summary)
             if rule.collect is not None:
                 report.facts[rule.id].extend(_collected(doc, active))
