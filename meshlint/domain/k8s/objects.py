@@ -202,7 +202,7 @@ class Container:
     data: dict[str, Any]
     role: str  # "container", "init" or "sidecar" (a native sidecar)
     # what domain code worked out about the container (``memo``)
-    _memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
         """``factory()``, computed once per container and ``key``: what a

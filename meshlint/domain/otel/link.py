@@ -33,6 +33,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from meshlint.core.model import Document, same_namespace
@@ -457,7 +458,9 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
         yield from mounts(doc)
         return
     for view in views(doc):
-        yield hosted(view, Present())
+        # the same fact for every rule that links this config: made once and
+        # shared (a stream of ConfigMaps would keep one per rule and config)
+        yield doc.memo((Present, view.key), partial(hosted, view, Present()))
         for item in items(view):
             yield hosted(view, item)
 
