@@ -45,6 +45,7 @@ CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainer
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
 T = TypeVar("T")
+_UNSET: Any = object()  # no memo value yet (None is one)
 # About a second of "did you mean" searches per file; more suggestions than this
 # help no reader.
 MAX_SEARCHES_PER_FILE = 500
@@ -280,9 +281,9 @@ class Document:
         Istio mesh it describes on its own): the answer is worked out once, and
         kept until ``forget_memo`` or the document's end.
         """
-        if key not in self._memo:
-            self._memo[key] = factory()
-        found: T = self._memo[key]
+        found: T = self._memo.get(key, _UNSET)  # one lookup: keys are tuples, hashed anew
+        if found is _UNSET:
+            found = self._memo[key] = factory()
         return found
 
     def forget_memo(self) -> None:

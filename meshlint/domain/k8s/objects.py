@@ -192,6 +192,7 @@ def pod_resources(data: Any, kind: str) -> Resources:
 
 
 T = TypeVar("T")
+_UNSET: Any = object()  # no memo value yet (None is one)
 
 
 @dataclass(frozen=True)
@@ -208,9 +209,9 @@ class Container:
         """``factory()``, computed once per container and ``key``: what a
         container is (``domain.components``) is asked by a dozen rules, and
         ``containers_of`` gives each of them the same Container objects."""
-        if key not in self._memo:
-            self._memo[key] = factory()
-        found: T = self._memo[key]
+        found: T = self._memo.get(key, _UNSET)  # one lookup: keys are tuples, hashed anew
+        if found is _UNSET:
+            found = self._memo[key] = factory()
         return found
 
     @property
