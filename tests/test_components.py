@@ -65,3 +65,41 @@ def test_component_recognition(
     image: str, name: str, args: tuple[str, ...], expected: Component | None
 ) -> None:
     assert component_of(_container(image, name, args)) is expected
+
+
+def test_the_containers_of_a_document_and_what_they_are_are_read_once() -> None:
+    """Rules share one Container per container of a document, and what it runs
+    is worked out once: the same answers as reading the data each time."""
+    from meshlint.core.loading import parse_text
+    from meshlint.domain import components
+    from meshlint.domain.k8s.objects import containers, containers_of
+
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  template:
+    spec:
+      initContainers:
+        - {name: setup, image: busybox}
+        - {name: agent, image: jaegertracing/jaeger-agent:1.57, restartPolicy: Always}
+      containers:
+        - {name: app, image: app:1, args: [--collector.queue-size=10]}
+        - {name: istio-proxy, image: docker.io/istio/proxyv2:1.22.0}
+"""
+    (doc,) = parse_text("a.yaml", text).documents
+    found = containers_of(doc)
+    assert found is containers_of(doc)
+    assert found == tuple(containers(doc.data, doc.kind))
+    assert containers_of(doc, init=False) == tuple(containers(doc.data, doc.kind, init=False))
+    assert [component_of(c) for c in found] == [
+        components._component_of(c) for c in containers(doc.data, doc.kind)
+    ]
+    assert [component_of(c) for c in found] == [
+        None,
+        Component.JAEGER_AGENT,
+        Component.JAEGER_COLLECTOR,
+        Component.ISTIO_PROXY,
+    ]
+    assert all(component_of in c._memo for c in found)

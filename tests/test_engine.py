@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +14,14 @@ import meshlint.rules
 from conftest import RULES, lint_text
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.core.config import Config
-from meshlint.core.engine import lint
+from meshlint.core.engine import _lint_document, lint
 from meshlint.core.plan import Plan
 from meshlint.core.plugins import PluginError, collect_rules, plugin_manager
 from meshlint.core.report import Input
 
 sys.path.insert(0, str(Path(__file__).parent))
+from stress import FIXABLE
+
 import example_plugin
 
 POD = """\
@@ -353,3 +357,34 @@ def test_the_index_joins_a_service_to_the_workloads_of_its_namespace() -> None:
     index = Index(entry_for(d) for d in parse_text("x.yaml", text).documents)
     (service,) = index.find("Service", name="agent")
     assert [e.resource.name for e in index.selected_by(service)] == ["agent"]  # not shop's
+
+
+def test_a_linted_document_is_freed_without_the_cyclic_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine pauses the cyclic collector: a document linted in a stream must
+    not be kept alive by a cycle (its embedded configs, a fix's editor in their
+    memo) until the file ends, or a 200,000-document stream grows without bound."""
+    linted: list[weakref.ref[Document]] = []
+    original = _lint_document
+
+    def recording(doc: Document, plan: Plan, report: object) -> None:
+        original(doc, plan, report)  # type: ignore[arg-type]
+        linted.append(weakref.ref(doc))
+
+    import meshlint.core.engine as engine
+
+    monkeypatch.setattr(engine, "_lint_document", recording)
+    istio = POD.replace("{ANNOTATIONS}", '{proxy.istio.io/config: "tracing: {sampling: 50}"}')
+    stream = "".join("---\n" + FIXABLE[i % 2].format(i=i) for i in range(6)) + "---\n" + istio
+    plan = Plan.build(RULES, Config())
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        report = engine.lint_input(Input("-", data=stream.encode()), plan)
+        alive = [ref() for ref in linted if ref() is not None]
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(linted) == 7 and {c.rule for c in report.candidates} >= {"O002", "K003"}
+    assert alive == []

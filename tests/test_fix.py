@@ -575,3 +575,57 @@ featureGates: {MemoryQoS: true}
     target.write_text(text)
     assert fix_paths([str(target)], settings, unsafe=True).fixed == Counter({"K003": 1})
     assert target.read_text() == text.replace("{memory: 64Mi}", "{memory: 128Mi}")
+
+
+@pytest.mark.parametrize("star", ["", "    # a note with a * in it\n"])
+def test_no_fix_inside_what_aliases_share_in_an_embedded_config(star: str) -> None:
+    """The same inside a collector config in a ConfigMap: the limiter an alias
+    shares gets no fix, the one of its own does (the editor looks for shared
+    nodes only where the text has a ``*``; a ``*`` elsewhere changes nothing)."""
+    text = f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: collector}}
+data:
+  config.yaml: |
+    receivers:
+      otlp: {{protocols: {{grpc: {{}}}}}}
+    processors:
+      memory_limiter: &limits
+        limit_mib: 400
+      memory_limiter/2: *limits
+      memory_limiter/3:
+        limit_mib: 300
+    exporters:
+      debug: {{}}
+    service:
+      pipelines:
+        traces: {{receivers: [otlp], processors: [memory_limiter], exporters: [debug]}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: plain}}
+data:
+  config.yaml: |
+{star}    receivers:
+      otlp: {{protocols: {{grpc: {{}}}}}}
+    processors:
+      memory_limiter:
+        limit_mib: 400
+    exporters:
+      debug: {{}}
+    service:
+      pipelines:
+        traces: {{receivers: [otlp], processors: [memory_limiter], exporters: [debug]}}
+"""
+    settings = Settings(isolated=True, select=["O002"])
+    fixes = [
+        (f.location.resource.name, f.message.split('"')[1], f.fix is not None)
+        for f in lint_text(text, "collector.yaml", settings).findings
+    ]
+    assert fixes == [
+        ("collector", "memory_limiter", False),
+        ("collector", "memory_limiter/2", False),
+        ("collector", "memory_limiter/3", True),
+        ("plain", "memory_limiter", True),
+    ]

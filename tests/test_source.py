@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import codecs
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FUZZ_EXAMPLES
 from meshlint.core.loading import parse_bytes, parse_text
-from meshlint.core.model import Document, ParseError
+from meshlint.core.model import Document, ParseError, SourceFile
 
 DEPLOY = """\
 apiVersion: apps/v1
@@ -298,3 +299,25 @@ def test_byte_offsets_count_the_bytes_before_the_index(
     file = SourceFile("f.yaml", text, bom=bom, codec=codec)
     for index in data.draw(st.lists(st.integers(0, len(text)), max_size=8)):
         assert file.byte_offset(index) == len(bom) + len(text[:index].encode(codec))
+
+
+@pytest.mark.parametrize(
+    ("text", "odd"),
+    [
+        ("a: 1\nb: 2\n", False),
+        ("a: 1\r\nb: 2\r\n", False),
+        ("a: é\n", False),
+        ("a: 1\rb: 2\n", True),
+        ("a: 1\r\nb: 2\r", True),
+        ("a: 1\x85b: 2\n", True),
+        ("a: 1\u2028b: 2\n", True),
+        ("a: 1\u2029b: 2\n", True),
+    ],
+)
+def test_odd_line_breaks_are_found_wherever_they_are(text: str, odd: bool) -> None:
+    """A fix keeps LF and CR LF byte-exact, nothing else: the quick scan for the
+    characters that could break a line otherwise agrees with the full expression."""
+    from meshlint.core.model.document import _ODD_BREAKS
+
+    assert SourceFile("a.yaml", text).odd_breaks is odd
+    assert bool(_ODD_BREAKS.search(text)) is odd

@@ -311,15 +311,17 @@ def _lint_document(doc: Document, plan: Plan, report: FileReport) -> None:
         rule = active.rule
         try:
             if rule.check is not None:
-                flood = _Flood()
+                flood = None  # made at the first violation: most rules find none
                 for violation in rule.check(doc, active.context):
-                    if flood.first is not None:  # past the cap: counted, not placed
+                    if flood is None:
+                        flood = _Flood()
+                    elif flood.first is not None:  # past the cap: counted, not placed
                         flood.more += 1
                         continue
                     placed = _place(active, doc, violation)
                     if flood.take(placed):
                         report.candidates.append(placed)
-                if summary := flood.summary(rule.slug):
+                if flood is not None and (summary := flood.summary(rule.slug)):
                     report.candidates.append(summary)
             if rule.collect is not None:
                 report.facts[rule.id].extend(_collected(doc, active))
@@ -807,17 +809,16 @@ def _with_namespace(facts: dict[str, list[Any]], namespace: str | None) -> dict[
 
 def _unjoined(facts: Mapping[str, list[Any]]) -> list[str]:
     """The config-to-pod joins of one scope that its rules expected and did not
-    make; facts several rules share are counted once."""
-    shared = list(dict.fromkeys(f for items in facts.values() for f in items if _hashable(f)))
+    make; facts several rules share are counted once (each fact hashed once: a
+    stream of collector configs brings a dozen facts per ConfigMap)."""
+    shared: dict[Any, None] = {}
+    for items in facts.values():
+        for fact in items:
+            try:
+                shared.setdefault(fact)
+            except TypeError:  # unhashable: not a fact of a join
+                continue
     return list(dict.fromkeys(unjoined(shared)))
-
-
-def _hashable(fact: Any) -> bool:
-    try:
-        hash(fact)
-    except TypeError:
-        return False
-    return True
 
 
 def _check_run(

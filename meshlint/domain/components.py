@@ -79,6 +79,12 @@ _BY_NAME = {
 
 
 def component_of(container: Container) -> Component | None:
+    """What ``container`` runs (None: nothing meshlint knows), worked out once
+    per container: a dozen rules ask about each."""
+    return container.memo(component_of, lambda: _component_of(container))
+
+
+def _component_of(container: Container) -> Component | None:
     repo = repository(container.image)
     if repo in _BY_REPOSITORY:
         return _BY_REPOSITORY[repo]

@@ -33,7 +33,7 @@ from meshlint.core.model.facts import (
 )
 from meshlint.domain.components import repository
 from meshlint.domain.istio.releases import OSSM_ISTIO, generated
-from meshlint.domain.k8s.objects import containers, get_in, mapping_at, str_at, string_map
+from meshlint.domain.k8s.objects import containers_of, get_in, mapping_at, str_at, string_map
 from meshlint.domain.versions import image_version, istio_version, minor, parse
 
 KUBELET_SETTINGS = ("memoryThrottlingFactor",)
@@ -212,7 +212,7 @@ def _workload(doc: Document, kind: str) -> Iterator[Fact]:
     name = doc.resource.name or ""
     revision = labels.get("istio.io/rev", "")
     revision = "" if revision == "default" else revision
-    for container in containers(doc.data, kind):
+    for container in containers_of(doc):
         repo = repository(container.image)
         owner, _, image = repo.rpartition("/")
         version = image_version(container.image)

@@ -65,7 +65,7 @@ from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS
 from meshlint.domain.k8s import (
     WORKLOAD_KINDS,
     QuantityError,
-    containers,
+    containers_of,
     get_in,
     list_at,
     mapping_at,
@@ -134,7 +134,7 @@ def _requirements(data: Any, path: KeyPath) -> Iterator[Violation]:
 
 def _pod(doc: Document) -> Iterator[Violation]:
     data, kind = doc.data, doc.kind
-    for container in containers(data, kind):
+    for container in containers_of(doc):
         yield from _requirements(data, (*container.path, "resources"))
     spec = pod_spec_path(kind) or ()
     yield from _requirements(data, (*spec, "resources"))

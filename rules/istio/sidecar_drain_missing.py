@@ -112,7 +112,7 @@ from meshlint.domain.istio import (
     is_istio_proxy,
     truthy,
 )
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers, duration_text, get_in
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers_of, duration_text, get_in
 
 _SIDECARS = {
     Component.JAEGER_AGENT: "Jaeger agent",
@@ -129,7 +129,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     pod = Mesh.of_document(doc, ctx).workloads
     # Istio's own pods and certificate writers carry no application traffic to outlive
     istio_own = bool(pod) and (pod[0].control_plane or pod[0].cert_writer)
-    found = list(containers(doc.data, doc.kind))
+    found = list(containers_of(doc))
     regular = [c for c in found if c.role == "container"]
     kinds = [component_of(c) for c in regular]
     if any(k not in _SIDECARS for k in kinds):  # there is an application to outlive

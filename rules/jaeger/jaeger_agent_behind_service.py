@@ -157,9 +157,9 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
         return
     if doc.kind not in WORKLOAD_KINDS:
         return
-    if agent_pods(doc.data, doc.kind):
+    if agent_pods(doc):
         yield AgentPodsFact(doc.resource, tuple(sorted(pod_labels(doc.data, doc.kind).items())))
-    for host, path in agent_host_of(doc.data, doc.kind):
+    for host, path in agent_host_of(doc):
         yield HostFact(doc.resource, doc.locate(path), host)
 
 

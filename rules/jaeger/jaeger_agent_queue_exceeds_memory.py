@@ -92,7 +92,7 @@ def _where(process: Process, queues: list[UdpQueue]) -> KeyPath:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for process in processes(doc.data, doc.kind):
+    for process in processes(doc):
         if process.component is not Component.JAEGER_AGENT:
             continue
         limit = process.limit

@@ -122,7 +122,7 @@ class Store:
 
 def _v1(doc: Document, ctx: Context) -> Iterator[Violation]:
     spans, per_span = trace_cost(ctx.params)
-    for store in v1_stores(doc.data, doc.kind):
+    for store in v1_stores(doc):
         limit = store.limit.value() if store.limit is not None else None
         if store.max_traces == 0:
             at = store.setting.path if store.setting is not None else store.anchor

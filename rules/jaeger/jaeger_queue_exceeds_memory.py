@@ -160,7 +160,7 @@ def _judge(process: Process, queue: CollectorQueue) -> Violation | None:
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for process in processes(doc.data, doc.kind):
+    for process in processes(doc):
         if process.component not in _COLLECTORS:
             continue
         queue = collector_queue(process, *span_cost(ctx.params), ctx.params["baseline-mib"])

@@ -83,7 +83,7 @@ from meshlint.domain.jaeger import (
     owns_env,
     reads_as,
 )
-from meshlint.domain.k8s import WORKLOAD_KINDS, Container, EnvVar, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, EnvVar, containers_of
 
 _TYPES = {
     "i": "an integer",
@@ -262,7 +262,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
                 if verdict is not None:
                     yield verdict
         return
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         found = container_process(container)
         if found is None:
             continue

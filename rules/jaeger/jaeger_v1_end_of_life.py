@@ -73,7 +73,7 @@ from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
 from meshlint.domain.jaeger import LAST_V1_RELEASE, V1_END_OF_LIFE, is_jaeger_cr, v1_image
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers_of
 
 _EOL = f"Jaeger v1 reached end of life on {V1_END_OF_LIFE}"
 
@@ -87,7 +87,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
             f"the OpenTelemetry Operator",
         )
         return
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         found = v1_image(container)
         if found is not None:
             yield Violation(

@@ -100,7 +100,7 @@ from meshlint.domain.k8s import (
     EnvVar,
     Quantity,
     QuantityError,
-    containers,
+    containers_of,
     get_in,
     has_variable_reference,
     human_bytes,
@@ -307,7 +307,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         return
     if doc.kind in HOST_KINDS:
         yield from _whole_ratio(doc)
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         limit = _limited(container)
         if limit is None:
             continue
@@ -334,7 +334,7 @@ def collect(doc: Document, ctx: Context) -> Iterator[object]:
         return
     yield from collect_linked(doc, _cgroup_runtime)
     percent: int = ctx.params["limit-percent"]
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         limit = _limited(container)
         if limit is None or gomemlimit_of(container) is not None or not _defers(container):
             continue

@@ -67,11 +67,11 @@ from meshlint.domain.golang import (
     parse_gomemlimit,
     suggestion,
 )
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers, has_variable_reference
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers_of, has_variable_reference
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         var = gomemlimit_of(container)
         if var is None or var.value is None or has_variable_reference(var.value):
             continue

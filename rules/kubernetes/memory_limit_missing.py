@@ -70,7 +70,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, helm_hook, pod_resources
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers_of, helm_hook, pod_resources
 from meshlint.domain.otel import COLLECTOR_CR
 
 
@@ -97,7 +97,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     pod = pod_resources(doc.data, doc.kind)
     if pod.limit("memory") is not None:
         return  # a pod-level limit bounds every container
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         if container.role == "init":
             continue  # runs to completion before the app starts
         if container.resources.limit("memory") is None:

@@ -52,7 +52,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshlint import Context, Document, Rule, Severity, Violation
-from meshlint.domain.k8s import WORKLOAD_KINDS, containers, helm_hook, pod_resources
+from meshlint.domain.k8s import WORKLOAD_KINDS, containers_of, helm_hook, pod_resources
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -60,7 +60,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
         return  # a Helm test or hook, a test step's fixture (see K001)
     if pod_resources(doc.data, doc.kind).declares("memory"):
         return  # pod-level resources decide
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         if container.role == "init":
             continue  # runs to completion before the app starts (see K001)
         if not container.resources.declares("memory"):

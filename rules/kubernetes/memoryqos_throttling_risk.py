@@ -110,7 +110,7 @@ from meshlint.domain.k8s import (
     MEMORY_QOS_SINCE,
     WORKLOAD_KINDS,
     Resources,
-    containers,
+    containers_of,
     get_in,
     human_bytes,
     memory_high,
@@ -228,7 +228,7 @@ def _verdict(
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     kind = doc.kind
-    found = [(c, c.resources) for c in containers(doc.data, kind)]
+    found = [(c, c.resources) for c in containers_of(doc)]
     proxy = proxy_resources(pod_annotations(doc.data, kind))
     qos = qos_class([r for _, r in found] + ([proxy] if proxy else []))
     for container, res in found:

@@ -72,7 +72,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from meshlint import Context, Document, Fix, Rule, Severity, Violation
-from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers, human_bytes
+from meshlint.domain.k8s import WORKLOAD_KINDS, Container, containers_of, human_bytes
 from meshlint.domain.otel import (
     BSP_BATCH,
     BSP_QUEUE,
@@ -134,7 +134,7 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
                 yield verdict
         return
     per_span = sum(span_cost(ctx.params))
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         yield from _queues(container, per_span)
         verdict = _batch(doc, container, f'container "{container.name}"')
         if verdict is not None:

@@ -45,6 +45,7 @@ CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainer
 # file's 1-based (line, column).
 Mapper = Callable[[int, int], tuple[int, int]]
 T = TypeVar("T")
+_UNSET: Any = object()  # no memo value yet (None is one)
 # About a second of "did you mean" searches per file; more suggestions than this
 # help no reader.
 MAX_SEARCHES_PER_FILE = 500
@@ -277,17 +278,22 @@ class Document:
         Istio mesh it describes on its own): the answer is worked out once, and
         kept until ``forget_memo`` or the document's end.
         """
-        if key not in self._memo:
-            self._memo[key] = factory()
-        found: T = self._memo[key]
+        found: T = self._memo.get(key, _UNSET)  # one lookup: keys are tuples, hashed anew
+        if found is _UNSET:
+            found = self._memo[key] = factory()
         return found
 
     def forget_memo(self) -> None:
         """Drop the memo values once no rule will ask again (every rule has run):
         a large file's documents then hold no more than their own data. The
         embedded configs go too: they point back at this document, and with the
-        cyclic collector paused (engine) that cycle would keep the document alive."""
+        cyclic collector paused (engine) that cycle would keep the document alive,
+        and so would an embedded config's own memo (an ``Editor`` for its fix
+        points back at the config, which points at this document)."""
         self._memo.clear()
+        for found in self._embedded.values():
+            if isinstance(found, Document):
+                found.forget_memo()
         self._embedded.clear()
 
     # -- edits, for a finding's Fix: None where the place cannot be edited byte-exactly

@@ -20,6 +20,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 import yaml
@@ -88,6 +89,16 @@ class Text:
         mark = node.end_mark if end else node.start_mark
         return self.starts[mark.line] + mark.column
 
+    def may_alias(self, node: Node) -> bool:
+        """Whether ``node`` may hold an alias: one is written ``*name``, so where
+        its text has no ``*`` no node below it is reached twice (and a walk over
+        every node to find those is not needed)."""
+        try:
+            start, end = self.index(node), self.index(node, end=True)
+        except IndexError:
+            return True
+        return self.text.find("*", start, end) >= 0
+
     def line_start(self, index: int) -> int:
         return self.text.rfind("\n", 0, index) + 1
 
@@ -138,6 +149,7 @@ def _line_starts(text: str) -> list[int]:
 # -- rendering -------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)  # a pure function; a stream's fixes write the same few values
 def _plain_ok(text: str) -> bool:
     """``text`` written plain reads back as the same string."""
     if not text or text != text.strip() or "\n" in text or ": " in text or " #" in text:
@@ -404,7 +416,7 @@ class Editor:
         host = doc.host
         self.document = host.number if host is not None else doc.number
         self.embedded = doc.host_path if host is not None else None
-        self.shared = _shared(doc.node)
+        self.shared = _shared(doc.node) if self.text.may_alias(doc.node) else frozenset()
         self.json = _json_style(doc)
 
     def _scalar(self, value: Any, style: str | None = None) -> str:

@@ -1,12 +1,14 @@
 """Frozen value objects shared by the engine, the rules and plugins.
 
-This module imports nothing from meshlint, does no I/O and holds no state.
+This module imports nothing from meshlint, does no I/O and holds no state (a
+cache of one pure function aside).
 Public types are built with keywords only.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -41,12 +43,17 @@ def json_path(path: KeyPath) -> str:
             continue
         if not isinstance(part, str):  # a key written as true, 1.5 or null
             part = _key_text(part)
-        if _PLAIN_KEY.match(part):
-            out.append(f".{part}")
-        else:
-            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
-            out.append(f"['{escaped}']")
+        out.append(_key_step(part))
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)  # every finding renders its path; documents share keys
+def _key_step(key: str) -> str:
+    """One string key of a JSONPath: ``.name``, or ``['a.b']`` where it needs quoting."""
+    if _PLAIN_KEY.match(key):
+        return f".{key}"
+    escaped = key.replace("\\", "\\\\").replace("'", "\\'")
+    return f"['{escaped}']"
 
 
 def _key_text(key: object) -> str:

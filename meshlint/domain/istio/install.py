@@ -24,7 +24,7 @@ from meshlint.domain.istio.values import (
     truthy,
     version_of,
 )
-from meshlint.domain.k8s.objects import containers, get_in, mapping_at, str_at, string_map
+from meshlint.domain.k8s.objects import containers_of, get_in, mapping_at, str_at, string_map
 
 # Profiles that install no istiod (and so no mesh-wide proxy defaults).
 _NO_CONTROL_PLANE = frozenset({"empty", "remote", "external"})
@@ -284,7 +284,7 @@ def config_map(doc: Document) -> Iterator[InstallFact]:
 
 
 def istiod(doc: Document) -> Iterator[InstallFact]:
-    for container in containers(doc.data, doc.kind, init=False):
+    for container in containers_of(doc, init=False):
         if container.name != "discovery" or "pilot" not in container.image:
             continue
         facts: dict[str, Any] = {}

@@ -17,7 +17,7 @@ from meshlint.domain.istio.values import Located, float_value, prestop_seconds, 
 from meshlint.domain.k8s.objects import (
     Container,
     Resources,
-    containers,
+    containers_of,
     get_in,
     pod_annotations,
     pod_labels,
@@ -216,7 +216,7 @@ def workload_fact(doc: Document) -> WorkloadFact | None:
         grace = Located(
             float_value(raw_grace), doc.locate((*spec, "terminationGracePeriodSeconds"))
         )
-    found = list(containers(data, kind))
+    found = list(containers_of(doc))
     proxy_container = _proxy_container(doc, found)
     app_prestop = None
     apps = [c for c in found if c.role == "container" and not is_istio_proxy(c)]

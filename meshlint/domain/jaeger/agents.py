@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import KeyPath
+from meshlint.core.model import Document, KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger.settings import unknowable
-from meshlint.domain.k8s.objects import containers, mappings_at
+from meshlint.domain.k8s.objects import containers_of, mappings_at
 
 AGENT_UDP_PORTS = frozenset({5775, 6831, 6832})
 AGENT_HOST_VARIABLES = ("JAEGER_AGENT_HOST", "OTEL_EXPORTER_JAEGER_AGENT_HOST")
@@ -35,10 +35,11 @@ def udp_agent_ports(service: Any) -> tuple[int, ...]:
     return tuple(sorted(set(found)))
 
 
-def agent_pods(data: Any, kind: str) -> bool:
+def agent_pods(doc: Document) -> bool:
     """Pods that receive spans like a node agent: a Jaeger v1 agent container, or
     a DaemonSet listening on the agent's UDP ports (an OTel collector in agent mode)."""
-    for container in containers(data, kind):
+    kind = doc.kind
+    for container in containers_of(doc):
         if component_of(container) is Component.JAEGER_AGENT:
             return True
         if kind != "DaemonSet":
@@ -75,9 +76,9 @@ def parse_agent_host(variable: str, value: str) -> AgentHost | None:
     return AgentHost(variable, value, parts[0], namespace, len(parts) > 2 and parts[2] == "svc")
 
 
-def agent_host_of(data: Any, kind: str) -> Iterator[tuple[AgentHost, KeyPath]]:
+def agent_host_of(doc: Document) -> Iterator[tuple[AgentHost, KeyPath]]:
     """Literal ``JAEGER_AGENT_HOST`` values of a workload's containers, with their paths."""
-    for container in containers(data, kind):
+    for container in containers_of(doc):
         for variable in AGENT_HOST_VARIABLES:
             var = container.env_var(variable)
             if var is None or var.value is None:

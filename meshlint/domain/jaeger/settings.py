@@ -23,13 +23,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import KeyPath
+from meshlint.core.model import Document, KeyPath
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.jaeger import flags as catalogue
 from meshlint.domain.k8s.durations import parse_go_duration
 from meshlint.domain.k8s.objects import (
     Container,
-    containers,
+    containers_of,
     get_in,
     has_variable_reference,
     mapping_at,
@@ -254,8 +254,8 @@ def container_process(container: Container) -> Process | None:
     )
 
 
-def workload_processes(data: Any, kind: str) -> Iterator[Process]:
-    for container in containers(data, kind):
+def workload_processes(doc: Document) -> Iterator[Process]:
+    for container in containers_of(doc):
         process = container_process(container)
         if process is not None:
             yield process
@@ -348,9 +348,9 @@ def cr_processes(data: Any) -> Iterator[Process]:
         )
 
 
-def processes(data: Any, kind: str) -> Iterator[Process]:
+def processes(doc: Document) -> Iterator[Process]:
     """Every Jaeger v1 process of a document: workload containers or a Jaeger CR."""
-    if kind == "Jaeger":
-        yield from cr_processes(data)
+    if doc.kind == "Jaeger":
+        yield from cr_processes(doc.data)
     else:
-        yield from workload_processes(data, kind)
+        yield from workload_processes(doc)

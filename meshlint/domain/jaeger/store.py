@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from meshlint.core.model import KeyPath
+from meshlint.core.model import Document, KeyPath
 from meshlint.domain.components import Component
 from meshlint.domain.jaeger.settings import (
     FlagValue,
@@ -82,8 +82,8 @@ def _container_path(process: Process) -> KeyPath:
     return path[:-1] if path and path[-1] == "resources" else path
 
 
-def workload_stores(data: Any, kind: str) -> Iterator[V1Store]:
-    for process in workload_processes(data, kind):
+def workload_stores(doc: Document) -> Iterator[V1Store]:
+    for process in workload_processes(doc):
         if process.component not in (Component.JAEGER_ALL_IN_ONE, Component.JAEGER_COLLECTOR):
             continue
         if "memory" not in (t.strip() for t in _storage_types(process)):
@@ -139,9 +139,9 @@ def _other_backend(options: Any) -> bool:
     return bool(names - {"memory"})
 
 
-def v1_stores(data: Any, kind: str) -> Iterator[V1Store]:
+def v1_stores(doc: Document) -> Iterator[V1Store]:
     """Every Jaeger v1 in-memory span store of a document."""
-    if kind == "Jaeger":
-        yield from cr_store(data)
+    if doc.kind == "Jaeger":
+        yield from cr_store(doc.data)
     else:
-        yield from workload_stores(data, kind)
+        yield from workload_stores(doc)

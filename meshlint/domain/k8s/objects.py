@@ -11,13 +11,13 @@ as a list, env as a map, ``containers: null``), so rules never need their own
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
-from meshlint.core.model import KeyPath
+from meshlint.core.model import Document, KeyPath
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, quantity_of
 
 POD_SPEC_PATHS: dict[str, KeyPath] = {
@@ -191,6 +191,10 @@ def pod_resources(data: Any, kind: str) -> Resources:
     return resources_of(get_in(data, (*spec, "resources")) if spec is not None else None)
 
 
+T = TypeVar("T")
+_UNSET: Any = object()  # no memo value yet (None is one)
+
+
 @dataclass(frozen=True)
 class Container:
     """One container of a pod spec, with typed accessors."""
@@ -198,6 +202,17 @@ class Container:
     path: KeyPath  # from the document root
     data: dict[str, Any]
     role: str  # "container", "init" or "sidecar" (a native sidecar)
+    # what domain code worked out about the container (``memo``)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def memo(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """``factory()``, computed once per container and ``key``: what a
+        container is (``domain.components``) is asked by a dozen rules, and
+        ``containers_of`` gives each of them the same Container objects."""
+        found: T = self._memo.get(key, _UNSET)  # one lookup: keys are tuples, hashed anew
+        if found is _UNSET:
+            found = self._memo[key] = factory()
+        return found
 
     @property
     def name(self) -> str:
@@ -290,6 +305,14 @@ def containers(data: Any, kind: str, *, init: bool = True) -> Iterator[Container
             if field_name == "initContainers":
                 role = "sidecar" if item.get("restartPolicy") == "Always" else "init"
             yield Container((*spec, field_name, i), item, role)
+
+
+def containers_of(doc: Document, *, init: bool = True) -> tuple[Container, ...]:
+    """``containers_of(doc)``, read once per document: every rule gets
+    the same Container objects, and with them what was worked out about each
+    (its resources, its component) while the document is linted."""
+    found = doc.memo(containers_of, lambda: tuple(containers(doc.data, doc.kind)))
+    return found if init else tuple(c for c in found if c.role == "container")
 
 
 def qos_class(all_resources: list[Resources]) -> str:

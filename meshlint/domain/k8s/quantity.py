@@ -54,6 +54,8 @@ class Quantity:
     @property
     def fractional(self) -> bool:
         """True for a non-integer amount: invalid for bytes (``512m``)."""
+        if self.amount.denominator == 1:
+            return False  # a whole amount (the common case), without Fraction arithmetic
         return self.milli_value() % 1000 != 0
 
     def __str__(self) -> str:

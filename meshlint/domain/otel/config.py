@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from meshlint.core.model import Change, Document, Fix, KeyPath, Location, ParseError, Violation
@@ -38,7 +39,7 @@ from meshlint.domain.jaeger.v2 import all_in_one_config, runs_all_in_one
 from meshlint.domain.k8s.objects import (
     WORKLOAD_KINDS,
     Container,
-    containers,
+    containers_of,
     get_in,
     list_at,
     mapping_at,
@@ -156,6 +157,11 @@ class ConfigView:
     def section(self, name: str) -> dict[Any, Any]:
         return mapping_at(self.data, (name,))
 
+    @cached_property
+    def pipelines(self) -> tuple[Pipeline, ...]:
+        """Read once per config: a dozen rules ask (``pipelines(view)``)."""
+        return tuple(_pipelines(self))
+
 
 def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
     """Every collector config held by ``doc``; a ParseError where one does not parse.
@@ -179,7 +185,7 @@ def _configs(doc: Document) -> Iterator[ConfigView | ParseError]:
     elif doc.kind == COLLECTOR_FILE:
         yield ConfigView(doc.data, doc, (), doc)
     elif doc.kind in WORKLOAD_KINDS:
-        for container in containers(doc.data, doc.kind):
+        for container in containers_of(doc):
             if runs_all_in_one(container):
                 yield ConfigView(all_in_one_config(), doc, container.path, doc, None, container)
 
@@ -238,18 +244,18 @@ def _ids(value: Any) -> tuple[str, ...]:
 
 
 def pipelines(view: ConfigView) -> list[Pipeline]:
-    out = []
+    return list(view.pipelines)
+
+
+def _pipelines(view: ConfigView) -> Iterator[Pipeline]:
     for name, body in mapping_at(view.data, ("service", "pipelines")).items():
         body = body if isinstance(body, dict) else {}
-        out.append(
-            Pipeline(
-                str(name),
-                _ids(body.get("receivers")),
-                _ids(body.get("processors")),
-                _ids(body.get("exporters")),
-            )
+        yield Pipeline(
+            str(name),
+            _ids(body.get("receivers")),
+            _ids(body.get("processors")),
+            _ids(body.get("exporters")),
         )
-    return out
 
 
 def fed_by_connectors_only(view: ConfigView, pipeline: Pipeline) -> bool:

@@ -33,6 +33,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from meshlint.core.model import Document, same_namespace
@@ -46,7 +47,7 @@ from meshlint.domain.golang.runtime import (
 from meshlint.domain.k8s.objects import (
     Container,
     Resources,
-    containers,
+    containers_of,
     get_in,
     has_variable_reference,
     list_at,
@@ -296,7 +297,7 @@ def mounts(doc: Document) -> Iterator[Mount]:
     if not volumes:
         return
     mounting: dict[str, list[tuple[Container, str]]] = defaultdict(list)
-    for container in containers(doc.data, doc.kind):
+    for container in containers_of(doc):
         for mount in list_at(container.data, ("volumeMounts",)):
             volume, path = get_in(mount, ("name",)), get_in(mount, ("mountPath",))
             if isinstance(volume, str) and volume in volumes:
@@ -457,7 +458,9 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
         yield from mounts(doc)
         return
     for view in views(doc):
-        yield hosted(view, Present())
+        # the same fact for every rule that links this config: made once and
+        # shared (a stream of ConfigMaps would keep one per rule and config)
+        yield doc.memo((Present, view.key), partial(hosted, view, Present()))
         for item in items(view):
             yield hosted(view, item)
 
