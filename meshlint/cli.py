@@ -43,9 +43,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
     when one is raised: ``meshlint --version`` loads no engine."""
     from meshlint.api import UsageError
     from meshlint.core.config import ConfigError
+    from meshlint.core.engine import WorkerLost
     from meshlint.core.plugins import PluginError
 
-    return (Failure, UsageError, ConfigError, PluginError)
+    return (Failure, UsageError, ConfigError, PluginError, WorkerLost)
 
 
 def _guard(func: F) -> F:

@@ -171,7 +171,7 @@ def test_a_worker_that_dies_ends_the_run_instead_of_hanging(
 
     monkeypatch.setattr(engine, "lint_input", dying)
     inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(6)]
-    with pytest.raises(RuntimeError, match="worker process ended"):
+    with pytest.raises(engine.WorkerLost, match="worker process exited with status 9 before"):
         engine.lint(inputs, Plan.build(RULES, Config()), jobs=2)
 
 

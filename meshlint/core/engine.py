@@ -592,7 +592,7 @@ class _Batches:
                 try:
                     done = conn.recv()
                 except (EOFError, OSError):  # killed: out of memory, a signal
-                    raise RuntimeError("a worker process ended before its work was done") from None
+                    raise WorkerLost(_WORKERS[conn]) from None
                 batch = busy[conn].pop(0)
                 if (todo := self.next()) is not None:
                     conn.send(todo)
@@ -606,6 +606,24 @@ class _Batches:
                 self.back -= 1
                 task = self.tasks[self.back]
                 yield task, _run(task, plan)
+
+
+class WorkerLost(Exception):
+    """A worker process ended before its work was done: the machine's, not a
+    bug of meshlint's (the kernel's out-of-memory killer, a signal)."""
+
+    def __init__(self, worker: Any) -> None:
+        worker.join(timeout=1)
+        code = worker.exitcode
+        how = (
+            f"was killed by signal {-code}"
+            if isinstance(code, int) and code < 0
+            else f"exited with status {code}"
+        )
+        super().__init__(
+            f"a worker process {how} before its work was done (out of memory? "
+            "-j 1 lints in one process)"
+        )
 
 
 def _start_workers(count: int, tasks: list[Task], plan: Plan) -> list[Connection]:
