@@ -272,6 +272,34 @@ def test_a_changed_file_under_a_chart_lints_that_chart(repo: Path) -> None:
     assert report["summary"]["by_rule"]["M006"] == 1
 
 
+EXAMPLE_OUTPUT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-example, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/shop:1.4.0
+"""
+
+
+def test_a_chart_s_other_files_are_manifests_linted_as_named(repo: Path) -> None:
+    """docs/, examples/, tests/ of a chart are not what Helm renders: named (or
+    their directory named), they are linted as manifests, not replaced by the
+    chart's render with a warning that they hold no YAML."""
+    docs = repo / "charts" / "shop" / "docs" / "examples"
+    docs.mkdir(parents=True)
+    (docs / "output.yaml").write_text(EXAMPLE_OUTPUT)
+    for named in ("charts/shop/docs/examples/output.yaml", "charts/shop/docs"):
+        done = run(repo, "check", "--format", "json", "--isolated", named, **NO_HELM_ON_PATH)
+        report = json.loads(done.stdout)
+        assert done.stderr == "", done.stderr
+        assert places(report) == {("K001", "charts/shop/docs/examples/output.yaml", 8)}
+        assert report["summary"]["files"] == 1
+
+
 def test_show_settings_names_the_renderer(repo: Path) -> None:
     done = run(repo, "check", "--show-settings", **NO_HELM_ON_PATH)
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("helm:")]

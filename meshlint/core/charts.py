@@ -69,6 +69,7 @@ __all__ = [
     "fixes_of",
     "merge",
     "render_all",
+    "rendered_from",
     "targets",
     "top_chart",
     "values_key",
@@ -381,6 +382,36 @@ def top_chart(path: str) -> str | None:
         return None
     rel = os.path.relpath(found)
     return found if rel.startswith("..") else os.path.normpath(rel)
+
+
+# What Helm reads to render a chart, below the chart's directory: its
+# templates, subcharts, CRDs and chart-testing scenarios, and these files.
+_RENDER_DIRS = frozenset({"templates", "charts", "crds", "ci"})
+_RENDER_FILES = frozenset(
+    {"Chart.yaml", "Chart.lock", "requirements.yaml", "requirements.lock", ".helmignore"}
+)
+
+
+def rendered_from(path: str) -> bool:
+    """Whether ``path`` is a chart directory or something Helm reads to render
+    the chart it lies in (see ``_RENDER_DIRS``, ``_RENDER_FILES``, values
+    files). A chart's other files (``docs/``, ``examples/``, ``tests/``) are
+    manifests like any other: Helm never renders them."""
+    current = os.path.abspath(path)
+    parts: list[str] = []
+    while not helm.is_chart(current):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        parts.append(os.path.basename(current))
+        current = parent
+    if not parts:
+        return True
+    first, name = parts[-1], parts[0]
+    return first in _RENDER_DIRS or (
+        len(parts) == 1
+        and (name in _RENDER_FILES or name == "values.schema.json" or name.startswith("values"))
+    )
 
 
 def chart_problem(directory: str) -> str | None:

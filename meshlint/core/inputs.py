@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
-from meshlint.core.charts import top_chart
+from meshlint.core.charts import rendered_from, top_chart
 from meshlint.core.files import ANYWHERE, LEAVES, Refused, read_file
 from meshlint.core.fsguard import areas, argument_leaves, link_leaves
 from meshlint.core.globs import matches_any, relative
@@ -151,7 +151,12 @@ def discover(
             found.charts.append(directory)
 
     for path in paths:
-        if render_charts and path != "-" and (top := top_chart(path)) is not None:
+        if (
+            render_charts
+            and path != "-"
+            and rendered_from(path)
+            and (top := top_chart(path)) is not None
+        ):
             chart(top, named=True)
         elif path == "-":
             data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
