@@ -1,8 +1,10 @@
 """Objects nothing reads past their identity (a CRD, a ClusterRole: no rule, fact
 or index entry) are loaded with ``Converter.identity``: apiVersion, kind and
-metadata converted, the rest only walked. The loader's findings (M001 syntax,
-nesting and alias budget, M002), suppression and --list-resources must be the
-ones the whole conversion gives: every case here is linted both ways."""
+metadata converted, the rest only walked; where ``core.outline`` proves from the
+text that the rest composes and repeats no key, only the identity is composed.
+The loader's findings (M001 syntax, nesting and alias budget, M002),
+suppression and --list-resources must be the ones the whole conversion gives:
+every case here is linted both ways."""
 
 from __future__ import annotations
 
@@ -13,9 +15,16 @@ import pytest
 import yaml
 
 from conftest import lint_text
-from meshlint.core import engine
+from meshlint.core import engine, loading
 from meshlint.core.loading import IDENTITY, Reader
-from meshlint.core.model.nodes import ALIAS_ALLOWANCE, ALIAS_FACTOR, MAX_DEPTH, Converter, Loader
+from meshlint.core.model.nodes import (
+    ALIAS_ALLOWANCE,
+    ALIAS_FACTOR,
+    MAX_DEPTH,
+    Converter,
+    Loader,
+    each_node,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import laughs
@@ -41,6 +50,13 @@ POD = (
     "spec:\n  containers:\n    - {name: app, image: app:1.0}\n"
 )
 NESTED = "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2)
+# A CRD as controller-gen writes it (block style): core.outline reads it whole.
+BLOCK_CRD = (Path(__file__).parent / "fixtures" / "outline" / "widgets-crd.yaml").read_text()
+BLOCK_ROLE = (
+    "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n"
+    "  name: widgets-reader\nrules:\n- apiGroups:\n  - shop.example.com\n"
+    "  resources:\n  - widgets\n  verbs:\n  - get\n  - list\n"
+)
 
 CASES = {
     "plain": crd("            color: {type: string}\n") + ROLE + "rules: []\n" + POD,
@@ -116,6 +132,31 @@ CASES = {
         "  - " + line + "\n" if i == 0 else "    " + line + "\n"
         for i, line in enumerate(crd("            c: 1\n            c: 2\n").splitlines())
     ),
+    "outlined": BLOCK_CRD + BLOCK_ROLE + POD,
+    "outlined-helm": "---\n# Source: widgets/crds/widgets.yaml\n"
+    + BLOCK_CRD[4:]
+    + "---\n# Source: widgets/templates/role.yaml\n"
+    + BLOCK_ROLE[4:]
+    + POD.replace("---\n", "---\n# Source: widgets/templates/pod.yaml\n"),
+    "outlined-last-line-unbroken": POD + BLOCK_ROLE + BLOCK_CRD.rstrip("\n"),
+    "outlined-first-key-not-identity": "spec:\n  group: x\n" + BLOCK_ROLE[4:],
+    "outlined-around-broken": BLOCK_ROLE + "---\na: [\n" + BLOCK_CRD + "---\nb: {\n" + POD,
+    "outlined-then-redefined-anchor": BLOCK_CRD
+    + BLOCK_ROLE
+    + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    + "data: {a: &x '1', b: &x '2', c: *x}\n"
+    + BLOCK_CRD.replace("widgets.shop", "gadgets.shop"),
+    "outlined-directive-inside": BLOCK_CRD.replace(
+        "            type: string\n", "            type: string  # meshlint: ignore[M002]\n", 1
+    ),
+    "outlined-directive-elsewhere": POD.replace(
+        "image: app:1.0}", "image: app:1.0}  # meshlint: ignore[K001]"
+    )
+    + BLOCK_CRD,
+    "outlined-ignore-annotation": BLOCK_CRD.replace(
+        "    helm.sh/resource-policy: keep\n", "    meshlint.io/ignore: K001\n"
+    ),
+    "outlined-repeated-key": BLOCK_CRD.replace("  scope: Namespaced\n", "  scope: a\n  scope: b\n"),
     "kind-not-string": "apiVersion: v1\nkind: 5\nmetadata: {name: x}\nspec: {a: 1, a: 2}\n",
     "no-identity": "apiVersion: v1\nkind: Widget\nspec: {a: [1, 2]}\n",
 }
@@ -228,6 +269,56 @@ def test_identity_is_the_whole_conversion_restricted(case: str) -> None:
 def test_the_walk_gives_up_where_conversion_does_more(case: str, taken: bool) -> None:
     root = next(r for r in yaml.compose_all(CASES[case], Loader=Loader) if r is not None)
     assert (Converter().identity(root, IDENTITY) is not None) is taken
+
+
+OUTLINED = {  # the cases above, and how many of their objects are outlined
+    "outlined": 2,
+    "outlined-helm": 2,
+    "outlined-last-line-unbroken": 2,
+    "outlined-first-key-not-identity": 0,  # its first line is not an identity entry's
+    "outlined-around-broken": 2,
+    "outlined-then-redefined-anchor": 3,
+    "outlined-directive-inside": 0,
+    "outlined-directive-elsewhere": 1,
+    "outlined-ignore-annotation": 1,
+    "outlined-repeated-key": 0,
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUTLINED))
+def test_outlined_objects_are_the_objects_composing_gives(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each object, its values, nodes and first and last marks, its Helm
+    source and number, and every load problem, with and without outlining."""
+
+    def read() -> tuple[list[object], int]:
+        reader = Reader("m.yaml", CASES[case])
+        reader.identity_only = lambda kind: kind in {"CustomResourceDefinition", "ClusterRole"}
+        found = [
+            (d.kind, d.data, d.number, d.source, d.base_path, _marks(d.node))
+            if not isinstance(d, tuple)
+            else d
+            for d in reader
+        ]
+        return found, len(reader._outlined)
+
+    outlined, taken = read()
+    with monkeypatch.context() as m:
+        m.setattr(loading, "outline", lambda text: None)
+        composed, none = read()
+    assert (outlined, taken, none) == (composed, OUTLINED[case], 0)
+
+
+def _marks(root: yaml.Node) -> list[tuple[int, int, int, int]]:
+    """The marks of an object's root and of every node of its identity entries."""
+    nodes = [root]
+    for key, value in root.value:
+        if key.value in IDENTITY:
+            nodes += [*each_node(key), *each_node(value)]
+    return [
+        (n.start_mark.line, n.start_mark.column, n.end_mark.line, n.end_mark.column) for n in nodes
+    ]
 
 
 def test_only_unread_kinds_take_identity_loading() -> None:

@@ -43,11 +43,16 @@ IN_A_STRING = (
     "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: text-{i}}}\n"
     "data:\n  motd: |\n    # meshlint: ignore[K001] only text\n"
 )
+OUTLINED = (  # composed as its identity alone (core.outline)
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n"
+    "  name: reader-{i}\n  labels:\n    app: shop\nrules:\n- apiGroups:\n  - ''\n"
+    "  resources:\n  - pods\n  verbs: [get, list]\n"
+)
 
 
 def stream(count: int, source_above: bool = False) -> str:
     """A Helm-rendered stream of many kinds of documents, some broken."""
-    kinds = [*FIXABLE, BROKEN, DUPLICATE, LIST, COLLECTOR, IGNORED, IN_A_STRING, POD]
+    kinds = [*FIXABLE, BROKEN, DUPLICATE, LIST, COLLECTOR, IGNORED, IN_A_STRING, POD, OUTLINED]
     out = []
     for i in range(count):
         source = f"# Source: chart/templates/t{i % 7}.yaml\n"

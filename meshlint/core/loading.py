@@ -38,6 +38,7 @@ from meshlint.core.model.nodes import (
     stack_headroom,
     too_deep,
 )
+from meshlint.core.outline import Outline, outline
 from meshlint.domain.otel.config import COLLECTOR_FILE, is_collector_config
 
 _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
@@ -46,8 +47,21 @@ _C_SAFE_DEPTH = 10_000  # libyaml composed 20,000 levels here without trouble
 _HELM_SOURCE = re.compile(r"# Source: (.+?)\s*$", re.M)
 # A "---" line, after any break YAML knows (NEL, LS and PS end lines too: a
 # broken document in a file of them must not hide every later one); CR: the end
-# of a CR LF line.
-_DOC_START = re.compile("(?:^|(?<=[\x85\u2028\u2029]))---(?=[ \t\r\x85\u2028\u2029]|$)", re.M)
+# of a CR LF line. Searched for "---" first (a pattern that starts with a
+# lookbehind is tried at every character, a third of a second on the corpus),
+# then _at_line_start keeps those at a line's start.
+_DOC_START = re.compile("---(?=[ \t\r\x85\u2028\u2029]|$)", re.M)
+_LINE_ENDS = "\n\x85\u2028\u2029"
+
+
+def _document_starts(text: str, at: int = 0) -> Iterator[int]:
+    """Where each "---" line of ``text`` at or after ``at`` starts."""
+    for found in _DOC_START.finditer(text, at):
+        start = found.start()
+        if not start or text[start - 1] in _LINE_ENDS:
+            yield start
+
+
 _YAML_BREAKS = ("\n", "\x85", "\u2028", "\u2029")
 _BOMS = (  # the BOM, and the codec of what follows it
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -239,6 +253,7 @@ class Reader:
         # or index entry): their Documents hold only IDENTITY (see _convert)
         self.identity_only: Callable[[str], bool] | None = None
         self._window: tuple[int, int, int] | None = None  # see window()
+        self._outlined: dict[int, _Outlined] = {}  # see _skim()
         self.first_root: int | None = None  # the line of the first stream document read
 
     def window(self, begin: int, end: int, line: int, documents: int, after: int) -> Reader:
@@ -250,6 +265,7 @@ class Reader:
         on its own after one breaks."""
         part = copy.copy(self)
         part._window = (begin, end, line)
+        part._outlined = {}
         part.documents, part.skipped, part.skipped_at = documents, 0, []
         part._last_line = after
         part.first_root = None
@@ -277,6 +293,8 @@ class Reader:
         begin, end, first = self._window or (0, len(text), 0)
         if (begin, end) != (0, len(text)):
             text = text[begin:end]
+        if self.identity_only is not None and not self._deep:
+            text = self._skim(text, first)
         try:
             # below ``first`` empty lines, a window's marks are the file's lines
             # (cheaper than moving every node's marks, see _shift)
@@ -331,6 +349,12 @@ class Reader:
                     roots = _Skipping(yaml.compose_all(text, Loader=RedefiningLoader), taken)
                     continue
                 taken += 1
+                if isinstance(root, ScalarNode) and root.start_mark.column == len(_MARKER) - 1:
+                    line = root.start_mark.line + offset
+                    if (outlined := self._outlined.get(line)) is not None:
+                        found = self._document_outlined(outlined, line)
+                        yield from found
+                        continue
                 if root is None or (
                     isinstance(root, ScalarNode) and root.value == "" and not root.style
                 ):
@@ -340,12 +364,72 @@ class Reader:
                 found = self._document(root)
             yield from found
 
-    def _document(self, root: Node) -> list[Document | LoadProblem]:
-        """The objects of one stream document, then its duplicate keys."""
+    def _skim(self, text: str, first: int) -> str:
+        """``text`` with each stream document that ``outline`` proves to be an
+        object of an ``identity_only`` kind, with no directive comment, in the
+        subset it reads (a CRD, as controller-gen writes one) replaced by a
+        marker: a document of one scalar, on the same lines. Composing the
+        text then costs nothing for the document; the marker's root stands for
+        it, in order (``_document_outlined``). ``first`` is the line ``text``
+        starts on."""
+        unread = self.identity_only
+        assert unread is not None
+        if not any(_unread(unread, m.group(1)) for m in _TOP_KIND.finditer(text)):
+            return text
+        parts = []
+        for offset, chunk in _chunks(text):
+            found = _TOP_KIND.search(chunk)
+            if (
+                found is not None
+                and _unread(unread, kind := found.group(1))
+                and "meshlint:" not in chunk
+                and (written := outline(chunk)) is not None
+                and written.entries[0][0] in IDENTITY
+            ):
+                self._outlined[offset + first] = _Outlined(chunk, written, kind)
+                chunk = _MARKER + "\n" * chunk.count("\n")
+            parts.append(chunk)
+        return "".join(parts) if self._outlined else text
+
+    def _document_outlined(self, outlined: _Outlined, line: int) -> list[Document | LoadProblem]:
+        """The object an outlined stream document (``_skim``) holds, from
+        composing its identity entries alone, on their own lines: the values
+        and nodes a whole document's identity gives (``Converter.identity``),
+        with the same marks. Composed whole where that fails."""
+        lines, entries = outlined.outline
+        kept = [""] * len(lines)
+        head = entries[0][1]
+        kept[:head] = lines[:head]  # the "---" line and comments above the first key
+        for (key, begin), (_, end) in zip(entries, [*entries[1:], ("", len(lines))], strict=True):
+            if key in IDENTITY:
+                kept[begin:end] = lines[begin:end]
+            else:
+                # the block collection an entry before ends where this one starts
+                kept[begin] = _PLACEHOLDER
+        if lines[-1] and not kept[-1]:
+            kept[-1] = " "  # the text still ends past its last line break
+        try:
+            root = yaml.compose("\n".join(kept), Loader=Loader)
+        except yaml.YAMLError:  # pragma: no cover - the outline proved it composes
+            root = None
+        if isinstance(root, MappingNode):
+            root.value = [(k, v) for k, v in root.value if k.value in IDENTITY]
+            _shift(root, line)
+            converter = Converter(self.file.aliases)
+            data = converter.identity(root, IDENTITY)
+            if data is not None and _is_object(data) and data["kind"] == outlined.kind:
+                return self._document(root, (converter, data))
+        return list(self._compose(outlined.text, line))  # pragma: no cover - as above
+
+    def _document(
+        self, root: Node, converted: tuple[Converter, Any] | None = None
+    ) -> list[Document | LoadProblem]:
+        """The objects of one stream document, then its duplicate keys;
+        ``converted``: its converter and values, when already known."""
         file = self.file
         if self.on_root is not None:
             self.on_root(root)
-        converter, data = self._convert(root)
+        converter, data = converted or self._convert(root)
         converter.settle()
         if self.first_root is None:
             self.first_root = root.start_mark.line
@@ -386,6 +470,27 @@ class Reader:
 # (Document.resource), its labels (Istio-generated objects) and annotations
 # (meshlint.io/ignore).
 IDENTITY = frozenset({"apiVersion", "kind", "metadata"})
+
+
+class _Outlined(NamedTuple):
+    """A stream document ``outline`` read, and the kind its text names."""
+
+    text: str
+    outline: Outline
+    kind: str
+
+
+# A document that stands for an outlined one in the text libyaml composes: its
+# root scalar's column (4) on its line tells it from any document written.
+_MARKER = "--- 0"
+# The first line of an entry left out of an outlined document's identity.
+_PLACEHOLDER = "_:"
+# A top-level "kind:" line with a plain kind: the documents _skim may outline.
+_TOP_KIND = re.compile(r"^kind: *([A-Za-z][A-Za-z0-9]*) *$", re.M)
+
+
+def _unread(unread: Callable[[str], bool], kind: str) -> bool:
+    return not kind.endswith("List") and unread(kind)
 
 
 def _kind_written(root: Node) -> str | None:
@@ -454,7 +559,7 @@ def _key_text(knode: Node) -> str:
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
     """(line offset, text) of each part of the stream between '---' lines."""
-    starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start()]
+    starts = [0, *(start for start in _document_starts(text) if start)]
     line = 0
     for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[begin:end]
@@ -465,8 +570,7 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
 
 def next_document_start(text: str, at: int) -> int | None:
     """Where the first "---" line that starts at or after ``at`` starts."""
-    found = _DOC_START.search(text, at)
-    return found.start() if found else None
+    return next(_document_starts(text, at), None)
 
 
 def _could_be_too_deep(file: SourceFile) -> bool:

@@ -1,0 +1,329 @@
+"""What one stream document holds, proved from its text alone where it is
+written in a plain subset of block YAML: its lines, and the keys of its
+top-level mapping with the line each entry starts on.
+
+A CRD's schema is three quarters of a cluster's YAML and no rule reads it; the
+loader needs to know only that the schema is YAML (no M001) and repeats no key
+(no M002). ``outline`` proves both for a subset that libyaml composes without
+error in every case: block mappings and sequences, keys that are plain words or
+one-line quoted strings, plain, quoted, literal and folded scalars, and ``{}``,
+``[]`` or a one-line list of words as flow values. Anything else -- an anchor,
+alias, tag or merge key, a tab or a CR, a key written twice, a comment inside a
+multi-line plain scalar, an indentation it does not expect -- returns None, and
+the document is composed as before. ``tests/test_outline.py`` holds the subset
+to libyaml on every corpus document and on thousands of mutations of them.
+
+It reads a line in well under a microsecond where composing costs several
+(a node and two marks for each key and value), which is why it is one loop.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from yaml.nodes import ScalarNode
+
+from meshlint.core.model.nodes import Loader
+
+
+class Outline(NamedTuple):
+    lines: list[str]  # the text split at LF
+    entries: list[tuple[str, int]]  # the top-level mapping's keys, and their lines
+
+
+# Characters outside the subset: tabs and CR (indentation and line ends libyaml
+# reads its own way), NEL, LS and PS (line breaks too), the BOM, and what
+# libyaml refuses to read at all.
+_OUTSIDE = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$/.][A-Za-z0-9_$/.@~+-]*")
+_QUOTED_KEY = re.compile(r"('[^']*(?:''[^']*)*'|\"[^\"\\]*\"):(?: |$)")
+_KEY_LENGTH = 1000  # libyaml looks no further than 1,024 characters for a key's ":"
+# "|" or ">", then a chomping indicator and an indentation indicator, in either order
+_BLOCK_HEADER = re.compile(r"[|>](?:[+-]?([1-9])?|([1-9])[+-])(?: +#.*| *)")
+_WORD = r"(?:[A-Za-z0-9_./-]+|\"[^\"\\]*\"|'[^']*')"
+_FLOW = re.compile(rf"(?:\{{\}}|\[ *(?:{_WORD} *(?:, *{_WORD} *)*)?\])(?: +#.*| *)")
+_AFTER = re.compile(r"(?: +#.*| *)")  # what may follow a closing quote, or "---"
+# up to and including a quoted scalar's closing quote, from just after the opening one
+_SINGLE_END = re.compile(r"(?:[^']|'')*'(?!')")
+_DOUBLE_END = re.compile(r'(?:[^"\\]|\\.)*"')
+_ESCAPE = re.compile(
+    r"\\(?:[0abtnvfre \"/\\N_LP]|x[0-9A-Fa-f]{2}|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))"
+)
+# first characters that make a value something other than a plain scalar ("-"
+# only when a blank follows: "-1" is plain; "?x" and ":x" are kept out)
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_MAX_DEPTH = 200  # deeper nesting is composed, where the depth checks live
+_STR = "tag:yaml.org,2002:str"
+_RESOLVER = Loader("")
+
+
+def outline(text: str) -> Outline | None:
+    """The lines of the one stream document ``text`` and its top-level
+    mapping's entries (key, index of the line it starts on), in order, when the
+    text is in the subset: libyaml composes it whole without error, no mapping
+    in it repeats a key, every key is a string, and nothing in it is an anchor,
+    alias or tag. Otherwise None. ``text`` may start with a ``---`` line and
+    must hold no other."""
+    if _OUTSIDE.search(text):
+        return None
+    lines = text.split("\n")
+    entries = _entries(lines)
+    return Outline(lines, entries) if entries else None
+
+
+def _entries(lines: list[str]) -> list[tuple[str, int]] | None:
+    entries: list[tuple[str, int]] = []
+    # open block collections: [column of their entries, keys so far (None: a sequence)]
+    stack: list[list] = []  # type: ignore[type-arg]
+    pending = -1  # after "key:" or "-" with no value: the column a nested collection follows
+    pending_key = False  # ... and whether it was a key's (a sequence may then start at it)
+    plain = -1  # in a plain scalar: its collection's column (more indented lines go on with it)
+    more = ""  # ... and the indentation that makes a line one of those
+    block = 0  # in a literal or folded scalar: its lines' column (-1: not known yet)
+    body = ""  # ... and their indentation
+    block_parent = widest = 0  # its collection's column; the widest blank line before it
+    quote = ""  # in a multi-line quoted scalar: its quote
+    start = 0
+    if lines[0].startswith("---"):
+        if not _AFTER.fullmatch(lines[0], 3):
+            return None  # "--- value", "--- !tag", "--- |": not a mapping
+        start = 1
+    read = _READ
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if block > 0:
+            if line.startswith(body) or not line.strip(" "):
+                continue
+            block = 0
+        elif quote:  # libyaml wants no indentation here, only no "---" or "..." line
+            if line.startswith(("---", "...")):
+                return None
+            end = _closing(quote, line, 0)
+            if end is None:
+                return None
+            if end >= 0:
+                quote = ""
+                if not _AFTER.fullmatch(line, end):
+                    return None
+            continue
+        elif plain >= 0 and line.startswith(more):
+            stripped = line.lstrip(" ")
+            if stripped and not _continues_plain(stripped):
+                return None
+            continue
+        elif block < 0:  # the first line decides the column; blank lines before it are no wider
+            stripped = line.lstrip(" ")
+            if not stripped:
+                widest = max(widest, len(line))
+                continue
+            indent = len(line) - len(stripped)
+            if widest > indent or (indent <= block_parent and widest > block_parent):
+                return None
+            if indent > block_parent:
+                block, body = indent, " " * indent
+                continue
+            block = 0  # an empty scalar: this line is the structure's again
+        parsed = read.get(line)
+        if parsed is None:
+            parsed = _read(line)
+            if len(read) < _READ_ENTRIES and len(line) <= _READ_LENGTH:
+                read[line] = parsed
+        indent, shape, column, key, value, extra = parsed
+        if shape == _BLANK:
+            continue
+        plain = -1
+        if shape == _COMMENT:
+            continue
+        if shape == _OUT:
+            return None
+        # a structural line: "- ", "key:", or both
+        dash = shape == _DASH
+        if pending >= 0:
+            if indent > pending or (indent == pending and dash and pending_key):
+                if len(stack) >= _MAX_DEPTH:
+                    return None
+                stack.append([indent, None if dash else set()])
+            pending = -1
+        elif not stack:
+            if indent or dash:
+                return None  # the root is a mapping at the first column
+            stack.append([0, set()])
+        while stack[-1][0] > indent:
+            stack.pop()
+            if not stack:
+                return None
+        frame = stack[-1]
+        if frame[0] != indent:
+            return None
+        if dash:
+            if frame[1] is not None:
+                return None  # "- " where a key belongs
+            if key is None and value == _NONE:
+                pending, pending_key = indent, False
+                continue
+        elif frame[1] is None:
+            # a sequence at its key's own column ends where its mapping goes on
+            stack.pop()
+            if not stack or stack[-1][0] != indent or stack[-1][1] is None:
+                return None
+            frame = stack[-1]
+        if key is not None:
+            if dash:
+                if len(stack) >= _MAX_DEPTH:
+                    return None
+                frame = [column, set()]
+                stack.append(frame)
+            keys = frame[1]
+            if key in keys:
+                return None
+            keys.add(key)
+            if len(stack) == 1:
+                entries.append((key, index))
+            if value == _NONE:
+                pending, pending_key = column, True
+                continue
+            parent = column
+        else:
+            parent = indent  # a dash's scalar
+        if value == _PLAIN:
+            plain, more = parent, " " * (parent + 1)
+        elif value == _BLOCK:
+            if extra:
+                block, body = parent + extra, " " * (parent + extra)  # its lines' column, written
+            else:
+                block, block_parent, widest = -1, parent, 0
+        elif value == _SINGLE:
+            quote = "'"
+        elif value == _DOUBLE:
+            quote = '"'
+    if quote:
+        return None  # a quoted scalar the text does not close
+    return entries
+
+
+# How _read sees a line (its shape) and the value that starts on it.
+_BLANK, _COMMENT, _OUT, _DASH, _KEYED = range(5)
+# the values: none (a nested collection may follow), a scalar ended on the line
+# or one that may go on: plain, literal or folded, single- or double-quoted
+_NONE, _DONE, _PLAIN, _BLOCK, _SINGLE, _DOUBLE = range(6)
+Read = tuple[int, int, int, "str | None", int, int]
+# Lines read so far, by text: a CRD writes "type: string" thousands of times at
+# a few dozen indentations. Bounded in entries and in the length of a line kept.
+_READ: dict[str, Read] = {}
+_READ_ENTRIES = 100_000
+_READ_LENGTH = 160
+
+
+def _read(line: str) -> Read:
+    """One line on its own, as the structure reads it: (indent, shape, column of
+    its key or dash scalar, the key, the value that starts here, a block
+    scalar's written indentation)."""
+    stripped = line.lstrip(" ")
+    if not stripped:
+        return (-1, _BLANK, 0, None, _NONE, 0)
+    indent = len(line) - len(stripped)
+    first = stripped[0]
+    if first == "#":
+        return (indent, _COMMENT, 0, None, _NONE, 0)
+    shape, content, column = _KEYED, stripped, indent
+    if first == "-" and (len(stripped) == 1 or stripped[1] == " "):
+        shape = _DASH
+        content = stripped[1:].lstrip(" ")
+        column = indent + len(stripped) - len(content)
+        if not content or content[0] == "#":
+            return (indent, _DASH, column, None, _NONE, 0)
+    key: str | None = None
+    value = content
+    if content[0] == "'" or content[0] == '"':
+        quoted = _QUOTED_KEY.match(content)
+        if quoted is not None:
+            written = quoted.group(1)
+            if len(written) > _KEY_LENGTH:
+                return (indent, _OUT, 0, None, _NONE, 0)
+            key = written[1:-1].replace("''", "'") if written[0] == "'" else written[1:-1]
+            value = content[quoted.end() :].lstrip(" ")
+    else:
+        colon = content.find(":")
+        if colon > 0 and (colon + 1 == len(content) or content[colon + 1] == " "):
+            key = _plain_key(content[:colon])
+            if key is None:
+                return (indent, _OUT, 0, None, _NONE, 0)
+            value = content[colon + 1 :].lstrip(" ")
+    if key is None and shape != _DASH:
+        return (indent, _OUT, 0, None, _NONE, 0)  # a scalar where a key belongs
+    if key is not None and (not value or value[0] == "#"):
+        return (indent, shape, column, key, _NONE, 0)
+    kind, extra = _value(value)
+    if kind < 0:
+        return (indent, _OUT, 0, None, _NONE, 0)
+    return (indent, shape, column, key, kind, extra)
+
+
+def _value(value: str) -> tuple[int, int]:
+    """What the scalar that starts a line's ``value`` is (-1: none the subset reads)."""
+    first = value[0]
+    if first == "|" or first == ">":
+        header = _BLOCK_HEADER.fullmatch(value)
+        if header is None:
+            return -1, 0
+        return _BLOCK, int(header.group(1) or header.group(2) or 0)
+    if first == "'" or first == '"':
+        end = _closing(first, value, 1)
+        if end is None:
+            return -1, 0
+        if end < 0:
+            return (_SINGLE if first == "'" else _DOUBLE), 0
+        return (_DONE, 0) if _AFTER.fullmatch(value, end) else (-1, 0)
+    if first == "{" or first == "[":
+        return (_DONE, 0) if _FLOW.fullmatch(value) else (-1, 0)
+    if first in _INDICATORS and (first != "-" or len(value) == 1 or value[1] == " "):
+        return -1, 0
+    hash_at = value.find(" #")
+    scalar = value if hash_at < 0 else value[:hash_at]
+    if ": " in scalar or scalar[-1] == ":":
+        return -1, 0
+    return (_PLAIN, 0) if hash_at < 0 else (_DONE, 0)
+
+
+def _continues_plain(stripped: str) -> bool:
+    """Whether a more indented line goes on with a multi-line plain scalar: not
+    a comment, and nothing in it that ends the scalar or starts a mapping."""
+    return not (stripped[0] == "#" or " #" in stripped or ": " in stripped or stripped[-1] == ":")
+
+
+def _closing(quote: str, line: str, at: int) -> int | None:
+    """Where a quoted scalar's closing quote ends in ``line``, from ``at``
+    (just after the opening quote, or the line's start): -1 when the line does
+    not close it, None when it holds a backslash libyaml reads no escape in."""
+    found = (_SINGLE_END if quote == "'" else _DOUBLE_END).match(line, at)
+    end = -1 if found is None else found.end()
+    if (
+        quote == '"'
+        and "\\" in line
+        and not _escapes_valid(line[at:end] if end >= 0 else line[at:])
+    ):
+        return None
+    return end
+
+
+def _escapes_valid(text: str) -> bool:
+    """Whether every backslash in (part of) a double-quoted scalar starts an
+    escape libyaml reads: not a surrogate, not past U+10FFFF, not a line break."""
+    at = 0
+    for found in _ESCAPE.finditer(text):
+        if text.count("\\", at, found.start()):
+            return False  # a backslash that starts no escape
+        at = found.end()
+        code = found.group(1) or found.group(2)
+        if code is not None and (0xD800 <= int(code, 16) <= 0xDFFF or int(code, 16) > 0x10FFFF):
+            return False
+    return not text.count("\\", at)
+
+
+def _plain_key(written: str) -> str | None:
+    """The string a plain key is, or None: not a word, too long, or a plain
+    scalar YAML 1.1 reads as something else (``true``, ``1``, ``2001-12-14``)."""
+    if len(written) > _KEY_LENGTH or not _PLAIN_KEY.fullmatch(written):
+        return None
+    return written if _RESOLVER.resolve(ScalarNode, written, (True, False)) == _STR else None
