@@ -374,14 +374,14 @@ class Reader:
         starts on."""
         unread = self.identity_only
         assert unread is not None
-        if not any(_unread(unread, m.group(1)) for m in _TOP_KIND.finditer(text)):
+        if not any(_unread(unread, kind) for kind in _top_kinds(text)):
             return text
         parts = []
         for offset, chunk in _chunks(text):
-            found = _TOP_KIND.search(chunk)
+            kind = next(_top_kinds(chunk), None)
             if (
-                found is not None
-                and _unread(unread, kind := found.group(1))
+                kind is not None
+                and _unread(unread, kind)
                 and "meshlint:" not in chunk
                 and (written := outline(chunk)) is not None
                 and written.entries[0][0] in IDENTITY
@@ -486,7 +486,16 @@ _MARKER = "--- 0"
 # The first line of an entry left out of an outlined document's identity.
 _PLACEHOLDER = "_:"
 # A top-level "kind:" line with a plain kind: the documents _skim may outline.
-_TOP_KIND = re.compile(r"^kind: *([A-Za-z][A-Za-z0-9]*) *$", re.M)
+# Searched from its line break (a pattern that starts with "^" is tried at
+# every character); _top_kinds adds a text's first line.
+_TOP_KIND = re.compile(r"\nkind: *([A-Za-z][A-Za-z0-9]*) *$", re.M)
+
+
+def _top_kinds(text: str) -> Iterator[str]:
+    """The kind of each top-level ``kind:`` line of ``text``."""
+    if text.startswith("kind:") and (first := _TOP_KIND.match("\n" + text.partition("\n")[0])):
+        yield first.group(1)
+    yield from (m.group(1) for m in _TOP_KIND.finditer(text))
 
 
 def _unread(unread: Callable[[str], bool], kind: str) -> bool:

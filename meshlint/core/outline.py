@@ -36,6 +36,8 @@ class Outline(NamedTuple):
 # reads its own way), NEL, LS and PS (line breaks too), the BOM, and what
 # libyaml refuses to read at all.
 _OUTSIDE = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# The same for ASCII text, as bytes translate() deletes (eight times faster).
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_$/.][A-Za-z0-9_$/.@~+-]*")
 _QUOTED_KEY = re.compile(r"('[^']*(?:''[^']*)*'|\"[^\"\\]*\"):(?: |$)")
 _KEY_LENGTH = 1000  # libyaml looks no further than 1,024 characters for a key's ":"
@@ -65,25 +67,35 @@ def outline(text: str) -> Outline | None:
     in it repeats a key, every key is a string, and nothing in it is an anchor,
     alias or tag. Otherwise None. ``text`` may start with a ``---`` line and
     must hold no other."""
-    if _OUTSIDE.search(text):
+    if not _readable(text):
         return None
     lines = text.split("\n")
     entries = _entries(lines)
     return Outline(lines, entries) if entries else None
 
 
+def _readable(text: str) -> bool:
+    """Whether ``text`` holds only characters of the subset (see _OUTSIDE)."""
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return _OUTSIDE.search(text) is None
+
+
 def _entries(lines: list[str]) -> list[tuple[str, int]] | None:
     entries: list[tuple[str, int]] = []
-    # open block collections: [column of their entries, keys so far (None: a sequence)]
-    stack: list[list] = []  # type: ignore[type-arg]
+    # the open block collections, innermost last: the column of their entries,
+    # and the keys seen so far (None: a sequence); the root mapping is the first
+    root: set[str] = set()
+    indents: list[int] = [0]
+    keysets: list[set[str] | None] = [root]
+    top, keys = 0, keysets[0]  # the innermost's
     pending = -1  # after "key:" or "-" with no value: the column a nested collection follows
     pending_key = False  # ... and whether it was a key's (a sequence may then start at it)
-    plain = -1  # in a plain scalar: its collection's column (more indented lines go on with it)
-    more = ""  # ... and the indentation that makes a line one of those
-    block = 0  # in a literal or folded scalar: its lines' column (-1: not known yet)
-    body = ""  # ... and their indentation
-    block_parent = widest = 0  # its collection's column; the widest blank line before it
-    quote = ""  # in a multi-line quoted scalar: its quote
+    mode = _STRUCTURE  # or inside a scalar that goes on over the next lines:
+    more = ""  # plain: a line with this indentation goes on with it
+    body = ""  # literal or folded: the indentation of its lines, once known ...
+    parent = widest = 0  # ... the column of its collection; the widest blank line before it
+    quote = ""  # quoted: its quote
     start = 0
     if lines[0].startswith("---"):
         if not _AFTER.fullmatch(lines[0], 3):
@@ -92,116 +104,119 @@ def _entries(lines: list[str]) -> list[tuple[str, int]] | None:
     read = _READ
     for index in range(start, len(lines)):
         line = lines[index]
-        if block > 0:
-            if line.startswith(body) or not line.strip(" "):
-                continue
-            block = 0
-        elif quote:  # libyaml wants no indentation here, only no "---" or "..." line
-            if line.startswith(("---", "...")):
-                return None
-            end = _closing(quote, line, 0)
-            if end is None:
-                return None
-            if end >= 0:
-                quote = ""
-                if not _AFTER.fullmatch(line, end):
+        if mode:
+            if mode == _IN_BLOCK:
+                if line.startswith(body) or not line.strip(" "):
+                    continue
+            elif mode == _IN_PLAIN:
+                if line.startswith(more):
+                    stripped = line.lstrip(" ")
+                    if stripped and not _continues_plain(stripped):
+                        return None
+                    continue
+            elif mode == _IN_QUOTE:  # no indentation wanted, only no "---" or "..." line
+                if line.startswith(("---", "...")):
                     return None
-            continue
-        elif plain >= 0 and line.startswith(more):
-            stripped = line.lstrip(" ")
-            if stripped and not _continues_plain(stripped):
-                return None
-            continue
-        elif block < 0:  # the first line decides the column; blank lines before it are no wider
-            stripped = line.lstrip(" ")
-            if not stripped:
-                widest = max(widest, len(line))
+                end = _closing(quote, line, 0)
+                if end is None:
+                    return None
+                if end >= 0:
+                    if not _AFTER.fullmatch(line, end):
+                        return None
+                    mode = _STRUCTURE
                 continue
-            indent = len(line) - len(stripped)
-            if widest > indent or (indent <= block_parent and widest > block_parent):
-                return None
-            if indent > block_parent:
-                block, body = indent, " " * indent
-                continue
-            block = 0  # an empty scalar: this line is the structure's again
+            else:  # a block scalar's first line decides its column; blank lines before it are no wider
+                stripped = line.lstrip(" ")
+                if not stripped:
+                    widest = max(widest, len(line))
+                    continue
+                indent = len(line) - len(stripped)
+                if widest > indent or (indent <= parent and widest > parent):
+                    return None
+                if indent > parent:
+                    mode, body = _IN_BLOCK, " " * indent
+                    continue
+                # an empty scalar: this line is the structure's again
         parsed = read.get(line)
         if parsed is None:
             parsed = _read(line)
             if len(read) < _READ_ENTRIES and len(line) <= _READ_LENGTH:
                 read[line] = parsed
-        indent, shape, column, key, value, extra = parsed
-        if shape == _BLANK:
-            continue
-        plain = -1
-        if shape == _COMMENT:
-            continue
-        if shape == _OUT:
-            return None
+        indent, shape, column, key, value, written = parsed
+        if shape < _DASH:
+            if shape == _BLANK:
+                continue  # a plain scalar may go on after it
+            mode = _STRUCTURE
+            if shape == _COMMENT:
+                continue
+            return None  # _OUT
+        mode = _STRUCTURE
         # a structural line: "- ", "key:", or both
         dash = shape == _DASH
         if pending >= 0:
             if indent > pending or (indent == pending and dash and pending_key):
-                if len(stack) >= _MAX_DEPTH:
+                if len(indents) >= _MAX_DEPTH:
                     return None
-                stack.append([indent, None if dash else set()])
+                top, keys = indent, None if dash else set()
+                indents.append(top)
+                keysets.append(keys)
             pending = -1
-        elif not stack:
-            if indent or dash:
-                return None  # the root is a mapping at the first column
-            stack.append([0, set()])
-        while stack[-1][0] > indent:
-            stack.pop()
-            if not stack:
-                return None
-        frame = stack[-1]
-        if frame[0] != indent:
+        while top > indent:  # never past the root: its column is 0
+            indents.pop()
+            keysets.pop()
+            top, keys = indents[-1], keysets[-1]
+        if top != indent:
             return None
         if dash:
-            if frame[1] is not None:
+            if keys is not None:
                 return None  # "- " where a key belongs
             if key is None and value == _NONE:
                 pending, pending_key = indent, False
                 continue
-        elif frame[1] is None:
+        elif keys is None:
             # a sequence at its key's own column ends where its mapping goes on
-            stack.pop()
-            if not stack or stack[-1][0] != indent or stack[-1][1] is None:
+            indents.pop()
+            keysets.pop()
+            top, keys = indents[-1], keysets[-1]
+            if top != indent or keys is None:
                 return None
-            frame = stack[-1]
         if key is not None:
-            if dash:
-                if len(stack) >= _MAX_DEPTH:
+            if dash:  # "- key: ...": a mapping at the key's column
+                if len(indents) >= _MAX_DEPTH:
                     return None
-                frame = [column, set()]
-                stack.append(frame)
-            keys = frame[1]
+                top, keys = column, set()
+                indents.append(top)
+                keysets.append(keys)
+            assert keys is not None
             if key in keys:
                 return None
             keys.add(key)
-            if len(stack) == 1:
+            if keys is root:
                 entries.append((key, index))
             if value == _NONE:
                 pending, pending_key = column, True
                 continue
-            parent = column
+            at = column
         else:
-            parent = indent  # a dash's scalar
+            at = indent  # a dash's scalar
         if value == _PLAIN:
-            plain, more = parent, " " * (parent + 1)
+            mode, more = _IN_PLAIN, " " * (at + 1)
         elif value == _BLOCK:
-            if extra:
-                block, body = parent + extra, " " * (parent + extra)  # its lines' column, written
+            if written:  # its lines' column, written
+                mode, body = _IN_BLOCK, " " * (at + written)
             else:
-                block, block_parent, widest = -1, parent, 0
+                mode, parent, widest = _BLOCK_START, at, 0
         elif value == _SINGLE:
-            quote = "'"
+            mode, quote = _IN_QUOTE, "'"
         elif value == _DOUBLE:
-            quote = '"'
-    if quote:
+            mode, quote = _IN_QUOTE, '"'
+    if mode == _IN_QUOTE:
         return None  # a quoted scalar the text does not close
     return entries
 
 
+# Where _entries is: in the structure, or in a scalar that goes on over lines.
+_STRUCTURE, _IN_PLAIN, _IN_BLOCK, _BLOCK_START, _IN_QUOTE = range(5)
 # How _read sees a line (its shape) and the value that starts on it.
 _BLANK, _COMMENT, _OUT, _DASH, _KEYED = range(5)
 # the values: none (a nested collection may follow), a scalar ended on the line
