@@ -349,29 +349,26 @@ class Reader:
                     roots = _Skipping(yaml.compose_all(text, Loader=RedefiningLoader), taken)
                     continue
                 taken += 1
-                if isinstance(root, ScalarNode) and root.start_mark.column == len(_MARKER) - 1:
-                    line = root.start_mark.line + offset
-                    if (outlined := self._outlined.get(line)) is not None:
-                        found = self._document_outlined(outlined, line)
-                        yield from found
-                        continue
                 if root is None or (
                     isinstance(root, ScalarNode) and root.value == "" and not root.style
                 ):
                     continue  # an empty document ("---" followed by nothing)
                 if offset:
                     _shift(root, offset)
-                found = self._document(root)
+                outlined = self._outlined.get(root.start_mark.line)
+                if outlined is not None and isinstance(root, MappingNode):
+                    found = self._document_outlined(root, outlined)
+                else:
+                    found = self._document(root)
             yield from found
 
     def _skim(self, text: str, first: int) -> str:
         """``text`` with each stream document that ``outline`` proves to be an
         object of an ``identity_only`` kind, with no directive comment, in the
-        subset it reads (a CRD, as controller-gen writes one) replaced by a
-        marker: a document of one scalar, on the same lines. Composing the
-        text then costs nothing for the document; the marker's root stands for
-        it, in order (``_document_outlined``). ``first`` is the line ``text``
-        starts on."""
+        subset it reads (a CRD, as controller-gen writes one) cut down to its
+        identity entries, on their own lines (``_identity_text``): composing it
+        then costs next to nothing, and its root stands for the document, in
+        order (``_document_outlined``). ``first`` is the line ``text`` starts on."""
         unread = self.identity_only
         assert unread is not None
         if not any(_unread(unread, kind) for kind in _top_kinds(text)):
@@ -386,40 +383,28 @@ class Reader:
                 and (written := outline(chunk)) is not None
                 and written.entries[0][0] in IDENTITY
             ):
-                self._outlined[offset + first] = _Outlined(chunk, written, kind)
-                chunk = _MARKER + "\n" * chunk.count("\n")
+                line = offset + first
+                # keyed by the line of its root, its first key
+                self._outlined[line + written.entries[0][1]] = _Outlined(chunk, line, kind)
+                chunk = _identity_text(written)
             parts.append(chunk)
         return "".join(parts) if self._outlined else text
 
-    def _document_outlined(self, outlined: _Outlined, line: int) -> list[Document | LoadProblem]:
-        """The object an outlined stream document (``_skim``) holds, from
-        composing its identity entries alone, on their own lines: the values
-        and nodes a whole document's identity gives (``Converter.identity``),
-        with the same marks. Composed whole where that fails."""
-        lines, entries = outlined.outline
-        kept = [""] * len(lines)
-        head = entries[0][1]
-        kept[:head] = lines[:head]  # the "---" line and comments above the first key
-        for (key, begin), (_, end) in zip(entries, [*entries[1:], ("", len(lines))], strict=True):
-            if key in IDENTITY:
-                kept[begin:end] = lines[begin:end]
-            else:
-                # the block collection an entry before ends where this one starts
-                kept[begin] = _PLACEHOLDER
-        if lines[-1] and not kept[-1]:
-            kept[-1] = " "  # the text still ends past its last line break
-        try:
-            root = yaml.compose("\n".join(kept), Loader=Loader)
-        except yaml.YAMLError:  # pragma: no cover - the outline proved it composes
-            root = None
-        if isinstance(root, MappingNode):
-            root.value = [(k, v) for k, v in root.value if k.value in IDENTITY]
-            _shift(root, line)
-            converter = Converter(self.file.aliases)
-            data = converter.identity(root, IDENTITY)
-            if data is not None and _is_object(data) and data["kind"] == outlined.kind:
-                return self._document(root, (converter, data))
-        return list(self._compose(outlined.text, line))  # pragma: no cover - as above
+    def _document_outlined(
+        self, root: MappingNode, outlined: _Outlined
+    ) -> list[Document | LoadProblem]:
+        """The object an outlined stream document (``_skim``) holds, from the
+        root its identity text composed to: the values and nodes a whole
+        document's identity gives (``Converter.identity``), with the same
+        marks. Composed whole where that fails."""
+        root.value = [(k, v) for k, v in root.value if k.value in IDENTITY]
+        converter = Converter(self.file.aliases)
+        data = converter.identity(root, IDENTITY)
+        if data is not None and _is_object(data) and data["kind"] == outlined.kind:
+            return self._document(root, (converter, data))
+        # the outline proved there is nothing else to find: never reached
+        del self._outlined[root.start_mark.line]  # pragma: no cover
+        return list(self._compose(outlined.text, outlined.line))  # pragma: no cover
 
     def _document(
         self, root: Node, converted: tuple[Converter, Any] | None = None
@@ -473,17 +458,35 @@ IDENTITY = frozenset({"apiVersion", "kind", "metadata"})
 
 
 class _Outlined(NamedTuple):
-    """A stream document ``outline`` read, and the kind its text names."""
+    """A stream document ``outline`` read: its text, the line it starts on, the
+    kind it names."""
 
     text: str
-    outline: Outline
+    line: int
     kind: str
 
 
-# A document that stands for an outlined one in the text libyaml composes: its
-# root scalar's column (4) on its line tells it from any document written.
-_MARKER = "--- 0"
-# The first line of an entry left out of an outlined document's identity.
+def _identity_text(written: Outline) -> str:
+    """An outlined document with only its identity entries, each on its own
+    lines, and the key line ``_:`` where each other entry starts: a block
+    collection that ends an identity entry ends where it ended (a mark is where
+    the next key is), and the root ends where the document did."""
+    lines, entries = written
+    kept = [""] * len(lines)
+    head = entries[0][1]
+    kept[:head] = lines[:head]  # the "---" line and comments above the first key
+    for (key, begin), (_, end) in zip(entries, [*entries[1:], ("", len(lines))], strict=True):
+        if key in IDENTITY:
+            kept[begin:end] = lines[begin:end]
+        else:
+            kept[begin] = _PLACEHOLDER
+    if lines[-1] and not kept[-1]:
+        kept[-1] = " "  # the text still ends past its last line break
+    return "\n".join(kept)
+
+
+# The first line of an entry left out of an outlined document's identity text;
+# _document_outlined drops its entries from the root.
 _PLACEHOLDER = "_:"
 # A top-level "kind:" line with a plain kind: the documents _skim may outline.
 # Searched from its line break (a pattern that starts with "^" is tried at
