@@ -5,7 +5,9 @@ about the text before it were wrong (a List, a Source comment above "---")."""
 
 from __future__ import annotations
 
+import pickle
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from conftest import RULES
 from meshlint.core import engine, pieces
 from meshlint.core.config import Config
 from meshlint.core.loading import read_bytes
+from meshlint.core.model.values import pickled_as_fields
 from meshlint.core.plan import Plan
 from meshlint.core.report import Input, Report
 
@@ -139,3 +142,34 @@ def test_pieces_start_at_document_starts() -> None:
     assert found and all(text[p.begin :].startswith("---\n") for p in found)
     assert [p.line for p in found] == [text.count("\n", 0, p.begin) for p in found]
     assert found[-1].end == len(text)
+
+
+def test_a_piece_report_crosses_to_the_parent_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers send reports pickled; the value objects that fill them
+    (``pickled_as_fields``) come back equal, a keyword-only Fix among them."""
+    text = stream(40)
+    item = Input("stream.yaml", data=text.encode())
+    reader = read_bytes(item.name, item.data or b"")
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 2_000)
+    piece = pieces.split(item, len(text), reader, 2)[0]
+    sent = engine._lint_piece(piece, Plan.build(RULES, Config()))
+    back = pickle.loads(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+    assert any(c.fix is not None for c in sent.report.candidates)
+    assert back.report.candidates == sent.report.candidates
+    assert [c.fix for c in back.report.candidates] == [c.fix for c in sent.report.candidates]
+    assert back.report.facts == sent.report.facts and back.problems == sent.problems
+
+
+def test_only_a_dataclass_built_from_its_fields_pickles_as_them() -> None:
+    @dataclass(frozen=True)
+    class Derived:
+        a: int
+        b: int = field(init=False, default=0)
+
+    @dataclass
+    class Mutable:
+        a: int
+
+    for cls in (Derived, Mutable):
+        with pytest.raises(TypeError):
+            pickled_as_fields(cls)
