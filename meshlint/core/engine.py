@@ -830,13 +830,22 @@ def _unjoined(facts: Mapping[str, list[Any]]) -> list[str]:
     make; facts several rules share are counted once (each fact hashed once: a
     stream of collector configs brings a dozen facts per ConfigMap)."""
     shared: dict[Any, None] = {}
+    hashed: set[int] = set()  # the same fact object, shared by the rules, is hashed once
     for items in facts.values():
         for fact in items:
+            # only these are read: the others (a rule's findings-to-be about
+            # each config) need not be hashed, nested as their values are
+            if not isinstance(fact, _JOINED) or id(fact) in hashed:
+                continue
+            hashed.add(id(fact))
             try:
                 shared.setdefault(fact)
-            except TypeError:  # unhashable: not a fact of a join
+            except TypeError:  # an unhashable item: not a fact of a join
                 continue
     return list(dict.fromkeys(unjoined(shared)))
+
+
+_JOINED = (Mount, Hosted, Applied)  # the facts link.unjoined reads
 
 
 def _check_run(
