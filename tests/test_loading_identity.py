@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import lint_text
+from meshlint.api import Settings, fix_paths
 from meshlint.core import engine, loading
 from meshlint.core.loading import IDENTITY, Reader
 from meshlint.core.model.nodes import (
@@ -332,3 +333,28 @@ def test_only_unread_kinds_take_identity_loading() -> None:
         ("ClusterRole", ["apiVersion", "kind", "metadata"]),
         ("Pod", ["apiVersion", "kind", "metadata", "spec"]),
     ]
+
+
+def test_fix_reads_back_a_file_whose_crds_are_outlined(tmp_path: Path) -> None:
+    """--fix re-reads what it wrote and checks every object: the outlined CRDs
+    around a fixed collector config read back as they were, and the fix lands."""
+    config = (
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: collector\n  namespace: shop\n"
+        "data:\n  config.yaml: |\n    receivers:\n      otlp:\n        protocols:\n"
+        "          grpc: {}\n    processors:\n      memory_limiter:\n        limit_mib: 400\n"
+        "    exporters:\n      debug: {}\n    service:\n      pipelines:\n        traces:\n"
+        "          receivers: [otlp]\n          processors: [memory_limiter]\n"
+        "          exporters: [debug]\n"
+    )
+    text = BLOCK_CRD + config + BLOCK_CRD.replace("widgets.shop", "gadgets.shop")
+    target = tmp_path / "bundle.yaml"
+    target.write_text(text)
+    reader = Reader(str(target), text)
+    reader.identity_only = lambda kind: kind == "CustomResourceDefinition"
+    list(reader)
+    assert len(reader._outlined) == 2
+    done = fix_paths([str(target)], Settings(isolated=True))
+    assert done.fixed["O002"] == 1
+    assert target.read_text() == text.replace(
+        "        limit_mib: 400\n", "        limit_mib: 400\n        check_interval: 1s\n"
+    )
