@@ -157,6 +157,8 @@ CASES = {
     "outlined-ignore-annotation": BLOCK_CRD.replace(
         "    helm.sh/resource-policy: keep\n", "    meshlint.io/ignore: K001\n"
     ),
+    "outlined-metadata-last": BLOCK_ROLE.replace("metadata:\n  name: widgets-reader\n", "")
+    + "metadata:\n  name: widgets-reader\n  labels:\n    a: b\n# after\n",
     "outlined-repeated-key": BLOCK_CRD.replace("  scope: Namespaced\n", "  scope: a\n  scope: b\n"),
     "kind-not-string": "apiVersion: v1\nkind: 5\nmetadata: {name: x}\nspec: {a: 1, a: 2}\n",
     "no-identity": "apiVersion: v1\nkind: Widget\nspec: {a: [1, 2]}\n",
@@ -283,6 +285,7 @@ OUTLINED = {  # the cases above, and how many of their objects are outlined
     "outlined-directive-elsewhere": 1,
     "outlined-ignore-annotation": 1,
     "outlined-repeated-key": 0,
+    "outlined-metadata-last": 1,
 }
 
 
