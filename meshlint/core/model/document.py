@@ -11,6 +11,7 @@ the host file.
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
@@ -233,12 +234,15 @@ class Document:
         if found is None:
             line, column = self.position(path)
             root = self.host or self
-            full = (*self.host_path, *path)
+            full = (*self.host_path, *path) if self.host_path else path
+            base = root.base_path
             found = self._located[path] = Location(
                 file=self.file.name,
                 line=line,
                 column=column,
-                path=json_path((*root.base_path, *full)),
+                # interned: every document of a run names the same few paths, and
+                # a run keeps one Location per indexed object (core.indexing)
+                path=sys.intern(json_path((*base, *full) if base else full)),
                 resource=root.resource,
                 source=root.source,
                 document=root.number,

@@ -198,8 +198,11 @@ def config_parse_errors(doc: Document) -> Iterator[Violation]:
 
 
 def views(doc: Document) -> Iterator[ConfigView]:
-    """Only the collector configs of ``doc`` that parse: what the O rules judge."""
-    return (found for found in configs(doc) if isinstance(found, ConfigView))
+    """Only the collector configs of ``doc`` that parse: what the O rules judge
+    (picked from ``configs`` once per document: a dozen rules ask each document)."""
+    return iter(
+        doc.memo(views, lambda: tuple(f for f in configs(doc) if isinstance(f, ConfigView)))
+    )
 
 
 def _looks_like_config(key: str, text: str) -> bool:

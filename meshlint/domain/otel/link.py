@@ -288,7 +288,15 @@ def _config_map_volumes(spec: Any) -> dict[str, tuple[str, tuple[str, ...] | Non
 
 
 def mounts(doc: Document) -> Iterator[Mount]:
-    """The collector containers of a workload and the ConfigMaps they mount."""
+    """The collector containers of a workload and the ConfigMaps they mount.
+
+    Worked out once per document: every rule that links configs to pods
+    (``collect_linked``) asks, and the answer depends on the document alone (the
+    facts are frozen, so the rules share the same objects)."""
+    return iter(doc.memo(mounts, lambda: tuple(_mounts(doc))))
+
+
+def _mounts(doc: Document) -> Iterator[Mount]:
     spec_path = pod_spec_path(doc.kind)
     if spec_path is None:
         return
