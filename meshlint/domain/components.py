@@ -9,7 +9,9 @@ collector even on an unusual image).
 from __future__ import annotations
 
 import enum
+import functools
 import re
+from collections.abc import KeysView
 
 from meshlint.domain.k8s.objects import Container
 from meshlint.domain.versions import image_version
@@ -137,18 +139,27 @@ _COLLECTOR_ENV = ("COLLECTOR_QUEUE", "COLLECTOR_NUM_WORKERS")
 _AGENT_ENV = ("REPORTER_GRPC_", "PROCESSOR_JAEGER_")
 
 
+@functools.cache
+def _jaeger_flags() -> tuple[KeysView[str], KeysView[str]]:
+    """Jaeger's collector and agent flag names, imported once, on first use (the
+    import statement ran again for every container that reached here)."""
+    from meshlint.domain.jaeger.flags import AGENT, COLLECTOR
+
+    return COLLECTOR.keys(), AGENT.keys()
+
+
 def _by_settings(container: Container) -> Component | None:
     # Only flags Jaeger really has count: node-exporter also takes --collector.* args.
-    from meshlint.domain.jaeger.flags import AGENT, COLLECTOR
+    collector_flags, agent_flags = _jaeger_flags()
 
     args = container.args
     # one pass over a long env: only names in Jaeger's namespaces matter
     env = [n for n in container.env_names() if n.startswith(_COLLECTOR_ENV + _AGENT_ENV)]
-    if _flag_names(args, ("--collector.",)) & COLLECTOR.keys() or any(
+    if _flag_names(args, ("--collector.",)) & collector_flags or any(
         n.startswith(_COLLECTOR_ENV) for n in env
     ):
         return Component.JAEGER_COLLECTOR
-    if _flag_names(args, ("--reporter.", "--processor.")) & AGENT.keys() or any(
+    if _flag_names(args, ("--reporter.", "--processor.")) & agent_flags or any(
         n.startswith(_AGENT_ENV) for n in env
     ):
         return Component.JAEGER_AGENT

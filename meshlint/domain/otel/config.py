@@ -155,12 +155,24 @@ class ConfigView:
         return None if self.builtin else self.doc.move_first((*self.prefix, *path))
 
     def section(self, name: str) -> dict[Any, Any]:
-        return mapping_at(self.data, (name,))
+        value = self.data.get(name)  # ``data`` is a mapping: one step, as mapping_at takes it
+        return value if isinstance(value, dict) else {}
 
     @cached_property
     def pipelines(self) -> tuple[Pipeline, ...]:
         """Read once per config: a dozen rules ask (``pipelines(view)``)."""
         return tuple(_pipelines(self))
+
+    @cached_property
+    def limiters(self) -> tuple[MemoryLimiter, ...]:
+        """Read once per config: the check and the collect of several rules ask
+        (``memory_limiters(view)``); the settings are frozen values."""
+        return tuple(_memory_limiters(self))
+
+    @cached_property
+    def used(self) -> dict[str, tuple[tuple[str, dict[Any, Any], KeyPath], ...]]:
+        """``processors.used`` by section, filled as rules ask."""
+        return {}
 
 
 def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
@@ -318,6 +330,10 @@ class MemoryLimiter:
 
 def memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
     """Every memory_limiter processor and extension (validated whether used or not)."""
+    return iter(view.limiters)
+
+
+def _memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
     for section in ("processors", "extensions"):
         for pid, body in view.section(section).items():
             if component_type(pid) != MEMORY_LIMITER:
