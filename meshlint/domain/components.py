@@ -80,6 +80,9 @@ _BY_NAME = {
 }
 
 
+_RHEL = re.compile(r"-rhel[0-9]+$")
+
+
 def component_of(container: Container) -> Component | None:
     """What ``container`` runs (None: nothing meshlint knows), worked out once
     per container: a dozen rules ask about each."""
@@ -90,7 +93,7 @@ def _component_of(container: Container) -> Component | None:
     repo = repository(container.image)
     if repo in _BY_REPOSITORY:
         return _BY_REPOSITORY[repo]
-    last = re.sub(r"-rhel[0-9]+$", "", repo.rsplit("/", 1)[-1])
+    last = _RHEL.sub("", repo.rsplit("/", 1)[-1])
     if last in _BY_NAME:
         return _BY_NAME[last]
     if "opentelemetry-collector" in last or last.startswith("otelcol"):

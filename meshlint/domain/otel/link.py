@@ -468,9 +468,18 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
     for view in views(doc):
         # the same fact for every rule that links this config: made once and
         # shared (a stream of ConfigMaps would keep one per rule and config)
-        yield doc.memo((Present, view.key), partial(hosted, view, Present()))
+        present = doc.memo((Present, view.key), partial(hosted, view, Present()))
+        yield present
         for item in items(view):
-            yield hosted(view, item)
+            # ``hosted(view, item)``, its other fields read from the shared one
+            yield Hosted(
+                present.file,
+                present.namespace,
+                present.config_map,
+                present.key,
+                item,
+                present.stream,
+            )
 
 
 def linked_items(facts: Iterable[Any]) -> Iterator[tuple[Any, Budget | None]]:
