@@ -127,9 +127,11 @@ def ignores_gomemlimit(container: Container) -> bool:
     with Go < 1.19: GOMEMLIMIT is neither read nor validated there."""
     component = component_of(container)
     since = _GOMEMLIMIT_SINCE.get(component) if component is not None else None
+    if since is None:
+        return False  # not an image it knows: the tag is not read (K005 asks of each container)
     version = image_version(container.image)
     owner = repository(container.image).split("/", 1)[0]
-    if since is None or version is None or owner not in _OFFICIAL_OWNERS:
+    if version is None or owner not in _OFFICIAL_OWNERS:
         return False
     return version[:2] < since
 

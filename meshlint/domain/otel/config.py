@@ -170,6 +170,17 @@ class ConfigView:
         return tuple(_memory_limiters(self))
 
     @cached_property
+    def limiting(self) -> frozenset[str]:
+        """``limiting_receivers(view)``, read once per config: asked for each
+        pipeline by several rules."""
+        return _limiting_receivers(self)
+
+    @cached_property
+    def gomemlimit(self) -> tuple[float, KeyPath] | None:
+        """``gomemlimit_ratio(view)``, read once per config (K005's check and collect)."""
+        return _gomemlimit_ratio(self)
+
+    @cached_property
     def used(self) -> dict[str, tuple[tuple[str, dict[Any, Any], KeyPath], ...]]:
         """``processors.used`` by section, filled as rules ask."""
         return {}
@@ -366,6 +377,10 @@ def gomemlimit_ratio(view: ConfigView) -> tuple[float, KeyPath] | None:
     """The ``gomemlimit.ratio`` (default 0.9) of a started cgroupruntime extension
     with gomemlimit on, and where it is written (else the extension); None when
     none runs. A templated ratio counts as the default."""
+    return view.gomemlimit
+
+
+def _gomemlimit_ratio(view: ConfigView) -> tuple[float, KeyPath] | None:
     started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
     for eid, body in view.section("extensions").items():
         if component_type(eid) == CGROUP_RUNTIME and str(eid) in started:
@@ -394,6 +409,10 @@ def limiting_receivers(view: ConfigView) -> frozenset[str]:
     ``config/confighttp``), and only when it is started: listed in
     ``service.extensions`` (else the collector fails "failed to resolve middleware").
     """
+    return view.limiting
+
+
+def _limiting_receivers(view: ConfigView) -> frozenset[str]:
     started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
     limiters = {
         str(e)
