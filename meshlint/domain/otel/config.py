@@ -31,10 +31,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-from meshlint.core.model import Change, Document, Fix, KeyPath, Location, ParseError, Violation
+from meshlint.core.model import (
+    Change,
+    Document,
+    Fix,
+    KeyPath,
+    Location,
+    ParseError,
+    Violation,
+    cached,
+)
 from meshlint.domain.jaeger.v2 import all_in_one_config, runs_all_in_one
 from meshlint.domain.k8s.objects import (
     WORKLOAD_KINDS,
@@ -158,29 +166,29 @@ class ConfigView:
         value = self.data.get(name)  # ``data`` is a mapping: one step, as mapping_at takes it
         return value if isinstance(value, dict) else {}
 
-    @cached_property
+    @cached
     def pipelines(self) -> tuple[Pipeline, ...]:
         """Read once per config: a dozen rules ask (``pipelines(view)``)."""
         return tuple(_pipelines(self))
 
-    @cached_property
+    @cached
     def limiters(self) -> tuple[MemoryLimiter, ...]:
         """Read once per config: the check and the collect of several rules ask
         (``memory_limiters(view)``); the settings are frozen values."""
         return tuple(_memory_limiters(self))
 
-    @cached_property
+    @cached
     def limiting(self) -> frozenset[str]:
         """``limiting_receivers(view)``, read once per config: asked for each
         pipeline by several rules."""
         return _limiting_receivers(self)
 
-    @cached_property
+    @cached
     def gomemlimit(self) -> tuple[float, KeyPath] | None:
         """``gomemlimit_ratio(view)``, read once per config (K005's check and collect)."""
         return _gomemlimit_ratio(self)
 
-    @cached_property
+    @cached
     def used(self) -> dict[str, tuple[tuple[str, dict[Any, Any], KeyPath], ...]]:
         """``processors.used`` by section, filled as rules ask."""
         return {}
