@@ -26,8 +26,8 @@ from typing import Any, Protocol
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from meshlint.core.model.nodes import _MERGE, Loader, _find_pair, _key_matches, node_at, scalar
-from meshlint.core.model.values import Change, Edit, Intent, KeyPath, PathPart
+from meshlint.core.model.nodes import Loader, _find_pair, node_at, own_pair, scalar
+from meshlint.core.model.values import Change, Edit, Intent, KeyPath
 
 
 class Document(Protocol):
@@ -303,7 +303,7 @@ def _walk(
             # the mapping's own entries first, the last duplicate winning (as
             # ``_find_pair``); only a key none of them holds is looked for in
             # merge sources
-            pair = _own_pair(node, part)
+            pair = own_pair(node, part)
             if pair is None:
                 pair = _find_pair(node, part)
                 if pair is None:
@@ -320,14 +320,6 @@ def _walk(
         else:
             break
     return steps
-
-
-def _own_pair(node: MappingNode, part: PathPart) -> tuple[Node, Node] | None:
-    """The entry of ``node``'s own (the last duplicate) that ``part`` names."""
-    for knode, vnode in reversed(node.value):
-        if knode.tag != _MERGE and _key_matches(knode, part):
-            return knode, vnode
-    return None
 
 
 def _shared(root: Node) -> frozenset[int]:
