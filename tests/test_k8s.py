@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from meshlint.domain.k8s import selects
-from meshlint.domain.k8s.objects import Resources, containers, memory_high, qos_class, resources_of
+from meshlint.domain.k8s.objects import (
+    Container,
+    Resources,
+    containers,
+    memory_high,
+    qos_class,
+    resources_of,
+)
 
 MI = 2**20
 
@@ -156,3 +163,28 @@ def test_k003_needs_memoryqos_on(version: tuple[int, int], gates: dict, count: i
         cluster={"feature-gates": gates},
     )
     assert len(report.findings) == count
+
+
+def test_cached_values_are_worked_out_once_and_kept_on_the_instance() -> None:
+    from dataclasses import dataclass
+
+    from meshlint.core.model import cached
+
+    calls: list[int] = []
+
+    @dataclass(frozen=True)
+    class Box:
+        n: int
+
+        @cached
+        def double(self) -> int:
+            """Twice n."""
+            calls.append(self.n)
+            return self.n * 2
+
+    box = Box(2)
+    assert box.double == 4 and box.double == 4 and calls == [2]
+    assert Box(3).double == 6 and calls == [2, 3]
+    assert Box.__dict__["double"].__doc__ == "Twice n."
+    container = Container(("spec",), {"resources": {"limits": {"memory": "1Gi"}}}, "container")
+    assert container.resources is container.resources

@@ -9,7 +9,7 @@ from conftest import RULES, lint_text
 from meshlint.core.config import Config
 from meshlint.core.engine import lint
 from meshlint.core.loading import parse_text
-from meshlint.core.model import Document, ParseError
+from meshlint.core.model import Context, Document, ParseError
 from meshlint.core.plan import Plan
 from meshlint.core.report import Input
 from meshlint.domain.k8s.durations import collector_duration
@@ -410,3 +410,40 @@ spec:
     assert limiting_receivers(_view(text)) == {"otlp", "zipkin"}
     not_started = text.replace("extensions: [memory_limiter]", "extensions: []")
     assert limiting_receivers(_view(not_started)) == set()
+
+
+def test_components_every_distribution_has_are_not_collected_for_the_join() -> None:
+    from meshlint.domain.otel import in_every_distribution
+    from meshlint.rules.otel import otel_config_invalid
+
+    assert in_every_distribution("receivers", "otlp")
+    assert in_every_distribution("exporters", "otlp")
+    assert not in_every_distribution("processors", "memory_limiter")  # not in otelcol-otlp
+    assert not in_every_distribution("processors", "k8s_attributes")  # contrib and k8s only
+    text = _config_map().replace("      batch: {", "      k8s_attributes: {}\n      batch: {")
+    (doc,) = _docs(text)
+    items = [f.item for f in otel_config_invalid.collect(doc, Context())]
+    components = [i for i in items if isinstance(i, otel_config_invalid.Component)]
+    # only what some official image lacks can ever be judged against a pod's image
+    assert [(c.section, c.type) for c in components] == [
+        ("processors", "memory_limiter"),
+        ("processors", "k8s_attributes"),
+        ("processors", "batch"),
+    ]
+    core = _deployment().replace(
+        "opentelemetry-collector-contrib:0.115.0", "opentelemetry-collector:0.150.0"
+    )
+    (finding,) = lint_text(text + "---\n" + core, select=["O011"]).findings
+    assert '"k8s_attributes"' in finding.message and finding.location.line == 13
+
+
+def test_a_config_is_read_once_per_view_whatever_asks() -> None:
+    from meshlint.domain.otel import limiting_receivers, memory_limiters
+    from meshlint.domain.otel.processors import used
+
+    view = _view(_config_map())
+    assert list(memory_limiters(view)) == list(memory_limiters(view))
+    assert next(memory_limiters(view)) is next(memory_limiters(view))
+    assert limiting_receivers(view) is limiting_receivers(view) == frozenset()
+    assert [c for c, _, _ in used(view, "processors")] == ["memory_limiter", "batch"]
+    assert list(used(view, "processors")) == list(used(view, "processors"))

@@ -9,9 +9,7 @@ small facts with ``collect``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
-from dataclasses import replace
 
 from meshlint.core.model.document import Document
 from meshlint.core.model.index import Entry
@@ -35,7 +33,7 @@ def entry_for(doc: Document) -> Entry:
     return Entry(
         doc.resource,
         string_map(get_in(data, ("metadata", "labels"))) if kind == "Namespace" else _NONE,
-        replace(anchor, path=sys.intern(anchor.path)),
+        anchor,  # its path is interned (Document.locate): one string per path, not per object
         selector,
         template or None,
     )

@@ -9,7 +9,9 @@ collector even on an unusual image).
 from __future__ import annotations
 
 import enum
+import functools
 import re
+from collections.abc import KeysView
 
 from meshlint.domain.k8s.objects import Container
 from meshlint.domain.versions import image_version
@@ -78,6 +80,9 @@ _BY_NAME = {
 }
 
 
+_RHEL = re.compile(r"-rhel[0-9]+$")
+
+
 def component_of(container: Container) -> Component | None:
     """What ``container`` runs (None: nothing meshlint knows), worked out once
     per container: a dozen rules ask about each."""
@@ -88,7 +93,7 @@ def _component_of(container: Container) -> Component | None:
     repo = repository(container.image)
     if repo in _BY_REPOSITORY:
         return _BY_REPOSITORY[repo]
-    last = re.sub(r"-rhel[0-9]+$", "", repo.rsplit("/", 1)[-1])
+    last = _RHEL.sub("", repo.rsplit("/", 1)[-1])
     if last in _BY_NAME:
         return _BY_NAME[last]
     if "opentelemetry-collector" in last or last.startswith("otelcol"):
@@ -122,9 +127,11 @@ def ignores_gomemlimit(container: Container) -> bool:
     with Go < 1.19: GOMEMLIMIT is neither read nor validated there."""
     component = component_of(container)
     since = _GOMEMLIMIT_SINCE.get(component) if component is not None else None
+    if since is None:
+        return False  # not an image it knows: the tag is not read (K005 asks of each container)
     version = image_version(container.image)
     owner = repository(container.image).split("/", 1)[0]
-    if since is None or version is None or owner not in _OFFICIAL_OWNERS:
+    if version is None or owner not in _OFFICIAL_OWNERS:
         return False
     return version[:2] < since
 
@@ -137,18 +144,27 @@ _COLLECTOR_ENV = ("COLLECTOR_QUEUE", "COLLECTOR_NUM_WORKERS")
 _AGENT_ENV = ("REPORTER_GRPC_", "PROCESSOR_JAEGER_")
 
 
+@functools.cache
+def _jaeger_flags() -> tuple[KeysView[str], KeysView[str]]:
+    """Jaeger's collector and agent flag names, imported once, on first use (the
+    import statement ran again for every container that reached here)."""
+    from meshlint.domain.jaeger.flags import AGENT, COLLECTOR
+
+    return COLLECTOR.keys(), AGENT.keys()
+
+
 def _by_settings(container: Container) -> Component | None:
     # Only flags Jaeger really has count: node-exporter also takes --collector.* args.
-    from meshlint.domain.jaeger.flags import AGENT, COLLECTOR
+    collector_flags, agent_flags = _jaeger_flags()
 
     args = container.args
     # one pass over a long env: only names in Jaeger's namespaces matter
     env = [n for n in container.env_names() if n.startswith(_COLLECTOR_ENV + _AGENT_ENV)]
-    if _flag_names(args, ("--collector.",)) & COLLECTOR.keys() or any(
+    if _flag_names(args, ("--collector.",)) & collector_flags or any(
         n.startswith(_COLLECTOR_ENV) for n in env
     ):
         return Component.JAEGER_COLLECTOR
-    if _flag_names(args, ("--reporter.", "--processor.")) & AGENT.keys() or any(
+    if _flag_names(args, ("--reporter.", "--processor.")) & agent_flags or any(
         n.startswith(_AGENT_ENV) for n in env
     ):
         return Component.JAEGER_AGENT

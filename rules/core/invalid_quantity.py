@@ -121,23 +121,30 @@ def check_value(value: Any, resource: str, path: KeyPath) -> Iterator[Violation]
         )
 
 
-def _resource_map(data: Any, path: KeyPath) -> Iterator[Violation]:
-    for name, value in mapping_at(data, path).items():
+def _resource_map(values: Any, path: KeyPath) -> Iterator[Violation]:
+    """The quantities of ``values``, the mapping found at ``path`` (read from
+    where the caller holds it, not walked to again from the document's root)."""
+    if not isinstance(values, dict):
+        return
+    for name, value in values.items():
         if isinstance(name, str):
             yield from check_value(value, name, (*path, name))
 
 
-def _requirements(data: Any, path: KeyPath) -> Iterator[Violation]:
+def _requirements(resources: Any, path: KeyPath) -> Iterator[Violation]:
+    """``resources``: the ``requests``/``limits`` mapping found at ``path``."""
+    if not isinstance(resources, dict):
+        return
     for section in ("requests", "limits"):
-        yield from _resource_map(data, (*path, section))
+        yield from _resource_map(resources.get(section), (*path, section))
 
 
 def _pod(doc: Document) -> Iterator[Violation]:
     data, kind = doc.data, doc.kind
     for container in containers_of(doc):
-        yield from _requirements(data, (*container.path, "resources"))
+        yield from _requirements(container.data.get("resources"), (*container.path, "resources"))
     spec = pod_spec_path(kind) or ()
-    yield from _requirements(data, (*spec, "resources"))
+    yield from _requirements(get_in(data, (*spec, "resources")), (*spec, "resources"))
     for i, volume in enumerate(list_at(data, (*spec, "volumes"))):
         size = get_in(volume, ("emptyDir", "sizeLimit"))
         if size is not None:
@@ -149,7 +156,8 @@ def _pod(doc: Document) -> Iterator[Violation]:
             path = (*meta, "annotations", annotation)
             yield from check_value(annotations[annotation], resource, path)
     for i, _ in enumerate(list_at(data, ("spec", "volumeClaimTemplates"))):
-        yield from _requirements(data, ("spec", "volumeClaimTemplates", i, "spec", "resources"))
+        path = ("spec", "volumeClaimTemplates", i, "spec", "resources")
+        yield from _requirements(get_in(data, path), path)
 
 
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
@@ -159,14 +167,15 @@ def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     elif kind == "LimitRange":
         for i, _ in enumerate(list_at(data, ("spec", "limits"))):
             for section in ("default", "defaultRequest", "max", "min"):
-                yield from _resource_map(data, ("spec", "limits", i, section))
+                path = ("spec", "limits", i, section)
+                yield from _resource_map(get_in(data, path), path)
     elif kind == "ResourceQuota":
         for name, value in mapping_at(data, ("spec", "hard")).items():
             if isinstance(name, str) and name.split(".")[-1] in ("cpu", "memory", "storage"):
                 resource = name.split(".")[-1]
                 yield from check_value(value, resource, ("spec", "hard", name))
     elif kind == "PersistentVolumeClaim":
-        yield from _requirements(data, ("spec", "resources"))
+        yield from _requirements(get_in(data, ("spec", "resources")), ("spec", "resources"))
 
 
 RULE = Rule(

@@ -115,6 +115,7 @@ from meshlint.domain.otel import (
     component_type,
     distribution_of,
     has_component,
+    in_every_distribution,
     linked_items,
     views,
 )
@@ -222,7 +223,9 @@ def _components(view: ConfigView) -> Iterator[Component]:
     for section in _SECTIONS:
         for cid in view.section(section):
             kind = component_type(cid)
-            if kind and kind != MEMORY_BALLAST:
+            # a component every distribution has is never judged (``_judge``
+            # finds it whatever the image): no fact, no location for it
+            if kind and kind != MEMORY_BALLAST and not in_every_distribution(section, kind):
                 yield Component(section, str(cid), kind, view.locate((section, cid)))
 
 

@@ -126,18 +126,19 @@ class Limits:
 
     label: str  # 'memory_limiter "x"' or 'memory_limiter extension "x"'
     limit_mib: int | None
-    limit_mib_at: Location
+    limit_mib_at: Location | None  # located only where ``_against`` may point: limit_mib set
     percent: int | None
-    percent_at: Location
+    percent_at: Location | None  # likewise: limit_percentage set (and no limit_mib)
 
 
 def _limits(view: ConfigView, limiter: MemoryLimiter) -> Limits:
+    mib, percent = limiter.limit_mib, limiter.limit_percentage
     return Limits(
         limiter.label,
-        limiter.limit_mib,
-        view.locate(limiter.setting("limit_mib")),
-        limiter.limit_percentage,
-        view.locate(limiter.setting("limit_percentage")),
+        mib,
+        view.locate(limiter.setting("limit_mib")) if mib else None,
+        percent,
+        view.locate(limiter.setting("limit_percentage")) if percent and not mib else None,
     )
 
 
@@ -253,6 +254,7 @@ def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
     name = limits.label
     if limits.limit_mib:
         if budget.limit is not None and limits.limit_mib * MIB >= budget.limit:
+            assert limits.limit_mib_at is not None  # located where limit_mib is set
             yield Violation(
                 at=limits.limit_mib_at,
                 message=f"limit_mib {limits.limit_mib} of {name} is >= the {budget.describe_limit()}: "
@@ -260,6 +262,7 @@ def _against(limits: Limits, budget: Budget) -> Iterator[Violation]:
                 f"of the limit ({budget.limit * 8 // 10 // MIB}) or limit_percentage",
             )
     elif limits.percent and budget.limit is None:
+        assert limits.percent_at is not None  # located where limit_percentage alone is set
         yield Violation(
             at=limits.percent_at,
             message=f"limit_percentage {limits.percent} of {name} is taken of the node's RAM: "

@@ -158,7 +158,8 @@ def _estimates(view: ConfigView, ctx: Context) -> Iterator[Held]:
         return
     for queue in queues(view):
         found = estimate(view, queue, span, overhead)
-        if found is not None:
+        # a queue a memory_limiter guards is never judged (``_judge``): no fact for it
+        if found is not None and found.bounded_by is None:
             name = f"{queue.label}{view.origin}"
             yield Held(
                 name, found.size, found.arithmetic, view.locate(found.path), found.bounded_by

@@ -9,6 +9,7 @@ from meshlint.core.model.document import Document, ParseError, SourceFile
 from meshlint.core.model.editing import Slot
 from meshlint.core.model.facts import Cluster, Deferred, Fact, Part
 from meshlint.core.model.index import Entry, Index, same_namespace, selects
+from meshlint.core.model.lazy import cached
 from meshlint.core.model.rule import (
     MAX_FINDINGS_PER_RULE,
     Check,
@@ -64,6 +65,7 @@ __all__ = [
     "Slot",
     "SourceFile",
     "Violation",
+    "cached",
     "json_path",
     "same_namespace",
     "selects",

@@ -11,10 +11,10 @@ the host file.
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from itertools import pairwise
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.model.editing import Editor, NotEditable, Slot
+from meshlint.core.model.lazy import cached
 from meshlint.core.model.nodes import (
     AliasBudget,
     Converter,
@@ -93,12 +94,12 @@ class SourceFile:
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
-    @cached_property
+    @cached
     def lines(self) -> list[str]:
         """The text's lines, split only when a finding or a fix needs one."""
         return text_lines(self.text)
 
-    @cached_property
+    @cached
     def line_starts(self) -> list[int]:
         """The text index where each 0-based line starts (one more: the end)."""
         starts = [0]
@@ -111,14 +112,14 @@ class SourceFile:
             starts.append(len(text))
         return starts
 
-    @cached_property
+    @cached
     def newline(self) -> str:
         """The line ending most of the file's lines end with (one CR LF line in
         an LF file does not make an inserted line CR LF)."""
         crlf = self.text.count("\r\n")
         return "\r\n" if crlf and crlf * 2 > self.text.count("\n") else "\n"
 
-    @cached_property
+    @cached
     def odd_breaks(self) -> bool:
         """A line ends in something other than LF or CR LF (a lone CR, NEL, LS, PS)."""
         text = self.text
@@ -141,11 +142,11 @@ class SourceFile:
         head = self.text[starts[line] : index].encode(self.codec)
         return len(self.bom) + self._byte_starts[line] + len(head)
 
-    @cached_property
+    @cached
     def _ascii_utf8(self) -> bool:
         return self.codec == "utf-8" and self.text.isascii()
 
-    @cached_property
+    @cached
     def _byte_starts(self) -> list[int]:
         """The byte offset (after the BOM) where each of ``line_starts`` starts."""
         text, codec, starts = self.text, self.codec, self.line_starts
@@ -179,14 +180,14 @@ class Document:
     # finds a key in a large mapping without a scan, for each finding placed there
     lookup: Lookup = field(default_factory=Lookup, repr=False, compare=False)
 
-    @cached_property  # every rule asks, for every document
+    @cached  # every rule asks, for every document
     def kind(self) -> str:
         if self.standalone:
             return self.standalone
         kind = self.data.get("kind")
         return kind if isinstance(kind, str) else ""
 
-    @cached_property
+    @cached
     def api_version(self) -> str:
         version = self.data.get("apiVersion")
         return version if isinstance(version, str) else ""
@@ -196,7 +197,7 @@ class Document:
         meta = self.data.get("metadata")
         return meta if isinstance(meta, dict) else {}
 
-    @cached_property
+    @cached
     def resource(self) -> Resource:
         if self.host is not None:
             return self.host.resource
@@ -233,12 +234,15 @@ class Document:
         if found is None:
             line, column = self.position(path)
             root = self.host or self
-            full = (*self.host_path, *path)
+            full = (*self.host_path, *path) if self.host_path else path
+            base = root.base_path
             found = self._located[path] = Location(
                 file=self.file.name,
                 line=line,
                 column=column,
-                path=json_path((*root.base_path, *full)),
+                # interned: every document of a run names the same few paths, and
+                # a run keeps one Location per indexed object (core.indexing)
+                path=sys.intern(json_path((*base, *full) if base else full)),
                 resource=root.resource,
                 source=root.source,
                 document=root.number,
@@ -256,7 +260,7 @@ class Document:
                 return (self.position(path[: i + 2])[0], *lines)
         return lines
 
-    @cached_property
+    @cached
     def _object_lines(self) -> tuple[int, ...]:
         first = self.node.start_mark.line + 1
         kind = self.position(("kind",))[0]

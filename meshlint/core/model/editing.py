@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from meshlint.core.model.nodes import Loader, _find_pair, node_at, scalar
+from meshlint.core.model.nodes import Loader, _find_pair, node_at, own_pair, scalar
 from meshlint.core.model.values import Change, Edit, Intent, KeyPath
 
 
@@ -290,15 +290,26 @@ def _flow(node: Node) -> bool:
     return bool(getattr(node, "flow_style", False))
 
 
-def _walk(root: Node, path: KeyPath) -> list[tuple[Node, Node | None, Node]]:
-    """(container, key node, child) for each part of ``path`` that exists."""
+def _walk(
+    root: Node, path: KeyPath, merged: list[bool] | None = None
+) -> list[tuple[Node, Node | None, Node]]:
+    """(container, key node, child) for each part of ``path`` that exists; with
+    ``merged``, whether any step's key is one a merge key brings in, not one of
+    its mapping's own entries, is appended there."""
     steps: list[tuple[Node, Node | None, Node]] = []
     node = root
     for part in path:
         if isinstance(node, MappingNode):
-            pair = _find_pair(node, part)
+            # the mapping's own entries first, the last duplicate winning (as
+            # ``_find_pair``); only a key none of them holds is looked for in
+            # merge sources
+            pair = own_pair(node, part)
             if pair is None:
-                break
+                pair = _find_pair(node, part)
+                if pair is None:
+                    break
+                if merged is not None and all(k is not pair[0] for k, _ in node.value):
+                    merged.append(True)
             steps.append((node, pair[0], pair[1]))
             node = pair[1]
         elif (
@@ -430,12 +441,14 @@ class Editor:
         """The steps to ``path``; NotEditable where one passes through a node that
         aliases share (an anchor) or a key a merge key brings in: an edit there
         would change every alias, not the one place the intent names."""
-        steps = _walk(self.doc.node, path)
-        for holder, knode, node in steps:
-            if id(node) in self.shared:
-                raise NotEditable("inside an anchored node that aliases share")
-            if knode is not None and all(k is not knode for k, _ in holder.value):
-                raise NotEditable("a key a merge key brings in, from an anchored mapping")
+        merged: list[bool] = []
+        steps = _walk(self.doc.node, path, merged)
+        if merged:
+            raise NotEditable("a key a merge key brings in, from an anchored mapping")
+        if self.shared:
+            for _, _, node in steps:
+                if id(node) in self.shared:
+                    raise NotEditable("inside an anchored node that aliases share")
         return steps
 
     def _intent(self, path: KeyPath, value: Any = None, *, present: bool = True) -> Intent:

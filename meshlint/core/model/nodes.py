@@ -420,10 +420,30 @@ def _index(node: MappingNode) -> tuple[dict[str, Pair], dict[Any, Pair], list[No
     return by_text, by_value, merged
 
 
-def _find_pair(node: MappingNode, part: PathPart, lookup: Lookup | None = None) -> Pair | None:
-    for knode, vnode in reversed(node.value):  # the last duplicate is the one kept
+def own_pair(node: MappingNode, part: PathPart) -> Pair | None:
+    """The entry among ``node``'s own (not a merge key's) that ``part`` names:
+    the last duplicate, the one kept."""
+    if isinstance(part, str):
+        # nearly every key and part is a string: compared here, as
+        # ``_key_matches`` compares them, without a call per key
+        for knode, vnode in reversed(node.value):
+            tag = knode.tag
+            if tag == _STR:
+                if knode.value == part and isinstance(knode, ScalarNode):
+                    return knode, vnode
+            elif tag != _MERGE and _key_matches(knode, part):
+                return knode, vnode
+        return None
+    for knode, vnode in reversed(node.value):
         if knode.tag != _MERGE and _key_matches(knode, part):
             return knode, vnode
+    return None
+
+
+def _find_pair(node: MappingNode, part: PathPart, lookup: Lookup | None = None) -> Pair | None:
+    found = own_pair(node, part)
+    if found is not None:
+        return found
     for knode, vnode in node.value:
         if knode.tag == _MERGE:
             for src in _merge_sources(vnode):

@@ -242,6 +242,15 @@ class Fix:
     ) -> Fix | None:
         if not changes or any(c is None for c in changes):
             return None
+        if len(changes) == 1 and changes[0] is not None and len(changes[0].edits) == 1:
+            # one change of one edit (most fixes): nothing to sort or overlap
+            change = changes[0]
+            return cls(
+                title=title,
+                applicability=applicability,
+                edits=change.edits,
+                intents=change.intents,
+            )
         made = [c for c in changes if c is not None]
         edits = tuple(sorted((e for c in made for e in c.edits), key=lambda e: (e.start, e.end)))
         if any(a.end > b.start for a, b in itertools.pairwise(edits)):

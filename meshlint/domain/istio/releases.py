@@ -136,6 +136,8 @@ def generated(doc: Document) -> bool:
     (whatever image it runs): what it says outlives an upgrade, so it is still
     judged."""
     labels = string_map(get_in(doc.data, ("metadata", "labels")))
+    if not labels:
+        return False  # what follows asks only for labels (most objects carry none)
     if any(k in labels for k in _LABEL_KEYS):
         return True
     chart = labels.get("chart", labels.get("helm.sh/chart", ""))

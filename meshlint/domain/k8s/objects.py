@@ -14,10 +14,9 @@ import math
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
 from typing import Any, TypeVar
 
-from meshlint.core.model import Document, KeyPath
+from meshlint.core.model import Document, KeyPath, cached
 from meshlint.domain.k8s.quantity import Quantity, QuantityError, quantity_of
 
 POD_SPEC_PATHS: dict[str, KeyPath] = {
@@ -229,7 +228,7 @@ class Container:
         """``command`` then ``args``, every item as a string."""
         return [str(a) for a in list_at(self.data, ("command",)) + list_at(self.data, ("args",))]
 
-    @cached_property
+    @cached
     def resources(self) -> Resources:
         return resources_of(self.data.get("resources"))
 
@@ -244,7 +243,7 @@ class Container:
         """The env entries with a string name, values as strings (None for valueFrom)."""
         return self._env
 
-    @cached_property
+    @cached
     def _env(self) -> list[EnvVar]:
         out = []
         for i, item in enumerate(list_at(self.data, ("env",))):

@@ -63,6 +63,8 @@ class Quantity:
 
 
 def _round_away(x: Fraction) -> int:
+    if x.denominator == 1:
+        return x.numerator  # a whole amount (the common case): nothing to round
     return math.ceil(x) if x >= 0 else math.floor(x)
 
 

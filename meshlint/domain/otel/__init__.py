@@ -35,7 +35,11 @@ from meshlint.domain.otel.config import (
     views,
 )
 from meshlint.domain.otel.distributions import VERSION as DISTRIBUTION_VERSION
-from meshlint.domain.otel.distributions import distribution_of, has_component
+from meshlint.domain.otel.distributions import (
+    distribution_of,
+    has_component,
+    in_every_distribution,
+)
 from meshlint.domain.otel.link import (
     DEFAULT_GRACE_SECONDS,
     Applied,
@@ -121,6 +125,7 @@ __all__ = [
     "grpc_requests",
     "has_component",
     "heap_bounded",
+    "in_every_distribution",
     "instrumentation_envs",
     "is_type",
     "limited_by_extension",

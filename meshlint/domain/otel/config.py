@@ -31,10 +31,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-from meshlint.core.model import Change, Document, Fix, KeyPath, Location, ParseError, Violation
+from meshlint.core.model import (
+    Change,
+    Document,
+    Fix,
+    KeyPath,
+    Location,
+    ParseError,
+    Violation,
+    cached,
+)
 from meshlint.domain.jaeger.v2 import all_in_one_config, runs_all_in_one
 from meshlint.domain.k8s.objects import (
     WORKLOAD_KINDS,
@@ -155,12 +163,35 @@ class ConfigView:
         return None if self.builtin else self.doc.move_first((*self.prefix, *path))
 
     def section(self, name: str) -> dict[Any, Any]:
-        return mapping_at(self.data, (name,))
+        value = self.data.get(name)  # ``data`` is a mapping: one step, as mapping_at takes it
+        return value if isinstance(value, dict) else {}
 
-    @cached_property
+    @cached
     def pipelines(self) -> tuple[Pipeline, ...]:
         """Read once per config: a dozen rules ask (``pipelines(view)``)."""
         return tuple(_pipelines(self))
+
+    @cached
+    def limiters(self) -> tuple[MemoryLimiter, ...]:
+        """Read once per config: the check and the collect of several rules ask
+        (``memory_limiters(view)``); the settings are frozen values."""
+        return tuple(_memory_limiters(self))
+
+    @cached
+    def limiting(self) -> frozenset[str]:
+        """``limiting_receivers(view)``, read once per config: asked for each
+        pipeline by several rules."""
+        return _limiting_receivers(self)
+
+    @cached
+    def gomemlimit(self) -> tuple[float, KeyPath] | None:
+        """``gomemlimit_ratio(view)``, read once per config (K005's check and collect)."""
+        return _gomemlimit_ratio(self)
+
+    @cached
+    def used(self) -> dict[str, tuple[tuple[str, dict[Any, Any], KeyPath], ...]]:
+        """``processors.used`` by section, filled as rules ask."""
+        return {}
 
 
 def configs(doc: Document) -> Iterator[ConfigView | ParseError]:
@@ -198,8 +229,11 @@ def config_parse_errors(doc: Document) -> Iterator[Violation]:
 
 
 def views(doc: Document) -> Iterator[ConfigView]:
-    """Only the collector configs of ``doc`` that parse: what the O rules judge."""
-    return (found for found in configs(doc) if isinstance(found, ConfigView))
+    """Only the collector configs of ``doc`` that parse: what the O rules judge
+    (picked from ``configs`` once per document: a dozen rules ask each document)."""
+    return iter(
+        doc.memo(views, lambda: tuple(f for f in configs(doc) if isinstance(f, ConfigView)))
+    )
 
 
 def _looks_like_config(key: str, text: str) -> bool:
@@ -315,6 +349,10 @@ class MemoryLimiter:
 
 def memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
     """Every memory_limiter processor and extension (validated whether used or not)."""
+    return iter(view.limiters)
+
+
+def _memory_limiters(view: ConfigView) -> Iterator[MemoryLimiter]:
     for section in ("processors", "extensions"):
         for pid, body in view.section(section).items():
             if component_type(pid) != MEMORY_LIMITER:
@@ -347,6 +385,10 @@ def gomemlimit_ratio(view: ConfigView) -> tuple[float, KeyPath] | None:
     """The ``gomemlimit.ratio`` (default 0.9) of a started cgroupruntime extension
     with gomemlimit on, and where it is written (else the extension); None when
     none runs. A templated ratio counts as the default."""
+    return view.gomemlimit
+
+
+def _gomemlimit_ratio(view: ConfigView) -> tuple[float, KeyPath] | None:
     started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
     for eid, body in view.section("extensions").items():
         if component_type(eid) == CGROUP_RUNTIME and str(eid) in started:
@@ -375,6 +417,10 @@ def limiting_receivers(view: ConfigView) -> frozenset[str]:
     ``config/confighttp``), and only when it is started: listed in
     ``service.extensions`` (else the collector fails "failed to resolve middleware").
     """
+    return view.limiting
+
+
+def _limiting_receivers(view: ConfigView) -> frozenset[str]:
     started = {str(e) for e in list_at(view.data, ("service", "extensions"))}
     limiters = {
         str(e)

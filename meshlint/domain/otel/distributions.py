@@ -21,6 +21,8 @@ removed since).
 
 from __future__ import annotations
 
+import functools
+
 from meshlint.domain.components import repository
 from meshlint.domain.versions import image_version
 
@@ -488,3 +490,11 @@ def has_component(distribution: str, section: str, component_type: str) -> bool:
     stems = DISTRIBUTIONS[distribution].get(section, frozenset())
     key = component_type.replace("_", "").lower()
     return key in stems or _TYPE_STEMS.get(section, {}).get(key) in stems
+
+
+@functools.lru_cache(maxsize=1024)  # pure; a run's configs name the same few types
+def in_every_distribution(section: str, component_type: str) -> bool:
+    """Whether every distribution ``distribution_of`` can name is built with this
+    component (``otlp``, ``batch``, ``memory_limiter``, ``debug``): whatever
+    official image runs a config, the component is there."""
+    return all(has_component(d, section, component_type) for d in set(_IMAGES.values()))

@@ -288,7 +288,15 @@ def _config_map_volumes(spec: Any) -> dict[str, tuple[str, tuple[str, ...] | Non
 
 
 def mounts(doc: Document) -> Iterator[Mount]:
-    """The collector containers of a workload and the ConfigMaps they mount."""
+    """The collector containers of a workload and the ConfigMaps they mount.
+
+    Worked out once per document: every rule that links configs to pods
+    (``collect_linked``) asks, and the answer depends on the document alone (the
+    facts are frozen, so the rules share the same objects)."""
+    return iter(doc.memo(mounts, lambda: tuple(_mounts(doc))))
+
+
+def _mounts(doc: Document) -> Iterator[Mount]:
     spec_path = pod_spec_path(doc.kind)
     if spec_path is None:
         return
@@ -460,9 +468,18 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
     for view in views(doc):
         # the same fact for every rule that links this config: made once and
         # shared (a stream of ConfigMaps would keep one per rule and config)
-        yield doc.memo((Present, view.key), partial(hosted, view, Present()))
+        present = doc.memo((Present, view.key), partial(hosted, view, Present()))
+        yield present
         for item in items(view):
-            yield hosted(view, item)
+            # ``hosted(view, item)``, its other fields read from the shared one
+            yield Hosted(
+                present.file,
+                present.namespace,
+                present.config_map,
+                present.key,
+                item,
+                present.stream,
+            )
 
 
 def linked_items(facts: Iterable[Any]) -> Iterator[tuple[Any, Budget | None]]:

@@ -54,7 +54,15 @@ DEFAULT_DECISION_WAIT = 30.0
 
 
 def used(view: ConfigView, section: str) -> Iterator[tuple[str, dict[Any, Any], KeyPath]]:
-    """(id, settings, path) of each component of ``section`` that a pipeline uses."""
+    """(id, settings, path) of each component of ``section`` that a pipeline uses
+    (found once per config and section: several rules ask)."""
+    found = view.used.get(section)
+    if found is None:
+        found = view.used[section] = tuple(_used(view, section))
+    return iter(found)
+
+
+def _used(view: ConfigView, section: str) -> Iterator[tuple[str, dict[Any, Any], KeyPath]]:
     names: set[str] = set()
     for pipeline in pipelines(view):
         names.update(pipeline.receivers, pipeline.processors, pipeline.exporters)
