@@ -4,6 +4,7 @@ against -j 1 on the real corpus, idle and with a core kept busy."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,37 @@ def test_an_error_in_a_worker_reaches_the_caller(monkeypatch: pytest.MonkeyPatch
     inputs += [Input(f"p{i}.yaml", data=OK.encode()) for i in range(5)]
     with pytest.raises(ValueError, match="boom in a worker"):
         engine.lint(inputs, Plan.build(RULES, Config()), jobs=2)
+
+
+def test_a_report_a_worker_cannot_send_ends_the_run_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reports travel pickled; one that does not pickle (a bug) is an error
+    the run raises, not a worker thread that dies while the parent waits."""
+    engine = _forced_pool(monkeypatch)
+    lint_input = engine.lint_input
+
+    def unpicklable(item: Input, plan: Plan) -> Any:
+        report = lint_input(item, plan)
+        if item.name == "big.yaml":  # the largest: a worker's, not this process's
+            report.facts["X001"].append(lambda: None)
+        return report
+
+    monkeypatch.setattr(engine, "lint_input", unpicklable)
+    inputs = [Input("big.yaml", data=(OK + "#" * 500).encode())]
+    inputs += [Input(f"p{i}.yaml", data=OK.encode()) for i in range(5)]
+
+    def hung(signum: int, frame: Any) -> None:
+        raise TimeoutError("the run hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(RuntimeError, match="a worker could not send its report"):
+            engine.lint(inputs, Plan.build(RULES, Config()), jobs=2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_worker_that_dies_ends_the_run_instead_of_hanging(

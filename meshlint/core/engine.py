@@ -710,9 +710,18 @@ def _serve(conn: Connection, tasks: list[Task], plan: Plan) -> None:
 def _send_all(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
     while (done := outbox.get()) is not None:
         try:
-            conn.send(done)
+            conn.send(done)  # pickled whole before a byte is written
         except OSError:  # the parent is gone
             return
+        except Exception as exc:  # a report that does not pickle: a bug, raised in the parent
+            # (this thread ending would leave the parent waiting for ever)
+            failed = RuntimeError(
+                f"a worker could not send its report: {type(exc).__name__}: {exc}"
+            )
+            try:
+                conn.send(failed)
+            except OSError:
+                return
 
 
 Progress = Callable[[int, int], None]  # (files done, files in all)
