@@ -22,6 +22,7 @@ from meshlint.core.model import (
     Rule,
     Severity,
     Violation,
+    pickled_as_fields,
 )
 from meshlint.core.version import __version__
 
@@ -41,4 +42,5 @@ __all__ = [
     "Violation",
     "__version__",
     "hookimpl",
+    "pickled_as_fields",
 ]

@@ -104,7 +104,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
-from meshlint import Cluster, Context, Document, Fix, KeyPath, Param, Rule, Severity, Violation
+from meshlint import (
+    Cluster,
+    Context,
+    Document,
+    Fix,
+    KeyPath,
+    Param,
+    Rule,
+    Severity,
+    Violation,
+    pickled_as_fields,
+)
 from meshlint.domain.istio import PROXY_RESOURCE_ANNOTATIONS, proxy_resources
 from meshlint.domain.k8s import (
     MEMORY_QOS_SINCE,
@@ -121,6 +132,7 @@ from meshlint.domain.k8s import (
 )
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Throttled:
     """K003's verdict, resolved once the scope's facts are known: whether the

@@ -103,7 +103,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Location, Rule, Severity, Violation
+from meshlint import Context, Document, Location, Rule, Severity, Violation, pickled_as_fields
 from meshlint.domain.k8s import WORKLOAD_KINDS, get_in, list_at, mapping_at
 from meshlint.domain.otel import (
     COLLECTOR_CR,
@@ -207,6 +207,7 @@ def _connectors(view: ConfigView) -> Iterator[Violation]:
                 )
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Component:
     """A component a config defines: judged against the image that runs it."""

@@ -103,7 +103,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlint import Context, Document, Fix, Location, Rule, Severity, Violation
+from meshlint import Context, Document, Fix, Location, Rule, Severity, Violation, pickled_as_fields
 from meshlint.domain.k8s import WORKLOAD_KINDS, collector_duration
 from meshlint.domain.otel import (
     HOST_KINDS,
@@ -120,6 +120,7 @@ from meshlint.domain.otel import (
 MIB = 2**20
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What the container check needs, small enough to cross process boundaries."""

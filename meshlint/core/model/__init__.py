@@ -33,6 +33,7 @@ from meshlint.core.model.values import (
     Severity,
     Violation,
     json_path,
+    pickled_as_fields,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "Violation",
     "cached",
     "json_path",
+    "pickled_as_fields",
     "same_namespace",
     "selects",
 ]

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from meshlint.core.model.values import Location, Resource
+from meshlint.core.model.values import Location, Resource, pickled_as_fields
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Entry:
     resource: Resource

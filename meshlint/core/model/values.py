@@ -43,7 +43,11 @@ def pickled_as_fields(cls: type[T]) -> type[T]:
         raise TypeError(f"{cls.__name__} is not a frozen dataclass built from its fields alone")
     names = tuple(f.name for f in found)
     values: Callable[[Any], tuple[Any, ...]] = (
-        attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
+        attrgetter(*names)
+        if len(names) > 1
+        else (lambda obj: (getattr(obj, names[0]),))
+        if names
+        else (lambda obj: ())
     )
     if any(f.kw_only for f in found):
         _KEYWORDS[cls] = names

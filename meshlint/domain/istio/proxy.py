@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshlint.core.model import KeyPath, Location, Slot
+from meshlint.core.model import KeyPath, Location, Slot, pickled_as_fields
 from meshlint.domain.istio.values import Located, float_value, truthy
 from meshlint.domain.k8s.durations import parse_go_duration, proto_duration
 from meshlint.domain.k8s.objects import get_in, list_at, mapping_at
@@ -31,6 +31,7 @@ DEFAULT_GRACE_SECONDS = 30.0
 DEFAULT_PROXY_MEMORY_LIMIT = "1024Mi"  # istio-discovery values global.proxy.resources
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class ProxyDefaults:
     """ProxyConfig settings the rules need; None where the config says nothing."""

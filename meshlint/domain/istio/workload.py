@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from meshlint.core.model import Document, KeyPath, Location, Resource, Slot
+from meshlint.core.model import Document, KeyPath, Location, Resource, Slot, pickled_as_fields
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.istio.proxy import ProxyDefaults, agent_env, proxy_defaults
 from meshlint.domain.istio.values import Located, float_value, prestop_seconds, truthy
@@ -58,6 +58,7 @@ class ProxyContainer:
     agent: ProxyDefaults = field(default_factory=ProxyDefaults)  # its pilot-agent env
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class WorkloadFact:
     resource: Resource

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from meshlint.core.model import Document, same_namespace
+from meshlint.core.model import Document, pickled_as_fields, same_namespace
 from meshlint.domain.components import Component, component_of
 from meshlint.domain.golang.runtime import (
     OFF,
@@ -65,6 +65,7 @@ DEFAULT_GRACE_SECONDS = 30.0
 _COLLECTORS = (Component.OTEL_COLLECTOR, Component.JAEGER_V2)
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Budget:
     """The pod a collector runs in: its memory (bytes, None where unset), whether
@@ -228,6 +229,7 @@ def own_budget(view: ConfigView) -> Budget | None:
     return None
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Mount:
     """A container that mounts ConfigMap ``config_map`` (``keys`` None: all of them)."""
@@ -241,6 +243,7 @@ class Mount:
     collector: bool = False  # a recognised collector image (not a guess among mounters)
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Hosted:
     """A rule's fact about the config in ConfigMap ``config_map`` under ``key``."""
@@ -452,6 +455,7 @@ def unjoined(facts: Iterable[Any]) -> Iterator[str]:
         )
 
 
+@pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Present:
     """The item of a Hosted fact that says only that the config is there, so a
