@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import time
 
-# Linting in-process first, for this long, measures what the other cores do.
-PROBE_SECONDS = 0.25
+# Linting in-process first, for this long, measures what the other cores do:
+# 15 ticks of /proc/stat a core, enough to tell an idle core (0.75, FREE_CORE)
+# from a busy one; every tenth of a second longer is a tenth alone on one core.
+PROBE_SECONDS = 0.15
 # A worker pays for its start and for sending its reports back past about this
 # much linting, or this much input where the time it takes is not known.
 SECONDS_PER_WORKER = 0.35

@@ -173,25 +173,30 @@ def discover(
             within = ANYWHERE if roots is None else tuple(dict.fromkeys([*allowed, *roots]))
             kustomized: set[str] = set()
             walk = _walk(path, found, kustomized, respect_gitignore, roots, render_charts)
-            patched = {p for k in kustomized for p in join_scopes.patches(k)}
+            loaded = join_scopes.kustomizations(kustomized)
+            patched = {p for k in kustomized for p in join_scopes.patches(k, loaded[k])}
             # a file another kustomization takes as a resource is a whole object
             patched -= {
                 os.path.normpath(os.path.join(k, r))
                 for k in kustomized
-                for r in join_scopes.references(k)
+                for r in join_scopes.references(k, loaded[k])
             }
             for directory in found.charts_met:
                 if not (patterns and matches_any(relative(directory, root), patterns)):
                     chart(os.path.normpath(directory), named=False)
             found.charts_met.clear()
-            groups = join_scopes.kustomize_groups(kustomized)
+            groups = join_scopes.kustomize_groups(kustomized, loaded)
+            scope_of: dict[str, str] = {}  # by directory: its files share their scope
             for file in walk:
                 if patterns and matches_any(relative(file, root), patterns):
                     continue
                 if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
-                    scope = os.path.normpath(join_scopes.of_walked(file, path, groups))
+                    directory = os.path.dirname(file)
+                    scope = scope_of.get(directory) or scope_of.setdefault(
+                        directory, os.path.normpath(join_scopes.of_walked(file, path, groups))
+                    )
                     patch = os.path.normpath(file) in patched
                     test_step = os.path.dirname(file) in found.test_steps
                     add(file, scope, within=within, walked=True, patch=patch, test_step=test_step)

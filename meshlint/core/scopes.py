@@ -50,9 +50,12 @@ def declared(rel: str, scopes: Mapping[str, Sequence[str]]) -> str | None:
     return None
 
 
-def kustomize_groups(directories: Iterable[str]) -> dict[str, str]:
+def kustomize_groups(
+    directories: Iterable[str], loaded: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, str]:
     """Each kustomization directory -> the one directory that stands for it and
-    every kustomization it builds on or that builds on it."""
+    every kustomization it builds on or that builds on it (``loaded``: the
+    kustomizations already read, by directory)."""
     parent = {os.path.normpath(d): os.path.normpath(d) for d in directories}
 
     def root(d: str) -> str:
@@ -62,7 +65,7 @@ def kustomize_groups(directories: Iterable[str]) -> dict[str, str]:
         return d
 
     for directory in list(parent):
-        for ref in references(directory):
+        for ref in references(directory, (loaded or {}).get(directory)):
             target = os.path.normpath(os.path.join(directory, ref))
             if target in parent:
                 a, b = root(directory), root(target)
@@ -85,9 +88,15 @@ def _kustomization(directory: str) -> dict[str, Any] | None:
     return None
 
 
-def references(directory: str) -> list[str]:
-    """What a kustomization lists under resources, bases and components."""
-    data = _kustomization(directory) or {}
+def kustomizations(directories: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The kustomization of each of ``directories``, read once ({}: none, or unreadable)."""
+    return {d: _kustomization(d) or {} for d in directories}
+
+
+def references(directory: str, data: Mapping[str, Any] | None = None) -> list[str]:
+    """What a kustomization lists under resources, bases and components
+    (``data``: the kustomization, when already read)."""
+    data = (_kustomization(directory) or {}) if data is None else data
     return [
         ref
         for key in ("resources", "bases", "components")
@@ -97,7 +106,7 @@ def references(directory: str) -> list[str]:
     ]
 
 
-def patches(directory: str) -> set[str]:
+def patches(directory: str, data: Mapping[str, Any] | None = None) -> set[str]:
     """The files a kustomization applies as patches (``patchesStrategicMerge``,
     ``patches[].path``, ``patchesJson6902[].path``), as normalised paths.
 
@@ -105,7 +114,7 @@ def patches(directory: str) -> set[str]:
     annotation): what it leaves out comes from the object it patches, so it is
     no object of its own to judge (the base it patches is linted).
     """
-    data = _kustomization(directory) or {}
+    data = (_kustomization(directory) or {}) if data is None else data
     found: set[str] = set()
     for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
         items = data.get(key)
