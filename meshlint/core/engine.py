@@ -141,7 +141,8 @@ def _read(item: Input, reader: Reader, plan: Plan, report: FileReport) -> list[L
     file = reader.file
     file.test_step = item.test_step
     report.scope = scopes.refined(item.scope, item.name, reader.helm_rendered)
-    report.directives = Directives.scan(file.text, item.name, file.byte_offset)
+    if file.mentions_meshlint:
+        report.directives = Directives.scan(file.text, item.name, file.byte_offset)
     if report.directives:
         reader.on_root = report.directives.drop_strings
     reader.identity_only = _every_kind if item.patch else functools.partial(_identity_only, plan)
@@ -198,7 +199,7 @@ def _lint_piece(piece: Piece, plan: Plan) -> PieceReport:
     report = FileReport(item.name, item.scope)
     problems = _read(item, reader, plan, report)
     report.documents -= piece.documents
-    lines = _Window(file, text_lines(file.text[piece.begin : piece.end]), piece.line)
+    lines = _Window(file, text_lines(file.text[piece.begin : piece.end]), piece.line, piece.total)
     report.candidates = _with_lines(report.candidates, lines)
     report.directives = report.directives.written_on(range(piece.line + 1, lines.end + 1))
     return PieceReport(
@@ -216,11 +217,10 @@ class _Window(Sequence[str]):
     """A piece's lines, numbered as the file's (the file's own are split only
     for a finding outside the piece)."""
 
-    def __init__(self, file: SourceFile, lines: list[str], first: int) -> None:
+    def __init__(self, file: SourceFile, lines: list[str], first: int, total: int) -> None:
         self.file, self.lines, self.first = file, lines, first
         self.end = first + len(lines)  # one past the last line, 0-based
-        text = file.text  # as many lines as text_lines gives
-        self.total = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        self.total = total  # the file's, as many as text_lines gives (see Piece)
 
     def __len__(self) -> int:
         return self.total
@@ -447,11 +447,14 @@ def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileR
         for item in inputs:
             yield _lint_and_sweep(item, plan)
         return
+    # the probe measures the other cores from here: splitting a large input
+    # keeps this process busy as linting would
+    probe = cpus.Probe()
     tasks, wholes = _tasks(inputs)
     if len(tasks) < 2:
         yield _lint_and_sweep(inputs[0], plan)
         return
-    yield from _assembled(_run_tasks(tasks, size, plan, jobs), wholes, plan)
+    yield from _assembled(_run_tasks(tasks, size, plan, jobs, probe), wholes, plan)
 
 
 Task = Input | Piece
@@ -494,15 +497,18 @@ def _run(task: Task, plan: Plan) -> FileReport | PieceReport:
 
 
 def _run_tasks(
-    tasks: list[Task], size: int, plan: Plan, jobs: int | None
+    tasks: list[Task], size: int, plan: Plan, jobs: int | None, probe: cpus.Probe | None = None
 ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
-    """Each task with what linting it gave, in this process or in workers."""
+    """Each task with what linting it gave, in this process or in workers
+    (``probe``: measuring since the tasks were made)."""
     # Largest first, so that no worker is left alone with a big file at the end.
     ordered = sorted(tasks, key=lambda task: -_task_size(task))
     if jobs is None:
         # lint the smallest files here first while measuring what the other cores
-        # do, then decide whether workers would help with the rest
-        probe, probed = cpus.Probe(), 0
+        # do, then decide whether workers would help with the rest (a large
+        # input's split may have measured long enough: a piece of a 60 MB
+        # stream is two seconds alone on one core)
+        probe, probed = probe or cpus.Probe(), 0
         while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
             task = ordered.pop()
             probed += _task_size(task)

@@ -32,7 +32,7 @@ SPLIT_BYTES = 2_000_000
 # core: enough that the processes end together, few enough that what each
 # piece costs beyond its documents (its report sent back) stays small.
 PIECE_BYTES = 250_000
-PIECES_PER_CORE = 8
+PIECES_PER_CORE = 32
 
 # An anchor ("&name") and an alias ("*name") start only where a node starts: at
 # the start of the text, or after a blank, a break, a flow indicator or a ":".
@@ -42,8 +42,9 @@ _ANCHOR = re.compile(r"(?:\A|(?<=[\s\[{,:]))&")
 _ALIAS = re.compile(r"(?:\A|(?<=[\s\[{,:]))\*")
 _ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
 # The guess of how many objects a text holds: its top-level "kind:" keys (right
-# for a stream of objects; a List or a collector config is linted again).
-_KIND = re.compile(r"^kind:", re.M)
+# for a stream of objects; a List or a collector config is linted again),
+# counted after their line breaks (a piece starts at a "---" line).
+_KIND = "\nkind:"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Piece:
     documents: int  # objects before it
     after: int  # the line where the stream document before it ended
     searches: int  # "did you mean" searches left
+    total: int  # the file's lines, counted once for all its pieces
 
 
 @dataclass
@@ -95,7 +97,7 @@ def split(item: Input, size: int, reader: Reader, cores: int) -> list[Piece]:
         or reader.broken is not None
         or text.startswith("%")
         or "\n%" in text
-        or _ODD_BREAKS.search(text)
+        or (not text.isascii() and _ODD_BREAKS.search(text))
         or ("&" in text and _ANCHOR.search(text) and "*" in text and _ALIAS.search(text))
     ):
         return []
@@ -109,10 +111,12 @@ def split(item: Input, size: int, reader: Reader, cores: int) -> list[Piece]:
     if len(starts) < 2:
         return []
     pieces, line, objects = [], 0, 0
+    total = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
     for n, (begin, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
         if n:
             line += text.count("\n", starts[n - 1], begin)
-            objects += sum(1 for _ in _KIND.finditer(text, starts[n - 1], begin))
+            objects += text.count(_KIND, starts[n - 1], begin)
+            objects += int(n == 1 and text.startswith(_KIND[1:]))  # on the text's first line
         searches = MAX_SEARCHES_PER_FILE
-        pieces.append(Piece(item, reader, begin, end, line, objects, line, searches))
+        pieces.append(Piece(item, reader, begin, end, line, objects, line, searches, total))
     return pieces

@@ -100,6 +100,14 @@ class SourceFile:
         return text_lines(self.text)
 
     @cached
+    def mentions_meshlint(self) -> bool:
+        """Whether "meshlint:" occurs in the text at all: without it there is no
+        comment directive to scan for (``core.suppression``). Asked once per
+        file, not once per piece of a file split for the workers (36 ms on a
+        67 MB stream)."""
+        return "meshlint:" in self.text
+
+    @cached
     def line_starts(self) -> list[int]:
         """The text index where each 0-based line starts (one more: the end)."""
         starts = [0]
