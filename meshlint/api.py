@@ -254,7 +254,7 @@ class _Rendering:
 
 def _joined(first: Report, second: Report) -> Report:
     """One report of two lints of disjoint inputs and scopes."""
-    first.findings = sorted([*first.findings, *second.findings])
+    first.findings = sorted([*first.findings, *second.findings], key=Finding.order)
     first.errors.extend(second.errors)
     first.files += second.files
     first.documents += second.documents

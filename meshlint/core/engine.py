@@ -778,7 +778,7 @@ def lint(
                 else:
                     post.judge(candidate)
             if on_file is not None and len(post.findings) > start:
-                on_file(sorted(post.without_implied(post.findings[start:])))
+                on_file(sorted(post.without_implied(post.findings[start:]), key=Finding.order))
             report.errors.extend(part.errors)
             if part.digest:
                 report.digests[part.file] = part.digest
@@ -802,7 +802,7 @@ def lint(
             report.unjoined.extend(_unjoined(found))
             _check_run(plan, Index(entries.pop(scope, ())), found, report, post, runs)
         post.findings = silenced(post.findings, report.clusters)
-    report.findings, report.unused_ignores = post.finish(special)
+        report.findings, report.unused_ignores = post.finish(special)
     report.suppressed = post.suppressed
     # workers finish in any order; reports list objects in the order files were given
     report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))

@@ -78,7 +78,7 @@ class PostPass:
         unused = [i for i in directives if i not in self._used]
         findings = self.without_implied(self.findings)
         findings.extend(self._directive_findings(directives))
-        return echo(sorted(dict.fromkeys(findings)), inputs), unused
+        return echo(sorted(dict.fromkeys(findings), key=Finding.order), inputs), unused
 
     def without_implied(self, findings: list[Finding]) -> list[Finding]:
         """One finding per cause: drop those a stronger rule reports at the same

@@ -49,8 +49,14 @@ class Finding:
         loc = self.location
         return (loc.file, loc.line, loc.column, self.rule)
 
+    def order(self) -> tuple[tuple[str, int, int, str], str]:
+        """What findings sort by: ``sorted(findings, key=Finding.order)`` gives the
+        order ``<`` gives, comparing tuples in C (100,000 findings of a stream
+        sorted by ``<`` called Python twice per comparison, near two seconds)."""
+        return (self.key(), self.message)
+
     def __lt__(self, other: Finding) -> bool:
-        return (self.key(), self.message) < (other.key(), other.message)
+        return self.order() < other.order()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Finding):
