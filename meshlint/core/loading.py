@@ -49,7 +49,7 @@ _HELM_SOURCE = re.compile(r"# Source: (.+?)\s*$", re.M)
 # broken document in a file of them must not hide every later one); CR: the end
 # of a CR LF line. Searched for "---" first (a pattern that starts with a
 # lookbehind is tried at every character, a third of a second on the corpus),
-# then _at_line_start keeps those at a line's start.
+# then _document_starts keeps those at a line's start.
 _DOC_START = re.compile("---(?=[ \t\r\x85\u2028\u2029]|$)", re.M)
 _LINE_ENDS = "\n\x85\u2028\u2029"
 
