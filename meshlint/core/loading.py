@@ -24,7 +24,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
 from meshlint.core.model import Document, Location, SourceFile, json_path
-from meshlint.core.model.document import LINE_BREAK, reader_message, text_lines, yaml_message
+from meshlint.core.model.document import (
+    DIRECTIVE_MARK,
+    LINE_BREAK,
+    reader_message,
+    text_lines,
+    yaml_message,
+)
 from meshlint.core.model.nodes import (
     TOO_DEEP,
     Converter,
@@ -379,7 +385,7 @@ class Reader:
             if (
                 kind is not None
                 and _unread(unread, kind)
-                and "meshlint:" not in chunk
+                and DIRECTIVE_MARK not in chunk
                 and (written := outline(chunk)) is not None
                 and written.entries[0][0] in IDENTITY
             ):

@@ -29,6 +29,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from meshlint.core.model import Document, Location
+from meshlint.core.model.document import DIRECTIVE_MARK
 from meshlint.core.model.nodes import Loader, each_node, stack_headroom
 from meshlint.domain.k8s.objects import mapping_at, pod_template_metadata
 
@@ -38,7 +39,7 @@ REASON_ANNOTATION = "meshlint.io/ignore-reason"
 # "#" opens a comment only at a line's start or after a blank; a line ends at LF,
 # NEL, LS or PS (CR LF ends in LF, a lone CR was read as LF)
 _DIRECTIVE = re.compile(
-    r"(?<![^ \t\n\x85\u2028\u2029])#[ \t]*meshlint:[ \t]*"
+    r"(?<![^ \t\n\x85\u2028\u2029])#[ \t]*" + re.escape(DIRECTIVE_MARK) + r"[ \t]*"
     r"(?P<kind>ignore-file|ignore)(?P<rest>[^\n\x85\u2028\u2029]*)"
 )
 _BREAK = re.compile("[\n\x85\u2028\u2029]")
@@ -115,7 +116,7 @@ class Directives:
         """The comment directives of a file's text (``byte_offset`` turns a text
         index into the file's byte offset, for the span that removes one)."""
         found = cls()
-        if "meshlint:" not in text:
+        if DIRECTIVE_MARK not in text:
             return found
         by_line: dict[int, list[Ignore]] = {}
         file_wide: list[Ignore] = []
