@@ -321,3 +321,21 @@ def test_odd_line_breaks_are_found_wherever_they_are(text: str, odd: bool) -> No
 
     assert SourceFile("a.yaml", text).odd_breaks is odd
     assert bool(_ODD_BREAKS.search(text)) is odd
+
+
+def test_a_separator_with_a_comment_glued_on_ends_the_document() -> None:
+    """``---# note`` (cert-manager's chart renders it) ends a document for
+    kubectl's reader and Helm's splitter, where libyaml reads a scalar: the
+    objects on either side are two, with the file's own lines and positions."""
+    text = (
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n\n"
+        "---# Permission to approve requests\n"
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b}\n"
+    )
+    parsed = parse_text("rbac.yaml", text)
+    assert parsed.problems == []
+    assert [(d.data["metadata"]["name"], d.position(("kind",))) for d in parsed.documents] == [
+        ("a", (2, 7)),
+        ("b", (7, 7)),
+    ]
+    assert parsed.file.text == text
