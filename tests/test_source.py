@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FUZZ_EXAMPLES
+from conftest import FUZZ_EXAMPLES, lint_text
 from meshlint.core.loading import parse_bytes, parse_text
 from meshlint.core.model import Document, ParseError, SourceFile
 
@@ -339,3 +339,25 @@ def test_a_separator_with_a_comment_glued_on_ends_the_document() -> None:
         ("b", (7, 7)),
     ]
     assert parsed.file.text == text
+
+
+def test_objects_written_without_a_separator_are_one_duplicate_key_each() -> None:
+    """Three ConfigMaps pasted one after another with no "---": one M002 at each
+    place a new object starts, naming what it repeats; a key the first object
+    itself repeats is still its own finding."""
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+        "immutable: true\nimmutable: false\ndata: {x: '1'}\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {x: '2'}\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    )
+    found = [
+        (f.rule, f.location.line, f.message.split(":")[0])
+        for f in lint_text(text).findings
+        if f.rule == "M002"
+    ]
+    assert found == [
+        ("M002", 5, "duplicate key 'immutable'"),
+        ("M002", 7, "duplicate keys 'apiVersion', 'kind', 'metadata', 'data'"),
+        ("M002", 11, "duplicate keys 'apiVersion', 'kind', 'metadata'"),
+    ]

@@ -551,6 +551,7 @@ def _duplicates(
     """M002 for each repeated key, with the object it belongs to (a List's item)."""
     if not found:
         return
+    found, glued = _one_per_missing_separator(root, found)
     paths = paths_to(root, [holder for _, holder in found])
     whole = docs[0] if len(docs) == 1 and not docs[0].base_path else None
     items = {doc.base_path: doc for doc in docs}
@@ -567,7 +568,11 @@ def _duplicates(
             source=doc.source if doc else None,
             document=doc.number if doc else -1,
         )
-        message = f"duplicate key {key!r}: " + (
+        what = f"duplicate key {key!r}: "
+        if (names := glued.get(id(knode))) is not None:
+            keys = ", ".join(repr(k) for k in names)
+            what = f"duplicate keys {keys}: another object starts here without a '---' line: "
+        message = what + (
             # the collector's confmap decodes with yaml.v3, which refuses the file
             "the collector refuses to load the config"
             if doc is not None and doc.standalone
@@ -575,6 +580,40 @@ def _duplicates(
             "value, dropping the others before the request; kustomize (kubectl -k) refuses the file"
         )
         yield LoadProblem(DUPLICATE_KEY.id, message, at)
+
+
+def _one_per_missing_separator(
+    root: Node, found: list[Any]
+) -> tuple[list[Any], dict[int, tuple[str, ...]]]:
+    """Where a document's own ``apiVersion`` (else ``kind``) is repeated, an
+    object was written after another with no "---" line between them: one
+    M002 for each such place, at that key, naming every key the document
+    repeats from there to the next, not one per key. The repeats still to
+    report, and the names by the id of each such key's node."""
+    own = sorted(
+        (knode for knode, holder in found if holder is root),
+        key=lambda k: (k.start_mark.line, k.start_mark.column),
+    )
+    starts = [k for k in own if isinstance(k, ScalarNode) and k.value == "apiVersion"] or [
+        k for k in own if isinstance(k, ScalarNode) and k.value == "kind"
+    ]
+    if not starts:
+        return found, {}
+    groups: dict[int, list[str]] = {}
+    placed: dict[int, int] = {}  # each own repeat -> the start it comes under
+    current = None
+    for knode in own:
+        if any(knode is s for s in starts):
+            current = knode
+        if current is not None:
+            groups.setdefault(id(current), []).append(_key_text(knode))
+            placed[id(knode)] = id(current)
+    kept = [
+        (knode, holder)
+        for knode, holder in found
+        if holder is not root or placed.get(id(knode), id(knode)) == id(knode)
+    ]
+    return kept, {start: tuple(dict.fromkeys(names)) for start, names in groups.items()}
 
 
 def _key_text(knode: Node) -> str:

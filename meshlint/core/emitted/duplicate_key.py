@@ -1,6 +1,9 @@
 """
 ## What it does
-Reports a mapping that repeats a key, at the repeated key.
+Reports a mapping that repeats a key, at the repeated key. Where a document
+repeats its own `apiVersion` (or `kind`), an object was written after another
+with no `---` line between them: that is one finding at the place, naming every
+key repeated from there on, not one per key.
 
 ## Why is this bad?
 What happens depends on the client. `kubectl apply -f`, `kubectl create -f`
