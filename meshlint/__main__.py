@@ -1,3 +1,3 @@
-from meshlint.cli import main
+from meshlint.cli import run
 
-main()
+run()

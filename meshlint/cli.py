@@ -7,6 +7,7 @@ configuration, plugin or read error, or an internal error; 130 interrupted
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -134,6 +135,20 @@ def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def main() -> None:
     """Lint Kubernetes, Istio, Jaeger and OpenTelemetry manifests for the settings
     behind real outages."""
+
+
+def run() -> None:
+    """The console script (and ``python -m meshlint``): one command, then the
+    process ends.
+
+    The cyclic collector stays off. The engine frees each file's cycles itself
+    (``engine._lint_and_sweep``); switched back on after a run, its first
+    collection walked every object the report still holds to free nothing: 2.5 s
+    of a 200,000-document stream's 9 s tail. ``server``, which lives on, turns it
+    back on.
+    """
+    gc.disable()
+    main()
 
 
 class _CheckCommand(click.Command):
@@ -803,6 +818,7 @@ def server() -> None:
     """
     from meshlint.server import MissingExtra, serve
 
+    gc.enable()  # a long-lived process: each edit's cycles must be collected (see run)
     try:
         serve()
     except MissingExtra as exc:

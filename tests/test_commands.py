@@ -201,3 +201,28 @@ def test_statistics_in_github_actions_without_a_format_prints_counts(
     Path("bad.yaml").write_text(BAD)
     result = runner.invoke(main, ["check", "bad.yaml", "--statistics"])
     assert result.exit_code == 1 and "     1  K004  gomemlimit-invalid" in result.output
+
+
+def test_the_console_script_runs_its_command_with_the_cyclic_collector_off(
+    monkeypatch: pytest.MonkeyPatch, runner: CliRunner
+) -> None:
+    # one command, then the process ends: a last collection would only walk the
+    # report (meshlint.cli.run); the language server lives on and collects
+    import gc
+
+    import meshlint.cli as cli
+    import meshlint.server
+
+    seen: dict[str, bool] = {}
+    monkeypatch.setattr(cli, "main", lambda: seen.setdefault("check", gc.isenabled()))
+    monkeypatch.setattr(meshlint.server, "serve", lambda: seen.setdefault("server", gc.isenabled()))
+    enabled = gc.isenabled()
+    try:
+        cli.run()
+        assert runner.invoke(main, ["server"]).exit_code == 0
+    finally:
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+    assert seen == {"check": False, "server": True}

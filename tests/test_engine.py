@@ -388,3 +388,92 @@ def test_a_linted_document_is_freed_without_the_cyclic_collector(
             gc.enable()
     assert len(linted) == 7 and {c.rule for c in report.candidates} >= {"O002", "K003"}
     assert alive == []
+
+
+COLLECTOR_CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel-gateway, namespace: obs}
+data:
+  relay.yaml: |
+    receivers:
+      otlp:
+        protocols:
+          grpc: {}
+    processors:
+      memory_limiter:
+        limit_mib: 400
+      batch: {}
+    exporters:
+      otlp:
+        endpoint: tempo:4317
+        sending_queue: {queue_size: 5000}
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          processors: [memory_limiter, batch]
+          exporters: [otlp]
+"""
+MOUNTING_COLLECTOR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: otel-agent, namespace: obs}
+spec:
+  template:
+    spec:
+      containers:
+        - name: otel-collector
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          args: [--config=/conf/agent.yaml]
+          resources: {limits: {memory: 512Mi}}
+          volumeMounts: [{name: conf, mountPath: /conf}]
+      volumes:
+        - name: conf
+          configMap: {name: otel-agent-config}
+"""
+
+
+def test_each_join_a_run_misses_is_one_note_however_many_rules_expected_it() -> None:
+    # a dozen rules hold facts about the gateway's config and about the agent's
+    # mount; each missing join is still said once
+    plan = Plan.build(RULES, Config())
+    inputs = [
+        Input("gateway.yaml", data=COLLECTOR_CONFIG_MAP.encode()),
+        Input("agent.yaml", data=MOUNTING_COLLECTOR.encode()),
+    ]
+    report = lint(inputs, plan)
+    assert report.unjoined == [
+        'gateway.yaml: the collector config in ConfigMap "otel-gateway" (key "relay.yaml") '
+        "is mounted by no pod in the linted files: its memory limit, env and grace period "
+        "are unknown",
+        'agent.yaml: container "otel-collector" of Deployment/obs/otel-agent mounts '
+        'ConfigMap "otel-agent-config", which is not in the linted files (or holds no '
+        "collector config): its config is not judged",
+    ]
+
+
+def test_this_process_sweeps_its_own_tasks_apart_from_the_reports_it_received(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # while this process lints its share, the workers' reports it holds are
+    # frozen (its sweep walks only what its task made); after the run nothing is
+    import meshlint.core.engine as engine
+
+    for i in range(8):
+        stream = "---\n".join(FIXABLE[j % 2].format(i=j) for j in range(40))
+        (tmp_path / f"{i}.yaml").write_text(stream)
+    inputs = [Input(str(path)) for path in sorted(tmp_path.iterdir())]
+    frozen: list[int] = []
+    original = engine._run
+
+    def run(task: object, plan: Plan) -> object:
+        frozen.append(gc.get_freeze_count())
+        return original(task, plan)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_run", run)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    report = lint(inputs, Plan.build(RULES, Config()), jobs=2)
+    assert frozen and max(frozen) > 0  # what this process held was frozen as it linted
+    assert gc.get_freeze_count() == 0
+    assert sum(f.rule == "O002" for f in report.findings) == 8 * 20
