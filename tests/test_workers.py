@@ -4,8 +4,10 @@ against -j 1 on the real corpus, idle and with a core kept busy."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,32 @@ def test_the_probe_adds_the_idle_cores_to_the_share_this_process_had(
     assert probe.free_cores() == pytest.approx(free)
 
 
+def test_the_probe_counts_the_workers_it_started_as_this_runs_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the other core was busy all along, with this run's own worker: it is free
+    clock = _Clock()
+    ticks = iter([(1_000, 4_000), (1_000, 4_200)])  # 200 ticks: 2 CPUs, 1 s, none idle
+    monkeypatch.setattr(cpus, "time", clock)
+    monkeypatch.setattr(cpus, "_cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(cpus.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cpus, "usable_cores", lambda: 2)
+    monkeypatch.setattr(cpus, "_process_seconds", {4242: 0.24}.__getitem__)
+    probe = cpus.Probe()
+    clock.wall, clock.cpu = 0.25, 0.25
+    assert probe.free_cores([4242]) == pytest.approx(1.96)
+
+
+def test_a_process_cpu_time_is_read_from_proc() -> None:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc on this system")
+    spent = time.process_time()
+    while time.process_time() - spent < 0.05:
+        pass
+    assert cpus._process_seconds(os.getpid()) >= 0.05 - 0.011  # clock ticks of 10 ms
+    assert cpus._process_seconds(2**22 + 1) == 0.0  # no such process
+
+
 def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cpus, "_cpu_ticks", lambda: None)
     monkeypatch.setattr(cpus, "usable_cores", lambda: 4)
@@ -106,31 +134,69 @@ def test_the_default_runs_small_inputs_in_process(monkeypatch: pytest.MonkeyPatc
     assert len(report.findings) == 50  # K001 on each (K002 is implied by it)
 
 
-def test_a_busy_machine_lints_in_process_in_the_order_given(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Past PARALLEL_MIN_BYTES the probe decides; with no idle core the files are
-    linted here, in the order given (as -j 1 reads them)."""
+def _linted_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file each process appends (pid, input) to as it lints an input."""
     import meshlint.core.engine as engine
 
-    def no_pool(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a worker pool was started")
-
-    order: list[str] = []
+    log = tmp_path / "linted-by.txt"
     lint_and_sweep = engine._lint_and_sweep
 
     def spy(item: Input, plan: Plan) -> Any:
-        order.append(item.name)
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {item.name}\n")
         return lint_and_sweep(item, plan)
 
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(cpus, "PROBE_SECONDS", 0.0)
-    monkeypatch.setattr(cpus.Probe, "free_cores", lambda self: 1.0)
-    monkeypatch.setattr(engine.multiprocessing, "get_context", no_pool)
     monkeypatch.setattr(engine, "_lint_and_sweep", spy)
-    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(20)]
+    return log
+
+
+def test_a_busy_machine_lints_in_process_in_the_order_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past PARALLEL_MIN_BYTES one worker starts at once and the probe decides;
+    with no idle core the files are linted here, in the order given (as -j 1
+    reads them), past what the worker took while the probe measured."""
+    import meshlint.core.engine as engine
+
+    log = _linted_by(tmp_path, monkeypatch)
+    elapsed = iter([0.0, 0.0])  # two rounds measuring, then the probe decides
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(cpus, "usable_cores", lambda: 2)
+    monkeypatch.setattr(cpus.Probe, "elapsed", lambda self: next(elapsed, 1.0))
+    monkeypatch.setattr(cpus.Probe, "free_cores", lambda self, helpers=(): 1.0)
+    # sizes out of the input's order: p17 is the largest, p0 and p3 the smallest
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * (i * 7 % 20)).encode()) for i in range(20)]
     report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
-    assert order == [f"p{i}.yaml" for i in range(20)] and len(report.findings) == 20
+    assert len(report.findings) == 20
+    linted = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in linted) == sorted(i.name for i in inputs)  # each once
+    here = [name for pid, name in linted if pid == str(os.getpid())]
+    there = [name for pid, name in linted if pid != str(os.getpid())]
+    # while measuring, the worker took a batch from the largest and this process
+    # linted the smallest; then this process linted the rest in the input's order
+    assert there[:1] == ["p17.yaml"] and here[:2] == ["p0.yaml", "p3.yaml"]
+    rest = here[2:]
+    assert rest == sorted(rest, key=lambda name: int(name[1:-5])) and len(rest) >= 10
+
+
+def test_idle_cores_get_more_workers_once_the_probe_has_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import meshlint.core.engine as engine
+
+    log = _linted_by(tmp_path, monkeypatch)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(cpus, "usable_cores", lambda: 3)
+    monkeypatch.setattr(cpus, "PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(cpus.Probe, "free_cores", lambda self, helpers=(): 3.0)
+    monkeypatch.setattr(cpus, "workers", lambda *args: 3)  # what the measures would ask for
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * 50 * i).encode()) for i in range(60)]
+    report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
+    assert len(report.findings) == 60
+    linted = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in linted) == sorted(i.name for i in inputs)
+    assert len({pid for pid, _ in linted} - {str(os.getpid())}) == 2  # the first and one more
+    assert engine._WORKERS == {}
 
 
 def _forced_pool(monkeypatch: pytest.MonkeyPatch) -> Any:

@@ -1,21 +1,22 @@
-"""How many worker processes a run should start: from the work left and the
-cores that are idle now, measured while the run lints its first files.
+"""How many worker processes a run should keep: from the work left and the
+cores that are idle now, measured while the run and its first worker lint.
 
 On a machine whose cores are busy with something else, workers only compete
 for the same core with each other and with the parent that collects their
-reports: the run is then slower than linting in one process. So workers start
-only when the input left is large enough to repay them and the cores to run
-them were idle while this run itself kept one busy.
+reports: the run is then slower than linting in one process. So a run large
+enough to repay a worker starts one at once, and keeps it (or starts more) only
+where the probe finds that the cores it runs on were idle but for this run.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 
-# Linting in-process first, for this long, measures what the other cores do:
-# 15 ticks of /proc/stat a core, enough to tell an idle core (0.75, FREE_CORE)
-# from a busy one; every tenth of a second longer is a tenth alone on one core.
+# Linting for this long measures what the other cores do: 15 ticks of
+# /proc/stat a core, enough to tell an idle core (0.75, FREE_CORE) from a busy
+# one; on a busy machine the first worker shares a core this long.
 PROBE_SECONDS = 0.15
 # A worker pays for its start and for sending its reports back past about this
 # much linting, or this much input where the time it takes is not known.
@@ -62,15 +63,28 @@ class Probe:
         """Seconds of CPU per byte while ``linted`` bytes were linted since the start."""
         return (time.process_time() - self._cpu) / linted if linted > 0 else None
 
-    def free_cores(self) -> float:
+    def free_cores(self, helpers: Iterable[int] = ()) -> float:
+        """The idle cores plus the share of a core this process and ``helpers``
+        (the process ids of workers it started since the probe began) used."""
         cores = usable_cores()
         wall = self.elapsed()
         ticks = _cpu_ticks()
         if self._ticks is None or ticks is None or wall <= 0 or ticks[1] <= self._ticks[1]:
             return _from_load_average(cores)
         idle = (ticks[0] - self._ticks[0]) / (ticks[1] - self._ticks[1]) * (os.cpu_count() or 1)
-        own = (time.process_time() - self._cpu) / wall
-        return min(float(cores), idle + own)
+        used = time.process_time() - self._cpu + sum(map(_process_seconds, helpers))
+        return min(float(cores), idle + used / wall)
+
+
+def _process_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used since it started (0 where unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            # after the command name, in parentheses: state is field 3, utime 14, stime 15
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _from_load_average(cores: int) -> float:

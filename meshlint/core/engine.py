@@ -501,27 +501,23 @@ def _run_tasks(
 ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
     """Each task with what linting it gave, in this process or in workers
     (``probe``: measuring since the tasks were made)."""
+    if jobs is None and cpus.usable_cores() < 2:
+        for task in tasks:
+            yield task, _run(task, plan)
+        return
     # Largest first, so that no worker is left alone with a big file at the end.
     ordered = sorted(tasks, key=lambda task: -_task_size(task))
+    sizes = [_task_size(task) for task in ordered]
     if jobs is None:
-        # lint the smallest files here first while measuring what the other cores
-        # do, then decide whether workers would help with the rest (a large
-        # input's split may have measured long enough: a piece of a 60 MB
-        # stream is two seconds alone on one core)
-        probe, probed = probe or cpus.Probe(), 0
-        while len(ordered) > 1 and probe.elapsed() < cpus.PROBE_SECONDS:
-            task = ordered.pop()
-            probed += _task_size(task)
-            yield task, _run(task, plan)
-        size -= probed
-        jobs = cpus.workers(size, len(ordered), probe.free_cores(), probe.rate(probed))
-        if jobs == 1:  # the rest in the order given, as -j 1 reads them
-            left = {id(task) for task in ordered}
-            for task in tasks:
-                if id(task) in left:
-                    yield task, _run(task, plan)
-            return
-    yield from _shared(ordered, [_task_size(task) for task in ordered], plan, jobs)
+        # One worker starts at once, and the cores are measured while it and
+        # this process lint: the probe then decides whether it goes on, and
+        # whether more join it (see _Batches.decide). Measuring before starting
+        # it left the other core idle for the probe's 0.15 s, a tenth of the
+        # corpus's parallel run.
+        order = {id(task): n for n, task in enumerate(tasks)}
+        yield from _shared(ordered, sizes, plan, 2, probe or cpus.Probe(), order)
+        return
+    yield from _shared(ordered, sizes, plan, jobs)
 
 
 def _assembled(
@@ -543,10 +539,17 @@ def _assembled(
 
 
 def _shared(
-    tasks: list[Task], sizes: list[int], plan: Plan, jobs: int
+    tasks: list[Task],
+    sizes: list[int],
+    plan: Plan,
+    jobs: int,
+    probe: cpus.Probe | None = None,
+    order: dict[int, int] | None = None,
 ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
     """What ``tasks`` (largest first) give, linted by this process and
-    ``jobs - 1`` forked workers.
+    ``jobs - 1`` forked workers; with ``probe``, as many as it finds the idle
+    cores for once it has measured (``order``: each task's place in the input,
+    the order this process lints the rest in if it goes on alone).
 
     The workers take batches from the front, this process one task at a time
     from the back (the smallest), between collecting what the workers send, so
@@ -559,7 +562,8 @@ def _shared(
     with raising_on_sigterm():  # the run unwinds and ends its workers
         workers = _start_workers(jobs - 1, tasks, plan)
         try:
-            yield from _Batches(tasks, sizes, jobs).collect(workers, plan)
+            batches = _Batches(tasks, sizes, jobs, probe, order)
+            yield from batches.collect(workers, plan)
         finally:
             _stop_workers(workers)
             gc.unfreeze()  # collectable again, as before the run (see _Batches.collect)
@@ -569,49 +573,100 @@ class _Batches:
     """``tasks`` (largest first) handed out: to workers in batches from the
     front, to this process one at a time from the back."""
 
-    def __init__(self, tasks: list[Task], sizes: list[int], jobs: int) -> None:
+    def __init__(
+        self,
+        tasks: list[Task],
+        sizes: list[int],
+        jobs: int,
+        probe: cpus.Probe | None = None,
+        order: dict[int, int] | None = None,
+    ) -> None:
         self.tasks, self.sizes = tasks, sizes
         self.batch_bytes = max(1, sum(sizes) // (32 * jobs))
         self.front, self.back = 0, len(tasks)  # tasks[front:back] are left
+        self.probe, self.order = probe, order or {}
+        self.probed = 0  # bytes this process linted while the probe measured
+        self.alone: list[int] = []  # what this process lints once workers would not pay
 
     def next(self) -> range | None:
         """The next batch for a worker: the tasks at the front, about
-        ``batch_bytes`` of them (a larger one alone)."""
+        ``batch_bytes`` of them (a larger one alone); a quarter of that while
+        the probe has not decided whether the worker should lint at all."""
         start, taken = self.front, 0
-        while self.front < self.back and (taken < self.batch_bytes or self.front == start):
+        limit = self.batch_bytes // 4 if self.probe else self.batch_bytes
+        while self.front < self.back and (taken < limit or self.front == start):
             taken += self.sizes[self.front]
             self.front += 1
         return range(start, self.front) if self.front > start else None
+
+    def own(self) -> int | None:
+        """The index of this process's next task, if any is left."""
+        if self.alone:
+            return self.alone.pop()
+        if self.front < self.back:
+            self.back -= 1
+            return self.back
+        return None
+
+    def decide(self, workers: list[Connection], plan: Plan) -> None:
+        """Once the probe has measured: stop handing work to the workers where
+        the cores they run on were busy with something else (this process lints
+        the rest, in the order given, as -j 1 reads it), or start more where
+        the idle cores and the work left repay them."""
+        probe, self.probe = self.probe, None
+        assert probe is not None
+        ours = [_WORKERS[conn].pid for conn in workers]
+        jobs = cpus.workers(
+            sum(self.sizes[self.front : self.back]),
+            self.back - self.front,
+            probe.free_cores(ours),
+            probe.rate(self.probed),
+        )
+        if jobs <= 1:
+            place = {i: self.order.get(id(self.tasks[i]), i) for i in range(self.front, self.back)}
+            self.alone = sorted(place, key=place.__getitem__, reverse=True)  # popped from the end
+            self.back = self.front
+        elif jobs > len(workers) + 1:
+            workers += _start_workers(jobs - 1 - len(workers), self.tasks, plan)
+
+    def fill(self, conn: Connection, busy: dict[Connection, list[range]]) -> None:
+        """Keep worker ``conn`` ahead: two batches in flight, so that it never
+        waits between them; one while the probe has not decided whether it
+        should lint at all."""
+        queued = busy.setdefault(conn, [])
+        while len(queued) < (1 if self.probe else 2) and (todo := self.next()) is not None:
+            conn.send(todo)
+            queued.append(todo)
+        if not queued:
+            del busy[conn]
 
     def collect(
         self, workers: list[Connection], plan: Plan
     ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
         busy: dict[Connection, list[range]] = {}  # batches in flight, by worker
-        for conn in workers:
-            for _ in range(2):  # a second batch queued: no wait between batches
-                if (todo := self.next()) is not None:
-                    conn.send(todo)
-                    busy.setdefault(conn, []).append(todo)
-        while busy or self.front < self.back:
-            left = self.front < self.back
-            for ready in wait(list(busy), timeout=0 if left else None):
+        while True:
+            if self.probe is not None and self.probe.elapsed() >= cpus.PROBE_SECONDS:
+                self.decide(workers, plan)
+            for conn in workers:
+                self.fill(conn, busy)
+            if not (busy or self.front < self.back or self.alone):
+                return
+            left = self.front < self.back or bool(self.alone)
+            for ready in wait(list(busy), timeout=0 if left else None) if busy else ():
                 conn = cast(Connection, ready)
                 try:
                     done = conn.recv()
                 except (EOFError, OSError):  # killed: out of memory, a signal
                     raise WorkerLost(_WORKERS[conn]) from None
                 batch = busy[conn].pop(0)
-                if (todo := self.next()) is not None:
-                    conn.send(todo)
-                    busy[conn].append(todo)
-                elif not busy[conn]:
-                    del busy[conn]
+                self.fill(conn, busy)
                 if isinstance(done, BaseException):
                     raise done
                 yield from zip((self.tasks[i] for i in batch), done, strict=True)
-            if self.front < self.back:
-                self.back -= 1
-                task = self.tasks[self.back]
+            if (index := self.own()) is not None:
+                task = self.tasks[index]
+                if self.probe is not None:
+                    self.probed += self.sizes[index]
                 # the workers' reports received since this process's last task
                 # are the run's to keep: frozen, the sweep after this task walks
                 # only what the task made (on a 200,000-document stream it
