@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pickle
 import sys
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +173,23 @@ def test_only_a_dataclass_built_from_its_fields_pickles_as_them() -> None:
     for cls in (Derived, Mutable):
         with pytest.raises(TypeError):
             pickled_as_fields(cls)
+
+
+def test_a_slotted_value_is_rebuilt_field_for_field_whatever_its_names() -> None:
+    # rebuilt through its slots, not __init__ (values.pickled_as_fields): fields
+    # named like what such a builder could use still land in their own places
+    @pickled_as_fields
+    @dataclass(frozen=True, slots=True)
+    class Tricky:
+        a1: int
+        a0: str
+        obj: tuple[int, ...]
+        cls: str = "c"
+
+    original = Tricky(1, "zero", (2, 3))
+    build, args = original.__reduce__()
+    back = build(*args)
+    assert back == original and type(back) is Tricky
+    assert (back.a1, back.a0, back.obj, back.cls) == (1, "zero", (2, 3), "c")
+    with pytest.raises(FrozenInstanceError):
+        back.a1 = 5  # type: ignore[misc]

@@ -16,6 +16,7 @@ the run (keep the finding with a message that names the fact, or drop it).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,11 +70,14 @@ class Cluster:
     def __init__(self, facts: Iterable[Fact] = (), parts: Iterable[Part] = ()) -> None:
         self.facts = list(facts)
         self.parts = list(parts)
+        # by topic, declared facts first: what the user says wins over what a
+        # file shows (sorted once: a stream's verdicts ask for each one they wait on)
+        self._topics: dict[str, list[Fact]] = defaultdict(list)
+        for fact in sorted(self.facts, key=lambda f: not f.declared):
+            self._topics[fact.topic].append(fact)
 
     def _about(self, topic: str, name: str | None = None) -> Iterator[Fact]:
-        # declared facts first: what the user says wins over what a file shows
-        ordered = sorted(self.facts, key=lambda f: not f.declared)
-        return (f for f in ordered if f.topic == topic and (name is None or f.name == name))
+        return (f for f in self._topics.get(topic, ()) if name is None or f.name == name)
 
     def kube_version(self) -> Fact | None:
         return next(self._about(KUBE_VERSION), None)
