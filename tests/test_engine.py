@@ -434,15 +434,21 @@ spec:
 """
 
 
-def test_each_join_a_run_misses_is_one_note_however_many_rules_expected_it() -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_join_a_run_misses_is_one_note_however_many_rules_expected_it(
+    jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a dozen rules hold facts about the gateway's config and about the agent's
-    # mount; each missing join is still said once
+    # mount; each missing join is still said once, wherever the files were linted
+    import meshlint.core.engine as engine
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
     plan = Plan.build(RULES, Config())
     inputs = [
         Input("gateway.yaml", data=COLLECTOR_CONFIG_MAP.encode()),
         Input("agent.yaml", data=MOUNTING_COLLECTOR.encode()),
     ]
-    report = lint(inputs, plan)
+    report = lint(inputs, plan, jobs)
     assert report.unjoined == [
         'gateway.yaml: the collector config in ConfigMap "otel-gateway" (key "relay.yaml") '
         "is mounted by no pod in the linted files: its memory limit, env and grace period "

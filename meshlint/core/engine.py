@@ -161,6 +161,7 @@ def _read(item: Input, reader: Reader, plan: Plan, report: FileReport) -> list[L
             report.entries.append(entry_for(found))
         _lint_document(found, plan, report)
     report.documents, report.skipped = reader.documents, reader.skipped
+    report.joins = _joins(report.facts)
     return problems
 
 
@@ -260,6 +261,7 @@ def _joined(
         for rule_id, found in got.facts.items():
             report.facts[rule_id] += found
         report.entries += got.entries
+        report.joins += got.joins
         report.cluster += got.cluster
         report.resources += got.resources
         report.errors += got.errors
@@ -823,6 +825,7 @@ def lint(
     # entries are kept by the scope of the file they came from
     facts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     entries: dict[str, list[Entry]] = defaultdict(list)
+    joins: dict[str, list[Any]] = defaultdict(list)  # see _joins
     # what runs, per scope, and the verdicts that wait for it (core.model.facts)
     cluster: dict[str, list[Any]] = defaultdict(list)
     deferred: dict[str, list[Candidate]] = defaultdict(list)
@@ -847,6 +850,7 @@ def lint(
             report.skipped += part.skipped
             report.not_manifests += part.not_manifest
             entries[part.scope].extend(part.entries)
+            joins[part.scope].extend(part.joins)
             report.resources.extend(part.resources)
             for rule_id, items_ in part.facts.items():
                 facts[part.scope][rule_id].extend(items_)
@@ -854,13 +858,15 @@ def lint(
         del items  # a large tree's inputs are memory the end of the run can reuse
         for candidate in candidates:
             post.judge(candidate)
-        for scope in sorted(facts.keys() | entries.keys() | cluster.keys() | deferred.keys()):
+        scoped = facts.keys() | entries.keys() | joins.keys() | cluster.keys() | deferred.keys()
+        for scope in sorted(scoped):
             runs = _cluster(plan, cluster.pop(scope, ()))
             report.clusters[scope] = runs
             for candidate in deferred.pop(scope, ()):
                 _resolve(candidate, runs, post, report)
             found = _with_namespace(facts.pop(scope, {}), plan.namespace)
-            report.unjoined.extend(_unjoined(found))
+            applied = [Applied(plan.namespace)] if plan.namespace is not None else []
+            report.unjoined.extend(dict.fromkeys(unjoined([*joins.pop(scope, ()), *applied])))
             _check_run(plan, Index(entries.pop(scope, ())), found, report, post, runs)
         post.findings = silenced(post.findings, report.clusters)
         report.findings, report.unused_ignores = post.finish(special)
@@ -901,28 +907,27 @@ def _with_namespace(facts: dict[str, list[Any]], namespace: str | None) -> dict[
     return facts
 
 
-def _unjoined(facts: Mapping[str, list[Any]]) -> list[str]:
-    """The config-to-pod joins of one scope that its rules expected and did not
-    make; facts several rules share are counted once.
+def _joins(facts: Mapping[str, list[Any]]) -> list[Any]:
+    """The facts of one file that ``link.unjoined`` reads: where its collector
+    configs are and which ConfigMaps its pods mount, each once.
 
-    ``link.unjoined`` reads where a config is, not what a rule found in it: each
-    ConfigMap key counts once however many rules hold facts about it (a stream of
-    collector configs brings a dozen per ConfigMap, and hashing each with its
-    finding-to-be was 2 s of a 200,000-document run).
+    Worked out where the file was linted (a worker, mostly): a stream of
+    collector configs brings a dozen facts per ConfigMap, one per rule and
+    finding-to-be, and going through all of them in the run's process was a
+    second of a 200,000-document run's serial end. A config counts once per
+    ConfigMap key however many rules hold facts about it.
     """
     hosted: dict[tuple[Any, ...], Hosted] = {}
-    others: dict[Any, None] = {}
-    seen: set[int] = set()  # the same Mount object, shared by the rules, is hashed once
+    mounts: dict[int, Mount] = {}  # the same object, shared by the rules, once
     for items in facts.values():
         for fact in items:
             if isinstance(fact, Hosted):
                 hosted.setdefault(
                     (fact.file, fact.namespace, fact.config_map, fact.key, fact.stream), fact
                 )
-            elif isinstance(fact, (Mount, Applied)) and id(fact) not in seen:
-                seen.add(id(fact))
-                others.setdefault(fact)
-    return list(dict.fromkeys(unjoined([*hosted.values(), *others])))
+            elif isinstance(fact, Mount):
+                mounts.setdefault(id(fact), fact)
+    return [*hosted.values(), *mounts.values()]
 
 
 def _check_run(

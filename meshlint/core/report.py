@@ -99,6 +99,8 @@ class FileReport:
     directives: Directives = field(default_factory=Directives)
     facts: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     entries: list[Entry] = field(default_factory=list)
+    # the facts of the config-to-pod joins its rules expect, each once (engine._joins)
+    joins: list[Any] = field(default_factory=list)
     cluster: list[Any] = field(default_factory=list)  # Facts and Parts (core.model.facts)
     resources: list[Linted] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
