@@ -53,7 +53,7 @@ def pickled_as_fields(cls: type[T]) -> type[T]:
         if names
         else (lambda obj: ())
     )
-    _BUILDERS[cls] = _builder(cls, names, any(f.kw_only for f in found))
+    _FIELDS[cls] = names, any(f.kw_only for f in found)
 
     def reduce(obj: Any) -> tuple[Any, ...]:
         return _rebuilt, (cls, values(obj))
@@ -62,11 +62,17 @@ def pickled_as_fields(cls: type[T]) -> type[T]:
     return cls
 
 
-_BUILDERS: dict[type, Callable[..., Any]] = {}  # how each class is rebuilt from its values
+_FIELDS: dict[type, tuple[tuple[str, ...], bool]] = {}  # names, and whether keyword-only
+# How each class is rebuilt from its values: made when the first one arrives
+# (start-up is a budget; most runs unpickle nothing).
+_BUILDERS: dict[type, Callable[..., Any]] = {}
 
 
 def _rebuilt(cls: type[T], values: tuple[Any, ...]) -> T:
-    built: T = _BUILDERS[cls](*values)
+    build = _BUILDERS.get(cls)
+    if build is None:
+        build = _BUILDERS[cls] = _builder(cls, *_FIELDS[cls])
+    built: T = build(*values)
     return built
 
 
