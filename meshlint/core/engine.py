@@ -456,7 +456,7 @@ def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileR
     if len(tasks) < 2:
         yield _lint_and_sweep(inputs[0], plan)
         return
-    yield from _assembled(_run_tasks(tasks, size, plan, jobs, probe), wholes, plan)
+    yield from _assembled(_run_tasks(tasks, plan, jobs, probe), wholes, plan)
 
 
 Task = Input | Piece
@@ -499,7 +499,7 @@ def _run(task: Task, plan: Plan) -> FileReport | PieceReport:
 
 
 def _run_tasks(
-    tasks: list[Task], size: int, plan: Plan, jobs: int | None, probe: cpus.Probe | None = None
+    tasks: list[Task], plan: Plan, jobs: int | None, probe: cpus.Probe | None = None
 ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
     """Each task with what linting it gave, in this process or in workers
     (``probe``: measuring since the tasks were made)."""

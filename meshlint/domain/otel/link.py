@@ -462,6 +462,9 @@ class Present:
     join is known to be expected even where a rule has nothing to judge in it."""
 
 
+_PRESENT = Present()  # frozen and without fields: one is every one
+
+
 def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) -> Iterator[Any]:
     """The ``collect`` of a rule that judges ConfigMap configs against the pods that
     mount them: a workload's ``Mount`` facts, and ``items(view)`` of each config a
@@ -472,7 +475,7 @@ def collect_linked(doc: Document, items: Callable[[ConfigView], Iterable[Any]]) 
     for view in views(doc):
         # the same fact for every rule that links this config: made once and
         # shared (a stream of ConfigMaps would keep one per rule and config)
-        present = doc.memo((Present, view.key), partial(hosted, view, Present()))
+        present = doc.memo((Present, view.key), partial(hosted, view, _PRESENT))
         yield present
         for item in items(view):
             # ``hosted(view, item)``, its other fields read from the shared one
