@@ -459,6 +459,48 @@ def test_each_join_a_run_misses_is_one_note_however_many_rules_expected_it(
     ]
 
 
+PLAIN_CONFIG = """\
+    receivers:
+      otlp:
+        protocols:
+          grpc: {}
+    exporters:
+      otlp: {endpoint: tempo:4317}
+    service:
+      pipelines:
+        traces:
+          receivers: [otlp]
+          exporters: [otlp]
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_note_about_a_configmap_names_its_first_file_and_key_whatever_the_order(
+    jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one ConfigMap with a config a dozen rules judge ("relay.yaml") and a plain
+    # one ("agent.yaml"), and another file with the same ConfigMap: one note,
+    # naming the first file and key, however the facts arrive
+    import meshlint.core.engine as engine
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    two_keys = COLLECTOR_CONFIG_MAP.replace("data:\n", "data:\n  agent.yaml: |\n" + PLAIN_CONFIG)
+    inputs = [
+        Input("a.yaml", data=COLLECTOR_CONFIG_MAP.replace("relay.yaml", "zz.yaml").encode()),
+        Input("b.yaml", data=two_keys.encode()),
+    ]
+    report = lint(inputs, Plan.build(RULES, Config()), jobs)
+    assert report.unjoined == [
+        'a.yaml: the collector config in ConfigMap "otel-gateway" (key "zz.yaml") is '
+        "mounted by no pod in the linted files: its memory limit, env and grace period "
+        "are unknown"
+    ]
+    alone = lint(inputs[1:], Plan.build(RULES, Config()), jobs)
+    assert [note.split(" is mounted")[0] for note in alone.unjoined] == [
+        'b.yaml: the collector config in ConfigMap "otel-gateway" (key "agent.yaml")'
+    ]
+
+
 def test_this_process_sweeps_its_own_tasks_apart_from_the_reports_it_received(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

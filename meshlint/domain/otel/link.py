@@ -427,13 +427,25 @@ def link(facts: Iterable[Any]) -> Iterator[tuple[Hosted, Sequence[Budget]]]:
         yield fact, list(dict.fromkeys(near))
 
 
+def _file(fact: Linked) -> str:
+    return fact.file
+
+
 def unjoined(facts: Iterable[Any]) -> Iterator[str]:
     """The joins a run expected and did not make, one sentence each: a collector
     config in a ConfigMap no pod of the run mounts, a collector pod mounting a
-    ConfigMap that is not in the linted files."""
+    ConfigMap that is not in the linted files. Whatever order the facts come in
+    (workers report files as they finish), a ConfigMap's note names its first
+    file and key, and a mount's its first file."""
     items = list(facts)
     releases = release_namespaces(items)
-    hosts = {(f.config_map, namespace_of(f, releases)): f for f in items if isinstance(f, Hosted)}
+    hosts: dict[tuple[str, str | None], Hosted] = {}
+    for f in items:
+        if isinstance(f, Hosted):
+            where = (f.config_map, namespace_of(f, releases))
+            known = hosts.get(where)
+            if known is None or (f.file, f.key) < (known.file, known.key):
+                hosts[where] = f
     mounted = {(m.config_map, namespace_of(m, releases)) for m in items if isinstance(m, Mount)}
     for (name, ns), h in sorted(hosts.items(), key=lambda kv: (kv[1].file, kv[0][0])):
         if not any(same_namespace(ns, n) and c == name for c, n in mounted):
@@ -443,7 +455,7 @@ def unjoined(facts: Iterable[Any]) -> Iterator[str]:
                 "period are unknown"
             )
     seen: set[tuple[str, str | None, str]] = set()
-    for m in (f for f in items if isinstance(f, Mount) and f.collector):
+    for m in sorted((f for f in items if isinstance(f, Mount) and f.collector), key=_file):
         ns = namespace_of(m, releases)
         key = (m.config_map, ns, m.budget.owner)
         if key in seen or any(same_namespace(ns, n) and c == m.config_map for c, n in hosts):
