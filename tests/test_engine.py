@@ -525,3 +525,13 @@ def test_this_process_sweeps_its_own_tasks_apart_from_the_reports_it_received(
     assert frozen and max(frozen) > 0  # what this process held was frozen as it linted
     assert gc.get_freeze_count() == 0
     assert sum(f.rule == "O002" for f in report.findings) == 8 * 20
+    # a program that froze objects of its own (a pre-fork server) keeps them
+    # frozen, and meshlint freezes nothing of its own then
+    gc.freeze()
+    try:
+        held, frozen[:] = gc.get_freeze_count(), []
+        lint(inputs, Plan.build(RULES, Config()), jobs=2)
+        # (frozen objects may still be freed: the count only ever shrinks)
+        assert frozen and max(frozen) <= held and 0 < gc.get_freeze_count() <= held
+    finally:
+        gc.unfreeze()

@@ -285,3 +285,24 @@ def test_workers_and_this_process_share_the_inputs(monkeypatch: pytest.MonkeyPat
         seen.append((part.file, len(part.candidates)))
     assert sorted(seen) == sorted((i.name, 2) for i in inputs)
     assert engine._WORKERS == {}  # every worker was ended and joined
+
+
+def test_ctrl_c_held_back_during_the_fork_still_ends_every_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Signals are held while workers fork; one that arrived meanwhile is raised
+    when they are let through again: the workers just started must be ended."""
+    engine = _forced_pool(monkeypatch)
+    real = signal.pthread_sigmask
+
+    def sigmask(how: int, mask: Any) -> Any:
+        previous = real(how, mask)
+        if how == signal.SIG_SETMASK:  # letting them through: the Ctrl-C that waited
+            raise KeyboardInterrupt
+        return previous
+
+    monkeypatch.setattr(engine.signal, "pthread_sigmask", sigmask)
+    inputs = [Input(f"p{i}.yaml", data=(OK + "#" * i).encode()) for i in range(6)]
+    with pytest.raises(KeyboardInterrupt):
+        engine.lint(inputs, Plan.build(RULES, Config()), jobs=3)
+    assert engine._WORKERS == {}  # both were stopped and joined

@@ -248,6 +248,7 @@ def _joined(
         if not part.holds(piece, documents, after, searches):
             truth = replace(piece, documents=documents, after=after, searches=searches)
             part = _lint_piece(truth, plan)
+            gc.collect(0)  # its documents' cycles, before anything is frozen (see _run)
             parts[n] = (truth, part)
         documents += part.documents
         searches -= part.searches
@@ -561,14 +562,19 @@ def _shared(
     (its worker handler wakes for every result) cost the parent about a second
     of CPU on the corpus.
     """
+    # the workers' reports are frozen while this process lints (_Batches.collect),
+    # unless what runs meshlint froze objects of its own: those stay as they are
+    freezing = gc.get_freeze_count() == 0
     with raising_on_sigterm():  # the run unwinds and ends its workers
-        workers = _start_workers(jobs - 1, tasks, plan)
+        workers: list[Connection] = []
         try:
-            batches = _Batches(tasks, sizes, jobs, probe, order)
+            _start_workers(jobs - 1, tasks, plan, workers)
+            batches = _Batches(tasks, sizes, jobs, probe, order, freezing)
             yield from batches.collect(workers, plan)
         finally:
             _stop_workers(workers)
-            gc.unfreeze()  # collectable again, as before the run (see _Batches.collect)
+            if freezing:
+                gc.unfreeze()  # collectable again, as before the run
 
 
 class _Batches:
@@ -582,8 +588,10 @@ class _Batches:
         jobs: int,
         probe: cpus.Probe | None = None,
         order: dict[int, int] | None = None,
+        freezing: bool = False,
     ) -> None:
         self.tasks, self.sizes = tasks, sizes
+        self.freezing = freezing
         self.batch_bytes = max(1, sum(sizes) // (32 * jobs))
         self.front, self.back = 0, len(tasks)  # tasks[front:back] are left
         self.probe, self.order = probe, order or {}
@@ -629,7 +637,7 @@ class _Batches:
             self.alone = sorted(place, key=place.__getitem__, reverse=True)  # popped from the end
             self.back = self.front
         elif jobs > len(workers) + 1:
-            workers += _start_workers(jobs - 1 - len(workers), self.tasks, plan)
+            _start_workers(jobs - 1 - len(workers), self.tasks, plan, workers)
 
     def fill(self, conn: Connection, busy: dict[Connection, list[range]]) -> None:
         """Keep worker ``conn`` ahead: two batches in flight, so that it never
@@ -669,11 +677,12 @@ class _Batches:
                 task = self.tasks[index]
                 if self.probe is not None:
                     self.probed += self.sizes[index]
-                # the workers' reports received since this process's last task
-                # are the run's to keep: frozen, the sweep after this task walks
-                # only what the task made (on a 200,000-document stream it
-                # walked 1.3 s of reports)
-                gc.freeze()
+                # what this process holds now (the workers' reports received
+                # since its last task, above all) is the run's to keep: frozen,
+                # the sweep after this task walks only what the task made (on a
+                # 200,000-document stream it walked 1.3 s of reports)
+                if self.freezing:
+                    gc.freeze()
                 yield task, _run(task, plan)
 
 
@@ -695,10 +704,11 @@ class WorkerLost(Exception):
         )
 
 
-def _start_workers(count: int, tasks: list[Task], plan: Plan) -> list[Connection]:
-    """``count`` forked workers, each serving batches of ``tasks`` over a pipe."""
+def _start_workers(count: int, tasks: list[Task], plan: Plan, conns: list[Connection]) -> None:
+    """``count`` more forked workers, each serving batches of ``tasks`` over a
+    pipe, added to ``conns`` as each starts: whoever holds ``conns`` ends them,
+    even when a signal held back during the forks is raised on the way out."""
     context = multiprocessing.get_context("fork")
-    conns: list[Connection] = []
     for module in _IMPORTED_LATE:
         with suppress(ImportError):
             importlib.import_module(module)
@@ -711,14 +721,10 @@ def _start_workers(count: int, tasks: list[Task], plan: Plan) -> list[Connection
             worker = context.Process(target=_serve, args=(there, tasks, plan), daemon=True)
             worker.start()
             there.close()
-            conns.append(here)
             _WORKERS[here] = worker
-    except BaseException:
-        _stop_workers(conns)
-        raise
+            conns.append(here)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    return conns
 
 
 # What rules import only when they first need it (start-up is a budget): a run
