@@ -447,3 +447,36 @@ def test_a_config_is_read_once_per_view_whatever_asks() -> None:
     assert limiting_receivers(view) is limiting_receivers(view) == frozenset()
     assert [c for c, _, _ in used(view, "processors")] == ["memory_limiter", "batch"]
     assert list(used(view, "processors")) == list(used(view, "processors"))
+
+
+def test_a_pipeline_without_receivers_is_one_finding_not_two() -> None:
+    # what the Splunk chart renders for an agent whose logs go through a gateway
+    # it does not run: the collector refuses the pipeline (O011); it carries no
+    # data to buffer, so O001 has nothing to add
+    text = textwrap.dedent(
+        """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: otel-agent, namespace: obs}
+        data:
+          relay.yaml: |
+            receivers:
+              otlp:
+                protocols:
+                  grpc: {}
+            processors:
+              memory_limiter: {check_interval: 1s, limit_percentage: 75, spike_limit_percentage: 20}
+            exporters:
+              otlp_grpc: {endpoint: gateway:4317}
+            service:
+              pipelines:
+                logs:
+                  exporters: [otlp_grpc]
+                traces:
+                  receivers: [otlp]
+                  processors: [memory_limiter]
+                  exporters: [otlp_grpc]
+        """
+    )
+    report = lint_text(text, select=["O001", "O011"])
+    assert [(f.rule, f.location.line) for f in report.findings] == [("O011", 16)]  # "logs:"

@@ -8,7 +8,11 @@ in Helm-rendered charts, and in the built-in all-in-one config a
 `jaegertracing/jaeger` container runs when it gets no `--config` (its `traces`
 pipeline has only `batch`; the finding then points at the container).
 Pipelines fed only by connectors are skipped: their data already passed the
-limiter of the pipeline that produced it. So are pipelines whose every
+limiter of the pipeline that produced it. So is a pipeline with no processor
+whose every exporter is a connector into pipelines that start with
+`memory_limiter` (a routing connector splitting one input): connectors pass
+data on synchronously, so it is refused there before anything buffered it. A
+pipeline with no receivers carries nothing (O011 reports it). So are pipelines whose every
 receiver refuses data through the `memory_limiter` extension
 (`middlewares: [{id: memory_limiter}]` on each of its gRPC/HTTP servers, the
 extension started in `service.extensions`).
@@ -98,6 +102,7 @@ from meshlint.domain.otel import (
     component_type,
     fed_by_connectors_only,
     limited_by_extension,
+    limited_downstream,
     pipelines,
     views,
 )
@@ -137,7 +142,13 @@ def _judge(view: ConfigView, pipeline: Pipeline) -> Violation | None:
 def check(doc: Document, ctx: Context) -> Iterator[Violation]:
     for view in views(doc):
         for pipeline in pipelines(view):
-            if fed_by_connectors_only(view, pipeline) or limited_by_extension(view, pipeline):
+            if not pipeline.receivers:
+                continue  # it carries nothing (and the collector refuses it: O011)
+            if (
+                fed_by_connectors_only(view, pipeline)
+                or limited_downstream(view, pipeline)
+                or limited_by_extension(view, pipeline)
+            ):
                 continue
             verdict = _judge(view, pipeline)
             if verdict is not None:

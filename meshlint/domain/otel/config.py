@@ -298,6 +298,31 @@ def fed_by_connectors_only(view: ConfigView, pipeline: Pipeline) -> bool:
     return bool(pipeline.receivers) and all(r in connectors for r in pipeline.receivers)
 
 
+def limited_downstream(view: ConfigView, pipeline: Pipeline) -> bool:
+    """The pipeline has no processor and hands everything to connectors whose
+    every pipeline refuses data first (``memory_limiter`` its first processor,
+    or the same again further on): a connector passes data on synchronously,
+    so the refusal reaches the receiver before anything buffered it (a routing
+    or forward connector splitting one input)."""
+    return _limited_downstream(view, pipeline, set())
+
+
+def _limited_downstream(view: ConfigView, pipeline: Pipeline, seen: set[str]) -> bool:
+    connectors = view.section("connectors")
+    if pipeline.processors or not pipeline.exporters or pipeline.name in seen:
+        return False
+    seen.add(pipeline.name)
+    for exporter in pipeline.exporters:
+        fed = [p for p in view.pipelines if exporter in p.receivers]
+        if exporter not in connectors or not fed:
+            return False
+        for downstream in fed:
+            first = component_type(downstream.processors[0]) if downstream.processors else None
+            if first != MEMORY_LIMITER and not _limited_downstream(view, downstream, seen):
+                return False
+    return True
+
+
 _UINT64_MAX = 2**64 - 1
 
 
