@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import run_meshlint
+from meshlint.core.fsguard import contained, real_path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stress import OK
@@ -45,3 +46,46 @@ def test_directory_links_are_followed_inside_the_roots_or_when_asked(tmp_path: P
     # a root that is itself a link out of its tree is not read unless asked (issue #29)
     assert files("tree/out") == []
     assert files("tree/out", "--follow-links") == ["tree/out/other.yaml"]
+
+
+def test_real_paths_resolve_every_link_on_the_way_as_realpath_does(tmp_path: Path) -> None:
+    """The kernel's answer (an O_PATH descriptor named by /proc) and the
+    fallback's agree: links in the middle, relative links, ``..`` after a link."""
+    (tmp_path / "repo" / "deploy").mkdir(parents=True)
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "env.yaml").write_text(OK)
+    (tmp_path / "repo" / "deploy" / "app.yaml").write_text(OK)
+    os.symlink("../../secrets", tmp_path / "repo" / "deploy" / "out")
+    os.symlink("deploy", tmp_path / "repo" / "current")
+    os.symlink("missing.yaml", tmp_path / "repo" / "dangling.yaml")
+    os.symlink("loop.yaml", tmp_path / "repo" / "loop.yaml")
+    os.mkfifo(tmp_path / "repo" / "pipe.yaml")  # named, never opened: no wait
+    os.symlink("/dev/stdin", tmp_path / "repo" / "stdin.yaml")
+    for name in (
+        "deploy/app.yaml",
+        "deploy/out/env.yaml",
+        "current/out/env.yaml",
+        "current/out/../deploy/app.yaml",
+        "current/../current/app.yaml",
+        "dangling.yaml",
+        "loop.yaml",
+        "pipe.yaml",
+        "stdin.yaml",
+        "nothing/here.yaml",
+    ):
+        path = str(tmp_path / "repo" / name)
+        assert real_path(path) == os.path.realpath(path), name
+    assert real_path(str(tmp_path / "repo/current/out/env.yaml")) == str(
+        (tmp_path / "secrets" / "env.yaml").resolve()
+    )
+
+
+def test_containment_is_by_whole_path_components() -> None:
+    assert contained("/work/repo/deploy/app.yaml", ["/work/repo"])
+    assert contained("/work/repo", ["/work/repo"])
+    assert not contained("/work/repository/app.yaml", ["/work/repo"])
+    assert not contained("/work/repo/.git/config", ["/work/repo"])
+    assert not contained("/work/repo/deploy/.git/config", ["/work/repo"])
+    assert contained("/work/repo/.github/app.yaml", ["/work/repo"])
+    assert contained("/etc/passwd", ["/"])  # --follow-links: anywhere but .git
+    assert not contained("/etc/passwd", ["/work/repo", "/work/other"])

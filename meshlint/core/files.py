@@ -19,7 +19,7 @@ import stat
 from collections.abc import Sequence
 from functools import lru_cache
 
-from meshlint.core.fsguard import areas, contained
+from meshlint.core.fsguard import areas, contained, real_path
 
 # a manifest larger than this is not linted: one error line instead
 MAX_INPUT_BYTES = 64 * 2**20
@@ -71,7 +71,7 @@ def read_file(
     Raises Refused (a link out, not a regular file, too large) or OSError.
     """
     name = os.fspath(path)
-    real = os.path.realpath(name)
+    real = real_path(name)
     allowed = own_areas(os.path.dirname(os.path.abspath(name))) if within is None else within
     if not contained(real, allowed):
         raise Refused(LEAVES)

@@ -31,7 +31,7 @@ from meshlint.core import gitignore
 from meshlint.core import scopes as join_scopes
 from meshlint.core.charts import rendered_from, top_chart
 from meshlint.core.files import ANYWHERE, LEAVES, Refused, read_file
-from meshlint.core.fsguard import areas, argument_leaves, link_leaves
+from meshlint.core.fsguard import areas, argument_leaves, contained, real_path
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.helm import is_chart, is_chart_template
 from meshlint.core.report import Input
@@ -123,7 +123,7 @@ def discover(
         test_step: bool = False,
     ) -> None:
         name = os.path.normpath(path)
-        rel = relative(path, root)
+        rel = relative(path, root) if patterns or scopes else ""
         excluded = patterns and (force_exclude or not named) and matches_any(rel, patterns)
         if name in seen or excluded:
             return
@@ -187,18 +187,19 @@ def discover(
             found.charts_met.clear()
             groups = join_scopes.kustomize_groups(kustomized, loaded)
             scope_of: dict[str, str] = {}  # by directory: its files share their scope
-            for file in walk:
+            for file, link in walk:
                 if patterns and matches_any(relative(file, root), patterns):
                     continue
-                if link_leaves(file, allowed):  # deploy/env.yaml -> /proc/self/environ
+                # deploy/env.yaml -> /proc/self/environ
+                if link and not contained(real_path(file), allowed):
                     found.errors.append(f"{file}: {LEAVES}")
                 else:
                     directory = os.path.dirname(file)
                     scope = scope_of.get(directory) or scope_of.setdefault(
                         directory, os.path.normpath(join_scopes.of_walked(file, path, groups))
                     )
-                    patch = os.path.normpath(file) in patched
-                    test_step = os.path.dirname(file) in found.test_steps
+                    patch = bool(patched) and os.path.normpath(file) in patched
+                    test_step = directory in found.test_steps
                     add(file, scope, within=within, walked=True, patch=patch, test_step=test_step)
         elif (
             os.path.isfile(path) and force_exclude and not render_charts and is_chart_template(path)
@@ -231,11 +232,12 @@ def _walk(
     respect_gitignore: bool,
     roots: list[str] | None,
     render_charts: bool = False,
-) -> list[str]:
-    """The files to lint below ``top``; the directories holding a kustomization
-    go to ``kustomized``, chart templates to ``found.templates``; directory links
-    are followed only into ``roots`` (every one when None)."""
-    files: list[str] = []
+) -> list[tuple[str, bool]]:
+    """The files to lint below ``top``, each with whether it is a symbolic link;
+    the directories holding a kustomization go to ``kustomized``, chart templates
+    to ``found.templates``; directory links are followed only into ``roots``
+    (every one when None)."""
+    files: list[tuple[str, bool]] = []
     errors = found.errors
     visited: set[tuple[int, int]] = set()
     ignores: dict[str, gitignore.Rules] = {}
@@ -245,7 +247,7 @@ def _walk(
     def onerror(exc: OSError) -> None:
         errors.append(f"{exc.filename}: cannot read: {exc.strerror}")
 
-    for directory, dirs, names in _tree(top, onerror):
+    for directory, dirs, files_here in _tree(top, onerror):
         try:
             st = os.stat(directory)
         except OSError:
@@ -261,6 +263,7 @@ def _walk(
             and not d.startswith(".")
             and _inside(os.path.join(directory, d), roots)
         )
+        names = list(files_here)
         rules: gitignore.Rules = ()
         if respect_gitignore:
             here = os.path.abspath(directory)
@@ -290,11 +293,20 @@ def _walk(
                 path = os.path.join(directory, name)
                 if rules and gitignore.ignored(os.path.abspath(path), False, rules):
                     continue
-                if os.path.isfile(path):
-                    files.append(path)
+                entry = files_here[name]
+                if _regular(entry):  # a link to a regular file too: its target is checked
+                    files.append((path, entry.is_symlink()))
                 elif (problem := _unreadable(path)) is not None:
                     errors.append(f"{path}: {problem}")
     return files
+
+
+def _regular(entry: os.DirEntry[str]) -> bool:
+    """``os.path.isfile`` of the entry, without a second look where scandir saw it."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _unreadable(path: str) -> str | None:
@@ -310,9 +322,11 @@ def _unreadable(path: str) -> str | None:
 
 def _tree(
     top: str, onerror: Callable[[OSError], None] = lambda exc: None, *, follow: bool = True
-) -> Iterator[tuple[str, list[str], list[str]]]:
+) -> Iterator[tuple[str, list[str], dict[str, os.DirEntry[str]]]]:
     """``os.walk(top, followlinks=follow)`` without recursion (os.walk recurses
-    once per level before Python 3.12: a 1,000-level tree ends in RecursionError).
+    once per level before Python 3.12: a 1,000-level tree ends in RecursionError),
+    with the other entries by name: what ``os.scandir`` already knows of each
+    (a link, a regular file) costs no second look.
     Top-down: the caller may prune ``dirs`` in place (and must stop link loops)."""
     stack = [top]
     while stack:
@@ -324,14 +338,17 @@ def _tree(
             onerror(exc)
             continue
         dirs: list[str] = []
-        names: list[str] = []
+        others: dict[str, os.DirEntry[str]] = {}
         for entry in listed:
             try:
                 is_dir = entry.is_dir(follow_symlinks=follow)
             except OSError:
                 is_dir = False
-            (dirs if is_dir else names).append(entry.name)
-        yield directory, dirs, names
+            if is_dir:
+                dirs.append(entry.name)
+            else:
+                others[entry.name] = entry
+        yield directory, dirs, others
         stack.extend(os.path.join(directory, d) for d in reversed(dirs))
 
 

@@ -135,7 +135,10 @@ def of_walked(file: str, top: str, kustomized: Mapping[str, str]) -> str:
         if directory == top or not directory or directory == os.path.dirname(directory):
             break
         directory = os.path.dirname(directory)
-    below = os.path.relpath(file, top).split(os.sep)
+    prefix = top if top.endswith(os.sep) else top + os.sep
+    # the walk joined the names it met to ``top``: no relpath needed
+    rest = file[len(prefix) :] if file.startswith(prefix) else os.path.relpath(file, top)
+    below = rest.split(os.sep)
     return sys.intern(os.path.join(top, below[0]) if len(below) > 1 else top)
 
 
