@@ -39,34 +39,6 @@ class WriteRefused(Exception):
         self.reason = reason
 
 
-def repository(directory: str) -> str | None:
-    """The real path of the nearest directory at or above ``directory`` holding ``.git``."""
-    current = os.path.realpath(directory)
-    while True:
-        if os.path.lexists(os.path.join(current, GIT)):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-
-
-def areas(directory: str) -> tuple[str, ...]:
-    """Where links found under ``directory`` may point: its tree and its repository."""
-    own = os.path.realpath(directory)
-    repo = repository(own)
-    return (own,) if repo is None or repo == own else (own, repo)
-
-
-def _inside(path: str, area: str) -> str | None:
-    """``path`` relative to ``area`` when it lies inside it, else None (both
-    absolute and normalised, as real paths are: compared as strings)."""
-    if path == area:
-        return ""
-    prefix = area if area.endswith(os.sep) else area + os.sep
-    return path[len(prefix) :] if path.startswith(prefix) else None
-
-
 # Linux names the file an O_PATH descriptor refers to (which opens nothing: no
 # device wakes) under /proc/self/fd; one open and one readlink cost a tenth of
 # os.path.realpath, which reads every component of the path on its own.
@@ -92,6 +64,34 @@ def real_path(path: str) -> str:
         if real.startswith(os.sep) and not real.endswith(" (deleted)"):
             return real
     return os.path.realpath(path)
+
+
+def repository(directory: str) -> str | None:
+    """The real path of the nearest directory at or above ``directory`` holding ``.git``."""
+    current = real_path(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, GIT)):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def areas(directory: str) -> tuple[str, ...]:
+    """Where links found under ``directory`` may point: its tree and its repository."""
+    own = real_path(directory)
+    repo = repository(own)
+    return (own,) if repo is None or repo == own else (own, repo)
+
+
+def _inside(path: str, area: str) -> str | None:
+    """``path`` relative to ``area`` when it lies inside it, else None (both
+    absolute and normalised, as real paths are: compared as strings)."""
+    if path == area:
+        return ""
+    prefix = area if area.endswith(os.sep) else area + os.sep
+    return path[len(prefix) :] if path.startswith(prefix) else None
 
 
 def contained(real: str, allowed: Iterable[str]) -> bool:
