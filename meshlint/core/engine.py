@@ -132,7 +132,8 @@ def lint_input(item: Input, plan: Plan) -> FileReport:
     _finish(item, reader, report, problems, plan)
     # the file's text is at hand: its own findings get their line now (facts and
     # index entries travel without one; cross-object findings get it at the end)
-    report.candidates = _with_lines(report.candidates, reader.file.lines)
+    if report.candidates:
+        report.candidates = _with_lines(report.candidates, reader.file.lines)
     return report
 
 

@@ -625,12 +625,14 @@ def _key_text(knode: Node) -> str:
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
     """(line offset, text) of each part of the stream between '---' lines."""
     starts = [0, *(start for start in _document_starts(text) if start)]
+    # lines as libyaml's marks count them, which _last_line is in (ASCII text
+    # can hold no break but LF)
+    breaks = ("\n",) if text.isascii() else _YAML_BREAKS
     line = 0
     for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[begin:end]
         yield line, chunk
-        # lines as libyaml's marks count them, which _last_line is in
-        line += sum(map(chunk.count, _YAML_BREAKS))
+        line += sum(map(chunk.count, breaks))
 
 
 def next_document_start(text: str, at: int) -> int | None:
