@@ -177,6 +177,21 @@ def corpus_rows(meshlint: list[str], corpus: str, repeat: int) -> None:
         f"targets: -j 1 CPU {single.cpu / limit.cpu:.2f}x limit (<= 0.85); "
         f"default wall {default.wall / limit.wall:.2f}x limit (<= 0.6 on two idle cores)"
     )
+    print(steadiness(limit))
+
+
+def steadiness(limit: Timing) -> str:
+    """How steady the machine was, from the parse-only runs: the spread of their
+    CPU times, and their wall against their CPU (one process on one core: above
+    1, it waited for the core). A shared machine whose speed changes under a run
+    makes every ratio of that run doubtful."""
+    spread = max(limit.cpus) / min(limit.cpus) - 1
+    waited = statistics.median(w / c for w, c in zip(limit.walls, limit.cpus, strict=True))
+    verdict = "steady" if spread <= 0.1 and waited <= 1.1 else "NOT steady: compare with care"
+    return (
+        f"machine: parse-only CPU {min(limit.cpus):.2f}-{max(limit.cpus):.2f} s "
+        f"(spread {spread:.0%}), wall/CPU {waited:.2f}: {verdict}"
+    )
 
 
 def busy_rows(meshlint: list[str], corpus: str, repeat: int) -> None:
