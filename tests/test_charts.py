@@ -340,8 +340,8 @@ def test_helm_on_path_is_preferred(repo: Path, tmp_path: Path) -> None:
         "--values", "charts/shop/ci/small-values.yaml", "--set", "replicaCount=1", PATH=path,
     )  # fmt: skip
     assert log.read_text().splitlines() == [
-        "template release-name charts/shop --namespace default "
-        "--values charts/shop/ci/small-values.yaml --set replicaCount=1"
+        "template --namespace=default --values=charts/shop/ci/small-values.yaml "
+        "--set=replicaCount=1 -- release-name charts/shop"
     ]
     (k004,) = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "K004"]
     assert (k004["file"], k004["line"]) == ("charts/shop/templates/collector.yaml", 23)
@@ -519,3 +519,46 @@ def test_a_key_whose_block_is_one_inserted_value_names_the_values_key(tmp_path: 
         )
         for name in ("grafana", "loadtester")
     ]
+
+
+def test_the_renderer_imports_nothing_from_the_linted_repository(repo: Path) -> None:
+    """A pull request may commit ``yaml.py`` or ``json.py`` at its root: the
+    child that renders with helm-python-sdk runs where meshlint runs, and must
+    import its modules from the installation, never from the working directory."""
+    planted = repo / "PLANTED"
+    for module in ("yaml", "json", "helm_python", "meshlint"):
+        (repo / f"{module}.py").write_text(
+            f"open({str(planted)!r}, 'a').write('{module}\\n')\n", encoding="utf-8"
+        )
+    report = check_json(repo, "charts/shop")
+    assert not planted.exists(), planted.read_text()
+    assert {f["rule"] for f in report["findings"]} >= {"K004"}  # the chart still rendered
+
+
+def test_a_config_cannot_hand_helm_a_flag_or_a_file_outside_the_repository(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The config is the pull request's too: a release named like a flag would
+    have ``helm template`` run a post-renderer, and a values file outside the
+    repository would be read by Helm and printed by a template."""
+    (repo / ".meshlint.yaml").write_text(
+        MEMORYQOS_ON + "charts:\n  charts/shop:\n    release: --post-renderer=./x\n"
+    )
+    done = run(repo, "check", "charts/shop", **NO_HELM_ON_PATH)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"meshlint: error: {repo / '.meshlint.yaml'}:"), done.stderr
+    assert "charts/charts/shop/release: '--post-renderer=./x' is not allowed" in done.stderr
+    outside = tmp_path_factory.mktemp("outside")
+    secret = outside / "secret-values.yaml"
+    secret.write_text("token: hunter2\n")
+    (repo / "linked-values.yaml").symlink_to(secret)
+    climb = os.path.relpath(secret, repo)
+    for values in (str(secret), climb, "linked-values.yaml"):
+        (repo / ".meshlint.yaml").write_text(
+            MEMORYQOS_ON + f"charts:\n  charts/shop:\n    values: [{values}]\n"
+        )
+        done = run(repo, "check", "--format", "json", "charts/shop", **NO_HELM_ON_PATH)
+        report = json.loads(done.stdout)
+        (error,) = report["errors"]
+        assert error.endswith("values file outside the repository; charts/shop not rendered")
+        assert report["findings"] == [] and "hunter2" not in done.stdout + done.stderr

@@ -44,7 +44,7 @@ import yaml
 from meshlint.core import helm
 from meshlint.core.config import Config
 from meshlint.core.files import Refused, read_regular
-from meshlint.core.fsguard import areas, link_leaves
+from meshlint.core.fsguard import areas, contained, link_leaves, real_path
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.loading import decode, normalize_breaks
 from meshlint.core.model import Change, Document, Finding, Fix, KeyPath, Location, SourceFile
@@ -163,12 +163,13 @@ class HelmBinary:
             self.version = "unknown"
 
     def render(self, target: ChartTarget, scenario: Scenario) -> str:
-        command = [self.path, "template", target.release, target.directory]
-        command += ["--namespace", target.namespace]
-        for file in scenario.files:
-            command += ["--values", file]
-        for expression in scenario.sets:
-            command += ["--set", expression]
+        # every option with its value in one word, and the release and chart
+        # after "--": nothing a config or a directory name holds reads as a
+        # flag (a release "--post-renderer=./x" would have Helm run ./x)
+        command = [self.path, "template", f"--namespace={target.namespace}"]
+        command += [f"--values={file}" for file in scenario.files]
+        command += [f"--set={expression}" for expression in scenario.sets]
+        command += ["--", target.release, target.directory]
         try:
             done = subprocess.run(
                 command,
@@ -194,8 +195,7 @@ class HelmBinary:
 class HelmLibrary:
     """Helm's Go SDK (helm-python-sdk): offline, no cluster.
 
-    It renders in a child process (``python -m meshlint.core.charts``), all of a
-    run's charts in one: a template that loops or grows without end (``{{ range
+    It renders in a child process (``_CHILD``), all of a run's charts in one: a template that loops or grows without end (``{{ range
     until 1000000000 }}``) cannot be stopped inside the library, so the child is
     ended after a time limit and what it did not render is M006; the run itself
     never loads Go."""
@@ -250,7 +250,7 @@ class HelmLibrary:
             item.seconds = float(result.get("seconds", 0.0)) if result else limit
 
     def _run(self, jobs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
-        command = [sys.executable, "-m", "meshlint.core.charts"]
+        command = [sys.executable, "-c", _CHILD]
         try:
             done = subprocess.run(
                 command,
@@ -272,6 +272,20 @@ class HelmLibrary:
             except ValueError:
                 continue
         return results
+
+
+# The child runs in the linted repository's directory, which ``python -m`` or
+# ``-c`` puts first on sys.path: a ``yaml.py`` or ``meshlint.py`` committed at
+# its root would be imported, and run, in place of the real one. The entry is
+# removed before anything is imported (sys is built in; PYTHONSAFEPATH or -P
+# leave no such entry).
+_CHILD = """
+import sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+from meshlint.core.charts import _child
+_child()
+"""
 
 
 def render_timeout() -> float:
@@ -304,8 +318,8 @@ def _render_in_library(helm_: Any, job: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _child() -> None:
-    """``python -m meshlint.core.charts``: render the jobs on stdin, one JSON line
-    per result as it is done (what was done survives a kill)."""
+    """The child (``_CHILD``): render the jobs on stdin, one JSON line per result
+    as it is done (what was done survives a kill)."""
     import threading
 
     import helm_python  # type: ignore[import-not-found,unused-ignore]
@@ -562,11 +576,29 @@ def targets(
             name = os.path.basename(os.path.abspath(directory))
         rel = os.path.normpath(os.path.relpath(os.path.abspath(directory), os.path.abspath(root)))
         entry = by_rel.get(rel) or {}
+        if not (values or sets) and (outside := _values_outside(entry, root)) is not None:
+            errors.append(
+                f"{outside}: values file outside the repository; {directory} not rendered"
+            )
+            continue
         release = str(entry.get("release") or "release-name")
         namespace = str(entry.get("namespace") or "default")
         scenarios = scenarios_for(directory, entry, values, sets, root)
         out.append(ChartTarget(directory, name, release, namespace, scenarios))
     return out, errors
+
+
+def _values_outside(entry: Mapping[str, Any], root: str) -> str | None:
+    """The first values file a config's ``charts`` entry names that lies, or that a
+    link takes, outside the config's tree and repository: Helm would read it, and
+    a chart can print what it read (``{{ .Values | toYaml }}``)."""
+    allowed = areas(root)
+    for item in entry.get("values", ()):
+        for name in [item] if isinstance(item, str) else item:
+            path = os.path.normpath(os.path.join(root, name))
+            if not contained(real_path(path), allowed):
+                return path
+    return None
 
 
 def render_all(
@@ -1065,7 +1097,3 @@ def _below(here: tuple[str | int, ...], target: KeyPath) -> tuple[str | int, ...
     if tuple(target[: len(here)]) == here:
         return tuple(target[len(here) :])
     return None
-
-
-if __name__ == "__main__":
-    _child()

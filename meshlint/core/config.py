@@ -289,6 +289,8 @@ def _describe(error: Any) -> str:
         return f"config: expected a mapping of settings, got {_type_name(error.instance)}"
     description = error.schema.get("description")
     suffix = f" ({description})" if description else ""
+    if error.validator == "pattern" and description:  # it says the form in words
+        return f"{where}: {brief(error.instance)} is not allowed{suffix}"
     # jsonschema quotes the whole value; a config may be a link to someone's secret
     message = error.message.replace(repr(error.instance), brief(error.instance))
     return f"{where}: {message}{suffix}"
