@@ -40,8 +40,8 @@ class WriteRefused(Exception):
 
 
 # Linux names the file an O_PATH descriptor refers to (which opens nothing: no
-# device wakes) under /proc/self/fd; one open and one readlink cost a tenth of
-# os.path.realpath, which reads every component of the path on its own.
+# device wakes) under /proc/self/fd; an open, a readlink and two stats cost a
+# tenth of os.path.realpath, which reads every component of the path on its own.
 _O_PATH = getattr(os, "O_PATH", 0)
 
 
@@ -56,13 +56,23 @@ def real_path(path: str) -> str:
             return os.path.realpath(path)
         try:
             real = os.readlink(f"/proc/self/fd/{fd}")
+            opened = os.fstat(fd)
         except OSError:
             real = ""
         finally:
             os.close(fd)
-        # "pipe:[...]" and the like are no paths; " (deleted)": gone meanwhile
+        # the kernel's name must lead to the file it opened, as this process
+        # sees the tree: not "pipe:[...]", not " (deleted)", and not a path that
+        # a mount over part of it now leads elsewhere (the name is of what the
+        # mount hides)
         if real.startswith(os.sep) and not real.endswith(" (deleted)"):
-            return real
+            try:
+                named = os.stat(real, follow_symlinks=False)
+            except OSError:
+                pass
+            else:
+                if (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino):
+                    return real
     return os.path.realpath(path)
 
 
@@ -87,7 +97,8 @@ def areas(directory: str) -> tuple[str, ...]:
 
 def _inside(path: str, area: str) -> str | None:
     """``path`` relative to ``area`` when it lies inside it, else None (both
-    absolute and normalised, as real paths are: compared as strings)."""
+    absolute: compared as strings, once normalised)."""
+    path, area = os.path.normpath(path), os.path.normpath(area)
     if path == area:
         return ""
     prefix = area if area.endswith(os.sep) else area + os.sep

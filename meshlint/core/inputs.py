@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -302,9 +303,11 @@ def _walk(
 
 
 def _regular(entry: os.DirEntry[str]) -> bool:
-    """``os.path.isfile`` of the entry, without a second look where scandir saw it."""
+    """``os.path.isfile`` of the entry: asked of the file itself, not of the
+    directory's listing, which does not see what is mounted over an entry (a
+    FIFO or a device bound over ``x.yaml`` must not be opened)."""
     try:
-        return entry.is_file()
+        return stat.S_ISREG(entry.stat().st_mode)
     except OSError:
         return False
 
@@ -325,8 +328,8 @@ def _tree(
 ) -> Iterator[tuple[str, list[str], dict[str, os.DirEntry[str]]]]:
     """``os.walk(top, followlinks=follow)`` without recursion (os.walk recurses
     once per level before Python 3.12: a 1,000-level tree ends in RecursionError),
-    with the other entries by name: what ``os.scandir`` already knows of each
-    (a link, a regular file) costs no second look.
+    with the other entries by name: whether one is a link, ``os.scandir``
+    already knows.
     Top-down: the caller may prune ``dirs`` in place (and must stop link loops)."""
     stack = [top]
     while stack:
