@@ -73,6 +73,20 @@ def test_the_action_is_a_composite_that_installs_this_checkout() -> None:
     assert ACTION["inputs"]["upload-sarif"]["default"] == "true"  # on unless turned off
 
 
+def test_the_install_step_runs_no_module_of_the_checkout(tmp_path: Path) -> None:
+    """The steps run in the pull request's checkout: a ``pip/`` package committed
+    at its root must not run in place of pip (the install fails here, at a
+    source that does not exist, before it could change this environment)."""
+    marker = tmp_path / "PLANTED"
+    (tmp_path / "pip").mkdir()
+    (tmp_path / "pip" / "__init__.py").write_text("")
+    (tmp_path / "pip" / "__main__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    install = dict(_step("Install meshlint"))
+    install["env"] = {**install["env"], "MESHLINT_SOURCE": str(tmp_path / "no-such-source")}
+    code, _, _ = _run_step(install, _inputs(), tmp_path)
+    assert code != 0 and not marker.exists()
+
+
 def test_the_check_step_annotates_and_writes_sarif(tmp_path: Path) -> None:
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "collector.yaml").write_text(MANIFEST, encoding="utf-8")

@@ -562,3 +562,35 @@ def test_a_config_cannot_hand_helm_a_flag_or_a_file_outside_the_repository(
         (error,) = report["errors"]
         assert error.endswith("values file outside the repository; charts/shop not rendered")
         assert report["findings"] == [] and "hunter2" not in done.stdout + done.stderr
+
+
+def test_a_place_helm_prints_is_read_only_inside_the_chart(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``{{ fail }}`` prints what the template wants, a place in Helm's message
+    shape included: the M006 stays at Chart.yaml, and no line of the file it
+    names (the job's token in .git/config, the environment) is printed."""
+    (repo / ".git" / "config").write_text("[http]\n\textraheader = AUTHORIZATION: basic TOKEN\n")
+    shop = repo / "charts" / "shop"
+    for template in (shop / "templates").iterdir():
+        template.unlink()
+    # a quote in the name keeps Helm's own place from matching first
+    (shop / "templates" / "q'.yaml").write_text(
+        '{{ fail "shop/templates/../../../.git/config:2" }}\n'
+    )
+    for fmt in ("text", "sarif"):
+        done = run(repo, "check", "--format", fmt, "charts/shop", **NO_HELM_ON_PATH)
+        assert "M006" in done.stdout and "TOKEN" not in done.stdout, done.stdout
+    # a directory link that stays in the repository is walked: a link out beneath it is refused
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "creds.txt").write_text("TOKEN\n")
+    (repo / "data").mkdir()
+    (repo / "data" / "creds").symlink_to(outside / "creds.txt")
+    (shop / "files").symlink_to("../../data")
+    (shop / "templates" / "q'.yaml").write_text('{{ fail (.Files.Get "files/creds") }}\n')
+    done = run(repo, "check", "--format", "json", "charts/shop", **NO_HELM_ON_PATH)
+    report = json.loads(done.stdout)
+    assert report["errors"] == [
+        "charts/shop/files/creds: symbolic link out of the chart and its repository"
+    ]
+    assert "TOKEN" not in done.stdout + done.stderr

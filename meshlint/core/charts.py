@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -435,6 +436,9 @@ def chart_problem(directory: str) -> str | None:
     entries = 0
     size = 0
     stack = [(directory, 0)]  # no recursion: a tree 10,000 levels deep is input too
+    # Helm's loader follows links: a directory link that stays inside is walked
+    # too (once: a loop of links is no deeper tree), and what it holds is checked
+    seen: set[tuple[int, int]] = set()
     while stack:
         here, depth = stack.pop()
         if depth > MAX_CHART_DEPTH:
@@ -449,12 +453,15 @@ def chart_problem(directory: str) -> str | None:
             if link_leaves(entry.path, allowed):
                 return f"{entry.path}: symbolic link out of the chart and its repository"
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, depth + 1))
-                else:
-                    size += entry.stat(follow_symlinks=False).st_size
+                info = entry.stat()
             except OSError:
-                continue
+                continue  # a dangling link: Helm reads nothing there
+            if stat.S_ISDIR(info.st_mode):
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    stack.append((entry.path, depth + 1))
+            else:
+                size += info.st_size
         if entries > MAX_CHART_FILES or size > MAX_CHART_BYTES:
             return (
                 f"{directory}: more than {MAX_CHART_FILES} files or "
@@ -648,8 +655,8 @@ def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candi
     match = _HELM_PLACE.search(message)
     if match is not None:
         head, _, rest = match["file"].partition("/")
-        candidate = os.path.join(target.directory, rest)
-        if head == target.name and os.path.isfile(candidate):
+        candidate = _chart_file(target.directory, rest) if head == target.name else None
+        if candidate is not None:
             file = candidate
             line = int(match["line"] or 1)
             column = int(match["column"] or 1)
@@ -669,6 +676,20 @@ def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candi
     # the scenario is named with the finding: one M006 where several scenarios break alike
     what = f"Helm cannot render chart {target.name!r}: {text}"
     return Candidate("M006", location, what, None)
+
+
+def _chart_file(directory: str, rest: str) -> str | None:
+    """The file ``rest`` names in the chart at ``directory``, when it is one: a
+    place in Helm's message is text a template can print (``{{ fail }}``), so
+    one that climbs out (``..``, an absolute path) or that a link takes out of
+    the chart and its repository names no file of the chart."""
+    inner = os.path.normpath(rest)
+    if os.path.isabs(inner) or inner == os.pardir or inner.startswith(os.pardir + os.sep):
+        return None
+    candidate = os.path.join(directory, inner)
+    if not os.path.isfile(candidate) or not contained(real_path(candidate), areas(directory)):
+        return None
+    return candidate
 
 
 def errors_of(renders: Iterable[Render]) -> list[Candidate]:

@@ -825,8 +825,10 @@ def lint(
     del inputs
     report = Report(files=len(items))
     # after the loop only these are needed: the inputs that cannot be re-read by
-    # name (stdin, paths written another way), and the input order for JUnit
+    # name (stdin, paths written another way), the trees each other one may be
+    # read again in (only those are echoed), and the input order for JUnit
     special = [i for i in items if i.data is not None or i.path is not None]
+    by_name = {i.name: i.within for i in items if i.data is None and i.path is None}
     order = {i.name: n for n, i in enumerate(items)} if plan.list_resources else {}
     # cross-object rules join only inside a scope (core.scopes): facts and index
     # entries are kept by the scope of the file they came from
@@ -876,7 +878,7 @@ def lint(
             report.unjoined.extend(dict.fromkeys(unjoined([*joins.pop(scope, ()), *applied])))
             _check_run(plan, Index(entries.pop(scope, ())), found, report, post, runs)
         post.findings = silenced(post.findings, report.clusters)
-        report.findings, report.unused_ignores = post.finish(special)
+        report.findings, report.unused_ignores = post.finish(special, by_name)
     report.suppressed = post.suppressed
     # workers finish in any order; reports list objects in the order files were given
     report.resources.sort(key=lambda linted: order.get(linted.file, len(order)))

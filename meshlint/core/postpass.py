@@ -9,7 +9,7 @@ suppressed nothing, and the source line of every finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from meshlint.core.config import matches
 from meshlint.core.emitted import UNUSED_IGNORE
@@ -71,14 +71,16 @@ class PostPass:
         if any(rule in a.rule.implied_by for a in self.plan.rules):
             self._silenced.setdefault(_place(location), set()).add(rule)
 
-    def finish(self, inputs: list[Input]) -> tuple[list[Finding], list[Ignore]]:
-        """The run's findings, sorted, with M100 and every source line; and the
-        directives that suppressed nothing."""
+    def finish(
+        self, inputs: list[Input], by_name: Mapping[str, tuple[str, ...] | None]
+    ) -> tuple[list[Finding], list[Ignore]]:
+        """The run's findings, sorted, with M100 and every source line (see
+        ``echo``); and the directives that suppressed nothing."""
         directives = list(dict.fromkeys(self._order))
         unused = [i for i in directives if i not in self._used]
         findings = self.without_implied(self.findings)
         findings.extend(self._directive_findings(directives))
-        return echo(sorted(dict.fromkeys(findings), key=Finding.order), inputs), unused
+        return echo(sorted(dict.fromkeys(findings), key=Finding.order), inputs, by_name), unused
 
     def without_implied(self, findings: list[Finding]) -> list[Finding]:
         """One finding per cause: drop those a stronger rule reports at the same

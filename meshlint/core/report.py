@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -147,10 +147,17 @@ def with_line(location: Location, lines: Sequence[str]) -> Location:
     return replace(location, source_line=lines[location.line - 1])
 
 
-def echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
+def echo(
+    findings: list[Finding],
+    inputs: list[Input],
+    by_name: Mapping[str, tuple[str, ...] | None],
+) -> list[Finding]:
     """Give the findings still without their line (cross-object, M100) its text,
-    reading each such file once, from where it was linted."""
-    by_name = {i.name: i for i in inputs}  # others are read again by their name
+    reading each such file once, from where it was linted: ``inputs`` (stdin,
+    paths written another way), or read again by name within the trees it was
+    read in (``by_name``: the run's other inputs). A finding's file that is
+    neither (a place a Helm message names) is never read."""
+    held = {i.name: i for i in inputs}
     out: list[Finding] = []
     lines: list[str] = []
     current = None
@@ -160,7 +167,10 @@ def echo(findings: list[Finding], inputs: list[Input]) -> list[Finding]:
             continue
         if finding.location.file != current:
             current = finding.location.file
-            lines = _lines(by_name.get(current) or Input(current))
+            item = held.get(current)
+            if item is None and current in by_name:
+                item = Input(current, within=by_name[current])
+            lines = _lines(item) if item is not None else []
         out.append(replace(finding, location=with_line(finding.location, lines)))
     return out
 
