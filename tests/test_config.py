@@ -89,6 +89,14 @@ fail-on = "never"
         ("rules:\n  K005: {limit-percent: 120}\n", "2:25", "limit-percent must be <= 100"),
         ("severity:\n  nope: error\n", "2:3", "unknown rule 'nope'"),
         ("ignore: [K001\n", "2:1", "invalid YAML"),
+        # a pattern's cost grows with its length: a pull request's config may not
+        # slow every file's match with one of a megabyte
+        (
+            "exclude: ['" + "*a" * 600 + "']\n",
+            "1:11",
+            "exclude/0: '*a*a*a*a*a*a*a*a*a*...' is too long",
+        ),
+        ("charts:\n  c: {release: Prod}\n", "2:16", "charts/c/release: 'Prod' is not allowed"),
     ],
 )
 def test_errors_name_file_line_and_what_was_expected(
