@@ -413,6 +413,46 @@ def test_a_template_that_never_ends_is_stopped_and_m006(tmp_path: Path) -> None:
     assert "Helm did not finish rendering within 2s" in m006["message"]
 
 
+def test_a_chart_that_loops_or_grows_costs_one_time_limit_and_no_other_chart(
+    tmp_path: Path,
+) -> None:
+    """Every values scenario of a looping chart would wait out the time limit (ten
+    ci files: ten limits), and a template that doubles a string 24 times renders
+    256 MiB (the run held 1.9 GB). The first scenario that passes the limit is
+    M006 and the chart's others are not rendered; the child's memory is capped,
+    so the growing one ends it, alone; the chart beside them still renders."""
+    (tmp_path / ".git").mkdir()
+    charts = {
+        "loop": '  a: "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}"\n',
+        "grow": "  a: {{ $s }}\n",
+        "fine": "  a: b\n",
+    }
+    for name, value in charts.items():
+        (tmp_path / name / "templates").mkdir(parents=True)
+        (tmp_path / name / "Chart.yaml").write_text(
+            f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n"
+        )
+        grow = '{{- $s := "xxxxxxxxxxxxxxxx" }}{{- range until 24 }}{{- $s = print $s $s }}{{- end }}\n'
+        (tmp_path / name / "templates" / "cm.yaml").write_text(
+            (grow if name == "grow" else "")
+            + f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n{value}"
+        )
+    (tmp_path / "loop" / "ci").mkdir()
+    for n in range(10):
+        (tmp_path / "loop" / "ci" / f"s{n}-values.yaml").write_text(f"n: {n}\n")
+    report = check_json(tmp_path, ".", MESHLINT_HELM_TIMEOUT="2")
+    by_chart: dict[str, list[dict]] = {}
+    for finding in report["findings"]:
+        by_chart.setdefault(finding["file"].split("/")[0], []).append(finding)
+    late, rest = sorted(by_chart["loop"], key=lambda f: len(f["scenarios"]))
+    assert "Helm did not finish rendering within 2s" in late["message"]
+    assert len(late["scenarios"]) == 1 and len(rest["scenarios"]) == 9
+    assert "not rendered: another values scenario of the chart" in rest["message"]
+    (grown,) = by_chart["grow"]
+    assert "needs more than 2 GiB of memory" in grown["message"], grown["message"]
+    assert "fine" not in by_chart and report["summary"]["files"] == 1  # fine rendered
+
+
 def test_manifests_and_charts_in_one_run(repo: Path) -> None:
     """The manifests are linted while Helm renders; one report of both."""
     from conftest import COLLECTOR

@@ -29,6 +29,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import shutil
 import stat
 import subprocess
@@ -44,7 +45,7 @@ import yaml
 
 from meshlint.core import helm
 from meshlint.core.config import Config
-from meshlint.core.files import Refused, read_regular
+from meshlint.core.files import MAX_INPUT_BYTES, Refused, read_regular
 from meshlint.core.fsguard import areas, contained, link_leaves, real_path
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.loading import decode, normalize_breaks
@@ -223,56 +224,181 @@ class HelmLibrary:
         return item.stream
 
     def render_many(self, items: Sequence[Render], jobs: int | None = None) -> None:
-        jobs_ = [
-            {
-                "directory": i.target.directory,
-                "release": i.target.release,
-                "namespace": i.target.namespace,
-                "files": list(i.scenario.files),
-                "sets": list(i.scenario.sets),
-                "threads": jobs or 2,
-            }
-            for i in items
-        ]
-        limit = render_timeout() * max(1, len(items))
-        results = self._run(jobs_, timeout=limit)
-        done = {r["index"]: r for r in results if isinstance(r.get("index"), int)}
-        for index, item in enumerate(items):
-            result = done.get(index)
-            if result is None:
-                item.message = (
-                    f"Helm did not finish rendering within {limit:.0f}s (a template that loops "
-                    "or grows without bound?)"
+        """Render ``items`` in the child, ``jobs`` at a time. A render that runs
+        past ``render_timeout()`` ends the child, and so does one that needs more
+        than ``CHILD_MEMORY`` (which one, when several were under way, is found
+        by rendering them again one at a time): it is M006, and so is every
+        other scenario of its chart (the same templates would fail again). The
+        child starts again for the rest, at most ``MAX_STALLS`` times a run."""
+        limit = render_timeout()
+        todo = list(range(len(items)))
+        stalls = 0
+        threads = jobs
+        while todo:
+            stopped = self._stream([_job(items[i], i, threads) for i in todo], limit)
+            for index, result in stopped.results.items():
+                item = items[index]
+                if "stream" in result:
+                    item.stream = str(result["stream"])
+                else:
+                    item.message = str(result.get("error") or "not rendered")
+                item.seconds = float(result.get("seconds", 0.0))
+            todo = [i for i in todo if i not in stopped.results]
+            if not stopped.under_way:  # it ended of itself: what is left has no result
+                for i in todo:
+                    items[i].message = stopped.why or "not rendered"
+                return
+            stalls += bool(stopped.blamed)
+            within = f"within {limit:.0f}s"
+            for i in stopped.blamed:
+                items[i].seconds = limit
+                items[i].message = stopped.why or (
+                    f"Helm did not finish rendering {within} (a template that loops or "
+                    "grows without bound?)"
                 )
-            elif "stream" in result:
-                item.stream = str(result["stream"])
-            else:
-                item.message = str(result.get("error") or "not rendered")
-            item.seconds = float(result.get("seconds", 0.0)) if result else limit
+            if not stopped.blamed:
+                threads = 1  # several were under way when it died: one at a time now
+            charts = {items[i].target.directory for i in stopped.blamed}
+            for i in todo:
+                if items[i].message is not None:
+                    continue
+                if items[i].target.directory in charts:
+                    items[i].message = "not rendered: another values scenario of the chart " + (
+                        "stopped Helm's library" if stopped.why else f"did not finish {within}"
+                    )
+                elif stalls >= MAX_STALLS:
+                    items[i].message = f"not rendered: Helm's library stopped {stalls} times"
+            todo = [i for i in todo if items[i].message is None]
 
     def _run(self, jobs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
-        command = [sys.executable, "-c", _CHILD]
+        """The child's records for ``jobs`` (the first says which Helm it embeds)."""
+        results = list(self._stream(jobs, timeout).results.values())
+        return [self._helm, *results] if self._helm else results
+
+    _helm: dict[str, Any] | None = None
+
+    def _stream(self, jobs: list[dict[str, Any]], limit: float) -> Stopped:
+        """Run the child on ``jobs`` until it ends, or until a render passes
+        ``limit`` seconds (the child is then ended)."""
+        stopped = Stopped()
+        started = stopped.started
         try:
-            done = subprocess.run(
-                command,
-                input=json.dumps(jobs),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
+            child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
-            output = done.stdout
-        except subprocess.TimeoutExpired as exc:
-            output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        except OSError as exc:
+            stopped.why = f"cannot start Helm's library: {exc.strerror or exc}"
+            return stopped
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            child.stdin.write(json.dumps(jobs).encode("utf-8"))
+            child.stdin.close()
         except OSError:
-            return []
-        results = []
-        for line in output.splitlines():
-            try:
-                results.append(json.loads(line))
-            except ValueError:
-                continue
-        return results
+            pass  # it ended before reading: its exit says why
+        out = child.stdout.fileno()
+        parts: list[bytes] = []  # of the line being received
+        size = 0
+        try:
+            while True:
+                now = time.monotonic()
+                first = min(started.values(), default=None)
+                if first is not None and first + limit <= now:
+                    stopped.blamed = sorted(i for i, at in started.items() if at + limit <= now)
+                    return stopped
+                wait = first + limit - now if first is not None else max(limit, START_SECONDS)
+                if not select.select([out], [], [], wait)[0]:
+                    if first is None:
+                        stopped.why = f"Helm's library did not start within {wait:.0f}s"
+                        break
+                    continue
+                chunk = os.read(out, 1 << 20)
+                if not chunk:
+                    break
+                while (cut := chunk.find(b"\n")) >= 0:
+                    parts.append(chunk[:cut])
+                    self._record(b"".join(parts), stopped)
+                    parts, size, chunk = [], 0, chunk[cut + 1 :]
+                parts.append(chunk)
+                size += len(chunk)
+                if size > MAX_RECORD_BYTES:  # the child holds its records below this
+                    stopped.why = f"Helm's library sent more than {MAX_RECORD_BYTES >> 20} MiB"
+                    break
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            child.stdout.close()
+        code = child.returncode
+        if stopped.why is None and code < 0 and started:
+            stopped.why = (
+                f"Helm's library stopped (signal {-code}): a render that needs more than "
+                f"{CHILD_MEMORY >> 30} GiB of memory, or a crash"
+            )
+            if len(started) == 1:
+                stopped.blamed = list(started)
+            return stopped
+        started.clear()
+        stopped.why = stopped.why or f"Helm's library stopped (exit status {code})"
+        return stopped
+
+    def _record(self, line: bytes, stopped: Stopped) -> None:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(record, dict):
+            return
+        if "helm" in record:
+            self._helm = record
+        elif isinstance(start := record.get("start"), int):
+            stopped.started[start] = time.monotonic()
+        elif isinstance(index := record.get("index"), int):
+            stopped.started.pop(index, None)
+            stopped.results[index] = record
+
+
+@dataclass
+class Stopped:
+    """How a child's run ended: its results by index; the renders under way when
+    it was ended or died; those to blame (past the time limit, or the one under
+    way when it died); why it ended, where that is not the time limit."""
+
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    started: dict[int, float] = field(default_factory=dict)  # under way, since when
+    blamed: list[int] = field(default_factory=list)
+    why: str | None = None
+
+    @property
+    def under_way(self) -> bool:
+        return bool(self.started)
+
+
+# A run's renders that may pass the time limit before the rest are not rendered
+# (one looping template per chart: each costs render_timeout()).
+MAX_STALLS = 3
+# How long the child may take to start (imports, loading Go) before it renders.
+START_SECONDS = 30.0
+# What Helm's library may take (address space: Go reserves more than it uses);
+# a template that grows a string without end stops at this, not at the machine's.
+CHILD_MEMORY = 2 * 2**30
+# A rendered stream the run lints is at most as large as a manifest on disk may
+# be; a record of the child's holds one, JSON-escaped.
+MAX_RECORD_BYTES = 2 * MAX_INPUT_BYTES
+
+
+def _job(item: Render, index: int, jobs: int | None) -> dict[str, Any]:
+    return {
+        "index": index,
+        "directory": item.target.directory,
+        "release": item.target.release,
+        "namespace": item.target.namespace,
+        "files": list(item.scenario.files),
+        "sets": list(item.scenario.sets),
+        "threads": jobs or 2,
+    }
 
 
 # The child runs in the linted repository's directory, which ``python -m`` or
@@ -319,28 +445,52 @@ def _render_in_library(helm_: Any, job: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _child() -> None:
-    """The child (``_CHILD``): render the jobs on stdin, one JSON line per result
-    as it is done (what was done survives a kill)."""
+    """The child (``_CHILD``): render the jobs on stdin, one JSON line per
+    record as it happens (what was done survives a kill): which Helm it embeds,
+    each render as it starts, each result."""
+    import resource
     import threading
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = CHILD_MEMORY if hard == resource.RLIM_INFINITY else min(CHILD_MEMORY, hard)
+    if soft == resource.RLIM_INFINITY or soft > cap:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
     import helm_python  # type: ignore[import-not-found,unused-ignore]
 
     jobs = json.loads(sys.stdin.read() or "[]")
     lock = threading.Lock()
+    out = sys.stdout.buffer
 
     def emit(record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False).encode("utf-8", "replace")
+        if len(line) >= MAX_RECORD_BYTES:
+            line = json.dumps(
+                {
+                    "index": record["index"],
+                    "error": f"Helm rendered more than {MAX_INPUT_BYTES >> 20} MiB",
+                }
+            ).encode("utf-8")
         with lock:
-            sys.stdout.write(json.dumps(record) + "\n")
-            sys.stdout.flush()
+            out.write(line + b"\n")
+            out.flush()
 
     emit({"helm": helm_python.helm_sdk_version()})
 
-    def one(index: int) -> None:
-        emit({"index": index, **_render_in_library(helm_python, jobs[index])})
+    def one(job: dict[str, Any]) -> None:
+        emit({"start": job["index"]})
+        result = _render_in_library(helm_python, job)
+        stream = result.get("stream")
+        if isinstance(stream, str) and len(stream.encode("utf-8", "replace")) > MAX_INPUT_BYTES:
+            result = {
+                "error": f"Helm rendered more than {MAX_INPUT_BYTES >> 20} MiB",
+                "seconds": result.get("seconds", 0.0),
+            }
+        emit({"index": job["index"], **result})
 
     threads = max(1, min(len(jobs), int(jobs[0].get("threads", 2)) if jobs else 1))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(one, range(len(jobs))))
+        list(pool.map(one, jobs))
 
 
 def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
