@@ -204,3 +204,25 @@ def test_a_chart_dir_linked_out_of_the_repository_is_refused(checkout: Path, sec
     assert SECRET not in run.stdout + run.stderr
     assert run.returncode == 2
     assert "charts/shop: symbolic link out of the linted tree and its repository" in run.stderr
+
+
+@pytest.mark.parametrize("arg", ["charts/shop", "charts/shop/templates/key.yaml"])
+def test_a_chart_argument_linked_out_of_the_repository_is_not_rendered(
+    checkout: Path, secrets: Path, arg: str
+) -> None:
+    """Naming a linked chart, or a template in it, renders nothing outside: the
+    path is refused as any path argument linked out is."""
+    pytest.importorskip("helm_python", reason="the helm extra renders charts")
+    (secrets / "Chart.yaml").write_text(CHART)
+    (secrets / "templates").mkdir()
+    (secrets / "templates" / "key.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: k}}\ndata: {{key: {SECRET}}}\n"
+    )
+    (checkout / "charts").mkdir()
+    os.symlink(secrets, checkout / "charts" / "shop")
+    run = subprocess.run(
+        [console_script(), "check", "--format", "json", "--isolated", arg],
+        cwd=checkout, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2 and json.loads(run.stdout)["summary"]["documents"] == 0
+    assert f"{arg}: symbolic link out of the linted tree and its repository" in run.stderr

@@ -157,6 +157,7 @@ def discover(
             and path != "-"
             and rendered_from(path)
             and (top := top_chart(path)) is not None
+            and not argument_leaves(path)  # else refused below, as any path would be
         ):
             chart(top, named=True)
         elif path == "-":
