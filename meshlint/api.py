@@ -220,9 +220,13 @@ def lint_paths(
             callback(helm.relocate(findings, charts).findings)
 
     report = None
-    if inputs or not found.charts:
-        report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
-    rendering = rendered_later()
+    try:
+        if inputs or not found.charts:
+            report = lint(inputs, plan, jobs, progress(len(inputs)), shown)
+        rendering = rendered_later()
+    except BaseException:  # Ctrl-C, SIGTERM, an error: Helm's child ends with the run
+        charts_.stop_rendering()
+        raise
     if found.charts:
         # each render is a join scope of its own: linting them apart joins nothing less
         charts = _charts(settings, rendering.rendered)
@@ -279,6 +283,7 @@ def _start_render(
     for file in settings.values:  # a usage error before anything starts
         if not os.path.isfile(file):
             raise UsageError(f"--values: {file}: no such file")
+    charts_.allow_rendering()
     pool = ThreadPoolExecutor(max_workers=1)
     future = pool.submit(_render, renderer, found, settings, config, jobs)
     pool.shutdown(wait=False)

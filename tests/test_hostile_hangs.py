@@ -190,3 +190,32 @@ def test_a_broken_document_between_unicode_line_breaks_hides_nothing(
     assert done.returncode == expected.returncode == 1, done.stderr
     assert done.stdout == expected.stdout.replace("newlines.yaml", "unicode.yaml")
     assert [line.split()[1] for line in done.stdout.splitlines()] == ["M001", "K001"]
+
+
+def test_a_templated_name_of_many_parts_is_matched_in_one_pass(tmp_path: Path) -> None:
+    """A ConfigMap named ``{{ "" }}a{{ "" }}a...c`` beside a Deployment named 60
+    ``a``s: placing the Deployment's finding asked a regular expression of the
+    literal parts, which backtracked over every placement (12 parts: years)."""
+    chart = _chart(tmp_path, "shop")
+    name = '{{ "" }}a' * 40 + '{{ "" }}c'
+    (chart / "templates" / "x.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n---\n"
+        f"{POD_TEMPLATE.replace('name: shop', 'name: ' + 'a' * 60)}"
+    )
+    stream = _rendered("shop", "x.yaml").replace("name: shop", "name: " + "a" * 60)
+    done = run(tmp_path, "check", "--isolated", "--chart-dir", "shop", "-", stdin=stream)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("shop/templates/x.yaml:12:7: K001"), done.stdout
+
+
+def test_a_long_helm_message_is_searched_for_its_place_in_one_pass(tmp_path: Path) -> None:
+    """``{{ fail (repeat 200000 "a") }}`` in a template whose name holds a "(":
+    the search for Helm's place in the message started again at every
+    character (212 s of CPU)."""
+    pytest.importorskip("helm_python", reason="the helm extra renders charts")
+    (tmp_path / ".git").mkdir()
+    chart = _chart(tmp_path, "shop")
+    (chart / "templates" / "(x).yaml").write_text('x: {{ fail (repeat 200000 "a") }}\n')
+    done = run(tmp_path, "check", "--isolated", "--format", "json", "shop")
+    assert done.returncode == 1, done.stderr
+    assert '"rule": "M006"' in done.stdout

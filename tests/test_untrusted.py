@@ -321,6 +321,18 @@ def test_names_and_values_cannot_forge_lines_or_escapes(tmp_path: Path) -> None:
     assert "./::error file=x,line=1::forged.yaml:6:7: K001" in text
 
 
+def test_blanks_a_runner_strips_and_logging_commands_mid_line_are_defused(
+    tmp_path: Path,
+) -> None:
+    """The runner strips every Unicode blank before a command (.NET TrimStart: a
+    no-break space too), and reads ``##[error]`` or ``##vso[`` anywhere in a line."""
+    (tmp_path / "\u00a0::error title=forged::x.yaml").write_text(POD)
+    (tmp_path / "mid.yaml").write_text(POD.replace("- name: app", '- name: "c ##[error]Forged"'))
+    text = run_installed(tmp_path, "check", "--isolated", ".").stdout
+    assert "\u00a0./::error title=forged::x.yaml:6:7: K001" in text
+    assert "##[" not in text and 'Container "c ##\\x5berror]Forged"' in text
+
+
 @pytest.mark.parametrize("format_", ["text", "json", "sarif", "junit", "github"])
 def test_a_file_name_that_is_not_utf8_keeps_the_report(tmp_path: Path, format_: str) -> None:
     if sys.platform == "darwin":
@@ -426,6 +438,58 @@ def test_signals_stop_the_workers_cleanly(tmp_path: Path, how: str) -> None:
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not any(_alive(w) for w in workers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM to meshlint", "Ctrl-C to the process group", "SIGKILL"])
+def test_signals_end_helms_child_at_once(tmp_path: Path, how: str) -> None:
+    """A template that never ends renders in a child that only its time limit
+    (60 s) ended: a stopped run waited for it, and a killed one left it running."""
+    pytest.importorskip("helm_python", reason="the helm extra renders charts")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "loop" / "templates").mkdir(parents=True)
+    (tmp_path / "loop" / "Chart.yaml").write_text("apiVersion: v2\nname: loop\nversion: 1.0.0\n")
+    (tmp_path / "loop" / "templates" / "cm.yaml").write_text(
+        'a: "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}"\n'
+    )
+    process = _spawn(
+        tmp_path, "check", "--isolated", ".", stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    while not (children := _threads_children(process.pid)) and process.poll() is None:
+        time.sleep(0.01)
+    time.sleep(1)  # the child renders
+    if how.startswith("SIGTERM"):
+        os.kill(process.pid, signal.SIGTERM)
+    elif how.startswith("Ctrl-C"):
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, signal.SIGKILL)
+    _, err = process.communicate(timeout=20)  # the time limit is 60 s
+    expected = {"SIGTERM": (143, "terminated"), "Ctrl-C": (130, "interrupted"), "SIGKILL": (-9, "")}
+    code, said = expected[how.split()[0]]
+    assert process.returncode == code and said in err.decode()
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(_alive(c) for c in children)
+
+
+def _threads_children(pid: int) -> list[int]:
+    """The children every thread of ``pid`` started (Helm's child is the render
+    thread's, not the main thread's)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    return [child for task in tasks for child in _children_of_task(pid, int(task))]
+
+
+def _children_of_task(pid: int, task: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
 
 
 def _alive(pid: int) -> bool:

@@ -24,6 +24,7 @@ set it, and ``values_fix`` turns the finding's fix into an edit of that file.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -31,9 +32,11 @@ import os
 import re
 import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -282,6 +285,9 @@ class HelmLibrary:
         ``limit`` seconds (the child is then ended)."""
         stopped = Stopped()
         started = stopped.started
+        if _STOP.is_set():
+            stopped.why = "not rendered: the run was stopped"
+            return stopped
         try:
             child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD],
@@ -292,6 +298,7 @@ class HelmLibrary:
         except OSError as exc:
             stopped.why = f"cannot start Helm's library: {exc.strerror or exc}"
             return stopped
+        _CHILDREN.add(child)
         assert child.stdin is not None and child.stdout is not None
         try:
             child.stdin.write(json.dumps(jobs).encode("utf-8"))
@@ -301,6 +308,7 @@ class HelmLibrary:
         out = child.stdout.fileno()
         parts: list[bytes] = []  # of the line being received
         size = 0
+        heard = time.monotonic()  # when the child last said something
         try:
             while True:
                 now = time.monotonic()
@@ -308,15 +316,21 @@ class HelmLibrary:
                 if first is not None and first + limit <= now:
                     stopped.blamed = sorted(i for i, at in started.items() if at + limit <= now)
                     return stopped
-                wait = first + limit - now if first is not None else max(limit, START_SECONDS)
-                if not select.select([out], [], [], wait)[0]:
-                    if first is None:
-                        stopped.why = f"Helm's library did not start within {wait:.0f}s"
-                        break
-                    continue
+                if first is None and now - heard >= max(limit, START_SECONDS):
+                    stopped.why = "Helm's library did not start a render within "
+                    stopped.why += f"{max(limit, START_SECONDS):.0f}s"
+                    break
+                if _STOP.is_set():
+                    stopped.why = "not rendered: the run was stopped"
+                    started.clear()
+                    break
+                wait = first + limit - now if first is not None else START_SECONDS
+                if not select.select([out], [], [], min(wait, 0.5))[0]:
+                    continue  # a Ctrl-C is noticed within half a second
                 chunk = os.read(out, 1 << 20)
                 if not chunk:
                     break
+                heard = time.monotonic()
                 while (cut := chunk.find(b"\n")) >= 0:
                     parts.append(chunk[:cut])
                     self._record(b"".join(parts), stopped)
@@ -331,7 +345,12 @@ class HelmLibrary:
                 child.kill()
             child.wait()
             child.stdout.close()
+            _CHILDREN.discard(child)
         code = child.returncode
+        if _STOP.is_set():  # ended by stop_rendering, not by what it rendered
+            stopped.why = "not rendered: the run was stopped"
+            started.clear()
+            return stopped
         if stopped.why is None and code < 0 and started:
             stopped.why = (
                 f"Helm's library stopped (signal {-code}): a render that needs more than "
@@ -374,6 +393,26 @@ class Stopped:
     @property
     def under_way(self) -> bool:
         return bool(self.started)
+
+
+# The run's Helm children, and whether the run was stopped (Ctrl-C, SIGTERM):
+# the thread that renders cannot be interrupted, so it is told, and its child
+# is ended at once rather than at its time limit.
+_CHILDREN: set[subprocess.Popen[bytes]] = set()
+_STOP = threading.Event()
+
+
+def allow_rendering() -> None:
+    """A new run renders again (after an earlier one was stopped)."""
+    _STOP.clear()
+
+
+def stop_rendering() -> None:
+    """End the Helm children of this process and render nothing more in this run."""
+    _STOP.set()
+    for child in list(_CHILDREN):
+        with contextlib.suppress(OSError):
+            child.kill()
 
 
 # A run's renders that may pass the time limit before the rest are not rendered
@@ -451,6 +490,7 @@ def _child() -> None:
     import resource
     import threading
 
+    _die_with_parent()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = CHILD_MEMORY if hard == resource.RLIM_INFINITY else min(CHILD_MEMORY, hard)
     if soft == resource.RLIM_INFINITY or soft > cap:
@@ -491,6 +531,20 @@ def _child() -> None:
     threads = max(1, min(len(jobs), int(jobs[0].get("threads", 2)) if jobs else 1))
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(one, jobs))
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel ends the child when the thread that started it ends
+    (the run killed with SIGKILL, or out of memory), rather than leaving it
+    rendering a template that never ends."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent was already gone
+        os._exit(1)
 
 
 def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -791,8 +845,8 @@ def render_all(
 # "execution error at (chart/templates/x.yaml:12:3): ...", "parse error at
 # (chart/templates/x.yaml:4): ...", "chart/templates/x.yaml:2:15\n  executing ...",
 # "YAML parse error on chart/templates/x.yaml: ..."
-_HELM_PLACE = re.compile(
-    r"(?P<file>[^\s():\"']+/templates/[^\s():\"']+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?=[):\s]|$)"
+_HELM_PLACE = re.compile(  # from a word's start: a search from every position is quadratic
+    r"(?<![^\s(\"'])(?P<file>[^\s():\"']+/templates/[^\s():\"']+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?=[):\s]|$)"
 )
 
 

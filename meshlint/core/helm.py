@@ -170,7 +170,23 @@ def _could_be(template: str, rendered: str) -> bool:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]
     parts = re.split(f"{OUTPUT_MARK}+", value)
-    return re.fullmatch(".*".join(map(re.escape, parts)), rendered, re.S) is not None
+    if len(parts) == 1:
+        return value == rendered
+    # the literal parts in order, the first a prefix and the last a suffix: a
+    # pattern of them joined by ".*" backtracks over every placement (a name of
+    # a dozen templated parts: years)
+    first, *middle, last = parts
+    if len(first) + len(last) > len(rendered):
+        return False
+    if not (rendered.startswith(first) and rendered.endswith(last)):
+        return False
+    at, end = len(first), len(rendered) - len(last)
+    for part in middle:
+        found = rendered.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
 
 
 def _actions(text: str, start: int = 0) -> Iterator[tuple[int, int]]:

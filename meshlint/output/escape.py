@@ -33,10 +33,18 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}"
 
 
+# Azure Pipelines' logging commands, and the ``##[command]`` form GitHub's runner
+# still reads, wherever they stand in a line: their bracket is escaped
+_LOGGING = re.compile(r"##(?:vso)?\[")
+
+
 def visible(text: str) -> str:
     """``text`` with control and invisible characters as escapes (``\\n``, ``\\e``,
-    ``\\x00``, ``\\u202e``), and bytes that were not UTF-8 as ``\\xff``. A tab stays."""
-    return _UNSAFE.sub(_escape, text)
+    ``\\x00``, ``\\u202e``), and bytes that were not UTF-8 as ``\\xff``. A tab stays.
+    A runner's logging command (``##[error]``, ``##vso[``) loses its bracket
+    (``##\\x5berror]``)."""
+    shown = _UNSAFE.sub(_escape, text)
+    return _LOGGING.sub(lambda m: m.group()[:-1] + "\\x5b", shown) if "##" in shown else shown
 
 
 def unsafe(text: str) -> bool:
@@ -55,9 +63,10 @@ def line_start(name: str) -> str:
     the name itself would make the line a runner's command (runners ignore the
     blanks before one)."""
     shown = visible(name)
-    if not shown.lstrip(" \t").startswith(_COMMANDS):
+    # every blank Unicode has (a no-break space too): the runner strips them all
+    if not shown.lstrip().startswith(_COMMANDS):
         return shown
-    blanks = len(shown) - len(shown.lstrip(" \t"))
+    blanks = len(shown) - len(shown.lstrip())
     return f"{shown[:blanks]}./{shown[blanks:]}"
 
 
