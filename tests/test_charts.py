@@ -413,6 +413,7 @@ def test_a_template_that_never_ends_is_stopped_and_m006(tmp_path: Path) -> None:
     assert "Helm did not finish rendering within 2s" in m006["message"]
 
 
+@pytest.mark.slow  # an untrusted-input scenario, seconds of Helm
 def test_a_chart_that_loops_or_grows_costs_one_time_limit_and_no_other_chart(
     tmp_path: Path,
 ) -> None:
@@ -561,6 +562,7 @@ def test_a_key_whose_block_is_one_inserted_value_names_the_values_key(tmp_path: 
     ]
 
 
+@pytest.mark.slow  # an untrusted-input scenario, seconds of Helm
 def test_the_renderer_imports_nothing_from_the_linted_repository(repo: Path) -> None:
     """A pull request may commit ``yaml.py`` or ``json.py`` at its root: the
     child that renders with helm-python-sdk runs where meshlint runs, and must
@@ -575,6 +577,7 @@ def test_the_renderer_imports_nothing_from_the_linted_repository(repo: Path) -> 
     assert {f["rule"] for f in report["findings"]} >= {"K004"}  # the chart still rendered
 
 
+@pytest.mark.slow  # an untrusted-input scenario, seconds of Helm
 def test_a_config_cannot_hand_helm_a_flag_or_a_file_outside_the_repository(
     repo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -604,6 +607,7 @@ def test_a_config_cannot_hand_helm_a_flag_or_a_file_outside_the_repository(
         assert report["findings"] == [] and "hunter2" not in done.stdout + done.stderr
 
 
+@pytest.mark.slow  # an untrusted-input scenario, seconds of Helm
 def test_a_place_helm_prints_is_read_only_inside_the_chart(
     repo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
