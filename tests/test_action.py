@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from test_cli_installed import MANIFEST, console_script
 
@@ -73,6 +74,7 @@ def test_the_action_is_a_composite_that_installs_this_checkout() -> None:
     assert ACTION["inputs"]["upload-sarif"]["default"] == "true"  # on unless turned off
 
 
+@pytest.mark.slow  # an untrusted-input scenario: pip starts and fails
 def test_the_install_step_runs_no_module_of_the_checkout(tmp_path: Path) -> None:
     """The steps run in the pull request's checkout: a ``pip/`` package committed
     at its root must not run in place of pip (the install fails here, at a
