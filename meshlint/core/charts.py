@@ -200,10 +200,11 @@ class HelmBinary:
 class HelmLibrary:
     """Helm's Go SDK (helm-python-sdk): offline, no cluster.
 
-    It renders in a child process (``_CHILD``), all of a run's charts in one: a template that loops or grows without end (``{{ range
-    until 1000000000 }}``) cannot be stopped inside the library, so the child is
-    ended after a time limit and what it did not render is M006; the run itself
-    never loads Go."""
+    It renders in a child process (``_CHILD``), all of a run's charts in one: a
+    template that loops or grows without end (``{{ range until 1000000000 }}``)
+    cannot be stopped inside the library, so the child is ended after a time
+    limit (or at its memory cap) and what it did not render is M006; the run
+    itself never loads Go."""
 
     name = "helm-python-sdk"
 
