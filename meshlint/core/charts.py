@@ -860,7 +860,7 @@ def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candi
     match = _HELM_PLACE.search(message)
     if match is not None:
         head, _, rest = match["file"].partition("/")
-        candidate = _chart_file(target.directory, rest) if head == target.name else None
+        candidate = helm.chart_file(target.directory, rest) if head == target.name else None
         if candidate is not None:
             file = candidate
             line = int(match["line"] or 1)
@@ -881,20 +881,6 @@ def render_error(target: ChartTarget, scenario: Scenario, message: str) -> Candi
     # the scenario is named with the finding: one M006 where several scenarios break alike
     what = f"Helm cannot render chart {target.name!r}: {text}"
     return Candidate("M006", location, what, None)
-
-
-def _chart_file(directory: str, rest: str) -> str | None:
-    """The file ``rest`` names in the chart at ``directory``, when it is one: a
-    place in Helm's message is text a template can print (``{{ fail }}``), so
-    one that climbs out (``..``, an absolute path) or that a link takes out of
-    the chart and its repository names no file of the chart."""
-    inner = os.path.normpath(rest)
-    if os.path.isabs(inner) or inner == os.pardir or inner.startswith(os.pardir + os.sep):
-        return None
-    candidate = os.path.join(directory, inner)
-    if not os.path.isfile(candidate) or not contained(real_path(candidate), areas(directory)):
-        return None
-    return candidate
 
 
 def errors_of(renders: Iterable[Render]) -> list[Candidate]:

@@ -27,7 +27,7 @@ from functools import lru_cache
 import yaml
 
 from meshlint.core.files import LEAVES, Refused, read_file
-from meshlint.core.fsguard import areas, argument_leaves, contained
+from meshlint.core.fsguard import areas, argument_leaves, contained, real_path
 from meshlint.core.loading import decode
 from meshlint.core.model import Finding, Location
 
@@ -558,13 +558,23 @@ class Charts:
             top, rest = os.curdir, source
         else:
             return None
-        inner = os.path.normpath(rest)
-        if os.path.isabs(inner) or inner == os.pardir or inner.startswith(os.pardir + os.sep):
-            return None
-        candidate = os.path.normpath(os.path.join(top, inner))
-        if not contained(os.path.realpath(candidate), _areas(top)):
-            return None
-        return candidate if os.path.isfile(candidate) else None
+        return chart_file(top, rest)
+
+
+def chart_file(top: str, rest: str) -> str | None:
+    """The file ``rest`` names below the chart directory ``top``, when it is one.
+
+    ``rest`` is text a template can print (a ``# Source:`` line, a place in
+    Helm's ``{{ fail }}`` message): one that climbs out (``..``, an absolute
+    path), or that a symbolic link takes out of the chart's tree and repository,
+    names no file of the chart."""
+    inner = os.path.normpath(rest)
+    if os.path.isabs(inner) or inner == os.pardir or inner.startswith(os.pardir + os.sep):
+        return None
+    candidate = os.path.normpath(os.path.join(top, inner))
+    if not contained(real_path(candidate), _areas(top)):
+        return None
+    return candidate if os.path.isfile(candidate) else None
 
 
 def place(template: str, loc: Location) -> Place | None:
