@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -283,6 +282,8 @@ def _start_render(
     for file in settings.values:  # a usage error before anything starts
         if not os.path.isfile(file):
             raise UsageError(f"--values: {file}: no such file")
+    from concurrent.futures import ThreadPoolExecutor  # charts to render: not every run's cost
+
     charts_.allow_rendering()
     pool = ThreadPoolExecutor(max_workers=1)
     future = pool.submit(_render, renderer, found, settings, config, jobs)

@@ -308,7 +308,8 @@ def test_show_settings_names_the_renderer(repo: Path) -> None:
 
 def test_helm_on_path_is_preferred(repo: Path, tmp_path: Path) -> None:
     """A ``helm`` on PATH renders (``helm template``, client-only); meshlint
-    hands it the scenario and lints what it prints."""
+    hands it the scenario and lints what it prints, and asks its version only
+    for ``--show-settings`` (a check starts Helm only to render)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "helm-args"
@@ -324,10 +325,10 @@ def test_helm_on_path_is_preferred(repo: Path, tmp_path: Path) -> None:
     helm.write_text(
         f"#!{sys.executable}\n"
         "import sys\n"
+        f"open({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
         "if sys.argv[1] == 'version':\n"
         "    print('v3.99.0+gtest')\n"
         "    sys.exit(0)\n"
-        f"open({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
         f"sys.stdout.write({rendered!r})\n"
     )
     helm.chmod(helm.stat().st_mode | stat.S_IEXEC)

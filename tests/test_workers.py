@@ -123,12 +123,14 @@ def test_without_proc_stat_the_load_average_decides(monkeypatch: pytest.MonkeyPa
 
 
 def test_the_default_runs_small_inputs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
     import meshlint.core.engine as engine
 
     def no_pool(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a worker pool was started")
 
-    monkeypatch.setattr(engine.multiprocessing, "get_context", no_pool)
+    monkeypatch.setattr(multiprocessing, "get_context", no_pool)
     inputs = [Input(f"p{i}.yaml", data=OK.encode()) for i in range(50)]
     report = engine.lint(inputs, Plan.build(RULES, Config()), jobs=None)
     assert len(report.findings) == 50  # K001 on each (K002 is implied by it)

@@ -39,9 +39,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 
 import yaml
@@ -142,7 +141,11 @@ class Render:
 
 class Renderer(Protocol):
     name: str
-    version: str
+
+    @property
+    def version(self) -> str:
+        """Asked only by ``--show-settings``: finding a renderer starts nothing."""
+        ...
 
     def render(self, target: ChartTarget, scenario: Scenario) -> str:
         """The ``helm template`` stream; RenderError with Helm's message."""
@@ -155,17 +158,20 @@ class HelmBinary:
     def __init__(self, path: str) -> None:
         self.path = path
         self.name = f"helm ({path})"
+
+    @cached_property
+    def version(self) -> str:
         try:
             done = subprocess.run(
-                [path, "version", "--short"],
+                [self.path, "version", "--short"],
                 capture_output=True,
                 text=True,
                 timeout=30,
                 check=False,
             )
-            self.version = done.stdout.strip() or "unknown"
         except (OSError, subprocess.SubprocessError):
-            self.version = "unknown"
+            return "unknown"
+        return done.stdout.strip() or "unknown"
 
     def render(self, target: ChartTarget, scenario: Scenario) -> str:
         # every option with its value in one word, and the release and chart
@@ -208,11 +214,12 @@ class HelmLibrary:
 
     name = "helm-python-sdk"
 
-    def __init__(self) -> None:
+    @cached_property
+    def version(self) -> str:
         try:
-            self.version = importlib.metadata.version("helm-python-sdk")
+            return importlib.metadata.version("helm-python-sdk")
         except importlib.metadata.PackageNotFoundError:
-            self.version = "unknown"
+            return "unknown"
 
     def describe(self) -> str:
         """The package and the Helm it embeds (asked of the child)."""
@@ -529,6 +536,8 @@ def _child() -> None:
             }
         emit({"index": job["index"], **result})
 
+    from concurrent.futures import ThreadPoolExecutor
+
     threads = max(1, min(len(jobs), int(jobs[0].get("threads", 2)) if jobs else 1))
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(one, jobs))
@@ -839,6 +848,8 @@ def render_all(
 
     if len(work) < 2 or jobs == 1:
         return [one(item) for item in work]
+    from concurrent.futures import ThreadPoolExecutor  # a run without charts never pays for it
+
     with ThreadPoolExecutor(max_workers=min(len(work), jobs or 2)) as pool:
         return list(pool.map(one, work))
 

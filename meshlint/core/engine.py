@@ -15,17 +15,14 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
-import multiprocessing
 import os
-import queue
 import signal
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from multiprocessing.connection import Connection, wait
-from typing import Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from meshlint.core import cpus, scopes
 from meshlint.core.files import Refused
@@ -74,6 +71,10 @@ from meshlint.domain.facts import KINDS as FACT_KINDS
 from meshlint.domain.facts import document_facts
 from meshlint.domain.k8s import pod_template_metadata
 from meshlint.domain.otel import Applied, Hosted, Mount, unjoined
+
+if TYPE_CHECKING:  # imported where workers start: a run too small for them never pays for it
+    import queue
+    from multiprocessing.connection import Connection
 
 # Below this many bytes a worker pool costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -446,8 +447,7 @@ def _reports(
 def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileReport]:
     """Each input's report, in this process or in ``jobs`` workers (None: see ``cpus``)."""
     size = sum(map(_size, inputs))
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs == 1 or size < PARALLEL_MIN_BYTES or not forkable:
+    if jobs == 1 or size < PARALLEL_MIN_BYTES or not _forkable():
         for item in inputs:
             yield _lint_and_sweep(item, plan)
         return
@@ -459,6 +459,12 @@ def _linted(inputs: list[Input], plan: Plan, jobs: int | None) -> Iterator[FileR
         yield _lint_and_sweep(inputs[0], plan)
         return
     yield from _assembled(_run_tasks(tasks, plan, jobs, probe), wholes, plan)
+
+
+def _forkable() -> bool:
+    import multiprocessing  # only a run large enough for workers imports it (start-up)
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 Task = Input | Piece
@@ -654,6 +660,8 @@ class _Batches:
     def collect(
         self, workers: list[Connection], plan: Plan
     ) -> Iterator[tuple[Task, FileReport | PieceReport]]:
+        from multiprocessing.connection import wait
+
         busy: dict[Connection, list[range]] = {}  # batches in flight, by worker
         while True:
             if self.probe is not None and self.probe.elapsed() >= cpus.PROBE_SECONDS:
@@ -664,7 +672,7 @@ class _Batches:
                 return
             left = self.front < self.back or bool(self.alone)
             for ready in wait(list(busy), timeout=0 if left else None) if busy else ():
-                conn = cast(Connection, ready)
+                conn = cast("Connection", ready)
                 try:
                     done = conn.recv()
                 except (EOFError, OSError):  # killed: out of memory, a signal
@@ -709,6 +717,8 @@ def _start_workers(count: int, tasks: list[Task], plan: Plan, conns: list[Connec
     """``count`` more forked workers, each serving batches of ``tasks`` over a
     pipe, added to ``conns`` as each starts: whoever holds ``conns`` ends them,
     even when a signal held back during the forks is raised on the way out."""
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     for module in _IMPORTED_LATE:
         with suppress(ImportError):
@@ -764,6 +774,8 @@ def _serve(conn: Connection, tasks: list[Task], plan: Plan) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
+    import queue
+
     outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
     sender.start()
