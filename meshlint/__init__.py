@@ -3,28 +3,36 @@
 The public API for rule authors and plugins is what this module exports; the
 domain helpers they may use are the public faces of ``meshlint.domain.<name>``,
 and ``meshlint.testing`` lints a text and checks marked fixtures.
+
+The API is imported on first use (PEP 562): a process that needs one module of
+the package (the Helm child, ``--version``) does not load the engine with it.
 """
 
 from __future__ import annotations
 
-from meshlint.core.hookspecs import hookimpl
-from meshlint.core.model import (
-    MAX_FINDINGS_PER_RULE,
-    Applicability,
-    Cluster,
-    Context,
-    Document,
-    Fix,
-    KeyPath,
-    Location,
-    Param,
-    Resource,
-    Rule,
-    Severity,
-    Violation,
-    pickled_as_fields,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from meshlint.core.version import __version__
+
+if TYPE_CHECKING:
+    from meshlint.core.hookspecs import hookimpl
+    from meshlint.core.model import (
+        MAX_FINDINGS_PER_RULE,
+        Applicability,
+        Cluster,
+        Context,
+        Document,
+        Fix,
+        KeyPath,
+        Location,
+        Param,
+        Resource,
+        Rule,
+        Severity,
+        Violation,
+        pickled_as_fields,
+    )
 
 __all__ = [
     "MAX_FINDINGS_PER_RULE",
@@ -44,3 +52,19 @@ __all__ = [
     "hookimpl",
     "pickled_as_fields",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "hookimpl":
+        module = "meshlint.core.hookspecs"
+    elif name in __all__:
+        module = "meshlint.core.model"
+    else:
+        raise AttributeError(f"module 'meshlint' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # asked once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -496,6 +496,22 @@ def test_the_same_render_error_in_several_scenarios_is_one_m006(repo: Path) -> N
     )
 
 
+def test_a_values_file_that_is_not_utf8_is_m006_and_the_other_scenarios_render(
+    repo: Path,
+) -> None:
+    """The run reads each scenario's values files (Helm's child renders only the
+    chart): one it cannot read is that scenario's M006 at the chart, naming it."""
+    (repo / "charts" / "shop" / "ci" / "latin-values.yaml").write_bytes(
+        b'replicaCount: 2\nname: "caf\xe9"\n'
+    )
+    report = check_json(repo, "charts/shop")
+    latin = [f for f in report["findings"] if f["rule"] == "M006" and "latin" in f["message"]]
+    assert [(f["file"], f["line"]) for f in latin] == [("charts/shop/Chart.yaml", 1)]
+    assert "charts/shop/ci/latin-values.yaml: cannot read the values file" in latin[0]["message"]
+    rendered = {s for f in report["findings"] for s in f["scenarios"]}
+    assert "ci/small-values.yaml" in rendered
+
+
 def test_a_chart_whose_dependencies_are_not_fetched_is_one_error_line(tmp_path: Path) -> None:
     """jaegertracing/helm-charts declares bitnami's `common` and does not commit charts/:
     the chart is not at fault, so no M006 blames its template; the line says what to run."""

@@ -32,7 +32,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -45,11 +44,12 @@ from typing import Any, Protocol
 
 import yaml
 
-from meshlint.core import helm
+from meshlint.core import helm, helm_child
 from meshlint.core.config import Config
-from meshlint.core.files import MAX_INPUT_BYTES, Refused, read_regular
+from meshlint.core.files import Refused, read_regular
 from meshlint.core.fsguard import areas, contained, link_leaves, real_path
 from meshlint.core.globs import matches_any, relative
+from meshlint.core.helm_child import CHILD_MEMORY, MAX_RECORD_BYTES
 from meshlint.core.loading import decode, normalize_breaks
 from meshlint.core.model import Change, Document, Finding, Fix, KeyPath, Location, SourceFile
 from meshlint.core.model.nodes import Converter, Loader, locate, stack_headroom
@@ -206,7 +206,7 @@ class HelmBinary:
 class HelmLibrary:
     """Helm's Go SDK (helm-python-sdk): offline, no cluster.
 
-    It renders in a child process (``_CHILD``), all of a run's charts in one: a
+    It renders in a child process (``core.helm_child``), all of a run's charts in one: a
     template that loops or grows without end (``{{ range until 1000000000 }}``)
     cannot be stopped inside the library, so the child is ended after a time
     limit (or at its memory cap) and what it did not render is M006; the run
@@ -242,11 +242,12 @@ class HelmLibrary:
         other scenario of its chart (the same templates would fail again). The
         child starts again for the rest, at most ``MAX_STALLS`` times a run."""
         limit = render_timeout()
-        todo = list(range(len(items)))
+        values = {i: t for i, item in enumerate(items) if (t := _values_texts(item)) is not None}
+        todo = [i for i in range(len(items)) if i in values]
         stalls = 0
         threads = jobs
         while todo:
-            stopped = self._stream([_job(items[i], i, threads) for i in todo], limit)
+            stopped = self._stream([_job(items[i], i, threads, values[i]) for i in todo], limit)
             for index, result in stopped.results.items():
                 item = items[index]
                 if "stream" in result:
@@ -298,7 +299,7 @@ class HelmLibrary:
             return stopped
         try:
             child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD],
+                [sys.executable, "-c", helm_child.CODE],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -428,38 +429,32 @@ def stop_rendering() -> None:
 MAX_STALLS = 3
 # How long the child may take to start (imports, loading Go) before it renders.
 START_SECONDS = 30.0
-# What Helm's library may take (address space: Go reserves more than it uses);
-# a template that grows a string without end stops at this, not at the machine's.
-CHILD_MEMORY = 2 * 2**30
-# A rendered stream the run lints is at most as large as a manifest on disk may
-# be; a record of the child's holds one, JSON-escaped.
-MAX_RECORD_BYTES = 2 * MAX_INPUT_BYTES
 
 
-def _job(item: Render, index: int, jobs: int | None) -> dict[str, Any]:
+def _job(item: Render, index: int, jobs: int | None, values: list[str]) -> dict[str, Any]:
     return {
         "index": index,
         "directory": item.target.directory,
         "release": item.target.release,
         "namespace": item.target.namespace,
-        "files": list(item.scenario.files),
+        "values": values,
         "sets": list(item.scenario.sets),
         "threads": jobs or 2,
     }
 
 
-# The child runs in the linted repository's directory, which ``python -m`` or
-# ``-c`` puts first on sys.path: a ``yaml.py`` or ``meshlint.py`` committed at
-# its root would be imported, and run, in place of the real one. The entry is
-# removed before anything is imported (sys is built in; PYTHONSAFEPATH or -P
-# leave no such entry).
-_CHILD = """
-import sys
-if sys.path and sys.path[0] == "":
-    del sys.path[0]
-from meshlint.core.charts import _child
-_child()
-"""
+def _values_texts(item: Render) -> list[str] | None:
+    """The texts of ``item``'s values files, read here, where every read of the
+    run is guarded (the child reads only the chart); None, with the item's
+    message, where one cannot be read."""
+    texts = []
+    for file in item.scenario.files:
+        text = _read_text(file)
+        if text is None:
+            item.message = f"{file}: cannot read the values file"
+            return None
+        texts.append(text)
+    return texts
 
 
 def render_timeout() -> float:
@@ -468,121 +463,6 @@ def render_timeout() -> float:
         return max(1.0, float(os.environ.get("MESHLINT_HELM_TIMEOUT", "60")))
     except ValueError:
         return 60.0
-
-
-def _render_in_library(helm_: Any, job: Mapping[str, Any]) -> dict[str, Any]:
-    """One render in the child: the stream, or Helm's message."""
-    start = time.perf_counter()
-    try:
-        values: dict[str, Any] = {}
-        for file in job["files"]:
-            text = _read_text(file)
-            if text is None:
-                return {"error": f"{file}: cannot read the values file"}
-            values = _merged(values, helm_.values_from_yaml(text))
-        for expression in job["sets"]:
-            values = _merged(values, helm_.parse_set_string(expression))
-        with helm_.Chart.load(job["directory"]) as chart:
-            manifests = chart.render(
-                values, name=job["release"], namespace=job["namespace"], is_install=True
-            )
-    except helm_.HelmError as exc:
-        return {"error": str(exc), "seconds": time.perf_counter() - start}
-    return {"stream": stream_of(manifests), "seconds": time.perf_counter() - start}
-
-
-def _child() -> None:
-    """The child (``_CHILD``): render the jobs on stdin, one JSON line per
-    record as it happens (what was done survives a kill): which Helm it embeds,
-    each render as it starts, each result."""
-    import resource
-    import threading
-
-    _die_with_parent()
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = CHILD_MEMORY if hard == resource.RLIM_INFINITY else min(CHILD_MEMORY, hard)
-    if soft == resource.RLIM_INFINITY or soft > cap:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-
-    import helm_python  # type: ignore[import-not-found,unused-ignore]
-
-    jobs = json.loads(sys.stdin.read() or "[]")
-    lock = threading.Lock()
-    out = sys.stdout.buffer
-
-    def emit(record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False).encode("utf-8", "replace")
-        if len(line) >= MAX_RECORD_BYTES:
-            line = json.dumps(
-                {
-                    "index": record["index"],
-                    "error": f"Helm rendered more than {MAX_INPUT_BYTES >> 20} MiB",
-                }
-            ).encode("utf-8")
-        with lock:
-            out.write(line + b"\n")
-            out.flush()
-
-    emit({"helm": helm_python.helm_sdk_version()})
-
-    def one(job: dict[str, Any]) -> None:
-        emit({"start": job["index"]})
-        result = _render_in_library(helm_python, job)
-        stream = result.get("stream")
-        if isinstance(stream, str) and len(stream.encode("utf-8", "replace")) > MAX_INPUT_BYTES:
-            result = {
-                "error": f"Helm rendered more than {MAX_INPUT_BYTES >> 20} MiB",
-                "seconds": result.get("seconds", 0.0),
-            }
-        emit({"index": job["index"], **result})
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    threads = max(1, min(len(jobs), int(jobs[0].get("threads", 2)) if jobs else 1))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(one, jobs))
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel ends the child when the thread that started it ends
-    (the run killed with SIGKILL, or out of memory), rather than leaving it
-    rendering a template that never ends."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent was already gone
-        os._exit(1)
-
-
-def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Values layered as Helm layers ``-f`` files and ``--set``: maps merge, the
-    rest is replaced."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merged(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-_DOCUMENT_BREAK = re.compile(r"(?:^|\n)---[ \t]*(?=\n|$)")
-
-
-def stream_of(manifests: Mapping[str, str]) -> str:
-    """Rendered templates joined as ``helm template`` joins them: each manifest
-    after ``---`` and its ``# Source:`` line; notes, partials and empty output left out."""
-    parts: list[str] = []
-    for name in sorted(manifests):
-        if name.endswith("NOTES.txt") or os.path.basename(name).startswith("_"):
-            continue
-        for document in _DOCUMENT_BREAK.split(manifests[name]):
-            if document.strip():
-                parts.append(f"---\n# Source: {name}\n{document.strip(chr(10))}\n")
-    return "".join(parts)
 
 
 def find_renderer() -> Renderer | None:
