@@ -16,13 +16,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from meshlint.core.model import Rule
 from meshlint.core.version import __version__
-from meshlint.output.escape import lines, message, visible
+
+if TYPE_CHECKING:
+    from meshlint.core.model import Rule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -587,6 +588,8 @@ def _say(text: str) -> None:
     here or ``_emit``, and through ``meshlint.output.escape``: what a line quotes
     from input (a file name, a baseline entry) cannot start a line of its own,
     carry a terminal escape or read as a CI runner's command."""
+    from meshlint.output.escape import message
+
     click.echo(message(text), err=True)
 
 
@@ -668,6 +671,7 @@ def _baseline(report: Any, names: list[str], ran: list[str], baseline: str, prun
 def _show(paths: tuple[str, ...], settings: Any, *, show_settings: bool, show_files: bool) -> None:
     from meshlint.api import find_inputs, lint_paths, load_settings
     from meshlint.core.charts import find_renderer
+    from meshlint.output.escape import lines
     from meshlint.output.show import facts_listing, files_listing, settings_listing
 
     config, rules = load_settings(settings)
@@ -694,6 +698,7 @@ def _fix(
     whose findings are left, unless ``fix_only`` exits here too."""
     from meshlint.api import fix_paths
     from meshlint.core.fixing import diff as unified_diff
+    from meshlint.output.escape import lines, visible
 
     done = fix_paths(
         paths,
