@@ -10,12 +10,11 @@ the package (the Helm child, ``--version``) does not load the engine with it.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from meshlint.core.version import __version__
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from meshlint.core.hookspecs import hookimpl
     from meshlint.core.model import (
         MAX_FINDINGS_PER_RULE,
@@ -53,18 +52,23 @@ __all__ = [
     "pickled_as_fields",
 ]
 
+# Where each name of the API is defined.
+_HOMES = {
+    "hookimpl": "meshlint.core.hookspecs",
+    **{name: "meshlint.core.model" for name in __all__ if name not in ("hookimpl", "__version__")},
+}
 
-def __getattr__(name: str) -> Any:
-    if name == "hookimpl":
-        module = "meshlint.core.hookspecs"
-    elif name in __all__:
-        module = "meshlint.core.model"
-    else:
-        raise AttributeError(f"module 'meshlint' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # asked once
-    return value
+if not _typing.TYPE_CHECKING:  # type checkers see the imports above, and no fallback
 
+    def __getattr__(name: str) -> object:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'meshlint' has no attribute {name!r}")
+        from importlib import import_module
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+        value = getattr(import_module(home), name)
+        globals()[name] = value  # asked once
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

@@ -28,7 +28,7 @@ from meshlint.core.config import (
     validate_against_rules,
 )
 from meshlint.core.engine import Kept, lint
-from meshlint.core.files import Refused, read_regular
+from meshlint.core.files import MAX_CHART_FILE_BYTES, Refused, read_regular
 from meshlint.core.fsguard import WriteRefused, check_writable
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.inputs import Discovery, discover
@@ -618,7 +618,7 @@ def _fix_values(
         data = current.get(name)
         if data is None:
             try:
-                data = read_regular(name, helm.MAX_CHART_FILE_BYTES)
+                data = read_regular(name, MAX_CHART_FILE_BYTES)
             except (OSError, Refused):
                 continue
             originals[name] = data

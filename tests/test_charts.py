@@ -496,6 +496,25 @@ def test_the_same_render_error_in_several_scenarios_is_one_m006(repo: Path) -> N
     )
 
 
+@pytest.mark.slow
+def test_many_scenarios_of_a_large_values_file_all_render(repo: Path) -> None:
+    """Helm's child reads a scenario's values files when its render starts, one
+    at a time: 150 scenarios layering the same 1 MB file (the most a chart file
+    may be) all render, where sending every scenario's texts at once did not."""
+    deploy = repo / "deploy"
+    deploy.mkdir()
+    (deploy / "big.yaml").write_text('replicaCount: 1\npad: "' + "x" * 1_000_000 + '"\n')
+    lines = [MEMORYQOS_ON, "charts:\n  charts/shop:\n    ci: false\n    values:\n"]
+    for i in range(150):
+        (deploy / f"v{i}.yaml").write_text(f'podLabels: {{n: "{i}"}}\n')
+        lines.append(f"      - [deploy/big.yaml, deploy/v{i}.yaml]\n")
+    (repo / ".meshlint.yaml").write_text("".join(lines))
+    report = check_json(repo, "charts/shop")
+    assert not [f for f in report["findings"] if f["rule"] == "M006"]
+    (k004,) = [f for f in report["findings"] if f["rule"] == "K004"]
+    assert len(k004["scenarios"]) == 150
+
+
 def test_a_values_file_that_is_not_utf8_is_m006_and_the_other_scenarios_render(
     repo: Path,
 ) -> None:

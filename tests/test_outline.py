@@ -16,7 +16,8 @@ import pytest
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from meshlint.core.loading import _chunks, decode
+from meshlint.core.files import decode
+from meshlint.core.loading import _chunks
 from meshlint.core.model.nodes import Loader
 from meshlint.core.outline import outline
 

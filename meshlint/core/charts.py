@@ -46,11 +46,11 @@ import yaml
 
 from meshlint.core import helm, helm_child
 from meshlint.core.config import Config
-from meshlint.core.files import Refused, read_regular
+from meshlint.core.files import MAX_CHART_FILE_BYTES, decode, read_text
 from meshlint.core.fsguard import areas, contained, link_leaves, real_path
 from meshlint.core.globs import matches_any, relative
 from meshlint.core.helm_child import CHILD_MEMORY, MAX_RECORD_BYTES
-from meshlint.core.loading import decode, normalize_breaks
+from meshlint.core.loading import normalize_breaks
 from meshlint.core.model import Change, Document, Finding, Fix, KeyPath, Location, SourceFile
 from meshlint.core.model.nodes import Converter, Loader, locate, stack_headroom
 from meshlint.core.model.values import Applicability, json_path
@@ -242,12 +242,11 @@ class HelmLibrary:
         other scenario of its chart (the same templates would fail again). The
         child starts again for the rest, at most ``MAX_STALLS`` times a run."""
         limit = render_timeout()
-        values = {i: t for i, item in enumerate(items) if (t := _values_texts(item)) is not None}
-        todo = [i for i in range(len(items)) if i in values]
+        todo = list(range(len(items)))
         stalls = 0
         threads = jobs
         while todo:
-            stopped = self._stream([_job(items[i], i, threads, values[i]) for i in todo], limit)
+            stopped = self._stream([_job(items[i], i, threads) for i in todo], limit)
             for index, result in stopped.results.items():
                 item = items[index]
                 if "stream" in result:
@@ -431,30 +430,16 @@ MAX_STALLS = 3
 START_SECONDS = 30.0
 
 
-def _job(item: Render, index: int, jobs: int | None, values: list[str]) -> dict[str, Any]:
+def _job(item: Render, index: int, jobs: int | None) -> dict[str, Any]:
     return {
         "index": index,
         "directory": item.target.directory,
         "release": item.target.release,
         "namespace": item.target.namespace,
-        "values": values,
+        "files": list(item.scenario.files),
         "sets": list(item.scenario.sets),
         "threads": jobs or 2,
     }
-
-
-def _values_texts(item: Render) -> list[str] | None:
-    """The texts of ``item``'s values files, read here, where every read of the
-    run is guarded (the child reads only the chart); None, with the item's
-    message, where one cannot be read."""
-    texts = []
-    for file in item.scenario.files:
-        text = _read_text(file)
-        if text is None:
-            item.message = f"{file}: cannot read the values file"
-            return None
-        texts.append(text)
-    return texts
 
 
 def render_timeout() -> float:
@@ -575,7 +560,7 @@ def missing_dependencies(directory: str) -> str | None:
     so it is one error line saying what to run, not an M006."""
     declared: list[str] = []
     for name in ("Chart.yaml", "requirements.yaml"):
-        text = _read_text(os.path.join(directory, name))
+        text = read_text(os.path.join(directory, name), MAX_CHART_FILE_BYTES)
         try:
             data = yaml.safe_load(text) if text is not None else None
         except yaml.YAMLError:
@@ -615,13 +600,6 @@ def missing_dependencies(directory: str) -> str | None:
         f"{directory}: dependencies declared in Chart.yaml are not in charts/ ({names}): "
         f"run `helm dependency build {directory}` to fetch them; not rendered"
     )
-
-
-def _read_text(path: str) -> str | None:
-    try:
-        return decode(read_regular(path, helm.MAX_CHART_FILE_BYTES))
-    except (Refused, OSError, UnicodeDecodeError):
-        return None
 
 
 def scenarios_for(
@@ -1128,7 +1106,7 @@ def values_key(loc: Location, render: Render) -> Location | None:
 @lru_cache(maxsize=64)
 def _values_tree(file: str) -> tuple[SourceFile, Any, Any] | None:
     """A values file's text, node tree and data (None when it cannot be read)."""
-    text = _read_text(file)
+    text = read_text(file, MAX_CHART_FILE_BYTES)
     if text is None:
         return None
     text = normalize_breaks(text)

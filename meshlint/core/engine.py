@@ -16,6 +16,7 @@ import functools
 import gc
 import importlib
 import os
+import queue
 import signal
 import threading
 from collections import defaultdict
@@ -25,14 +26,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from meshlint.core import cpus, scopes
-from meshlint.core.files import Refused
+from meshlint.core.files import Refused, decode
 from meshlint.core.helm import is_chart_template
 from meshlint.core.indexing import INDEXED_KINDS, entry_for
 from meshlint.core.loading import (
     NOT_MANIFEST_RULES,
     LoadProblem,
     Reader,
-    decode,
     not_a_manifest,
     read_bytes,
     template_source,
@@ -73,7 +73,6 @@ from meshlint.domain.k8s import pod_template_metadata
 from meshlint.domain.otel import Applied, Hosted, Mount, unjoined
 
 if TYPE_CHECKING:  # imported where workers start: a run too small for them never pays for it
-    import queue
     from multiprocessing.connection import Connection
 
 # Below this many bytes a worker pool costs more than it saves.
@@ -774,8 +773,6 @@ def _serve(conn: Connection, tasks: list[Task], plan: Plan) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked across the fork
-    import queue
-
     outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
     sender.start()

@@ -14,6 +14,7 @@ without following a link at its end (see ``meshlint.core.fsguard``).
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from collections.abc import Sequence
@@ -23,6 +24,11 @@ from meshlint.core.fsguard import areas, contained, real_path
 
 # a manifest larger than this is not linted: one error line instead
 MAX_INPUT_BYTES = 64 * 2**20
+# A chart's own file (a template, a values file) is read to place findings on its
+# lines, at about 30 bytes of memory per byte: one larger than this is not read.
+# The largest template in real charts is a few hundred KB (a Grafana dashboard in
+# a ConfigMap).
+MAX_CHART_FILE_BYTES = 2**20
 LEAVES = "symbolic link out of the linted tree and its repository; not read"
 # "within" for a run that follows every link (--follow-links): anywhere but .git
 ANYWHERE: tuple[str, ...] = (os.path.abspath(os.sep),)
@@ -118,3 +124,35 @@ def read_head(
         return _read_fd(fd, limit, info.st_size)
     finally:
         os.close(fd)
+
+
+def read_text(path: str, limit: int) -> str | None:
+    """The text of the regular file ``path`` (``decode``), if it is at most
+    ``limit`` bytes; None where it cannot be read or is not text."""
+    try:
+        return decode(read_regular(path, limit))
+    except (Refused, OSError, UnicodeDecodeError):
+        return None
+
+
+_BOMS = (  # the BOM, and the codec of what follows it
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode(data: bytes) -> str:
+    """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
+    bom, codec = encoding_of(data)
+    return data[len(bom) :].decode(codec)
+
+
+def encoding_of(data: bytes) -> tuple[bytes, str]:
+    """The byte-order mark ``data`` starts with (or b"") and the codec after it."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return bom, codec
+    return b"", "utf-8"

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshlint.core.emitted import YAML_SYNTAX_ERROR
+from meshlint.core.files import decode, encoding_of
 from meshlint.core.fsguard import WriteRefused, write_file
-from meshlint.core.loading import Parsed, decode, encoding_of, parse_bytes
+from meshlint.core.loading import Parsed, parse_bytes
 from meshlint.core.model import Document, Edit, Finding, Intent, KeyPath
 
 _GONE = object()

@@ -26,9 +26,8 @@ from functools import lru_cache
 
 import yaml
 
-from meshlint.core.files import LEAVES, Refused, read_file
+from meshlint.core.files import LEAVES, MAX_CHART_FILE_BYTES, Refused, decode, read_file
 from meshlint.core.fsguard import areas, argument_leaves, contained, real_path
-from meshlint.core.loading import decode
 from meshlint.core.model import Finding, Location
 
 __all__ = [
@@ -398,12 +397,9 @@ def named_templates(text: str) -> dict[str, tuple[int, str]]:
 
 # A chart's files come with the pull request: a template or Chart.yaml that is a
 # FIFO, a device or a link to one would block or never end; a huge one is no chart.
-# A template is read to place findings on its lines, at about 30 bytes of memory
-# per byte of template: one larger than this is not read (its findings stay on
+# A template larger than MAX_CHART_FILE_BYTES is not read (its findings stay on
 # the rendered stream), and at most MAX_DEFINE_BYTES of a chart's files are
-# searched for named templates. The largest template in real charts is a few
-# hundred KB (a Grafana dashboard in a ConfigMap).
-MAX_CHART_FILE_BYTES = 2**20
+# searched for named templates.
 MAX_DEFINE_BYTES = 8 * 2**20
 # Chart.yaml is read for the chart's name with a pure-Python YAML loader (about
 # 90 bytes of memory per byte): a real one is a few KB.

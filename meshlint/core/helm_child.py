@@ -4,14 +4,15 @@ without end cannot be stopped inside the library, so the run ends this process
 instead.
 
 It reads its jobs as JSON on stdin (each a chart directory, release, namespace,
-the texts of its values files in order and its ``--set`` expressions) and
-writes one JSON line per record as it happens, so that what was done survives
-a kill: which Helm it embeds, each render as it starts, each result (the
-stream, or Helm's message).
+its values files in order and its ``--set`` expressions) and writes one JSON
+line per record as it happens, so that what was done survives a kill: which Helm
+it embeds, each render as it starts, each result (the stream, or Helm's message).
+A values file is read when its render starts, as the run reads files
+(``core.files``): one at a time, never more than MAX_CHART_FILE_BYTES.
 
-It imports the standard library, the Go SDK and ``core.files`` only (the
-package's ``__init__`` loads its API on first use): a render pays for starting
-Python and Go, not for the linter.
+Of meshlint it imports ``core.files`` (and ``core.fsguard``) only: the package's
+``__init__`` loads its API on first use, so a render pays for starting Python
+and Go, not for the linter.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import signal
 import sys
 import threading
@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from meshlint.core.files import MAX_INPUT_BYTES
+from meshlint.core.files import MAX_CHART_FILE_BYTES, MAX_INPUT_BYTES, read_text
 
 # How the run starts this module. The child runs in the linted repository's
 # directory, which ``-c`` puts first on sys.path: a ``yaml.py`` or ``meshlint.py``
@@ -54,6 +54,8 @@ _DOCUMENT_BREAK = re.compile(r"(?:^|\n)---[ \t]*(?=\n|$)")
 
 def main() -> None:
     """Render the jobs on stdin, ``threads`` (the first job's) at a time."""
+    import resource  # POSIX: the run imports this module on every platform
+
     _die_with_parent()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = CHILD_MEMORY if hard == resource.RLIM_INFINITY else min(CHILD_MEMORY, hard)
@@ -97,7 +99,10 @@ def render(helm_: Any, job: Mapping[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         values: dict[str, Any] = {}
-        for text in job["values"]:
+        for file in job["files"]:
+            text = read_text(file, MAX_CHART_FILE_BYTES)
+            if text is None:
+                return {"error": f"{file}: cannot read the values file"}
             values = _merged(values, helm_.values_from_yaml(text))
         for expression in job["sets"]:
             values = _merged(values, helm_.parse_set_string(expression))

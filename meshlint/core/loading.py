@@ -9,7 +9,6 @@ plain values; no tag ever constructs an object.
 
 from __future__ import annotations
 
-import codecs
 import copy
 import functools
 import re
@@ -23,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from meshlint.core.emitted import DUPLICATE_KEY, HELM_TEMPLATE_SOURCE, YAML_SYNTAX_ERROR
+from meshlint.core.files import encoding_of
 from meshlint.core.model import Document, Location, SourceFile, json_path
 from meshlint.core.model.document import (
     DIRECTIVE_MARK,
@@ -71,13 +71,6 @@ def _document_starts(text: str, at: int = 0) -> Iterator[int]:
 
 
 _YAML_BREAKS = ("\n", "\x85", "\u2028", "\u2029")
-_BOMS = (  # the BOM, and the codec of what follows it
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 class LoadProblem(NamedTuple):
@@ -107,20 +100,6 @@ class Parsed:
     skipped_at: list[int] = field(default_factory=list)  # their first lines
     helm_rendered: bool = False  # the stream has Helm "# Source:" comments
     others: list[Any] = field(default_factory=list)  # their values, with ``whole``
-
-
-def decode(data: bytes) -> str:
-    """Decode by BOM (UTF-8/16/32), else strict UTF-8; raises UnicodeDecodeError."""
-    bom, codec = encoding_of(data)
-    return data[len(bom) :].decode(codec)
-
-
-def encoding_of(data: bytes) -> tuple[bytes, str]:
-    """The byte-order mark ``data`` starts with (or b"") and the codec after it."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return bom, codec
-    return b"", "utf-8"
 
 
 # A lone CR ends a line in YAML (libyaml reads it as LF in every value). Turned

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from meshlint.core.files import MAX_INPUT_BYTES, Refused, read_file
-from meshlint.core.loading import decode, normalize_breaks
+from meshlint.core.files import MAX_INPUT_BYTES, Refused, decode, read_file
+from meshlint.core.loading import normalize_breaks
 from meshlint.core.model import Entry, Finding, Fix, Location, Resource, Severity
 from meshlint.core.model.document import text_lines
 from meshlint.core.model.facts import Cluster

@@ -17,7 +17,8 @@ from lsprotocol import types
 
 from meshlint.api import applicable
 from meshlint.core import fixing
-from meshlint.core.loading import decode, line_starts
+from meshlint.core.files import decode
+from meshlint.core.loading import line_starts
 from meshlint.core.model import Applicability, Finding
 from meshlint.core.suppression import ignore_edit
 from meshlint.output import rule_doc

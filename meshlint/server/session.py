@@ -18,7 +18,7 @@ from lsprotocol import types
 from meshlint.api import Project, Settings, UsageError
 from meshlint.core import helm
 from meshlint.core.config import ConfigError
-from meshlint.core.loading import decode
+from meshlint.core.files import decode
 from meshlint.core.model import Finding, Severity
 from meshlint.core.plugins import PluginError
 from meshlint.output import rule_url
