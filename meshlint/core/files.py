@@ -10,6 +10,10 @@ open descriptor, so nothing can be swapped in between the check and the read.
 real location (every symbolic link on the way resolved) lies outside them, or
 inside a ``.git`` directory, is refused, and the resolved path is opened
 without following a link at its end (see ``meshlint.core.fsguard``).
+
+``decode`` turns the bytes into text (by BOM, else strict UTF-8) and
+``read_text`` does both for a file read whole. The module imports nothing of the
+engine: Helm's child process (``core.helm_child``) reads values files with it.
 """
 
 from __future__ import annotations
