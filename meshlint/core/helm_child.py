@@ -8,7 +8,8 @@ its values files in order and its ``--set`` expressions) and writes one JSON
 line per record as it happens, so that what was done survives a kill: which Helm
 it embeds, each render as it starts, each result (the stream, or Helm's message).
 A values file is read when its render starts, as the run reads files
-(``core.files``): one at a time, never more than MAX_CHART_FILE_BYTES.
+(``core.files``, at most MAX_CHART_FILE_BYTES): the child holds the values of
+the renders under way, not those of every job.
 
 Of meshlint it imports ``core.files`` (and ``core.fsguard``) only: the package's
 ``__init__`` loads its API on first use, so a render pays for starting Python
