@@ -33,6 +33,24 @@ spec:
 """
 
 
+GOMEMLIMIT_ABOVE_LIMIT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: collector, namespace: obs}
+spec:
+  template:
+    spec:
+      containers:
+        - name: otel-collector
+          image: otel/opentelemetry-collector-contrib:0.115.0
+          env:
+            - {name: GOMEMLIMIT, value: "900MiB"}
+          resources:
+            requests: {memory: 256Mi}
+            limits: {memory: 512Mi}
+"""
+
+
 def _write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name
@@ -124,6 +142,20 @@ def test_counts_are_singular_when_one(tmp_path: Path) -> None:
     _write(tmp_path, {"ns.yaml": CLEAN})
     done = run(tmp_path, "check", "--isolated", "ns.yaml")
     assert done.stdout == "All checks passed (1 document in 1 file).\n"
+    # one unsafe fix, one walked file that is no manifest (newline-delimited JSON)
+    _write(
+        tmp_path,
+        {
+            "deploy/collector.yaml": GOMEMLIMIT_ABOVE_LIMIT,
+            "deploy/spans.json": '{"traceId": "5b8e"}\n{"traceId": "eee1"}\n',
+        },
+    )
+    done = run(tmp_path, "check", "--isolated", "deploy")
+    assert done.stdout.splitlines()[-2:] == [
+        "Found 1 finding (1 warning) in 1 document in 2 files, 1 file that is not a manifest "
+        "skipped.",
+        "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).",
+    ]
 
 
 def test_write_baseline_says_what_it_wrote_and_stale_entries_are_reported(tmp_path: Path) -> None:

@@ -272,6 +272,7 @@ def test_walks_skip_files_that_are_not_manifests(tmp_path: Path) -> None:
     report = _check(tmp_path, "--select", "M", ".")
     assert report["findings"] == []
     assert report["summary"]["not_manifests"] == 2
+    assert report["summary"]["skipped"] == 0  # spans.json is skipped as a file, not counted twice
     named = _check(tmp_path, "--select", "M", "testdata/spans.json")
     assert [f["rule"] for f in named["findings"]] == ["M001"]
 

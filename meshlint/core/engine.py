@@ -176,6 +176,7 @@ def _finish(
         # it; named on the command line it still gets its error
         problems = [p for p in problems if p.rule not in NOT_MANIFEST_RULES]
         report.not_manifest = True
+        report.skipped = 0  # skipped as a file: what it held are no documents to count
     # loader problems (M001, M002) by rule and document (-1: not inside an object)
     floods: dict[tuple[str, int], _Flood] = defaultdict(_Flood)
     for problem in problems:

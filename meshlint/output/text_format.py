@@ -78,7 +78,8 @@ def fixes_line(report: Report, options: Options) -> str | None:
         return None
     parts = [f"[*] {can} fixable with the `--fix` option"] if can else ["No fixes available"]
     if hidden:
-        parts.append(f"({hidden} hidden fixes can be enabled with the `--unsafe-fixes` option)")
+        fixes = "1 hidden fix" if hidden == 1 else f"{hidden} hidden fixes"
+        parts.append(f"({fixes} can be enabled with the `--unsafe-fixes` option)")
     return " ".join(parts) + "."
 
 
@@ -93,7 +94,9 @@ def summary(report: Report) -> str:
             "(lint `helm template` output)"
         )
     if report.not_manifests:
-        scope += f", {_count(report.not_manifests, 'file')} that are not manifests skipped"
+        n = report.not_manifests
+        others = "1 file that is not a manifest" if n == 1 else f"{n} files that are not manifests"
+        scope += f", {others} skipped"
     if report.baselined:
         scope += f", {report.baselined} accepted by the baseline"
     if report.errors and not report.findings:
